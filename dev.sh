@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Set up the project (a .venv on Python >= 3.12) and run it.
+#   ./dev.sh run [overrides...]   set up, then run the default scenario (python -m sim ...)
+#   ./dev.sh test [pytest args]   set up with the test extras, then run the test suite
+#   ./dev.sh setup                set up only
+# Set PYTHON=/path/to/python3.12 to choose the interpreter.
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV=${VENV:-.venv}
+
+python_ok() { "$1" -c 'import sys, venv, ensurepip; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; }
+
+find_python() {
+  local c root
+  local candidates=()
+  [ -n "${PYTHON:-}" ] && candidates+=("$PYTHON")
+  candidates+=(python3.13 python3.12)
+  if command -v pyenv >/dev/null 2>&1; then
+    root=$(pyenv root 2>/dev/null || true)
+    for c in "$root"/versions/3.1[2-9]*/bin/python3; do [ -x "$c" ] && candidates+=("$c"); done
+  fi
+  for c in "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python3 /usr/local/bin/python3.1[2-9] /usr/bin/python3.1[2-9] python3; do
+    candidates+=("$c")
+  done
+  for c in "${candidates[@]}"; do
+    if command -v "$c" >/dev/null 2>&1 && python_ok "$c"; then command -v "$c"; return 0; fi
+    # pyenv shims fail unless PYENV_VERSION names an installed version
+    if [[ "$c" == python3.1* ]] && command -v pyenv >/dev/null 2>&1; then
+      local v
+      v=$(pyenv versions --bare 2>/dev/null | grep -E "^${c#python}(\.|$)" | sort -V | tail -n1 || true)
+      if [ -n "$v" ] && [ -x "$(pyenv root)/versions/$v/bin/python3" ] && python_ok "$(pyenv root)/versions/$v/bin/python3"; then
+        echo "$(pyenv root)/versions/$v/bin/python3"; return 0
+      fi
+    fi
+  done
+  return 1
+}
+
+setup() {
+  local extras=$1 py stamp want
+  if [ ! -x "$VENV/bin/python" ] || ! python_ok "$VENV/bin/python"; then
+    if ! py=$(find_python); then
+      echo "error: no Python >= 3.12 found (tried \$PYTHON, python3.13, python3.12, pyenv versions, python3)." >&2
+      echo "Install one, e.g. 'pyenv install 3.12' or 'apt-get install python3.12 python3.12-venv'," >&2
+      echo "or point PYTHON at it: PYTHON=/path/to/python3.12 ./dev.sh $*" >&2
+      exit 1
+    fi
+    echo "setting up $VENV with $py ($("$py" -V 2>&1))" >&2
+    rm -rf "$VENV"
+    "$py" -m venv "$VENV"
+  fi
+  want="$(sha256sum pyproject.toml | cut -c1-16)-$extras"
+  stamp="$VENV/.installed"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet -e ".[$extras]"
+    echo "$want" > "$stamp"
+  fi
+}
+
+cmd=${1:-run}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  setup) setup dev ;;
+  run)   setup dev; exec "$VENV/bin/python" -m sim "$@" ;;
+  test)  setup dev
+         bash scripts/install-test-deps.sh
+         exec "$VENV/bin/python" -m pytest "$@" ;;
+  *) echo "usage: ./dev.sh run|test|setup [args...]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,141 @@
+"""End-of-run indicators (KPIs) next to the Enyang plan targets (003, 专栏1).
+
+Rates are taken over the last 52 weeks of the run (the plan's final year); stocks at the last week.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.glossary import label
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str            # KPI key in kpis.json
+    number: int | None  # row of 003 专栏1
+    op: str             # ">=" or "=="
+    value: float
+    unit: str
+    note: str = ""
+
+
+TARGETS = (
+    Target("volunteers_per_10k", 15, ">=", 2500, "per 10,000 residents"),
+    Target("volunteer_active_share_2plus", 28, ">=", 2 / 3, "fraction",
+           "two-thirds of residents volunteer at least twice a year"),
+    Target("volunteer_coverage", 13, ">=", 1.0, "fraction", "the community has a volunteer team"),
+    Target("social_orgs_active", 24, ">=", 2, "organisations per community"),
+    Target("orgs_incubated_total", 25, ">=", 120, "organisations",
+           "district target; a single community contributes its share"),
+    Target("response_rate", 33, ">=", 1.0, "fraction"),
+    Target("completion_rate", 34, ">=", 0.95, "fraction"),
+    Target("satisfaction_mean", 35, ">=", 0.95, "fraction", "satisfaction with demand response"),
+    Target("deliberation_satisfaction", 16, ">=", 0.90, "fraction",
+           "satisfaction with multi-party deliberation"),
+    Target("enterprise_participation", 5, ">=", 1.0, "fraction", "resident units taking part in co-building"),
+)
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den else math.nan
+
+
+def compute_kpis(ts: pd.DataFrame, model=None) -> dict:
+    """KPIs from a run's weekly table (and, for run totals, the model)."""
+    last = ts.iloc[-1]
+    year = ts.tail(52)
+    part = year["deliberation_participants"]
+    sat = year["deliberation_satisfaction"]
+    held = part > 0
+    kpis = {
+        "volunteers_per_10k": float(last["volunteers_per_10k"]),
+        "volunteer_active_share_2plus": float(last["volunteer_active_share_2plus"]),
+        "volunteer_coverage": float(last["volunteers_registered"] > 0),
+        "social_orgs_active": int(last["social_orgs_active"]),
+        "orgs_incubated_total": int(last["orgs_incubated_total"]),
+        "response_rate": _ratio(year["demands_responded"].sum(),
+                                year["demands_responded"].sum() + year["demands_expired"].sum()),
+        "completion_rate": _ratio(year["demands_completed"].sum(), year["demands_responded"].sum()),
+        "satisfaction_mean": float(last["satisfaction_mean"]),
+        "deliberation_satisfaction": _ratio(float((sat[held] * part[held]).sum()), float(part[held].sum())),
+        "enterprise_participation": float(last["enterprise_participation"]),
+        "trust_mean": float(last["trust_mean"]),
+        "fund_balance": float(last["fund_balance"]),
+        "fund_inflow_run": float(ts["fund_inflow_total"].sum()),
+        "fund_outflow_run": float(ts["fund_outflow_total"].sum()),
+        "enterprise_units_sold_run": int(ts["enterprise_units_sold"].sum()),
+        "gov_spending_run": float(ts["gov_spending"].sum()),
+    }
+    for col in ts.columns:
+        if col.startswith("fund_inflow_") and col != "fund_inflow_total":
+            kpis[f"{col}_run"] = round(float(ts[col].sum()), 2)
+        if col.startswith("fund_outflow_") and col != "fund_outflow_total":
+            kpis[f"{col}_run"] = round(float(ts[col].sum()), 2)
+    return kpis
+
+
+def met(target: Target, value: float) -> bool | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if target.op == ">=":
+        return bool(value >= target.value - 1e-12)
+    return bool(np.isclose(value, target.value))
+
+
+def kpi_report(kpis: dict) -> dict:
+    """The kpis.json content: each KPI with its target, plus run totals."""
+    targets = {}
+    for t in TARGETS:
+        v = kpis[t.key]
+        targets[t.key] = {
+            "value": None if isinstance(v, float) and math.isnan(v) else v,
+            "target": t.value, "op": t.op, "unit": t.unit, "enyang_indicator": t.number,
+            "met": met(t, v), "label_en": label(t.key), "label_zh": label(t.key, "zh"),
+            "note": t.note,
+        }
+    others = {k: (None if isinstance(v, float) and math.isnan(v) else v)
+              for k, v in kpis.items() if k not in targets}
+    return {"targets": targets, "totals": others}
+
+
+def _fmt(v, unit: str) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    if unit == "fraction":
+        return f"{100 * v:.1f} %"
+    if isinstance(v, int) or float(v).is_integer():
+        return f"{int(v):,}"
+    return f"{v:,.1f}"
+
+
+def format_table(report: dict, lang: str = "en") -> str:
+    """A plain-text KPI table against the plan targets."""
+    rows = [(label("indicator", lang), label("value", lang), label("target", lang), label("met", lang))]
+    for _key, r in report["targets"].items():
+        name = r["label_zh"] if lang == "zh" else r["label_en"]
+        num = f"#{r['enyang_indicator']} " if r["enyang_indicator"] else ""
+        tgt = f"{r['op']} {_fmt(r['target'], r['unit'])}"
+        ok = "—" if r["met"] is None else label("yes" if r["met"] else "no", lang)
+        rows.append((num + name, _fmt(r["value"], r["unit"]), tgt, ok))
+    tot = report["totals"]
+    rows.append((label("fund_in_total_run", lang), f"{tot['fund_inflow_run']:,.2f} ¥", "", ""))
+    rows.append((label("fund_out_total_run", lang), f"{tot['fund_outflow_run']:,.2f} ¥", "", ""))
+    rows.append((label("fund_balance", lang), f"{tot['fund_balance']:,.2f} ¥", "", ""))
+
+    def width(s: str) -> int:  # CJK characters take two columns in a terminal
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+
+    widths = [max(width(r[i]) for r in rows) for i in range(4)]
+    lines = []
+    for k, r in enumerate(rows):
+        cells = [r[0] + " " * (widths[0] - width(r[0]))] + [" " * (widths[i] - width(r[i])) + r[i]
+                                                            for i in range(1, 4)]
+        lines.append("  ".join(cells))
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -1,0 +1,95 @@
+"""Run one scenario and write its outputs atomically.
+
+``run(cfg, out_dir)`` is the plain function behind the command line (and what tests call):
+it validates the config, runs the model, and writes ``timeseries.parquet``, ``kpis.json`` and
+``manifest.json`` into ``out_dir``.  Files are first written to a temporary folder beside
+``out_dir`` and moved in only when all are complete, ``manifest.json`` last, so an interrupted
+or failed run leaves no partial output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from sim.config import SimConfig, to_plain_dict, to_settings
+from sim.indicators import compute_kpis, kpi_report
+from sim.model import CommunityModel
+
+OUTPUT_FILES = ("timeseries.parquet", "kpis.json", "manifest.json")
+# Keys that change how a run is shown, not what it computes: left out of the config hash.
+PRESENTATION_KEYS = ("progress", "lang")
+PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "hydra-core", "omegaconf")
+
+
+def config_hash(cfg: SimConfig) -> str:
+    """SHA-256 of the resolved config (seed included, presentation keys excluded)."""
+    data = {k: v for k, v in to_plain_dict(cfg).items() if k not in PRESENTATION_KEYS}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _versions() -> dict:
+    out = {"python": sys.version.split()[0]}
+    for p in ("sim", *PACKAGES):
+        try:
+            out[p] = metadata.version(p if p != "sim" else "five-society-sim")
+        except metadata.PackageNotFoundError:
+            out[p] = None
+    return out
+
+
+def _git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return r.stdout.strip() or None if r.returncode == 0 else None
+
+
+def simulate(cfg: DictConfig | SimConfig, progress: bool | None = None):
+    """Validate and run; returns (settings, model, timeseries DataFrame, kpi report)."""
+    settings = to_settings(cfg)
+    model = CommunityModel(settings)
+    ts = model.run(progress=settings.progress if progress is None else progress)
+    return settings, model, ts, kpi_report(compute_kpis(ts, model))
+
+
+def run(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, progress: bool | None = None) -> dict:
+    """Run one scenario and write its outputs into ``out_dir``; returns the KPI report."""
+    start = time.perf_counter()
+    settings, _model, ts, report = simulate(cfg, progress)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "seed": settings.seed,
+        "community": settings.community.name,
+        "policy": settings.policy.name,
+        "config_hash": config_hash(settings),
+        "config": to_plain_dict(settings),
+        "versions": _versions(),
+        "git_commit": _git_commit(),
+        "files": list(OUTPUT_FILES),
+    }
+    tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
+    try:
+        ts.to_parquet(tmp / "timeseries.parquet", index=False)
+        (tmp / "kpis.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        manifest["wall_time_s"] = round(time.perf_counter() - start, 3)
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                                           encoding="utf-8")
+        for name in OUTPUT_FILES:  # manifest last: its presence means the run is complete
+            os.replace(tmp / name, out / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return report
