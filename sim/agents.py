@@ -44,8 +44,9 @@ class Handler:
     """Who answered a demand."""
 
     VOLUNTEER = 0
-    ORGANISATION = 1
-    DEPARTMENT = 2
+    COMMUNITY_STAFF = 1  # the community's own workers: grid workers and the two committees' staff
+    ORGANISATION = 2
+    DEPARTMENT = 3
 
 
 def _update_towards(x: np.ndarray, idx: np.ndarray, good: np.ndarray, bad: np.ndarray,
@@ -608,12 +609,13 @@ class Community(Agent):
 
     # --- demand → dispatch → response → completion ----------------------------------------------
     def dispatch(self) -> None:
-        """Dispatch the queue oldest first, within this week's capacities.
+        """Dispatch the queue oldest first, within this week's capacities ("中心接件+分类派单", 003).
 
         * simple demands go to volunteers (capacity: volunteer hours ÷ hours per case, raised by
-          social-worker supervision), then to organisations, then to departments;
+          social-worker supervision), then to the community's own staff (grid workers), then to
+          organisations, then to departments;
         * professional demands go to organisations, then to departments;
-        * structural demands go to departments;
+        * structural demands go to the street and departments ("街道吹哨、部门报到");
         * a demand still waiting ``response_deadline_weeks`` after it was reported is closed as
           unanswered (003 targets: response 100 %, completion ≥ 95 %).
         An answered demand is completed with the handler's success chance.  Each outcome moves the
@@ -626,48 +628,44 @@ class Community(Agent):
         handler = np.full(n, -1, dtype=np.int8)
 
         coverage = model.supervision_coverage()
-        hours = model.week_stats.get("volunteer_hours", 0.0) + model.employee_volunteer_hours()
-        cap_vol = int(hours * (1 + model.cfg.policy.social_work.supervision_gain * coverage)
-                      / b.volunteer_hours_per_case)
-        orgs = [o for o in model.organisations]
-        order = rng.permutation(len(orgs)) if orgs else np.zeros(0, dtype=np.int64)
+        hours = model.week_stats["volunteer_hours"] + model.employee_volunteer_hours()
+        capacity = {
+            Handler.VOLUNTEER: int(hours * (1 + model.cfg.policy.social_work.supervision_gain * coverage)
+                                   / b.volunteer_hours_per_case),
+            Handler.COMMUNITY_STAFF: int(model.population.n_grids * b.grid_worker_cases_week),
+        }
+        orgs = list(model.organisations)
+        order = rng.permutation(len(orgs))
         org_caps = np.array([orgs[i].capacity() for i in order], dtype=np.int64)
-        cap_org = int(org_caps.sum())
-        cap_dept = model.department_capacity()
-
-        simple = np.flatnonzero(self.q_kind == DemandKind.SIMPLE)          # queue is oldest first
-        to_vol = simple[:cap_vol]
-        handler[to_vol] = Handler.VOLUNTEER
-        org_pool = np.flatnonzero((handler < 0) & (self.q_kind != DemandKind.STRUCTURAL))
-        to_org = org_pool[:cap_org]
-        handler[to_org] = Handler.ORGANISATION
-        dept_pool = np.flatnonzero(handler < 0)
-        to_dept = dept_pool[:cap_dept]
-        handler[to_dept] = Handler.DEPARTMENT
+        capacity[Handler.ORGANISATION] = int(org_caps.sum())
+        capacity[Handler.DEPARTMENT] = model.department_capacity()
+        can_take = {  # which kinds each handler may take, in the order they are asked
+            Handler.VOLUNTEER: self.q_kind == DemandKind.SIMPLE,
+            Handler.COMMUNITY_STAFF: self.q_kind == DemandKind.SIMPLE,
+            Handler.ORGANISATION: self.q_kind != DemandKind.STRUCTURAL,
+            Handler.DEPARTMENT: np.ones(n, dtype=bool),
+        }
+        for h, eligible in can_take.items():
+            waiting = np.flatnonzero((handler < 0) & eligible)  # the queue is oldest first
+            handler[waiting[:capacity[h]]] = h
+        to_org = np.flatnonzero(handler == Handler.ORGANISATION)
 
         # which organisation took which case: fill capacities in a random order of organisations
-        if to_org.size:
-            per_org = np.diff(np.concatenate([[0], np.minimum(np.cumsum(org_caps), to_org.size)]))
-            for i, k in zip(order, per_org, strict=True):
-                orgs[i].cases += int(k)
-            org_of_case = np.repeat(order, per_org)
-        else:
-            org_of_case = np.zeros(0, dtype=np.int64)
+        per_org = np.diff(np.concatenate([[0], np.minimum(np.cumsum(org_caps), to_org.size)])).astype(np.int64)
+        org_of_case = np.repeat(order, per_org)
 
         vol_success = b.volunteer_success + (b.supervised_success - b.volunteer_success) * coverage
-        success = np.select([handler == Handler.VOLUNTEER, handler == Handler.ORGANISATION,
-                             handler == Handler.DEPARTMENT], [vol_success, b.org_success, b.department_success],
-                            0.0)
+        success = np.array([vol_success, b.staff_success, b.org_success, b.department_success, 0.0])[handler]
         answered = handler >= 0
         completed = answered & (u_done < success)
         failed = answered & ~completed
         expired = ~answered & ((model.week - self.q_week + 1) >= b.response_deadline_weeks)
-        # organisation completion records (for contract evaluation)
-        if to_org.size:
-            done_org = completed[to_org]
-            for i in np.unique(org_of_case):
-                orgs[i].cases_period += int((org_of_case == i).sum())
-                orgs[i].cases_completed_period += int(done_org[org_of_case == i].sum())
+        # organisation records: cases this week (paid by the fund) and completions (contract evaluation)
+        done_by_org = np.bincount(org_of_case, weights=completed[to_org], minlength=len(orgs))
+        for i, k in zip(order, per_org, strict=True):
+            orgs[i].cases += int(k)
+            orgs[i].cases_period += int(k)
+            orgs[i].cases_completed_period += int(done_by_org[i])
 
         # feedback on residents
         pop = model.population
@@ -681,11 +679,12 @@ class Community(Agent):
         ws["demands_responded"] = int(answered.sum())
         ws["demands_completed"] = int(completed.sum())
         ws["demands_expired"] = int(expired.sum())
-        ws["demands_to_volunteers"] = int(to_vol.size)
+        ws["demands_to_volunteers"] = int((handler == Handler.VOLUNTEER).sum())
+        ws["demands_to_community_staff"] = int((handler == Handler.COMMUNITY_STAFF).sum())
         ws["demands_to_organisations"] = int(to_org.size)
-        ws["demands_escalated"] = int(to_dept.size)
-        ws["capacity_volunteers"] = cap_vol
-        ws["capacity_organisations"] = cap_org
+        ws["demands_escalated"] = int((handler == Handler.DEPARTMENT).sum())
+        ws["capacity_volunteers"] = capacity[Handler.VOLUNTEER]
+        ws["capacity_organisations"] = capacity[Handler.ORGANISATION]
         keep = ~answered & ~expired
         self.q_resident, self.q_kind, self.q_week = self.q_resident[keep], self.q_kind[keep], self.q_week[keep]
 

@@ -29,7 +29,7 @@ if not OmegaConf.has_resolver("sim_parameter_table"):
 
 def _remove_if_empty(folder: Path) -> None:
     """Remove the run folder Hydra made (and empty parents inside results/) after a failed start."""
-    stop = {Path.cwd().resolve(), Path.cwd().resolve() / "results"}
+    stop = {Path.cwd().resolve()}
     folder = folder.resolve()
     while folder not in stop and folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()

@@ -96,7 +96,7 @@ class CommunityConfig:
                               help="mean civic propensity (Beta distributed, concentration 4)")
     trust_initial: float = param(0.60, "0-1", 0.01, 0.99, help="mean initial trust in community institutions")
     satisfaction_initial: float = param(0.70, "0-1", 0.01, 0.99, help="mean initial satisfaction")
-    volunteers_initial_share: float = param(0.05, "fraction", 0, 1,
+    volunteers_initial_share: float = param(0.10, "fraction", 0, 1,
                                             help="share of residents registered as volunteers at start")
     enterprises: int = param(10, "enterprises", 0, 10_000,
                              help="resident units (驻区单位): enterprises and institutions in the community")
@@ -112,7 +112,7 @@ class CommunityConfig:
                                     help="community social enterprises present at start")
     station_social_workers: int = param(1, "persons", 0, 1000,
                                         help="social workers at the community social-work station (社工站)")
-    department_cases_per_1000_week: float = param(0.5, "cases/(1000 residents·week)", 0, 100,
+    department_cases_per_1000_week: float = param(1.0, "cases/(1000 residents·week)", 0, 100,
                                                   help="cases the street/departments take on escalation "
                                                        "(街道吹哨、部门报到) per 1,000 residents per week")
 
@@ -172,7 +172,7 @@ class FundLever:
                                                   help="government grant to the fund, paid weekly")
     government_match_ratio: float = param(0.0, "yuan/yuan", 0, 10,
                                           help="government match per yuan of resident donations")
-    spend_share_per_week: float = param(0.02, "fraction/week", 0, 1,
+    spend_share_per_week: float = param(0.04, "fraction/week", 0, 1,
                                         help="share of the balance the fund spends each week")
     needy_share: float = param(0.4, "fraction", 0, 1, help="share of spending on needy residents")
     services_share: float = param(0.3, "fraction", 0, 1,
@@ -240,7 +240,7 @@ class SocialWorkLever:
 
     extra_social_workers: int = param(0, "persons", 0, 1000,
                                       help="social workers added to the station by the policy")
-    volunteers_per_worker: float = param(40.0, "volunteers/worker", 1, 10_000,
+    volunteers_per_worker: float = param(100.0, "volunteers/worker", 1, 10_000,
                                          help="volunteers one social worker can supervise")
     supervision_gain: float = param(0.5, "fraction", 0, 5,
                                     help="extra cases per volunteer-hour under full supervision")
@@ -310,20 +310,24 @@ class BehaviourConfig:
                                          help="weeks a reported demand may wait before it counts as unanswered")
     volunteer_hours_per_case: float = param(4.0, "hours/case", 0.1, 1000,
                                             help="volunteer hours an unsupervised volunteer needs per case")
+    grid_worker_cases_week: float = param(3.0, "cases/(grid worker·week)", 0, 100,
+                                          help="simple cases a grid worker solves per week besides reporting")
+    staff_success: float = param(0.92, "probability", 0, 1,
+                                 help="chance community staff complete a simple case")
     org_cases_per_staff_week: float = param(3.0, "cases/(worker·week)", 0, 100,
                                             help="cases one organisation worker handles per week")
-    volunteer_success: float = param(0.80, "probability", 0, 1,
+    volunteer_success: float = param(0.85, "probability", 0, 1,
                                      help="chance a volunteer completes a simple case (no supervision)")
-    supervised_success: float = param(0.95, "probability", 0, 1,
+    supervised_success: float = param(0.97, "probability", 0, 1,
                                       help="chance a supervised volunteer completes a simple case")
-    org_success: float = param(0.92, "probability", 0, 1, help="chance an organisation completes a case")
-    department_success: float = param(0.85, "probability", 0, 1,
+    org_success: float = param(0.95, "probability", 0, 1, help="chance an organisation completes a case")
+    department_success: float = param(0.90, "probability", 0, 1,
                                       help="chance an escalated case is completed")
     register_base: float = param(0.0004, "1/week", 0, 1,
                                  help="weekly chance a resident of civic propensity 1 registers as volunteer")
     register_influence: float = param(3.0, "multiplier", 0, 100,
                                       help="extra registration per unit share of volunteers in the grid")
-    register_mobilisation: float = param(1.0, "multiplier", 0, 100,
+    register_mobilisation: float = param(2.0, "multiplier", 0, 100,
                                          help="extra registration when social workers mobilise (full coverage)")
     register_moral_bank: float = param(0.5, "multiplier", 0, 100,
                                        help="extra registration when the moral bank runs")
@@ -334,15 +338,15 @@ class BehaviourConfig:
     activity_recognition_boost: float = param(0.5, "multiplier", 0, 10,
                                               help="extra activity when activities earn moral-bank points")
     hours_per_activity: float = param(3.0, "hours", 0.1, 100, help="hours of one volunteer activity")
-    dropout_base: float = param(0.004, "1/week", 0, 1, help="weekly drop-out chance of a volunteer")
-    dropout_unrecognised: float = param(0.006, "1/week", 0, 1,
+    dropout_base: float = param(0.0005, "1/week", 0, 1, help="weekly drop-out chance of a volunteer")
+    dropout_unrecognised: float = param(0.0015, "1/week", 0, 1,
                                         help="extra drop-out when unrecognised for the recognition window")
     recognition_window_weeks: int = param(26, "weeks", 1, 520,
                                           help="weeks without recognition before the extra drop-out applies")
     burnout_activities: int = param(30, "activities/52 weeks", 1, 520,
                                     help="activities in the last 52 weeks above which burn-out sets in")
     dropout_burnout: float = param(0.02, "1/week", 0, 1, help="extra drop-out of a burnt-out volunteer")
-    donate_prob: float = param(0.004, "1/week", 0, 1,
+    donate_prob: float = param(0.002, "1/week", 0, 1,
                                help="weekly chance a resident of civic propensity and trust 1 donates")
     donate_income_share: float = param(0.01, "fraction", 0, 1, help="a donation as share of monthly income")
     fundraising_boost: float = param(2.0, "multiplier", 0, 100,
@@ -496,3 +500,24 @@ def parameter_table(markdown: bool = True) -> str:
         return "\n".join(out)
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"  {r[0]:<{width}}  {r[1]:>12} {r[2]:<22} {r[3]:<18} {r[4]}" for r in rows)
+
+
+def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> DictConfig:
+    """Compose the Hydra config (configs/config.yaml + overrides) without running the CLI.
+
+    For notebooks, tests, experiments and the dashboard: ``compose_config(["policy=micro_fund"])``.
+    The result still needs :func:`to_settings` (which validates ranges).
+    """
+    from hydra import compose, initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    register_configs()
+    if GlobalHydra.instance().is_initialized():
+        GlobalHydra.instance().clear()
+    with initialize_config_module("sim.configs", version_base="1.3"):
+        return compose("config", overrides=list(overrides))
+
+
+def settings_for(*overrides: str) -> SimConfig:
+    """Validated settings for the given overrides, e.g. ``settings_for("community=township", "steps=52")``."""
+    return to_settings(compose_config(overrides))

@@ -47,6 +47,8 @@ COLUMNS: dict[str, tuple[str, str, str, str]] = {
     "demands_expired": ("Demands unanswered", "超时未响应诉求", "demands/week",
                         "demands closed unanswered after the response deadline"),
     "demands_to_volunteers": ("Demands to volunteers", "派给志愿者", "demands/week", "answered by volunteers"),
+    "demands_to_community_staff": ("Demands to community staff", "社区工作者办理", "demands/week",
+                                   "answered by grid workers and community staff"),
     "demands_to_organisations": ("Demands to organisations", "派给社会组织", "demands/week",
                                  "answered by social organisations"),
     "demands_escalated": ("Demands escalated", "上报街道部门", "demands/week",

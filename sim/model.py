@@ -43,7 +43,8 @@ from sim.population import Population
 STREAMS = ("population", "demand", "dispatch", "volunteer", "donation", "market", "orgs", "deliberation")
 
 COUNT_KEYS = ("demands_raised", "demands_reported", "demands_unreported", "demands_responded",
-              "demands_completed", "demands_expired", "demands_to_volunteers", "demands_to_organisations",
+              "demands_completed", "demands_expired", "demands_to_volunteers", "demands_to_community_staff",
+              "demands_to_organisations",
               "demands_escalated", "capacity_volunteers", "capacity_organisations", "volunteer_activities",
               "volunteers_new", "volunteers_dropped", "donors", "redemptions", "deliberation_participants",
               "projects_funded")
