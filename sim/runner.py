@@ -65,17 +65,25 @@ def simulate(cfg: DictConfig | SimConfig, progress: bool | None = None):
     return settings, model, ts, kpi_report(compute_kpis(ts, model))
 
 
-def run(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, progress: bool | None = None) -> dict:
-    """Run one scenario and write its outputs into ``out_dir``; returns the KPI report."""
+def run(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, progress: bool | None = None,
+        overrides: list[str] | None = None) -> dict:
+    """Run one scenario and write its outputs into ``out_dir``; returns the KPI report.
+
+    ``overrides`` (the command-line overrides that made this run, e.g. in a sweep) are recorded
+    in the manifest.
+    """
     start = time.perf_counter()
     settings, _model, ts, report = simulate(cfg, progress)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob(".partial-*"):  # left by a run that was killed while writing
+        shutil.rmtree(stale, ignore_errors=True)
     manifest = {
         "seed": settings.seed,
         "community": settings.community.name,
         "policy": settings.policy.name,
         "config_hash": config_hash(settings),
+        "overrides": list(overrides or []),
         "config": to_plain_dict(settings),
         "versions": _versions(),
         "git_commit": _git_commit(),

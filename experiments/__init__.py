@@ -1,0 +1,1 @@
+"""Sweep definitions (Hydra experiment configs), collation and comparison of sweeps."""

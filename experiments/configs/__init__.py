@@ -1,0 +1,1 @@
+"""Hydra config search path for the ready-made experiments (``+experiment=NAME``)."""

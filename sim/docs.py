@@ -1,0 +1,65 @@
+"""Regenerate the generated tables of docs/ODD.md: ``python -m sim.docs [--check]``.
+
+The parameter table comes from the config schema (sim/config.py), the output table from the
+glossary (sim/glossary.py), so the documentation cannot drift from the code: ``--check`` (and a
+test) fails when docs/ODD.md is out of date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from sim.config import parameter_table
+from sim.glossary import COLUMNS
+from sim.indicators import TARGETS
+
+ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
+
+
+def output_table() -> str:
+    rows = ["| column | unit | meaning | 中文 |", "|---|---|---|---|"]
+    rows += [f"| `{k}` | {unit} | {meaning} | {zh} |" for k, (_en, zh, unit, meaning) in COLUMNS.items()]
+    return "\n".join(rows)
+
+
+def kpi_table() -> str:
+    rows = ["| KPI (`kpis.json`) | Enyang 专栏1 # | target | unit | note |", "|---|---|---|---|---|"]
+    for t in TARGETS:
+        rows.append(f"| `{t.key}` | {t.number or ''} | {t.op} {t.value:g} | {t.unit} | {t.note} |")
+    return "\n".join(rows)
+
+
+SECTIONS = {"parameters": parameter_table, "outputs": output_table, "kpis": kpi_table}
+
+
+def render(text: str) -> str:
+    for name, fn in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.S)
+        if not pattern.search(text):
+            raise SystemExit(f"error: {ODD} has no '<!-- BEGIN {name} -->' … '<!-- END {name} -->' block")
+        text = pattern.sub(lambda m, fn=fn: m.group(1) + fn() + "\n" + m.group(2), text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Regenerate the parameter, output and KPI tables of docs/ODD.md.")
+    ap.add_argument("--check", action="store_true", help="only check that docs/ODD.md is up to date")
+    args = ap.parse_args(argv)
+    old = ODD.read_text(encoding="utf-8")
+    new = render(old)
+    if args.check:
+        if new != old:
+            print(f"{ODD} is out of date: run python -m sim.docs", file=sys.stderr)
+            return 1
+        return 0
+    if new != old:
+        ODD.write_text(new, encoding="utf-8")
+        print(f"updated {ODD}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
