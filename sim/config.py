@@ -502,7 +502,7 @@ def parameter_table(markdown: bool = True) -> str:
     return "\n".join(f"  {r[0]:<{width}}  {r[1]:>12} {r[2]:<22} {r[3]:<18} {r[4]}" for r in rows)
 
 
-def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> DictConfig:
+def compose_config(overrides: list[str] | tuple[str, ...] = (), return_hydra_config: bool = False) -> DictConfig:
     """Compose the Hydra config (configs/config.yaml + overrides) without running the CLI.
 
     For notebooks, tests, experiments and the dashboard: ``compose_config(["policy=micro_fund"])``.
@@ -515,7 +515,7 @@ def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> DictConfig:
     if GlobalHydra.instance().is_initialized():
         GlobalHydra.instance().clear()
     with initialize_config_module("sim.configs", version_base="1.3"):
-        return compose("config", overrides=list(overrides))
+        return compose("config", overrides=list(overrides), return_hydra_config=return_hydra_config)
 
 
 def settings_for(*overrides: str) -> SimConfig:

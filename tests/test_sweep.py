@@ -1,0 +1,163 @@
+"""Sweeps end to end: joblib and submitit_local launchers, collation, resume, fault isolation."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from experiments.collate import CollateError, collate
+
+SMALL = ["community=relocation", "steps=13"]
+
+
+def sweep(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    proc = subprocess.run([sys.executable, "-m", "sim", "-m", *args], cwd=cwd, capture_output=True, text=True,
+                          env=env, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"sweep failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def joblib_sweep(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    cwd = tmp_path_factory.mktemp("joblib")
+    proc = sweep(cwd, "policy=baseline,micro_fund", "seed=range(0,3)", *SMALL, "hydra.sweep.dir=sw")
+    return cwd / "sw", proc
+
+
+def test_joblib_sweep_runs_all_jobs_and_collates(joblib_sweep):
+    sweep_dir, proc = joblib_sweep
+    assert "sweep finished: 6 done, 0 skipped, 0 failed" in proc.stdout
+    assert proc.stdout.count("] done ") == 6  # one progress line per finished job
+    assert "[6/6]" in proc.stdout
+    runs = pd.read_parquet(sweep_dir / "runs.parquet")
+    assert len(runs) == 6
+    assert set(runs["status"]) == {"done"}
+    assert sorted(runs["policy"].unique()) == ["baseline", "micro_fund"]
+    assert sorted(runs["seed"].unique()) == [0, 1, 2]
+    assert runs["config_hash"].nunique() == 6
+    for kpi in ("volunteers_per_10k", "response_rate", "satisfaction_mean", "fund_balance"):
+        assert runs[kpi].notna().all(), kpi
+    ts = pd.read_parquet(sweep_dir / "timeseries.parquet")
+    assert list(ts.columns) == ["run", "step", "indicator", "value"]
+    assert ts["run"].nunique() == 6
+    assert ts["step"].max() == 13
+    one = ts[(ts["run"] == 0) & (ts["indicator"] == "fund_balance")]
+    assert len(one) == 13
+
+
+def test_same_seed_gives_common_demands_across_policies(joblib_sweep):
+    """Common random numbers: the per-unit donation does not change who raises a demand."""
+    sweep_dir, _ = joblib_sweep
+    runs = pd.read_parquet(sweep_dir / "runs.parquet")
+    ts = pd.read_parquet(sweep_dir / "timeseries.parquet")
+    raised = ts[ts["indicator"] == "demands_raised"].merge(runs[["run", "policy", "seed"]], on="run")
+    wide = raised.pivot_table(index=["seed", "step"], columns="policy", values="value")
+    assert (wide["baseline"] == wide["micro_fund"]).all()
+    assert wide.groupby("seed")["baseline"].sum().nunique() == 3  # but seeds differ
+
+
+def test_resume_reruns_only_missing_run(joblib_sweep, tmp_path):
+    sweep_dir, _ = joblib_sweep
+    work = tmp_path / "copy"
+    shutil.copytree(sweep_dir, work / "sw")
+    victim = work / "sw" / "community=relocation,policy=micro_fund,seed=1,steps=13"
+    shutil.rmtree(victim)
+    before = {p.parent.name: p.stat().st_mtime_ns for p in (work / "sw").glob("*/timeseries.parquet")}
+    proc = sweep(work, "policy=baseline,micro_fund", "seed=range(0,3)", *SMALL, "hydra.sweep.dir=sw")
+    assert "sweep finished: 1 done, 5 skipped, 0 failed" in proc.stdout
+    assert (victim / "manifest.json").is_file()
+    after = {p.parent.name: p.stat().st_mtime_ns for p in (work / "sw").glob("*/timeseries.parquet")}
+    unchanged = [d for d in before if before[d] == after.get(d)]
+    assert len(unchanged) == 5
+    # the re-run result equals the original one (same seed and config)
+    original = pd.read_parquet(sweep_dir / victim.name / "timeseries.parquet")
+    pd.testing.assert_frame_equal(original, pd.read_parquet(victim / "timeseries.parquet"))
+
+
+def test_changed_config_is_not_skipped(joblib_sweep, tmp_path):
+    """The skip key is the config hash, not the folder name."""
+    sweep_dir, _ = joblib_sweep
+    job = "community=relocation,policy=baseline,seed=0,steps=13"
+    shutil.copytree(sweep_dir / job, tmp_path / "sw" / job)
+    manifest = tmp_path / "sw" / job / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["config_hash"] = "0" * 64
+    manifest.write_text(json.dumps(data))
+    proc = sweep(tmp_path, "policy=baseline", "seed=0", *SMALL, "hydra.sweep.dir=sw")
+    assert "1 done, 0 skipped" in proc.stdout
+
+
+def test_failing_job_is_recorded_and_others_collated(tmp_path):
+    # a negative fen per unit fails validation in the micro_fund jobs only (it is set per job below)
+    proc = sweep(tmp_path, "policy=baseline,micro_fund", "seed=range(0,2)", *SMALL,
+                 "policy.micro_fund.fen_per_unit=1,-1", "hydra.sweep.dir=sw")
+    assert "sweep finished: 4 done, 0 skipped, 4 failed" in proc.stdout
+    assert "fen_per_unit=-1.0 is out of range" in proc.stdout
+    runs = pd.read_parquet(tmp_path / "sw" / "runs.parquet")
+    assert len(runs) == 8
+    failed = runs[runs["status"] == "failed"]
+    assert len(failed) == 4
+    assert (failed["policy.micro_fund.fen_per_unit"] == -1).all()
+    assert failed["error"].str.contains("ConfigError").all()
+    done = runs[runs["status"] == "done"]
+    assert done["satisfaction_mean"].notna().all()
+    status = json.loads((tmp_path / "sw" / failed["run_dir"].iloc[0] / "status.json").read_text())
+    assert "Traceback" in status["traceback"]
+    assert not (tmp_path / "sw" / failed["run_dir"].iloc[0] / "manifest.json").exists()
+
+
+def test_submitit_local_launcher(tmp_path):
+    """The cluster code path (submitit) without a scheduler."""
+    proc = sweep(tmp_path, "hydra/launcher=submitit_local", "policy=baseline,micro_fund", "seed=0", *SMALL,
+                 "hydra.sweep.dir=sw")
+    assert "sweep finished: 2 done, 0 skipped, 0 failed" in proc.stdout
+    runs = pd.read_parquet(tmp_path / "sw" / "runs.parquet")
+    assert sorted(runs["policy"]) == ["baseline", "micro_fund"]
+    assert (tmp_path / "sw" / ".submitit").is_dir()
+
+
+def test_collate_command_and_corrupt_file(joblib_sweep, tmp_path):
+    sweep_dir, _ = joblib_sweep
+    work = tmp_path / "sw"
+    shutil.copytree(sweep_dir, work)
+    (work / "runs.parquet").unlink()
+    proc = subprocess.run([sys.executable, "-m", "experiments.collate", str(work)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "collated 6 runs" in proc.stdout
+    runs_before = (work / "runs.parquet").read_bytes()
+    bad = work / "community=relocation,policy=baseline,seed=2,steps=13" / "timeseries.parquet"
+    bad.write_bytes(b"not a parquet file")
+    proc = subprocess.run([sys.executable, "-m", "experiments.collate", str(work)], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert str(bad) in proc.stderr
+    assert (work / "runs.parquet").read_bytes() == runs_before  # nothing half-written
+    with pytest.raises(CollateError):
+        collate(work)
+    runs = collate(work, skip_corrupt=True)
+    assert (runs["status"] == "corrupt").sum() == 1
+
+
+def test_collate_missing_folder(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "experiments.collate", str(tmp_path / "nope")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "no such sweep folder" in proc.stderr
+
+
+def test_experiment_configs_compose_to_their_job_counts():
+    from sim.config import compose_config
+    from sim.sweep import count_jobs
+
+    for name, jobs in (("one_cent", 150), ("five_society_vs_baseline", 490), ("community_types", 140)):
+        cfg = compose_config([f"+experiment={name}"], return_hydra_config=True)
+        assert count_jobs(cfg) == jobs, name
+        assert cfg.hydra.sweep.dir == f"results/sweeps/{name}"
