@@ -50,7 +50,8 @@ def _parse_override(text: str) -> tuple[str, object]:
 
 
 def _job_dirs(sweep_dir: Path) -> list[Path]:
-    dirs = {p.parent for p in sweep_dir.glob("*/manifest.json")} | {p.parent for p in sweep_dir.glob(f"*/{STATUS_FILE}")}
+    dirs = {p.parent for p in sweep_dir.glob("*/manifest.json")}
+    dirs |= {p.parent for p in sweep_dir.glob(f"*/{STATUS_FILE}")}
     return sorted(dirs)
 
 
