@@ -697,7 +697,8 @@ class Community(Agent):
         If there is budget but no agency, one sets up in the community to bid (assumption).
         """
         model, lever = self.model, self.model.cfg.policy.gov_purchase
-        if lever.budget_yuan_per_year <= 0 or model.week % lever.contract_weeks != 0:
+        budget = model.purchase_budget_yuan_per_year
+        if budget <= 0 or model.week % lever.contract_weeks != 0:
             return
         if not any(o.kind is OrgKind.PROFESSIONAL_AGENCY for o in model.organisations):
             model.add_organisation(OrgKind.PROFESSIONAL_AGENCY, incubated=False)
@@ -708,7 +709,7 @@ class Community(Agent):
             record = o.cases_completed_period / o.cases_period if o.cases_period else 1.0
             weights.append(max(staff, 0.1) * (0.5 + 0.5 * record))
             o.cases_period = o.cases_completed_period = 0
-        total_fen = round(lever.budget_yuan_per_year * lever.contract_weeks / 52 * 100)
+        total_fen = round(budget * lever.contract_weeks / 52 * 100)
         weights = np.asarray(weights, dtype=float)
         shares = np.floor(total_fen * weights / weights.sum()).astype(np.int64)
         for o, fen in zip(eligible, shares, strict=True):

@@ -50,7 +50,9 @@ def _single_run(cfg: DictConfig, out_dir: Path) -> float | None:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     print(format_table(report, lang=cfg.lang))
-    print(f"\noutputs: {out_dir}/  (timeseries.parquet, kpis.json, manifest.json)")
+    files = "timeseries.parquet, kpis.json, manifest.json" if cfg.get("district") is None else \
+        "timeseries.parquet (per community), district_timeseries.parquet, kpis.json, manifest.json"
+    print(f"\noutputs: {out_dir}/  ({files})")
     return report["targets"]["satisfaction_mean"]["value"]
 
 

@@ -391,6 +391,64 @@ class BehaviourConfig:
 
 
 # --------------------------------------------------------------------------------------------
+# A district of communities (configs/district/*.yaml)
+# --------------------------------------------------------------------------------------------
+@dataclass
+class DistrictMember:
+    """``count`` communities of the community preset ``preset`` (a file of configs/community/)."""
+
+    preset: str = param("urban_traditional", "-", help="community preset")
+    count: int = param(1, "communities", 1, 10_000, help="how many communities of this preset")
+
+
+@dataclass
+class DistrictConfig:
+    """A district (区): communities of mixed presets sharing a purchase budget and a social-work station."""
+
+    name: str = param("district", "-", help="district preset name")
+    label_zh: str = param("区", "-", help="Chinese name of the district preset")
+    communities: list[DistrictMember] = field(default_factory=list, metadata={
+        "unit": "-", "lo": None, "hi": None, "help": "the district's communities by preset", "source": ASSUMPTION,
+        "choices": None})
+    purchase_budget_yuan_per_year: float = param(-1.0, "yuan/year", -1, 100_000_000_000,
+                                                 help="shared government purchase budget; -1 = the policy's "
+                                                      "per-community budget × number of communities")
+    station_social_workers: int = param(40, "persons", 0, 100_000,
+                                        help="social workers of the district social-work station (社工站)",
+                                        source="003: 社工站; 专栏1 #22 社会工作专业人才 0.1万人 (district)")
+    communities_per_worker: int = param(2, "communities/worker", 1, 1000,
+                                        help="communities each district social worker serves")
+
+    def __post_init__(self) -> None:
+        if not self.communities:
+            raise ConfigError("district.communities is empty: list presets with counts, "
+                              "e.g. [{preset: urban_traditional, count: 10}]")
+        known = community_presets()
+        for k, m in enumerate(self.communities):
+            if m.preset not in known:
+                raise ConfigError(f"district.communities[{k}].preset={m.preset!r} is not a community preset; "
+                                  f"choose one of: {', '.join(known)}")
+
+
+def community_presets() -> list[str]:
+    """Names of the community presets shipped in configs/community/."""
+    from importlib.resources import files
+
+    return sorted(p.name[:-5] for p in files("sim.configs").joinpath("community").iterdir()
+                  if p.name.endswith(".yaml"))
+
+
+def load_community_preset(name: str) -> CommunityConfig:
+    """A community preset read straight from configs/community/<name>.yaml, validated."""
+    from importlib.resources import files
+
+    if name not in community_presets():
+        raise ConfigError(f"unknown community preset {name!r}; choose one of: {', '.join(community_presets())}")
+    text = files("sim.configs").joinpath("community", f"{name}.yaml").read_text(encoding="utf-8")
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(CommunityConfig), OmegaConf.create(text)))
+
+
+# --------------------------------------------------------------------------------------------
 # The whole run
 # --------------------------------------------------------------------------------------------
 @dataclass
@@ -404,6 +462,9 @@ class SimConfig:
     community: CommunityConfig = section(CommunityConfig)
     policy: PolicyConfig = section(PolicyConfig)
     behaviour: BehaviourConfig = section(BehaviourConfig)
+    district: DistrictConfig | None = field(default=None, metadata={
+        "unit": "-", "lo": None, "hi": None, "help": "a district of many communities (district=enyang_like); "
+        "none = one community", "source": ASSUMPTION, "choices": None})
 
     def __post_init__(self) -> None:
         check_ranges(self)
@@ -419,8 +480,15 @@ def iter_params(obj_or_cls, prefix: str = ""):
         key = f"{prefix}{f.name}"
         if isinstance(obj_or_cls, type):
             value = f.default_factory() if f.default is dataclasses.MISSING else f.default
+            if f.name == "district":  # documented with its own fields
+                yield from iter_params(DistrictConfig, key + ".")
+                continue
         else:
             value = getattr(obj_or_cls, f.name)
+        if isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
+            for k, item in enumerate(value):
+                yield from iter_params(item, f"{key}[{k}].")
+            continue
         if dataclasses.is_dataclass(value):
             yield from iter_params(value if not isinstance(obj_or_cls, type) else type(value), key + ".")
         else:
@@ -482,6 +550,7 @@ def register_configs() -> None:
     cs.store(name="sim_schema", node=SimConfig)
     cs.store(group="community", name="community_schema", node=CommunityConfig)
     cs.store(group="policy", name="policy_schema", node=PolicyConfig)
+    cs.store(group="district", name="district_schema", node=DistrictConfig)
 
 
 def parameter_table(markdown: bool = True) -> str:

@@ -115,6 +115,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "yes": ("yes", "是"),
     "no": ("no", "否"),
     "volunteer_coverage": ("Volunteer team coverage", "志愿服务队伍覆盖"),
+    "orgs_per_community": ("Social organisations per community", "社区平均社会组织数"),
     "community": ("Community", "社区"),
     "policy": ("Policy", "政策"),
     "seed": ("Seed", "随机种子"),

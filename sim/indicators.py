@@ -116,8 +116,8 @@ def _fmt(v, unit: str) -> str:
 def format_table(report: dict, lang: str = "en") -> str:
     """A plain-text KPI table against the plan targets."""
     rows = [(label("indicator", lang), label("value", lang), label("target", lang), label("met", lang))]
-    for _key, r in report["targets"].items():
-        name = r["label_zh"] if lang == "zh" else r["label_en"]
+    for key, r in report["targets"].items():
+        name = label(key, lang)
         num = f"#{r['enyang_indicator']} " if r["enyang_indicator"] else ""
         tgt = f"{r['op']} {_fmt(r['target'], r['unit'])}"
         ok = "—" if r["met"] is None else label("yes" if r["met"] else "no", lang)

@@ -64,6 +64,10 @@ class CommunityModel(Model):
         self.orgs_folded = 0
         self._dept_carry = 0.0
         self.records: list[dict] = []
+        # Set by a district (sim/district.py): the government purchase budget allotted to this
+        # community, and the share of district social workers' time it receives.
+        self.purchase_budget_yuan_per_year = cfg.policy.gov_purchase.budget_yuan_per_year
+        self.district_worker_share = 0.0
 
         c, pol = cfg.community, cfg.policy
         self.population = Population.create(c, self.streams["population"])
@@ -109,14 +113,18 @@ class CommunityModel(Model):
     def volunteers_registered(self) -> int:
         return len(self.volunteer_of)
 
+    def supervision_capacity(self) -> float:
+        """Volunteers the community's social workers (and its share of district workers) can supervise."""
+        workers = self.social_workers + self.district_worker_share
+        return workers * self.cfg.policy.social_work.volunteers_per_worker
+
     def supervision_coverage(self) -> float:
         """Share of volunteers a social worker can supervise (004 "专业社工+志愿服务")."""
-        capacity = self.social_workers * self.cfg.policy.social_work.volunteers_per_worker
-        return float(min(1.0, capacity / max(1, self.volunteers_registered)))
+        return float(min(1.0, self.supervision_capacity() / max(1, self.volunteers_registered)))
 
     def spare_supervision(self) -> float:
         """Share of social workers' supervision capacity still free: room to recruit."""
-        capacity = self.social_workers * self.cfg.policy.social_work.volunteers_per_worker
+        capacity = self.supervision_capacity()
         if capacity <= 0:
             return 0.0
         return float(max(0.0, 1.0 - self.volunteers_registered / capacity))

@@ -58,45 +58,64 @@ def _git_commit() -> str | None:
 
 
 def simulate(cfg: DictConfig | SimConfig, progress: bool | None = None):
-    """Validate and run; returns (settings, model, timeseries DataFrame, kpi report)."""
+    """Validate and run one community; returns (settings, model, timeseries DataFrame, kpi report)."""
     settings = to_settings(cfg)
     model = CommunityModel(settings)
     ts = model.run(progress=settings.progress if progress is None else progress)
     return settings, model, ts, kpi_report(compute_kpis(ts, model))
 
 
+def _simulate_any(cfg: DictConfig | SimConfig, progress: bool | None):
+    """Run a community or a district; returns (settings, {file name: table}, kpi report)."""
+    settings = to_settings(cfg)
+    show = settings.progress if progress is None else progress
+    if settings.district is None:
+        model = CommunityModel(settings)
+        ts = model.run(progress=show)
+        return settings, {"timeseries.parquet": ts}, kpi_report(compute_kpis(ts, model))
+    from sim.district import DistrictModel, district_kpis
+
+    model = DistrictModel(settings)
+    per_community, district_ts = model.run(progress=show)
+    return settings, {"timeseries.parquet": per_community, "district_timeseries.parquet": district_ts}, \
+        district_kpis(district_ts, model)
+
+
 def run(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, progress: bool | None = None,
         overrides: list[str] | None = None) -> dict:
-    """Run one scenario and write its outputs into ``out_dir``; returns the KPI report.
+    """Run one scenario (a community, or a district) and write its outputs into ``out_dir``.
 
-    ``overrides`` (the command-line overrides that made this run, e.g. in a sweep) are recorded
-    in the manifest.
+    Returns the KPI report.  ``overrides`` (the command-line overrides that made this run, e.g. in
+    a sweep) are recorded in the manifest.
     """
     start = time.perf_counter()
-    settings, _model, ts, report = simulate(cfg, progress)
+    settings, tables, report = _simulate_any(cfg, progress)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(".partial-*"):  # left by a run that was killed while writing
         shutil.rmtree(stale, ignore_errors=True)
+    files = [*tables, "kpis.json", "manifest.json"]
     manifest = {
         "seed": settings.seed,
-        "community": settings.community.name,
+        "community": settings.community.name if settings.district is None else None,
+        "district": settings.district.name if settings.district is not None else None,
         "policy": settings.policy.name,
         "config_hash": config_hash(settings),
         "overrides": list(overrides or []),
         "config": to_plain_dict(settings),
         "versions": _versions(),
         "git_commit": _git_commit(),
-        "files": list(OUTPUT_FILES),
+        "files": files,
     }
     tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
     try:
-        ts.to_parquet(tmp / "timeseries.parquet", index=False)
+        for name, table in tables.items():
+            table.to_parquet(tmp / name, index=False)
         (tmp / "kpis.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         manifest["wall_time_s"] = round(time.perf_counter() - start, 3)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                            encoding="utf-8")
-        for name in OUTPUT_FILES:  # manifest last: its presence means the run is complete
+        for name in files:  # manifest last: its presence means the run is complete
             os.replace(tmp / name, out / name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

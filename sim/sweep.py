@@ -77,13 +77,11 @@ def record_status(out_dir: Path, status: str, job_name: str, config_hash: str | 
 
 def is_complete(out_dir: Path, config_hash: str) -> bool:
     """True when ``out_dir`` holds a complete run of this exact config (manifest written last)."""
-    from sim.runner import OUTPUT_FILES
-
     try:
         manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return manifest.get("config_hash") == config_hash and all((out_dir / f).is_file() for f in OUTPUT_FILES)
+    return manifest.get("config_hash") == config_hash and all((out_dir / f).is_file() for f in manifest["files"])
 
 
 class SweepCallback(Callback):
