@@ -20,6 +20,7 @@ model's named streams (``model.streams``), all spawned from the model's seeded g
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -429,33 +430,44 @@ class Enterprise(Agent):
         self.per_unit_donor = per_unit_donor
         self.lump_donor = lump_donor
         self.units_sold = 0                       # this week
-        self.given_52 = np.zeros(52, dtype=np.int64)  # fen given per week, last 52 weeks
+        self.given_52 = [0] * 52                  # fen given per week, last 52 weeks (ring)
+        self.given_total_52 = 0                   # their sum
         self.fen_carry = 0.0                      # fraction of a fen owed (for fractional fen/unit)
 
     @property
     def reputation(self) -> float:
         """0–1: grows with what the enterprise gave in the last 52 weeks."""
-        return float(1.0 - np.exp(-self.given_52.sum() / self.REPUTATION_SCALE_FEN))
+        return 1.0 - math.exp(-self.given_total_52 / self.REPUTATION_SCALE_FEN)
 
     @property
     def takes_part(self) -> bool:
         """Took part in co-building (gave money, goods or volunteers) in the last 52 weeks."""
-        return bool(self.given_52.sum() > 0) or self.model.cfg.policy.enterprise.employee_volunteer_hours_week > 0
+        return self.given_total_52 > 0 or self.model.cfg.policy.enterprise.employee_volunteer_hours_week > 0
+
+    def _record_giving(self, fen: int, new_week: bool) -> None:
+        slot = self.model.week % 52
+        if new_week:
+            self.given_total_52 -= self.given_52[slot]
+            self.given_52[slot] = 0
+        self.given_52[slot] += fen
+        self.given_total_52 += fen
 
     def sell(self, units_to_residents: int) -> None:
         """Sell this week's units; a one-cent donor gives ``fen_per_unit`` fen for each unit (004)."""
         model, pol = self.model, self.model.cfg.policy
-        market = model.streams["market"]
-        mean = model.cfg.community.units_per_week * (1 + pol.enterprise.cause_marketing_uplift * self.reputation)
-        outside = int(market.poisson(mean)) if self.sells_product else 0
+        outside = 0
+        if self.sells_product:
+            uplift = pol.enterprise.cause_marketing_uplift
+            mean = model.cfg.community.units_per_week * (1 + uplift * self.reputation if uplift else 1)
+            outside = int(model.streams["market"].poisson(mean))
         self.units_sold = outside + units_to_residents
         give_fen = 0
         if self.per_unit_donor and pol.micro_fund.fen_per_unit > 0:
             owed = self.units_sold * pol.micro_fund.fen_per_unit + self.fen_carry
-            give_fen = int(np.floor(owed + 1e-9))
-            self.fen_carry = owed - give_fen
+            give_fen = math.floor(owed + 1e-9)
+            self.fen_carry = max(0.0, owed - give_fen)
             model.fund.receive("enterprise_per_unit", give_fen)
-        self.given_52[model.week % 52] = give_fen
+        self._record_giving(give_fen, new_week=True)
 
     def give_lump(self) -> None:
         """Week 1 of each year: the lump donation and the moral-bank goods (assumption: paid yearly)."""
@@ -471,7 +483,7 @@ class Enterprise(Agent):
             fen += round(lever.moral_bank_sponsor_yuan_per_year * 100)
         if fen:
             model.fund.receive("enterprise_lump", fen)
-            self.given_52[model.week % 52] += fen
+            self._record_giving(fen, new_week=False)
 
 
 # ==============================================================================================

@@ -448,6 +448,20 @@ def load_community_preset(name: str) -> CommunityConfig:
     return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(CommunityConfig), OmegaConf.create(text)))
 
 
+@dataclass
+class PointConfig:
+    """A row of a table of parameter points (e.g. a sensitivity-analysis sample) to apply to the run.
+
+    ``point.file`` is a Parquet or CSV table whose columns are dotted parameter keys
+    (``policy.fund.transparency``, ``behaviour.register_base`` …); ``point.row`` picks the row. The
+    values are applied on top of the composed config before validation, so a sweep over
+    ``point.row=range(0,N)`` runs a whole design through Hydra's launchers, resumably.
+    """
+
+    file: str = param("", "-", help="table of parameter points (Parquet or CSV); empty = none")
+    row: int = param(-1, "-", -1, 100_000_000, help="row of point.file to apply; -1 = none")
+
+
 # --------------------------------------------------------------------------------------------
 # The whole run
 # --------------------------------------------------------------------------------------------
@@ -462,6 +476,7 @@ class SimConfig:
     community: CommunityConfig = section(CommunityConfig)
     policy: PolicyConfig = section(PolicyConfig)
     behaviour: BehaviourConfig = section(BehaviourConfig)
+    point: PointConfig = section(PointConfig)
     district: DistrictConfig | None = field(default=None, metadata={
         "unit": "-", "lo": None, "hi": None, "help": "a district of many communities (district=enyang_like); "
         "none = one community", "source": ASSUMPTION, "choices": None})
@@ -527,6 +542,7 @@ def to_settings(cfg: DictConfig | SimConfig) -> SimConfig:
     # Keep only the model's own keys (a composed config also carries `hydra` when read from disk).
     merged = OmegaConf.merge(OmegaConf.structured(SimConfig),
                              {k: v for k, v in node.items() if k != "hydra"})
+    _apply_point(merged)
     try:
         obj = OmegaConf.to_object(merged)
     except ConfigError:
@@ -537,6 +553,32 @@ def to_settings(cfg: DictConfig | SimConfig) -> SimConfig:
             raise cause from None
         raise
     return obj
+
+
+def _apply_point(cfg: DictConfig) -> None:
+    """Apply row ``point.row`` of ``point.file`` to ``cfg`` (see :class:`PointConfig`)."""
+    file, row = cfg.point.file, cfg.point.row
+    if not file and row < 0:
+        return
+    if not file or row < 0:
+        raise ConfigError("point.file and point.row go together: give both (point.row ≥ 0) or neither")
+    import pandas as pd
+
+    try:
+        table = pd.read_parquet(file) if str(file).endswith(".parquet") else pd.read_csv(file)
+    except Exception as exc:
+        raise ConfigError(f"point.file={file!r} cannot be read: {exc}") from None
+    if row >= len(table):
+        raise ConfigError(f"point.row={row} is out of range: {file} has rows 0–{len(table) - 1}")
+    known = {key for key, _f, _v in iter_params(SimConfig)}
+    for key, value in table.iloc[row].items():
+        if key not in known or key.startswith("point."):
+            raise ConfigError(f"point.file column {key!r} is not a parameter; see python -m sim --help")
+        value = value.item() if hasattr(value, "item") else value
+        try:
+            OmegaConf.update(cfg, key, value, merge=False)
+        except Exception as exc:
+            raise ConfigError(f"point.file column {key}={value!r}: {exc}") from None
 
 
 def to_plain_dict(cfg: SimConfig) -> dict:

@@ -28,7 +28,7 @@ from sim.model import CommunityModel
 
 OUTPUT_FILES = ("timeseries.parquet", "kpis.json", "manifest.json")
 # Keys that change how a run is shown, not what it computes: left out of the config hash.
-PRESENTATION_KEYS = ("progress", "lang")
+PRESENTATION_KEYS = ("progress", "lang", "point")  # `point` is hashed through the values it applied
 PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "hydra-core", "omegaconf")
 
 
