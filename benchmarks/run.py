@@ -112,7 +112,8 @@ def machine() -> dict:
         pass
     mem = "unknown"
     try:
-        kib = int(next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1])
+        meminfo = Path("/proc/meminfo").read_text().splitlines()
+        kib = int(next(x for x in meminfo if x.startswith("MemTotal")).split()[1])
         mem = f"{kib / 1024 / 1024:.1f} GiB"
     except (OSError, StopIteration, ValueError):
         pass
