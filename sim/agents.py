@@ -651,53 +651,61 @@ class Community(Agent):
         org_caps = np.array([orgs[i].capacity() for i in order], dtype=np.int64)
         capacity[Handler.ORGANISATION] = int(org_caps.sum())
         capacity[Handler.DEPARTMENT] = model.department_capacity()
+        simple = self.q_kind == DemandKind.SIMPLE
         can_take = {  # which kinds each handler may take, in the order they are asked
-            Handler.VOLUNTEER: self.q_kind == DemandKind.SIMPLE,
-            Handler.COMMUNITY_STAFF: self.q_kind == DemandKind.SIMPLE,
+            Handler.VOLUNTEER: simple,
+            Handler.COMMUNITY_STAFF: simple,
             Handler.ORGANISATION: self.q_kind != DemandKind.STRUCTURAL,
-            Handler.DEPARTMENT: np.ones(n, dtype=bool),
+            Handler.DEPARTMENT: None,  # any kind
         }
         for h, eligible in can_take.items():
-            waiting = np.flatnonzero((handler < 0) & eligible)  # the queue is oldest first
+            free = handler < 0
+            waiting = np.flatnonzero(free if eligible is None else free & eligible)  # the queue is oldest first
             handler[waiting[:capacity[h]]] = h
         to_org = np.flatnonzero(handler == Handler.ORGANISATION)
 
         # which organisation took which case: fill capacities in a random order of organisations
-        per_org = np.diff(np.concatenate([[0], np.minimum(np.cumsum(org_caps), to_org.size)])).astype(np.int64)
+        per_org, left = [], int(to_org.size)
+        for cap in org_caps.tolist():
+            per_org.append(min(cap, left))
+            left -= per_org[-1]
         org_of_case = np.repeat(order, per_org)
 
         vol_success = b.volunteer_success + (b.supervised_success - b.volunteer_success) * coverage
-        success = np.array([vol_success, b.staff_success, b.org_success, b.department_success, 0.0])[handler]
+        success = np.array([0.0, vol_success, b.staff_success, b.org_success, b.department_success])[handler + 1]
         answered = handler >= 0
-        completed = answered & (u_done < success)
-        failed = answered & ~completed
+        completed = u_done < success          # success is 0 for unanswered demands
         expired = ~answered & ((model.week - self.q_week + 1) >= b.response_deadline_weeks)
+        closed = answered | expired
         # organisation records: cases this week (paid by the fund) and completions (contract evaluation)
-        done_by_org = np.bincount(org_of_case, weights=completed[to_org], minlength=len(orgs))
-        for i, k in zip(order, per_org, strict=True):
-            orgs[i].cases += int(k)
-            orgs[i].cases_period += int(k)
-            orgs[i].cases_completed_period += int(done_by_org[i])
+        if orgs:
+            done_by_org = np.bincount(org_of_case, weights=completed[to_org], minlength=len(orgs))
+            for i, k in zip(order.tolist(), per_org, strict=True):
+                orgs[i].cases += k
+                orgs[i].cases_period += k
+                orgs[i].cases_completed_period += int(done_by_org[i])
 
-        # feedback on residents
-        pop = model.population
-        good = np.bincount(self.q_resident[completed], minlength=pop.size)
-        bad = np.bincount(self.q_resident[failed | expired], minlength=pop.size)
-        touched = np.flatnonzero(good + bad)
-        _update_towards(pop.satisfaction, touched, good[touched], bad[touched], b.satisfaction_rate)
-        _update_towards(pop.trust, touched, good[touched], bad[touched], b.trust_rate)
+        # feedback on residents: completed demands are good outcomes, failed or unanswered ones bad
+        if closed.any():
+            pop = model.population
+            good = np.bincount(self.q_resident[completed], minlength=pop.size)
+            bad = np.bincount(self.q_resident[closed], minlength=pop.size) - good
+            who = np.flatnonzero(good + bad)
+            _update_towards(pop.satisfaction, who, good[who], bad[who], b.satisfaction_rate)
+            _update_towards(pop.trust, who, good[who], bad[who], b.trust_rate)
 
+        by_handler = np.bincount(handler + 1, minlength=5)
         ws = model.week_stats
-        ws["demands_responded"] = int(answered.sum())
+        ws["demands_responded"] = int(n - by_handler[0])
         ws["demands_completed"] = int(completed.sum())
         ws["demands_expired"] = int(expired.sum())
-        ws["demands_to_volunteers"] = int((handler == Handler.VOLUNTEER).sum())
-        ws["demands_to_community_staff"] = int((handler == Handler.COMMUNITY_STAFF).sum())
-        ws["demands_to_organisations"] = int(to_org.size)
-        ws["demands_escalated"] = int((handler == Handler.DEPARTMENT).sum())
+        ws["demands_to_volunteers"] = int(by_handler[1 + Handler.VOLUNTEER])
+        ws["demands_to_community_staff"] = int(by_handler[1 + Handler.COMMUNITY_STAFF])
+        ws["demands_to_organisations"] = int(by_handler[1 + Handler.ORGANISATION])
+        ws["demands_escalated"] = int(by_handler[1 + Handler.DEPARTMENT])
         ws["capacity_volunteers"] = capacity[Handler.VOLUNTEER]
         ws["capacity_organisations"] = capacity[Handler.ORGANISATION]
-        keep = ~answered & ~expired
+        keep = ~closed
         self.q_resident, self.q_kind, self.q_week = self.q_resident[keep], self.q_kind[keep], self.q_week[keep]
 
     # --- government purchase of services ---------------------------------------------------------
