@@ -184,7 +184,7 @@ class Resident(Agent):
         want = np.flatnonzero((pop.points >= lever.redeem_threshold_points) & (u < model.cfg.behaviour.redeem_prob))
         if want.size == 0:
             return
-        want = model.streams["volunteer"].permutation(want)
+        want = model.streams["redemption"].permutation(want)
         fen = np.round(pop.points[want] * lever.yuan_per_point * 100).astype(np.int64)
         affordable = np.cumsum(fen) <= model.fund.balance_fen
         paid = want[affordable]
@@ -416,7 +416,7 @@ class SocialOrganization(Agent):
 class Enterprise(Agent):
     """A resident unit (驻区单位).  Product enterprises sell bottles to residents and outside.
 
-    Levers (003 共驻共建, 双向认领; 004 一分钱公益): a fixed donation per unit sold, a yearly lump
+    Levers (003 三张清单和双向认领; 004 一分钱公益): a fixed donation per unit sold, a yearly lump
     donation, goods for the moral bank, employee volunteers.  A cause-marketing uplift (assumption,
     default 0) lets the reputation earned by giving raise sales.
     """
@@ -571,8 +571,8 @@ class CommunityFund(Agent):
         needy = min(int(budget * lever.needy_share), int(n_needy * b.needy_support_yuan_week * 100))
         paid_needy = self.pay("needy_residents", needy)
         if paid_needy and n_needy:
-            # Support lifts needy residents' satisfaction a little (assumption: one good outcome per
-            # full weekly support).
+            # Support lifts needy residents' satisfaction a little (assumption: a tenth of one good
+            # demand outcome per full weekly support).
             share = paid_needy / (n_needy * max(b.needy_support_yuan_week, 1e-9) * 100)
             idx = np.flatnonzero(pop.needy)
             pop.satisfaction[idx] += b.satisfaction_rate * 0.1 * share * (1 - pop.satisfaction[idx])
@@ -628,8 +628,9 @@ class Community(Agent):
           organisations, then to departments;
         * professional demands go to organisations, then to departments;
         * structural demands go to the street and departments ("街道吹哨、部门报到");
-        * a demand still waiting ``response_deadline_weeks`` after it was reported is closed as
-          unanswered (003 targets: response 100 %, completion ≥ 95 %).
+        * a demand not answered in ``response_deadline_weeks`` dispatch rounds (the week it was
+          reported counts as the first) is closed as unanswered (003 targets: response 100 %,
+          completion ≥ 95 %).
         An answered demand is completed with the handler's success chance.  Each outcome moves the
         resident's satisfaction and trust (assumption).
         """
@@ -767,7 +768,7 @@ class Community(Agent):
         fund = model.fund
         cost = round(b.project_cost_yuan * 100)
         orgs = [o for o in model.organisations if o.kind is not OrgKind.SOCIAL_ENTERPRISE]
-        rng = model.streams["deliberation"]
+        rng = model.streams["projects"]
         n_projects = 0
         while fund.project_pot_fen >= cost and orgs:
             paid = fund.spend_project(cost)

@@ -88,7 +88,8 @@ class CommunityConfig:
                                      help="households served by one grid worker (网格员)")
     groups: GroupShares = section(GroupShares)
     needy_share: float = param(0.03, "fraction", 0, 0.5,
-                               help="share of residents in needy households (困难群众) the fund supports")
+                               help="share of households that are needy (困难群众家庭); "
+                                    "the fund supports their members")
     income_median_yuan_month: float = param(3500.0, "yuan/month", 0, 100_000,
                                             help="median personal income")
     income_sigma: float = param(0.5, "log-sd", 0, 3, help="spread of log income")
@@ -144,7 +145,7 @@ class MicroFundLever:
 
 @dataclass
 class EnterpriseLever:
-    """What resident units (驻区单位) give besides the per-unit donation (003: 共驻共建)."""
+    """What resident units (驻区单位) give besides the per-unit donation (003: 双向认领)."""
 
     lump_yuan_per_year: float = param(0.0, "yuan/(enterprise·year)", 0, 10_000_000,
                                       help="lump donation of each donating enterprise, paid in week 1 of each year")
@@ -328,7 +329,8 @@ class BehaviourConfig:
     register_influence: float = param(3.0, "multiplier", 0, 100,
                                       help="extra registration per unit share of volunteers in the grid")
     register_mobilisation: float = param(2.0, "multiplier", 0, 100,
-                                         help="extra registration when social workers mobilise (full coverage)")
+                                         help="extra registration when social workers mobilise, "
+                                              "× their spare supervision capacity")
     register_moral_bank: float = param(0.5, "multiplier", 0, 100,
                                        help="extra registration when the moral bank runs")
     activity_prob: float = param(0.10, "1/week", 0, 1,

@@ -68,8 +68,8 @@ COLUMNS: dict[str, tuple[str, str, str, str]] = {
     "deliberation_participants": ("Council participants", "议事参与人数", "persons",
                                   "residents at this week's council meeting (0 if none)"),
     "deliberation_satisfaction": ("Satisfaction with deliberation", "议事协商满意度", "fraction",
-                                  "participants' mean satisfaction with the council; empty in weeks "
-                                  "without a meeting (003 专栏1 #16)"),
+                                  "participants' mean trust after the council (proxy for satisfaction with "
+                                  "deliberation); empty in weeks without a meeting (003 专栏1 #16)"),
     "projects_funded": ("Projects funded", "公益项目", "projects/week", "public projects the fund paid this week"),
     "donors": ("Resident donors", "捐赠居民", "persons/week", "residents who gave to the fund"),
     "redemptions": ("Point redemptions", "积分兑换", "persons/week", "residents who redeemed moral-bank points"),
@@ -79,7 +79,8 @@ COLUMNS: dict[str, tuple[str, str, str, str]] = {
     "fund_outflow_total": ("Fund spending", "微基金支出", "yuan/week", "all outflows this week"),
     "enterprise_units_sold": ("Units sold", "企业销量", "units/week", "units sold by product enterprises"),
     "enterprise_participation": ("Resident units taking part", "驻区单位参与共建比例", "fraction",
-                                 "share of enterprises that gave in the last 52 weeks (003 专栏1 #5)"),
+                                 "share of enterprises that gave money or goods in the last 52 weeks, or lend employee "
+                                 "volunteers (003 专栏1 #5)"),
     "gov_spending": ("Government spending", "政府投入", "yuan/week",
                      "service contracts paid + government money into the fund"),
 }

@@ -5,12 +5,14 @@ Schedule of one week (docs/ODD.md, "Process overview and scheduling"):
 1. enterprises sell (per-unit donations), and in week 1 of each year give lump donations;
 2. residents raise demands; they report them or grid workers find them;
 3. volunteers take part in activities (their hours are this week's volunteer capacity);
-4. the community dispatches the demand queue: volunteers → organisations → departments;
+4. the community dispatches the demand queue: volunteers → community staff → organisations →
+   departments;
 5. residents donate; residents redeem moral-bank points;
 6. the fund receives government money and spends on needy residents, services and the project pot;
-7. organisations earn their own income, pay costs, fold after a run of weeks without income;
-8. government purchase contracts are let (every ``contract_weeks``); the council deliberates and
-   the fund pays the projects it chose; station social workers incubate organisations;
+7. government purchase contracts are let (every ``contract_weeks``); the council deliberates and
+   the fund pays the projects it chose;
+8. organisations earn their own income, pay costs, fold after a run of weeks without income;
+   station social workers incubate organisations;
 9. volunteers drop out, residents register; trust drifts;
 10. the week's indicators are recorded (model-level only).
 """
@@ -40,7 +42,8 @@ from sim.population import Population
 # mechanism draws only from its own stream, and most draws have a fixed size (one number per
 # resident per week), so two policies run with the same seed see the same demands, the same
 # population and the same market noise: common random numbers for paired comparisons.
-STREAMS = ("population", "demand", "dispatch", "volunteer", "donation", "market", "orgs", "deliberation")
+STREAMS = ("population", "demand", "dispatch", "volunteer", "donation", "market", "orgs", "deliberation",
+           "redemption", "projects")  # the last two hold the draws whose number depends on the policy
 
 COUNT_KEYS = ("demands_raised", "demands_reported", "demands_unreported", "demands_responded",
               "demands_completed", "demands_expired", "demands_to_volunteers", "demands_to_community_staff",
@@ -91,7 +94,7 @@ class CommunityModel(Model):
             self.add_organisation(kind, incubated=False)
 
         rng = self.streams["population"]
-        order = rng.permutation(c.enterprises)  # which enterprises sell, join, give lumps
+        order = rng.permutation(c.enterprises)  # which enterprises give lump donations
         n_join = round(pol.micro_fund.participating_share * c.product_enterprises)
         n_lump = round(pol.enterprise.lump_donor_share * c.enterprises)
         self.enterprises = []
@@ -200,7 +203,7 @@ class CommunityModel(Model):
         Resident.redeem_points(self)
         # 6. the fund spends
         self.fund.step()
-        # 7–8. organisations, contracts, deliberation, incubation
+        # 7–8. contracts, deliberation, organisations, incubation
         self.community.contract_round()
         self.community.deliberate()
         for org in list(self.organisations):

@@ -54,7 +54,7 @@ class Population:
         civic = rng.beta(cfg.civic_mean * conc, (1 - cfg.civic_mean) * conc, n)
         trust = rng.beta(cfg.trust_initial * 8, (1 - cfg.trust_initial) * 8, n)
         satisfaction = rng.beta(cfg.satisfaction_initial * 8, (1 - cfg.satisfaction_initial) * 8, n)
-        # needy households: the poorest share of households (by their first member's income)
+        # needy households: the poorest share of households (by the income of their lowest-earning member)
         n_needy_hh = round(cfg.needy_share * h)
         first_income = np.full(h, np.inf)
         np.minimum.at(first_income, household, income)

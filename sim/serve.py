@@ -1,0 +1,103 @@
+"""Start the workshop dashboard, offline: ``python -m sim.serve [--port N] [--host 127.0.0.1] [--open]``.
+
+Runs ``streamlit run sim/app.py`` in this process with the settings that keep it offline and quiet:
+no usage statistics, no file watcher, production (not development) front end, listening on the
+loopback address by default.  The same settings are in ``.streamlit/config.toml`` at the repository
+root (read when Streamlit is started from there); here they are passed as command-line flags so they
+apply from any folder.  tests/test_dashboard.py checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from pathlib import Path
+
+APP = Path(__file__).resolve().with_name("app.py")
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8501
+
+# Keep in sync with .streamlit/config.toml.
+SETTINGS: dict[str, object] = {
+    "global.developmentMode": False,        # serve the front end bundled in the wheel, not a dev server
+    "server.headless": True,                # no browser launch, no e-mail prompt
+    "server.address": DEFAULT_HOST,         # loopback only; set manually, so no external-IP lookup either
+    "server.port": DEFAULT_PORT,
+    "server.fileWatcherType": "none",
+    "server.runOnSave": False,
+    "server.showEmailPrompt": False,
+    "browser.gatherUsageStats": False,      # no telemetry
+    "client.toolbarMode": "minimal",        # no Deploy button or English-only developer menu
+}
+ENV = {"STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
+
+
+def _flag_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _lan_address() -> str:
+    """This machine's address on the local network (no packet is sent), for the URL shown to participants."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))
+            return s.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
+def settings(port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, open_browser: bool = False) -> dict[str, object]:
+    """The Streamlit settings for one launch."""
+    out = dict(SETTINGS)
+    out["server.port"] = int(port)
+    out["server.address"] = host
+    if host in WILDCARD_HOSTS:
+        # Listening on every interface (participants' devices on the room's network): name the address
+        # to show, so that Streamlit does not look up this machine's public address on the internet.
+        out["browser.serverAddress"] = _lan_address()
+    if open_browser:
+        out["server.headless"] = False
+    return out
+
+
+def streamlit_args(port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, open_browser: bool = False) -> list[str]:
+    """Arguments of ``streamlit`` (after the program name): ``run <app.py> --key value …``."""
+    args = ["run", str(APP)]
+    for key, value in settings(port, host, open_browser).items():
+        args += [f"--{key}", _flag_value(value)]
+    return args
+
+
+def command(port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, open_browser: bool = False) -> list[str]:
+    """The equivalent shell command (``python -m streamlit run …``)."""
+    return [sys.executable, "-m", "streamlit", *streamlit_args(port, host, open_browser)]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m sim.serve",
+                                     description="Start the five-society dashboard (offline) in a browser.")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--host", default=DEFAULT_HOST,
+                        help=f"address to listen on (default {DEFAULT_HOST}; 0.0.0.0 = every network interface)")
+    parser.add_argument("--open", action="store_true", help="open the page in the default browser")
+    args = parser.parse_args(argv)
+    if not 1 <= args.port <= 65535:
+        parser.error(f"--port {args.port} is out of range: allowed 1–65535")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    os.environ.update(ENV)
+    from streamlit.web import cli
+
+    cli.main(args=streamlit_args(args.port, args.host, args.open), prog_name="streamlit")
+
+
+if __name__ == "__main__":
+    main()
