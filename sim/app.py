@@ -17,6 +17,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 if str(_HERE.parent) not in sys.path:
     sys.path.insert(0, str(_HERE.parent))
 
+import os  # noqa: E402
+
 import streamlit as st  # noqa: E402
 
 from sim import dashboard as db  # noqa: E402
@@ -47,7 +49,8 @@ def widget_value(lever: db.Lever, value):
 
 def apply_preset(side: str) -> None:
     """Set side's lever widgets to its policy preset's values (on choosing a preset)."""
-    for lever, value in zip(db.LEVERS, db.policy_levers(ss[f"{side}_policy"]).values(), strict=True):
+    preset = db.policy_levers(ss[f"{side}_policy"], ss.get("community", db.DEFAULT_COMMUNITY))
+    for lever, value in zip(db.LEVERS, preset.values(), strict=True):
         ss[widget_key(side, lever)] = widget_value(lever, value)
 
 
@@ -107,6 +110,19 @@ def stop_playing() -> None:
     ss.playing = False
 
 
+def select_keys() -> list[str]:
+    """Keys of the select boxes, whose shown option text depends on the language."""
+    return ["community", *(f"{s}_policy" for s in db.SIDES),
+            *(widget_key(s, lv) for s in db.SIDES for lv in db.LEVERS if lv.widget == "select")]
+
+
+def on_language_change() -> None:
+    """Streamlit keeps a select box's option *text*; set each value again so the new language's text is shown."""
+    for key in select_keys():
+        if key in ss:
+            ss[key] = ss[key]
+
+
 # ---------------------------------------------------------------------------------------------
 # Page parts
 # ---------------------------------------------------------------------------------------------
@@ -126,7 +142,7 @@ def sidebar(lang: str) -> None:
     t = db.tr
     with st.sidebar:
         st.segmented_control(t("language", lang), list(db.LANGS), key="lang", required=True,
-                             format_func={"zh": "中文", "en": "English"}.get)
+                             format_func={"zh": "中文", "en": "English"}.get, on_change=on_language_change)
         st.header(t("settings", lang))
         st.selectbox(t("community_preset", lang), community_presets(), key="community",
                      format_func=lambda n: db.preset_label("community", n, lang))
@@ -169,7 +185,7 @@ def lever_controls(side: str, lang: str) -> None:
 def controls(comp: db.Comparison, lang: str) -> None:
     t = db.tr
     c_step, c_play, c_reset, c_speed = st.columns([1, 1, 1, 3], vertical_alignment="bottom")
-    c_step.button(t("step", lang), key="btn_step", on_click=do_step, disabled=comp.done or ss.playing,
+    c_step.button(t("step_button", lang), key="btn_step", on_click=do_step, disabled=comp.done or ss.playing,
                   help=t("step_help", lang), width="stretch")
     c_play.button(t("pause", lang) if ss.playing else t("play", lang), key="btn_play", on_click=toggle_play,
                   type="primary", disabled=comp.done and not ss.playing, width="stretch")
@@ -213,12 +229,14 @@ def live_view(lang: str) -> None:
     for i in range(0, len(keys), 2):
         for key, col in zip(keys[i:i + 2], st.columns(2), strict=False):
             with col, st.container(key=f"traj_{key}"):
-                st.plotly_chart(db.trajectory_figure(ts, key, names, lang), config=PLOTLY_CONFIG)
+                if 'notraj' not in os.environ.get('DASH_EXP',''):
+                    st.plotly_chart(db.trajectory_figure(ts, key, names, lang), config=PLOTLY_CONFIG)
 
     st.subheader(t("fund_flows", lang))
     for side, col in zip(db.SIDES, st.columns(2), strict=True):
         with col, st.container(key=f"sankey_{side}"):
-            st.plotly_chart(db.sankey_figure(series[side], names[side], lang), config=PLOTLY_CONFIG)
+            if 'nosankey' not in os.environ.get('DASH_EXP',''):
+                st.plotly_chart(db.sankey_figure(series[side], names[side], lang), config=PLOTLY_CONFIG)
 
 
 def exports(comp: db.Comparison, lang: str) -> None:
@@ -299,7 +317,9 @@ def guide(comp: db.Comparison, lang: str) -> None:
 init_state()
 lang = ss.lang
 st.set_page_config(page_title=db.tr("app_title", lang), layout="wide")
-style()
+import os
+if 'nostyle' not in os.environ.get('DASH_EXP',''):
+    style()
 sidebar(lang)
 lang = ss.lang  # the switch may just have changed it
 comp = ensure_comparison()

@@ -244,7 +244,7 @@ class SocialWorkLever:
     volunteers_per_worker: float = param(100.0, "volunteers/worker", 1, 10_000,
                                          help="volunteers one social worker can supervise")
     supervision_gain: float = param(0.5, "fraction", 0, 5,
-                                    help="extra cases per volunteer-hour under full supervision")
+                                    help="volunteer capacity: cases per hour × (1 + gain × supervision coverage)")
     mobilisation: bool = param(False, "-", help="social workers recruit volunteers")
     incubations_per_worker_year: float = param(0.3, "organisations/(worker·year)", 0, 50,
                                                help="new self-organisations a station worker incubates",
@@ -515,7 +515,7 @@ def iter_params(obj_or_cls, prefix: str = ""):
 def _fmt(x: float | None) -> str:
     if x is None:
         return "∞"
-    return f"{x:g}"
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def check_ranges(cfg: SimConfig) -> None:
@@ -535,9 +535,8 @@ def check_ranges(cfg: SimConfig) -> None:
 
 def to_settings(cfg: DictConfig | SimConfig) -> SimConfig:
     """Turn a composed Hydra config into validated objects (raises ConfigError on a bad value)."""
-    if isinstance(cfg, SimConfig):
-        check_ranges(cfg)
-        return cfg
+    if isinstance(cfg, SimConfig):  # re-run every __post_init__ (ranges and cross-field rules)
+        cfg = OmegaConf.structured(cfg)
     node = cfg
     if not OmegaConf.is_config(node):
         node = OmegaConf.create(node)
@@ -592,9 +591,8 @@ def register_configs() -> None:
     """Register the schema with Hydra's ConfigStore; configs/config.yaml builds on it."""
     cs = ConfigStore.instance()
     cs.store(name="sim_schema", node=SimConfig)
-    cs.store(group="community", name="community_schema", node=CommunityConfig)
-    cs.store(group="policy", name="policy_schema", node=PolicyConfig)
-    cs.store(group="district", name="district_schema", node=DistrictConfig)
+    # The group files are typed through sim_schema's fields; no group schemas are stored, so that
+    # Hydra lists only real presets as options.
 
 
 def parameter_table(markdown: bool = True) -> str:

@@ -87,7 +87,7 @@ UI_TERMS: dict[str, tuple[str, str]] = {
                            "选择方案会把下面各项杠杆设为该方案的取值，之后可再逐项调整。"),
     "levers": ("Policy levers", "政策杠杆"),
     "adjusted": ("adjusted", "已调整"),
-    "step": ("Step", "单步"),
+    "step_button": ("Step", "单步"),
     "step_help": ("Advance both scenarios by one week.", "两个情景各推进一周。"),
     "play": ("Play", "播放"),
     "pause": ("Pause", "暂停"),
@@ -119,7 +119,7 @@ UI_TERMS: dict[str, tuple[str, str]] = {
     "yuan": ("yuan", "元"),
     "percent": ("per cent", "百分比"),
     "unit_per_10k": ("per 10,000 residents", "每万人"),
-    "unit_orgs": ("organisations", "个"),
+    "unit_orgs": ("organisations", "组织（个）"),
     # export
     "export": ("Export", "导出"),
     "download_csv": ("CSV of both runs", "两个情景数据（CSV）"),
@@ -365,12 +365,10 @@ def lever_bounds(lever: Lever, value: float | None = None) -> tuple[float, float
 
 
 def widget_bounds(lever: Lever) -> tuple[float, float]:
-    """Bounds of a lever's widget: its UI bounds, widened to every policy preset's value (so that the bounds,
-    part of a slider's identity in Streamlit, never change), within the schema's range."""
-    lo, hi = lever_bounds(lever)
-    for policy in policy_presets():
-        lo, hi = min(lo, policy_levers(policy)[lever.key]), max(hi, policy_levers(policy)[lever.key])
-    return lever_bounds(lever, lo)[0], lever_bounds(lever, hi)[1]
+    """Bounds of a lever's widget (fixed: they are part of a slider's identity in Streamlit).
+
+    Every policy preset's value lies within them (tests/test_dashboard.py checks it)."""
+    return lever_bounds(lever)
 
 
 def slider_format(lever: Lever) -> str:
@@ -433,9 +431,13 @@ def compose(overrides: Sequence[str]) -> SimConfig:
     return copy.deepcopy(_composed(tuple(overrides)))
 
 
-def policy_levers(policy: str) -> dict[str, Any]:
-    """The preset's value of every lever of the page (what the widgets show after choosing the preset)."""
-    s = _composed((f"policy={policy}", "progress=false"))
+def policy_levers(policy: str, community: str = DEFAULT_COMMUNITY) -> dict[str, Any]:
+    """The preset's value of every lever of the page (what the widgets show after choosing the preset).
+
+    Policy presets do not depend on the community; ``community`` only lets this share the composition
+    (cached) with :func:`scenario`.
+    """
+    s = _composed((f"community={community}", f"policy={policy}", "progress=false"))
     return {lv.key: get_value(s, lv.key) for lv in LEVERS}
 
 
@@ -487,7 +489,7 @@ def scenario(side: str, community: str, policy: str, levers: dict[str, Any] | No
     the composed preset pair (cached) with these values set and every range checked again, which gives
     the same settings as ``settings_for(*overrides)`` (tests/test_dashboard.py checks it).
     """
-    preset = policy_levers(policy)
+    preset = policy_levers(policy, community)
     values = dict(preset)
     changed: dict[str, Any] = {}
     for key, value in (levers or {}).items():
@@ -687,7 +689,7 @@ def sankey_data(ts: pd.DataFrame, lang: str = "en") -> dict:
         colors.append(color)
         return len(labels) - 1
 
-    fund = node(tr("fund_node", lang), sum(inflows.values()), "#029E73")
+    fund = node(tr("fund_node", lang), None, "#029E73")  # its total is the sum of either side
     for s, v in inflows.items():
         if v > 0:
             sources.append(node(tr(s, lang), v, COLORS["A"] if s != "government" else "#CC78BC"))
@@ -708,48 +710,58 @@ def sankey_data(ts: pd.DataFrame, lang: str = "en") -> dict:
 # ---------------------------------------------------------------------------------------------
 # Plotly figures for the page (all text in ``lang``)
 # ---------------------------------------------------------------------------------------------
-def _plotly_layout(fig, title: str, lang: str, height: int = 300) -> None:
-    fig.update_layout(
-        title={"text": title, "font": {"size": 15}}, height=height, template="plotly_white",
-        font={"family": FONT_STACK, "size": 13}, margin={"l": 10, "r": 10, "t": 48, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": -0.35, "x": 0},
-        hoverlabel={"font": {"family": FONT_STACK}},
-    )
+# A small white template: plotly's own ("plotly_white") takes most of the time of building a figure.
+_TEMPLATE = {"layout": {
+    "plot_bgcolor": "white", "paper_bgcolor": "white", "colorway": [COLORS["A"], COLORS["B"]],
+    "xaxis": {"gridcolor": "#EBEBEB", "zeroline": False, "linecolor": "#BBBBBB", "ticks": "outside",
+              "tickcolor": "#BBBBBB", "automargin": True},
+    "yaxis": {"gridcolor": "#EBEBEB", "zeroline": False, "automargin": True},
+}}
 
 
-def _yaxis(fig, key: str, lang: str) -> None:
-    fig.update_yaxes(title_text=axis_unit(key, lang), tickformat=".0%" if is_fraction(key) else ",",
-                     rangemode="tozero" if not is_fraction(key) else "normal")
-    fig.update_xaxes(title_text=tr("step", lang))
+def _layout(title: str, height: int = 340, **extra: Any) -> dict:
+    return {"template": _TEMPLATE, "title": {"text": title, "font": {"size": 15}}, "height": height,
+            "font": {"family": FONT_STACK, "size": 13}, "margin": {"l": 10, "r": 10, "t": 48, "b": 20},
+            "legend": {"orientation": "h", "yanchor": "top", "y": -0.28, "x": 0},
+            "hoverlabel": {"font": {"family": FONT_STACK}}, **extra}
 
 
-def _target_shape(fig, key: str, lang: str) -> None:
+def _axes(key: str, lang: str) -> dict:
+    """x (weeks) and y (the indicator, with its unit) axes, and the plan target as a dotted line."""
+    out: dict[str, Any] = {
+        "xaxis": {"title": {"text": tr("step", lang)}},
+        "yaxis": {"title": {"text": axis_unit(key, lang)}, "tickformat": ".0%" if is_fraction(key) else ",",
+                  "rangemode": "normal" if is_fraction(key) else "tozero"},
+    }
     t = TARGET_OF.get(key)
     if t is not None:
-        fig.add_hline(y=t.value, line_dash="dot", line_color="#333333", line_width=1,
-                      annotation_text=target_text(key, lang), annotation_position="top left",
-                      annotation_font_size=11)
+        out["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": t.value,
+                          "y1": t.value, "line": {"dash": "dot", "color": "#333333", "width": 1}}]
+        out["annotations"] = [{"text": target_text(key, lang), "xref": "paper", "x": 0, "xanchor": "left",
+                               "yref": "y", "y": t.value, "yanchor": "bottom", "showarrow": False,
+                               "font": {"size": 11}}]
+    return out
+
+
+def _hover(key: str, title: str, name: str, lang: str) -> str:
+    fmt = "%{y:.1%}" if is_fraction(key) else "%{y:,.1f}"
+    return f"{tr('step', lang)} %{{x}}<br>{title}: {fmt}<extra>{name}</extra>"
 
 
 def trajectory_figure(ts: pd.DataFrame, key: str, names: dict[str, str], lang: str = "en"):
     """One indicator over the weeks, A and B on the same axes, with the plan target (dotted)."""
     import plotly.graph_objects as go
 
-    fig = go.Figure()
     title = tr(key, lang)
+    data = []
     for side in SIDES:
         d = ts[ts["scenario"] == side] if len(ts) else ts
-        y = d[key] if len(d) else []
-        x = d["step"] if len(d) else []
-        fmt = "%{y:.1%}" if is_fraction(key) else "%{y:,.1f}"
-        fig.add_trace(go.Scatter(
-            x=x, y=y, mode="lines", name=names.get(side, side),
-            line={"color": COLORS[side], "dash": PLOTLY_DASH[side], "width": 2.2},
-            hovertemplate=f"{tr('step', lang)} %{{x}}<br>{title}: {fmt}<extra>{names.get(side, side)}</extra>"))
-    _plotly_layout(fig, title, lang)
-    _yaxis(fig, key, lang)
-    _target_shape(fig, key, lang)
-    return fig
+        name = names.get(side, side)
+        data.append({"type": "scatter", "mode": "lines", "name": name,
+                     "x": d["step"].tolist() if len(d) else [], "y": d[key].tolist() if len(d) else [],
+                     "line": {"color": COLORS[side], "dash": PLOTLY_DASH[side], "width": 2.2},
+                     "hovertemplate": _hover(key, title, name, lang)})
+    return go.Figure(data=data, layout=_layout(title, **_axes(key, lang)))
 
 
 def sankey_figure(ts: pd.DataFrame, title: str, lang: str = "en"):
@@ -757,42 +769,39 @@ def sankey_figure(ts: pd.DataFrame, title: str, lang: str = "en"):
     import plotly.graph_objects as go
 
     data = sankey_data(ts, lang)
-    fig = go.Figure()
-    if data["value"]:
-        fig.add_trace(go.Sankey(
-            valueformat=",.0f", valuesuffix=" ¥" if lang == "en" else " 元",
-            node={"label": data["labels"], "color": data["colors"], "pad": 14, "thickness": 16},
-            link={"source": data["source"], "target": data["target"], "value": data["value"],
-                  "color": "rgba(120,120,120,0.25)"}))
-    else:
-        fig.add_annotation(text=tr("no_money", lang), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-        fig.update_xaxes(visible=False)
-        fig.update_yaxes(visible=False)
-    _plotly_layout(fig, title, lang, height=340)
-    return fig
+    if not data["value"]:
+        hidden = {"visible": False}
+        return go.Figure(layout=_layout(title, xaxis=hidden, yaxis=hidden, annotations=[
+            {"text": tr("no_money", lang), "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper"}]))
+    trace = {"type": "sankey", "valueformat": ",.0f", "valuesuffix": " ¥" if lang == "en" else " 元",
+             "node": {"label": data["labels"], "color": data["colors"], "pad": 14, "thickness": 16},
+             "link": {"source": data["source"], "target": data["target"], "value": data["value"],
+                      "color": "rgba(120,120,120,0.25)"}}
+    return go.Figure(data=[trace], layout=_layout(title))
 
 
 def band_figure(summary: pd.DataFrame, key: str, names: dict[str, str], n: int, lang: str = "en"):
     """Replicates of one indicator: mean line and 95 % confidence band per scenario."""
     import plotly.graph_objects as go
 
-    fig = go.Figure()
-    data = summary[summary["indicator"] == key]
+    rows = summary[summary["indicator"] == key]
+    title = tr(key, lang)
+    data = []
     for side in SIDES:
-        d = data[data["scenario"] == side].sort_values("step")
+        d = rows[rows["scenario"] == side].sort_values("step")
         name = names.get(side, side)
-        rgb = tuple(int(COLORS[side][i:i + 2], 16) for i in (1, 3, 5))
-        fig.add_trace(go.Scatter(
-            x=np.concatenate([d["step"], d["step"][::-1]]), y=np.concatenate([d["high"], d["low"][::-1]]),
-            fill="toself", fillcolor=f"rgba({rgb[0]},{rgb[1]},{rgb[2]},0.2)", line={"width": 0},
-            hoverinfo="skip", name=f"{name} · {tr('band', lang)}", showlegend=True, legendgroup=side))
-        fig.add_trace(go.Scatter(
-            x=d["step"], y=d["mean"], mode="lines", name=f"{name} · {tr('mean', lang)}", legendgroup=side,
-            line={"color": COLORS[side], "dash": PLOTLY_DASH[side], "width": 2.2}))
-    _plotly_layout(fig, tr("band_title", lang, indicator=tr(key, lang), n=n), lang, height=340)
-    _yaxis(fig, key, lang)
-    _target_shape(fig, key, lang)
-    return fig
+        r, g, b = (int(COLORS[side][i:i + 2], 16) for i in (1, 3, 5))
+        data.append({"type": "scatter", "x": d["step"].tolist() + d["step"].tolist()[::-1],
+                     "y": d["high"].tolist() + d["low"].tolist()[::-1], "fill": "toself",
+                     "fillcolor": f"rgba({r},{g},{b},0.2)", "line": {"width": 0}, "hoverinfo": "skip",
+                     "name": f"{name} · {tr('band', lang)}", "legendgroup": side})
+        data.append({"type": "scatter", "mode": "lines", "x": d["step"].tolist(), "y": d["mean"].tolist(),
+                     "name": f"{name} · {tr('mean', lang)}", "legendgroup": side,
+                     "line": {"color": COLORS[side], "dash": PLOTLY_DASH[side], "width": 2.2},
+                     "hovertemplate": _hover(key, title, f"{name} · {tr('mean', lang)}", lang)})
+    layout = _layout(tr("band_title", lang, indicator=title, n=n), height=360, **_axes(key, lang))
+    layout["legend"] = {**layout["legend"], "y": -0.3}
+    return go.Figure(data=data, layout=layout)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -127,7 +127,7 @@ class DistrictModel(Model):
         return out
 
     def run(self, progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
-        steps = range(self.cfg.steps)
+        steps = range(self.cfg.steps - self.week)  # the remaining weeks
         if progress:
             from tqdm import tqdm
             steps = tqdm(steps, desc=f"{self.cfg.district.name} × {self.cfg.policy.name}", unit="week", leave=False)

@@ -19,6 +19,8 @@ Schedule of one week (docs/ODD.md, "Process overview and scheduling"):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from mesa import Model
@@ -95,8 +97,8 @@ class CommunityModel(Model):
 
         rng = self.streams["population"]
         order = rng.permutation(c.enterprises)  # which enterprises give lump donations
-        n_join = round(pol.micro_fund.participating_share * c.product_enterprises)
-        n_lump = round(pol.enterprise.lump_donor_share * c.enterprises)
+        n_join = math.floor(pol.micro_fund.participating_share * c.product_enterprises + 0.5)  # half up
+        n_lump = math.floor(pol.enterprise.lump_donor_share * c.enterprises + 0.5)
         self.enterprises = []
         for rank in range(c.enterprises):
             sells = rank < c.product_enterprises
@@ -270,7 +272,7 @@ class CommunityModel(Model):
 
     def run(self, progress: bool = False) -> pd.DataFrame:
         """Run ``cfg.steps`` weeks and return the weekly indicators."""
-        steps = range(self.cfg.steps)
+        steps = range(self.cfg.steps - self.week)  # the remaining weeks
         if progress:
             from tqdm import tqdm
             steps = tqdm(steps, desc=f"{self.cfg.community.name} × {self.cfg.policy.name}", unit="week",

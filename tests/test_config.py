@@ -1,0 +1,273 @@
+"""Configuration: defaults, presets, policy files, validation messages and the parameter table."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from importlib.resources import files
+
+import pytest
+from conftest import COMMUNITIES, POLICIES, REPO, composed, make_settings
+from hydra.errors import ConfigCompositionException, MissingConfigException
+from omegaconf import OmegaConf
+
+from sim.config import (
+    CommunityConfig,
+    ConfigError,
+    PolicyConfig,
+    SimConfig,
+    check_ranges,
+    community_presets,
+    compose_config,
+    iter_params,
+    parameter_table,
+    settings_for,
+    to_plain_dict,
+    to_settings,
+)
+
+
+def _leaves(d: dict, prefix: str = "") -> dict:
+    """Flatten a nested dict to {dotted key: value}."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_leaves(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _yaml(group: str, name: str) -> dict:
+    text = files("sim.configs").joinpath(group, f"{name}.yaml").read_text(encoding="utf-8")
+    return OmegaConf.to_container(OmegaConf.create(text))
+
+
+# --------------------------------------------------------------------------------------------
+# defaults and presets
+# --------------------------------------------------------------------------------------------
+def test_defaults_validate():
+    s = to_settings(composed())
+    assert isinstance(s, SimConfig)
+    check_ranges(s)  # does not raise
+    assert (s.steps, s.seed, s.lang) == (260, 0, "en")
+    assert s.community.name == "urban_traditional" and s.community.residents == 12000
+    assert s.policy.name == "baseline"
+    assert s.district is None
+    # the schema defaults themselves validate too
+    check_ranges(SimConfig())
+
+
+def test_preset_lists_match_the_files():
+    assert community_presets() == sorted(COMMUNITIES)
+    policies = sorted(p.name[:-5] for p in files("sim.configs").joinpath("policy").iterdir()
+                      if p.name.endswith(".yaml"))
+    assert policies == sorted(POLICIES)
+
+
+@pytest.mark.parametrize("community", COMMUNITIES)
+def test_every_community_preset_composes_and_sets_what_its_file_says(community):
+    s = make_settings(community=community)
+    assert s.community.name == community
+    config = _leaves(dataclasses.asdict(s.community))
+    for key, value in _leaves(_yaml("community", community)).items():
+        assert config[key] == pytest.approx(value), key
+    assert sum(s.community.groups.as_tuple()) == pytest.approx(1.0)
+    assert s.community.product_enterprises <= s.community.enterprises
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_policy_files_change_only_their_levers(policy):
+    """A policy differs from the baseline exactly where its file sets a non-default value."""
+    baseline = _leaves(to_plain_dict(make_settings(policy="baseline"))["policy"])
+    composed = _leaves(to_plain_dict(make_settings(policy=policy))["policy"])
+    in_file = _leaves(_yaml("policy", policy))
+    changed = {k for k in composed if composed[k] != baseline[k]} - {"name", "label_zh"}
+    set_to_non_default = {k for k, v in in_file.items() if k not in ("name", "label_zh") and baseline[k] != v}
+    assert changed == set_to_non_default
+    for key in in_file:
+        assert composed[key] == in_file[key], key
+    assert composed["name"] == policy
+
+
+def test_baseline_policy_is_the_schema_default():
+    assert to_plain_dict(make_settings(policy="baseline"))["policy"] == \
+        OmegaConf.to_container(OmegaConf.structured(PolicyConfig), enum_to_str=True)
+
+
+def test_micro_fund_sets_one_fen_per_unit_and_nothing_else():
+    base, micro = make_settings(policy="baseline"), make_settings(policy="micro_fund")
+    assert micro.policy.micro_fund.fen_per_unit == 1
+    assert base.policy.micro_fund.fen_per_unit == 0
+    micro.policy.micro_fund = base.policy.micro_fund
+    micro.policy.name, micro.policy.label_zh = base.policy.name, base.policy.label_zh
+    assert micro == base
+
+
+def test_override_reaches_the_settings():
+    s = settings_for("community=township", "policy=micro_fund", "policy.micro_fund.fen_per_unit=2.5", "steps=20",
+                     "progress=false", "seed=9")
+    assert (s.community.name, s.policy.name, s.policy.micro_fund.fen_per_unit, s.steps, s.seed, s.progress) == \
+        ("township", "micro_fund", 2.5, 20, 9, False)
+
+
+# --------------------------------------------------------------------------------------------
+# bad values
+# --------------------------------------------------------------------------------------------
+def _with(key: str, value, *overrides: str):
+    """The composed config with ``key`` set to ``value`` (as the override ``key=value`` would)."""
+    cfg = composed(*overrides)
+    OmegaConf.update(cfg, key, value, merge=True)
+    return cfg
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("policy.micro_fund.fen_per_unit", -1,
+     r"^policy\.micro_fund\.fen_per_unit=-1(\.0)? is out of range: allowed \[0, 10000\] fen/unit$"),
+    ("policy.fund.transparency", 2, r"^policy\.fund\.transparency=2(\.0)? is out of range: allowed \[0, 1\] 0-1$"),
+    ("steps", 0, r"^steps=0 is out of range: allowed \[1, 5200\] weeks$"),
+    ("community.residents", 3_000_000,
+     r"^community\.residents=3000000 is out of range: allowed \[50, 2000000\] persons$"),
+    ("lang", "fr", r"^lang='fr' is not allowed; choose one of: en, zh$"),
+    ("community.groups.youth", 0.5, r"^community\.groups shares must sum to 1, got 1\.25"),
+    ("policy.fund.needy_share", 0.9, r"^policy\.fund\.needy_share \+ services_share \+ projects_share must sum to 1"),
+])
+def test_bad_value_raises_config_error_naming_key_and_range(key, value, message):
+    with pytest.raises(ConfigError, match=message):
+        to_settings(_with(key, value))
+
+
+def test_bad_override_through_hydra_raises_config_error():
+    message = r"policy\.micro_fund\.fen_per_unit=-1\.0 is out of range: allowed \[0, 10000\]"
+    with pytest.raises(ConfigError, match=message):
+        settings_for("policy=micro_fund", "policy.micro_fund.fen_per_unit=-1")
+
+
+def test_more_product_enterprises_than_enterprises_is_refused():
+    with pytest.raises(ConfigError, match=r"community\.product_enterprises=3 exceeds community\.enterprises=2"):
+        to_settings(_with("community.product_enterprises", 3, "community=relocation"))
+
+
+def test_households_cannot_exceed_residents():
+    with pytest.raises(ConfigError, match=r"community\.households=2000 exceeds community\.residents=1500"):
+        to_settings(_with("community.households", 2000, "community=relocation"))
+
+
+def test_check_ranges_catches_a_mutated_setting():
+    s = make_settings()
+    s.policy.micro_fund.fen_per_unit = -1
+    with pytest.raises(ConfigError, match=r"policy\.micro_fund\.fen_per_unit=-1"):
+        check_ranges(s)
+    s.policy.micro_fund.fen_per_unit = float("nan")
+    with pytest.raises(ConfigError, match=r"must be a number in \[0, 10000\] fen/unit"):
+        check_ranges(s)
+
+
+def test_to_settings_revalidates_cross_field_rules_of_a_settings_object():
+    s = make_settings()
+    s.policy.fund.needy_share = 0.9  # needy + services + projects = 1.5
+    with pytest.raises(ConfigError, match="must sum to 1"):
+        to_settings(s)
+
+
+def test_seed_range_is_printed_exactly():
+    with pytest.raises(ConfigError, match=r"allowed \[0, 4294967295\]"):
+        settings_for("seed=4294967296")
+
+
+def test_wrong_type_is_refused_by_hydra_naming_the_key():
+    with pytest.raises(ConfigCompositionException) as info:
+        compose_config(["steps=abc"])
+    text = f"{info.value} {info.value.__cause__}"
+    assert "steps" in text and "abc" in text
+
+
+def test_unknown_key_is_refused_by_hydra():
+    with pytest.raises(ConfigCompositionException, match=r"community\.nope"):
+        compose_config(["community.nope=1"])
+
+
+def test_unknown_policy_lists_the_available_options():
+    with pytest.raises(MissingConfigException) as info:
+        settings_for("policy=nope")
+    text = str(info.value)
+    assert "policy/nope" in text
+    assert "Available options in 'policy'" in text
+    for policy in POLICIES:
+        assert policy in text
+
+
+def test_unknown_community_lists_the_available_options():
+    with pytest.raises(MissingConfigException) as info:
+        settings_for("community=nope")
+    for community in COMMUNITIES:
+        assert community in str(info.value)
+
+
+# --------------------------------------------------------------------------------------------
+# the parameter table
+# --------------------------------------------------------------------------------------------
+def _schema_leaves(cls, prefix: str = "") -> list[str]:
+    """Every leaf parameter of the schema, found by walking the dataclass types (not iter_params)."""
+    keys = []
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        tp = hints[f.name]
+        if typing.get_origin(tp) in (typing.Union, types.UnionType):  # DistrictConfig | None
+            tp = next(a for a in typing.get_args(tp) if a is not type(None))
+        if dataclasses.is_dataclass(tp):
+            keys += _schema_leaves(tp, f"{prefix}{f.name}.")
+        else:
+            keys.append(f"{prefix}{f.name}")
+    return keys
+
+
+def test_parameter_table_has_a_row_with_unit_for_every_leaf_parameter():
+    rows = {}
+    for line in parameter_table(markdown=True).splitlines()[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        key = cells[0].strip("`")
+        assert key not in rows, f"duplicate row {key}"
+        rows[key] = cells
+    leaves = _schema_leaves(SimConfig)
+    assert len(leaves) > 100
+    assert set(rows) == set(leaves)
+    for key, (_key, _default, unit, _rng, meaning, source) in rows.items():
+        assert unit, f"{key} has no unit"
+        assert meaning, f"{key} has no meaning"
+        assert source, f"{key} has no source"
+    assert rows["policy.micro_fund.fen_per_unit"][2:4] == ["fen/unit", "[0, 10000]"]
+    assert rows["community.residents"][1:3] == ["12000", "persons"]
+    assert rows["policy.fund.governance"][3] == "government_led, market_led, resident_led"
+
+
+def test_every_numeric_parameter_has_a_range_containing_its_default():
+    for key, f, value in iter_params(SimConfig()):
+        lo, hi = f.metadata["lo"], f.metadata["hi"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        assert lo is not None or hi is not None, f"{key} has no range"
+        assert (lo is None or lo <= value) and (hi is None or value <= hi), key
+
+
+def test_plain_text_table_is_what_help_prints():
+    text = parameter_table(markdown=False)
+    line = next(x for x in text.splitlines() if x.strip().startswith("policy.micro_fund.fen_per_unit"))
+    assert re.search(r"0\.0\s+fen/unit\s+\[0, 10000\]", line)
+
+
+def test_community_config_defaults_validate():
+    CommunityConfig()  # does not raise
+
+
+ODD = REPO / "docs" / "ODD.md"
+
+
+@pytest.mark.skipif(not ODD.exists(), reason="docs/ODD.md does not exist (README says it holds the generated tables)")
+def test_generated_tables_of_odd_md_are_up_to_date():
+    from sim.docs import render
+
+    text = ODD.read_text(encoding="utf-8")
+    assert render(text) == text, "docs/ODD.md is out of date: run python -m sim.docs"
