@@ -1,0 +1,167 @@
+"""Small, pure statistics for comparing sweep scenarios across seeds.
+
+Every interval is a two-sided t interval (Student's t on n − 1 degrees of freedom) at ``level``
+(0.95 by default).  Differences are *paired*: scenario run minus baseline run of the same seed
+(common random numbers make the pairs strongly correlated, so pairing removes most of the seed
+noise).  The effect size is Cohen's d for paired samples, ``d_z = mean(diff) / sd(diff)``, the
+mean difference in units of the standard deviation of the differences (not of the raw values).
+
+Replication rule (:func:`verdict`): a comparison has *enough seeds* when the CI half-width is at
+most ``rel`` × |mean| — ``rel`` = 0.5 for a difference (the CI then excludes 0 with a margin: its
+nearer end is at least half the effect away from 0) and 0.1 for a scenario mean (±10 %).
+:func:`n_needed` gives the number of seeds at which the rule would be met if the standard deviation
+stayed as estimated: the smallest n with t(n − 1) · sd / √n ≤ rel · |mean|, i.e.
+n ≈ (t · sd / (rel · |mean|))².
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+LEVEL = 0.95
+REL_DIFF = 0.5    # enough seeds for a difference: half-width ≤ 50 % of |mean difference|
+REL_MEAN = 0.1    # enough seeds for a scenario mean: half-width ≤ 10 % of |mean|
+N_CAP = 1000      # n_needed() answers at most this (None = more than the cap)
+
+ENOUGH, MORE, IDENTICAL, TOO_FEW, NO_DATA = "enough", "more", "identical", "too_few", "no_data"
+VERDICTS = (ENOUGH, MORE, IDENTICAL, TOO_FEW, NO_DATA)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Mean with a t confidence interval; ``d_z`` is set for paired differences."""
+
+    n: int
+    mean: float
+    sd: float
+    half_width: float
+    d_z: float = math.nan
+
+    @property
+    def low(self) -> float:
+        return self.mean - self.half_width
+
+    @property
+    def high(self) -> float:
+        return self.mean + self.half_width
+
+    def excludes_zero(self) -> bool:
+        return bool(self.n >= 2 and (self.low > 0 or self.high < 0))
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "low": self.low, "high": self.high}
+
+
+def t_quantile(p: float, df: float) -> float:
+    """The p quantile of Student's t with ``df`` degrees of freedom (NaN when df < 1)."""
+    return float(_st.t.ppf(p, df)) if df >= 1 else math.nan
+
+
+def t_half_width(sd: float, n: int, level: float = LEVEL) -> float:
+    """Half-width of the t interval of a mean of ``n`` values with standard deviation ``sd``."""
+    if n < 2:
+        return math.nan
+    return t_quantile(0.5 + level / 2, n - 1) * sd / math.sqrt(n)
+
+
+def _clean(values: Iterable[float]) -> np.ndarray:
+    a = np.asarray(values if isinstance(values, np.ndarray | pd.Series) else list(values), dtype=float)
+    return a[~np.isnan(a)]
+
+
+def mean_ci(values: Iterable[float], level: float = LEVEL) -> Interval:
+    """Mean of ``values`` (NaNs dropped) with its t interval; half-width NaN for fewer than 2 values."""
+    a = _clean(values)
+    n = len(a)
+    if n == 0:
+        return Interval(0, math.nan, math.nan, math.nan)
+    sd = float(a.std(ddof=1)) if n >= 2 else math.nan
+    return Interval(n, float(a.mean()), sd, t_half_width(sd, n, level))
+
+
+def cohens_dz(diffs: Iterable[float]) -> float:
+    """Cohen's d for paired samples: mean / sd of the differences (sd with n − 1).
+
+    0 when every difference is 0, ±inf when all differences are equal and non-zero, NaN for n < 2.
+    """
+    a = _clean(diffs)
+    if len(a) < 2:
+        return math.nan
+    m, sd = float(a.mean()), float(a.std(ddof=1))
+    if sd == 0:
+        return 0.0 if m == 0 else math.copysign(math.inf, m)
+    return m / sd
+
+
+def paired_diff(treated: Iterable[float], control: Iterable[float], level: float = LEVEL) -> Interval:
+    """Mean of treated − control (pairs with a NaN on either side dropped), its t CI and d_z."""
+    t, c = np.asarray(treated, dtype=float), np.asarray(control, dtype=float)
+    if t.shape != c.shape:
+        raise ValueError(f"paired samples differ in length: {t.shape} vs {c.shape}")
+    d = t - c
+    d = d[~np.isnan(d)]
+    ci = mean_ci(d, level)
+    return Interval(ci.n, ci.mean, ci.sd, ci.half_width, cohens_dz(d))
+
+
+def replication_curve(values: Iterable[float], level: float = LEVEL) -> pd.DataFrame:
+    """CI of the mean using the first n values, for n = 2..N: columns n, mean, sd, half_width.
+
+    Pass the values (or paired differences) in seed order.
+    """
+    a = _clean(values)
+    rows = [mean_ci(a[:n], level) for n in range(2, len(a) + 1)]
+    return pd.DataFrame({"n": [r.n for r in rows], "mean": [r.mean for r in rows],
+                         "sd": [r.sd for r in rows], "half_width": [r.half_width for r in rows]})
+
+
+def n_needed(sd: float, mean: float, rel: float = REL_DIFF, level: float = LEVEL, cap: int = N_CAP) -> int | None:
+    """Seeds needed for a half-width ≤ rel·|mean| if the sd stays as estimated; None if more than ``cap``.
+
+    The smallest n ≥ 2 with t(n − 1)·sd/√n ≤ rel·|mean|  (n ≈ (t·sd / (rel·|mean|))²).
+    """
+    if math.isnan(sd) or math.isnan(mean):
+        return None
+    goal = rel * abs(mean)
+    if sd == 0:
+        return 2
+    if goal == 0:
+        return None
+    n = np.arange(2, cap + 1)
+    ok = np.flatnonzero(_st.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n) <= goal)
+    return int(n[ok[0]]) if len(ok) else None
+
+
+def verdict(ci: Interval, rel: float = REL_DIFF) -> str:
+    """The replication verdict of one comparison (see the module docstring).
+
+    ``enough``: half-width ≤ rel·|mean|; ``more``: not yet; ``identical``: every value (difference)
+    is exactly 0, so no number of seeds would show a difference; ``too_few``: fewer than 2 values;
+    ``no_data``: no values at all.
+    """
+    if ci.n == 0:
+        return NO_DATA
+    if ci.n < 2:
+        return TOO_FEW
+    if ci.mean == 0 and ci.sd == 0:
+        return IDENTICAL
+    return ENOUGH if ci.half_width <= rel * abs(ci.mean) else MORE
+
+
+def summarise(df: pd.DataFrame, by: list[str], value: str = "value", level: float = LEVEL) -> pd.DataFrame:
+    """Per group of ``by``: n, mean, sd, half_width, low, high of ``value`` (t interval, NaNs dropped)."""
+    g = df.groupby(by, observed=True, sort=False)[value]
+    out = g.agg(n="count", mean="mean", sd="std").reset_index()
+    n = out["n"].to_numpy(dtype=float)
+    q = _st.t.ppf(0.5 + level / 2, np.where(n >= 2, n - 1, np.nan))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["half_width"] = q * out["sd"].to_numpy(dtype=float) / np.sqrt(n)
+    out["low"] = out["mean"] - out["half_width"]
+    out["high"] = out["mean"] + out["half_width"]
+    return out

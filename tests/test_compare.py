@@ -1,0 +1,190 @@
+"""experiments.compare end to end on two small sweeps: figures, reports, Chinese fonts, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+import pytest
+from PIL import Image
+
+from experiments import compare
+from experiments import plotting as pl
+from experiments.collate import collate
+
+SMALL = ("community=relocation", "steps=26", "hydra/launcher=basic")  # the basic launcher: no worker start-up
+POLICY_SWEEP = ("policy=baseline,micro_fund", "seed=range(0,3)")
+GRID_SWEEP = ("policy=micro_fund", "policy.micro_fund.fen_per_unit=0,5", "community.units_per_week=500,5000",
+              "seed=range(0,2)")
+FIGURES = ("trajectories", "distributions", "differences", "replication")
+
+
+def _env() -> dict:
+    return {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+
+
+@pytest.fixture(scope="module")
+def sweeps(tmp_path_factory) -> dict[str, Path]:
+    """A 2 policies × 3 seeds sweep and a 2 × 2 parameter grid × 2 seeds sweep, run in parallel."""
+    cwd = tmp_path_factory.mktemp("compare")
+    jobs = {name: subprocess.Popen([sys.executable, "-m", "sim", "-m", *args, *SMALL, f"hydra.sweep.dir={name}"],
+                                   cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env())
+            for name, args in (("policies", POLICY_SWEEP), ("grid", GRID_SWEEP))}
+    for name, proc in jobs.items():
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0 and (cwd / name / "runs.parquet").is_file(), out
+    return {name: cwd / name for name in jobs}
+
+
+def run_compare(*args: str) -> int:
+    """compare.main in this process, with matplotlib's settings restored afterwards."""
+    with matplotlib.rc_context():
+        return compare.main([str(a) for a in args])
+
+
+def test_policy_sweep_in_english(sweeps, tmp_path):
+    out = tmp_path / "en"
+    assert run_compare(sweeps["policies"], "--out", out) == 0
+    for stem in FIGURES:
+        for ext in ("png", "svg"):
+            assert (out / f"{stem}.{ext}").stat().st_size > 1000, f"{stem}.{ext}"
+    assert Image.open(out / "trajectories.png").info["dpi"] == pytest.approx((150, 150), abs=0.1)
+    assert not list(out.glob("heatmap*"))  # one swept parameter: no heatmap
+    md = (out / "report.md").read_text(encoding="utf-8")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for text in (md, html):
+        assert "policy=baseline" in text and "policy=micro_fund" in text
+        assert "Replication check" in text and "Provenance" in text
+    assert "![" in md and "(differences.png)" in md
+    assert "data:image/png;base64," in html and "<script" not in html and 'src="http' not in html
+    runs = pd.read_parquet(sweeps["policies"] / "runs.parquet")
+    assert all(h in md for h in runs["config_hash"])  # provenance: every run's config hash
+    diffs = pd.read_csv(out / "differences.csv")
+    assert set(diffs["scenario"]) == {"policy=micro_fund"}
+    assert (diffs["n_pairs"] == 3).all()
+    assert set(diffs["kpi"]) == set(compare.DEFAULT_KPIS)
+    fund = diffs.set_index("kpi").loc["fund_balance"]
+    assert fund["mean_diff"] > 0 and fund["ci_low"] <= fund["mean_diff"] <= fund["ci_high"]
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no temporary folder left
+
+
+def test_chinese_labels_use_a_cjk_font(sweeps, tmp_path, recwarn, caplog):
+    out = tmp_path / "zh"
+    assert run_compare(sweeps["policies"], "--lang", "zh", "--pdf", "--kpis", "satisfaction_mean,fund_balance",
+                       "--out", out) == 0
+    problems = [str(w.message) for w in recwarn if "Glyph" in str(w.message) or "missing from" in str(w.message)]
+    assert not problems, problems[:3]
+    assert not [r for r in caplog.records if "findfont" in r.getMessage()]
+    for stem in FIGURES:
+        assert all((out / f"{stem}.{ext}").is_file() for ext in ("png", "svg", "pdf"))
+    svg = (out / "trajectories.svg").read_text(encoding="utf-8")
+    assert "NotoSansCJK" in svg or re.search(r"[\u4e00-\u9fff]", svg)  # glyphs drawn from the CJK font
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "居民满意度" in md and "微基金余额" in md and "policy=micro_fund" in md  # labels from sim/glossary.py
+
+
+def test_two_parameter_sweep_heatmap_and_pairing(sweeps, tmp_path):
+    out = tmp_path / "grid"
+    assert run_compare(sweeps["grid"], "--baseline", "policy.micro_fund.fen_per_unit=0", "--heatmap",
+                       "fund_balance", "--kpis", "fund_balance,response_rate", "--out", out) == 0
+    for stem in (*FIGURES, "heatmap_fund_balance"):
+        assert (out / f"{stem}.png").is_file() and (out / f"{stem}.svg").is_file(), stem
+    diffs = pd.read_csv(out / "differences.csv").set_index(["scenario", "kpi"])
+    assert set(diffs.index.get_level_values(0)) == {"fen=5, units=500", "fen=5, units=5000"}
+    assert (diffs["n_pairs"] == 2).all()
+    # paired within the same units_per_week: five fen on ten times the units gives ten times the money
+    small = diffs.loc[("fen=5, units=500", "fund_balance"), "mean_diff"]
+    large = diffs.loc[("fen=5, units=5000", "fund_balance"), "mean_diff"]
+    assert small > 0 and large > 5 * small
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "fen=0, units=500" in md and "(heatmap_fund_balance.png)" in md
+
+
+def test_sweep_without_baseline_reports_scenario_means(sweeps, tmp_path):
+    out = tmp_path / "means"
+    assert run_compare(sweeps["grid"], "--kpis", "satisfaction_mean,demand_queue", "--out", out) == 0
+    assert (out / "heatmap_satisfaction_mean.png").is_file()
+    assert not (out / "differences.csv").exists() and not (out / "differences.png").exists()
+    summary = pd.read_csv(out / "scenarios.csv")
+    assert set(summary["kpi"]) == {"satisfaction_mean", "demand_queue"} and (summary["n"] == 2).all()
+    assert "No baseline" in (out / "report.md").read_text(encoding="utf-8")
+
+
+def test_failed_runs_are_listed_and_excluded(sweeps, tmp_path):
+    sweep = tmp_path / "with_failure"
+    shutil.copytree(sweeps["policies"], sweep, ignore=shutil.ignore_patterns("compare"))
+    job = sweep / "community=relocation,policy=micro_fund,seed=9,steps=26"
+    job.mkdir()
+    (job / "status.json").write_text(json.dumps({"status": "failed", "error": "RuntimeError: boom"}))
+    (sweep / "runs.parquet").unlink()  # compare collates again
+    assert run_compare(sweep, "--kpis", "fund_balance") == 0
+    md = (sweep / "compare" / "report.md").read_text(encoding="utf-8")
+    assert "Runs excluded" in md and "seed=9" in md and "RuntimeError: boom" in md
+    assert (pd.read_csv(sweep / "compare" / "differences.csv")["n_pairs"] == 3).all()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--baseline", "policy=nope"), "allowed values: baseline, micro_fund"),
+    (("--baseline", "steps=26"), "'steps' is not a swept parameter of this sweep; allowed keys: policy"),
+    (("--baseline", "policy"), "--baseline must be KEY=VALUE"),
+    (("--kpis", "satisfaction_mean,nope"), "unknown KPI nope; allowed: "),
+    (("--heatmap", "nope"), "--heatmap: unknown KPI nope"),
+])
+def test_bad_input_fails_cleanly(sweeps, tmp_path, capsys, args, message):
+    out = tmp_path / "out"
+    assert run_compare(sweeps["policies"], *args, "--out", out) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+    if "KPI" in message:
+        assert "satisfaction_mean" in err.split("allowed:")[1]
+    assert list(tmp_path.iterdir()) == []  # no partial output
+
+
+def test_missing_sweep_folder_exits_non_zero(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "experiments.compare", str(tmp_path / "nope")],
+                          capture_output=True, text=True, env=_env(), timeout=120)
+    assert proc.returncode == 2
+    assert "error: no such sweep folder" in proc.stderr
+    assert not (tmp_path / "nope").exists()
+
+
+def test_refuses_to_replace_a_folder_it_did_not_write(sweeps, tmp_path, capsys):
+    keep = tmp_path / "precious.txt"
+    keep.write_text("mine")
+    assert run_compare(sweeps["policies"], "--out", tmp_path) == 2
+    assert "is not an earlier comparison output" in capsys.readouterr().err
+    assert keep.read_text() == "mine"
+
+
+def test_chinese_without_a_cjk_font_is_a_clear_error(sweeps, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(pl, "CJK_FONTS", ("No Such Font",))
+    assert run_compare(sweeps["policies"], "--lang", "zh", "--out", tmp_path / "zh") == 2
+    err = capsys.readouterr().err
+    assert "no CJK font" in err and "fonts-noto-cjk" in err
+    assert not (tmp_path / "zh").exists()
+
+
+def test_help_describes_every_option(capsys):
+    with pytest.raises(SystemExit) as exc:
+        compare.parse_args(["--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--baseline", "--lang", "--pdf", "--kpis", "--heatmap", "--out", "KEY=VALUE"):
+        assert option in text
+
+
+def test_collates_first_when_tables_are_missing(sweeps, tmp_path, monkeypatch):
+    src, sweep = sweeps["policies"], tmp_path / "raw"
+    tables = {"runs.parquet", "timeseries.parquet", "compare"}
+    shutil.copytree(src, sweep, ignore=lambda folder, names: [n for n in names if Path(folder) == src and n in tables])
+    calls = []
+    monkeypatch.setattr(compare, "collate", lambda path: calls.append(path) or collate(path))
+    assert run_compare(sweep, "--kpis", "fund_balance") == 0
+    assert calls and (sweep / "runs.parquet").is_file() and (sweep / "compare" / "report.html").is_file()
