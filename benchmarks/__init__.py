@@ -1,0 +1,1 @@
+"""Benchmarks and the per-agent Mesa reference implementation (benchmarks/reference_model.py)."""
