@@ -2,6 +2,7 @@
 # Set up the project (a .venv on Python >= 3.12) and run it.
 #   ./dev.sh run [overrides...]   set up, then run the default scenario (python -m sim ...)
 #   ./dev.sh test [pytest args]   set up with the test extras, then run the test suite
+#   ./dev.sh dashboard [--port N] [--open]   set up, then serve the workshop dashboard offline
 #   ./dev.sh setup                set up only
 # Set PYTHON=/path/to/python3.12 to choose the interpreter.
 set -euo pipefail
@@ -66,5 +67,6 @@ case "$cmd" in
   test)  setup dev
          bash scripts/install-test-deps.sh
          exec "$VENV/bin/python" -m pytest "$@" ;;
-  *) echo "usage: ./dev.sh run|test|setup [args...]" >&2; exit 2 ;;
+  dashboard) setup dev; exec "$VENV/bin/python" -m sim.serve "$@" ;;
+  *) echo "usage: ./dev.sh run|test|dashboard|setup [args...]" >&2; exit 2 ;;
 esac

@@ -660,7 +660,18 @@ def run(args: argparse.Namespace) -> tuple[Results, Path]:
         publish(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    if out.resolve() == (Path(args.sweep_dir) / "compare").resolve():
+        link_report(out, Path(args.sweep_dir))
     return res, out
+
+
+def link_report(out: Path, sweep_dir: Path) -> None:
+    """Put report.md (its figures linked into compare/) and report.html in the sweep folder itself."""
+    md = re.sub(r"!\[([^\]]*)\]\(([^/:)]+)\)", r"![\1](compare/\2)", (out / "report.md").read_text(encoding="utf-8"))
+    for name, text in (("report.md", md), ("report.html", (out / "report.html").read_text(encoding="utf-8"))):
+        tmp = sweep_dir / f".{name}.{os.getpid()}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, sweep_dir / name)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -672,7 +683,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     "  targets, paired differences vs a baseline (same seed) with 95 % t intervals and Cohen's d_z,\n"
                     "  a heatmap for two-parameter sweeps, and a replication check (are there enough seeds?).\n"
                     "Writes figures (PNG, SVG, optionally PDF), CSV tables, report.md and a self-contained\n"
-                    "report.html into <sweep_dir>/compare/.",
+                    "report.html into <sweep_dir>/compare/ (the reports also in <sweep_dir> itself).",
         epilog="examples:\n"
                "  python -m experiments.compare results/sweeps/five_society_vs_baseline\n"
                "  python -m experiments.compare sw --lang zh --pdf --kpis satisfaction_mean,fund_balance\n"

@@ -17,8 +17,6 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 if str(_HERE.parent) not in sys.path:
     sys.path.insert(0, str(_HERE.parent))
 
-import os  # noqa: E402
-
 import streamlit as st  # noqa: E402
 
 from sim import dashboard as db  # noqa: E402
@@ -229,14 +227,12 @@ def live_view(lang: str) -> None:
     for i in range(0, len(keys), 2):
         for key, col in zip(keys[i:i + 2], st.columns(2), strict=False):
             with col, st.container(key=f"traj_{key}"):
-                if 'notraj' not in os.environ.get('DASH_EXP',''):
-                    st.plotly_chart(db.trajectory_figure(ts, key, names, lang), config=PLOTLY_CONFIG)
+                st.plotly_chart(db.trajectory_figure(ts, key, names, lang), config=PLOTLY_CONFIG)
 
     st.subheader(t("fund_flows", lang))
     for side, col in zip(db.SIDES, st.columns(2), strict=True):
         with col, st.container(key=f"sankey_{side}"):
-            if 'nosankey' not in os.environ.get('DASH_EXP',''):
-                st.plotly_chart(db.sankey_figure(series[side], names[side], lang), config=PLOTLY_CONFIG)
+            st.plotly_chart(db.sankey_figure(series[side], names[side], lang), config=PLOTLY_CONFIG)
 
 
 def exports(comp: db.Comparison, lang: str) -> None:
@@ -317,9 +313,7 @@ def guide(comp: db.Comparison, lang: str) -> None:
 init_state()
 lang = ss.lang
 st.set_page_config(page_title=db.tr("app_title", lang), layout="wide")
-import os
-if 'nostyle' not in os.environ.get('DASH_EXP',''):
-    style()
+style()
 sidebar(lang)
 lang = ss.lang  # the switch may just have changed it
 comp = ensure_comparison()

@@ -22,6 +22,7 @@ import io
 import math
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -86,7 +87,7 @@ UI_TERMS: dict[str, tuple[str, str]] = {
     "policy_preset_help": ("Choosing a preset sets every lever below to the preset's values; then adjust any lever.",
                            "选择方案会把下面各项杠杆设为该方案的取值，之后可再逐项调整。"),
     "levers": ("Policy levers", "政策杠杆"),
-    "adjusted": ("adjusted", "已调整"),
+    "adjusted": (" (adjusted)", "（已调整）"),
     "step_button": ("Step", "单步"),
     "step_help": ("Advance both scenarios by one week.", "两个情景各推进一周。"),
     "play": ("Play", "播放"),
@@ -107,7 +108,6 @@ UI_TERMS: dict[str, tuple[str, str]] = {
     "met_yes": ("met", "达标"),
     "met_no": ("not met", "未达标"),
     "no_target": ("no plan target", "无规划目标"),
-    "no_data": ("no data yet", "暂无数据"),
     "trajectories": ("Trajectories of A and B", "情景A与B的指标走势"),
     "fund_flows": ("The fund: where the money comes from and where it goes (cumulative)",
                    "微基金：资金从哪里来、到哪里去（累计）"),
@@ -140,7 +140,6 @@ UI_TERMS: dict[str, tuple[str, str]] = {
     "replicates_stale": ("The settings changed since these replicates were run; run them again.",
                          "重复实验之后设置已更改，请重新运行。"),
     "band_title": ("{indicator}: mean and 95 % band over {n} seeds", "{indicator}：{n}个种子的均值及95%区间"),
-    "mean": ("mean", "均值"),
     "band": ("95 % band", "95%区间"),
     # explanations and reproducibility
     "lever_guide": ("What the levers do", "各项政策杠杆说明"),
@@ -461,7 +460,7 @@ class Scenario:
 
     def name(self, lang: str = "en") -> str:
         text = f"{self.side}: {preset_label('policy', self.policy, lang)}"
-        return f"{text} ({tr('adjusted', lang)})" if self.adjusted else text
+        return text + tr("adjusted", lang) if self.adjusted else text
 
     def command(self) -> str:
         """The command line that runs this scenario (python -m sim ...)."""
@@ -773,10 +772,14 @@ def sankey_figure(ts: pd.DataFrame, title: str, lang: str = "en"):
         hidden = {"visible": False}
         return go.Figure(layout=_layout(title, xaxis=hidden, yaxis=hidden, annotations=[
             {"text": tr("no_money", lang), "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper"}]))
-    trace = {"type": "sankey", "valueformat": ",.0f", "valuesuffix": " ¥" if lang == "en" else " 元",
-             "node": {"label": data["labels"], "color": data["colors"], "pad": 14, "thickness": 16},
+    unit = tr("yuan", lang)
+    trace = {"type": "sankey", "valueformat": ",.0f",
+             "node": {"label": data["labels"], "color": data["colors"], "pad": 14, "thickness": 16,
+                      "hovertemplate": "%{label}<extra></extra>"},
              "link": {"source": data["source"], "target": data["target"], "value": data["value"],
-                      "color": "rgba(120,120,120,0.25)"}}
+                      "color": "rgba(120,120,120,0.25)",
+                      "hovertemplate": "%{source.label} → %{target.label}<br>"
+                                       f"%{{value:,.0f}} {unit}<extra></extra>"}}
     return go.Figure(data=[trace], layout=_layout(title))
 
 
@@ -909,6 +912,7 @@ def fund_png(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", steps: i
     """PNG: cumulative fund income by source and spending by use (and balance), A and B as stacked bars."""
     import seaborn as sns
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
     with _mpl_theme(lang):
         fig = Figure(figsize=(13, 5.2), layout="constrained")
@@ -930,8 +934,6 @@ def fund_png(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", steps: i
             ax.set_title(title)
             ax.set_xlabel(tr("yuan", lang))
             ax.invert_yaxis()
-            from matplotlib.ticker import FuncFormatter
-
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)
@@ -1001,31 +1003,51 @@ def run_replicates(comp: Comparison, n_seeds: int = REPLICATE_SEEDS, columns: Se
     total = len(jobs)
     if n_jobs is None:
         n_jobs = min(os.cpu_count() or 1, total)
+
+    def collect(results) -> list[pd.DataFrame]:
+        frames = []
+        for done, (side, seed, ts) in enumerate(results, start=1):
+            ts.insert(0, "scenario", side)
+            ts.insert(1, "seed", seed)
+            frames.append(ts)
+            if on_progress is not None:
+                on_progress(done, total)
+        return frames
+
+    sequential = (_replicate_run(side, s, columns) for side, s in jobs)
     if n_jobs <= 1:
-        results = (_replicate_run(side, s, columns) for side, s in jobs)
+        frames = collect(sequential)
     else:
         from joblib import Parallel, delayed
 
-        results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-            delayed(_replicate_run)(side, s, columns) for side, s in jobs)
-    frames = []
-    for done, (side, seed, ts) in enumerate(results, start=1):
-        ts.insert(0, "scenario", side)
-        ts.insert(1, "seed", seed)
-        frames.append(ts)
-        if on_progress is not None:
-            on_progress(done, total)
+        try:
+            frames = collect(Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+                delayed(_replicate_run)(side, s, columns) for side, s in jobs))
+        except Exception as exc:  # no worker processes on this machine: run them here, one after the other
+            warnings.warn(f"replicates in worker processes failed ({exc!r}); running them one by one",
+                          RuntimeWarning, stacklevel=2)
+            frames = collect(sequential)
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["scenario", "seed", "step"], ignore_index=True)
 
 
 def replicate_summary(reps: pd.DataFrame, columns: Sequence[str] = KEY_INDICATORS) -> pd.DataFrame:
-    """Per indicator, scenario and week: n, mean, sd and the 95 % t confidence interval (low, high)."""
+    """Per indicator, scenario and week: n, mean, sd and the 95 % t confidence interval (low, high) of the mean
+    (experiments.stats.summarise), rates' intervals clipped to [0, 1]."""
     from experiments.stats import summarise
 
     present = [c for c in columns if c in reps.columns]
     long = reps.melt(id_vars=["scenario", "seed", "step"], value_vars=present, var_name="indicator")
-    return summarise(long, by=["indicator", "scenario", "step"])
+    out = summarise(long, by=["indicator", "scenario", "step"])
+    # A rate's band is shown within [0, 1]: the t interval of a bounded value can overshoot.
+    rate = out["indicator"].map(is_fraction).astype(bool)
+    out.loc[rate, "low"] = out.loc[rate, "low"].clip(lower=0.0)
+    out.loc[rate, "high"] = out.loc[rate, "high"].clip(upper=1.0)
+    return out
+
+
+def _number(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
 
 
 def lever_guide(lang: str = "en") -> list[dict]:
@@ -1037,8 +1059,8 @@ def lever_guide(lang: str = "en") -> list[dict]:
             rng = ", ".join(option_label(lv, c, lang) for c in meta["choices"])
         elif meta.get("lo") is None and meta.get("hi") is None:
             rng = f"{tr('on', lang)} / {tr('off', lang)}"
-        else:
-            rng = f"[{meta['lo']:g}, {meta['hi']:g}] {meta['unit']}"
+        else:  # the lever's label names the unit; the schema's unit is English
+            rng = f"[{_number(meta['lo'])}, {_number(meta['hi'])}]" + (f" {meta['unit']}" if lang == "en" else "")
         rows.append({"key": lv.key, "label": tr(lv.term, lang), "explanation": tr(f"{lv.term}_help", lang),
                      "range": rng, "help": meta.get("help", ""), "source": meta.get("source", "")})
     return rows

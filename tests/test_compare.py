@@ -128,6 +128,11 @@ def test_failed_runs_are_listed_and_excluded(sweeps, tmp_path):
     md = (sweep / "compare" / "report.md").read_text(encoding="utf-8")
     assert "Runs excluded" in md and "seed=9" in md and "RuntimeError: boom" in md
     assert (pd.read_csv(sweep / "compare" / "differences.csv")["n_pairs"] == 3).all()
+    # the reports are also in the sweep folder itself, their figures linked into compare/
+    root_md = (sweep / "report.md").read_text(encoding="utf-8")
+    assert "](compare/" in root_md and "RuntimeError: boom" in root_md
+    assert (sweep / "report.html").read_text(encoding="utf-8") == (sweep / "compare" / "report.html").read_text(
+        encoding="utf-8")
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -1,0 +1,333 @@
+"""Unit tests of sim/dashboard.py (what the workshop page computes) and of the offline launcher sim/serve.py.
+
+The page itself is tested in a browser by tests/test_dashboard_e2e.py.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import string
+import tomllib
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REPO
+
+from sim import dashboard as db
+from sim import serve
+from sim.config import ConfigError, community_presets, iter_params, settings_for, to_plain_dict
+from sim.glossary import COLUMNS, INFLOW_LABELS, OUTFLOW_LABELS, TERMS, label
+from sim.indicators import met
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SMALL = "relocation"  # 1,500 residents: quick
+FEN = "policy.micro_fund.fen_per_unit"
+
+
+@pytest.fixture(scope="module")
+def pair():
+    """A and B with the same preset; B gives 5 fen a bottle. Stepped 6 weeks."""
+    comp = db.comparison(SMALL, seed=7, steps=10, a=("baseline", {}), b=("baseline", {FEN: 5}))
+    comp.step(6)
+    return comp
+
+
+# ---------------------------------------------------------------------------------------------
+# Labels
+# ---------------------------------------------------------------------------------------------
+def test_every_ui_term_has_english_and_chinese():
+    for key, value in db.UI_TERMS.items():
+        assert isinstance(value, tuple) and len(value) == 2, key
+        en, zh = value
+        assert en.strip() and zh.strip(), key
+        assert CJK.search(zh), f"{key}: the Chinese label has no Chinese: {zh!r}"
+        assert en != zh, key
+        fields = [{f for _t, f, _s, _c in string.Formatter().parse(text) if f} for text in value]
+        assert fields[0] == fields[1], f"{key}: placeholders differ between English and Chinese"
+
+
+def test_ui_terms_extend_the_glossary_without_shadowing_it():
+    glossary = set(COLUMNS) | set(TERMS) | set(INFLOW_LABELS) | set(OUTFLOW_LABELS)
+    assert not set(db.UI_TERMS) & glossary
+    assert db.tr("step", "zh") == label("step", "zh") == "周"
+    assert db.tr("response_rate", "zh") == "诉求响应率"
+    assert db.tr("resident_donations", "zh") == INFLOW_LABELS["resident_donations"][1]
+    with pytest.raises(ValueError, match="unknown language"):
+        db.tr("app_title", "fr")
+    with pytest.raises(KeyError):
+        db.tr("no_such_term")
+
+
+def test_every_lever_has_a_label_and_a_plain_explanation_in_both_languages():
+    for lever in db.LEVERS:
+        for lang in db.LANGS:
+            assert db.tr(lever.term, lang)
+            # a sentence or two (Chinese needs about a third of the characters)
+            assert len(db.tr(f"{lever.term}_help", lang)) > (60 if lang == "en" else 25), (lever.key, lang)
+    guide = db.lever_guide("zh")
+    assert [row["key"] for row in guide] == [lv.key for lv in db.LEVERS]
+    assert all(CJK.search(row["explanation"]) for row in guide)
+    fen = next(row for row in db.lever_guide("en") if row["key"] == FEN)
+    assert fen["help"].startswith("donation per unit sold") and fen["source"].startswith("004")
+
+
+def test_preset_labels_come_from_the_configs_in_chinese():
+    for group, names in (("community", community_presets()), ("policy", db.policy_presets())):
+        for name in names:
+            assert name in db.PRESET_NAMES_EN[group], (group, name)
+            assert CJK.search(db.preset_label(group, name, "zh")), (group, name)
+    assert db.preset_label("policy", "micro_fund", "zh") == settings_for("policy=micro_fund").policy.label_zh
+    assert db.policy_presets()[0] == "baseline"
+
+
+# ---------------------------------------------------------------------------------------------
+# Levers and settings
+# ---------------------------------------------------------------------------------------------
+def test_levers_are_schema_parameters_and_presets_fit_the_widgets():
+    keys = {key for key, _f, _v in iter_params(type(settings_for()))}
+    for lever in db.LEVERS:
+        assert lever.key in keys
+        meta = db.lever_meta(lever.key)
+        if lever.widget in ("slider", "number"):
+            lo, hi = db.widget_bounds(lever)
+            assert meta["lo"] <= lo < hi <= meta["hi"], lever.key
+            for policy in db.policy_presets():  # a preset value outside a slider's bounds would break the page
+                assert lo <= db.policy_levers(policy)[lever.key] <= hi, (lever.key, policy)
+        if lever.widget == "select":
+            assert db.lever_options(lever) == list(meta["choices"])
+        if lever.requires:
+            assert db.LEVER_OF[lever.requires].widget == "toggle"
+    assert db.slider_format(db.LEVER_OF[FEN]) == "%.1f"
+    assert db.slider_format(db.LEVER_OF["policy.fund.transparency"]) == "%.2f"
+
+
+def test_scenario_settings_equal_the_command_line_ones():
+    levers = {FEN: 2, "policy.fund.governance": "resident_led", "policy.deliberation.enabled": True,
+              "policy.social_work.extra_social_workers": 3.0, "policy.fund.transparency": 0.3}
+    sc = db.scenario("B", SMALL, "micro_fund", levers, seed=5, steps=12)
+    # transparency 0.3 is the preset's value: not an override
+    assert sc.changed == {FEN: 2.0, "policy.fund.governance": "resident_led", "policy.deliberation.enabled": True,
+                          "policy.social_work.extra_social_workers": 3}
+    assert sc.overrides == (f"community={SMALL}", "policy=micro_fund", f"{FEN}=2.0",
+                            "policy.fund.governance=resident_led", "policy.deliberation.enabled=true",
+                            "policy.social_work.extra_social_workers=3", "seed=5", "steps=12", "progress=false")
+    assert to_plain_dict(sc.settings) == to_plain_dict(settings_for(*sc.overrides))
+    assert sc.command().startswith(f"python -m sim community={SMALL} policy=micro_fund")
+    assert "progress" not in sc.command()
+    assert sc.name("en") == "B: One-cent charity micro-fund (adjusted)"
+    assert sc.name("zh") == "B: 一分钱公益微基金（已调整）"
+    plain = db.scenario("A", SMALL, "micro_fund", db.policy_levers("micro_fund"), seed=5, steps=12)
+    assert not plain.adjusted and plain.name("en") == "A: One-cent charity micro-fund"
+
+
+def test_out_of_range_levers_and_unknown_keys_are_refused():
+    with pytest.raises(ConfigError, match="fen_per_unit"):
+        db.scenario("A", SMALL, "baseline", {FEN: -1})
+    with pytest.raises(KeyError, match="not a lever"):
+        db.scenario("A", SMALL, "baseline", {"behaviour.report_base": 0.5})
+
+
+def test_a_and_b_are_built_with_the_same_seed():
+    comp = db.comparison(SMALL, seed=11, steps=4, a=("baseline", {}), b=("five_society", {}))
+    assert comp.seed == 11
+    assert {m.cfg.seed for m in comp.models.values()} == {11}
+    assert comp.scenarios["A"].settings.policy.name == "baseline"
+    assert comp.scenarios["B"].settings.policy.name == "five_society"
+    a = db.scenario("A", SMALL, "baseline", seed=1, steps=4)
+    b = db.scenario("B", SMALL, "baseline", seed=2, steps=4)
+    with pytest.raises(ValueError, match="share the seed"):
+        db.Comparison(a, b)
+    with pytest.raises(ValueError, match="same weeks"):
+        db.Comparison(a, db.scenario("B", SMALL, "baseline", seed=1, steps=5))
+
+
+# ---------------------------------------------------------------------------------------------
+# Stepping
+# ---------------------------------------------------------------------------------------------
+def test_stepping_advances_both_and_stops_at_the_end():
+    comp = db.comparison(SMALL, seed=3, steps=5, a=("baseline", {}), b=("micro_fund", {}))
+    assert comp.week == 0 and not comp.done
+    assert comp.step() == 1
+    assert comp.step(2) == 2
+    assert comp.week == 3
+    assert [len(m.records) for m in comp.models.values()] == [3, 3]
+    assert comp.step(10) == 2 and comp.done and comp.week == 5
+    assert comp.step() == 0
+    comp.reset()
+    assert comp.week == 0 and [len(m.records) for m in comp.models.values()] == [0, 0]
+
+
+def test_same_levers_give_the_same_run_and_different_levers_differ(pair):
+    same = db.comparison(SMALL, seed=7, steps=10, a=("baseline", {}), b=("baseline", {}))
+    same.step(6)
+    pd.testing.assert_frame_equal(same.timeseries("A"), same.timeseries("B"))
+    pd.testing.assert_frame_equal(same.timeseries("A"), pair.timeseries("A"))  # A is the same in both pairs
+    a, b = pair.timeseries("A"), pair.timeseries("B")
+    assert (a["fund_inflow_enterprise_per_unit"] == 0).all()
+    assert (b["fund_inflow_enterprise_per_unit"] > 0).all()
+    assert b["fund_balance"].iloc[-1] > a["fund_balance"].iloc[-1]
+    # common random numbers: the demands the residents raise are the same in A and B
+    assert (a["demands_raised"] == b["demands_raised"]).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Indicators, figures, export
+# ---------------------------------------------------------------------------------------------
+def test_key_indicators_against_the_plan_targets(pair):
+    rows = db.key_indicators(pair.timeseries("A"))
+    assert [r.key for r in rows] == list(db.KEY_INDICATORS)
+    for r in rows:
+        if r.key == "fund_balance":
+            assert r.target is None and r.met is None
+            assert db.verdict_text(r, "zh") == "无规划目标"
+        else:
+            assert r.met == met(r.target, r.value)
+            text = db.verdict_text(r, "zh")
+            assert text.startswith("✓ 达标" if r.met else "✗ 未达标") and "规划目标 ≥" in text
+    assert db.target_text("response_rate", "en") == "Target ≥ 100 %"
+    assert db.target_text("volunteers_per_10k", "zh") == "规划目标 ≥ 2,500"
+    empty = db.key_indicators(pair.timeseries("A").iloc[:0])
+    assert all(r.value is None and r.met is None for r in empty)
+    assert db.format_value("response_rate", 0.8765) == "87.6 %"
+    assert db.format_value("fund_balance", 12345.6) == "¥12,346"
+    assert db.format_value("social_orgs_active", 3) == "3"
+    assert db.format_value("response_rate", None) == "—"
+
+
+def test_fund_flows_balance_and_are_labelled_in_the_language(pair):
+    ts = pair.timeseries("B")
+    inflows, outflows, balance = db.fund_totals(ts)
+    assert sum(inflows.values()) == pytest.approx(sum(outflows.values()) + balance, abs=0.02)
+    data = db.sankey_data(ts, "zh")
+    fund = 0
+    into = sum(v for t, v in zip(data["target"], data["value"], strict=True) if t == fund)
+    out = sum(v for s, v in zip(data["source"], data["value"], strict=True) if s == fund)
+    assert into == pytest.approx(out, abs=0.02)
+    assert data["labels"][fund] == "社区微基金"
+    assert any(lbl.startswith(INFLOW_LABELS["enterprise_per_unit"][1]) for lbl in data["labels"])
+    assert db.sankey_data(ts.iloc[:0], "en")["value"] == []
+
+
+def test_figures_have_every_text_in_the_chosen_language(pair):
+    ts = pair.timeseries()
+    for lang in db.LANGS:
+        names = pair.names(lang)
+        fig = db.trajectory_figure(ts, "response_rate", names, lang)
+        assert fig.layout.title.text == label("response_rate", lang)
+        assert fig.layout.xaxis.title.text == label("step", lang)
+        assert fig.layout.yaxis.title.text == db.tr("percent", lang)
+        assert [t.name for t in fig.data] == [names["A"], names["B"]]
+        assert fig.layout.annotations[0].text == db.target_text("response_rate", lang)
+        assert len(fig.data[0].x) == pair.week
+        sankey = db.sankey_figure(pair.timeseries("B"), names["B"], lang)
+        assert sankey.data[0].type == "sankey"
+        assert db.tr("fund_node", lang) in sankey.data[0].node.label
+    zh = db.trajectory_figure(ts, "fund_balance", pair.names("zh"), "zh").to_json()
+    for english in ("Week", "Fund balance", "Baseline", "Target"):
+        assert english not in zh
+    assert "Noto Sans CJK SC" in db.trajectory_figure(ts, "fund_balance", pair.names("zh"), "zh").layout.font.family
+    empty = db.sankey_figure(ts.iloc[:0], "A", "zh")
+    assert empty.layout.annotations[0].text == db.tr("no_money", "zh")
+
+
+def test_csv_has_both_runs(pair):
+    data = db.comparison_csv(pair.timeseries())
+    assert data.startswith(b"\xef\xbb\xbf")  # a BOM, so that Excel and WPS read it as UTF-8
+    table = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+    assert list(table.columns[:4]) == ["scenario", "community", "policy", "seed"]
+    assert table.groupby("scenario")["step"].apply(list).to_dict() == {"A": list(range(1, 7)),
+                                                                       "B": list(range(1, 7))}
+    assert set(table["seed"]) == {7} and set(table["community"]) == {SMALL}
+    assert set(COLUMNS) <= set(table.columns)
+    np.testing.assert_allclose(table.loc[table["scenario"] == "B", "fund_balance"],
+                               pair.timeseries("B")["fund_balance"])
+
+
+@pytest.mark.parametrize("lang", db.LANGS)
+def test_figure_export_produces_png_bytes(pair, lang):
+    if lang == "zh" and db.find_cjk_font() is None:
+        pytest.fail("no CJK font for Chinese charts: run scripts/install-test-deps.sh (fonts-noto-cjk)")
+    ts, names = pair.timeseries(), pair.names(lang)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        images = [db.indicators_png(ts, names, lang, pair.steps), db.fund_png(ts, names, lang, pair.steps)]
+    assert not [w for w in caught if "missing from font" in str(w.message)], "tofu: a glyph has no font"
+    for png in images:
+        assert png.startswith(PNG_MAGIC) and len(png) > 20_000
+
+
+# ---------------------------------------------------------------------------------------------
+# Replicates
+# ---------------------------------------------------------------------------------------------
+def test_replicates_run_a_and_b_over_the_same_seeds():
+    comp = db.comparison(SMALL, seed=4, steps=5, a=("baseline", {}), b=("baseline", {FEN: 5}))
+    calls = []
+    reps = db.run_replicates(comp, n_seeds=3, n_jobs=1, on_progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(k, 6) for k in range(1, 7)]
+    assert sorted(reps.groupby("scenario")["seed"].unique().map(list).to_dict().items()) == \
+        [("A", [4, 5, 6]), ("B", [4, 5, 6])]
+    assert len(reps) == 2 * 3 * 5
+    # the replicate of the page's own seed is the page's run
+    own = reps[(reps["scenario"] == "B") & (reps["seed"] == 4)].reset_index(drop=True)
+    comp.step(5)
+    np.testing.assert_allclose(own["fund_balance"], comp.timeseries("B")["fund_balance"])
+    summary = db.replicate_summary(reps)
+    assert set(summary["indicator"]) == set(db.KEY_INDICATORS)
+    assert (summary["n"] == 3).all()
+    ok = summary.dropna(subset=["low", "high"])
+    assert (ok["low"] <= ok["mean"] + 1e-9).all() and (ok["mean"] <= ok["high"] + 1e-9).all()
+    rates = ok[ok["indicator"].isin(["response_rate", "completion_rate", "satisfaction_mean"])]
+    assert rates["low"].min() >= 0 and rates["high"].max() <= 1
+    fig = db.band_figure(summary, "fund_balance", comp.names("zh"), 3, "zh")
+    assert fig.layout.title.text == "微基金余额：3个种子的均值及95%区间"
+    assert db.replicates_png(summary, comp.names("en"), 3, "en").startswith(PNG_MAGIC)
+    assert db.replicate_seeds(2**32 - 2, 3) == [2**32 - 3, 2**32 - 2, 2**32 - 1]
+
+
+def test_replicates_in_parallel_processes_equal_the_sequential_ones():
+    comp = db.comparison(SMALL, seed=0, steps=3, a=("baseline", {}), b=("micro_fund", {}))
+    sequential = db.run_replicates(comp, n_seeds=2, n_jobs=1)
+    parallel = db.run_replicates(comp, n_seeds=2, n_jobs=2)
+    pd.testing.assert_frame_equal(sequential, parallel)
+
+
+# ---------------------------------------------------------------------------------------------
+# The offline launcher
+# ---------------------------------------------------------------------------------------------
+def _flatten(table: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def test_launcher_settings_equal_the_config_file():
+    with (REPO / ".streamlit" / "config.toml").open("rb") as f:
+        assert _flatten(tomllib.load(f)) == serve.SETTINGS
+
+
+def test_launcher_command_keeps_the_dashboard_offline():
+    args = serve.streamlit_args(port=8600)
+    assert args[:2] == ["run", str(REPO / "sim" / "app.py")]
+    flags = dict(zip(args[2::2], args[3::2], strict=True))
+    assert flags["--server.headless"] == "true"
+    assert flags["--browser.gatherUsageStats"] == "false"
+    assert flags["--server.address"] == "127.0.0.1"
+    assert flags["--server.port"] == "8600"
+    assert flags["--global.developmentMode"] == "false"
+    assert flags["--server.fileWatcherType"] == "none"
+    assert serve.ENV == {"STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    assert serve.command()[1:4] == ["-m", "streamlit", "run"]
+    # on every interface, the URL to show is named, so Streamlit does not look up a public address
+    lan = dict(zip(*[iter(serve.streamlit_args(host="0.0.0.0")[2:])] * 2, strict=True))
+    assert lan["--server.address"] == "0.0.0.0" and "--browser.serverAddress" in lan
+    assert serve.parse_args(["--port", "9000", "--host", "127.0.0.1"]).port == 9000
+    with pytest.raises(SystemExit):
+        serve.parse_args(["--port", "70000"])

@@ -1,0 +1,322 @@
+"""Browser tests of the workshop dashboard: ``python -m sim.serve`` driven by Debian's Chromium.
+
+One server and one page for the module (a Streamlit session is costly to start), used by the tests
+in order: the page shows A and B against the targets; a lever changes B and stepping (Step, Play,
+Pause) moves indicators and charts, A and B staying equal until B differs; a CSV downloads; the
+language switch changes every label; replicates run; and no request ever leaves the server's host.
+Screenshots of both languages go to /tmp (SCREENSHOTS).
+
+Needs /usr/bin/chromium and fonts-noto-cjk: ``bash scripts/install-test-deps.sh`` (CI runs it).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+import pandas as pd
+import pytest
+
+from sim.glossary import label
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+SCREENSHOTS = {lang: Path(tempfile.gettempdir()) / f"five_society_dashboard_{lang}.png" for lang in ("en", "zh")}
+TIMEOUT = 90_000  # ms; Streamlit reruns and the first plotly render are slow on a busy machine
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT)
+except ImportError:  # pragma: no cover - the dev extras install it
+    sync_playwright = None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ProxyTrap:
+    """A dead-end HTTP(S) proxy on loopback, given to the server as HTTP(S)_PROXY: any outbound request the
+    server (or its worker processes) makes with requests/urllib connects here and is recorded, never sent."""
+
+    def __init__(self) -> None:
+        self.hits: list[bytes] = []
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _addr = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                try:
+                    self.hits.append(conn.recv(200) or b"(connected)")
+                except OSError:
+                    self.hits.append(b"(connected)")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``python -m sim.serve --port <free port>``, started from an empty folder with an empty HOME (so that
+    only the launcher's own settings apply), stopped at the end."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: the dashboard's browser tests need Debian's Chromium; "
+                    "run scripts/install-test-deps.sh (it installs chromium and fonts-noto-cjk)")
+    if sync_playwright is None:
+        pytest.fail("playwright (python) is missing: install the dev extras, pip install -e '.[dev]'")
+    port = _free_port()
+    work = tmp_path_factory.mktemp("serve")
+    trap = ProxyTrap()
+    proxies = {name: trap.url for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                                           "all_proxy")}
+    env = {**os.environ, **proxies, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+           "HOME": str(work), "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    log = (work / "server.log").open("w+")
+    proc = subprocess.Popen([sys.executable, "-m", "sim.serve", "--port", str(port)], cwd=work, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                pytest.fail(f"python -m sim.serve exited with {proc.returncode}:\n{log.read()}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"the dashboard did not answer at {url} within 60 s:\n{log.read()}")
+            time.sleep(0.5)
+        yield SimpleNamespace(url=url, trap=trap)
+    finally:
+        trap.close()
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def ui(server):
+    """One browser page on the dashboard (English), recording every request the page makes."""
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 2200}, accept_downloads=True,
+                                      locale="en-US")
+        context.set_default_timeout(TIMEOUT)
+
+        def guard(route):  # record everything; let only the serving host through
+            requests.append(route.request.url)
+            host = urlsplit(route.request.url).hostname
+            if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+                route.continue_()
+            else:
+                route.abort()
+
+        context.route("**/*", guard)
+        page = context.new_page()
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("websocket", lambda ws: requests.append(ws.url))
+        page.goto(f"{server.url}/?lang=en")
+        expect(page.get_by_text("Key indicators against the plan targets")).to_be_visible(timeout=TIMEOUT)
+        yield SimpleNamespace(page=page, requests=requests, url=server.url, trap=server.trap)
+        context.close()
+        browser.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+def metric_value(page, side: str, text: str):
+    """The value element of the metric labelled ``text`` in scenario ``side``'s panel."""
+    return page.locator(f".st-key-kpis_{side} [data-testid='stMetric']").filter(has_text=text) \
+        .locator("[data-testid='stMetricValue']")
+
+
+def yuan(s: str) -> float:
+    return float(re.sub(r"[^\d.]", "", s))
+
+
+def week_text(page) -> str:
+    return page.get_by_text(re.compile(r"^Week \d+ of \d+$")).inner_text()
+
+
+def step(page, weeks: int, start: int) -> None:
+    for k in range(start + 1, start + weeks + 1):
+        page.get_by_role("button", name="Step", exact=True).click()
+        expect(page.get_by_text(re.compile(rf"^Week {k} of \d+$"))).to_be_visible()
+
+
+def top(page) -> None:
+    """Scroll every scrolled container back to the top (Streamlit scrolls its main area, not the document)."""
+    page.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop > 0) e.scrollTop = 0; })")
+
+
+def scenario_panel(page, side: str):
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("tab", name=f"Scenario {side}").click()
+    return sidebar.get_by_role("tabpanel").filter(visible=True)
+
+
+def choose(page, container, label_text: str, option: str) -> None:
+    container.get_by_role("combobox", name=label_text).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def trace_path(page, key: str, side_index: int) -> str:
+    """The SVG path of scenario A (0) or B (1) in the trajectory chart of ``key``."""
+    return page.locator(f".st-key-traj_{key} .scatterlayer .trace").nth(side_index).locator("path.js-line") \
+        .get_attribute("d") or ""
+
+
+# ---------------------------------------------------------------------------------------------
+# tests (in order, on one page)
+# ---------------------------------------------------------------------------------------------
+def test_page_shows_a_and_b_against_targets(ui):
+    page = ui.page
+    expect(page.get_by_role("heading", name="Five-society linkage: comparing two scenarios")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Week 0 of 260$"))).to_be_visible()
+    for side in ("A", "B"):
+        metrics = page.locator(f".st-key-kpis_{side} [data-testid='stMetric']")
+        expect(metrics).to_have_count(6)
+        expect(metrics.filter(has_text=label("response_rate"))).to_contain_text("Target ≥ 100 %")
+    expect(page.locator("[class*='st-key-traj_'] [data-testid='stPlotlyChart']")).to_have_count(6)
+    expect(page.locator("[class*='st-key-sankey_'] [data-testid='stPlotlyChart']")).to_have_count(2)
+
+
+def test_lever_for_b_and_stepping_change_indicators_and_charts(ui):
+    page = ui.page
+    # B = A's preset: with the same seed the two runs are identical, week after week.
+    panel = scenario_panel(page, "B")
+    choose(page, panel, "Policy preset", "Baseline (no linkage)")
+    expect(page.locator(".st-key-kpis_B")).to_contain_text("B: Baseline (no linkage)")
+    expect(page.get_by_text(re.compile(r"^Week 0 of 260$"))).to_be_visible()
+    step(page, 2, 0)
+    for text in (label("fund_balance"), label("volunteers_per_10k"), label("response_rate")):
+        expect(metric_value(page, "B", text)).to_have_text(metric_value(page, "A", text).inner_text())
+    same = trace_path(page, "fund_balance", 0)
+    assert same and same == trace_path(page, "fund_balance", 1)
+
+    # One lever for B: ten fen per bottle. Both runs restart at week 0, then B's fund grows faster.
+    slider = panel.get_by_role("slider", name="One-cent charity: fen per bottle")
+    slider.focus()
+    slider.press("End")
+    expect(page.locator(".st-key-kpis_B")).to_contain_text("(adjusted)")
+    expect(page.get_by_text(re.compile(r"^Week 0 of 260$"))).to_be_visible()
+    step(page, 2, 0)
+    expect(metric_value(page, "A", label("fund_balance"))).not_to_have_text(
+        metric_value(page, "B", label("fund_balance")).inner_text())
+    assert yuan(metric_value(page, "B", label("fund_balance")).inner_text()) > \
+        yuan(metric_value(page, "A", label("fund_balance")).inner_text())
+    path_a, path_b = trace_path(page, "fund_balance", 0), trace_path(page, "fund_balance", 1)
+    assert path_a and path_b and path_a != path_b
+
+    # Play runs on by itself; Pause stops it.
+    before = trace_path(page, "fund_balance", 1)
+    page.get_by_role("button", name="Play", exact=True).click()
+    expect(page.get_by_role("button", name="Pause", exact=True)).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Week ([6-9]|\d\d+) of 260$"))).to_be_visible()
+    page.get_by_role("button", name="Pause", exact=True).click()
+    expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
+    paused = week_text(page)
+    page.wait_for_timeout(2500)  # a timer left running would advance the week
+    assert week_text(page) == paused
+    assert trace_path(page, "fund_balance", 1) != before
+
+
+def test_csv_download_has_both_runs(ui):
+    page = ui.page
+    weeks = int(re.match(r"Week (\d+)", week_text(page)).group(1))
+    with page.expect_download(timeout=TIMEOUT) as info:
+        page.get_by_role("button", name="CSV of both runs").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".csv")
+    table = pd.read_csv(io.BytesIO(Path(download.path()).read_bytes()), encoding="utf-8-sig")
+    assert sorted(table["scenario"].unique()) == ["A", "B"]
+    assert (table.groupby("scenario")["step"].max() == weeks).all()
+    assert set(table["policy"]) == {"baseline"}
+    assert {"response_rate", "fund_balance", "fund_inflow_enterprise_per_unit"} <= set(table.columns)
+
+
+def test_language_switch_changes_every_label(ui):
+    page = ui.page
+    english = ["Key indicators against the plan targets", label("response_rate"), "Trajectories of A and B",
+               "Scenario B", "Policy preset", "Step"]
+    top(page)
+    page.screenshot(path=str(SCREENSHOTS["en"]))
+    page.get_by_test_id("stSidebar").get_by_text("中文", exact=True).click()
+    expect(page.get_by_role("heading", name="主要指标与规划目标对比")).to_be_visible()
+    expect(metric_value(page, "A", label("response_rate", "zh"))).to_be_visible()  # 诉求响应率
+    expect(page.get_by_role("button", name="单步", exact=True)).to_be_visible()
+    expect(page.locator(".st-key-kpis_B")).to_contain_text("B: 基线（无联动）（已调整）")
+    expect(page.locator(".st-key-traj_response_rate .gtitle")).to_have_text(label("response_rate", "zh"))
+    expect(page.locator(".st-key-traj_response_rate .xtitle")).to_have_text("周")
+    expect(page.locator(".st-key-sankey_B .sankey")).to_contain_text("社区微基金")
+    expect(page.get_by_test_id("stSidebar").get_by_role("combobox", name="社区类型")).to_have_value("传统城区社区")
+    body = page.locator("body").inner_text()
+    for text in english:
+        assert not re.search(rf"\b{re.escape(text)}\b", body), f"{text!r} still shown in Chinese"
+    page.wait_for_timeout(1000)  # let the charts settle for the screenshot
+    top(page)
+    page.screenshot(path=str(SCREENSHOTS["zh"]))
+    page.get_by_test_id("stSidebar").get_by_text("English", exact=True).click()
+    expect(page.get_by_role("heading", name="Key indicators against the plan targets")).to_be_visible()
+
+
+def test_replicates_show_confidence_bands(ui):
+    page = ui.page
+    sidebar = page.get_by_test_id("stSidebar")
+    choose(page, sidebar, "Community type", "Relocation community")
+    weeks = sidebar.get_by_role("spinbutton", name="Weeks to simulate")
+    weeks.fill("8")
+    weeks.press("Enter")
+    expect(page.get_by_text(re.compile(r"^Week 0 of 8$"))).to_be_visible()
+    page.get_by_role("button", name="Run 20 seeds").click()
+    expect(page.get_by_text("20 seeds (0–19), 8 weeks each.")).to_be_visible(timeout=2 * TIMEOUT)
+    expect(page.locator("[class*='st-key-band_'] [data-testid='stPlotlyChart']")).to_have_count(6)
+    expect(page.locator(".st-key-band_response_rate .legend")).to_contain_text("95 % band")
+
+
+def test_no_request_leaves_the_serving_host(ui):
+    """Every request of the page went to the serving host (others were blocked and recorded), plotly included."""
+    assert ui.requests, "no request was recorded"
+    foreign = sorted({u for u in ui.requests if not u.startswith(("data:", "blob:"))
+                      and urlsplit(u).hostname not in LOCAL_HOSTS})
+    assert not foreign, f"requests to other hosts: {foreign}"
+    assert not [u for u in ui.requests if "cdn.plot.ly" in u or "fonts.googleapis" in u]
+    # nor from the server: it made no outbound HTTP(S) request (through requests/urllib) either
+    assert not ui.trap.hits, f"the server tried to reach the internet: {ui.trap.hits}"
