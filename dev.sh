@@ -15,12 +15,15 @@ find_python() {
   local c root
   local candidates=()
   [ -n "${PYTHON:-}" ] && candidates+=("$PYTHON")
-  candidates+=(python3.13 python3.12)
+  # 3.12 first (the version the project is tested on), then newer ones
+  candidates+=(python3.12 python3.13)
   if command -v pyenv >/dev/null 2>&1; then
     root=$(pyenv root 2>/dev/null || true)
-    for c in "$root"/versions/3.1[2-9]*/bin/python3; do [ -x "$c" ] && candidates+=("$c"); done
+    for c in "$root"/versions/3.12*/bin/python3 "$root"/versions/3.1[3-9]*/bin/python3; do
+      [ -x "$c" ] && candidates+=("$c")
+    done
   fi
-  for c in "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python3 /usr/local/bin/python3.1[2-9] /usr/bin/python3.1[2-9] python3; do
+  for c in "$HOME"/.pyenv/versions/3.12*/bin/python3 /usr/local/bin/python3.1[2-9] /usr/bin/python3.1[2-9] python3; do
     candidates+=("$c")
   done
   for c in "${candidates[@]}"; do
