@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
+from experiments.plotting import CJK_FONTS, find_cjk_font  # one font search for all charts
 from sim.agents import INFLOW_SOURCES, OUTFLOW_USES
 from sim.config import Governance, SimConfig, check_ranges, iter_params, settings_for
 from sim.glossary import COLUMNS, INFLOW_LABELS, OUTFLOW_LABELS, label
@@ -57,8 +58,6 @@ MPL_STYLE = {"A": ("-", "o"), "B": ("--", "s")}
 # The page's font list: Streamlit's bundled Latin font, then the system's CJK fonts (no web fonts).
 FONT_STACK = ('"Source Sans", "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '
               'sans-serif')
-CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Zen Hei",
-             "WenQuanYi Micro Hei", "SimHei", "Noto Sans CJK JP", "Noto Sans CJK TC")
 
 # ---------------------------------------------------------------------------------------------
 # Words of the page.  This extends sim/glossary.TERMS (labels of terms) with the dashboard's own
@@ -813,14 +812,6 @@ def band_figure(summary: pd.DataFrame, key: str, names: dict[str, str], n: int, 
 def comparison_csv(ts: pd.DataFrame) -> bytes:
     """CSV of both runs (one row per scenario and week); UTF-8 with a BOM so that Excel/WPS read Chinese."""
     return ts.to_csv(index=False).encode("utf-8-sig")
-
-
-def find_cjk_font(candidates: Sequence[str] = CJK_FONTS) -> str | None:
-    """The first CJK font matplotlib knows (matplotlib.font_manager), or None."""
-    from matplotlib import font_manager
-
-    known = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in candidates if name in known), None)
 
 
 _MPL_LOCK = threading.Lock()  # seaborn's theme is global matplotlib state; one figure at a time
