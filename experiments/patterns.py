@@ -1,0 +1,279 @@
+"""Observed patterns and plausibility bounds the model is checked against (docs/patterns.md).
+
+A :class:`Pattern` names one figure from the sources (``shared/seeds``, quoted in docs/sources.md),
+the scenario it is compared in, the statistic computed from a run (its weekly series and final
+KPIs), and the range of simulated values that counts as a match.  Three roles:
+
+* ``calibration`` — an *observation* (Jianyang, 002). Enters the calibration distance.
+* ``plausibility`` — a bound read from a *plan target* (Enyang 专栏1, 003): targets for 2025 are
+  not observations, so they only say the status quo (the baseline) has not yet reached them. A
+  value inside the bound adds nothing to the distance; outside, it counts like a miss.
+* ``validation`` — an observation checked on the calibrated model but not used to fit it
+  (its statistic is driven by policy levers or presets rather than by the searched parameters).
+
+Statistics are per run; a sample's value is the mean over its seeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.indicators import TARGETS
+
+YEAR = 52
+ROLES = ("calibration", "plausibility", "validation")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Where a pattern is compared: a policy preset, and a community preset (None = the calibration's)."""
+
+    policy: str = "baseline"
+    community: str | None = None
+
+    def label(self, default_community: str) -> str:
+        return f"{self.community or default_community} × {self.policy}"
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One observed figure or bound, the model statistic that corresponds to it, and its match range."""
+
+    key: str
+    description: str
+    source: str
+    scenario: Scenario
+    statistic: Callable[[pd.DataFrame, Mapping], float]  # (weekly series of one run, its KPIs) → value
+    low: float
+    high: float
+    observed: float | None = None      # the point figure, if the source gives one
+    role: str = "calibration"
+    indicators: tuple[str, ...] = ()   # weekly indicators the statistic reads
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"pattern {self.key}: role {self.role!r} is not one of {', '.join(ROLES)}")
+        if not self.low < self.high:
+            raise ValueError(f"pattern {self.key}: low {self.low} must be below high {self.high}")
+        if self.observed is not None and not self.low <= self.observed <= self.high:
+            raise ValueError(f"pattern {self.key}: observed {self.observed} outside [{self.low}, {self.high}]")
+
+    def deviation(self, value: float) -> float:
+        """Signed, range-normalised miss: ±1 at the range's edges, 0 at the observed value.
+
+        Without an observed value (a bound), 0 anywhere inside the range, and outside it the excess
+        in units of the range's width.  NaN stays NaN.
+        """
+        if value is None or np.isnan(value):
+            return float("nan")
+        if self.observed is not None:
+            edge = self.low if value < self.observed else self.high
+            return float((value - self.observed) / abs(edge - self.observed))
+        width = self.high - self.low
+        if value < self.low:
+            return float((value - self.low) / width)
+        if value > self.high:
+            return float((value - self.high) / width)
+        return 0.0
+
+    def matches(self, value: float) -> bool:
+        return bool(self.low <= value <= self.high)
+
+
+# ------------------------------------------------------------------------------------------------
+# statistics of one run
+# ------------------------------------------------------------------------------------------------
+def last_year(ts: pd.DataFrame) -> pd.DataFrame:
+    """The final 52 weeks (the whole run if it is shorter)."""
+    return ts.tail(YEAR)
+
+
+def _window_years(ts: pd.DataFrame) -> float:
+    return len(last_year(ts)) / YEAR
+
+
+def volunteer_inflow_ratio(ts: pd.DataFrame, kpis: Mapping) -> float:
+    """New registrations in the final year ÷ registered volunteers at the end (per year)."""
+    stock = float(ts["volunteers_registered"].iloc[-1])
+    new = float(last_year(ts)["volunteers_new"].sum()) / _window_years(ts)
+    return new / stock if stock else float("nan")
+
+
+def volunteer_net_growth(ts: pd.DataFrame, kpis: Mapping) -> float:
+    """Net change of the registered stock over the final year ÷ the stock at the end (per year)."""
+    stock = float(ts["volunteers_registered"].iloc[-1])
+    year = last_year(ts)
+    net = float(year["volunteers_new"].sum() - year["volunteers_dropped"].sum()) / _window_years(ts)
+    return net / stock if stock else float("nan")
+
+
+def self_org_inflow_ratio(ts: pd.DataFrame, kpis: Mapping) -> float:
+    """Organisations incubated per year ÷ mean stock of self-organisations, over the whole run.
+
+    The whole run rather than the final year: a single community incubates about one organisation
+    every few years, so a one-year count is mostly noise.
+    """
+    years = len(ts) / YEAR
+    stock = float(ts["social_orgs_self"].mean())
+    return float(ts["orgs_incubated_total"].iloc[-1]) / years / stock if stock else float("nan")
+
+
+def final(indicator: str) -> Callable[[pd.DataFrame, Mapping], float]:
+    """The statistic 'final KPI value of ``indicator``' (as in kpis.json / runs.parquet)."""
+    def stat(ts: pd.DataFrame, kpis: Mapping) -> float:
+        value = kpis.get(indicator)
+        return float("nan") if value is None else float(value)
+    stat.__name__ = f"final_{indicator}"
+    stat.__doc__ = f"final KPI {indicator} (rates over the last 52 weeks, stocks at the last week)"
+    return stat
+
+
+def final_stock(indicator: str) -> Callable[[pd.DataFrame, Mapping], float]:
+    """The statistic 'value of the weekly ``indicator`` in the last week'."""
+    def stat(ts: pd.DataFrame, kpis: Mapping) -> float:
+        return float(ts[indicator].iloc[-1])
+    stat.__name__ = f"last_{indicator}"
+    stat.__doc__ = f"{indicator} in the last week"
+    return stat
+
+
+# ------------------------------------------------------------------------------------------------
+# the patterns
+# ------------------------------------------------------------------------------------------------
+JIANYANG_NEW, JIANYANG_TOTAL = 6942, 131940          # 002: 今年新增志愿者6942人 … 全市志愿者总数131940人
+JIANYANG_NEW_ORGS, JIANYANG_SELF_ORGS = 200, 1357    # 002: 登记备案社区自组织1357个,新增备案社区社会组织200余支
+BASELINE = Scenario("baseline")
+VOL = ("volunteers_registered", "volunteers_new", "volunteers_dropped")
+
+
+def _target(key: str) -> float:
+    return next(t.value for t in TARGETS if t.key == key)
+
+
+PATTERNS: tuple[Pattern, ...] = (
+    Pattern(
+        key="volunteer_inflow_ratio",
+        description="new volunteers in a year as a share of registered volunteers (Jianyang: 6,942 / 131,940)",
+        source="002: 今年新增志愿者6942人 … 截至目前,全市志愿者总数131940人",
+        scenario=BASELINE, statistic=volunteer_inflow_ratio, indicators=VOL, unit="1/year",
+        observed=JIANYANG_NEW / JIANYANG_TOTAL, low=0.035, high=0.075),
+    Pattern(
+        key="volunteer_net_growth",
+        description="net yearly change of the registered stock: not shrinking (002 壮大志愿服务队伍), "
+                    "and at most the yearly inflow (≈ 5.3 %)",
+        source="002: 壮大志愿服务队伍 … 今年新增志愿者6942人 … 全市志愿者总数131940人",
+        scenario=BASELINE, statistic=volunteer_net_growth, indicators=VOL, unit="1/year",
+        low=-0.01, high=0.06),
+    Pattern(
+        key="volunteers_per_10k_below_target",
+        description="the baseline has not reached the plan's ≥ 2,500 registered volunteers per 10,000",
+        source="003 专栏1 #15 (target for 2025, not an observation)",
+        scenario=BASELINE, statistic=final("volunteers_per_10k"), unit="per 10,000",
+        low=0.0, high=_target("volunteers_per_10k"), role="plausibility"),
+    Pattern(
+        key="active_share_below_target",
+        description="the baseline has not reached the plan's two-thirds of residents volunteering ≥ 2 times a year",
+        source="003 专栏1 #28 (target for 2025, not an observation)",
+        scenario=BASELINE, statistic=final("volunteer_active_share_2plus"), unit="fraction",
+        low=0.0, high=_target("volunteer_active_share_2plus"), role="plausibility"),
+    Pattern(
+        key="response_rate_below_target",
+        description="the baseline does not already answer 100 % of demands (and answers at least half)",
+        source="003 专栏1 #33 (target 100 % for 2025, not an observation); lower bound: judgement",
+        scenario=BASELINE, statistic=final("response_rate"), unit="fraction",
+        low=0.5, high=0.995, role="plausibility"),
+    Pattern(
+        key="completion_rate_below_target",
+        description="the baseline does not already complete ≥ 95 % of answered demands (and completes at least half)",
+        source="003 专栏1 #34 (target ≥ 95 % for 2025, not an observation); lower bound: judgement",
+        scenario=BASELINE, statistic=final("completion_rate"), unit="fraction",
+        low=0.5, high=_target("completion_rate"), role="plausibility"),
+    Pattern(
+        key="satisfaction_below_target",
+        description="baseline satisfaction is below the plan's ≥ 95 % (and above one half)",
+        source="003 专栏1 #35 (target ≥ 95 % for 2025, not an observation); lower bound: judgement",
+        scenario=BASELINE, statistic=final("satisfaction_mean"), unit="fraction",
+        low=0.5, high=_target("satisfaction_mean"), role="plausibility"),
+    Pattern(
+        key="self_org_inflow_ratio",
+        description="self-organisations incubated per year as a share of the stock (Jianyang: 200+ / 1,357)",
+        source="002: 登记备案社区自组织1357个,新增备案社区社会组织200余支",
+        scenario=BASELINE, statistic=self_org_inflow_ratio,
+        indicators=("social_orgs_self", "orgs_incubated_total"), unit="1/year",
+        observed=JIANYANG_NEW_ORGS / JIANYANG_SELF_ORGS, low=0.07, high=0.30, role="validation"),
+    Pattern(
+        key="organised_urban_self_orgs_persist",
+        description="an organisation-led community like Shunhe keeps its 38 self-organisation teams "
+                    "under five-society linkage (30–60 at the end)",
+        source="004: 培育壮大38支社区社会组织队伍 (顺河社区)",
+        scenario=Scenario("five_society", "organised_urban"), statistic=final_stock("social_orgs_self"),
+        indicators=("social_orgs_self",), unit="organisations",
+        observed=38.0, low=30.0, high=60.0, role="validation"),
+)
+
+
+def patterns(roles: tuple[str, ...] = ROLES) -> list[Pattern]:
+    """The patterns with one of ``roles``."""
+    return [p for p in PATTERNS if p.role in roles]
+
+
+def fitted() -> list[Pattern]:
+    """The patterns that enter the calibration distance (observations and plausibility bounds)."""
+    return patterns(("calibration", "plausibility"))
+
+
+def needed_indicators(pats: list[Pattern]) -> list[str]:
+    return sorted({i for p in pats for i in p.indicators})
+
+
+# ------------------------------------------------------------------------------------------------
+# evaluation over runs
+# ------------------------------------------------------------------------------------------------
+def statistics_per_run(runs: pd.DataFrame, ts_wide: pd.DataFrame, pats: list[Pattern]) -> pd.DataFrame:
+    """One row per run (the ``run`` column of runs.parquet), one column per pattern's statistic."""
+    by_run = dict(tuple(ts_wide.groupby("run"))) if len(ts_wide) else {}
+    rows = []
+    for _, run in runs.iterrows():
+        ts = by_run.get(run["run"], pd.DataFrame()).sort_values("step") if by_run else pd.DataFrame()
+        kpis = run.to_dict()
+        row = {"run": run["run"]}
+        for p in pats:
+            row[p.key] = p.statistic(ts, kpis)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def distance(values: Mapping[str, float], pats: list[Pattern]) -> float:
+    """Root mean square of the range-normalised deviations (NaN counts as a miss of 2 ranges)."""
+    devs = np.array([p.deviation(values[p.key]) for p in pats], dtype=float)
+    devs = np.where(np.isnan(devs), 2.0, devs)
+    return float(np.sqrt(np.mean(devs ** 2)))
+
+
+def all_match(values: Mapping[str, float], pats: list[Pattern]) -> bool:
+    return all(p.matches(values[p.key]) for p in pats if not np.isnan(values[p.key]))
+
+
+def pattern_table(pats: list[Pattern] = PATTERNS, default_community: str = "urban_traditional") -> pd.DataFrame:
+    """The patterns as a table (for docs and reports)."""
+    return pd.DataFrame([{
+        "key": p.key, "role": p.role, "scenario": p.scenario.label(default_community),
+        "observed": p.observed, "low": p.low, "high": p.high, "unit": p.unit,
+        "statistic": (p.statistic.__doc__ or "").strip().splitlines()[0], "source": p.source,
+    } for p in pats])
+
+
+def yardstick(kpis: Mapping[str, float]) -> pd.DataFrame:
+    """KPIs (e.g. of five_society) against the Enyang 2025 targets — a comparison, never a fit."""
+    rows = []
+    for t in TARGETS:
+        v = kpis.get(t.key)
+        v = float("nan") if v is None else float(v)
+        rows.append({"indicator": t.key, "enyang_row": t.number, "value": v, "target": f"{t.op} {t.value:g}",
+                     "met": bool(v >= t.value - 1e-12) if not np.isnan(v) else None})
+    return pd.DataFrame(rows)

@@ -1,0 +1,400 @@
+"""Global sensitivity analysis of the main indicators (docs/sensitivity.md).
+
+``python -m experiments.sensitivity method=morris|sobol [--trajectories N] [--levels L] [--samples N]
+[--seeds R] [--steps W] [--out DIR] [community=...] [policy=...]``
+
+1. The parameters (:data:`DEFAULT_PARAMS`: policy levers and behavioural parameters) are sampled
+   over their ranges: the schema's ``lo``/``hi`` (``sim.config.iter_params``), or the narrower
+   documented range of :data:`RANGES` where the hard limit is absurd (budgets up to 10⁹ yuan) and
+   the calibration priors for the behavioural parameters it searched.
+   Morris: ``--trajectories`` r one-at-a-time trajectories on a ``--levels`` grid, r·(k+1) points.
+   Sobol (Saltelli/Jansen, first and total order): ``--samples`` N base points, N·(k+2) points.
+2. Each point runs with R seeds through the sweep machinery (design table + ``point.row`` sweep:
+   parallel, resumable); the indicators are averaged over the seeds of each point.
+3. SALib computes the indices with bootstrap confidence intervals — Morris: mu* (mean absolute
+   elementary effect, per unit of the parameter's range) and sigma; Sobol: S1 and ST — and again on
+   growing subsets of the sample (the convergence check).
+
+Outputs in ``--out``: ``indices.csv``/``.md``, ``ranking.md``, ``indices.png``/``.svg``,
+``convergence.csv``, ``convergence.png``/``.svg``, ``summary.json``, and the sweep in ``sweep/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from experiments.calibrate import PRIORS
+from experiments.design import (
+    DesignError,
+    markdown_table,
+    run_design,
+    save_figure,
+    schema_fields,
+)
+from sim.config import community_presets
+
+METHODS = ("morris", "sobol")
+INDICATORS = ("volunteers_per_10k", "response_rate", "completion_rate", "satisfaction_mean", "social_orgs_active",
+              "fund_balance")
+KEY_VALUE_ARGS = ("method", "community", "policy")
+
+# Documented ranges where the schema's hard limits are absurd for a sensitivity analysis, or where
+# the calibration's prior range applies (experiments/calibrate.py, PRIORS).
+RANGES: dict[str, tuple[float, float]] = {
+    "policy.micro_fund.fen_per_unit": (0.0, 5.0),            # schema ≤ 10,000 fen; the source: 1 fen
+    "policy.fund.government_match_ratio": (0.0, 2.0),        # schema ≤ 10 yuan per yuan
+    "policy.fund.spend_share_per_week": (0.01, 0.10),        # schema [0, 1] per week
+    "policy.gov_purchase.budget_yuan_per_year": (0.0, 400_000.0),  # schema ≤ 10⁹; presets: 200,000
+    "policy.social_work.extra_social_workers": (0, 6),       # schema ≤ 1,000 persons
+    "policy.social_work.supervision_gain": (0.0, 1.5),       # schema ≤ 5
+    "policy.enterprise.lump_yuan_per_year": (0.0, 5000.0),   # schema ≤ 10⁷ yuan
+    "policy.deliberation.interval_weeks": (1, 13),           # schema ≤ 52: at least quarterly
+    "policy.moral_bank.points_per_activity": (0.0, 20.0),    # schema ≤ 1,000
+    "behaviour.donate_prob": (0.0005, 0.005),                # schema [0, 1] per week
+    "behaviour.satisfaction_rate": (0.1, 0.5),               # schema [0, 1]
+    "behaviour.org_fold_weeks": (13, 52),                    # schema ≤ 520 weeks
+    **{k: (p.lo, p.hi) for k, p in PRIORS.items()},
+}
+
+# The default parameter set: the five-society levers (their intensities; the policy switches them
+# on) and the behavioural parameters with the largest expected leverage on the indicators.
+DEFAULT_PARAMS: tuple[str, ...] = (
+    "policy.micro_fund.fen_per_unit",
+    "policy.fund.transparency",
+    "policy.fund.government_match_ratio",
+    "policy.fund.spend_share_per_week",
+    "policy.gov_purchase.budget_yuan_per_year",
+    "policy.social_work.extra_social_workers",
+    "policy.social_work.supervision_gain",
+    "policy.enterprise.lump_yuan_per_year",
+    "policy.deliberation.interval_weeks",
+    "policy.moral_bank.points_per_activity",
+    "behaviour.register_base",
+    "behaviour.dropout_unrecognised",
+    "behaviour.activity_prob",
+    "behaviour.volunteer_hours_per_case",
+    "behaviour.grid_worker_cases_week",
+    "behaviour.donate_prob",
+    "behaviour.satisfaction_rate",
+    "behaviour.org_fold_weeks",
+)
+
+
+class SensitivityError(ValueError):
+    """Bad arguments (the message says which and what is allowed)."""
+
+
+# ------------------------------------------------------------------------------------------------
+# the problem and the design
+# ------------------------------------------------------------------------------------------------
+def param_range(key: str) -> tuple[float, float]:
+    """The sampled range of ``key``: the documented range, else the schema's [lo, hi]."""
+    fields = schema_fields()
+    if key not in fields:
+        raise SensitivityError(f"{key} is not a parameter; see python -m sim --help")
+    if key in RANGES:
+        return RANGES[key]
+    m = fields[key].metadata
+    if m.get("lo") is None or m.get("hi") is None or fields[key].type in ("bool", bool):
+        raise SensitivityError(f"{key} has no numeric range [lo, hi]; give it one in RANGES or drop it")
+    return float(m["lo"]), float(m["hi"])
+
+
+def problem(keys: list[str]) -> dict:
+    """The SALib problem: names and bounds."""
+    if len(keys) < 2:
+        raise SensitivityError("give at least two parameters")
+    if len(set(keys)) != len(keys):
+        raise SensitivityError("a parameter is listed twice")
+    return {"num_vars": len(keys), "names": list(keys), "bounds": [list(param_range(k)) for k in keys]}
+
+
+def sample(method: str, prob: dict, args: argparse.Namespace) -> np.ndarray:
+    """The SALib sample (unrounded; integer parameters are rounded when the design is written)."""
+    if method == "morris":
+        from SALib.sample import morris
+
+        return morris.sample(prob, args.trajectories, num_levels=args.levels, seed=args.seed)
+    from SALib.sample import sobol
+
+    return sobol.sample(prob, args.samples, calc_second_order=False, seed=args.seed)
+
+
+def n_points(method: str, k: int, args: argparse.Namespace) -> int:
+    """Parameter points of the design: r·(k+1) for Morris, N·(k+2) for Sobol (first and total order)."""
+    return args.trajectories * (k + 1) if method == "morris" else args.samples * (k + 2)
+
+
+# ------------------------------------------------------------------------------------------------
+# analysis
+# ------------------------------------------------------------------------------------------------
+def analyse(method: str, prob: dict, x: np.ndarray, y: np.ndarray, args: argparse.Namespace,
+            resamples: int | None = None) -> pd.DataFrame:
+    """Indices of one indicator: one row per parameter (with bootstrap confidence half-widths)."""
+    resamples = args.resamples if resamples is None else resamples
+    if method == "morris":
+        from SALib.analyze import morris
+
+        res = morris.analyze(prob, x, y, num_resamples=resamples, num_levels=args.levels, seed=args.seed)
+        return pd.DataFrame({"parameter": prob["names"], "mu_star": res["mu_star"],
+                             "mu_star_conf": res["mu_star_conf"], "sigma": res["sigma"], "mu": res["mu"]})
+    from SALib.analyze import sobol
+
+    res = sobol.analyze(prob, y, calc_second_order=False, num_resamples=resamples, seed=args.seed)
+    return pd.DataFrame({"parameter": prob["names"], "S1": res["S1"], "S1_conf": res["S1_conf"],
+                         "ST": res["ST"], "ST_conf": res["ST_conf"]})
+
+
+def outputs_per_point(runs: pd.DataFrame, n: int, indicators: tuple[str, ...]) -> pd.DataFrame:
+    """Indicators averaged over the seeds of each point (rows 0…n-1 in design order)."""
+    means = runs.groupby("point.row")[list(indicators)].mean().reindex(range(n))
+    missing = means.index[means.isna().all(axis=1)].tolist()
+    if missing:
+        raise DesignError(f"no runs for design rows {missing[:10]}")
+    return means
+
+
+def all_indices(method: str, prob: dict, x: np.ndarray, y: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
+    frames = []
+    for ind in y.columns:
+        values = y[ind].to_numpy(dtype=float)
+        if np.isnan(values).any():  # e.g. no demand answered in a run: fill with the mean, say so
+            print(f"warning: {ind}: {int(np.isnan(values).sum())} points without a value, set to the mean")
+            values = np.where(np.isnan(values), np.nanmean(values), values)
+        frames.append(analyse(method, prob, x, values, args).assign(indicator=ind))
+    return pd.concat(frames, ignore_index=True)
+
+
+def convergence(method: str, prob: dict, x: np.ndarray, y: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
+    """The main index (mu* or ST) recomputed on growing prefixes of the sample."""
+    k = prob["num_vars"]
+    block = k + 1 if method == "morris" else k + 2
+    total = len(x) // block
+    if method == "morris":
+        sizes = list(range(2, total + 1))
+    else:
+        sizes = sorted({2 ** i for i in range(1, int(math.log2(total)) + 1)} | {total})
+    frames = []
+    for size in sizes:
+        rows = size * block
+        for ind in y.columns:
+            values = y[ind].to_numpy(dtype=float)[:rows]
+            values = np.where(np.isnan(values), np.nanmean(values), values)
+            res = analyse(method, prob, x[:rows], values, args, resamples=100)
+            frames.append(res.assign(indicator=ind, size=size, runs=rows * args.seeds))
+    return pd.concat(frames, ignore_index=True)
+
+
+def ranking(indices: pd.DataFrame, method: str) -> pd.DataFrame:
+    """Parameters ranked by their index averaged over indicators (each indicator scaled to its maximum)."""
+    col = "mu_star" if method == "morris" else "ST"
+    scaled = indices.assign(scaled=indices.groupby("indicator")[col].transform(lambda v: v / v.max() if v.max() else v))
+    wide = scaled.pivot_table(index="parameter", columns="indicator", values="scaled")
+    wide.insert(0, "mean_scaled", wide.mean(axis=1))
+    return wide.sort_values("mean_scaled", ascending=False).reset_index()
+
+
+# ------------------------------------------------------------------------------------------------
+# figures and tables
+# ------------------------------------------------------------------------------------------------
+def plot_indices(indices: pd.DataFrame, method: str, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook")
+    inds = list(dict.fromkeys(indices["indicator"]))
+    ncol = 3
+    nrow = math.ceil(len(inds) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(6.0 * ncol, 0.32 * indices["parameter"].nunique() * nrow + 2),
+                             squeeze=False)
+    for ax, ind in zip(axes.flat, inds, strict=False):
+        d = indices[indices["indicator"] == ind]
+        if method == "morris":
+            d = d.sort_values("mu_star", ascending=False)
+            sns.barplot(data=d, y="parameter", x="mu_star", ax=ax, color="#4c72b0", orient="h")
+            ax.errorbar(d["mu_star"], np.arange(len(d)), xerr=d["mu_star_conf"], fmt="none", ecolor="black", lw=1)
+            ax.plot(d["sigma"], np.arange(len(d)), "o", color="#dd8452", ms=4, label="sigma")
+            ax.set_xlabel("mu* (bar, 95 % CI) and sigma (dot)")
+        else:
+            d = d.sort_values("ST", ascending=False)
+            long = d.melt(id_vars="parameter", value_vars=["S1", "ST"], var_name="index")
+            sns.barplot(data=long, y="parameter", x="value", hue="index", ax=ax, orient="h",
+                        palette={"S1": "#4c72b0", "ST": "#dd8452"})
+            offset = {"S1": -0.2, "ST": 0.2}
+            for name in ("S1", "ST"):
+                ax.errorbar(d[name], np.arange(len(d)) + offset[name], xerr=d[f"{name}_conf"], fmt="none",
+                            ecolor="black", lw=1)
+            ax.set_xlabel("Sobol index (95 % CI)")
+        ax.set_title(ind)
+        ax.set_ylabel("")
+        ax.set_yticks(range(len(d)), [p.split(".", 1)[1] for p in d["parameter"]], fontsize=8)
+    for ax in list(axes.flat)[len(inds):]:
+        ax.set_visible(False)
+    fig.suptitle(f"{method.capitalize()} sensitivity indices of the main indicators")
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def plot_convergence(conv: pd.DataFrame, method: str, path: Path, top: int = 5) -> None:
+    """Index vs sample size for each indicator's ``top`` parameters (by the full-sample index)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    col = "mu_star" if method == "morris" else "ST"
+    sns.set_theme(style="whitegrid", context="notebook")
+    inds = list(dict.fromkeys(conv["indicator"]))
+    ncol = 3
+    nrow = math.ceil(len(inds) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5.5 * ncol, 3.6 * nrow), squeeze=False)
+    last = conv["size"].max()
+    for ax, ind in zip(axes.flat, inds, strict=False):
+        d = conv[conv["indicator"] == ind]
+        best = d[d["size"] == last].nlargest(top, col)["parameter"]
+        d = d[d["parameter"].isin(best)].assign(parameter=lambda t: t["parameter"].str.split(".", n=1).str[1])
+        sns.lineplot(data=d, x="size", y=col, hue="parameter", marker="o", ax=ax)
+        ax.set_title(ind)
+        ax.set_xlabel("trajectories" if method == "morris" else "base samples N")
+        ax.legend(fontsize=7, title=None)
+    for ax in list(axes.flat)[len(inds):]:
+        ax.set_visible(False)
+    fig.suptitle(f"Convergence: {col} of the top {top} parameters as the sample grows")
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def indices_markdown(indices: pd.DataFrame, method: str) -> str:
+    col = "mu_star" if method == "morris" else "ST"
+    parts = []
+    for ind, d in indices.groupby("indicator", sort=False):
+        d = d.sort_values(col, ascending=False).drop(columns="indicator")
+        parts.append(f"### {ind}\n\n" + markdown_table(d))
+    return "\n".join(parts)
+
+
+# ------------------------------------------------------------------------------------------------
+# command line
+# ------------------------------------------------------------------------------------------------
+def split_key_values(argv: list[str]) -> list[str]:
+    """Turn ``method=morris``-style arguments into ``--method morris``; refuse unknown keys."""
+    out = []
+    for a in argv:
+        if not a.startswith("-") and "=" in a:
+            key, _, value = a.partition("=")
+            if key not in KEY_VALUE_ARGS:
+                raise SensitivityError(f"unknown argument {a!r}; key=value arguments: "
+                                       f"{', '.join(k + '=...' for k in KEY_VALUE_ARGS)}")
+            out += [f"--{key}", value]
+        else:
+            out.append(a)
+    return out
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # raise instead of exiting, so main() reports it like the others
+        raise SensitivityError(message)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    ap = _Parser(prog="python -m experiments.sensitivity", description=__doc__.split("\n\n")[0],
+                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--method", required=True, help="morris or sobol (also as method=...)")
+    ap.add_argument("--trajectories", type=int, default=10, help="Morris: trajectories r")
+    ap.add_argument("--levels", type=int, default=4, help="Morris: grid levels")
+    ap.add_argument("--samples", type=int, default=64, help="Sobol: base samples N (a power of 2)")
+    ap.add_argument("--seeds", type=int, default=2, help="seeds per parameter point (averaged)")
+    ap.add_argument("--steps", type=int, default=156, help="weeks per run")
+    ap.add_argument("--community", default="urban_traditional", help="community preset")
+    ap.add_argument("--policy", default="five_society", help="policy preset (the levers switched on)")
+    ap.add_argument("--params", default=",".join(DEFAULT_PARAMS), help="comma-separated parameter keys")
+    ap.add_argument("--indicators", default=",".join(INDICATORS), help="comma-separated KPI columns")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the sample and the bootstrap")
+    ap.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples for the confidence intervals")
+    ap.add_argument("--jobs", type=int, default=None, help="parallel jobs (default: all cores)")
+    ap.add_argument("--out", type=Path, default=None, help="output folder (default results/sensitivity/<method>)")
+    args = ap.parse_args(split_key_values(argv))
+    validate(args)
+    return args
+
+
+def validate(args: argparse.Namespace) -> None:
+    if args.method not in METHODS:
+        raise SensitivityError(f"unknown method {args.method!r}; choose one of: {', '.join(METHODS)}")
+    if args.method == "morris" and (args.trajectories < 2 or args.levels < 2 or args.levels % 2):
+        raise SensitivityError("Morris needs --trajectories ≥ 2 and an even --levels ≥ 2")
+    if args.method == "sobol" and (args.samples < 2 or args.samples & (args.samples - 1)):
+        raise SensitivityError(f"--samples={args.samples}: Sobol needs a power of 2 (e.g. 64)")
+    if args.seeds < 1 or args.steps < 2:
+        raise SensitivityError("--seeds must be ≥ 1 and --steps ≥ 2")
+    if args.community not in community_presets():
+        raise SensitivityError(f"community={args.community!r}: choose one of {', '.join(community_presets())}")
+    args.params = [p.strip() for p in args.params.split(",") if p.strip()]
+    args.indicators = tuple(i.strip() for i in args.indicators.split(",") if i.strip())
+    problem(args.params)  # checks the keys and their ranges
+    args.out = args.out or Path("results") / "sensitivity" / args.method
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> dict:
+    """The whole analysis; returns the summary (also written to summary.json)."""
+    start = time.perf_counter()
+    prob = problem(args.params)
+    x = sample(args.method, prob, args)
+    design = pd.DataFrame(x, columns=prob["names"])
+    print(f"{args.method}: {len(design)} points × {args.seeds} seeds = {len(design) * args.seeds} runs "
+          f"({args.community} × {args.policy}, {args.steps} weeks)", flush=True)
+    overrides = [f"community={args.community}", f"policy={args.policy}", f"steps={args.steps}"]
+    runs = run_design(design, args.out / "sweep", args.seeds, overrides, n_jobs=args.jobs)
+    sim_minutes = (time.perf_counter() - start) / 60
+    missing = [i for i in args.indicators if i not in runs.columns]
+    if missing:
+        raise DesignError(f"indicators not in runs.parquet: {', '.join(missing)}")
+    y = outputs_per_point(runs, len(design), args.indicators)
+    indices = all_indices(args.method, prob, x, y, args)
+    conv = convergence(args.method, prob, x, y, args)
+    rank = ranking(indices, args.method)
+    indices.to_csv(args.out / "indices.csv", index=False)
+    (args.out / "indices.md").write_text(indices_markdown(indices, args.method), encoding="utf-8")
+    (args.out / "ranking.md").write_text(markdown_table(rank, floatfmt=".2f"), encoding="utf-8")
+    conv.to_csv(args.out / "convergence.csv", index=False)
+    plot_indices(indices, args.method, args.out / "indices")
+    plot_convergence(conv, args.method, args.out / "convergence")
+    summary = {
+        "method": args.method, "parameters": prob["names"], "k": prob["num_vars"], "points": len(design),
+        "seeds": args.seeds, "runs": len(design) * args.seeds, "steps": args.steps, "community": args.community,
+        "policy": args.policy, "runs_formula": "r·(k+1)·seeds" if args.method == "morris" else "N·(k+2)·seeds",
+        "simulation_minutes": round(sim_minutes, 2), "total_minutes": round((time.perf_counter() - start) / 60, 2),
+        "command": "python -m experiments.sensitivity " + shlex.join(argv),
+        "jobs_skipped": int((runs["status"] == "skipped").sum()),
+    }
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parse_args(argv)
+        summary = run(args, argv)
+    except (SensitivityError, DesignError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print((args.out / "ranking.md").read_text(encoding="utf-8"))
+    print(f"{summary['runs']} runs ({summary['jobs_skipped']} reused), {summary['total_minutes']:.1f} min; "
+          f"outputs in {args.out}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

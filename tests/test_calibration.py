@@ -1,0 +1,166 @@
+"""Calibration: the patterns, the shipped calibrated defaults, and a smoke test of the command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from experiments import patterns as pt
+from experiments.calibrate import CONFIG_PATH, PRIORS, check_priors, lhs_design, point_value
+from experiments.calibrate import main as calibrate_main
+from sim.config import settings_for
+from sim.indicators import compute_kpis
+from sim.model import CommunityModel
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = 4     # seeds averaged in the defaults check (the calibration used 3 per sample)
+STEPS = 156   # the calibration's horizon: patterns are read in the final 52 weeks
+
+
+def run_calibrate(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    return subprocess.run([sys.executable, "-m", "experiments.calibrate", *args], cwd=cwd, capture_output=True,
+                          text=True, env=env, timeout=600)
+
+
+# ------------------------------------------------------------------------------------------------
+# the patterns
+# ------------------------------------------------------------------------------------------------
+def test_patterns_have_unique_keys_sources_and_valid_ranges():
+    keys = [p.key for p in pt.PATTERNS]
+    assert len(keys) == len(set(keys))
+    for p in pt.PATTERNS:
+        assert p.source and p.description and p.low < p.high
+        assert p.role in pt.ROLES
+        if p.role == "plausibility":  # plan targets bound the baseline; they are never point targets
+            assert p.observed is None and p.scenario.policy == "baseline"
+    assert {p.role for p in pt.fitted()} == {"calibration", "plausibility"}
+
+
+def test_jianyang_figures_are_the_observed_values():
+    inflow = next(p for p in pt.PATTERNS if p.key == "volunteer_inflow_ratio")
+    assert inflow.observed == pytest.approx(6942 / 131940)
+    assert inflow.observed == pytest.approx(0.0526, abs=1e-4)
+
+
+def test_deviation_is_range_normalised():
+    p = pt.Pattern("x", "d", "s", pt.Scenario(), pt.final("x"), low=0.0, high=4.0, observed=1.0)
+    assert p.deviation(1.0) == 0.0
+    assert p.deviation(0.0) == -1.0 and p.deviation(4.0) == 1.0 and p.deviation(2.5) == 0.5
+    bound = pt.Pattern("y", "d", "s", pt.Scenario(), pt.final("y"), low=0.0, high=2.0, role="plausibility")
+    assert bound.deviation(1.9) == 0.0 and bound.deviation(3.0) == 0.5
+    assert pt.distance({"x": 1.0, "y": 1.0}, [p, bound]) == 0.0
+    assert pt.distance({"x": 4.0, "y": np.nan}, [p, bound]) == pytest.approx(np.sqrt((1 + 4) / 2))
+
+
+def test_bad_pattern_is_refused():
+    with pytest.raises(ValueError, match="role"):
+        pt.Pattern("x", "d", "s", pt.Scenario(), pt.final("x"), low=0, high=1, role="target")
+    with pytest.raises(ValueError, match="outside"):
+        pt.Pattern("x", "d", "s", pt.Scenario(), pt.final("x"), low=0, high=1, observed=2)
+
+
+def test_priors_are_assumptions_inside_the_schema_and_the_design_covers_them():
+    check_priors(PRIORS)
+    design = lhs_design(20, seed=1)
+    assert list(design.columns) == list(PRIORS) and len(design) == 20
+    for key, prior in PRIORS.items():
+        assert design[key].between(prior.lo, prior.hi).all()
+    assert design["behaviour.recognition_window_weeks"].dtype == np.int64
+    assert lhs_design(20, seed=1).equals(design)  # seeded: a re-run resumes the same sweep
+    assert point_value("behaviour.register_base", 0.000412345) == 0.000412
+    assert point_value("behaviour.recognition_window_weeks", 25.6) == 26
+
+
+# ------------------------------------------------------------------------------------------------
+# the shipped defaults (configs/config.yaml has `behaviour: calibrated`)
+# ------------------------------------------------------------------------------------------------
+def _statistics(scenario: pt.Scenario, pats: list[pt.Pattern]) -> pd.DataFrame:
+    rows = []
+    for seed in range(SEEDS):
+        s = settings_for("progress=false", f"community={scenario.community or 'urban_traditional'}",
+                         f"policy={scenario.policy}", f"steps={STEPS}", f"seed={seed}")
+        ts = CommunityModel(s).run()
+        kpis = compute_kpis(ts)
+        rows.append({p.key: p.statistic(ts, kpis) for p in pats})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def default_statistics() -> dict[str, float]:
+    """Every pattern's statistic under the composed default config, averaged over SEEDS seeds."""
+    means: dict[str, float] = {}
+    for scenario in dict.fromkeys(p.scenario for p in pt.PATTERNS):
+        pats = [p for p in pt.PATTERNS if p.scenario == scenario]
+        means.update(_statistics(scenario, pats).mean().to_dict())
+    return means
+
+
+def test_the_default_config_is_the_calibrated_one():
+    composed = settings_for("progress=false")
+    calibrated = OmegaConf.to_container(OmegaConf.load(CONFIG_PATH))
+    assert calibrated, "configs/behaviour/calibrated.yaml holds no values: run python -m experiments.calibrate"
+    for key, value in calibrated.items():
+        assert getattr(composed.behaviour, key) == value
+        prior = PRIORS[f"behaviour.{key}"]
+        assert prior.lo <= value <= prior.hi
+    default = settings_for("progress=false", "behaviour=default")
+    assert default.behaviour != composed.behaviour
+
+
+def test_calibrated_config_records_its_provenance():
+    text = CONFIG_PATH.read_text(encoding="utf-8")
+    for field in ("# date:", "# method:", "# patterns fitted:", "# command: python -m experiments.calibrate"):
+        assert field in text
+
+
+@pytest.mark.parametrize("pattern", [p for p in pt.PATTERNS if p.role != "validation"], ids=lambda p: p.key)
+def test_defaults_reproduce_fitted_patterns(default_statistics, pattern):
+    value = default_statistics[pattern.key]
+    assert pattern.low <= value <= pattern.high, (
+        f"{pattern.key} = {value:.4g} outside [{pattern.low}, {pattern.high}] "
+        f"({pattern.scenario.label('urban_traditional')}, mean of {SEEDS} seeds)")
+
+
+def test_defaults_keep_organised_urban_self_organisations(default_statistics):
+    p = next(p for p in pt.PATTERNS if p.key == "organised_urban_self_orgs_persist")
+    assert p.matches(default_statistics[p.key])
+
+
+# ------------------------------------------------------------------------------------------------
+# the command
+# ------------------------------------------------------------------------------------------------
+def test_calibrate_smoke(tmp_path):
+    before = CONFIG_PATH.stat().st_mtime_ns
+    out, cfg = tmp_path / "cal", tmp_path / "calibrated.yaml"
+    proc = run_calibrate(tmp_path, "--samples", "4", "--seeds", "1", "--steps", "26", "--community", "relocation",
+                         "--check-seeds", "2", "--accept", "0.5", "--out", str(out), "--write-config",
+                         "--config-path", str(cfg))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for name in ("samples.parquet", "accepted.parquet", "posterior.csv", "check.csv", "yardstick.csv",
+                 "patterns.png", "patterns.svg", "parameters.png", "parameters.svg", "summary.json"):
+        assert (out / name).is_file(), name
+    accepted = pd.read_parquet(out / "accepted.parquet")
+    assert len(accepted) == 2 and accepted["distance"].is_monotonic_increasing
+    assert set(PRIORS) <= set(accepted.columns)
+    values = OmegaConf.to_container(OmegaConf.load(cfg)) or {}
+    assert set(values) <= {k.removeprefix("behaviour.") for k in PRIORS}  # the identified ones
+    posterior = pd.read_csv(out / "posterior.csv")
+    assert set(posterior["parameter"]) == set(PRIORS) and posterior["identified"].dtype == bool
+    assert "--samples 4" in cfg.read_text(encoding="utf-8")
+    assert CONFIG_PATH.stat().st_mtime_ns == before  # the shipped file is untouched
+
+
+@pytest.mark.parametrize("args, message", [(["--accept", "0"], "--accept"), (["--community", "moon"], "moon"),
+                                           (["--samples", "1"], "--samples")])
+def test_calibrate_bad_input_fails_cleanly(tmp_path, capsys, args, message):
+    assert calibrate_main([*args, "--out", str(tmp_path / "cal")]) != 0
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "cal").exists()

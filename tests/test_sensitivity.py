@@ -1,0 +1,100 @@
+"""Sensitivity analysis: a tiny Morris run end to end (and its resume), Sobol on a known function, bad input."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments import sensitivity as sa
+
+PARAMS = "behaviour.register_base,behaviour.activity_prob,policy.fund.transparency"
+TINY = ["method=morris", "--trajectories", "2", "--seeds", "1", "--steps", "26", "community=relocation",
+        "--params", PARAMS, "--resamples", "50"]
+FINITE = ("volunteers_per_10k", "response_rate", "satisfaction_mean", "fund_balance")
+
+
+def run_sa(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    return subprocess.run([sys.executable, "-m", "experiments.sensitivity", *args], cwd=cwd, capture_output=True,
+                          text=True, env=env, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def morris_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    cwd = tmp_path_factory.mktemp("morris")
+    proc = run_sa(cwd, *TINY, "--out", "sa")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return cwd / "sa", proc
+
+
+def test_morris_writes_tables_figures_and_finite_indices(morris_run):
+    out, proc = morris_run
+    for name in ("indices.csv", "indices.md", "ranking.md", "indices.png", "indices.svg", "convergence.csv",
+                 "convergence.png", "convergence.svg", "summary.json", "sweep/design.parquet", "sweep/runs.parquet"):
+        assert (out / name).is_file(), name
+    indices = pd.read_csv(out / "indices.csv")
+    assert set(indices["parameter"]) == set(PARAMS.split(","))
+    assert set(indices["indicator"]) == set(sa.INDICATORS)
+    finite = indices[indices["indicator"].isin(FINITE)]
+    assert np.isfinite(finite[["mu_star", "mu_star_conf", "sigma"]].to_numpy()).all()
+    # register_base moves the volunteer stock; transparency cannot (it acts on giving and trust)
+    vol = indices[indices["indicator"] == "volunteers_per_10k"].set_index("parameter")["mu_star"]
+    assert vol["behaviour.register_base"] > vol["policy.fund.transparency"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["points"] == 2 * (3 + 1) and summary["runs"] == 8
+    conv = pd.read_csv(out / "convergence.csv")
+    assert sorted(conv["size"].unique()) == [2]
+    assert "] done " in proc.stdout  # per-job progress lines
+
+
+def test_morris_rerun_skips_completed_jobs(morris_run):
+    out, _ = morris_run
+    proc = run_sa(out.parent, *TINY, "--out", "sa")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "sweep finished: 0 done, 8 skipped, 0 failed" in proc.stdout
+    assert json.loads((out / "summary.json").read_text())["jobs_skipped"] == 8
+
+
+@pytest.mark.parametrize("args, message", [
+    (["method=fast"], "morris, sobol"),
+    (["method=morris", "colour=red"], "method=..."),
+    (["method=sobol", "--samples", "48"], "power of 2"),
+    (["method=morris", "--params", "policy.fund.transparency,not.a.key"], "not.a.key"),
+])
+def test_bad_input_fails_without_outputs(tmp_path, capsys, args, message):
+    assert sa.main([*args, "--out", str(tmp_path / "sa")]) != 0
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "sa").exists()
+
+
+def test_ranges_come_from_the_schema_or_the_documented_table():
+    assert sa.param_range("policy.fund.transparency") == (0.0, 1.0)             # schema lo/hi
+    assert sa.param_range("policy.gov_purchase.budget_yuan_per_year") == (0.0, 400_000.0)  # not 10⁹
+    with pytest.raises(sa.SensitivityError, match="no numeric range"):
+        sa.param_range("policy.moral_bank.enabled")
+    for key in sa.DEFAULT_PARAMS:
+        lo, hi = sa.param_range(key)
+        assert lo < hi
+
+
+def test_sobol_indices_of_a_known_function():
+    """y = 4·x1 + x2 (+ nothing from x3) on [0, 1]³: ST(x1) ≫ ST(x2) > ST(x3) ≈ 0, S1 ≈ ST (additive)."""
+    args = argparse.Namespace(samples=256, seed=0, resamples=100, seeds=1)
+    prob = {"num_vars": 3, "names": ["a.x1", "a.x2", "a.x3"], "bounds": [[0, 1]] * 3}
+    x = sa.sample("sobol", prob, args)
+    assert len(x) == sa.n_points("sobol", 3, args) == 256 * 5
+    y = pd.DataFrame({"y": 4 * x[:, 0] + x[:, 1]})
+    res = sa.analyse("sobol", prob, x, y["y"].to_numpy(), args).set_index("parameter")
+    assert res.loc["a.x1", "ST"] == pytest.approx(16 / 17, abs=0.05)
+    assert res.loc["a.x2", "ST"] == pytest.approx(1 / 17, abs=0.03)
+    assert abs(res.loc["a.x3", "ST"]) < 0.01
+    conv = sa.convergence("sobol", prob, x, y, args)
+    assert sorted(conv["size"].unique()) == [2, 4, 8, 16, 32, 64, 128, 256]
