@@ -236,6 +236,7 @@ def plot_indices(indices: pd.DataFrame, method: str, path: Path) -> None:
                 ax.errorbar(d[name], np.arange(len(d)) + offset[name], xerr=d[f"{name}_conf"], fmt="none",
                             ecolor="black", lw=1)
             ax.set_xlabel("Sobol index (95 % CI)")
+            ax.legend(loc="lower right", fontsize=8, title=None)
         ax.set_title(ind)
         ax.set_ylabel("")
         ax.set_yticks(range(len(d)), [p.split(".", 1)[1] for p in d["parameter"]], fontsize=8)

@@ -572,7 +572,8 @@ def _apply_point(cfg: DictConfig) -> None:
     if row >= len(table):
         raise ConfigError(f"point.row={row} is out of range: {file} has rows 0–{len(table) - 1}")
     known = {key for key, _f, _v in iter_params(SimConfig)}
-    for key, value in table.iloc[row].items():
+    for key in table.columns:  # column by column: a row of mixed types would turn ints into floats
+        value = table[key].iloc[row]
         if key not in known or key.startswith("point."):
             raise ConfigError(f"point.file column {key!r} is not a parameter; see python -m sim --help")
         value = value.item() if hasattr(value, "item") else value
