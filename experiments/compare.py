@@ -510,7 +510,10 @@ def _replication_blocks(res: Results) -> list[tuple]:
               + (" 'no difference in any pair' means every paired difference is exactly 0 (common random "
                  "numbers: the scenario did not touch that KPI)." if paired else "")
               + " The figure 'replication' shows how the half-width shrinks as seeds are added (first n seeds, "
-                "n = 2..N)."),
+                "n = 2..N)."
+              + (" The same rule, with 20 % of the typical between-policy difference as the difference to "
+                 "resolve, sets the documented default seeds per community preset (docs/replications.md)."
+                 if paired else "")),
     ]
     short = table[table["verdict"].isin([stats.MORE, stats.TOO_FEW])]
     if len(short):

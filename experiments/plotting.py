@@ -104,8 +104,16 @@ def distinct_formatter(key: str, values) -> Callable[[float], str]:
 
 def find_cjk_font(candidates: Sequence[str] | None = None) -> str | None:
     """The first of ``candidates`` (default: CJK_FONTS, in order of preference) matplotlib knows, or None."""
+    names = CJK_FONTS if candidates is None else candidates
     known = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in (CJK_FONTS if candidates is None else candidates) if name in known), None)
+    found = next((name for name in names if name in known), None)
+    if found is None:
+        # matplotlib caches the font list (~/.cache/matplotlib); a font installed after the cache
+        # was written is missing from it until the list is rebuilt.
+        font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
+        known = {f.name for f in font_manager.fontManager.ttflist}
+        found = next((name for name in names if name in known), None)
+    return found
 
 
 def setup_theme(lang: str = "en") -> str | None:

@@ -1,7 +1,7 @@
 """How many seeds a scenario needs: a variance study of the main indicators (docs/replications.md).
 
 ``python -m experiments.replications [--seeds N] [--steps W] [--communities a,b] [--policies a,b]
-[--rel 0.1] [--out DIR]``
+[--detect 0.2] [--out DIR]``
 
 Every community preset × policy runs with seeds 0…N-1 through the sweep machinery (parallel,
 resumable).  For each indicator the study computes, for n = 2…N seeds (the first n):
@@ -10,14 +10,16 @@ resumable).  For each indicator the study computes, for n = 2…N seeds (the fir
 * the half-width of the mean *paired* difference policy − baseline (same seed: common random
   numbers), the quantity a policy comparison estimates.
 
-The rule: a comparison has enough seeds when the half-width of its paired difference is at most
-``rel`` (10 %) of the *typical between-policy difference* δ — the standard deviation of the seven
-policies' means for that community and indicator (:func:`policy_spread`).  :func:`seeds_needed`
-turns a comparison's 40-seed paired differences into the seeds that rule needs.  Per community ×
-indicator the requirement of a typical comparison is the median over the policies; a community's
-recommended seeds are the largest of these over its indicators, rounded up to a multiple of 5,
-at least 10.  Indicators the policies do not move (δ < 1 % of the level: *flat*) are left out,
-and requirements above ``--cap`` (50) are reported as needing more rather than raising the default.
+The rule is the project's one rule (experiments/stats.py, also used by experiments.compare): a
+comparison has enough seeds when the 95 % CI half-width of its mean paired difference is at most
+50 % of the difference to resolve.  For planning, the difference to resolve is ``detect`` (20 %)
+of the *typical between-policy difference* δ — the standard deviation of the seven policies'
+means for that community and indicator (:func:`policy_spread`) — so the half-width must be at
+most 10 % of δ.  Per community × indicator the requirement of a typical comparison is the median
+over the policies; a community's recommended seeds are the largest of these over its indicators,
+rounded up to a multiple of 5, at least 10.  Indicators the policies do not move (δ < 1 % of the
+level: *flat*) are left out, and requirements above ``--cap`` (50) are reported as needing more
+rather than raising the default.
 
 Outputs in ``--out``: ``halfwidth.csv`` (the curves), ``required.csv`` (per comparison), ``required_per_indicator.csv``,
 ``required.md`` (seeds needed),
@@ -32,71 +34,26 @@ import math
 import shlex
 import sys
 import time
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from experiments.design import DesignError, load_runs, markdown_table, run_design, save_figure
+from experiments.stats import LEVEL, REL_DIFF, seeds_needed, t_half_width
 from sim.config import community_presets
 
 INDICATORS = ("volunteers_per_10k", "response_rate", "completion_rate", "satisfaction_mean", "social_orgs_active",
               "fund_balance")
 POLICIES = ("baseline", "micro_fund", "moral_bank", "gov_purchase", "charity_sales", "social_enterprise",
             "five_society")
-LEVEL = 0.95
-REL = 0.10
-N_MAX = 1000
+DETECT = 0.2  # the difference to resolve, as a share of the typical between-policy difference δ
 FLAT = 0.01   # an indicator is flat when the policies' means spread by less than 1 % of its level
 FLOOR = 10    # never fewer seeds than this: the standard deviation itself needs a few seeds to estimate
 
 
 class ReplicationError(ValueError):
     """Bad arguments or data (the message says which)."""
-
-
-# ------------------------------------------------------------------------------------------------
-# the pure rule
-# ------------------------------------------------------------------------------------------------
-def half_width(sd: float, n: int, level: float = LEVEL) -> float:
-    """Half-width of the two-sided t confidence interval of a mean of n values with standard deviation sd."""
-    if n < 2:
-        return math.inf
-    return float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n))
-
-
-def seeds_needed(diffs: Iterable[float], rel: float = REL, reference: float | None = None, level: float = LEVEL,
-                 n_max: int = N_MAX) -> int | None:
-    """Seeds needed so the CI of the mean paired difference is within ``rel`` × |reference|.
-
-    ``diffs`` are paired differences (scenario − comparison run of the same seed) from a pilot of
-    at least 2 seeds; their standard deviation is taken as known.  ``reference`` is the difference
-    worth resolving (default: the mean of ``diffs``).  Returns the smallest n ≥ 2 with
-    t(n−1) · sd / √n ≤ rel · |reference|, 2 if the differences do not vary, or None if more than
-    ``n_max`` seeds would be needed.
-    """
-    d = np.asarray([x for x in diffs if x is not None and not np.isnan(x)], dtype=float)
-    if d.size < 2:
-        raise ReplicationError(f"need at least 2 paired differences, got {d.size}")
-    if not rel > 0 or not 0 < level < 1:
-        raise ReplicationError(f"rel must be > 0 and level in (0, 1); got rel={rel}, level={level}")
-    sd = float(d.std(ddof=1))
-    if sd == 0:
-        return 2
-    target = rel * abs(float(d.mean()) if reference is None else float(reference))
-    if target == 0:
-        return None
-    # t(n−1)·sd/√n decreases in n: start from the normal approximation and step to the exact n.
-    n = max(2, math.ceil((stats.norm.ppf(0.5 + level / 2) * sd / target) ** 2))
-    while n > 2 and half_width(sd, n - 1, level) <= target:
-        n -= 1
-    while half_width(sd, n, level) > target:
-        n += 1
-        if n > n_max:
-            return None
-    return n if n <= n_max else None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -111,7 +68,7 @@ def curves(values: pd.DataFrame, by: list[str], level: float = LEVEL) -> pd.Data
         for n in range(2, len(v) + 1):
             sd = float(v[:n].std(ddof=1))
             rows.append({**dict(zip(by, key, strict=True)), "n": n, "mean": float(v[:n].mean()), "sd": sd,
-                         "half_width": half_width(sd, n, level)})
+                         "half_width": t_half_width(sd, n, level)})
     return pd.DataFrame(rows)
 
 
@@ -139,13 +96,14 @@ def policy_spread(values: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def requirements(diffs: pd.DataFrame, spread: pd.DataFrame, rel: float) -> pd.DataFrame:
-    """Seeds needed per community × indicator × policy: half-width of the paired difference ≤ rel · δ."""
+def requirements(diffs: pd.DataFrame, spread: pd.DataFrame, detect: float = DETECT) -> pd.DataFrame:
+    """Seeds needed per community × indicator × policy: half-width of the paired difference
+    ≤ REL_DIFF (50 %) × ``detect`` · δ (the project's rule, with ``detect`` · δ as the difference to resolve)."""
     typical = spread.set_index(["community", "indicator"])
     rows = []
     for (comm, ind, pol), g in diffs.groupby(["community", "indicator", "policy"]):
         ref = float(typical.loc[(comm, ind), "typical_diff"])
-        n = seeds_needed(g["value"], rel=rel, reference=ref) if ref > 0 else None
+        n = seeds_needed(g["value"], reference=detect * ref, rel=REL_DIFF) if ref > 0 else None
         rows.append({"community": comm, "indicator": ind, "policy": pol, "mean_diff": float(g["value"].mean()),
                      "sd_diff": float(g["value"].std(ddof=1)), "typical_diff": ref,
                      "flat": bool(typical.loc[(comm, ind), "flat"]), "seeds_needed": n})
@@ -185,7 +143,7 @@ def _fmt_n(n: float) -> str:
     return "> 1000" if np.isinf(n) else f"{n:.0f}"
 
 
-def plot(diff_curves: pd.DataFrame, spread: pd.DataFrame, rel: float, path: Path) -> None:
+def plot(diff_curves: pd.DataFrame, spread: pd.DataFrame, detect: float, path: Path) -> None:
     """Half-width of a typical paired difference ÷ δ vs seeds, per indicator and community."""
     import matplotlib
     matplotlib.use("Agg")
@@ -198,7 +156,7 @@ def plot(diff_curves: pd.DataFrame, spread: pd.DataFrame, rel: float, path: Path
     grid = sns.relplot(data=d, x="n", y="relative", hue="community", col="indicator", col_wrap=3, kind="line",
                        height=3.2, aspect=1.3, facet_kws={"sharey": False})
     for ax in grid.axes.flat:
-        ax.axhline(rel, color="black", ls="--", lw=1)
+        ax.axhline(REL_DIFF * detect, color="black", ls="--", lw=1)
         ax.set_yscale("log")
     grid.set_axis_labels("seeds n", "CI half-width ÷ between-policy sd")
     grid.figure.suptitle("Paired policy − baseline differences: 95 % CI half-width (median over policies) "
@@ -217,7 +175,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--communities", default=",".join(community_presets()), help="community presets")
     ap.add_argument("--policies", default=",".join(POLICIES), help="policies (must include baseline)")
     ap.add_argument("--indicators", default=",".join(INDICATORS), help="KPI columns")
-    ap.add_argument("--rel", type=float, default=REL, help="half-width ≤ rel × typical between-policy difference")
+    ap.add_argument("--detect", type=float, default=DETECT,
+                    help="difference to resolve, as a share of the typical between-policy difference δ "
+                         f"(rule: CI half-width ≤ {REL_DIFF:.0%} of it)")
     ap.add_argument("--cap", type=int, default=50, help="requirements above this many seeds are reported, not used")
     ap.add_argument("--jobs", type=int, default=None, help="parallel jobs (default: all cores)")
     ap.add_argument("--out", type=Path, default=Path("results") / "replications", help="output folder")
@@ -232,8 +192,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         raise ReplicationError(f"unknown community preset {unknown}; choose from {', '.join(community_presets())}")
     if "baseline" not in args.policies or len(args.policies) < 2:
         raise ReplicationError("--policies must include baseline and at least one other policy")
-    if args.seeds < 3 or args.steps < 2 or not args.rel > 0:
-        raise ReplicationError("--seeds must be ≥ 3, --steps ≥ 2 and --rel > 0")
+    if args.seeds < 3 or args.steps < 2 or not args.detect > 0:
+        raise ReplicationError(f"--seeds must be ≥ 3, --steps ≥ 2 and --detect > 0; got --seeds {args.seeds}, "
+                               f"--steps {args.steps}, --detect {args.detect}")
     return args
 
 
@@ -260,19 +221,21 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
     diff_curves = curves(diffs, ["community", "policy", "indicator"]).assign(kind="paired_difference")
     pd.concat([mean_curves, diff_curves]).to_csv(out / "halfwidth.csv", index=False)
     spread = policy_spread(long)
-    req = requirements(diffs, spread, args.rel)
+    req = requirements(diffs, spread, args.detect)
     req.to_csv(out / "required.csv", index=False)
     ind = per_indicator(req)
     ind.to_csv(out / "required_per_indicator.csv", index=False)
     rec = recommend(ind, args.cap)
-    plot(diff_curves, spread, args.rel, out / "halfwidth")
+    plot(diff_curves, spread, args.detect, out / "halfwidth")
     table = ind.pivot(index="community", columns="indicator", values="seeds_typical")
     table = table.map(_fmt_n).where(~ind.pivot(index="community", columns="indicator", values="flat"), "flat")
     (out / "required.md").write_text("## Recommended seeds per community\n\n" + markdown_table(rec)
                                      + "\n## Seeds for a typical comparison, per community × indicator\n\n"
                                      + markdown_table(table.reset_index()), encoding="utf-8")
     summary = {
-        "runs": n_runs, "seeds": args.seeds, "steps": args.steps, "rel": args.rel, "cap": args.cap,
+        "runs": n_runs, "seeds": args.seeds, "steps": args.steps, "detect": args.detect, "rel": REL_DIFF,
+        "rule": f"95 % CI half-width of the mean paired difference ≤ {REL_DIFF:.0%} of {args.detect:g} × δ",
+        "cap": args.cap,
         "recommended": {r.community: r.seeds for r in rec.itertuples()},
         "overall": int(rec["seeds"].max()) if rec["seeds"].notna().any() else None,
         "simulation_minutes": round(sim_minutes, 2), "total_minutes": round((time.perf_counter() - start) / 60, 2),

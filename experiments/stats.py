@@ -6,9 +6,13 @@ Every interval is a two-sided t interval (Student's t on n − 1 degrees of free
 noise).  The effect size is Cohen's d for paired samples, ``d_z = mean(diff) / sd(diff)``, the
 mean difference in units of the standard deviation of the differences (not of the raw values).
 
-Replication rule (:func:`verdict`): a comparison has *enough seeds* when the CI half-width is at
-most ``rel`` × |mean| — ``rel`` = 0.5 for a difference (the CI then excludes 0 with a margin: its
-nearer end is at least half the effect away from 0) and 0.1 for a scenario mean (±10 %).
+Replication rule (:func:`verdict`, :func:`seeds_needed`; the one rule of the project): a
+comparison has *enough seeds* when the CI half-width of its mean paired difference is at most
+``REL_DIFF`` = 50 % of the difference to resolve (a difference of that size then has a CI that
+excludes 0 with a margin: its nearer end is at least half the effect away from 0).
+``experiments.compare`` resolves the difference a sweep shows; ``experiments.replications``
+plans the default seeds so that 20 % of the typical between-policy difference is resolved.  A
+scenario mean on its own (no baseline to pair with) uses ``REL_MEAN`` = ±10 % of the mean.
 :func:`n_needed` gives the number of seeds at which the rule would be met if the standard deviation
 stayed as estimated: the smallest n with t(n − 1) · sd / √n ≤ rel · |mean|, i.e.
 n ≈ (t · sd / (rel · |mean|))².
@@ -136,6 +140,24 @@ def n_needed(sd: float, mean: float, rel: float = REL_DIFF, level: float = LEVEL
     n = np.arange(2, cap + 1)
     ok = np.flatnonzero(_st.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n) <= goal)
     return int(n[ok[0]]) if len(ok) else None
+
+
+def seeds_needed(diffs: Iterable[float], reference: float | None = None, rel: float = REL_DIFF,
+                 level: float = LEVEL, cap: int = N_CAP) -> int | None:
+    """Seeds a comparison needs, from a pilot's paired differences: the one rule of this project.
+
+    The smallest n with t(n − 1)·sd/√n ≤ rel·|reference|, the pilot's sd taken as known.
+    ``reference`` is the difference to resolve: by default the pilot's own mean difference (what
+    ``experiments.compare`` checks); ``experiments.replications`` plans with 20 % of the typical
+    between-policy difference.  2 if the differences do not vary, None if more than ``cap``.
+    """
+    d = _clean(diffs)
+    if len(d) < 2:
+        raise ValueError(f"need at least 2 paired differences, got {len(d)}")
+    if not rel > 0 or not 0 < level < 1:
+        raise ValueError(f"rel must be > 0 and level in (0, 1); got rel={rel}, level={level}")
+    ref = float(d.mean()) if reference is None else float(reference)
+    return n_needed(float(d.std(ddof=1)), ref, rel, level, cap)
 
 
 def verdict(ci: Interval, rel: float = REL_DIFF) -> str:

@@ -63,11 +63,12 @@ def _sweep_job(cfg: DictConfig, out_dir: Path, hc) -> float | None:
     sweep_dir = Path(hc.sweep.dir)
     digest = None
     try:
-        digest = config_hash(to_settings(cfg))
+        settings = to_settings(cfg)
+        digest = config_hash(settings)
         if is_complete(out_dir, digest):
             status, value = "skipped", None
         else:
-            report = run(cfg, out_dir, progress=False, overrides=list(hc.overrides.task))
+            report = run(settings, out_dir, progress=False, overrides=list(hc.overrides.task))
             status, value = "done", report["targets"]["satisfaction_mean"]["value"]
         record_status(out_dir, status, name, digest, time.perf_counter() - start)
     except Exception as exc:  # fault isolation: record, report, let the other jobs go on

@@ -535,7 +535,10 @@ def check_ranges(cfg: SimConfig) -> None:
 
 def to_settings(cfg: DictConfig | SimConfig) -> SimConfig:
     """Turn a composed Hydra config into validated objects (raises ConfigError on a bad value)."""
-    if isinstance(cfg, SimConfig):  # re-run every __post_init__ (ranges and cross-field rules)
+    if isinstance(cfg, SimConfig):
+        if not cfg.point.file and cfg.point.row < 0:
+            _revalidate(cfg)  # every __post_init__ again (ranges and cross-field rules), no copy
+            return cfg
         cfg = OmegaConf.structured(cfg)
     node = cfg
     if not OmegaConf.is_config(node):
@@ -554,6 +557,18 @@ def to_settings(cfg: DictConfig | SimConfig) -> SimConfig:
             raise cause from None
         raise
     return obj
+
+
+def _revalidate(obj) -> None:
+    """Run ``__post_init__`` of every nested dataclass, innermost first (as building it would)."""
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        for item in value if isinstance(value, list) else (value,):
+            if dataclasses.is_dataclass(item):
+                _revalidate(item)
+    post = getattr(obj, "__post_init__", None)
+    if post is not None:
+        post()
 
 
 def _apply_point(cfg: DictConfig) -> None:
@@ -584,34 +599,110 @@ def _apply_point(cfg: DictConfig) -> None:
 
 
 def to_plain_dict(cfg: SimConfig) -> dict:
-    """The config as plain JSON-able data (enums by name)."""
-    return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True, enum_to_str=True)
+    """The config as plain JSON-able data (enums by name), in field order.
+
+    The same data as ``OmegaConf.to_container(OmegaConf.structured(cfg), enum_to_str=True)`` (a
+    test checks this) at a hundredth of the cost: it is hashed and written for every run.
+    """
+    return _plain(cfg)
+
+
+def _plain(value):
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.name
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def register_configs() -> None:
     """Register the schema with Hydra's ConfigStore; configs/config.yaml builds on it."""
     cs = ConfigStore.instance()
     cs.store(name="sim_schema", node=SimConfig)
+    # hydra/sweeper=checked.  Hydra finds plugins by scanning the hydra_plugins folders on sys.path,
+    # which misses an editable install's import hook; registering it here works either way.
+    # Scan first: the scan re-executes the modules it finds (BasicSweeper's too), so the subclass
+    # must be imported after it.
+    from hydra.core.plugins import Plugins
+
+    plugins = Plugins.instance()
+    from hydra_plugins.five_society_sim.checked_sweeper import CheckedSweeper
+
+    plugins.register(CheckedSweeper)
     # The group files are typed through sim_schema's fields; no group schemas are stored, so that
     # Hydra lists only real presets as options.
 
 
+def shipped_settings() -> SimConfig:
+    """The settings of a run with no overrides: the schema, then configs/config.yaml's default choices.
+
+    Read directly from the shipped YAML files (no Hydra composition, so ``--help`` can call it while
+    Hydra is running); a test checks it equals ``settings_for()``.
+    """
+    from importlib.resources import files
+
+    root = files("sim.configs")
+    top = OmegaConf.load(str(root / "config.yaml"))
+    groups = {f.name for f in dataclasses.fields(SimConfig)}
+    parts = {}
+    for entry in top.get("defaults", []):
+        if not isinstance(entry, DictConfig):
+            continue
+        for group, option in entry.items():
+            if group in groups and option is not None:
+                parts[group] = OmegaConf.load(str(root / group / f"{option}.yaml"))
+    own = {k: v for k, v in top.items() if k not in ("defaults", "hydra")}
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(SimConfig), parts, own))
+
+
 def parameter_table(markdown: bool = True) -> str:
-    """Every parameter with default, unit, range and source (used by --help and docs/ODD.md)."""
+    """Every parameter with default, unit, range and source (used by --help and docs/ODD.md).
+
+    The default is what a run with no overrides uses (:func:`shipped_settings`); where that differs
+    from the schema's embedded default (a preset's value, or a calibrated behavioural parameter,
+    configs/behaviour/calibrated.yaml) the schema default follows in brackets.
+    """
+    shipped = {key: value for key, _f, value in iter_params(shipped_settings())}
+    choice = _default_choices()
     rows = []
-    for key, f, value in iter_params(SimConfig):
+    for key, f, schema_value in iter_params(SimConfig):
         m = f.metadata
-        if isinstance(value, Enum):
-            value = value.name
+        value = shipped.get(key, schema_value)
+        if value is None:  # a group off by default (district): its schema defaults apply when chosen
+            value = schema_value
+        text = value.name if isinstance(value, Enum) else str(value)
+        source = m.get("source", "")
+        if value != schema_value:
+            text += f" (schema: {schema_value.name if isinstance(schema_value, Enum) else schema_value})"
+            group = key.split(".", 1)[0]
+            where = f"configs/{group}/{choice.get(group)}.yaml"
+            source = (f"calibrated ({where}, docs/calibration.md); prior: {source}" if group == "behaviour"
+                      else f"{where}; {source}")
         rng = ", ".join(m["choices"]) if m.get("choices") else (
             "" if m.get("lo") is None and m.get("hi") is None else f"[{_fmt(m['lo'])}, {_fmt(m['hi'])}]")
-        rows.append((key, str(value), m.get("unit", ""), rng, m.get("help", ""), m.get("source", "")))
+        rows.append((key, text, m.get("unit", ""), rng, m.get("help", ""), source))
     if markdown:
         out = ["| parameter | default | unit | range | meaning | source |", "|---|---|---|---|---|---|"]
         out += ["| `" + r[0] + "` | " + " | ".join(c.replace("|", "/") for c in r[1:]) + " |" for r in rows]
         return "\n".join(out)
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"  {r[0]:<{width}}  {r[1]:>12} {r[2]:<22} {r[3]:<18} {r[4]}" for r in rows)
+
+
+def _default_choices() -> dict[str, str]:
+    """configs/config.yaml's default option per config group, e.g. {"behaviour": "calibrated"}."""
+    from importlib.resources import files
+
+    top = OmegaConf.load(str(files("sim.configs") / "config.yaml"))
+    out = {}
+    for entry in top.get("defaults", []):
+        if isinstance(entry, DictConfig):
+            out.update({k: v for k, v in entry.items() if not k.startswith("override ")})
+    return out
 
 
 def compose_config(overrides: list[str] | tuple[str, ...] = (), return_hydra_config: bool = False) -> DictConfig:

@@ -9,6 +9,7 @@ or failed run leaves no partial output.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -38,6 +39,7 @@ def config_hash(cfg: SimConfig) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+@functools.cache
 def _versions() -> dict:
     out = {"python": sys.version.split()[0]}
     for p in ("sim", *PACKAGES):
@@ -48,6 +50,7 @@ def _versions() -> dict:
     return out
 
 
+@functools.cache
 def _git_commit() -> str | None:
     here = Path(__file__).resolve().parent
     try:
@@ -103,7 +106,7 @@ def run(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, progress: bool 
         "config_hash": config_hash(settings),
         "overrides": list(overrides or []),
         "config": to_plain_dict(settings),
-        "versions": _versions(),
+        "versions": dict(_versions()),
         "git_commit": _git_commit(),
         "files": files,
     }

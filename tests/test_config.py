@@ -271,3 +271,19 @@ def test_generated_tables_of_odd_md_are_up_to_date():
 
     text = ODD.read_text(encoding="utf-8")
     assert render(text) == text, "docs/ODD.md is out of date: run python -m sim.docs"
+
+
+def test_shipped_settings_are_what_a_run_without_overrides_uses():
+    from sim.config import shipped_settings
+
+    assert to_plain_dict(shipped_settings()) == to_plain_dict(settings_for())
+
+
+def test_parameter_table_shows_the_calibrated_values_a_run_uses():
+    """--help and docs/ODD.md show the shipped (calibrated) default, and the schema's in brackets."""
+    shipped = settings_for()
+    rows = {line.split("|")[1].strip().strip("`"): line for line in parameter_table(markdown=True).splitlines()[2:]}
+    calibrated = rows["behaviour.register_base"]
+    assert f"| {shipped.behaviour.register_base} (schema: 0.0004) |" in calibrated
+    assert "calibrated (configs/behaviour/calibrated.yaml" in calibrated
+    assert "(schema:" not in rows["behaviour.dropout_base"]  # not calibrated: the schema default

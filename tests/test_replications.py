@@ -11,17 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.replications import (
-    ReplicationError,
-    half_width,
-    paired,
-    per_indicator,
-    policy_spread,
-    recommend,
-    requirements,
-    seeds_needed,
-)
 from experiments.replications import main as replications_main
+from experiments.replications import paired, per_indicator, policy_spread, recommend, requirements
+from experiments.stats import seeds_needed
+from experiments.stats import t_half_width as half_width
 
 
 def test_seeds_needed_is_the_smallest_n_meeting_the_rule():
@@ -33,12 +26,25 @@ def test_seeds_needed_is_the_smallest_n_meeting_the_rule():
     assert seeds_needed(diffs, rel=0.25, reference=1.0) > 3 * n
 
 
+def test_one_rule_for_compare_and_replications():
+    """compare's verdict and the planning rule are the same function of the same differences."""
+    from experiments import stats
+
+    diffs = np.random.default_rng(1).normal(1.0, 1.0, 40)
+    n = seeds_needed(diffs)  # resolve the observed difference, as experiments.compare does
+    assert stats.n_needed(diffs.std(ddof=1), diffs.mean()) == n < 40
+    assert half_width(diffs.std(ddof=1), n) <= stats.REL_DIFF * abs(diffs.mean())
+    assert stats.verdict(stats.mean_ci(diffs)) == stats.ENOUGH  # 40 ≥ n: compare says enough
+    # planning: resolving 20 % of a typical difference δ = the mean needs 1/0.2² = 25 × more seeds
+    assert seeds_needed(diffs, reference=0.2 * diffs.mean()) > 20 * n
+
+
 def test_seeds_needed_edge_cases():
     assert seeds_needed([2.0, 2.0, 2.0]) == 2                       # no variation: the minimum
     assert seeds_needed([0.1, -0.1, 0.05], reference=0.0) is None  # nothing to resolve
     assert seeds_needed([1.0, 2.0, 3.0], rel=1e-4) is None          # beyond n_max
     assert seeds_needed([1.0, 2.0, np.nan, 3.0], rel=0.5) == seeds_needed([1.0, 2.0, 3.0], rel=0.5)
-    with pytest.raises(ReplicationError, match="at least 2"):
+    with pytest.raises(ValueError, match="at least 2"):
         seeds_needed([1.0])
 
 
@@ -54,7 +60,7 @@ def test_requirements_use_the_typical_between_policy_difference():
     spread = policy_spread(long).set_index("indicator")
     assert spread.loc["k", "typical_diff"] == pytest.approx(0.5, abs=0.02)  # sd of the means ≈ 1, 1.5, 2
     assert not spread.loc["k", "flat"] and spread.loc["flat", "flat"]
-    req = requirements(paired(runs, ("k", "flat")), spread.reset_index(), rel=0.1)
+    req = requirements(paired(runs, ("k", "flat")), spread.reset_index(), detect=0.2)  # half-width ≤ 0.5·0.2·δ
     k = req[req["indicator"] == "k"].set_index("policy")
     sd = k.loc["a", "sd_diff"]
     n = int(k.loc["a", "seeds_needed"])

@@ -97,22 +97,47 @@ def test_changed_config_is_not_skipped(joblib_sweep, tmp_path):
 
 
 def test_failing_job_is_recorded_and_others_collated(tmp_path):
-    # a negative fen per unit fails validation in the micro_fund jobs only (it is set per job below)
-    proc = sweep(tmp_path, "policy=baseline,micro_fund", "seed=range(0,2)", *SMALL,
-                 "policy.micro_fund.fen_per_unit=1,-1", "hydra.sweep.dir=sw")
-    assert "sweep finished: 4 done, 0 skipped, 4 failed" in proc.stdout
-    assert "fen_per_unit=-1.0 is out of range" in proc.stdout
+    # Each value is valid on its own, so the sweep starts; only the combination relocation (1,500
+    # residents) × 2,000 households breaks a rule (a household has at least one resident).
+    proc = sweep(tmp_path, "community=township,relocation", "community.households=1000,2000", "seed=range(0,2)",
+                 "steps=13", "hydra.sweep.dir=sw")
+    assert "sweep finished: 6 done, 0 skipped, 2 failed" in proc.stdout
+    assert "community.households=2000 exceeds community.residents=1500" in proc.stdout
     runs = pd.read_parquet(tmp_path / "sw" / "runs.parquet")
     assert len(runs) == 8
     failed = runs[runs["status"] == "failed"]
-    assert len(failed) == 4
-    assert (failed["policy.micro_fund.fen_per_unit"] == -1).all()
+    assert len(failed) == 2
+    assert (failed["community"] == "relocation").all() and (failed["community.households"] == 2000).all()
     assert failed["error"].str.contains("ConfigError").all()
     done = runs[runs["status"] == "done"]
     assert done["satisfaction_mean"].notna().all()
     status = json.loads((tmp_path / "sw" / failed["run_dir"].iloc[0] / "status.json").read_text())
     assert "Traceback" in status["traceback"]
     assert not (tmp_path / "sw" / failed["run_dir"].iloc[0] / "manifest.json").exists()
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    ("policy.micro_fund.fen_per_unit=1,-1", r"policy.micro_fund.fen_per_unit=-1.0 is out of range: allowed [0, 10000]"),
+    ("policy=baseline,no_such_policy", "Could not find 'policy/no_such_policy'"),
+])
+def test_bad_swept_value_stops_the_sweep_before_any_job(tmp_path, bad, message):
+    proc = sweep(tmp_path, "seed=range(0,3)", *SMALL, bad, "hydra.sweep.dir=sw", check=False)
+    assert proc.returncode != 0
+    assert message in proc.stderr and "no job was started" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "sw").exists()  # nothing half-written
+
+
+def test_checked_sweeper_composes_each_distinct_value_once():
+    from hydra_plugins.five_society_sim.checked_sweeper import representative_jobs
+
+    batch = [[f"policy={p}", f"seed={s}"] for p in ("a", "b", "c") for s in range(30)]
+    jobs = representative_jobs(batch)
+    assert len(jobs) == 1 + 2 + 29
+    assert jobs[0] == ["policy=a", "seed=0"]
+    assert {j[0] for j in jobs} == {"policy=a", "policy=b", "policy=c"}
+    assert {j[1] for j in jobs} == {f"seed={s}" for s in range(30)}
+    assert representative_jobs([]) == []
 
 
 def test_submitit_local_launcher(tmp_path):
