@@ -70,7 +70,7 @@ def sweep_command(sweep_dir: Path, n_points: int | None, seeds: Sequence[int], o
                   n_jobs: int | None = None) -> list[str]:
     """The ``python -m sim -m ...`` command that runs the design in ``sweep_dir`` (``n_points=None``: no design).
 
-    Before launching a batch, the sweeper (hydra/sweeper=checked) composes and range-checks the
+    Before launching a batch, the sweeper (hydra/sweeper=sim) composes and range-checks the
     config of each distinct parameter point once in the main process (~0.1 s a point, serially);
     batches of :data:`BATCH` jobs make the per-job progress lines start early instead of after the
     whole design has been checked.

@@ -521,16 +521,51 @@ def _fmt(x: float | None) -> str:
 def check_ranges(cfg: SimConfig) -> None:
     """Raise ConfigError naming the first key whose value is outside its allowed range."""
     for key, f, value in iter_params(cfg):
-        lo, hi, choices = f.metadata.get("lo"), f.metadata.get("hi"), f.metadata.get("choices")
-        unit = f.metadata.get("unit", "")
-        if choices and not isinstance(value, Enum) and value not in choices:
-            raise ConfigError(f"{key}={value!r} is not allowed; choose one of: {', '.join(choices)}")
-        if lo is None and hi is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-            raise ConfigError(f"{key}={value!r} must be a number in [{_fmt(lo)}, {_fmt(hi)}] {unit}")
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ConfigError(f"{key}={value!r} is out of range: allowed [{_fmt(lo)}, {_fmt(hi)}] {unit}")
+        _check_leaf(key, f, value)
+
+
+def _check_leaf(key: str, f: dataclasses.Field, value: Any) -> None:
+    lo, hi, choices = f.metadata.get("lo"), f.metadata.get("hi"), f.metadata.get("choices")
+    unit = f.metadata.get("unit", "")
+    if choices and not isinstance(value, Enum) and value not in choices:
+        raise ConfigError(f"{key}={value!r} is not allowed; choose one of: {', '.join(choices)}")
+    if lo is None and hi is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise ConfigError(f"{key}={value!r} must be a number in [{_fmt(lo)}, {_fmt(hi)}] {unit}")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ConfigError(f"{key}={value!r} is out of range: allowed [{_fmt(lo)}, {_fmt(hi)}] {unit}")
+
+
+_LEAF_FIELDS: dict[str, dataclasses.Field] = {}
+
+
+def check_value(key: str, value: Any) -> bool:
+    """Check one value of a numeric parameter against the schema (type and range), without composing.
+
+    For the sweeper (hydra/sweeper=sim): True when ``key`` is an int or float parameter and
+    ``value`` is valid for it; raises ConfigError (naming the key and the allowed range) when it is
+    not; False when ``key`` is anything else (a config group, a text or enum parameter, a Hydra
+    key), which the caller then checks by composing a config.
+    """
+    if not _LEAF_FIELDS:
+        _LEAF_FIELDS.update({k: f for k, f, _v in iter_params(SimConfig)})
+    f = _LEAF_FIELDS.get(key)
+    if f is None or f.type not in ("int", "float"):
+        return False
+    if isinstance(value, str):  # OmegaConf converts numeric text to the field's type
+        try:
+            value = int(value) if f.type == "int" else float(value)
+        except ValueError:
+            raise ConfigError(f"{key}={value!r} is not a{'n integer' if f.type == 'int' else ' number'}") from None
+    if f.type == "float" and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)  # as OmegaConf stores it
+    if f.type == "int" and isinstance(value, float):
+        if not value.is_integer():
+            raise ConfigError(f"{key}={value!r} is not an integer")
+        value = int(value)
+    _check_leaf(key, f, value)
+    return True
 
 
 def to_settings(cfg: DictConfig | SimConfig) -> SimConfig:

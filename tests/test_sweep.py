@@ -119,6 +119,7 @@ def test_failing_job_is_recorded_and_others_collated(tmp_path):
 @pytest.mark.parametrize(("bad", "message"), [
     ("policy.micro_fund.fen_per_unit=1,-1", r"policy.micro_fund.fen_per_unit=-1.0 is out of range: allowed [0, 10000]"),
     ("policy=baseline,no_such_policy", "Could not find 'policy/no_such_policy'"),
+    ("seed=0,-1", "seed=-1 is out of range: allowed [0, 4294967295]"),  # checked without composing
 ])
 def test_bad_swept_value_stops_the_sweep_before_any_job(tmp_path, bad, message):
     proc = sweep(tmp_path, "seed=range(0,3)", *SMALL, bad, "hydra.sweep.dir=sw", check=False)
@@ -138,6 +139,23 @@ def test_checked_sweeper_composes_each_distinct_value_once():
     assert {j[0] for j in jobs} == {"policy=a", "policy=b", "policy=c"}
     assert {j[1] for j in jobs} == {f"seed={s}" for s in range(30)}
     assert representative_jobs([]) == []
+    # values checked on their own (seeds) need no composition: one per policy is left
+    alone = representative_jobs(batch, lambda override: override.startswith("seed="))
+    assert alone == [["policy=a", "seed=0"], ["policy=b", "seed=0"], ["policy=c", "seed=0"]]
+
+
+def test_check_value_checks_numbers_alone_and_leaves_the_rest_to_composition():
+    from sim.config import ConfigError, check_value
+
+    assert check_value("seed", 3) and check_value("seed", "3") and check_value("community.residents", 2000.0)
+    assert check_value("policy.fund.transparency", 0.25)
+    assert not check_value("policy", "baseline")            # a config group: composed
+    assert not check_value("policy.fund.governance", "x")   # an enum: composed
+    assert not check_value("hydra.launcher.n_jobs", 2)
+    with pytest.raises(ConfigError, match=r"policy.fund.transparency=1.5 is out of range: allowed \[0, 1\]"):
+        check_value("policy.fund.transparency", 1.5)
+    with pytest.raises(ConfigError, match="is not an integer"):
+        check_value("community.residents", 10.5)
 
 
 def test_submitit_local_launcher(tmp_path):
@@ -182,7 +200,7 @@ def test_experiment_configs_compose_to_their_job_counts():
     from sim.config import compose_config
     from sim.sweep import count_jobs
 
-    for name, jobs in (("one_cent", 150), ("five_society_vs_baseline", 490), ("community_types", 140)):
+    for name, jobs in (("one_cent", 675), ("five_society_vs_baseline", 2450), ("community_types", 700)):
         cfg = compose_config([f"+experiment={name}"], return_hydra_config=True)
         assert count_jobs(cfg) == jobs, name
         assert cfg.hydra.sweep.dir == f"results/sweeps/{name}"
