@@ -681,15 +681,10 @@ def shipped_settings() -> SimConfig:
     from importlib.resources import files
 
     root = files("sim.configs")
-    top = OmegaConf.load(str(root / "config.yaml"))
     groups = {f.name for f in dataclasses.fields(SimConfig)}
-    parts = {}
-    for entry in top.get("defaults", []):
-        if not isinstance(entry, DictConfig):
-            continue
-        for group, option in entry.items():
-            if group in groups and option is not None:
-                parts[group] = OmegaConf.load(str(root / group / f"{option}.yaml"))
+    parts = {group: OmegaConf.load(str(root / group / f"{option}.yaml"))
+             for group, option in _default_choices().items() if group in groups and option is not None}
+    top = OmegaConf.load(str(root / "config.yaml"))
     own = {k: v for k, v in top.items() if k not in ("defaults", "hydra")}
     return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(SimConfig), parts, own))
 
