@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.config import SimConfig, iter_params
+from sim.config import schema_fields
 
 DESIGN_FILE = "design.parquet"
 # Keys left out of a job's folder name.  `point.file` is an absolute path: with its slashes in the
@@ -38,11 +38,6 @@ BATCH = 100
 
 class DesignError(RuntimeError):
     """A design that cannot be run, or a sweep that did not complete (the message says why)."""
-
-
-def schema_fields() -> dict:
-    """Every leaf parameter of the schema: dotted key → dataclass field (with unit, lo, hi metadata)."""
-    return {key: f for key, f, _value in iter_params(SimConfig)}
 
 
 def is_integer_param(key: str) -> bool:

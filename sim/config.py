@@ -13,9 +13,12 @@ as the source states it (004: "企业每售卖一瓶酒，向社区微基金捐�
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from types import MappingProxyType
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
@@ -537,7 +540,10 @@ def _check_leaf(key: str, f: dataclasses.Field, value: Any) -> None:
         raise ConfigError(f"{key}={value!r} is out of range: allowed [{_fmt(lo)}, {_fmt(hi)}] {unit}")
 
 
-_LEAF_FIELDS: dict[str, dataclasses.Field] = {}
+@functools.cache
+def schema_fields() -> Mapping[str, dataclasses.Field]:
+    """Every leaf parameter of the schema: dotted key → dataclass field (unit, lo, hi, … metadata)."""
+    return MappingProxyType({key: f for key, f, _value in iter_params(SimConfig)})
 
 
 def check_value(key: str, value: Any) -> bool:
@@ -548,9 +554,7 @@ def check_value(key: str, value: Any) -> bool:
     not; False when ``key`` is anything else (a config group, a text or enum parameter, a Hydra
     key), which the caller then checks by composing a config.
     """
-    if not _LEAF_FIELDS:
-        _LEAF_FIELDS.update({k: f for k, f, _v in iter_params(SimConfig)})
-    f = _LEAF_FIELDS.get(key)
+    f = schema_fields().get(key)
     if f is None or f.type not in ("int", "float"):
         return False
     if isinstance(value, str):  # OmegaConf converts numeric text to the field's type

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import functools
 import io
 import math
@@ -35,7 +34,7 @@ from omegaconf import OmegaConf
 
 from experiments.plotting import CJK_FONTS, find_cjk_font  # one font search for all charts
 from sim.agents import INFLOW_SOURCES, OUTFLOW_USES
-from sim.config import Governance, SimConfig, check_ranges, iter_params, settings_for
+from sim.config import Governance, SimConfig, check_ranges, schema_fields, settings_for
 from sim.glossary import COLUMNS, INFLOW_LABELS, OUTFLOW_LABELS, label
 from sim.indicators import TARGETS, Target, compute_kpis, met
 from sim.model import CommunityModel
@@ -327,14 +326,9 @@ LEVERS: tuple[Lever, ...] = (
 LEVER_OF: dict[str, Lever] = {lv.key: lv for lv in LEVERS}
 
 
-@functools.cache
-def _schema_fields() -> dict[str, dataclasses.Field]:
-    return {key: f for key, f, _v in iter_params(SimConfig)}
-
-
 def lever_meta(key: str) -> dict:
     """The schema's documentation of a parameter: unit, lo, hi, help, source, choices (sim/config.py)."""
-    return dict(_schema_fields()[key].metadata)
+    return dict(schema_fields()[key].metadata)
 
 
 def lever_options(lever: Lever) -> list[str]:
@@ -386,7 +380,7 @@ def get_value(settings: SimConfig, key: str) -> Any:
 
 def _clean(lever: Lever, value: Any) -> Any:
     """A widget's value in the parameter's type (sliders return floats with rounding noise)."""
-    default = _schema_fields()[lever.key].default
+    default = schema_fields()[lever.key].default
     if isinstance(default, bool):
         return bool(value)
     if isinstance(default, Enum):
