@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from experiments.plotting import CJK_FONTS, find_cjk_font  # one font search for all charts
+from experiments.presentation import CJK_FONTS, find_cjk_font  # one font search for all charts
 from sim.agents import INFLOW_SOURCES, OUTFLOW_USES
 from sim.config import Governance, SimConfig, check_ranges, schema_fields, settings_for
 from sim.glossary import COLUMNS, INFLOW_LABELS, OUTFLOW_LABELS, label

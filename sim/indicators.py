@@ -41,8 +41,23 @@ TARGETS = (
 )
 
 
+# The six key indicators, in display order: the dashboard's numbers and charts, compare's default KPIs.
+KEY_INDICATORS = ("volunteers_per_10k", "response_rate", "completion_rate", "satisfaction_mean",
+                  "social_orgs_active", "fund_balance")
+
+
 def _ratio(num: float, den: float) -> float:
     return float(num / den) if den else math.nan
+
+
+def response_rate(responded: float, expired: float) -> float:
+    """#33: demands answered among demands closed (answered, or expired unanswered); NaN if none closed."""
+    return _ratio(responded, responded + expired)
+
+
+def completion_rate(completed: float, responded: float) -> float:
+    """#34: demands completed among demands answered; NaN if none answered."""
+    return _ratio(completed, responded)
 
 
 def compute_kpis(ts: pd.DataFrame, model=None) -> dict:
@@ -58,9 +73,8 @@ def compute_kpis(ts: pd.DataFrame, model=None) -> dict:
         "volunteer_coverage": float(last["volunteers_registered"] > 0),
         "social_orgs_active": int(last["social_orgs_active"]),
         "orgs_incubated_total": int(last["orgs_incubated_total"]),
-        "response_rate": _ratio(year["demands_responded"].sum(),
-                                year["demands_responded"].sum() + year["demands_expired"].sum()),
-        "completion_rate": _ratio(year["demands_completed"].sum(), year["demands_responded"].sum()),
+        "response_rate": response_rate(year["demands_responded"].sum(), year["demands_expired"].sum()),
+        "completion_rate": completion_rate(year["demands_completed"].sum(), year["demands_responded"].sum()),
         "satisfaction_mean": float(last["satisfaction_mean"]),
         "deliberation_satisfaction": _ratio(float((sat[held] * part[held]).sum()), float(part[held].sum())),
         "enterprise_participation": float(last["enterprise_participation"]),

@@ -1,1 +1,0 @@
-"""Hydra config search path for the ready-made experiments (``+experiment=NAME``)."""
