@@ -70,6 +70,6 @@ case "$cmd" in
   test)  setup dev
          bash scripts/install-test-deps.sh
          exec "$VENV/bin/python" -m pytest "$@" ;;
-  dashboard) setup dev; exec "$VENV/bin/python" -m sim.serve "$@" ;;
+  dashboard) setup dev; exec "$VENV/bin/python" -m dashboard.serve "$@" ;;
   *) echo "usage: ./dev.sh run|test|dashboard|setup [args...]" >&2; exit 2 ;;
 esac

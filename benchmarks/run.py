@@ -11,7 +11,13 @@ Targets checked:
 * a district of 40 communities (~390,000 residents), 260 weeks: < 60 s and < 4 GB peak memory;
 * time per resident-week from 1,000 to 400,000 residents varies by less than a factor of 2;
 * at least 20 × faster than the per-agent Mesa reference (benchmarks/reference_model.py);
-* a sweep on 2 cores runs at least 1.8 × as many runs per minute as on 1.
+* a sweep (:func:`sim.runner.run_many`) on 2 cores runs at least 1.8 × as many runs per minute as on 1;
+* ``run_many`` runs at least 3 × as many runs per minute as a Hydra multirun of the same 200 runs
+  (``community=relocation``, 260 weeks, 2 cores), each over the whole command.
+
+``--only CASE`` runs one case and rewrites only its section of ``benchmarks/results.md``
+(cases: urban, reference, district, scaling, sweep, run_many_vs_hydra; only the last two have a
+section of their own).
 """
 
 from __future__ import annotations
@@ -94,24 +100,41 @@ def case(kind: str, overrides: list[str], repeat: int = 1) -> dict:
     return best
 
 
-def sweep_rate(n_jobs: int, jobs: int, steps: int) -> tuple[float, float]:
-    """Runs per minute of a real Hydra sweep (joblib launcher) with ``n_jobs`` worker processes.
+def run_seeds(runs: int, n_jobs: int, out: str, overrides: list[str]) -> None:
+    """Seeds 0…runs-1 of one scenario through :func:`sim.runner.run_many` (called in a subprocess by the driver)."""
+    from sim.config import settings_for, with_values
+    from sim.runner import run_many
 
-    Returns (over the whole command, in steady state).  The steady-state rate counts the runs
-    finished between the first and the last job's completion, leaving out the fixed start-up
-    (Hydra, worker processes importing the package) that a sweep of thousands of runs amortises.
+    base = settings_for("progress=false", *overrides)
+    seeds = range(runs)
+    run_many([with_values(base, {"seed": s}) for s in seeds], out, n_jobs,
+             overrides=[[*overrides, f"seed={s}"] for s in seeds])
+
+
+def many_rate(how: str, runs: int, n_jobs: int, overrides: list[str]) -> tuple[float, float]:
+    """Runs per minute of ``runs`` seeds of one scenario on ``n_jobs`` worker processes, each in a fresh command.
+
+    ``how`` is ``run_many`` (``python -m benchmarks.run --many``) or ``hydra`` (``python -m sim -m``,
+    joblib launcher).  Both write every run's files and collate the folder at the end.  Returns
+    (over the whole command, in steady state): the steady-state rate counts the runs finished
+    between the first and the last run's completion, leaving out the fixed start-up (interpreter,
+    Hydra, worker processes importing the package) that thousands of runs amortise.
     """
     with tempfile.TemporaryDirectory() as tmp:
+        if how == "hydra":
+            cmd = [sys.executable, "-m", "sim", "-m", *overrides, f"seed=range(0,{runs})",
+                   f"hydra.launcher.n_jobs={n_jobs}", f"hydra.sweep.dir={tmp}/sw"]
+        else:
+            cmd = [sys.executable, "-m", "benchmarks.run", "--many", str(runs), "--jobs", str(n_jobs),
+                   "--out", f"{tmp}/sw", "--", *overrides]
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "sim", "-m", "policy=five_society", f"seed=range(0,{jobs})",
-                               f"steps={steps}", f"hydra.launcher.n_jobs={n_jobs}", f"hydra.sweep.dir={tmp}/sw"],
-                              cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         seconds = time.perf_counter() - start
-        if proc.returncode != 0 or f"{jobs} done" not in proc.stdout:
-            raise RuntimeError(f"sweep benchmark failed:\n{proc.stdout}\n{proc.stderr}")
+        if proc.returncode != 0 or f"{runs} done" not in proc.stdout:
+            raise RuntimeError(f"{how} benchmark failed:\n{proc.stdout}\n{proc.stderr}")
         done = sorted(p.stat().st_mtime for p in Path(tmp, "sw").glob("*/manifest.json"))
     steady = (len(done) - 1) / (done[-1] - done[0]) * 60 if len(done) > 1 and done[-1] > done[0] else float("nan")
-    return jobs / seconds * 60, steady
+    return runs / seconds * 60, steady
 
 
 # ------------------------------------------------------------------------------------------------
@@ -142,12 +165,22 @@ def machine() -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller cases (a smoke test, targets not judged)")
+    ap.add_argument("--only", choices=("sweep", "run_many_vs_hydra"),
+                    help="run one case and rewrite only its section of benchmarks/results.md")
     ap.add_argument("--case", help=argparse.SUPPRESS)
+    ap.add_argument("--many", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--jobs", type=int, default=2, help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
     ap.add_argument("overrides", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.case:
         print(json.dumps(run_case(args.case, args.overrides)))
         return 0
+    if args.many:
+        run_seeds(args.many, args.jobs, args.out, args.overrides)
+        return 0
+    if args.only:
+        return only(args.only, args.quick)
 
     quick = args.quick
     weeks = 52 if quick else 260
@@ -182,10 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     loop_spread = max(loop_rw) / min(loop_rw)
     print(f"  time per resident-week {per_rw[0] * 1e6:.3f} → {per_rw[-1] * 1e6:.3f} µs ({spread:.2f}×); weekly loop "
           f"alone {loop_rw[0] * 1e6:.3f} → {loop_rw[-1] * 1e6:.3f} µs ({loop_spread:.2f}×)", flush=True)
-    jobs, steps = (6, 52) if quick else (240, 260)
-    (wall1, rate1), (wall2, rate2) = sweep_rate(1, jobs, steps), sweep_rate(2, jobs, steps)
-    print(f"  sweep of {jobs} runs: {wall1:.1f} runs/min on 1 core, {wall2:.1f} on 2 ({wall2 / wall1:.2f}×) over "
-          f"the whole command; {rate1:.1f} vs {rate2:.1f} in steady state ({rate2 / rate1:.2f}×)", flush=True)
+    sweep = sweep_case(quick)
+    versus = versus_case(quick)
 
     targets = [
         ("12,000-resident community, 260 weeks < 1 s", f"{urban['seconds']:.2f} s", urban["seconds"] < 1.0),
@@ -195,20 +226,122 @@ def main(argv: list[str] | None = None) -> int:
          f"{spread:.2f}× ({per_rw[0] * 1e6:.2f} → {per_rw[-1] * 1e6:.3f} µs; weekly loop alone: {loop_spread:.2f}×, "
          f"{loop_rw[0] * 1e6:.2f} → {loop_rw[-1] * 1e6:.3f} µs)", spread < 2.0),
         ("speed-up over the per-agent Mesa reference ≥ 20×", f"{speedup:.0f}×", speedup >= 20),
-        ("sweep on 2 cores ≥ 1.8 × the runs per minute on 1 (steady state)",
-         f"{rate2 / rate1:.2f}× (whole command: {wall2 / wall1:.2f}×)", rate2 / rate1 >= 1.8),
+        sweep_target(sweep),
+        versus_target(versus),
     ]
     print("\ntargets" + (" (quick run: not judged)" if quick else "") + ":")
     for name, value, ok in targets:
         print(f"  {'PASS' if ok else 'FAIL'}  {name}: {value}")
 
-    write_results(rows, targets, speedup, ref, (wall1, wall2, rate1, rate2, jobs, steps), scaling, quick)
+    write_results(rows, targets, ref, sweep, versus, scaling, quick)
     return 0 if quick or all(ok for *_, ok in targets) else 1
 
 
-def write_results(rows, targets, speedup, ref, sweep, scaling, quick) -> None:
-    m = machine()
+# ------------------------------------------------------------------------------------------------
+# the many-runs cases (each with its own section of results.md)
+# ------------------------------------------------------------------------------------------------
+VERSUS_OVERRIDES = ["community=relocation", "steps=260"]
+SWEEP_HEADING = "## Sweep on 1 and 2 cores"
+VERSUS_HEADING = "## run_many vs a Hydra multirun"
+
+
+def sweep_case(quick: bool) -> tuple:
+    jobs, steps = (6, 52) if quick else (240, 260)
+    overrides = ["policy=five_society", f"steps={steps}"]
+    (wall1, rate1), (wall2, rate2) = (many_rate("run_many", jobs, n, overrides) for n in (1, 2))
+    print(f"  run_many of {jobs} runs: {wall1:.1f} runs/min on 1 core, {wall2:.1f} on 2 ({wall2 / wall1:.2f}×) over "
+          f"the whole command; {rate1:.1f} vs {rate2:.1f} in steady state ({rate2 / rate1:.2f}×)", flush=True)
+    return wall1, wall2, rate1, rate2, jobs, steps
+
+
+def sweep_target(sweep: tuple) -> tuple[str, str, bool]:
+    wall1, wall2, rate1, rate2, *_ = sweep
+    return ("sweep (run_many) on 2 cores ≥ 1.8 × the runs per minute on 1 (steady state)",
+            f"{rate2 / rate1:.2f}× (whole command: {wall2 / wall1:.2f}×)", rate2 / rate1 >= 1.8)
+
+
+def sweep_section(sweep: tuple) -> str:
     wall1, wall2, rate1, rate2, jobs, steps = sweep
+    return (f"{SWEEP_HEADING}\n\n{jobs} runs × {steps} weeks (urban_traditional × five_society) through "
+            f"`sim.runner.run_many` (joblib, loky worker processes): {wall1:.1f} runs/min on 1 core and {wall2:.1f} "
+            f"on 2 ({wall2 / wall1:.2f}×) over the whole command; {rate1:.1f} and {rate2:.1f} runs/min "
+            f"({rate2 / rate1:.2f}×) in steady state, between the first and the last run's completion (the fixed "
+            "start-up of the interpreter and the worker processes is amortised by thousands of runs).\n")
+
+
+def versus_case(quick: bool) -> tuple:
+    runs = 12 if quick else 200
+    load = os.getloadavg()[0]
+    hydra = many_rate("hydra", runs, 2, VERSUS_OVERRIDES)
+    many = many_rate("run_many", runs, 2, VERSUS_OVERRIDES)
+    print(f"  {runs} runs ({' '.join(VERSUS_OVERRIDES)}), 2 worker processes: Hydra multirun {hydra[0]:.0f} runs/min, "
+          f"run_many {many[0]:.0f} runs/min ({many[0] / hydra[0]:.1f}×) over the whole command; steady state "
+          f"{hydra[1]:.0f} vs {many[1]:.0f} ({many[1] / hydra[1]:.1f}×)", flush=True)
+    return runs, hydra, many, load
+
+
+def versus_target(versus: tuple) -> tuple[str, str, bool]:
+    runs, hydra, many, _load = versus
+    return (f"run_many ≥ 3 × the runs per minute of a Hydra multirun ({runs} relocation runs, 260 weeks, 2 cores)",
+            f"{many[0] / hydra[0]:.1f}× ({many[0]:.0f} vs {hydra[0]:.0f} runs/min)", many[0] / hydra[0] >= 3)
+
+
+def versus_section(versus: tuple) -> str:
+    runs, (hydra, hydra_steady), (many, many_steady), load = versus
+    return (f"{VERSUS_HEADING}\n\nThe same {runs} runs (`community=relocation`, seeds 0–{runs - 1}, 260 weeks) on "
+            "2 worker processes, each written to its own folder and collated at the end, timed over the whole "
+            f"command in a fresh process (load average at the start: {load:.1f}; other work shared the 2 cores "
+            "when it was above 0):\n\n"
+            "| how | command | runs/min (whole command) | runs/min (steady state) |\n|---|---|---:|---:|\n"
+            f"| Hydra multirun (joblib launcher) | `python -m sim -m community=relocation seed='range(0,{runs})' "
+            f"hydra.launcher.n_jobs=2` | {hydra:.0f} | {hydra_steady:.0f} |\n"
+            f"| `sim.runner.run_many` | `python -m benchmarks.run --many {runs} --jobs 2 -- community=relocation "
+            f"steps=260` | {many:.0f} | {many_steady:.0f} |\n\n"
+            f"run_many: {many / hydra:.1f}× the runs per minute over the whole command, "
+            f"{many_steady / hydra_steady:.1f}× in steady state (target: ≥ 3×).\n")
+
+
+def replace_section(text: str, heading: str, section: str) -> str:
+    """``text`` with the section under ``heading`` (up to the next ``## ``) replaced, or added before the targets."""
+    start = text.find(heading + "\n")
+    if start < 0:
+        start = text.find("## Targets")
+        start = len(text) if start < 0 else start
+        return text[:start] + section + "\n" + text[start:]
+    end = text.find("\n## ", start + len(heading))
+    return text[:start] + section + ("\n" + text[end + 1:] if end >= 0 else "")
+
+
+def only(name: str, quick: bool) -> int:
+    """Run one many-runs case; rewrite its section of results.md and its row of the targets table."""
+    if name == "sweep":
+        result = sweep_case(quick)
+        heading, section, target = SWEEP_HEADING, sweep_section(result), sweep_target(result)
+    else:
+        result = versus_case(quick)
+        heading, section, target = VERSUS_HEADING, versus_section(result), versus_target(result)
+    tag, value, ok = target
+    print(f"  {'PASS' if ok else 'FAIL'}  {tag}: {value}")
+    if quick:
+        return 0
+    path = HERE / "results.md"
+    text = replace_section(path.read_text(encoding="utf-8"), heading, section)
+    row = f"| {tag} | {value} | {'pass' if ok else '**fail**'} |"
+    lines = text.splitlines()
+    key = tag.split("(")[0].split(" ≥ ")[0]
+    hit = [i for i, line in enumerate(lines) if line.startswith(f"| {key}")]
+    if hit:
+        lines[hit[0]] = row
+    else:
+        end = max(i for i, line in enumerate(lines) if line.startswith("| "))
+        lines.insert(end + 1, row)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"updated {path}")
+    return 0 if ok else 1
+
+
+def write_results(rows, targets, ref, sweep, versus, scaling, quick) -> None:
+    m = machine()
     lines = ["# Benchmark results", "",
              f"Written by `python -m benchmarks.run{' --quick' if quick else ''}` on {time.strftime('%Y-%m-%d')}.", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; {m['platform']}; Python {m['python']}, "
@@ -220,11 +353,7 @@ def write_results(rows, targets, speedup, ref, sweep, scaling, quick) -> None:
         up = "1×" if r is ref else f"{r['rw_per_s'] / ref['rw_per_s']:.0f}×"
         lines.append(f"| {name} | {r['residents']:,} | {r['weeks']} | {r['seconds']:.2f} | "
                      f"{r['rw_per_s']:,.0f} | {r['peak_mb']:.0f} | {up} |")
-    lines += ["", f"Sweep of {jobs} runs × {steps} weeks (urban_traditional × five_society) through Hydra's joblib "
-              f"launcher: {wall1:.1f} runs/min on 1 core and {wall2:.1f} on 2 ({wall2 / wall1:.2f}×) over the whole "
-              f"command; {rate1:.1f} and {rate2:.1f} runs/min ({rate2 / rate1:.2f}×) in steady state, between the "
-              "first and the last job's completion (the fixed start-up of Hydra and the worker processes is "
-              "amortised by a sweep of thousands of runs).", "", "## Targets", "",
+    lines += ["", sweep_section(sweep), versus_section(versus), "## Targets", "",
               "| target | measured | |", "|---|---|---|"]
     lines += [f"| {name} | {value} | {'pass' if ok else '**fail**'} |" for name, value, ok in targets]
     lines += ["", "![time vs residents](scaling.png)", ""]

@@ -19,7 +19,8 @@ Rejection ABC (approximate Bayesian computation) over a Latin hypercube:
 Outputs in ``--out``: ``samples.parquet`` (every sample: parameters, statistics, distance),
 ``accepted.parquet``, ``posterior.csv``/``.md``, ``check.csv``/``.md``, ``yardstick.csv``,
 ``patterns.png``/``.svg`` (simulated vs observed), ``parameters.png``/``.svg`` (prior vs posterior),
-``summary.json``; with ``--write-config`` also ``configs/behaviour/calibrated.yaml``.
+``report.md``/``report.html`` (all of it, the HTML self-contained), ``summary.json``; with ``--write-config``
+also ``configs/behaviour/calibrated.yaml``.
 """
 
 from __future__ import annotations
@@ -44,11 +45,11 @@ from experiments.design import (
     coerce_design,
     is_integer_param,
     load_timeseries,
-    markdown_table,
     run_design,
-    save_figure,
     schema_fields,
 )
+from experiments.presentation import save_figure, setup_theme
+from experiments.report import Block, Figure, Heading, Paragraph, Table, markdown_table, write_report
 from sim.config import community_presets
 
 REPO = Path(__file__).resolve().parent.parent
@@ -132,7 +133,7 @@ def simulate(design: pd.DataFrame, pats: list[pt.Pattern], sweep: Path, seeds: i
     """Run the design in every scenario the patterns (and ``extra``) need, in one sweep.
 
     Returns (runs, statistics): ``runs`` is the collated runs table; ``statistics`` has one row per
-    (``point.row``, ``seed``) and one column per pattern, each computed on the run of its scenario.
+    (``design_row``, ``seed``) and one column per pattern, each computed on the run of its scenario.
     """
     scenarios = list(dict.fromkeys([*(p.scenario for p in pats), *extra]))
     labels = ", ".join(s.label(community) for s in scenarios)
@@ -145,15 +146,15 @@ def simulate(design: pd.DataFrame, pats: list[pt.Pattern], sweep: Path, seeds: i
         group = [p for p in pats if p.scenario == scenario]
         mine = runs[(runs["community"] == (scenario.community or community)) & (runs["policy"] == scenario.policy)]
         stats = pt.statistics_per_run(mine, ts[ts["run"].isin(mine["run"])], group)
-        stats = stats.merge(mine[["run", "point.row", "seed"]], on="run").drop(columns="run")
-        columns.append(stats.set_index(["point.row", "seed"]))
+        stats = stats.merge(mine[["run", "design_row", "seed"]], on="run").drop(columns="run")
+        columns.append(stats.set_index(["design_row", "seed"]))
     return runs, pd.concat(columns, axis=1).reset_index()
 
 
 def per_point(stats: pd.DataFrame, pats: list[pt.Pattern]) -> pd.DataFrame:
     """Each pattern's statistic averaged over the seeds of each design row (``<key>_sd``: between seeds)."""
     keys = [p.key for p in pats]
-    grouped = stats.groupby("point.row")[keys]
+    grouped = stats.groupby("design_row")[keys]
     return grouped.mean().join(grouped.std(ddof=1).add_suffix("_sd")).reset_index()
 
 
@@ -214,12 +215,10 @@ def point_value(key: str, value: float) -> float | int:
 # ------------------------------------------------------------------------------------------------
 def plot_patterns(samples: pd.DataFrame, check: pd.DataFrame, pats: list[pt.Pattern], path: Path) -> None:
     """Simulated pattern statistics (all samples vs accepted, point estimate) against the observed ranges."""
-    import matplotlib
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    sns.set_theme(style="whitegrid", context="notebook")
+    setup_theme()
     long = samples.melt(id_vars=["accepted"], value_vars=[p.key for p in pats], var_name="pattern")
     long["set"] = np.where(long["accepted"], "accepted (posterior)", "all samples (prior)")
     both = pd.concat([long.assign(set="all samples (prior)"), long[long["accepted"]]])
@@ -249,17 +248,15 @@ def plot_patterns(samples: pd.DataFrame, check: pd.DataFrame, pats: list[pt.Patt
     fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
     fig.suptitle("Calibration: simulated patterns vs observed figures and plan-target bounds")
     fig.tight_layout(rect=(0, 0.05, 1, 0.96))
-    save_figure(fig, path)
+    save_figure(fig, path.parent, path.name)
 
 
 def plot_parameters(samples: pd.DataFrame, summary: pd.DataFrame, path: Path) -> None:
     """Prior (all samples) vs accepted histograms of each parameter; default and estimate marked."""
-    import matplotlib
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    sns.set_theme(style="whitegrid", context="notebook")
+    setup_theme()
     keys = summary["parameter"].tolist()
     ncol = 4
     nrow = math.ceil(len(keys) / ncol)
@@ -280,7 +277,7 @@ def plot_parameters(samples: pd.DataFrame, summary: pd.DataFrame, path: Path) ->
     fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
     fig.suptitle("Calibration: prior and ABC posterior of the behavioural parameters")
     fig.tight_layout(rect=(0, 0.06, 1, 0.95))
-    save_figure(fig, path)
+    save_figure(fig, path.parent, path.name)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -388,7 +385,7 @@ def calibrate(args: argparse.Namespace, argv: list[str]) -> dict:
     fitted = pt.fitted()
     design = lhs_design(args.samples, args.lhs_seed)
     _, stats = simulate(design, fitted, out / "abc", args.seeds, args.steps, args.community, n_jobs=args.jobs)
-    samples = design.rename_axis("point.row").reset_index().merge(per_point(stats, fitted), on="point.row")
+    samples = design.rename_axis("design_row").reset_index().merge(per_point(stats, fitted), on="design_row")
     samples = score(samples, fitted, args.accept)
     samples.to_parquet(out / "samples.parquet", index=False)
     samples[samples["accepted"]].sort_values("distance").to_parquet(out / "accepted.parquet", index=False)
@@ -418,10 +415,37 @@ def calibrate(args: argparse.Namespace, argv: list[str]) -> dict:
     }
     (out / "summary.json").write_text(json.dumps(info, indent=2, ensure_ascii=False, default=str) + "\n",
                                       encoding="utf-8")
+    write_report(report_blocks(info, summary, check, yard), out, "Calibration")
     if args.write_config:
         write_text_atomic(args.config_path, config_text(summary, info))
         info["config_written"] = str(args.config_path)
     return info
+
+
+def report_blocks(info: dict, posterior: pd.DataFrame, check: pd.DataFrame, yard: pd.DataFrame) -> list[Block]:
+    """The calibration as one report: set-up, posterior, check of the point estimate, yardstick, figures."""
+    return [
+        Heading("Calibration: rejection ABC of the behavioural parameters", 1),
+        Paragraph(f"{info['samples']} Latin-hypercube samples (seed {info['lhs_seed']}) × {info['seeds']} seeds in "
+                  f"{info['community']} × baseline, {info['steps']} weeks; accepted the {info['accept']:.0%} nearest "
+                  f"to the patterns ({info['n_accepted']} samples; {info['n_within']} samples met every range, "
+                  f"{info['n_accepted_within']} of the accepted did). Command: `{info['command']}`."),
+        Heading("Posterior"),
+        Paragraph(f"A parameter is identified when its posterior 5–95 % range is below {IDENTIFIED:.0%} of its prior "
+                  "range; its estimate is then the posterior median, else it keeps its default."),
+        Table(posterior),
+        Heading("Check of the point estimate"),
+        Paragraph("Every pattern (validation patterns included) on the point estimate, mean over the check seeds."),
+        Table(check),
+        Heading("Five-society linkage against the Enyang 2025 targets"),
+        Paragraph("A yardstick, never fitted: the plan's targets are goals, not observations."),
+        Table(yard),
+        Heading("Figures"),
+        Figure("patterns.png", "Simulated pattern statistics (all samples, accepted, point estimate) against the "
+                               "observed figures and their match ranges."),
+        Figure("parameters.png", "Prior and ABC posterior of each searched parameter; previous default and "
+                                 "calibrated value."),
+    ]
 
 
 def report(info: dict, out: Path) -> None:

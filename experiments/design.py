@@ -1,43 +1,36 @@
-"""Run a design (a table of parameter points × seeds) through the sweep machinery.
+"""Run a design (a table of parameter points × seeds) with :func:`sim.runner.run_many`.
 
 A design is a DataFrame whose columns are dotted parameter keys (``behaviour.register_base``,
-``policy.fund.transparency`` …), one row per parameter point.  :func:`run_design` writes it to
-``<sweep dir>/design.parquet`` and runs::
-
-    python -m sim -m point.file=<sweep dir>/design.parquet 'point.row=range(0,N)' 'seed=range(0,R)' \\
-        <overrides> hydra.sweep.dir=<sweep dir>
-
-as a subprocess: Hydra's joblib launcher runs the jobs in parallel, each in its own folder; a
-re-run of the same design into the same folder skips the complete jobs (resume); a failed job does
-not stop the others.  The sweep's collated ``runs.parquet`` (one row per run) comes back, restricted
-to this design's rows and seeds, with the design's parameter values joined on ``point.row``.
+``policy.fund.transparency`` …), one row per parameter point.  :func:`run_design` composes the
+scenario overrides once per combination (``community=relocation``, ``policy=baseline,five_society``
+…: a comma list multiplies the runs, as on the command line), sets each row's values and each seed
+(:func:`sim.config.with_values`), and runs them all in parallel worker processes, each in its own
+folder of the sweep folder.  A re-run of the same design into the same folder skips the complete
+runs (resume); a failed run does not stop the others.  The collated runs table comes back,
+restricted to this design's runs, with a ``design_row`` column and the design's values as columns.
+``<sweep dir>/design.parquet`` records the design.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
-import re
-import subprocess
-import sys
 from collections.abc import Iterable, Sequence
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.config import schema_fields
+from sim.config import SimConfig, schema_fields, settings_for, with_values
+from sim.outputs import COLLATED_TIMESERIES_FILE, RUNS_FILE, write_atomic
+from sim.runner import run_many
 
 DESIGN_FILE = "design.parquet"
-# Keys left out of a job's folder name.  `point.file` is an absolute path: with its slashes in the
-# folder name each job would land in nested folders that the collation cannot find.
-DIRNAME_EXCLUDE = ("experiment", "progress", "lang", "hydra.sweep.dir", "hydra.launcher.n_jobs", "point.file")
-# Hydra prints one "#k : overrides" line per job at launch; the per-job progress lines are enough.
-_LAUNCH_LINE = re.compile(r"\]\[HYDRA\]\s+#\d+ : ")
-BATCH = 100
 
 
 class DesignError(RuntimeError):
-    """A design that cannot be run, or a sweep that did not complete (the message says why)."""
+    """A design that cannot be run, or runs that did not complete (the message says why)."""
 
 
 def is_integer_param(key: str) -> bool:
@@ -49,7 +42,7 @@ def is_integer_param(key: str) -> bool:
 def coerce_design(design: pd.DataFrame) -> pd.DataFrame:
     """Check the columns are schema parameters and round integer parameters to whole numbers."""
     fields = schema_fields()
-    unknown = [c for c in design.columns if c not in fields or c.startswith("point.")]
+    unknown = [c for c in design.columns if c not in fields]
     if unknown:
         raise DesignError(f"design columns are not parameters: {', '.join(unknown)}; see python -m sim --help")
     out = design.reset_index(drop=True).copy()
@@ -61,153 +54,131 @@ def coerce_design(design: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def sweep_command(sweep_dir: Path, n_points: int | None, seeds: Sequence[int], overrides: Iterable[str] = (),
-                  n_jobs: int | None = None) -> list[str]:
-    """The ``python -m sim -m ...`` command that runs the design in ``sweep_dir`` (``n_points=None``: no design).
-
-    Before launching a batch, the sweeper (hydra/sweeper=sim) composes and range-checks the
-    config of each distinct parameter point once in the main process (~0.1 s a point, serially);
-    batches of :data:`BATCH` jobs make the per-job progress lines start early instead of after the
-    whole design has been checked.
-    """
-    cmd = [sys.executable, "-m", "sim", "-m"]
-    if n_points is not None:
-        cmd += [f"point.file={(sweep_dir / DESIGN_FILE).resolve()}", f"point.row=range(0,{n_points})"]
-    cmd += [_seed_override(seeds), *overrides, f"hydra.sweep.dir={sweep_dir.resolve()}",
-            f"hydra.job.config.override_dirname.exclude_keys=[{','.join(DIRNAME_EXCLUDE)}]",
-            f"hydra.sweeper.max_batch_size={BATCH}"]
-    if n_jobs is not None:
-        cmd.append(f"hydra.launcher.n_jobs={n_jobs}")
-    return cmd
-
-
-def _seed_override(seeds: Sequence[int]) -> str:
-    seeds = list(seeds)
-    if not seeds:
-        raise DesignError("no seeds: give at least one")
-    if seeds == list(range(seeds[0], seeds[0] + len(seeds))):
-        return f"seed=range({seeds[0]},{seeds[0] + len(seeds)})"
-    return "seed=" + ",".join(str(s) for s in seeds)
-
-
-def on_disk(design: pd.DataFrame) -> pd.DataFrame:
-    """The design as written to design.parquet: integer parameters as text.
-
-    ``sim.config._apply_point`` reads a row with ``table.iloc[row]``, which turns the integers of a
-    table that also has float columns into floats (25 → 25.0), and OmegaConf refuses 25.0 for an int
-    field. OmegaConf does convert the text "25" to the integer 25, so integers travel as text.
-    """
-    out = design.copy()
-    for col in out.columns:
-        if is_integer_param(col):
-            out[col] = out[col].astype(str)
-    return out
-
-
 def write_design(design: pd.DataFrame, sweep_dir: Path) -> Path:
-    """Write the design table atomically; an identical existing table is left untouched (resume)."""
+    """Record the design table in the sweep folder; an identical existing table is left untouched (resume)."""
     sweep_dir.mkdir(parents=True, exist_ok=True)
     path = sweep_dir / DESIGN_FILE
-    design = on_disk(design)
     if path.exists():
         try:
             if pd.read_parquet(path).equals(design):
                 return path
         except Exception:  # unreadable: rewrite it
             pass
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    design.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    write_atomic(path, design)
     return path
 
 
-def run_sweep(cmd: list[str], quiet: bool = False) -> None:
-    """Run the sweep command, echoing its per-job progress lines; raise DesignError on failure."""
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, bufsize=1)
-    tail: list[str] = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        tail = [*tail[-40:], line.rstrip()]
-        if not quiet and not _LAUNCH_LINE.search(line):
-            print(line.rstrip(), flush=True)
-    if proc.wait() != 0:
-        raise DesignError(f"sweep exited with status {proc.returncode}:\n" + "\n".join(tail[-20:]))
+def scenario_combinations(overrides: Iterable[str]) -> list[list[str]]:
+    """Every combination of the overrides' values, as Hydra's basic sweeper expands them.
+
+    ``["community=relocation", "policy=baseline,five_society"]`` gives two lists of overrides;
+    ``range(0,3)``, ``choice(...)`` and quoted commas follow Hydra's override grammar.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(overrides))
+    except HydraException as exc:
+        raise DesignError(f"bad override: {exc}") from None
+    choices = []
+    for o in parsed:
+        if o.is_sweep_override():
+            key = o.get_key_element()
+            choices.append([f"{key}={v}" for v in o.sweep_string_iterator()])
+        else:
+            choices.append([o.input_line])
+    return [list(combo) for combo in itertools.product(*choices)]
+
+
+def _text(value) -> str:
+    """A value as an override writes it (``true``, ``resident_led``, ``0.000412``)."""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, Enum):
+        return value.name
+    return repr(value.item() if hasattr(value, "item") else value)
+
+
+def plan_runs(design: pd.DataFrame | None, seeds: Sequence[int], overrides: Iterable[str] = ()
+              ) -> tuple[list[SimConfig], list[list[str]], list[str], list[int | None]]:
+    """The runs of a design: (settings, overrides, folder name, design row) of each.
+
+    A run's folder is named like a Hydra sweep job's, by its sorted overrides, with the design row
+    in place of the row's values (``community=relocation,design_row=3,policy=baseline,seed=0``).
+    """
+    rows: list[tuple[int | None, dict]] = [(None, {})] if design is None else \
+        [(i, {k: v.item() if hasattr(v, "item") else v for k, v in r.items()})
+         for i, r in enumerate(design.to_dict("records"))]
+    settings, run_overrides, names, design_rows = [], [], [], []
+    for combo in scenario_combinations(overrides):
+        try:
+            base = settings_for(*combo)
+        except Exception as exc:  # a composition or range error: name the combination
+            raise DesignError(f"{' '.join(combo)}: {exc}") from None
+        for i, values in rows:
+            for seed in seeds:
+                try:
+                    settings.append(with_values(base, {**values, "seed": seed}))
+                except ValueError as exc:
+                    raise DesignError(f"design row {i} with {' '.join(combo)}: {exc}") from None
+                tag = [] if i is None else [f"design_row={i}"]
+                run_overrides.append([*combo, *(f"{k}={_text(v)}" for k, v in values.items()), f"seed={seed}"])
+                names.append(",".join(sorted([*combo, *tag, f"seed={seed}"])))
+                design_rows.append(i)
+    return settings, run_overrides, names, design_rows
 
 
 def run_design(design: pd.DataFrame | None, sweep_dir: str | os.PathLike, seeds: int | Sequence[int],
                overrides: Iterable[str] = (), n_jobs: int | None = None, quiet: bool = False) -> pd.DataFrame:
-    """Run every row of ``design`` with every seed through ``python -m sim -m``; return the runs table.
+    """Run every row of ``design`` with every seed (:func:`sim.runner.run_many`); return its runs table.
 
-    ``seeds`` is a count (seeds 0…R-1) or a list.  ``overrides`` are further Hydra overrides,
-    e.g. ``["community=township", "policy=baseline", "steps=156"]``; a comma list such as
-    ``policy=baseline,five_society`` multiplies the jobs.  ``design=None`` runs the overrides alone.
-    Raises :class:`DesignError` if the sweep fails or any job failed (re-run to retry only those).
+    ``seeds`` is a count (seeds 0…R-1) or a list.  ``overrides`` are scenario overrides, e.g.
+    ``["community=township", "policy=baseline", "steps=156"]``; a comma list such as
+    ``policy=baseline,five_society`` multiplies the runs.  ``design=None`` runs the overrides alone.
+    Raises :class:`DesignError` if any run failed (re-run to retry only those).
     """
     sweep_dir = Path(sweep_dir)
     seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
-    n_points = None
+    if not seeds:
+        raise DesignError("no seeds: give at least one")
     if design is not None:
         design = coerce_design(design)
         if design.empty:
             raise DesignError("the design has no rows")
-        write_design(design, sweep_dir)
-        n_points = len(design)
-    else:
-        sweep_dir.mkdir(parents=True, exist_ok=True)
-    run_sweep(sweep_command(sweep_dir, n_points, seeds, overrides, n_jobs), quiet=quiet)
-    return load_runs(sweep_dir, design, seeds)
-
-
-def load_runs(sweep_dir: Path, design: pd.DataFrame | None, seeds: Sequence[int]) -> pd.DataFrame:
-    """The collated runs of this design (stale jobs of other designs in the folder are left out)."""
-    path = sweep_dir / "runs.parquet"
-    if not path.exists():
-        raise DesignError(f"the sweep wrote no {path}; see its output above")
-    runs = pd.read_parquet(path)
-    runs = runs[runs["seed"].isin(seeds)]
+    settings, run_overrides, names, design_rows = plan_runs(design, seeds, overrides)
     if design is not None:
-        runs = runs[runs["point.row"].between(0, len(design) - 1)]
-    failed = runs[runs["status"] != "done"]
-    failed = failed[failed["status"] != "skipped"]
+        write_design(design, sweep_dir)
+    runs = run_many(settings, sweep_dir, n_jobs, names=names, overrides=run_overrides, progress=not quiet)
+    runs = check_runs(runs[runs["run_dir"].isin(names)], sweep_dir)
+    if design is not None:
+        runs.insert(1, "design_row", runs["run_dir"].map(dict(zip(names, design_rows, strict=True))).astype("int64"))
+    return runs.reset_index(drop=True)
+
+
+def check_runs(runs: pd.DataFrame, sweep_dir: Path) -> pd.DataFrame:
+    """``runs`` itself, or DesignError naming the first failed runs."""
+    failed = runs[~runs["status"].isin(["done", "skipped"])]
     if len(failed):
         errors = "; ".join(f"{r['run_dir']}: {r.get('error', '?')}" for _, r in failed.head(5).iterrows())
         raise DesignError(f"{len(failed)} of {len(runs)} runs failed in {sweep_dir} ({errors}); "
                           "re-run the same command to retry only those")
-    if design is not None:
-        runs = runs.drop(columns=[c for c in design.columns if c in runs.columns])
-        runs = runs.merge(design.rename_axis("point.row").reset_index(), on="point.row", how="left")
-    return runs.reset_index(drop=True)
+    return runs
+
+
+def load_runs(sweep_dir: Path, seeds: Sequence[int]) -> pd.DataFrame:
+    """The collated runs of an earlier sweep folder with these seeds (raises DesignError if any failed)."""
+    path = sweep_dir / RUNS_FILE
+    if not path.exists():
+        raise DesignError(f"no {path}: run the study first")
+    runs = pd.read_parquet(path)
+    return check_runs(runs[runs["seed"].isin(seeds)], sweep_dir).reset_index(drop=True)
 
 
 def load_timeseries(sweep_dir: str | os.PathLike, runs: pd.DataFrame, indicators: Iterable[str]) -> pd.DataFrame:
     """Weekly series of ``indicators`` for ``runs``: one row per (run, step), one column per indicator."""
     indicators = list(indicators)
-    ts = pd.read_parquet(Path(sweep_dir) / "timeseries.parquet",
+    ts = pd.read_parquet(Path(sweep_dir) / COLLATED_TIMESERIES_FILE,
                          filters=[("indicator", "in", indicators), ("run", "in", runs["run"].tolist())])
     ts["indicator"] = ts["indicator"].astype(str)
     return ts.pivot_table(index=["run", "step"], columns="indicator", values="value", observed=True).reset_index()
-
-
-# ------------------------------------------------------------------------------------------------
-# small shared helpers for the reports
-# ------------------------------------------------------------------------------------------------
-def markdown_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
-    """A DataFrame as a GitHub markdown table (no tabulate dependency)."""
-    def cell(v) -> str:
-        if isinstance(v, float | np.floating):
-            return "" if np.isnan(v) else format(v, floatfmt)
-        return "" if v is None else str(v).replace("|", "/")
-    head = "| " + " | ".join(str(c) for c in df.columns) + " |"
-    sep = "|" + "|".join("---" for _ in df.columns) + "|"
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join([head, sep, *body]) + "\n"
-
-
-def save_figure(fig, path: Path) -> None:
-    """Save a matplotlib figure as ``path``.png and ``path``.svg, then close it."""
-    import matplotlib.pyplot as plt
-
-    for ext in (".png", ".svg"):
-        fig.savefig(Path(path).with_suffix(ext), dpi=130)
-    plt.close(fig)

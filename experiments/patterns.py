@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.indicators import TARGETS
+from sim.indicators import TARGETS, met
 
 YEAR = 52
 ROLES = ("calibration", "plausibility", "validation")
@@ -259,15 +259,6 @@ def all_match(values: Mapping[str, float], pats: list[Pattern]) -> bool:
     return all(p.matches(values[p.key]) for p in pats if not np.isnan(values[p.key]))
 
 
-def pattern_table(pats: list[Pattern] = PATTERNS, default_community: str = "urban_traditional") -> pd.DataFrame:
-    """The patterns as a table (for docs and reports)."""
-    return pd.DataFrame([{
-        "key": p.key, "role": p.role, "scenario": p.scenario.label(default_community),
-        "observed": p.observed, "low": p.low, "high": p.high, "unit": p.unit,
-        "statistic": (p.statistic.__doc__ or "").strip().splitlines()[0], "source": p.source,
-    } for p in pats])
-
-
 def yardstick(kpis: Mapping[str, float]) -> pd.DataFrame:
     """KPIs (e.g. of five_society) against the Enyang 2025 targets — a comparison, never a fit."""
     rows = []
@@ -275,5 +266,5 @@ def yardstick(kpis: Mapping[str, float]) -> pd.DataFrame:
         v = kpis.get(t.key)
         v = float("nan") if v is None else float(v)
         rows.append({"indicator": t.key, "enyang_row": t.number, "value": v, "target": f"{t.op} {t.value:g}",
-                     "met": bool(v >= t.value - 1e-12) if not np.isnan(v) else None})
+                     "met": met(t, v)})
     return pd.DataFrame(rows)

@@ -1,15 +1,18 @@
 """Presentation shared by the analysis (experiments) and the workshop dashboard.
 
-One place for how a value is written (per cent for fractions, percentage points for their
-differences), what a chart term is called (labels from :mod:`sim.glossary`), the seaborn theme
-with a CJK font for Chinese, and how a figure is saved.
+One place for what a chart term is called (labels from :mod:`sim.glossary`), the seaborn theme with
+a CJK font for Chinese, and how a figure is saved or turned into PNG bytes.  How a value is written
+(per cent for fractions, percentage points for their differences) is sim.kpi_table's
+:func:`format_value`, re-exported here so that the command line, the reports and the dashboard
+write numbers the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
-from collections.abc import Callable, Sequence
+import io
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -21,16 +24,21 @@ import numpy as np
 import seaborn as sns
 from matplotlib import font_manager
 
-from sim.glossary import COLUMNS, TERMS, label
-from sim.indicators import TARGETS
+from sim.glossary import GLOSSARY, label
+from sim.indicators import TARGETS_BY_KEY
+from sim.kpi_table import format_value, is_fraction
+
+__all__ = ["CJK_FONTS", "DPI", "TARGETS_BY_KEY", "FontError", "distinct_formatter", "find_cjk_font",
+           "format_value", "is_fraction", "kpi_label", "png_bytes", "save_figure", "setup_theme", "term",
+           "themed"]
 
 # Run totals whose label the glossary already holds under another key.
 _ALIASES = {"fund_inflow_run": "fund_in_total_run", "fund_outflow_run": "fund_out_total_run"}
+_CHART_KINDS = ("output", "term")  # the glossary rows that name chart and table terms
 
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Zen Hei", "SimHei",
              "Microsoft YaHei", "PingFang SC")
 DPI = 150
-TARGETS_BY_KEY = {t.key: t for t in TARGETS}
 
 
 class FontError(RuntimeError):
@@ -38,8 +46,9 @@ class FontError(RuntimeError):
 
 
 def term(key: str, lang: str = "en") -> str:
-    """A chart term from the glossary, else the key itself."""
-    if key in COLUMNS or key in TERMS:
+    """A chart term (an output column or a term of the glossary), else the key itself."""
+    entry = GLOSSARY.get(key)
+    if entry is not None and entry.kind in _CHART_KINDS:
         return label(key, lang)
     return key
 
@@ -47,30 +56,12 @@ def term(key: str, lang: str = "en") -> str:
 def kpi_label(key: str, lang: str = "en") -> str:
     """The label of a KPI or indicator; run totals (``*_run``) as '<weekly label> (run total)'."""
     key = _ALIASES.get(key, key)
-    if key in COLUMNS or key in TERMS:
+    if key in GLOSSARY and GLOSSARY[key].kind in _CHART_KINDS:
         return term(key, lang)
     base = key.removesuffix("_run")
-    if base != key and base in COLUMNS:
+    if base != key and base in GLOSSARY and GLOSSARY[base].kind == "output":
         return f"{label(base, lang)} {term('run_total', lang)}"
     return key
-
-
-def is_fraction(key: str) -> bool:
-    """True for indicators measured as a fraction (shown in per cent)."""
-    target = TARGETS_BY_KEY.get(key)
-    return (key in COLUMNS and COLUMNS[key][2] == "fraction") or (target is not None and target.unit == "fraction")
-
-
-def format_value(key: str, value: float, diff: bool = False, lang: str = "en") -> str:
-    """A value as shown in charts and tables: fractions in per cent (a difference of fractions in
-    percentage points, ``diff=True``), others with 4 significant digits."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if isinstance(value, float) and math.isinf(value):
-        return "∞" if value > 0 else "−∞"
-    if is_fraction(key):
-        return f"{100 * value:.3g} {term('pp', lang)}" if diff else f"{100 * value:.3g} %"
-    return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
 
 
 def distinct_formatter(key: str, values) -> Callable[[float], str]:
@@ -127,6 +118,18 @@ def setup_theme(lang: str = "en") -> str | None:
     return font
 
 
+_THEME_LOCK = threading.Lock()  # the theme is global matplotlib state: one themed figure at a time
+
+
+@contextlib.contextmanager
+def themed(lang: str = "en") -> Iterator[str | None]:
+    """:func:`setup_theme` for the duration of a ``with`` block, then matplotlib's settings as they were.
+
+    For a program that draws from several threads (the dashboard's page and its downloads)."""
+    with _THEME_LOCK, matplotlib.rc_context():
+        yield setup_theme(lang)
+
+
 def save_figure(fig, folder: Path, stem: str, pdf: bool = False) -> list[Path]:
     """Save ``fig`` as PNG (dpi 150) and SVG (and PDF) into ``folder``; closes it; returns the paths."""
     paths = [folder / f"{stem}.{ext}" for ext in ("png", "svg", *(("pdf",) if pdf else ()))]
@@ -139,3 +142,10 @@ def save_figure(fig, folder: Path, stem: str, pdf: bool = False) -> list[Path]:
         fig.savefig(p, dpi=DPI)
     plt.close(fig)
     return paths
+
+
+def png_bytes(fig) -> bytes:
+    """``fig`` as PNG (dpi 150), in memory (e.g. for a download button)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()

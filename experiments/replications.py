@@ -23,7 +23,8 @@ rather than raising the default.
 
 Outputs in ``--out``: ``halfwidth.csv`` (the curves), ``required.csv`` (per comparison), ``required_per_indicator.csv``,
 ``required.md`` (seeds needed),
-``halfwidth.png``/``.svg``, ``summary.json``; the sweep in ``sweep/``.
+``halfwidth.png``/``.svg``, ``report.md``/``report.html`` (all of it, the HTML self-contained), ``summary.json``;
+the sweep in ``sweep/``.
 """
 
 from __future__ import annotations
@@ -39,12 +40,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.design import DesignError, load_runs, markdown_table, run_design, save_figure
+from experiments.design import DesignError, load_runs, run_design
+from experiments.presentation import save_figure, setup_theme
+from experiments.report import Figure, Heading, Paragraph, Table, render, write_report
 from experiments.stats import LEVEL, REL_DIFF, seeds_needed, t_half_width
 from sim.config import community_presets
+from sim.indicators import KEY_INDICATORS
 
-INDICATORS = ("volunteers_per_10k", "response_rate", "completion_rate", "satisfaction_mean", "social_orgs_active",
-              "fund_balance")
+INDICATORS = KEY_INDICATORS  # the six key indicators (sim/indicators.py)
 POLICIES = ("baseline", "micro_fund", "moral_bank", "gov_purchase", "charity_sales", "social_enterprise",
             "five_society")
 DETECT = 0.2  # the difference to resolve, as a share of the typical between-policy difference δ
@@ -145,11 +148,9 @@ def _fmt_n(n: float) -> str:
 
 def plot(diff_curves: pd.DataFrame, spread: pd.DataFrame, detect: float, path: Path) -> None:
     """Half-width of a typical paired difference ÷ δ vs seeds, per indicator and community."""
-    import matplotlib
-    matplotlib.use("Agg")
     import seaborn as sns
 
-    sns.set_theme(style="whitegrid", context="notebook")
+    setup_theme()
     typical = diff_curves.groupby(["community", "indicator", "n"])["half_width"].median().reset_index()
     d = typical.merge(spread, on=["community", "indicator"])
     d = d[(d["typical_diff"] > 0) & ~d["flat"]].assign(relative=lambda t: t["half_width"] / t["typical_diff"])
@@ -161,7 +162,7 @@ def plot(diff_curves: pd.DataFrame, spread: pd.DataFrame, detect: float, path: P
     grid.set_axis_labels("seeds n", "CI half-width ÷ between-policy sd")
     grid.figure.suptitle("Paired policy − baseline differences: 95 % CI half-width (median over policies) "
                          "relative to the typical between-policy difference", y=1.03)
-    save_figure(grid.figure, path)
+    save_figure(grid.figure, path.parent, path.name)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -206,7 +207,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
     print(f"{len(args.communities)} communities × {len(args.policies)} policies × {args.seeds} seeds = {n_runs} runs",
           flush=True)
     if args.analyse_only:
-        runs = load_runs(out / "sweep", None, list(range(args.seeds)))
+        runs = load_runs(out / "sweep", list(range(args.seeds)))
     else:
         runs = run_design(None, out / "sweep", args.seeds, overrides, n_jobs=args.jobs)
     runs = runs[runs["community"].isin(args.communities) & runs["policy"].isin(args.policies)]
@@ -229,9 +230,21 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
     plot(diff_curves, spread, args.detect, out / "halfwidth")
     table = ind.pivot(index="community", columns="indicator", values="seeds_typical")
     table = table.map(_fmt_n).where(~ind.pivot(index="community", columns="indicator", values="flat"), "flat")
-    (out / "required.md").write_text("## Recommended seeds per community\n\n" + markdown_table(rec)
-                                     + "\n## Seeds for a typical comparison, per community × indicator\n\n"
-                                     + markdown_table(table.reset_index()), encoding="utf-8")
+    tables = [Heading("Recommended seeds per community"), Table(rec),
+              Heading("Seeds for a typical comparison, per community × indicator"), Table(table.reset_index())]
+    (out / "required.md").write_text(render(tables), encoding="utf-8")
+    rule = (f"Rule: a comparison has enough seeds when the 95 % CI half-width of its mean paired difference "
+            f"(policy − baseline, same seed) is at most {REL_DIFF:.0%} of {args.detect:g} × δ, δ being the typical "
+            f"between-policy difference (the standard deviation of the policies' means) of the community and "
+            f"indicator. Requirements above {args.cap} seeds are listed, not used; 'flat': the policies do not move "
+            "the indicator. Details: docs/replications.md.")
+    write_report([Heading("Replications: seeds per community preset", 1),
+                  Paragraph(f"{n_runs} runs ({len(args.communities)} communities × {len(args.policies)} policies × "
+                            f"{args.seeds} seeds, {args.steps} weeks)."), Paragraph(rule), *tables,
+                  Heading("Figures"),
+                  Figure("halfwidth.png", "95 % CI half-width of the paired differences (median over policies) "
+                                          "relative to δ, against the number of seeds; dashed line: the rule.")],
+                 out, "Replications")
     summary = {
         "runs": n_runs, "seeds": args.seeds, "steps": args.steps, "detect": args.detect, "rel": REL_DIFF,
         "rule": f"95 % CI half-width of the mean paired difference ≤ {REL_DIFF:.0%} of {args.detect:g} × δ",

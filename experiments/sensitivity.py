@@ -9,14 +9,15 @@
    the calibration priors for the behavioural parameters it searched.
    Morris: ``--trajectories`` r one-at-a-time trajectories on a ``--levels`` grid, r·(k+1) points.
    Sobol (Saltelli/Jansen, first and total order): ``--samples`` N base points, N·(k+2) points.
-2. Each point runs with R seeds through the sweep machinery (design table + ``point.row`` sweep:
+2. Each point runs with R seeds through :func:`experiments.design.run_design` (in worker processes,
    parallel, resumable); the indicators are averaged over the seeds of each point.
 3. SALib computes the indices with bootstrap confidence intervals — Morris: mu* (mean absolute
    elementary effect, per unit of the parameter's range) and sigma; Sobol: S1 and ST — and again on
    growing subsets of the sample (the convergence check).
 
 Outputs in ``--out``: ``indices.csv``/``.md``, ``ranking.md``, ``indices.png``/``.svg``,
-``convergence.csv``, ``convergence.png``/``.svg``, ``summary.json``, and the sweep in ``sweep/``.
+``convergence.csv``, ``convergence.png``/``.svg``, ``report.md``/``report.html`` (all of it, the HTML
+self-contained), ``summary.json``, and the sweep in ``sweep/``.
 """
 
 from __future__ import annotations
@@ -35,16 +36,16 @@ import pandas as pd
 from experiments.calibrate import PRIORS
 from experiments.design import (
     DesignError,
-    markdown_table,
     run_design,
-    save_figure,
     schema_fields,
 )
+from experiments.presentation import save_figure, setup_theme
+from experiments.report import Block, Figure, Heading, Paragraph, Table, render, write_report
 from sim.config import community_presets
+from sim.indicators import KEY_INDICATORS
 
 METHODS = ("morris", "sobol")
-INDICATORS = ("volunteers_per_10k", "response_rate", "completion_rate", "satisfaction_mean", "social_orgs_active",
-              "fund_balance")
+INDICATORS = KEY_INDICATORS  # the six key indicators (sim/indicators.py)
 KEY_VALUE_ARGS = ("method", "community", "policy")
 
 # Documented ranges where the schema's hard limits are absurd for a sensitivity analysis, or where
@@ -156,7 +157,7 @@ def analyse(method: str, prob: dict, x: np.ndarray, y: np.ndarray, args: argpars
 
 def outputs_per_point(runs: pd.DataFrame, n: int, indicators: tuple[str, ...]) -> pd.DataFrame:
     """Indicators averaged over the seeds of each point (rows 0…n-1 in design order)."""
-    means = runs.groupby("point.row")[list(indicators)].mean().reindex(range(n))
+    means = runs.groupby("design_row")[list(indicators)].mean().reindex(range(n))
     missing = means.index[means.isna().all(axis=1)].tolist()
     if missing:
         raise DesignError(f"no runs for design rows {missing[:10]}")
@@ -207,12 +208,10 @@ def ranking(indices: pd.DataFrame, method: str) -> pd.DataFrame:
 # figures and tables
 # ------------------------------------------------------------------------------------------------
 def plot_indices(indices: pd.DataFrame, method: str, path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    sns.set_theme(style="whitegrid", context="notebook")
+    setup_theme()
     inds = list(dict.fromkeys(indices["indicator"]))
     ncol = 3
     nrow = math.ceil(len(inds) / ncol)
@@ -244,18 +243,16 @@ def plot_indices(indices: pd.DataFrame, method: str, path: Path) -> None:
         ax.set_visible(False)
     fig.suptitle(f"{method.capitalize()} sensitivity indices of the main indicators")
     fig.tight_layout()
-    save_figure(fig, path)
+    save_figure(fig, path.parent, path.name)
 
 
 def plot_convergence(conv: pd.DataFrame, method: str, path: Path, top: int = 5) -> None:
     """Index vs sample size for each indicator's ``top`` parameters (by the full-sample index)."""
-    import matplotlib
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     col = "mu_star" if method == "morris" else "ST"
-    sns.set_theme(style="whitegrid", context="notebook")
+    setup_theme()
     inds = list(dict.fromkeys(conv["indicator"]))
     ncol = 3
     nrow = math.ceil(len(inds) / ncol)
@@ -273,16 +270,36 @@ def plot_convergence(conv: pd.DataFrame, method: str, path: Path, top: int = 5) 
         ax.set_visible(False)
     fig.suptitle(f"Convergence: {col} of the top {top} parameters as the sample grows")
     fig.tight_layout()
-    save_figure(fig, path)
+    save_figure(fig, path.parent, path.name)
 
 
-def indices_markdown(indices: pd.DataFrame, method: str) -> str:
+def indices_blocks(indices: pd.DataFrame, method: str) -> list[Block]:
+    """Every index with its interval, one table per indicator (parameters by decreasing mu* or ST)."""
     col = "mu_star" if method == "morris" else "ST"
-    parts = []
+    blocks: list[Block] = []
     for ind, d in indices.groupby("indicator", sort=False):
-        d = d.sort_values(col, ascending=False).drop(columns="indicator")
-        parts.append(f"### {ind}\n\n" + markdown_table(d))
-    return "\n".join(parts)
+        blocks += [Heading(str(ind), 3), Table(d.sort_values(col, ascending=False).drop(columns="indicator"))]
+    return blocks
+
+
+def report_blocks(summary: dict, indices: pd.DataFrame, rank: pd.DataFrame) -> list[Block]:
+    """The whole analysis as one report: set-up, ranking, figures, every index."""
+    method, col = summary["method"], "mu_star" if summary["method"] == "morris" else "ST"
+    return [
+        Heading(f"{method.capitalize()} sensitivity analysis", 1),
+        Paragraph(f"{summary['points']} parameter points × {summary['seeds']} seeds = {summary['runs']} runs "
+                  f"({summary['runs_formula']}), {summary['community']} × {summary['policy']}, {summary['steps']} "
+                  f"weeks; indicators averaged over the seeds of each point. Command: `{summary['command']}`."),
+        Heading("Ranking"),
+        Paragraph(f"Parameters by their {col} averaged over the indicators, each indicator's {col} scaled to its "
+                  "largest (1 = the most influential parameter of that indicator)."),
+        Table(rank, floatfmt=".2f"),
+        Heading("Figures"),
+        Figure("indices.png", f"{method.capitalize()} indices of each indicator, with bootstrap 95 % intervals."),
+        Figure("convergence.png", f"{col} of each indicator's five most influential parameters as the sample grows."),
+        Heading("Indices"),
+        *indices_blocks(indices, method),
+    ]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -366,8 +383,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
     conv = convergence(args.method, prob, x, y, args)
     rank = ranking(indices, args.method)
     indices.to_csv(args.out / "indices.csv", index=False)
-    (args.out / "indices.md").write_text(indices_markdown(indices, args.method), encoding="utf-8")
-    (args.out / "ranking.md").write_text(markdown_table(rank, floatfmt=".2f"), encoding="utf-8")
+    (args.out / "indices.md").write_text(render(indices_blocks(indices, args.method)), encoding="utf-8")
+    (args.out / "ranking.md").write_text(render([Table(rank, floatfmt=".2f")]), encoding="utf-8")
     conv.to_csv(args.out / "convergence.csv", index=False)
     plot_indices(indices, args.method, args.out / "indices")
     plot_convergence(conv, args.method, args.out / "convergence")
@@ -380,6 +397,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
         "jobs_skipped": int((runs["status"] == "skipped").sum()),
     }
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    write_report(report_blocks(summary, indices, rank), args.out, f"{args.method.capitalize()} sensitivity analysis")
     return summary
 
 

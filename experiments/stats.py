@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -34,7 +35,6 @@ REL_MEAN = 0.1    # enough seeds for a scenario mean: half-width ≤ 10 % of |me
 N_CAP = 1000      # n_needed() answers at most this (None = more than the cap)
 
 ENOUGH, MORE, IDENTICAL, TOO_FEW, NO_DATA = "enough", "more", "identical", "too_few", "no_data"
-VERDICTS = (ENOUGH, MORE, IDENTICAL, TOO_FEW, NO_DATA)
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,8 @@ class Interval:
     def high(self) -> float:
         return self.mean + self.half_width
 
-    def excludes_zero(self) -> bool:
-        return bool(self.n >= 2 and (self.low > 0 or self.high < 0))
 
-    def as_dict(self) -> dict:
-        return {**asdict(self), "low": self.low, "high": self.high}
-
-
+@lru_cache(maxsize=4096)
 def t_quantile(p: float, df: float) -> float:
     """The p quantile of Student's t with ``df`` degrees of freedom (NaN when df < 1)."""
     return float(_st.t.ppf(p, df)) if df >= 1 else math.nan
@@ -87,6 +82,12 @@ def mean_ci(values: Iterable[float], level: float = LEVEL) -> Interval:
         return Interval(0, math.nan, math.nan, math.nan)
     sd = float(a.std(ddof=1)) if n >= 2 else math.nan
     return Interval(n, float(a.mean()), sd, t_half_width(sd, n, level))
+
+
+def t_interval(values: Iterable[float], level: float = LEVEL) -> tuple[float, float]:
+    """(low, high) of the t interval of the mean of ``values``: the ``errorbar=`` of the seaborn charts."""
+    ci = mean_ci(values, level)
+    return ci.low, ci.high
 
 
 def cohens_dz(diffs: Iterable[float]) -> float:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from pathlib import Path
 
 import hydra
@@ -18,10 +17,11 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import ConfigError, parameter_table, register_configs, to_settings
-from sim.indicators import format_table
-from sim.runner import config_hash, run
-from sim.sweep import is_complete, progress_line, record_status
+from sim.config import ConfigError, parameter_table, register_configs
+from sim.kpi_table import format_table
+from sim.outputs import DISTRICT_OUTPUT_FILES, OUTPUT_FILES
+from sim.runner import run, run_job
+from sim.sweep import progress_line
 
 log = logging.getLogger("sim")
 
@@ -50,33 +50,19 @@ def _single_run(cfg: DictConfig, out_dir: Path) -> float | None:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     print(format_table(report, lang=cfg.lang))
-    files = "timeseries.parquet, kpis.json, manifest.json" if cfg.get("district") is None else \
-        "timeseries.parquet (per community), district_timeseries.parquet, kpis.json, manifest.json"
+    files = ", ".join(OUTPUT_FILES) if cfg.get("district") is None else \
+        ", ".join(DISTRICT_OUTPUT_FILES).replace(",", " (per community),", 1)
     print(f"\noutputs: {out_dir}/  ({files})")
     return report["targets"]["satisfaction_mean"]["value"]
 
 
 def _sweep_job(cfg: DictConfig, out_dir: Path, hc) -> float | None:
-    """One job of a sweep: skip if already complete, never raise (the error is recorded)."""
-    start = time.perf_counter()
+    """One job of a sweep (:func:`sim.runner.run_job`: skip if complete, record a failure, never raise)."""
     name = hc.job.override_dirname or f"job{hc.job.num}"
-    sweep_dir = Path(hc.sweep.dir)
-    digest = None
-    try:
-        settings = to_settings(cfg)
-        digest = config_hash(settings)
-        if is_complete(out_dir, digest):
-            status, value = "skipped", None
-        else:
-            report = run(settings, out_dir, progress=False, overrides=list(hc.overrides.task))
-            status, value = "done", report["targets"]["satisfaction_mean"]["value"]
-        record_status(out_dir, status, name, digest, time.perf_counter() - start)
-    except Exception as exc:  # fault isolation: record, report, let the other jobs go on
-        record_status(out_dir, "failed", name, digest, time.perf_counter() - start, exc)
-        print(progress_line(sweep_dir, name, "failed", time.perf_counter() - start) + f": {exc}", flush=True)
-        return None
-    print(progress_line(sweep_dir, name, status, time.perf_counter() - start), flush=True)
-    return value
+    outcome = run_job(cfg, out_dir, name, list(hc.overrides.task))
+    line = progress_line(Path(hc.sweep.dir), name, outcome.status, outcome.seconds)
+    print(line + (f": {outcome.error.split(': ', 1)[-1]}" if outcome.error else ""), flush=True)
+    return outcome.report["targets"]["satisfaction_mean"]["value"] if outcome.report else None
 
 
 @hydra.main(config_path="pkg://sim.configs", config_name="config", version_base="1.3")

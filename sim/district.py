@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 from mesa import Model
 
-from sim.agents import OrgKind, SocialWorker
 from sim.config import SimConfig, load_community_preset
+from sim.indicators import completion_rate, response_rate
 from sim.model import CommunityModel
+from sim.organisations import OrgKind, SocialWorker
 
 SUM_COLUMNS = ("residents", "volunteers_registered", "volunteer_activities", "volunteer_hours", "volunteers_new",
                "volunteers_dropped", "social_workers", "social_orgs_active", "social_orgs_professional",
@@ -84,7 +85,7 @@ class DistrictModel(Model):
             return
         need = self._reported_since_round
         if need.sum() <= 0:
-            need = np.array([c.population.size for c in self.communities], dtype=float)
+            need = np.array([c.residents.size for c in self.communities], dtype=float)
         shares = self.purchase_budget * need / need.sum()
         for c, budget in zip(self.communities, shares, strict=True):
             c.purchase_budget_yuan_per_year = float(budget)
@@ -105,12 +106,13 @@ class DistrictModel(Model):
         for c in self.communities:
             c.step()
         self.incubate()
-        self._reported_since_round += [c.records[-1]["demands_reported"] for c in self.communities]
-        self.records.append(self._district_row())
+        rows = [c.latest() for c in self.communities]
+        self._reported_since_round += [r["demands_reported"] for r in rows]
+        self.records.append(self._district_row(rows))
         self.week += 1
 
-    def _district_row(self) -> dict:
-        rows = [c.records[-1] for c in self.communities]
+    def _district_row(self, rows: list[dict]) -> dict:
+        """District totals of the communities' rows of this week."""
         out = {"step": self.week + 1, "communities": len(rows)}
         for col in SUM_COLUMNS:
             out[col] = float(sum(r[col] for r in rows))
@@ -121,8 +123,8 @@ class DistrictModel(Model):
         out["satisfaction_mean"] = sum(r["satisfaction_mean"] * r["residents"] for r in rows) / n
         out["trust_mean"] = sum(r["trust_mean"] * r["residents"] for r in rows) / n
         answered, expired = out["demands_responded"], out["demands_expired"]
-        out["response_rate"] = answered / (answered + expired) if answered + expired else math.nan
-        out["completion_rate"] = out["demands_completed"] / answered if answered else math.nan
+        out["response_rate"] = response_rate(answered, expired)
+        out["completion_rate"] = completion_rate(out["demands_completed"], answered)
         out["orgs_per_community"] = out["social_orgs_active"] / len(rows)
         return out
 
@@ -157,6 +159,10 @@ DISTRICT_TARGETS = (
 )
 
 
+def _none_if_nan(x: float) -> float | None:
+    return None if math.isnan(x) else x
+
+
 def district_kpis(district_ts: pd.DataFrame, model: DistrictModel) -> dict:
     """District indicators against the Enyang targets, plus totals."""
     last, year = district_ts.iloc[-1], district_ts.tail(52)
@@ -166,8 +172,8 @@ def district_kpis(district_ts: pd.DataFrame, model: DistrictModel) -> dict:
         "orgs_per_community": float(last["orgs_per_community"]),
         "social_workers": int(last["social_workers"]),
         "volunteers_per_10k": float(last["volunteers_per_10k"]),
-        "response_rate": float(answered / (answered + expired)) if answered + expired else None,
-        "completion_rate": float(year["demands_completed"].sum() / answered) if answered else None,
+        "response_rate": _none_if_nan(response_rate(answered, expired)),
+        "completion_rate": _none_if_nan(completion_rate(year["demands_completed"].sum(), answered)),
         "satisfaction_mean": float(last["satisfaction_mean"]),
     }
     targets = {}

@@ -1,8 +1,9 @@
-"""Regenerate the generated tables of docs/ODD.md: ``python -m sim.docs [--check]``.
+"""Regenerate the generated tables of docs/ODD.md and docs/architecture.md: ``python -m sim.docs [--check]``.
 
 The parameter table comes from the config schema (sim/config.py), the output table from the
-glossary (sim/glossary.py), so the documentation cannot drift from the code: ``--check`` (and a
-test) fails when docs/ODD.md is out of date.
+glossary (sim/glossary.py), the table of where each policy lever acts from the rules' code
+(sim/lever_rules.py), so the documentation cannot drift from the code: ``--check`` (and a test)
+fails when a document is out of date.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from pathlib import Path
 from sim.config import parameter_table
 from sim.glossary import COLUMNS
 from sim.indicators import TARGETS
+from sim.lever_rules import lever_table
 
-ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+ODD = DOCS / "ODD.md"
+ARCHITECTURE = DOCS / "architecture.md"
 
 
 def output_table() -> str:
@@ -32,32 +36,39 @@ def kpi_table() -> str:
     return "\n".join(rows)
 
 
-SECTIONS = {"parameters": parameter_table, "outputs": output_table, "kpis": kpi_table}
+SECTIONS = {"parameters": parameter_table, "outputs": output_table, "kpis": kpi_table, "levers": lever_table}
+# The generated blocks of each document.
+DOCUMENTS = {ODD: ("parameters", "outputs", "kpis", "levers"), ARCHITECTURE: ("levers",)}
 
 
-def render(text: str) -> str:
-    for name, fn in SECTIONS.items():
+def render(text: str, names: tuple[str, ...] = tuple(SECTIONS), path: Path = ODD) -> str:
+    for name in names:
+        fn = SECTIONS[name]
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.S)
         if not pattern.search(text):
-            raise SystemExit(f"error: {ODD} has no '<!-- BEGIN {name} -->' … '<!-- END {name} -->' block")
+            raise SystemExit(f"error: {path} has no '<!-- BEGIN {name} -->' … '<!-- END {name} -->' block")
         text = pattern.sub(lambda m, fn=fn: m.group(1) + fn() + "\n" + m.group(2), text)
     return text
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Regenerate the parameter, output and KPI tables of docs/ODD.md.")
-    ap.add_argument("--check", action="store_true", help="only check that docs/ODD.md is up to date")
+    ap = argparse.ArgumentParser(description="Regenerate the generated tables of docs/ODD.md and docs/architecture.md "
+                                             "(parameters, outputs, KPIs, where each lever acts).")
+    ap.add_argument("--check", action="store_true", help="only check that the documents are up to date")
     args = ap.parse_args(argv)
-    old = ODD.read_text(encoding="utf-8")
-    new = render(old)
-    if args.check:
-        if new != old:
-            print(f"{ODD} is out of date: run python -m sim.docs", file=sys.stderr)
-            return 1
-        return 0
-    if new != old:
-        ODD.write_text(new, encoding="utf-8")
-        print(f"updated {ODD}")
+    stale = []
+    for path, names in DOCUMENTS.items():
+        old = path.read_text(encoding="utf-8")
+        new = render(old, names, path)
+        if new == old:
+            continue
+        stale.append(path)
+        if not args.check:
+            path.write_text(new, encoding="utf-8")
+            print(f"updated {path}")
+    if args.check and stale:
+        print(f"{', '.join(map(str, stale))} out of date: run python -m sim.docs", file=sys.stderr)
+        return 1
     return 0
 
 

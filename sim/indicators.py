@@ -1,6 +1,9 @@
 """End-of-run indicators (KPIs) next to the Enyang plan targets (003, 专栏1).
 
 Rates are taken over the last 52 weeks of the run (the plan's final year); stocks at the last week.
+This module is the one source of the targets, the six key indicators and the rate formulas; it holds
+data only (``kpis.json`` carries numbers, no display labels).  How the indicators are written and
+labelled is in sim/kpi_table.py and sim/glossary.py.
 """
 
 from __future__ import annotations
@@ -10,8 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from sim.glossary import label
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ TARGETS = (
     Target("enterprise_participation", 5, ">=", 1.0, "fraction", "resident units taking part in co-building"),
 )
 
+TARGETS_BY_KEY: dict[str, Target] = {t.key: t for t in TARGETS}
 
 # The six key indicators, in display order: the dashboard's numbers and charts, compare's default KPIs.
 KEY_INDICATORS = ("volunteers_per_10k", "response_rate", "completion_rate", "satisfaction_mean",
@@ -102,54 +104,15 @@ def met(target: Target, value: float) -> bool | None:
 
 
 def kpi_report(kpis: dict) -> dict:
-    """The kpis.json content: each KPI with its target, plus run totals."""
+    """The kpis.json content: each KPI with its target, plus run totals (data only: labels are in the glossary)."""
     targets = {}
     for t in TARGETS:
         v = kpis[t.key]
         targets[t.key] = {
             "value": None if isinstance(v, float) and math.isnan(v) else v,
             "target": t.value, "op": t.op, "unit": t.unit, "enyang_indicator": t.number,
-            "met": met(t, v), "label_en": label(t.key), "label_zh": label(t.key, "zh"),
-            "note": t.note,
+            "met": met(t, v), "note": t.note,
         }
     others = {k: (None if isinstance(v, float) and math.isnan(v) else v)
               for k, v in kpis.items() if k not in targets}
     return {"targets": targets, "totals": others}
-
-
-def _fmt(v, unit: str) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "—"
-    if unit == "fraction":
-        return f"{100 * v:.1f} %"
-    if isinstance(v, int) or float(v).is_integer():
-        return f"{int(v):,}"
-    return f"{v:,.1f}"
-
-
-def format_table(report: dict, lang: str = "en") -> str:
-    """A plain-text KPI table against the plan targets."""
-    rows = [(label("indicator", lang), label("value", lang), label("target", lang), label("met", lang))]
-    for key, r in report["targets"].items():
-        name = label(key, lang)
-        num = f"#{r['enyang_indicator']} " if r["enyang_indicator"] else ""
-        tgt = f"{r['op']} {_fmt(r['target'], r['unit'])}"
-        ok = "—" if r["met"] is None else label("yes" if r["met"] else "no", lang)
-        rows.append((num + name, _fmt(r["value"], r["unit"]), tgt, ok))
-    tot = report["totals"]
-    rows.append((label("fund_in_total_run", lang), f"{tot['fund_inflow_run']:,.2f} ¥", "", ""))
-    rows.append((label("fund_out_total_run", lang), f"{tot['fund_outflow_run']:,.2f} ¥", "", ""))
-    rows.append((label("fund_balance", lang), f"{tot['fund_balance']:,.2f} ¥", "", ""))
-
-    def width(s: str) -> int:  # CJK characters take two columns in a terminal
-        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
-
-    widths = [max(width(r[i]) for r in rows) for i in range(4)]
-    lines = []
-    for k, r in enumerate(rows):
-        cells = [r[0] + " " * (widths[0] - width(r[0]))] + [" " * (widths[i] - width(r[i])) + r[i]
-                                                            for i in range(1, 4)]
-        lines.append("  ".join(cells))
-        if k == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)

@@ -1,125 +1,168 @@
-"""Run one scenario and write its outputs atomically.
+"""Run one scenario, one job of a sweep, or many runs at once.
 
-``run(cfg, out_dir)`` is the plain function behind the command line (and what tests call):
-it validates the config, runs the model, and writes ``timeseries.parquet``, ``kpis.json`` and
-``manifest.json`` into ``out_dir``.  Files are first written to a temporary folder beside
-``out_dir`` and moved in only when all are complete, ``manifest.json`` last, so an interrupted
-or failed run leaves no partial output.
+* :func:`run` is the plain function behind the command line (and what tests call): it validates the
+  config, runs the model (a community or a district) and writes the run files (:mod:`sim.outputs`)
+  into ``out_dir``, ``manifest.json`` last, so an interrupted or failed run never looks complete.
+* :func:`run_job` is the contract of one job of a sweep, shared by ``python -m sim -m`` (Hydra
+  multirun) and :func:`run_many`: a job whose folder already holds a complete run of the same
+  config (same config hash) is skipped; a job that fails records the error and traceback in its
+  ``status.json`` and never raises, so the other jobs go on.
+* :func:`run_many` runs a list of validated settings in worker processes (joblib), each into its own
+  folder, with a progress bar, then collates the folder (:mod:`sim.collate`) and returns the runs
+  table.  The studies (calibration, sensitivity, replications), the dashboard's replicates and the
+  benchmarks use it.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
-from importlib import metadata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 from omegaconf import DictConfig
 
-from sim.config import SimConfig, to_plain_dict, to_settings
+from sim.collate import collate
+from sim.config import SimConfig, to_settings
 from sim.indicators import compute_kpis, kpi_report
 from sim.model import CommunityModel
-
-OUTPUT_FILES = ("timeseries.parquet", "kpis.json", "manifest.json")
-# Keys that change how a run is shown, not what it computes: left out of the config hash.
-PRESENTATION_KEYS = ("progress", "lang", "point")  # `point` is hashed through the values it applied
-PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "hydra-core", "omegaconf")
-
-
-def config_hash(cfg: SimConfig) -> str:
-    """SHA-256 of the resolved config (seed included, presentation keys excluded)."""
-    data = {k: v for k, v in to_plain_dict(cfg).items() if k not in PRESENTATION_KEYS}
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-@functools.cache
-def _versions() -> dict:
-    out = {"python": sys.version.split()[0]}
-    for p in ("sim", *PACKAGES):
-        try:
-            out[p] = metadata.version(p if p != "sim" else "five-society-sim")
-        except metadata.PackageNotFoundError:
-            out[p] = None
-    return out
+from sim.outputs import (
+    DISTRICT_OUTPUT_FILES,
+    DISTRICT_TIMESERIES_FILE,
+    KPIS_FILE,
+    MANIFEST_FILE,
+    OUTPUT_FILES,
+    TIMESERIES_FILE,
+    build_manifest,
+    config_hash,
+    is_complete,
+    write_atomic,
+    write_status,
+)
 
 
-@functools.cache
-def _git_commit() -> str | None:
-    here = Path(__file__).resolve().parent
-    try:
-        r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return r.stdout.strip() or None if r.returncode == 0 else None
-
-
-def simulate(cfg: DictConfig | SimConfig, progress: bool | None = None):
-    """Validate and run one community; returns (settings, model, timeseries DataFrame, kpi report)."""
-    settings = to_settings(cfg)
-    model = CommunityModel(settings)
-    ts = model.run(progress=settings.progress if progress is None else progress)
-    return settings, model, ts, kpi_report(compute_kpis(ts, model))
-
-
-def _simulate_any(cfg: DictConfig | SimConfig, progress: bool | None):
-    """Run a community or a district; returns (settings, {file name: table}, kpi report)."""
-    settings = to_settings(cfg)
-    show = settings.progress if progress is None else progress
+def _simulate(settings: SimConfig, progress: bool) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Run a community or a district; returns ({file name: table}, kpi report)."""
     if settings.district is None:
         model = CommunityModel(settings)
-        ts = model.run(progress=show)
-        return settings, {"timeseries.parquet": ts}, kpi_report(compute_kpis(ts, model))
+        ts = model.run(progress=progress)
+        return {TIMESERIES_FILE: ts}, kpi_report(compute_kpis(ts, model))
     from sim.district import DistrictModel, district_kpis
 
     model = DistrictModel(settings)
-    per_community, district_ts = model.run(progress=show)
-    return settings, {"timeseries.parquet": per_community, "district_timeseries.parquet": district_ts}, \
-        district_kpis(district_ts, model)
+    per_community, district_ts = model.run(progress=progress)
+    return {TIMESERIES_FILE: per_community, DISTRICT_TIMESERIES_FILE: district_ts}, district_kpis(district_ts, model)
 
 
 def run(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, progress: bool | None = None,
         overrides: list[str] | None = None) -> dict:
     """Run one scenario (a community, or a district) and write its outputs into ``out_dir``.
 
-    Returns the KPI report.  ``overrides`` (the command-line overrides that made this run, e.g. in
-    a sweep) are recorded in the manifest.
+    Returns the KPI report.  ``overrides`` (the overrides that made this run, e.g. in a sweep) are
+    recorded in the manifest.
     """
     start = time.perf_counter()
-    settings, tables, report = _simulate_any(cfg, progress)
+    settings = to_settings(cfg)
+    tables, report = _simulate(settings, settings.progress if progress is None else progress)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob(".partial-*"):  # left by a run that was killed while writing
-        shutil.rmtree(stale, ignore_errors=True)
-    files = [*tables, "kpis.json", "manifest.json"]
-    manifest = {
-        "seed": settings.seed,
-        "community": settings.community.name if settings.district is None else None,
-        "district": settings.district.name if settings.district is not None else None,
-        "policy": settings.policy.name,
-        "config_hash": config_hash(settings),
-        "overrides": list(overrides or []),
-        "config": to_plain_dict(settings),
-        "versions": dict(_versions()),
-        "git_commit": _git_commit(),
-        "files": files,
-    }
-    tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
-    try:
-        for name, table in tables.items():
-            table.to_parquet(tmp / name, index=False)
-        (tmp / "kpis.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        manifest["wall_time_s"] = round(time.perf_counter() - start, 3)
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                           encoding="utf-8")
-        for name in files:  # manifest last: its presence means the run is complete
-            os.replace(tmp / name, out / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    for stale in out.glob(".*.tmp"):  # left by a run that was killed while writing
+        stale.unlink(missing_ok=True)
+    files = list(OUTPUT_FILES if settings.district is None else DISTRICT_OUTPUT_FILES)
+    manifest = build_manifest(settings, list(overrides or []), files)
+    (out / MANIFEST_FILE).unlink(missing_ok=True)  # an earlier run's manifest must not vouch for new files
+    for name, table in tables.items():
+        write_atomic(out / name, table)
+    write_atomic(out / KPIS_FILE, report)
+    manifest["wall_time_s"] = round(time.perf_counter() - start, 3)
+    write_atomic(out / MANIFEST_FILE, manifest)  # last: its presence means the run is complete
     return report
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What became of one job: ``done``, ``skipped`` (complete from an earlier attempt) or ``failed``."""
+
+    name: str
+    status: str
+    seconds: float
+    error: str | None = None
+    report: dict | None = None
+
+
+def run_job(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, name: str,
+            overrides: Sequence[str] = ()) -> JobOutcome:
+    """One job of a sweep: skip it if complete, otherwise run it; never raise (a failure is recorded)."""
+    start = time.perf_counter()
+    digest = None
+    try:
+        settings = to_settings(cfg)
+        digest = config_hash(settings)
+        if is_complete(out_dir, digest):
+            status, report = "skipped", None
+        else:
+            report = run(settings, out_dir, progress=False, overrides=list(overrides))
+            status = "done"
+        seconds = time.perf_counter() - start
+        write_status(out_dir, status, name, digest, seconds)
+        return JobOutcome(name, status, seconds, report=report)
+    except Exception as exc:  # fault isolation: record it, let the other jobs go on
+        seconds = time.perf_counter() - start
+        write_status(out_dir, "failed", name, digest, seconds, exc)
+        return JobOutcome(name, "failed", seconds, error=f"{type(exc).__name__}: {exc}")
+
+
+def summary_text(counts: Counter | dict, wall: float, folder: str | os.PathLike,
+                 failures: Sequence[tuple[str, str]] = ()) -> str:
+    """The end-of-sweep summary: done, skipped, failed, wall time, then each failed job with its error."""
+    lines = [f"sweep finished: {counts.get('done', 0)} done, {counts.get('skipped', 0)} skipped, "
+             f"{counts.get('failed', 0)} failed, wall time {wall:.1f} s  ({folder})"]
+    lines += [f"  failed: {job}: {error}" for job, error in sorted(failures)]
+    return "\n".join(lines)
+
+
+def run_many(settings: Sequence[SimConfig], out_dir: str | os.PathLike, n_jobs: int | None = None, *,
+             names: Sequence[str] | None = None, overrides: Sequence[Sequence[str]] | None = None,
+             progress: bool = True) -> pd.DataFrame:
+    """Run every one of ``settings`` into ``out_dir/<name>`` in worker processes; return the collated runs.
+
+    ``overrides[i]`` lists the ``key=value`` strings that describe run i: they are recorded in its
+    manifest and become columns of ``runs.parquet``.  ``names[i]`` is its folder; by default its
+    overrides joined by "," (``policy=baseline,seed=3``), or ``run00007`` if it has none.  Each run
+    is a :func:`run_job` (complete runs of the same config are skipped, failures recorded, the others
+    go on).  ``n_jobs``: worker processes (default: all cores; 1 runs in this process).  With
+    ``progress`` a progress bar and the summary are shown.  Collates the whole of ``out_dir``
+    (earlier runs in it included) and returns the runs table (:func:`sim.collate.collate`).
+    """
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    settings = list(settings)
+    overrides = [list(o) for o in overrides] if overrides is not None else [[] for _ in settings]
+    if len(overrides) != len(settings):
+        raise ValueError(f"{len(overrides)} lists of overrides for {len(settings)} runs")
+    names = list(names) if names is not None else [",".join(o) or f"run{i:05d}" for i, o in enumerate(overrides)]
+    if len(names) != len(settings) or len(set(names)) != len(names):
+        raise ValueError("run_many needs one distinct name per run")
+    bad = [n for n in names if not n or "/" in n or os.sep in n or n.startswith(".")]
+    if bad:
+        raise ValueError(f"run names must be plain folder names: {bad[:3]}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    counts: Counter = Counter()
+    failures = []
+    jobs = (delayed(run_job)(s, out / n, n, o) for s, n, o in zip(settings, names, overrides, strict=True))
+    with tqdm(total=len(settings), unit="run", disable=not progress, desc=out.name) as bar:
+        for outcome in Parallel(n_jobs=n_jobs or os.cpu_count() or 1, return_as="generator_unordered")(jobs):
+            counts[outcome.status] += 1
+            if outcome.error is not None:
+                failures.append((outcome.name, outcome.error))
+            bar.update()
+            bar.set_postfix(done=counts["done"], skipped=counts["skipped"], failed=counts["failed"], refresh=False)
+    if progress:
+        print(summary_text(counts, time.perf_counter() - start, out, failures), flush=True)
+    return collate(out)

@@ -7,8 +7,8 @@ from conftest import POLICIES, SMALL_COMMUNITIES, make_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.agents import INFLOW_SOURCES, OUTFLOW_USES
 from sim.config import Governance, check_ranges
+from sim.fund import INFLOW_SOURCES, OUTFLOW_USES
 from sim.model import CommunityModel
 
 fraction = st.floats(0, 1, allow_nan=False)
@@ -60,7 +60,7 @@ def test_fund_balance_is_previous_plus_inflows_minus_outflows_to_the_fen(s):
     previous = 0
     for _ in range(s.steps):
         model.step()
-        row = model.records[-1]
+        row = model.latest()
         # the model's integer ledger
         inflow, outflow = sum(fund.inflow_fen.values()), sum(fund.outflow_fen.values())
         assert all(isinstance(v, int) and v >= 0 for v in (*fund.inflow_fen.values(), *fund.outflow_fen.values()))

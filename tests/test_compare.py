@@ -1,4 +1,5 @@
-"""experiments.compare end to end on two small sweeps: figures, reports, Chinese fonts, bad input."""
+"""experiments.compare end to end on two small sweeps: figures, reports, Chinese fonts, bad input;
+and its parts: the report template, the forest plot's intervals."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ import sys
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
 
-from experiments import compare
-from experiments import plotting as pl
-from experiments.collate import collate
+from experiments import compare, figures, loading, presentation, report, stats
+from sim.collate import collate
+from sim.indicators import KEY_INDICATORS
 
 SMALL = ("community=relocation", "steps=26", "hydra/launcher=basic")  # the basic launcher: no worker start-up
 POLICY_SWEEP = ("policy=baseline,micro_fund", "seed=range(0,3)")
@@ -69,7 +71,7 @@ def test_policy_sweep_in_english(sweeps, tmp_path):
     diffs = pd.read_csv(out / "differences.csv")
     assert set(diffs["scenario"]) == {"policy=micro_fund"}
     assert (diffs["n_pairs"] == 3).all()
-    assert set(diffs["kpi"]) == set(compare.DEFAULT_KPIS)
+    assert set(diffs["kpi"]) == set(KEY_INDICATORS)
     fund = diffs.set_index("kpi").loc["fund_balance"]
     assert fund["mean_diff"] > 0 and fund["ci_low"] <= fund["mean_diff"] <= fund["ci_high"]
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no temporary folder left
@@ -169,7 +171,7 @@ def test_refuses_to_replace_a_folder_it_did_not_write(sweeps, tmp_path, capsys):
 
 
 def test_chinese_without_a_cjk_font_is_a_clear_error(sweeps, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(pl, "CJK_FONTS", ("No Such Font",))
+    monkeypatch.setattr(presentation, "CJK_FONTS", ("No Such Font",))
     assert run_compare(sweeps["policies"], "--lang", "zh", "--out", tmp_path / "zh") == 2
     err = capsys.readouterr().err
     assert "no CJK font" in err and "fonts-noto-cjk" in err
@@ -190,6 +192,59 @@ def test_collates_first_when_tables_are_missing(sweeps, tmp_path, monkeypatch):
     tables = {"runs.parquet", "timeseries.parquet", "compare"}
     shutil.copytree(src, sweep, ignore=lambda folder, names: [n for n in names if Path(folder) == src and n in tables])
     calls = []
-    monkeypatch.setattr(compare, "collate", lambda path: calls.append(path) or collate(path))
+    monkeypatch.setattr(loading, "collate", lambda path: calls.append(path) or collate(path))
     assert run_compare(sweep, "--kpis", "fund_balance") == 0
     assert calls and (sweep / "runs.parquet").is_file() and (sweep / "compare" / "report.html").is_file()
+
+
+def test_swept_parameters_come_from_the_runs_table_not_folder_names(sweeps, tmp_path):
+    """Job folders renamed to meaningless names: collate still records the overrides as columns."""
+    sweep = tmp_path / "renamed"
+    src, tables = sweeps["grid"], {"runs.parquet", "timeseries.parquet", "compare"}
+    shutil.copytree(src, sweep, ignore=lambda folder, names: [n for n in names if Path(folder) == src and n in tables])
+    for i, job in enumerate(sorted(p for p in sweep.iterdir() if p.is_dir())):
+        job.rename(sweep / f"job{i:03d}")
+    loaded = loading.load_sweep(sweep, "policy.micro_fund.fen_per_unit=0")
+    assert loaded.params == ["policy.micro_fund.fen_per_unit", "community.units_per_week"]
+    assert loaded.scenarios[:2] == ["fen=0, units=500", "fen=0, units=5000"]  # baseline first, numeric order
+    assert "fund_balance" in loaded.kpi_columns and "steps" not in loaded.kpi_columns
+    assert loaded.runs["is_baseline"].sum() == 4
+
+
+def test_baseline_values_match_as_written(sweeps):
+    runs = pd.read_parquet(sweeps["grid"] / "runs.parquet")
+    assert loading.matches(runs["policy.micro_fund.fen_per_unit"], "5.0").sum() == 4  # 5, 5.0 and "5" alike
+    assert loading.matches(runs["policy"], "micro_fund").all()
+    assert not loading.matches(runs["policy"], "0").any()
+    assert loading.matches(pd.Series([True, False, 1.0]), "true").tolist() == [True, False, False]
+
+
+def test_forest_plot_draws_the_t_interval_of_the_paired_differences():
+    diffs = [0.5, 1.5, 1.0, 2.0]
+    pairs = pd.DataFrame({"scenario": "b", "kpi": "fund_balance", "seed": range(4), "diff": diffs})
+    fig = figures.plot_forest(pairs, ["fund_balance"], figures.Styles.of(["a", "b"]))
+    ci = stats.mean_ci(diffs)
+    # the error bar and its caps: one line of segments separated by NaN
+    extents = [(np.nanmin(x), np.nanmax(x)) for x in (np.asarray(line.get_xdata(), dtype=float)
+                                                      for line in fig.axes[0].lines) if len(x) > 2]
+    assert any(lo == pytest.approx(ci.low) and hi == pytest.approx(ci.high) for lo, hi in extents), extents
+    assert ci.low > 0  # the interval drawn is the t interval (a normal one would be narrower)
+    matplotlib.pyplot.close(fig)
+
+
+def test_report_template_renders_markdown_and_self_contained_html(tmp_path):
+    Image.new("RGB", (4, 4)).save(tmp_path / "chart.png")
+    blocks = [report.Heading("Title", 1), report.Paragraph("Run `python -m sim` <now>"), report.Alert("careful"),
+              report.Bullets(["one", "two"]), report.Table(pd.DataFrame({"a|b": [1.234567, float("nan")],
+                                                                         "c": ["x", None]})),
+              report.Figure("chart.png", "A chart"), report.Code("x = 1")]
+    md = report.render(blocks, "md", figure_prefix="compare/")
+    assert md.startswith("# Title\n\nRun `python -m sim` <now>\n\n> **Warning:** careful\n\n- one\n- two\n")
+    assert "| a\\|b | c |\n|---|---|\n| 1.235 | x |\n|  |  |\n" in md
+    assert "![A chart](compare/chart.png)" in md and "```\nx = 1\n```" in md
+    html = report.render(blocks, "html", title="T", folder=tmp_path)
+    assert "<code>python -m sim</code> &lt;now&gt;" in html and "<td>1.235</td><td>x</td>" in html
+    assert 'src="data:image/png;base64,' in html and "<title>T</title>" in html
+    assert report.markdown_table(pd.DataFrame({"x": [0.5]}), floatfmt=".2f") == "| x |\n|---|\n| 0.50 |\n"
+    with pytest.raises(ValueError, match="figures' folder"):
+        report.render(blocks, "html")

@@ -26,6 +26,7 @@ from sim.config import (
     settings_for,
     to_plain_dict,
     to_settings,
+    with_values,
 )
 
 
@@ -170,6 +171,40 @@ def test_to_settings_revalidates_cross_field_rules_of_a_settings_object():
     s.policy.fund.needy_share = 0.9  # needy + services + projects = 1.5
     with pytest.raises(ConfigError, match="must sum to 1"):
         to_settings(s)
+
+
+def test_with_values_equals_the_same_overrides_composed():
+    import numpy as np
+
+    from sim.outputs import config_hash
+
+    base = make_settings(steps=26)
+    values = {"seed": np.int64(3), "behaviour.register_base": np.float64(0.000412),
+              "behaviour.recognition_window_weeks": 25.0, "policy.fund.transparency": 1,
+              "policy.fund.governance": "resident_led", "policy.fund.public_fundraising": True}
+    got = with_values(base, values)
+    want = settings_for("progress=false", "community=relocation", "policy=baseline", "steps=26", "seed=3",
+                        "behaviour.register_base=0.000412", "behaviour.recognition_window_weeks=25",
+                        "policy.fund.transparency=1", "policy.fund.governance=resident_led",
+                        "policy.fund.public_fundraising=true")
+    assert got == want and config_hash(got) == config_hash(want)
+    assert type(got.behaviour.recognition_window_weeks) is int and type(got.policy.fund.transparency) is float
+    assert base.seed == 0 and base.policy.fund.transparency != 1.0  # a copy: the original is untouched
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"seed": -1}, r"seed=-1 is out of range: allowed \[0, 4294967295\]"),
+    ({"policy.fund.transparency": 1.5}, r"policy\.fund\.transparency=1\.5 is out of range"),
+    ({"community.residents": 10.5}, r"community\.residents=10\.5 is not an integer"),
+    ({"community.households": 2000}, r"community\.households=2000 exceeds community\.residents=1500"),
+    ({"policy.fund.governance": "nobody"}, "choose one of: government_led, market_led, resident_led"),
+    ({"policy.moral_bank.enabled": "yes"}, "must be true or false"),
+    ({"no.such.key": 1}, "no.such.key is not a parameter"),
+    ({"district.station_social_workers": 3}, "these settings have no district"),
+])
+def test_with_values_refuses_bad_values_naming_the_key(values, message):
+    with pytest.raises(ConfigError, match=message):
+        with_values(make_settings(), values)
 
 
 def test_seed_range_is_printed_exactly():

@@ -1,4 +1,4 @@
-"""Unit tests of sim/dashboard.py (what the workshop page computes) and of the offline launcher sim/serve.py.
+"""Unit tests of the dashboard package (what the workshop page computes) and of its offline launcher.
 
 The page itself is tested in a browser by tests/test_dashboard_e2e.py.
 """
@@ -16,22 +16,30 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
-from sim import dashboard as db
-from sim import serve
+from dashboard import export, figures, serve
+from dashboard import indicators as ind
+from dashboard import levers as lv
+from dashboard import replicates as rp
+from dashboard import session as se
+from experiments.presentation import find_cjk_font
+from sim import glossary
 from sim.config import ConfigError, community_presets, iter_params, settings_for, to_plain_dict
-from sim.glossary import COLUMNS, INFLOW_LABELS, OUTFLOW_LABELS, TERMS, label
-from sim.indicators import met
+from sim.glossary import COLUMNS, GLOSSARY, PRESETS, label, preset_label
+from sim.indicators import KEY_INDICATORS, compute_kpis, kpi_report, met
+from sim.kpi_table import format_value
+from sim.outputs import read_manifest, read_status
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SMALL = "relocation"  # 1,500 residents: quick
+LANGS = ("zh", "en")
 FEN = "policy.micro_fund.fen_per_unit"
 
 
 @pytest.fixture(scope="module")
 def pair():
     """A and B with the same preset; B gives 5 fen a bottle. Stepped 6 weeks."""
-    comp = db.comparison(SMALL, seed=7, steps=10, a=("baseline", {}), b=("baseline", {FEN: 5}))
+    comp = se.comparison(SMALL, seed=7, steps=10, a=("baseline", {}), b=("baseline", {FEN: 5}))
     comp.step(6)
     return comp
 
@@ -39,49 +47,55 @@ def pair():
 # ---------------------------------------------------------------------------------------------
 # Labels
 # ---------------------------------------------------------------------------------------------
-def test_every_ui_term_has_english_and_chinese():
-    for key, value in db.UI_TERMS.items():
-        assert isinstance(value, tuple) and len(value) == 2, key
-        en, zh = value
-        assert en.strip() and zh.strip(), key
-        assert CJK.search(zh), f"{key}: the Chinese label has no Chinese: {zh!r}"
-        assert en != zh, key
-        fields = [{f for _t, f, _s, _c in string.Formatter().parse(text) if f} for text in value]
+def test_every_label_has_english_and_chinese():
+    kinds = {"output", "fund_source", "fund_use", "term", "ui", "lever", "preset"}
+    for key, row in GLOSSARY.items():
+        assert row.kind in kinds, key
+        assert row.en.strip() and row.zh.strip(), key
+        assert CJK.search(row.zh), f"{key}: the Chinese label has no Chinese: {row.zh!r}"
+        assert row.en != row.zh, key
+        fields = [{f for _t, f, _s, _c in string.Formatter().parse(text) if f} for text in (row.en, row.zh)]
         assert fields[0] == fields[1], f"{key}: placeholders differ between English and Chinese"
+        assert bool(row.unit and row.meaning) == (row.kind == "output"), key
 
 
-def test_ui_terms_extend_the_glossary_without_shadowing_it():
-    glossary = set(COLUMNS) | set(TERMS) | set(INFLOW_LABELS) | set(OUTFLOW_LABELS)
-    assert not set(db.UI_TERMS) & glossary
-    assert db.tr("step", "zh") == label("step", "zh") == "周"
-    assert db.tr("response_rate", "zh") == "诉求响应率"
-    assert db.tr("resident_donations", "zh") == INFLOW_LABELS["resident_donations"][1]
+def test_one_glossary_for_outputs_terms_and_the_page():
+    assert set(COLUMNS) == {k for k, row in GLOSSARY.items() if row.kind == "output"}
+    assert label("step", "zh") == COLUMNS["step"][1] == "周"
+    assert label("response_rate", "zh") == "诉求响应率"
+    assert label("resident_donations", "zh") == "居民捐赠"
+    assert label("fund_inflow_resident_donations", "zh") == "微基金收入：居民捐赠"  # built from the source's label
+    assert label("week_of", "zh", week=3, steps=10) == "第 3 周 / 共 10 周"
+    with pytest.raises(ValueError, match="defined twice"):
+        glossary._add("ui", {"step": ("Step", "步")})
     with pytest.raises(ValueError, match="unknown language"):
-        db.tr("app_title", "fr")
+        label("app_title", "fr")
     with pytest.raises(KeyError):
-        db.tr("no_such_term")
+        label("no_such_term")
 
 
 def test_every_lever_has_a_label_and_a_plain_explanation_in_both_languages():
-    for lever in db.LEVERS:
-        for lang in db.LANGS:
-            assert db.tr(lever.term, lang)
+    for lever in lv.LEVERS:
+        for lang in LANGS:
+            assert label(lever.term, lang)
             # a sentence or two (Chinese needs about a third of the characters)
-            assert len(db.tr(f"{lever.term}_help", lang)) > (60 if lang == "en" else 25), (lever.key, lang)
-    guide = db.lever_guide("zh")
-    assert [row["key"] for row in guide] == [lv.key for lv in db.LEVERS]
+            assert len(label(f"{lever.term}_help", lang)) > (60 if lang == "en" else 25), (lever.key, lang)
+    guide = lv.lever_guide("zh")
+    assert [row["key"] for row in guide] == [lever.key for lever in lv.LEVERS]
     assert all(CJK.search(row["explanation"]) for row in guide)
-    fen = next(row for row in db.lever_guide("en") if row["key"] == FEN)
+    fen = next(row for row in lv.lever_guide("en") if row["key"] == FEN)
     assert fen["help"].startswith("donation per unit sold") and fen["source"].startswith("004")
 
 
 def test_preset_labels_come_from_the_configs_in_chinese():
-    for group, names in (("community", community_presets()), ("policy", db.policy_presets())):
+    for group, names in (("community", community_presets()), ("policy", se.policy_presets())):
+        assert set(names) == set(PRESETS[group]), group  # every preset has an English name, and only presets do
         for name in names:
-            assert name in db.PRESET_NAMES_EN[group], (group, name)
-            assert CJK.search(db.preset_label(group, name, "zh")), (group, name)
-    assert db.preset_label("policy", "micro_fund", "zh") == settings_for("policy=micro_fund").policy.label_zh
-    assert db.policy_presets()[0] == "baseline"
+            assert CJK.search(preset_label(group, name, "zh")), (group, name)
+            assert not CJK.search(preset_label(group, name, "en")), (group, name)
+    assert preset_label("policy", "micro_fund", "zh") == settings_for("policy=micro_fund").policy.label_zh
+    assert preset_label("community", "relocation", "zh") == settings_for("community=relocation").community.label_zh
+    assert se.policy_presets()[0] == "baseline"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -89,26 +103,26 @@ def test_preset_labels_come_from_the_configs_in_chinese():
 # ---------------------------------------------------------------------------------------------
 def test_levers_are_schema_parameters_and_presets_fit_the_widgets():
     keys = {key for key, _f, _v in iter_params(type(settings_for()))}
-    for lever in db.LEVERS:
+    for lever in lv.LEVERS:
         assert lever.key in keys
-        meta = db.lever_meta(lever.key)
+        meta = lv.lever_meta(lever.key)
         if lever.widget in ("slider", "number"):
-            lo, hi = db.widget_bounds(lever)
+            lo, hi = lv.widget_bounds(lever)
             assert meta["lo"] <= lo < hi <= meta["hi"], lever.key
-            for policy in db.policy_presets():  # a preset value outside a slider's bounds would break the page
-                assert lo <= db.policy_levers(policy)[lever.key] <= hi, (lever.key, policy)
+            for policy in se.policy_presets():  # a preset value outside a slider's bounds would break the page
+                assert lo <= se.policy_levers(policy)[lever.key] <= hi, (lever.key, policy)
         if lever.widget == "select":
-            assert db.lever_options(lever) == list(meta["choices"])
+            assert lv.lever_options(lever) == list(meta["choices"])
         if lever.requires:
-            assert db.LEVER_OF[lever.requires].widget == "toggle"
-    assert db.slider_format(db.LEVER_OF[FEN]) == "%.1f"
-    assert db.slider_format(db.LEVER_OF["policy.fund.transparency"]) == "%.2f"
+            assert lv.LEVER_OF[lever.requires].widget == "toggle"
+    assert lv.slider_format(lv.LEVER_OF[FEN]) == "%.1f"
+    assert lv.slider_format(lv.LEVER_OF["policy.fund.transparency"]) == "%.2f"
 
 
 def test_scenario_settings_equal_the_command_line_ones():
     levers = {FEN: 2, "policy.fund.governance": "resident_led", "policy.deliberation.enabled": True,
               "policy.social_work.extra_social_workers": 3.0, "policy.fund.transparency": 0.3}
-    sc = db.scenario("B", SMALL, "micro_fund", levers, seed=5, steps=12)
+    sc = se.scenario("B", SMALL, "micro_fund", levers, seed=5, steps=12)
     # transparency 0.3 is the preset's value: not an override
     assert sc.changed == {FEN: 2.0, "policy.fund.governance": "resident_led", "policy.deliberation.enabled": True,
                           "policy.social_work.extra_social_workers": 3}
@@ -120,49 +134,49 @@ def test_scenario_settings_equal_the_command_line_ones():
     assert "progress" not in sc.command()
     assert sc.name("en") == "B: One-cent charity micro-fund (adjusted)"
     assert sc.name("zh") == "B: 一分钱公益微基金（已调整）"
-    plain = db.scenario("A", SMALL, "micro_fund", db.policy_levers("micro_fund"), seed=5, steps=12)
+    plain = se.scenario("A", SMALL, "micro_fund", se.policy_levers("micro_fund"), seed=5, steps=12)
     assert not plain.adjusted and plain.name("en") == "A: One-cent charity micro-fund"
 
 
 def test_out_of_range_levers_and_unknown_keys_are_refused():
     with pytest.raises(ConfigError, match="fen_per_unit"):
-        db.scenario("A", SMALL, "baseline", {FEN: -1})
+        se.scenario("A", SMALL, "baseline", {FEN: -1})
     with pytest.raises(KeyError, match="not a lever"):
-        db.scenario("A", SMALL, "baseline", {"behaviour.report_base": 0.5})
+        se.scenario("A", SMALL, "baseline", {"behaviour.report_base": 0.5})
 
 
 def test_a_and_b_are_built_with_the_same_seed():
-    comp = db.comparison(SMALL, seed=11, steps=4, a=("baseline", {}), b=("five_society", {}))
+    comp = se.comparison(SMALL, seed=11, steps=4, a=("baseline", {}), b=("five_society", {}))
     assert comp.seed == 11
     assert {m.cfg.seed for m in comp.models.values()} == {11}
     assert comp.scenarios["A"].settings.policy.name == "baseline"
     assert comp.scenarios["B"].settings.policy.name == "five_society"
-    a = db.scenario("A", SMALL, "baseline", seed=1, steps=4)
-    b = db.scenario("B", SMALL, "baseline", seed=2, steps=4)
+    a = se.scenario("A", SMALL, "baseline", seed=1, steps=4)
+    b = se.scenario("B", SMALL, "baseline", seed=2, steps=4)
     with pytest.raises(ValueError, match="share the seed"):
-        db.Comparison(a, b)
+        se.Comparison(a, b)
     with pytest.raises(ValueError, match="same weeks"):
-        db.Comparison(a, db.scenario("B", SMALL, "baseline", seed=1, steps=5))
+        se.Comparison(a, se.scenario("B", SMALL, "baseline", seed=1, steps=5))
 
 
 # ---------------------------------------------------------------------------------------------
 # Stepping
 # ---------------------------------------------------------------------------------------------
 def test_stepping_advances_both_and_stops_at_the_end():
-    comp = db.comparison(SMALL, seed=3, steps=5, a=("baseline", {}), b=("micro_fund", {}))
+    comp = se.comparison(SMALL, seed=3, steps=5, a=("baseline", {}), b=("micro_fund", {}))
     assert comp.week == 0 and not comp.done
     assert comp.step() == 1
     assert comp.step(2) == 2
     assert comp.week == 3
-    assert [len(m.records) for m in comp.models.values()] == [3, 3]
+    assert [m.week for m in comp.models.values()] == [3, 3]
     assert comp.step(10) == 2 and comp.done and comp.week == 5
     assert comp.step() == 0
     comp.reset()
-    assert comp.week == 0 and [len(m.records) for m in comp.models.values()] == [0, 0]
+    assert comp.week == 0 and [m.week for m in comp.models.values()] == [0, 0]
 
 
 def test_same_levers_give_the_same_run_and_different_levers_differ(pair):
-    same = db.comparison(SMALL, seed=7, steps=10, a=("baseline", {}), b=("baseline", {}))
+    same = se.comparison(SMALL, seed=7, steps=10, a=("baseline", {}), b=("baseline", {}))
     same.step(6)
     pd.testing.assert_frame_equal(same.timeseries("A"), same.timeseries("B"))
     pd.testing.assert_frame_equal(same.timeseries("A"), pair.timeseries("A"))  # A is the same in both pairs
@@ -178,64 +192,86 @@ def test_same_levers_give_the_same_run_and_different_levers_differ(pair):
 # Indicators, figures, export
 # ---------------------------------------------------------------------------------------------
 def test_key_indicators_against_the_plan_targets(pair):
-    rows = db.key_indicators(pair.timeseries("A"))
-    assert [r.key for r in rows] == list(db.KEY_INDICATORS)
+    rows = ind.key_indicators(pair.timeseries("A"))
+    assert [r.key for r in rows] == list(KEY_INDICATORS)
     for r in rows:
         if r.key == "fund_balance":
             assert r.target is None and r.met is None
-            assert db.verdict_text(r, "zh") == "无规划目标"
+            assert ind.verdict_text(r, "zh") == "无规划目标"
         else:
             assert r.met == met(r.target, r.value)
-            text = db.verdict_text(r, "zh")
+            text = ind.verdict_text(r, "zh")
             assert text.startswith("✓ 达标" if r.met else "✗ 未达标") and "规划目标 ≥" in text
-    assert db.target_text("response_rate", "en") == "Target ≥ 100 %"
-    assert db.target_text("volunteers_per_10k", "zh") == "规划目标 ≥ 2,500"
-    empty = db.key_indicators(pair.timeseries("A").iloc[:0])
+    assert ind.target_text("response_rate", "en") == "Target ≥ 100 %"
+    assert ind.target_text("volunteers_per_10k", "zh") == "规划目标 ≥ 2,500"
+    empty = ind.key_indicators(pair.timeseries("A").iloc[:0])
     assert all(r.value is None and r.met is None for r in empty)
-    assert db.format_value("response_rate", 0.8765) == "87.6 %"
-    assert db.format_value("fund_balance", 12345.6) == "¥12,346"
-    assert db.format_value("social_orgs_active", 3) == "3"
-    assert db.format_value("response_rate", None) == "—"
+    assert ind.shown_value("response_rate", 0.8765) == "87.6 %"
+    assert ind.shown_value("fund_balance", 12345.6) == "¥12,346"
+    assert ind.shown_value("social_orgs_active", 3) == "3"
+    assert ind.shown_value("response_rate", None) == "—"
+    # the page writes numbers as the command line's KPI table does (one formatter, sim.kpi_table)
+    assert ind.shown_value("volunteers_per_10k", 1234.56) == format_value("volunteers_per_10k", 1234.56, decimals=1) \
+        == "1,234.6"
+    # kpis.json carries data; labels are the glossary's
+    report = kpi_report(compute_kpis(pair.timeseries("A")))
+    assert {"value", "target", "op", "unit", "met"} <= set(report["targets"]["response_rate"])
+    assert not [k for r in report["targets"].values() for k in r if k.startswith("label")]
+
+
+def test_one_value_formatter_for_tables_reports_and_the_page():
+    # analysis reports (no fixed decimals): 3 significant digits in per cent, 4 otherwise
+    assert format_value("response_rate", 0.87654) == "87.7 %"
+    assert format_value("response_rate", 0.0123, diff=True, lang="zh") == "1.23 个百分点"
+    assert format_value("volunteers_per_10k", 1234.56) == "1,235" and format_value("d_z", 0.51234) == "0.5123"
+    assert format_value("fund_balance", 123456.7) == "123,457"
+    # the command line's KPI table and the page: fixed decimals
+    assert format_value("response_rate", 0.87654, decimals=1) == "87.7 %"
+    assert format_value("volunteer_coverage", 1.0, decimals=1) == "100.0 %"  # a target's unit marks it a fraction
+    assert format_value("fund_balance", 123456.7, decimals=1, yuan=True) == "¥123,457"
+    assert format_value("social_orgs_active", 2500.0, decimals=1) == "2,500"
+    assert format_value("d_z", float("inf")) == "∞" and format_value("d_z", float("nan")) == "—"
 
 
 def test_fund_flows_balance_and_are_labelled_in_the_language(pair):
     ts = pair.timeseries("B")
-    inflows, outflows, balance = db.fund_totals(ts)
+    inflows, outflows, balance = ind.fund_totals(ts)
     assert sum(inflows.values()) == pytest.approx(sum(outflows.values()) + balance, abs=0.02)
-    data = db.sankey_data(ts, "zh")
+    data = figures.sankey_data(ts, "zh")
     fund = 0
     into = sum(v for t, v in zip(data["target"], data["value"], strict=True) if t == fund)
     out = sum(v for s, v in zip(data["source"], data["value"], strict=True) if s == fund)
     assert into == pytest.approx(out, abs=0.02)
     assert data["labels"][fund] == "社区微基金"
-    assert any(lbl.startswith(INFLOW_LABELS["enterprise_per_unit"][1]) for lbl in data["labels"])
-    assert db.sankey_data(ts.iloc[:0], "en")["value"] == []
+    assert any(lbl.startswith(label("enterprise_per_unit", "zh")) for lbl in data["labels"])
+    assert figures.sankey_data(ts.iloc[:0], "en")["value"] == []
 
 
 def test_figures_have_every_text_in_the_chosen_language(pair):
     ts = pair.timeseries()
-    for lang in db.LANGS:
+    for lang in LANGS:
         names = pair.names(lang)
-        fig = db.trajectory_figure(ts, "response_rate", names, lang)
+        fig = figures.trajectory_figure(ts, "response_rate", names, lang)
         assert fig.layout.title.text == label("response_rate", lang)
         assert fig.layout.xaxis.title.text == label("step", lang)
-        assert fig.layout.yaxis.title.text == db.tr("percent", lang)
+        assert fig.layout.yaxis.title.text == label("percent", lang)
         assert [t.name for t in fig.data] == [names["A"], names["B"]]
-        assert fig.layout.annotations[0].text == db.target_text("response_rate", lang)
+        assert fig.layout.annotations[0].text == ind.target_text("response_rate", lang)
         assert len(fig.data[0].x) == pair.week
-        sankey = db.sankey_figure(pair.timeseries("B"), names["B"], lang)
+        sankey = figures.sankey_figure(pair.timeseries("B"), names["B"], lang)
         assert sankey.data[0].type == "sankey"
-        assert db.tr("fund_node", lang) in sankey.data[0].node.label
-    zh = db.trajectory_figure(ts, "fund_balance", pair.names("zh"), "zh").to_json()
+        assert label("fund_node", lang) in sankey.data[0].node.label
+    zh = figures.trajectory_figure(ts, "fund_balance", pair.names("zh"), "zh").to_json()
     for english in ("Week", "Fund balance", "Baseline", "Target"):
         assert english not in zh
-    assert "Noto Sans CJK SC" in db.trajectory_figure(ts, "fund_balance", pair.names("zh"), "zh").layout.font.family
-    empty = db.sankey_figure(ts.iloc[:0], "A", "zh")
-    assert empty.layout.annotations[0].text == db.tr("no_money", "zh")
+    zh_figure = figures.trajectory_figure(ts, "fund_balance", pair.names("zh"), "zh")
+    assert "Noto Sans CJK SC" in zh_figure.layout.font.family
+    empty = figures.sankey_figure(ts.iloc[:0], "A", "zh")
+    assert empty.layout.annotations[0].text == label("no_money", "zh")
 
 
 def test_csv_has_both_runs(pair):
-    data = db.comparison_csv(pair.timeseries())
+    data = export.comparison_csv(pair.timeseries())
     assert data.startswith(b"\xef\xbb\xbf")  # a BOM, so that Excel and WPS read it as UTF-8
     table = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
     assert list(table.columns[:4]) == ["scenario", "community", "policy", "seed"]
@@ -247,14 +283,14 @@ def test_csv_has_both_runs(pair):
                                pair.timeseries("B")["fund_balance"])
 
 
-@pytest.mark.parametrize("lang", db.LANGS)
+@pytest.mark.parametrize("lang", LANGS)
 def test_figure_export_produces_png_bytes(pair, lang):
-    if lang == "zh" and db.find_cjk_font() is None:
+    if lang == "zh" and find_cjk_font() is None:
         pytest.fail("no CJK font for Chinese charts: run scripts/install-test-deps.sh (fonts-noto-cjk)")
     ts, names = pair.timeseries(), pair.names(lang)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        images = [db.indicators_png(ts, names, lang, pair.steps), db.fund_png(ts, names, lang, pair.steps)]
+        images = [export.indicators_png(ts, names, lang, pair.steps), export.fund_png(ts, names, lang, pair.steps)]
     assert not [w for w in caught if "missing from font" in str(w.message)], "tofu: a glyph has no font"
     for png in images:
         assert png.startswith(PNG_MAGIC) and len(png) > 20_000
@@ -263,11 +299,12 @@ def test_figure_export_produces_png_bytes(pair, lang):
 # ---------------------------------------------------------------------------------------------
 # Replicates
 # ---------------------------------------------------------------------------------------------
-def test_replicates_run_a_and_b_over_the_same_seeds():
-    comp = db.comparison(SMALL, seed=4, steps=5, a=("baseline", {}), b=("baseline", {FEN: 5}))
+def test_replicates_run_a_and_b_over_the_same_seeds(tmp_path):
+    comp = se.comparison(SMALL, seed=4, steps=5, a=("baseline", {}), b=("baseline", {FEN: 5}))
     calls = []
-    reps = db.run_replicates(comp, n_seeds=3, n_jobs=1, on_progress=lambda d, t: calls.append((d, t)))
-    assert calls == [(k, 6) for k in range(1, 7)]
+    reps = rp.run_replicates(comp, n_seeds=3, n_jobs=1, on_progress=lambda d, t: calls.append((d, t)),
+                             folder=tmp_path)
+    assert calls == [(2, 6), (4, 6), (6, 6)]  # one A-B pair per batch with one worker
     assert sorted(reps.groupby("scenario")["seed"].unique().map(list).to_dict().items()) == \
         [("A", [4, 5, 6]), ("B", [4, 5, 6])]
     assert len(reps) == 2 * 3 * 5
@@ -275,23 +312,38 @@ def test_replicates_run_a_and_b_over_the_same_seeds():
     own = reps[(reps["scenario"] == "B") & (reps["seed"] == 4)].reset_index(drop=True)
     comp.step(5)
     np.testing.assert_allclose(own["fund_balance"], comp.timeseries("B")["fund_balance"])
-    summary = db.replicate_summary(reps)
-    assert set(summary["indicator"]) == set(db.KEY_INDICATORS)
+    summary = rp.replicate_summary(reps)
+    assert set(summary["indicator"]) == set(KEY_INDICATORS)
     assert (summary["n"] == 3).all()
     ok = summary.dropna(subset=["low", "high"])
     assert (ok["low"] <= ok["mean"] + 1e-9).all() and (ok["mean"] <= ok["high"] + 1e-9).all()
     rates = ok[ok["indicator"].isin(["response_rate", "completion_rate", "satisfaction_mean"])]
     assert rates["low"].min() >= 0 and rates["high"].max() <= 1
-    fig = db.band_figure(summary, "fund_balance", comp.names("zh"), 3, "zh")
+    fig = figures.band_figure(summary, "fund_balance", comp.names("zh"), 3, "zh")
     assert fig.layout.title.text == "微基金余额：3个种子的均值及95%区间"
-    assert db.replicates_png(summary, comp.names("en"), 3, "en").startswith(PNG_MAGIC)
-    assert db.replicate_seeds(2**32 - 2, 3) == [2**32 - 3, 2**32 - 2, 2**32 - 1]
+    assert export.replicates_png(summary, comp.names("en"), 3, "en").startswith(PNG_MAGIC)
+    assert rp.replicate_seeds(2**32 - 2, 3) == [2**32 - 3, 2**32 - 2, 2**32 - 1]
 
 
-def test_replicates_in_parallel_processes_equal_the_sequential_ones():
-    comp = db.comparison(SMALL, seed=0, steps=3, a=("baseline", {}), b=("micro_fund", {}))
-    sequential = db.run_replicates(comp, n_seeds=2, n_jobs=1)
-    parallel = db.run_replicates(comp, n_seeds=2, n_jobs=2)
+def test_replicates_are_run_files_read_back_when_run_again(tmp_path):
+    comp = se.comparison(SMALL, seed=0, steps=3, a=("baseline", {}), b=("micro_fund", {}))
+    first = rp.run_replicates(comp, n_seeds=2, n_jobs=1, folder=tmp_path)
+    run_dir = tmp_path / "seeds=0-0" / "B,seed=0"
+    assert read_manifest(run_dir)["seed"] == 0 and read_status(run_dir)["status"] == "done"
+    again = rp.run_replicates(comp, n_seeds=2, n_jobs=1, folder=tmp_path)
+    pd.testing.assert_frame_equal(first, again)
+    assert read_status(run_dir)["status"] == "skipped"  # same config hash: not run again
+    # each comparison has its own cache folder
+    other = se.comparison(SMALL, seed=0, steps=3, a=("baseline", {}), b=("baseline", {}))
+    assert rp.cache_folder(comp) == rp.cache_folder(se.comparison(SMALL, seed=0, steps=3, a=("baseline", {}),
+                                                                  b=("micro_fund", {})))
+    assert rp.cache_folder(comp) != rp.cache_folder(other)
+
+
+def test_replicates_in_parallel_processes_equal_the_sequential_ones(tmp_path):
+    comp = se.comparison(SMALL, seed=0, steps=3, a=("baseline", {}), b=("micro_fund", {}))
+    sequential = rp.run_replicates(comp, n_seeds=2, n_jobs=1, folder=tmp_path / "one")
+    parallel = rp.run_replicates(comp, n_seeds=2, n_jobs=2, folder=tmp_path / "two")
     pd.testing.assert_frame_equal(sequential, parallel)
 
 
@@ -315,7 +367,7 @@ def test_launcher_settings_equal_the_config_file():
 
 def test_launcher_command_keeps_the_dashboard_offline():
     args = serve.streamlit_args(port=8600)
-    assert args[:2] == ["run", str(REPO / "sim" / "app.py")]
+    assert args[:2] == ["run", str(REPO / "dashboard" / "app.py")]
     flags = dict(zip(args[2::2], args[3::2], strict=True))
     assert flags["--server.headless"] == "true"
     assert flags["--browser.gatherUsageStats"] == "false"

@@ -1,4 +1,4 @@
-"""Browser tests of the workshop dashboard: ``python -m sim.serve`` driven by Debian's Chromium.
+"""Browser tests of the workshop dashboard: ``python -m dashboard.serve`` driven by Debian's Chromium.
 
 One server and one page for the module (a Streamlit session is costly to start), used by the tests
 in order: the page shows A and B against the targets; a lever changes B and stepping (Step, Play,
@@ -83,7 +83,7 @@ class ProxyTrap:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """``python -m sim.serve --port <free port>``, started from an empty folder with an empty HOME (so that
+    """``python -m dashboard.serve --port <free port>``, started from an empty folder with an empty HOME (so that
     only the launcher's own settings apply), stopped at the end."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: the dashboard's browser tests need Debian's Chromium; "
@@ -98,7 +98,7 @@ def server(tmp_path_factory):
     env = {**os.environ, **proxies, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
            "HOME": str(work), "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     log = (work / "server.log").open("w+")
-    proc = subprocess.Popen([sys.executable, "-m", "sim.serve", "--port", str(port)], cwd=work, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard.serve", "--port", str(port)], cwd=work, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -106,7 +106,7 @@ def server(tmp_path_factory):
         while True:
             if proc.poll() is not None:
                 log.seek(0)
-                pytest.fail(f"python -m sim.serve exited with {proc.returncode}:\n{log.read()}")
+                pytest.fail(f"python -m dashboard.serve exited with {proc.returncode}:\n{log.read()}")
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                     if r.status == 200:

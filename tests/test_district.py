@@ -21,7 +21,7 @@ def test_communities_follow_the_preset_mix_with_distinct_seeds():
     m = district("steps=4")
     assert m.presets == ["relocation"] * 3 + ["tourism_village"] * 2 + ["township"]
     assert len({c.cfg.seed for c in m.communities}) == 6
-    assert [c.population.size for c in m.communities] == [1500] * 3 + [1800] * 2 + [3600]
+    assert [c.residents.size for c in m.communities] == [1500] * 3 + [1800] * 2 + [3600]
     # every community receives a share of the district social workers' time, summing to the station
     shares = [c.district_worker_share for c in m.communities]
     assert sum(shares) == pytest.approx(m.cfg.district.station_social_workers)
@@ -32,14 +32,14 @@ def test_shared_purchase_budget_is_split_by_need_and_conserved():
     assert m.purchase_budget == pytest.approx(200_000 * 6)  # -1 means per-community budget × communities
     m.step()
     first = np.array([c.purchase_budget_yuan_per_year for c in m.communities])
-    sizes = np.array([c.population.size for c in m.communities])
+    sizes = np.array([c.residents.size for c in m.communities])
     assert first.sum() == pytest.approx(m.purchase_budget)
     np.testing.assert_allclose(first / first.sum(), sizes / sizes.sum())  # first round: by residents
     for _ in range(26):
         m.step()
     second = np.array([c.purchase_budget_yuan_per_year for c in m.communities])
     assert second.sum() == pytest.approx(m.purchase_budget)
-    reported = np.array([sum(r["demands_reported"] for r in c.records[0:26]) for c in m.communities])
+    reported = np.array([c.timeseries()["demands_reported"].iloc[0:26].sum() for c in m.communities])
     np.testing.assert_allclose(second / second.sum(), reported / reported.sum())
 
 

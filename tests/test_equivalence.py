@@ -102,9 +102,9 @@ def test_overrides_apply_and_the_reference_writes_the_same_table():
     ref, prod = ReferenceModel(s), CommunityModel(s)
     # the same seed gives the same initial residents, now held as plain attributes of per-agent Mesa agents
     residents = list(ref.agents_by_type[ReferenceResident])
-    assert len(residents) == RESIDENTS and len(ref.volunteer_of) == len(prod.volunteer_of)
-    assert [r.trust for r in ref.residents] == prod.population.trust.tolist()
-    assert [r.is_volunteer for r in ref.residents] == prod.population.volunteer.tolist()
+    assert len(residents) == RESIDENTS and len(ref.volunteer_of) == prod.volunteers_registered
+    assert [r.trust for r in ref.people] == prod.residents.trust.tolist()
+    assert [r.is_volunteer for r in ref.people] == prod.residents.volunteer.tolist()
     a, b = prod.run(), ref.run()
     assert list(a.columns) == list(b.columns) and len(a) == len(b) == 6
     pd.testing.assert_frame_equal(b, run_reference(s))  # the reference is reproducible from its seed

@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 from conftest import run_model
 
-from sim.agents import INFLOW_SOURCES, OUTFLOW_USES, OrgKind
+from sim.config import GROUPS
+from sim.fund import INFLOW_SOURCES, OUTFLOW_USES
 from sim.model import CommunityModel
+from sim.organisations import OrgKind
+from sim.residents import Redemptions
 
 
 def no_fund_income(s):
@@ -33,7 +36,7 @@ def test_integer_per_unit_donation_is_units_times_fen_every_week(small_settings)
         donors = [e for e in model.enterprises if e.per_unit_donor]
         assert len(donors) == 1 and donors[0].units_sold > 400  # relocation: ~500 units/week
         assert model.fund.inflow_fen["enterprise_per_unit"] == 3 * donors[0].units_sold
-        row = model.records[-1]
+        row = model.latest()
         assert row["fund_inflow_enterprise_per_unit"] == pytest.approx(3 * row["enterprise_units_sold"] / 100)
 
 
@@ -262,7 +265,7 @@ def test_government_match_is_the_ratio_of_resident_donations(small_settings):
         model.step()
         donations = model.fund.inflow_fen["resident_donations"]
         assert model.fund.inflow_fen["government"] == round(donations * 0.5)
-        assert model.records[-1]["gov_spending"] == pytest.approx(round(donations * 0.5) / 100)
+        assert model.latest()["gov_spending"] == pytest.approx(round(donations * 0.5) / 100)
     assert model.fund.total_in_fen["resident_donations"] > 0
 
 
@@ -273,7 +276,7 @@ def test_moral_bank_gives_points_for_every_activity(small_settings):
     s = small_settings(policy="moral_bank", steps=20)
     s.behaviour.redeem_prob = 0.0  # nobody redeems: points only accumulate
     model, ts = run_model(s)
-    pop = model.population
+    pop = model.residents
     assert pop.points.sum() > 0
     np.testing.assert_array_equal(pop.points, pop.activities_52 * s.policy.moral_bank.points_per_activity)
     assert ts["moral_bank_points"].iloc[-1] == ts["volunteer_activities"].sum() * 10
@@ -311,7 +314,7 @@ def test_without_the_moral_bank_there_are_no_points(small_settings):
     s.policy.moral_bank.points_per_activity = 100
     model, ts = run_model(s)
     assert ts["volunteer_activities"].sum() > 0
-    assert model.population.points.sum() == 0
+    assert model.residents.points.sum() == 0
     assert (ts["moral_bank_points"] == 0).all() and (ts["redemptions"] == 0).all()
     assert ts["fund_outflow_moral_bank"].sum() == 0
 
@@ -334,7 +337,7 @@ def test_government_purchase_contracts_pay_organisations_and_count_as_government
         assert all(o.contract_fen_week > 0 for o in contracted)
         model.step()
         assert all(o.income_fen >= o.contract_fen_week for o in contracted)
-        assert model.records[-1]["gov_spending"] == pytest.approx(sum(o.contract_fen_week for o in contracted) / 100)
+        assert model.latest()["gov_spending"] == pytest.approx(sum(o.contract_fen_week for o in contracted) / 100)
         assert model.fund.inflow_fen["government"] == 0
     ts = model.timeseries()
     total = ts["gov_spending"].sum()
@@ -368,12 +371,12 @@ def mobilised(small_settings):
 
 def test_mobilisation_raises_volunteer_registration_with_common_random_numbers(mobilised):
     off, on = CommunityModel(mobilised(False, 1)), CommunityModel(mobilised(True, 1))
-    assert set(off.volunteer_of) == set(on.volunteer_of)  # the same population
+    np.testing.assert_array_equal(off.residents.volunteer, on.residents.volunteer)  # the same population
     off.step()
     on.step()
     # same draws, higher chance: everyone who registered without mobilisation registered with it
-    assert set(off.volunteer_of) <= set(on.volunteer_of)
-    assert on.week_stats["volunteers_new"] > off.week_stats["volunteers_new"]
+    assert (off.residents.volunteer <= on.residents.volunteer).all()
+    assert on.latest()["volunteers_new"] > off.latest()["volunteers_new"]
     ts_off, ts_on = run_model(mobilised(False, 26))[1], run_model(mobilised(True, 26))[1]
     assert ts_on["volunteers_new"].sum() > 1.2 * ts_off["volunteers_new"].sum()
     assert ts_on["volunteers_registered"].iloc[-1] > ts_off["volunteers_registered"].iloc[-1]
@@ -435,3 +438,61 @@ def test_charity_sales_give_the_fund_a_share_of_proceeds(small_settings):
     assert per_org.std() > 0
     off = run_model(small_settings(policy="baseline", steps=13))[1]
     assert (off["fund_inflow_charity_sales"] == 0).all()
+
+
+# --------------------------------------------------------------------------------------------
+# (h) the residents' rules return what they counted
+# --------------------------------------------------------------------------------------------
+def test_demands_raised_are_reported_or_unmet_and_unmet_ones_lower_satisfaction(small_settings):
+    s = small_settings(steps=1)
+    s.behaviour.report_base = s.behaviour.report_trust_weight = s.behaviour.grid_discovery = 0.0  # nobody reports
+    res = CommunityModel(s).residents
+    before = res.satisfaction.copy()
+    demands = res.raise_demands()
+    assert demands.raised > 5 and demands.unreported == demands.raised and demands.reported == 0
+    assert int((res.satisfaction < before).sum()) == demands.raised  # one demand at most per resident and week
+    s.behaviour.report_base = 1.0  # everybody reports
+    res = CommunityModel(s).residents
+    demands = res.raise_demands()
+    assert demands.unreported == 0 and demands.reported == demands.raised == np.unique(demands.residents).size
+    assert set(demands.kinds.tolist()) <= {0, 1, 2}
+
+
+def test_everyone_gives_at_full_propensity_and_nobody_without_trust(small_settings):
+    s = small_settings(steps=1)
+    s.behaviour.donate_prob = 1.0
+    s.behaviour.fundraising_boost = s.behaviour.transparency_giving = s.behaviour.resident_led_giving = 0.0
+    res = CommunityModel(s).residents
+    res.civic[:], res.trust[:] = 1.0, 1.0
+    giving = res.donate()
+    assert giving.donors == res.size
+    assert giving.fen == int(np.round(res.income * s.behaviour.donate_income_share * 100).sum()) > 0
+    res.trust[:] = 0.0
+    assert (res.donate().donors, res.donate().fen) == (0, 0)
+
+
+def test_redemptions_are_paid_in_full_until_the_fund_runs_short(small_settings):
+    s = small_settings(policy="moral_bank", steps=1)
+    s.behaviour.redeem_prob = 1.0
+    s.policy.moral_bank.redeem_threshold_points, s.policy.moral_bank.yuan_per_point = 100, 0.1  # 10 yuan each
+    res = CommunityModel(s).residents
+    res.points[:10] = 100.0
+    assert res.redeem_points(fund_balance_fen=3_500) == Redemptions(redeemed=3, fen=3_000)
+    assert (res.points[:10] == 0).sum() == 3 and res.points.sum() == 700  # the others keep their points
+    assert res.redeem_points(fund_balance_fen=0) == Redemptions(redeemed=0, fen=0)
+
+
+def test_volunteers_who_drop_out_and_register_are_the_counts_returned(small_settings):
+    s = small_settings(steps=20)
+    s.behaviour.register_base, s.behaviour.dropout_base = 0.01, 0.05
+    model, _ = run_model(s)
+    res = model.residents
+    before = res.volunteer.copy()
+    dropped = res.drop_out(model.week)
+    assert dropped == int((before & ~res.volunteer).sum()) > 0 and not (res.volunteer & ~before).any()
+    before = res.volunteer.copy()
+    new = res.register_volunteers(model.spare_supervision(), model.week)
+    joined = res.volunteer & ~before
+    assert new == int(joined.sum()) > 0 and (res.last_recognised[joined] == model.week).all()
+    assert not res.volunteer[res.group == GROUPS.index("children")].any()
+    assert model.volunteers_registered == int(res.volunteer.sum())

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import COMMUNITIES, POLICIES, make_settings, run_model
 
-from sim.agents import INFLOW_SOURCES, OUTFLOW_USES
 from sim.config import settings_for
+from sim.fund import INFLOW_SOURCES, OUTFLOW_USES
 from sim.glossary import COLUMNS, label
 from sim.indicators import compute_kpis
 

@@ -52,7 +52,7 @@ def test_morris_writes_tables_figures_and_finite_indices(morris_run):
     assert summary["points"] == 2 * (3 + 1) and summary["runs"] == 8
     conv = pd.read_csv(out / "convergence.csv")
     assert sorted(conv["size"].unique()) == [2]
-    assert "] done " in proc.stdout  # per-job progress lines
+    assert "sweep finished: 8 done, 0 skipped, 0 failed" in proc.stdout  # run_many's summary
 
 
 def test_morris_rerun_skips_completed_jobs(morris_run):

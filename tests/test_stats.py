@@ -33,7 +33,6 @@ def test_paired_diff_of_one_to_four():
     assert ci.half_width == approx(2.0543, abs=1e-4)
     assert (ci.low, ci.high) == (approx(0.4457, abs=1e-4), approx(4.5543, abs=1e-4))
     assert ci.d_z == approx(1.9365, abs=1e-4)
-    assert ci.excludes_zero()
 
 
 def test_paired_diff_agrees_with_scipy_paired_t_interval():
@@ -125,3 +124,9 @@ def test_summarise_groups_with_t_intervals():
     assert out.loc["a", "half_width"] == approx(2.0543, abs=1e-4)
     assert out.loc["a", "low"] == approx(0.4457, abs=1e-4)
     assert out.loc["b", "n"] == 1 and math.isnan(out.loc["b", "half_width"])
+
+
+def test_t_interval_for_seaborn_errorbars():
+    low, high = stats.t_interval([2, 4, 6])  # mean 4, half-width 4.9683 (see test_mean_ci_of_two_four_six)
+    assert (low, high) == (approx(-0.9683, abs=1e-4), approx(8.9683, abs=1e-4))
+    assert all(math.isnan(v) for v in stats.t_interval([3.0]))

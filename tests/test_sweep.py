@@ -1,4 +1,4 @@
-"""Sweeps end to end: joblib and submitit_local launchers, collation, resume, fault isolation."""
+"""Sweeps end to end: joblib and submitit_local launchers, run_many, collation, resume, fault isolation."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments.collate import CollateError, collate
+from sim.collate import CollateError, collate
+from sim.config import settings_for, with_values
+from sim.runner import run_many
 
 SMALL = ["community=relocation", "steps=13"]
 
@@ -129,21 +131,6 @@ def test_bad_swept_value_stops_the_sweep_before_any_job(tmp_path, bad, message):
     assert not (tmp_path / "sw").exists()  # nothing half-written
 
 
-def test_checked_sweeper_composes_each_distinct_value_once():
-    from hydra_plugins.five_society_sim.checked_sweeper import representative_jobs
-
-    batch = [[f"policy={p}", f"seed={s}"] for p in ("a", "b", "c") for s in range(30)]
-    jobs = representative_jobs(batch)
-    assert len(jobs) == 1 + 2 + 29
-    assert jobs[0] == ["policy=a", "seed=0"]
-    assert {j[0] for j in jobs} == {"policy=a", "policy=b", "policy=c"}
-    assert {j[1] for j in jobs} == {f"seed={s}" for s in range(30)}
-    assert representative_jobs([]) == []
-    # values checked on their own (seeds) need no composition: one per policy is left
-    alone = representative_jobs(batch, lambda override: override.startswith("seed="))
-    assert alone == [["policy=a", "seed=0"], ["policy=b", "seed=0"], ["policy=c", "seed=0"]]
-
-
 def test_check_value_checks_numbers_alone_and_leaves_the_rest_to_composition():
     from sim.config import ConfigError, check_value
 
@@ -173,7 +160,7 @@ def test_collate_command_and_corrupt_file(joblib_sweep, tmp_path):
     work = tmp_path / "sw"
     shutil.copytree(sweep_dir, work)
     (work / "runs.parquet").unlink()
-    proc = subprocess.run([sys.executable, "-m", "experiments.collate", str(work)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "sim.collate", str(work)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "collated 6 runs" in proc.stdout
     runs_before = (work / "runs.parquet").read_bytes()
@@ -190,10 +177,10 @@ def test_collate_command_and_corrupt_file(joblib_sweep, tmp_path):
 
 
 def test_collate_missing_folder(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "experiments.collate", str(tmp_path / "nope")],
-                          capture_output=True, text=True)
-    assert proc.returncode == 1
-    assert "no such sweep folder" in proc.stderr
+    for module in ("sim.collate", "experiments.collate"):  # the old command still works
+        proc = subprocess.run([sys.executable, "-m", module, str(tmp_path / "nope")], capture_output=True, text=True)
+        assert proc.returncode == 1
+        assert "no such sweep folder" in proc.stderr
 
 
 def test_experiment_configs_compose_to_their_job_counts():
@@ -204,3 +191,89 @@ def test_experiment_configs_compose_to_their_job_counts():
         cfg = compose_config([f"+experiment={name}"], return_hydra_config=True)
         assert count_jobs(cfg) == jobs, name
         assert cfg.hydra.sweep.dir == f"results/sweeps/{name}"
+
+
+# ------------------------------------------------------------------------------------------------
+# run_many: the same job contract in process
+# ------------------------------------------------------------------------------------------------
+def _grid(policies=("baseline", "micro_fund"), seeds=range(3)):
+    """The runs of the joblib_sweep fixture, built in process: settings, overrides (in the command's order)."""
+    settings, overrides = [], []
+    for policy in policies:
+        base = settings_for(*SMALL, f"policy={policy}")
+        for seed in seeds:
+            settings.append(with_values(base, {"seed": seed}))
+            overrides.append([f"policy={policy}", f"seed={seed}", *SMALL])
+    return settings, overrides
+
+
+def _dirname(overrides: list[str]) -> str:
+    """Hydra's job folder name: the sorted overrides."""
+    return ",".join(sorted(overrides))
+
+
+def test_run_many_writes_what_the_hydra_sweep_writes(joblib_sweep, tmp_path, capsys):
+    sweep_dir, _ = joblib_sweep
+    settings, overrides = _grid()
+    runs = run_many(settings, tmp_path / "sw", n_jobs=2, overrides=overrides, names=[_dirname(o) for o in overrides])
+    assert "sweep finished: 6 done, 0 skipped, 0 failed" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "sw").iterdir() if p.is_dir()) == \
+        sorted(p.name for p in sweep_dir.iterdir() if p.is_dir())  # folders named by their overrides
+    for job in (tmp_path / "sw").iterdir():
+        if job.is_dir():
+            for name in ("timeseries.parquet", "kpis.json"):
+                assert (job / name).read_bytes() == (sweep_dir / job.name / name).read_bytes(), (job.name, name)
+            ours, theirs = (json.loads((d / "manifest.json").read_text()) for d in (job, sweep_dir / job.name))
+            assert ours["config_hash"] == theirs["config_hash"] and ours["overrides"] == theirs["overrides"]
+    hydra_runs = pd.read_parquet(sweep_dir / "runs.parquet")
+    cols = ["run_dir", "status", "community", "policy", "seed", "steps", "config_hash", "satisfaction_mean"]
+    pd.testing.assert_frame_equal(runs[cols], hydra_runs[cols])
+
+
+def test_run_many_resumes_and_isolates_a_failure(tmp_path, capsys):
+    settings, overrides = _grid(policies=("baseline",), seeds=range(2))
+    run_many(settings, tmp_path, n_jobs=1, overrides=overrides, progress=False)  # named by the overrides
+    assert capsys.readouterr().out == ""  # no progress: silent
+    first = {p: p.stat().st_mtime_ns for p in tmp_path.glob("*/timeseries.parquet")}
+    broken = with_values(settings[0], {"seed": 7})
+    broken.community.households = broken.community.residents + 1  # a rule checked again when the job starts
+    runs = run_many([*settings, broken], tmp_path, n_jobs=2, names=[*(",".join(o) for o in overrides), "broken"])
+    out = capsys.readouterr().out
+    assert "sweep finished: 0 done, 2 skipped, 1 failed" in out
+    assert "failed: broken: ConfigError: community.households=1501 exceeds" in out
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.glob("*/timeseries.parquet")} == first  # not re-run
+    assert runs.set_index("run_dir")["status"].to_dict() == {
+        ",".join(overrides[0]): "skipped", ",".join(overrides[1]): "skipped", "broken": "failed"}
+    status = json.loads((tmp_path / "broken" / "status.json").read_text())
+    assert "Traceback" in status["traceback"] and not (tmp_path / "broken" / "manifest.json").exists()
+    changed = [with_values(settings[0], {"steps": 14})]  # same folder, another config: not skipped
+    runs = run_many(changed, tmp_path, n_jobs=1, names=[",".join(overrides[0])], progress=False)
+    assert runs.set_index("run_dir").loc[",".join(overrides[0]), "status"] == "done"
+
+
+def test_run_many_names_runs_by_their_overrides_and_refuses_clashes(tmp_path):
+    s = settings_for(*SMALL)
+    with pytest.raises(ValueError, match="distinct name"):
+        run_many([s, s], tmp_path, names=["a", "a"])
+    with pytest.raises(ValueError, match="plain folder names"):
+        run_many([s], tmp_path, names=["../escape"])
+    runs = run_many([s], tmp_path, n_jobs=1, progress=False)
+    assert list(runs["run_dir"]) == ["run00000"]
+
+
+def test_run_design_plans_runs_like_a_sweep():
+    from experiments.design import DesignError, plan_runs, scenario_combinations
+
+    assert scenario_combinations(["community=relocation", "policy=baseline,five_society", "steps=13"]) == [
+        ["community=relocation", "policy=baseline", "steps=13"], ["community=relocation", "policy=five_society",
+                                                                   "steps=13"]]
+    assert len(scenario_combinations(["seed=range(0,3)", "policy='a,b'"])) == 3  # quoted commas: one value
+    design = pd.DataFrame({"behaviour.register_base": [0.0004, 0.0008], "behaviour.recognition_window_weeks": [20, 30]})
+    settings, overrides, names, rows = plan_runs(design, [0, 1], ["community=relocation", "policy=baseline,micro_fund"])
+    assert len(settings) == 8 and rows == [0, 0, 1, 1] * 2
+    assert names[3] == "community=relocation,design_row=1,policy=baseline,seed=1"
+    assert overrides[3] == ["community=relocation", "policy=baseline", "behaviour.register_base=0.0008",
+                            "behaviour.recognition_window_weeks=30", "seed=1"]
+    assert settings[3] == settings_for("community=relocation", "policy=baseline", *overrides[3][2:])
+    with pytest.raises(DesignError, match=r"community\.households=2000 exceeds"):
+        plan_runs(None, [0], ["community=relocation", "community.households=1000,2000"])

@@ -1,6 +1,6 @@
-"""Start the workshop dashboard, offline: ``python -m sim.serve [--port N] [--host 127.0.0.1] [--open]``.
+"""Start the workshop dashboard, offline: ``python -m dashboard.serve [--port N] [--host 127.0.0.1] [--open]``.
 
-Runs ``streamlit run sim/app.py`` in this process with the settings that keep it offline and quiet:
+Runs ``streamlit run dashboard/app.py`` in this process with the settings that keep it offline and quiet:
 no usage statistics, no file watcher, production (not development) front end, listening on the
 loopback address by default.  The same settings are in ``.streamlit/config.toml`` at the repository
 root (read when Streamlit is started from there); here they are passed as command-line flags so they
@@ -79,7 +79,7 @@ def command(port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, open_browser: bo
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m sim.serve",
+    parser = argparse.ArgumentParser(prog="python -m dashboard.serve",
                                      description="Start the five-society dashboard (offline) in a browser.")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--host", default=DEFAULT_HOST,

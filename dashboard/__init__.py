@@ -1,0 +1,16 @@
+"""The workshop dashboard: two scenarios of one community, side by side, week by week.
+
+A layer above the model (sim) and the analysis (experiments); it imports both and nothing imports it.
+
+* :mod:`dashboard.levers`: the policy levers the page exposes (keys, widgets, bounds, explanations);
+* :mod:`dashboard.session`: scenarios A and B built from the same Hydra configs as the command line,
+  and the two models stepped together (:class:`~dashboard.session.Comparison`);
+* :mod:`dashboard.indicators`: the key indicators against the Enyang plan targets, the fund's flows;
+* :mod:`dashboard.figures`: the page's plotly charts and the matplotlib charts of the exports;
+* :mod:`dashboard.export`: CSV and PNG downloads;
+* :mod:`dashboard.replicates`: A and B over 20 seeds (``sim.runner.run_many``), 95 % bands;
+* :mod:`dashboard.app`: the Streamlit page, which only lays these out;
+* :mod:`dashboard.serve`: the offline launcher, ``python -m dashboard.serve``.
+
+Every label comes from sim/glossary.py (``sim.glossary.label``), in English or Chinese.
+"""

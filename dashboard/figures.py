@@ -1,0 +1,255 @@
+"""The charts of the workshop page (plotly) and of its PNG exports (matplotlib/seaborn), all text in ``lang``.
+
+Scenario A is blue with a solid line, B orange with a dashed one (seaborn's colour-blind palette),
+so the two stay apart in greyscale too.  The plan targets are dotted lines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from dashboard.indicators import axis_unit, fund_totals, target_text
+from dashboard.session import SIDES
+from sim.fund import INFLOW_SOURCES, OUTFLOW_USES
+from sim.glossary import label, preset_label
+from sim.indicators import KEY_INDICATORS, TARGETS_BY_KEY
+from sim.kpi_table import is_fraction
+
+# Scenario colours (seaborn's colour-blind palette: blue, orange) and line styles, distinct in greyscale.
+COLORS = {"A": "#0173B2", "B": "#DE8F05"}
+PLOTLY_DASH = {"A": "solid", "B": "dash"}
+MPL_LINESTYLE = {"A": "-", "B": "--"}
+# The page's font list: Streamlit's bundled Latin font, then the system's CJK fonts (no web fonts).
+FONT_STACK = ('"Source Sans", "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '
+              'sans-serif')
+
+
+# ---------------------------------------------------------------------------------------------
+# Plotly figures for the page
+# ---------------------------------------------------------------------------------------------
+# A small white template: plotly's own ("plotly_white") takes most of the time of building a figure.
+_TEMPLATE = {"layout": {
+    "plot_bgcolor": "white", "paper_bgcolor": "white", "colorway": [COLORS["A"], COLORS["B"]],
+    "xaxis": {"gridcolor": "#EBEBEB", "zeroline": False, "linecolor": "#BBBBBB", "ticks": "outside",
+              "tickcolor": "#BBBBBB", "automargin": True},
+    "yaxis": {"gridcolor": "#EBEBEB", "zeroline": False, "automargin": True},
+}}
+
+
+def _layout(title: str, height: int = 340, **extra: Any) -> dict:
+    return {"template": _TEMPLATE, "title": {"text": title, "font": {"size": 15}}, "height": height,
+            "font": {"family": FONT_STACK, "size": 13}, "margin": {"l": 10, "r": 10, "t": 48, "b": 20},
+            "legend": {"orientation": "h", "yanchor": "top", "y": -0.28, "x": 0},
+            "hoverlabel": {"font": {"family": FONT_STACK}}, **extra}
+
+
+def _axes(key: str, lang: str) -> dict:
+    """x (weeks) and y (the indicator, with its unit) axes, and the plan target as a dotted line."""
+    out: dict[str, Any] = {
+        "xaxis": {"title": {"text": label("step", lang)}},
+        "yaxis": {"title": {"text": axis_unit(key, lang)}, "tickformat": ".0%" if is_fraction(key) else ",",
+                  "rangemode": "normal" if is_fraction(key) else "tozero"},
+    }
+    t = TARGETS_BY_KEY.get(key)
+    if t is not None:
+        out["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": t.value,
+                          "y1": t.value, "line": {"dash": "dot", "color": "#333333", "width": 1}}]
+        out["annotations"] = [{"text": target_text(key, lang), "xref": "paper", "x": 0, "xanchor": "left",
+                               "yref": "y", "y": t.value, "yanchor": "bottom", "showarrow": False,
+                               "font": {"size": 11}}]
+    return out
+
+
+def _hover(key: str, title: str, name: str, lang: str) -> str:
+    fmt = "%{y:.1%}" if is_fraction(key) else "%{y:,.1f}"
+    return f"{label('step', lang)} %{{x}}<br>{title}: {fmt}<extra>{name}</extra>"
+
+
+def trajectory_figure(ts: pd.DataFrame, key: str, names: dict[str, str], lang: str = "en"):
+    """One indicator over the weeks, A and B on the same axes, with the plan target (dotted)."""
+    import plotly.graph_objects as go
+
+    title = label(key, lang)
+    data = []
+    for side in SIDES:
+        d = ts[ts["scenario"] == side] if len(ts) else ts
+        name = names.get(side, side)
+        data.append({"type": "scatter", "mode": "lines", "name": name,
+                     "x": d["step"].tolist() if len(d) else [], "y": d[key].tolist() if len(d) else [],
+                     "line": {"color": COLORS[side], "dash": PLOTLY_DASH[side], "width": 2.2},
+                     "hovertemplate": _hover(key, title, name, lang)})
+    return go.Figure(data=data, layout=_layout(title, **_axes(key, lang)))
+
+
+def sankey_data(ts: pd.DataFrame, lang: str = "en") -> dict:
+    """Nodes (sources → fund → uses and the balance kept) and links of the fund's cumulative flows.
+
+    The fund starts empty, so Σ inflows = Σ outflows + balance: the links into and out of the fund node
+    carry the same total.
+    """
+    inflows, outflows, balance = fund_totals(ts)
+    labels, sources, targets, values, colors = [], [], [], [], []
+
+    def node(text: str, amount: float | None, color: str) -> int:
+        labels.append(text if amount is None else f"{text} ¥{amount:,.0f}")
+        colors.append(color)
+        return len(labels) - 1
+
+    fund = node(label("fund_node", lang), None, "#029E73")  # its total is the sum of either side
+    for s, v in inflows.items():
+        if v > 0:
+            sources.append(node(label(s, lang), v, COLORS["A"] if s != "government" else "#CC78BC"))
+            targets.append(fund)
+            values.append(v)
+    for u, v in outflows.items():
+        if v > 0:
+            sources.append(fund)
+            targets.append(node(label(u, lang), v, "#D55E00"))
+            values.append(v)
+    if balance > 0:
+        sources.append(fund)
+        targets.append(node(label("balance_node", lang), balance, "#949494"))
+        values.append(balance)
+    return {"labels": labels, "colors": colors, "source": sources, "target": targets, "value": values}
+
+
+def sankey_figure(ts: pd.DataFrame, title: str, lang: str = "en"):
+    """The fund's cumulative flows as a Sankey diagram: sources → fund → uses (and the balance kept)."""
+    import plotly.graph_objects as go
+
+    data = sankey_data(ts, lang)
+    if not data["value"]:
+        hidden = {"visible": False}
+        return go.Figure(layout=_layout(title, xaxis=hidden, yaxis=hidden, annotations=[
+            {"text": label("no_money", lang), "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper",
+             "yref": "paper"}]))
+    unit = label("yuan", lang)
+    trace = {"type": "sankey", "valueformat": ",.0f",
+             "node": {"label": data["labels"], "color": data["colors"], "pad": 14, "thickness": 16,
+                      "hovertemplate": "%{label}<extra></extra>"},
+             "link": {"source": data["source"], "target": data["target"], "value": data["value"],
+                      "color": "rgba(120,120,120,0.25)",
+                      "hovertemplate": "%{source.label} → %{target.label}<br>"
+                                       f"%{{value:,.0f}} {unit}<extra></extra>"}}
+    return go.Figure(data=[trace], layout=_layout(title))
+
+
+def band_figure(summary: pd.DataFrame, key: str, names: dict[str, str], n: int, lang: str = "en"):
+    """Replicates of one indicator: mean line and 95 % confidence band per scenario."""
+    import plotly.graph_objects as go
+
+    rows = summary[summary["indicator"] == key]
+    title = label(key, lang)
+    data = []
+    for side in SIDES:
+        d = rows[rows["scenario"] == side].sort_values("step")
+        name = names.get(side, side)
+        r, g, b = (int(COLORS[side][i:i + 2], 16) for i in (1, 3, 5))
+        data.append({"type": "scatter", "x": d["step"].tolist() + d["step"].tolist()[::-1],
+                     "y": d["high"].tolist() + d["low"].tolist()[::-1], "fill": "toself",
+                     "fillcolor": f"rgba({r},{g},{b},0.2)", "line": {"width": 0}, "hoverinfo": "skip",
+                     "name": f"{name} · {label('band', lang)}", "legendgroup": side})
+        data.append({"type": "scatter", "mode": "lines", "x": d["step"].tolist(), "y": d["mean"].tolist(),
+                     "name": f"{name} · {label('mean', lang)}", "legendgroup": side,
+                     "line": {"color": COLORS[side], "dash": PLOTLY_DASH[side], "width": 2.2},
+                     "hovertemplate": _hover(key, title, f"{name} · {label('mean', lang)}", lang)})
+    layout = _layout(label("band_title", lang, indicator=title, n=n), height=360, **_axes(key, lang))
+    layout["legend"] = {**layout["legend"], "y": -0.3}
+    return go.Figure(data=data, layout=layout)
+
+
+# ---------------------------------------------------------------------------------------------
+# Matplotlib figures for the PNG exports (drawn under experiments.presentation's theme, see export.py)
+# ---------------------------------------------------------------------------------------------
+def _value_axis(ax, key: str, lang: str) -> None:
+    """Title, axis labels, per-cent or thousands ticks and the plan target of one indicator's panel."""
+    if is_fraction(key):
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    else:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+    t = TARGETS_BY_KEY.get(key)
+    if t is not None:
+        ax.axhline(t.value, color="black", linestyle=(0, (4, 3)), linewidth=1.0, zorder=1)
+        ax.annotate(target_text(key, lang), xy=(0.01, t.value), xycoords=("axes fraction", "data"),
+                    fontsize=8, va="bottom", ha="left")
+    ax.set_title(label(key, lang))
+    ax.set_xlabel(label("step", lang))
+    ax.set_ylabel(axis_unit(key, lang))
+
+
+def _scenario_legend(fig: Figure, names: dict[str, str]) -> None:
+    handles = [Line2D([], [], color=COLORS[s], linestyle=MPL_LINESTYLE[s], linewidth=2) for s in SIDES]
+    fig.legend(handles, [names.get(s, s) for s in SIDES], loc="outside lower center", ncol=2, frameon=False)
+
+
+def _subtitle(ts: pd.DataFrame, steps: int | None, lang: str) -> str:
+    """'<community> · Seed 7 · Week 6 of 10' of a comparison's table."""
+    if not len(ts):
+        return label("week_of", lang, week=0, steps=steps or 0)
+    week = int(ts["step"].max())
+    community = preset_label("community", str(ts["community"].iloc[0]), lang)
+    return (f"{community} · {label('seed', lang)} {int(ts['seed'].iloc[0])} · "
+            f"{label('week_of', lang, week=week, steps=steps or week)}")
+
+
+def indicators_chart(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", steps: int | None = None) -> Figure:
+    """The key indicators of A and B over the weeks, one panel each, with the plan targets."""
+    fig = Figure(figsize=(13, 7.6), layout="constrained")
+    for ax, key in zip(fig.subplots(2, 3).flat, KEY_INDICATORS, strict=True):
+        for side in SIDES:
+            d = ts[ts["scenario"] == side]
+            ax.plot(d["step"], d[key], color=COLORS[side], linestyle=MPL_LINESTYLE[side], linewidth=1.6)
+        _value_axis(ax, key, lang)
+    _scenario_legend(fig, names)
+    fig.suptitle(f"{label('trajectories', lang)}\n{_subtitle(ts, steps, lang)}", fontweight="bold")
+    return fig
+
+
+def fund_chart(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", steps: int | None = None) -> Figure:
+    """Cumulative fund income by source and spending by use (and balance), A and B as stacked bars."""
+    fig = Figure(figsize=(13, 5.2), layout="constrained")
+    ax_in, ax_out = fig.subplots(1, 2, sharex=True)
+    totals = {s: fund_totals(ts[ts["scenario"] == s]) for s in SIDES}
+    ylabels = [names.get(s, s) for s in SIDES]
+    for ax, part, keys, title in (
+            (ax_in, 0, INFLOW_SOURCES, label("inflows", lang)),
+            (ax_out, 1, (*OUTFLOW_USES, "balance_node"), label("outflows", lang))):
+        palette = sns.color_palette("colorblind", len(keys))
+        left = np.zeros(len(SIDES))
+        for i, k in enumerate(keys):
+            vals = np.array([totals[s][2] if k == "balance_node" else totals[s][part][k] for s in SIDES])
+            if not vals.any():
+                continue
+            ax.barh(ylabels, vals, left=left, color=palette[i] if k != "balance_node" else "#BBBBBB",
+                    label=label(k, lang), edgecolor="white")
+            left += vals
+        ax.set_title(title)
+        ax.set_xlabel(label("yuan", lang))
+        ax.invert_yaxis()
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)
+    fig.suptitle(f"{label('fund_flows', lang)}\n{_subtitle(ts, steps, lang)}", fontweight="bold")
+    return fig
+
+
+def replicates_chart(summary: pd.DataFrame, names: dict[str, str], n: int, lang: str = "en") -> Figure:
+    """Mean and 95 % confidence band of A and B over the seeds, one panel per key indicator."""
+    fig = Figure(figsize=(13, 7.6), layout="constrained")
+    for ax, key in zip(fig.subplots(2, 3).flat, KEY_INDICATORS, strict=True):
+        data = summary[summary["indicator"] == key]
+        for side in SIDES:
+            d = data[data["scenario"] == side].sort_values("step")
+            ax.fill_between(d["step"], d["low"], d["high"], color=COLORS[side], alpha=0.2, linewidth=0)
+            ax.plot(d["step"], d["mean"], color=COLORS[side], linestyle=MPL_LINESTYLE[side], linewidth=1.6)
+        _value_axis(ax, key, lang)
+    _scenario_legend(fig, names)
+    fig.suptitle(label("band_title", lang, indicator=label("trajectories", lang), n=n), fontweight="bold")
+    return fig

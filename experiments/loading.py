@@ -1,0 +1,166 @@
+"""Load a collated sweep for comparison: its runs, scenarios, baseline and KPIs.
+
+A sweep is read from the two tables ``sim.collate`` writes (``runs.parquet``: one row per run
+with the swept parameters as columns; ``timeseries.parquet``: long weekly series), collating the
+sweep folder first if they are missing.  A *scenario* is one combination of the swept parameters
+other than the seed; the *baseline* is the set of runs the others are paired with (same seed,
+same values of the other swept parameters).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.collate import CollateError, collate
+from sim.config import schema_fields
+from sim.outputs import COLLATED_TIMESERIES_FILE, RUNS_FILE
+
+COMPLETE = ("done", "skipped")
+# Config groups chosen by name (community=relocation): columns of runs.parquet that are parameters
+# although they are not leaves of the schema.
+GROUPS = ("community", "policy", "district", "behaviour")
+
+
+class CompareError(RuntimeError):
+    """Bad input: the message says what is wrong and what is allowed."""
+
+
+@dataclass
+class Sweep:
+    """A collated sweep: complete runs (with a ``scenario`` column), the others, the weekly series."""
+
+    path: Path
+    runs: pd.DataFrame
+    problems: pd.DataFrame
+    ts: pd.DataFrame
+    params: list[str]                 # swept parameters other than the seed, in column order
+    scenarios: list[str]              # scenario labels, baseline(s) first
+    kpi_columns: list[str]            # final KPIs in runs.parquet
+    indicators: list[str]             # weekly indicators in timeseries.parquet
+    baseline: dict[str, str] = field(default_factory=dict)  # {key: value as written} of the baseline runs
+
+
+def parameter_columns(runs: pd.DataFrame) -> list[str]:
+    """Columns of runs.parquet that are model parameters (schema keys or config groups), in column order."""
+    known = set(schema_fields()) | set(GROUPS)
+    return [c for c in runs.columns if c in known]
+
+
+def swept_parameters(runs: pd.DataFrame) -> list[str]:
+    """Parameters other than the seed that take more than one value among ``runs``, in column order."""
+    return [c for c in parameter_columns(runs)
+            if c != "seed" and runs[c].astype(str).nunique(dropna=False) > 1]
+
+
+def kpi_columns(runs: pd.DataFrame) -> list[str]:
+    """Numeric columns of runs.parquet that are final KPIs (not parameters, not bookkeeping)."""
+    bookkeeping = {"run", "wall_time_s"}
+    params = set(parameter_columns(runs))
+    return [c for c in runs.columns if c not in params and c not in bookkeeping
+            and pd.api.types.is_numeric_dtype(runs[c]) and not pd.api.types.is_bool_dtype(runs[c])]
+
+
+def short_names(params: list[str]) -> dict[str, str]:
+    """Short names for scenario labels: ``policy.micro_fund.fen_per_unit`` → ``fen`` (full key if ambiguous)."""
+    short = {p: p.rsplit(".", 1)[-1].split("_per_")[0] for p in params}
+    clashes = {s for s in short.values() if list(short.values()).count(s) > 1}
+    return {p: (p if s in clashes else s) for p, s in short.items()}
+
+
+def format_param(value: object) -> str:
+    """A parameter value as written in a scenario label or an override (1.0 → 1)."""
+    return f"{value:g}" if isinstance(value, float | np.floating) else str(value)
+
+
+def sort_key(value: object) -> tuple:
+    """Numbers in numeric order before strings in alphabetical order."""
+    numeric = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+    return (0, float(value), "") if numeric else (1, 0.0, str(value))
+
+
+def matches(series: pd.Series, text: str) -> pd.Series:
+    """Where a parameter column equals the value written as ``text`` (1, 1.0 and "1" match; True and "true")."""
+    def same(value: object) -> bool:
+        if format_param(value) == text:
+            return True
+        if isinstance(value, bool | np.bool_):  # written true/false on the command line
+            return str(value).lower() == text.lower()
+        try:
+            return not isinstance(value, bool | str) and float(value) == float(text)
+        except (TypeError, ValueError):
+            return False
+    return series.map(same).astype(bool)
+
+
+def load_sweep(path: Path, baseline_spec: str | None) -> Sweep:
+    """Read (or first collate) the sweep, label its scenarios and resolve the baseline."""
+    if not path.is_dir():
+        raise CompareError(f"no such sweep folder: {path}")
+    if not (path / RUNS_FILE).is_file() or not (path / COLLATED_TIMESERIES_FILE).is_file():
+        try:
+            collate(path)
+        except CollateError as exc:
+            raise CompareError(str(exc)) from None
+    runs = pd.read_parquet(path / RUNS_FILE)
+    complete = runs[runs["status"].isin(COMPLETE)].copy()
+    problems = runs[~runs["status"].isin(COMPLETE)].copy()
+    if complete.empty:
+        raise CompareError(f"{path / RUNS_FILE} holds no complete run (statuses: {sorted(runs['status'].unique())})")
+    params = swept_parameters(complete)
+    baseline = resolve_baseline(complete, params, baseline_spec)
+    label_keys = params or ["policy"]
+    names = short_names(label_keys)
+    complete["scenario"] = [", ".join(f"{names[k]}={format_param(row[k])}" for k in label_keys)
+                            for _, row in complete.iterrows()]
+    complete["is_baseline"] = is_baseline(complete, baseline)
+    first = complete.drop_duplicates("scenario").to_dict("records")
+    order = sorted(first, key=lambda r: (not r["is_baseline"], [sort_key(r[k]) for k in label_keys]))
+    ts = pd.read_parquet(path / COLLATED_TIMESERIES_FILE)
+    ts = ts[ts["run"].isin(complete["run"])].merge(complete[["run", "scenario", "seed"]], on="run")
+    return Sweep(path, complete, problems, ts, params, [r["scenario"] for r in order], kpi_columns(complete),
+                 sorted(ts["indicator"].astype(str).unique()), baseline)
+
+
+def is_baseline(runs: pd.DataFrame, baseline: dict[str, str]) -> pd.Series:
+    """Which runs are baseline runs (none when there is no baseline)."""
+    mask = pd.Series(bool(baseline), index=runs.index)
+    for key, text in baseline.items():
+        mask &= matches(runs[key], text)
+    return mask
+
+
+def resolve_baseline(runs: pd.DataFrame, params: list[str], spec: str | None) -> dict[str, str]:
+    """``{key: value}`` of the baseline runs from ``KEY=VALUE`` (None: policy=baseline if swept; 'none': {})."""
+    if spec is None:
+        ok = "policy" in params and matches(runs["policy"], "baseline").any()
+        return {"policy": "baseline"} if ok else {}
+    if spec.strip().lower() == "none":
+        return {}
+    key, eq, text = spec.partition("=")
+    key, text = key.strip(), text.strip()
+    if not eq or not key:
+        raise CompareError(f"--baseline must be KEY=VALUE (e.g. policy=baseline) or 'none', not {spec!r}")
+    if key not in params:
+        allowed = ", ".join(params) if params else "none (this sweep varies only the seed)"
+        raise CompareError(f"--baseline {spec}: {key!r} is not a swept parameter of this sweep; "
+                           f"allowed keys: {allowed}")
+    if not matches(runs[key], text).any():
+        values = sorted(runs[key].dropna().unique(), key=sort_key)
+        raise CompareError(f"--baseline {spec}: no complete run has {key}={text}; allowed values: "
+                           + ", ".join(format_param(v) for v in values))
+    return {key: text}
+
+
+def resolve_kpis(sweep: Sweep, kpis: list[str], what: str = "--kpis") -> list[str]:
+    """Check KPI names against the sweep's final KPIs and weekly indicators."""
+    allowed = sorted(set(sweep.kpi_columns) | set(sweep.indicators))
+    unknown = [k for k in kpis if k not in allowed]
+    if unknown:
+        raise CompareError(f"{what}: unknown KPI {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+    if not kpis:
+        raise CompareError(f"{what}: no KPI given; allowed: {', '.join(allowed)}")
+    return kpis

@@ -1,0 +1,173 @@
+"""Collate a sweep into two tables: ``python -m sim.collate <sweep_dir>``.
+
+* ``runs.parquet`` — one row per run: the swept parameters as columns (``policy``, ``seed``,
+  ``policy.micro_fund.fen_per_unit``, …), ``community``, ``policy``, ``seed``, the status
+  (``done``, ``skipped`` = complete from an earlier attempt, ``failed``) with the error, the config
+  hash, the wall time and the final KPIs.
+* ``timeseries.parquet`` — long format: ``run``, ``step``, ``indicator``, ``value``.
+
+Load a whole sweep with one call: ``pd.read_parquet("<sweep_dir>/runs.parquet")``.
+Both files are written to temporary files and renamed, so a failed collation leaves the old
+tables (or none), never half a table.  A corrupt run file stops the collation with its name
+(re-run the sweep into the same folder to redo that run), unless ``--skip-corrupt`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.outputs import (
+    COLLATED_TIMESERIES_FILE,
+    KPIS_FILE,
+    MANIFEST_FILE,
+    RUNS_FILE,
+    STATUS_FILE,
+    TIMESERIES_FILE,
+    write_atomic,
+)
+
+
+class CollateError(RuntimeError):
+    """A sweep folder that cannot be collated (the message names the file)."""
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CollateError(f"corrupt or unreadable file {path}: {exc}") from None
+
+
+def _parse_override(text: str) -> tuple[str, object]:
+    key, _, value = text.partition("=")
+    key = key.lstrip("+~")
+    try:
+        parsed: object = json.loads(value)
+    except ValueError:
+        parsed = value
+    return key, parsed
+
+
+def _job_dirs(sweep_dir: Path) -> list[Path]:
+    dirs = {p.parent for p in sweep_dir.glob(f"*/{MANIFEST_FILE}")}
+    dirs |= {p.parent for p in sweep_dir.glob(f"*/{STATUS_FILE}")}
+    return sorted(dirs)
+
+
+def collate(sweep_dir: str | os.PathLike, skip_corrupt: bool = False) -> pd.DataFrame:
+    """Write runs.parquet and timeseries.parquet for ``sweep_dir``; returns the runs table."""
+    sweep_dir = Path(sweep_dir)
+    if not sweep_dir.is_dir():
+        raise CollateError(f"no such sweep folder: {sweep_dir}")
+    jobs = _job_dirs(sweep_dir)
+    if not jobs:
+        raise CollateError(f"{sweep_dir} holds no runs (no */{MANIFEST_FILE} or */{STATUS_FILE})")
+    rows, series, problems = [], [], []
+    for run_id, job in enumerate(jobs):
+        try:
+            row, ts = _read_job(job)
+        except CollateError as exc:
+            if not skip_corrupt:
+                raise
+            problems.append(str(exc))
+            row, ts = {"run_dir": job.name, "status": "corrupt", "error": str(exc)}, None
+        row = {"run": run_id, **row}
+        rows.append(row)
+        if ts is not None:
+            series.append((run_id, ts))
+    runs = pd.DataFrame(rows)
+    first = [c for c in ("run", "run_dir", "status", "community", "policy", "seed") if c in runs.columns]
+    runs = runs[first + [c for c in runs.columns if c not in first]]
+    write_atomic(sweep_dir / RUNS_FILE, runs)
+    write_atomic(sweep_dir / COLLATED_TIMESERIES_FILE, _long_table(series))
+    for p in problems:
+        print(f"warning: skipped {p}", file=sys.stderr)
+    return runs
+
+
+def _long_table(series: list[tuple[int, pa.Table]]) -> pd.DataFrame:
+    """The weekly tables of the runs in long format: run, step, indicator, value (one row per run, indicator, week).
+
+    Rows come run by run, and within a run indicator by indicator in the table's column order, as
+    ``DataFrame.melt`` orders them; built from the column arrays directly (a melt per run costs
+    more than the rest of the collation).
+    """
+    runs, steps, names, values = [], [], [], []
+    for run_id, table in series:
+        cols = [c for c in table.column_names if c != "step"]
+        step = table.column("step").to_numpy()
+        runs.append(np.full(len(step) * len(cols), run_id, dtype="int32"))
+        steps.append(np.tile(step.astype("int32"), len(cols)))
+        names.append(np.repeat(np.array(cols, dtype=object), len(step)))
+        values += [np.asarray(table.column(c).to_numpy(), dtype="float64") for c in cols]
+    if not series:
+        return pd.DataFrame({"run": pd.Series(dtype="int32"), "step": pd.Series(dtype="int32"),
+                             "indicator": pd.Series(dtype="category"), "value": pd.Series(dtype="float64")})
+    return pd.DataFrame({"run": np.concatenate(runs), "step": np.concatenate(steps),
+                         "indicator": pd.Categorical(np.concatenate(names)),
+                         "value": np.concatenate(values) if values else np.empty(0)})
+
+
+def _read_job(job: Path) -> tuple[dict, pa.Table | None]:
+    status = _read_json(job / STATUS_FILE) if (job / STATUS_FILE).exists() else {}
+    manifest_path = job / MANIFEST_FILE
+    row: dict = {"run_dir": job.name, "status": status.get("status", "done" if manifest_path.exists() else "failed")}
+    if "error" in status:
+        row["error"] = status["error"]
+    overrides = []
+    if manifest_path.exists() and row["status"] != "failed":
+        manifest = _read_json(manifest_path)
+        overrides = manifest.get("overrides", [])
+        row.update(community=manifest["community"], policy=manifest["policy"], seed=manifest["seed"],
+                   config_hash=manifest["config_hash"], wall_time_s=manifest.get("wall_time_s"))
+    else:
+        overrides = [o for o in job.name.split(",") if "=" in o]
+    for o in overrides:
+        key, value = _parse_override(o)
+        if not key.startswith("hydra."):
+            row.setdefault(key, value)
+            if key in ("community", "policy", "seed"):
+                row[key] = value
+    if row["status"] == "failed" or not manifest_path.exists():
+        return row, None
+    kpis = _read_json(job / KPIS_FILE)
+    for key, item in kpis.get("targets", {}).items():
+        row[key] = item.get("value")
+    for key, value in kpis.get("totals", {}).items():
+        row[key] = value
+    try:
+        ts = pq.read_table(job / TIMESERIES_FILE)
+    except Exception as exc:
+        raise CollateError(f"corrupt or unreadable file {job / TIMESERIES_FILE}: {exc}") from None
+    return row, ts
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sim.collate",
+                                 description="Collate a sweep folder into runs.parquet and timeseries.parquet.")
+    ap.add_argument("sweep_dir", help="the sweep's folder (hydra.sweep.dir)")
+    ap.add_argument("--skip-corrupt", action="store_true",
+                    help="record unreadable runs as 'corrupt' instead of stopping")
+    args = ap.parse_args(argv)
+    try:
+        runs = collate(args.sweep_dir, skip_corrupt=args.skip_corrupt)
+    except CollateError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    counts = runs["status"].value_counts().to_dict()
+    print(f"collated {len(runs)} runs ({', '.join(f'{v} {k}' for k, v in counts.items())}) into "
+          f"{Path(args.sweep_dir) / RUNS_FILE} and {Path(args.sweep_dir) / COLLATED_TIMESERIES_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Where each policy lever's rules live: a table generated from the code, for docs/ODD.md.
+
+A lever is a section of :class:`sim.config.PolicyConfig` (``policy.micro_fund``, ``policy.fund`` …).
+A rule *uses* a lever when its function body reads that section, written as ``policy.<lever>`` or through
+the usual local alias ``pol.<lever>`` (``pol = model.cfg.policy``).  The table lists, for every lever, each
+function and method of the model's modules that does, so a reader can go from "what does this lever do?"
+to the code in one step; ``python -m sim.docs`` writes it into the ODD and a test keeps it current.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import re
+from pathlib import Path
+
+from sim.config import PolicyConfig
+
+PACKAGE = Path(__file__).resolve().parent
+# Modules that describe or present the levers rather than apply them.
+NOT_RULES = {"config.py", "schema.py", "docs.py", "lever_rules.py", "glossary.py", "kpi_table.py", "cli.py"}
+
+
+def levers() -> list[str]:
+    """The lever sections of the policy config, in schema order."""
+    return [f.name for f in dataclasses.fields(PolicyConfig) if dataclasses.is_dataclass(f.type)
+            or (isinstance(f.type, str) and f.type.endswith(("Lever", "Config")))]
+
+
+def _functions(tree: ast.Module):
+    """(qualified name, node) of every function and method, nested classes included."""
+    def walk(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                yield from walk(child, f"{prefix}{child.name}.")
+            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                yield f"{prefix}{child.name}", child
+    yield from walk(tree, "")
+
+
+def lever_rules(package: Path = PACKAGE) -> dict[str, list[str]]:
+    """lever → ``module.Class.method`` of every rule that reads it (sorted by module, then line)."""
+    names = levers()
+    pattern = re.compile(r"\b(?:policy|pol)\.(" + "|".join(map(re.escape, names)) + r")\b")
+    found: dict[str, list[tuple[str, int, str]]] = {n: [] for n in names}
+    for path in sorted(package.glob("*.py")):
+        if path.name in NOT_RULES or path.name.startswith("_"):
+            continue
+        source = path.read_text(encoding="utf-8")
+        for qualname, node in _functions(ast.parse(source)):
+            body = ast.get_source_segment(source, node) or ""
+            for lever in sorted(set(pattern.findall(body))):
+                found[lever].append((path.stem, node.lineno, f"{path.stem}.{qualname}"))
+    return {lever: [name for _m, _l, name in sorted(rows)] for lever, rows in found.items()}
+
+
+def lever_table() -> str:
+    """The markdown table of docs/ODD.md: lever, its parameters, the rules that read it."""
+    from sim.config import iter_params  # the schema's own walk over its parameters
+
+    params: dict[str, list[str]] = {}
+    for key, *_ in iter_params(PolicyConfig, "policy."):
+        section = key.split(".")[1]
+        params.setdefault(section, []).append(key.rsplit(".", 1)[1])
+    rows = ["| lever | parameters | rules that read it (`sim/<module>.py`) |", "|---|---|---|"]
+    for lever, rules in lever_rules().items():
+        rule_text = ", ".join(f"`{r}`" for r in rules) or "—"
+        rows.append(f"| `policy.{lever}` | {', '.join(params.get(lever, []))} | {rule_text} |")
+    return "\n".join(rows)

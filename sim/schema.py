@@ -1,0 +1,511 @@
+"""The parameter schema: the one source of truth for every parameter.
+
+Each parameter is a dataclass field built with :func:`param`, which records its unit, its
+allowed range, a one-line meaning and its source (a seed document of ``shared/seeds`` or
+"assumption").  Hydra composes the YAML files of ``configs/`` onto these dataclasses (so an
+unknown key or a wrong type is refused at composition), and :func:`sim.config.to_settings` turns
+the composed config into objects, whose ``__post_init__`` checks every range before anything runs.
+
+Money is in yuan, except the per-unit donation of the one-cent charity, in fen (1 yuan = 100 fen),
+as the source states it (004: "企业每售卖一瓶酒，向社区微基金捐赠1分钱").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+ASSUMPTION = "assumption"
+
+
+class ConfigError(ValueError):
+    """A configuration value outside its allowed range (the message names the key)."""
+
+
+def param(default: Any, unit: str, lo: float | None = None, hi: float | None = None, *,
+          help: str, source: str = ASSUMPTION, choices: tuple[str, ...] | None = None):
+    """A config field with its documentation: unit, allowed range [lo, hi], meaning, source."""
+    meta = {"unit": unit, "lo": lo, "hi": hi, "help": help, "source": source, "choices": choices}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def section(cls):
+    """A nested config section (a dataclass field whose default is the section's defaults)."""
+    return field(default_factory=cls)
+
+
+# --------------------------------------------------------------------------------------------
+# Enumerations
+# --------------------------------------------------------------------------------------------
+class Governance(Enum):
+    """Who runs the community fund (003: 政府主导、市场主导、居民主导 types of community fund)."""
+
+    government_led = "government_led"
+    market_led = "market_led"
+    resident_led = "resident_led"
+
+
+GROUPS = ("youth", "elderly", "children", "workers", "new_employment")  # 青老幼工新 (004)
+
+
+# --------------------------------------------------------------------------------------------
+# Community presets (configs/community/*.yaml)
+# --------------------------------------------------------------------------------------------
+@dataclass
+class GroupShares:
+    """Share of residents in each group of 青老幼工新 (004); must sum to 1."""
+
+    youth: float = param(0.25, "fraction", 0, 1, help="share of youth (青)")
+    elderly: float = param(0.22, "fraction", 0, 1, help="share of elderly (老)")
+    children: float = param(0.15, "fraction", 0, 1, help="share of children (幼)")
+    workers: float = param(0.30, "fraction", 0, 1, help="share of industrial and office workers (工)")
+    new_employment: float = param(0.08, "fraction", 0, 1,
+                                  help="share of new-employment workers, e.g. delivery riders (新)")
+
+    def as_tuple(self) -> tuple[float, ...]:
+        return tuple(getattr(self, g) for g in GROUPS)
+
+
+@dataclass
+class CommunityConfig:
+    """One community: its size, population and the organisations already present."""
+
+    name: str = param("urban_traditional", "-", help="preset name")
+    label_zh: str = param("传统城区社区", "-", help="Chinese name of the preset")
+    residents: int = param(12000, "persons", 50, 2_000_000,
+                           help="residents", source="003: 9,000–12,000 residents per urban community")
+    households: int = param(3000, "households", 10, 700_000,
+                            help="households", source="003: 2,500–3,000 households")
+    households_per_grid: int = param(300, "households/grid", 30, 2000,
+                                     help="households served by one grid worker (网格员)")
+    groups: GroupShares = section(GroupShares)
+    needy_share: float = param(0.03, "fraction", 0, 0.5,
+                               help="share of households that are needy (困难群众家庭); "
+                                    "the fund supports their members")
+    income_median_yuan_month: float = param(3500.0, "yuan/month", 0, 100_000,
+                                            help="median personal income")
+    income_sigma: float = param(0.5, "log-sd", 0, 3, help="spread of log income")
+    civic_mean: float = param(0.30, "0-1", 0.01, 0.99,
+                              help="mean civic propensity (Beta distributed, concentration 4)")
+    trust_initial: float = param(0.60, "0-1", 0.01, 0.99, help="mean initial trust in community institutions")
+    satisfaction_initial: float = param(0.70, "0-1", 0.01, 0.99, help="mean initial satisfaction")
+    volunteers_initial_share: float = param(0.10, "fraction", 0, 1,
+                                            help="share of residents registered as volunteers at start")
+    enterprises: int = param(10, "enterprises", 0, 10_000,
+                             help="resident units (驻区单位): enterprises and institutions in the community")
+    product_enterprises: int = param(1, "enterprises", 0, 10_000,
+                                     help="of these, enterprises selling a bottled product (e.g. liquor)")
+    units_per_week: float = param(2000.0, "units/week", 0, 10_000_000,
+                                  help="units each product enterprise sells outside the community per week")
+    professional_agencies: int = param(1, "organisations", 0, 1000,
+                                       help="professional social-work agencies present at start")
+    self_organisations: int = param(2, "organisations", 0, 10_000,
+                                    help="resident self-organisations present at start")
+    social_enterprises: int = param(0, "organisations", 0, 1000,
+                                    help="community social enterprises present at start")
+    station_social_workers: int = param(1, "persons", 0, 1000,
+                                        help="social workers at the community social-work station (社工站)")
+    department_cases_per_1000_week: float = param(1.0, "cases/(1000 residents·week)", 0, 100,
+                                                  help="cases the street/departments take on escalation "
+                                                       "(街道吹哨、部门报到) per 1,000 residents per week")
+
+    def __post_init__(self) -> None:
+        if self.product_enterprises > self.enterprises:
+            raise ConfigError(f"community.product_enterprises={self.product_enterprises} exceeds "
+                              f"community.enterprises={self.enterprises}")
+        if self.households > self.residents:
+            raise ConfigError(f"community.households={self.households} exceeds community.residents="
+                              f"{self.residents}: a household has at least one resident")
+        total = sum(self.groups.as_tuple())
+        if abs(total - 1.0) > 1e-6:
+            raise ConfigError(f"community.groups shares must sum to 1, got {total:.6f}")
+
+
+# --------------------------------------------------------------------------------------------
+# Policy levers (configs/policy/*.yaml)
+# --------------------------------------------------------------------------------------------
+@dataclass
+class MicroFundLever:
+    """One-cent charity (一分钱公益, 004): a fixed donation per unit sold to the micro-fund."""
+
+    fen_per_unit: float = param(0.0, "fen/unit", 0, 10_000,
+                                help="donation per unit sold, in fen (1 fen = 0.01 yuan)",
+                                source="004: 每售卖一瓶酒，向社区微基金捐赠1分钱")
+    participating_share: float = param(1.0, "fraction", 0, 1,
+                                       help="share of product enterprises that join the scheme")
+
+
+@dataclass
+class EnterpriseLever:
+    """What resident units (驻区单位) give besides the per-unit donation (003: 双向认领)."""
+
+    lump_yuan_per_year: float = param(0.0, "yuan/(enterprise·year)", 0, 10_000_000,
+                                      help="lump donation of each donating enterprise, paid in week 1 of each year")
+    lump_donor_share: float = param(0.0, "fraction", 0, 1,
+                                    help="share of enterprises that make a lump donation")
+    moral_bank_sponsor_yuan_per_year: float = param(0.0, "yuan/(enterprise·year)", 0, 10_000_000,
+                                                    help="goods each enterprise gives to stock the moral bank")
+    employee_volunteer_hours_week: float = param(0.0, "hours/(enterprise·week)", 0, 1000,
+                                                 help="employee volunteer hours each enterprise lends")
+    cause_marketing_uplift: float = param(0.0, "fraction", 0, 2,
+                                          help="sales increase at full reputation from giving (assumption, default 0)")
+
+
+@dataclass
+class FundLever:
+    """The community (micro-)fund's governance and spending (003: 大力推进社区基金发展)."""
+
+    governance: Governance = param(Governance.government_led, "-",
+                                   help="who runs the fund", source="003: 政府主导/市场主导/居民主导",
+                                   choices=tuple(g.name for g in Governance))
+    transparency: float = param(0.3, "0-1", 0, 1,
+                                help="how openly income and spending are published (003: 公开、公平、透明)")
+    public_fundraising: bool = param(False, "-", help="the fund appeals to residents for donations")
+    government_grant_yuan_per_year: float = param(0.0, "yuan/year", 0, 100_000_000,
+                                                  help="government grant to the fund, paid weekly")
+    government_match_ratio: float = param(0.0, "yuan/yuan", 0, 10,
+                                          help="government match per yuan of resident donations")
+    spend_share_per_week: float = param(0.04, "fraction/week", 0, 1,
+                                        help="share of the balance the fund spends each week")
+    needy_share: float = param(0.4, "fraction", 0, 1, help="share of spending on needy residents")
+    services_share: float = param(0.3, "fraction", 0, 1,
+                                  help="share of spending on services bought from organisations")
+    projects_share: float = param(0.3, "fraction", 0, 1,
+                                  help="share of spending on public projects chosen by deliberation")
+    admin_share: float = param(0.05, "fraction", 0, 0.5,
+                               help="share of each week's spending kept for administration")
+
+    def __post_init__(self) -> None:
+        total = self.needy_share + self.services_share + self.projects_share
+        if abs(total - 1.0) > 1e-6:
+            raise ConfigError("policy.fund.needy_share + services_share + projects_share must sum to 1, "
+                              f"got {total:.6f}")
+
+
+@dataclass
+class MoralBankLever:
+    """Moral bank (道德银行, 003): civic acts earn points, redeemable for goods."""
+
+    enabled: bool = param(False, "-", help="the moral bank runs", source="003: 道德银行、志愿者积分机制")
+    points_per_activity: float = param(10.0, "points/activity", 0, 1000,
+                                       help="points a volunteer earns per activity")
+    yuan_per_point: float = param(0.2, "yuan/point", 0, 100, help="value of a point when redeemed")
+    redeem_threshold_points: float = param(100.0, "points", 1, 100_000,
+                                           help="points a resident needs before redeeming")
+
+
+@dataclass
+class GovPurchaseLever:
+    """Government purchase of services (政府购买服务, 003) from social organisations."""
+
+    budget_yuan_per_year: float = param(0.0, "yuan/year", 0, 1_000_000_000,
+                                        help="yearly budget for service contracts", source="003: 政府购买服务")
+    contract_weeks: int = param(52, "weeks", 1, 520, help="length of a contract")
+    cost_per_case_yuan: float = param(200.0, "yuan/case", 1, 100_000,
+                                      help="what a contracted organisation is paid per case of capacity")
+
+
+@dataclass
+class CharitySalesLever:
+    """Self-organisations' charity sales feed the micro-fund (004, 顺河社区 豌豆手工坊)."""
+
+    enabled: bool = param(False, "-", help="self-organisations hold charity sales",
+                          source="004: 通过义卖反哺社区微基金")
+    sales_yuan_per_org_week: float = param(60.0, "yuan/(organisation·week)", 0, 1_000_000,
+                                           help="charity-sale proceeds of an active self-organisation")
+    share_to_fund: float = param(0.7, "fraction", 0, 1, help="share of proceeds given to the fund")
+
+
+@dataclass
+class SocialEnterpriseLever:
+    """Community social enterprises reinvest profits in the community (004, 顺河社区 精品游线)."""
+
+    enabled: bool = param(False, "-", help="a community social enterprise operates",
+                          source="004: 社区社会企业通过运营精品游线实现盈利并反哺社区")
+    revenue_yuan_per_week: float = param(3000.0, "yuan/week", 0, 10_000_000, help="revenue of each social enterprise")
+    margin: float = param(0.2, "fraction", 0, 1, help="profit as a share of revenue")
+    reinvest_share: float = param(0.5, "fraction", 0, 1, help="share of profit given to the fund")
+
+
+@dataclass
+class SocialWorkLever:
+    """Professional social workers (003, 004: 专业社工+志愿服务)."""
+
+    extra_social_workers: int = param(0, "persons", 0, 1000,
+                                      help="social workers added to the station by the policy")
+    volunteers_per_worker: float = param(100.0, "volunteers/worker", 1, 10_000,
+                                         help="volunteers one social worker can supervise")
+    supervision_gain: float = param(0.5, "fraction", 0, 5,
+                                    help="volunteer capacity: cases per hour × (1 + gain × supervision coverage)")
+    mobilisation: bool = param(False, "-", help="social workers recruit volunteers")
+    incubations_per_worker_year: float = param(0.3, "organisations/(worker·year)", 0, 50,
+                                               help="new self-organisations a station worker incubates",
+                                               source="003: 孵化培育社会组织")
+
+
+@dataclass
+class DeliberationLever:
+    """Residents' deliberation (003 四议; 004 爱邻议事日、火塘议事会) decides fund projects."""
+
+    enabled: bool = param(False, "-", help="residents' council meets and chooses fund projects")
+    interval_weeks: int = param(4, "weeks", 1, 52, help="weeks between council meetings")
+
+
+@dataclass
+class PolicyConfig:
+    """A policy: a set of five-society-linkage levers. Files in configs/policy/ set them."""
+
+    name: str = param("baseline", "-", help="policy preset name")
+    label_zh: str = param("基线（无联动）", "-", help="Chinese name of the policy")
+    micro_fund: MicroFundLever = section(MicroFundLever)
+    enterprise: EnterpriseLever = section(EnterpriseLever)
+    fund: FundLever = section(FundLever)
+    moral_bank: MoralBankLever = section(MoralBankLever)
+    gov_purchase: GovPurchaseLever = section(GovPurchaseLever)
+    charity_sales: CharitySalesLever = section(CharitySalesLever)
+    social_enterprise: SocialEnterpriseLever = section(SocialEnterpriseLever)
+    social_work: SocialWorkLever = section(SocialWorkLever)
+    deliberation: DeliberationLever = section(DeliberationLever)
+
+
+# --------------------------------------------------------------------------------------------
+# Behavioural parameters (uncertain; the calibration issue searches them)
+# --------------------------------------------------------------------------------------------
+@dataclass
+class DemandRates:
+    """Weekly probability that a resident of each group raises a service demand."""
+
+    youth: float = param(0.004, "1/week", 0, 1, help="youth")
+    elderly: float = param(0.025, "1/week", 0, 1, help="elderly")
+    children: float = param(0.008, "1/week", 0, 1, help="children (raised by their guardians)")
+    workers: float = param(0.008, "1/week", 0, 1, help="workers")
+    new_employment: float = param(0.015, "1/week", 0, 1, help="new-employment workers")
+
+    def as_tuple(self) -> tuple[float, ...]:
+        return tuple(getattr(self, g) for g in GROUPS)
+
+
+@dataclass
+class BehaviourConfig:
+    """How residents, volunteers and organisations behave. All are assumptions unless sourced."""
+
+    demand_rates: DemandRates = section(DemandRates)
+    professional_share: float = param(0.30, "fraction", 0, 1,
+                                      help="share of demands that need a professional organisation")
+    structural_share: float = param(0.10, "fraction", 0, 1,
+                                    help="share of demands only departments can solve (escalated)")
+    report_base: float = param(0.35, "probability", 0, 1, help="chance a resident reports a demand at zero trust")
+    report_trust_weight: float = param(0.45, "probability", 0, 1,
+                                       help="extra chance of reporting at full trust")
+    grid_discovery: float = param(0.30, "probability", 0, 1,
+                                  help="chance a grid worker finds an unreported demand (网格发现, 003)")
+    response_deadline_weeks: int = param(2, "weeks", 1, 52,
+                                         help="weeks a reported demand may wait before it counts as unanswered")
+    volunteer_hours_per_case: float = param(4.0, "hours/case", 0.1, 1000,
+                                            help="volunteer hours an unsupervised volunteer needs per case")
+    grid_worker_cases_week: float = param(3.0, "cases/(grid worker·week)", 0, 100,
+                                          help="simple cases a grid worker solves per week besides reporting")
+    staff_success: float = param(0.92, "probability", 0, 1,
+                                 help="chance community staff complete a simple case")
+    org_cases_per_staff_week: float = param(3.0, "cases/(worker·week)", 0, 100,
+                                            help="cases one organisation worker handles per week")
+    volunteer_success: float = param(0.85, "probability", 0, 1,
+                                     help="chance a volunteer completes a simple case (no supervision)")
+    supervised_success: float = param(0.97, "probability", 0, 1,
+                                      help="chance a supervised volunteer completes a simple case")
+    org_success: float = param(0.95, "probability", 0, 1, help="chance an organisation completes a case")
+    department_success: float = param(0.90, "probability", 0, 1,
+                                      help="chance an escalated case is completed")
+    register_base: float = param(0.0004, "1/week", 0, 1,
+                                 help="weekly chance a resident of civic propensity 1 registers as volunteer")
+    register_influence: float = param(3.0, "multiplier", 0, 100,
+                                      help="extra registration per unit share of volunteers in the grid")
+    register_mobilisation: float = param(2.0, "multiplier", 0, 100,
+                                         help="extra registration when social workers mobilise, "
+                                              "× their spare supervision capacity")
+    register_moral_bank: float = param(0.5, "multiplier", 0, 100,
+                                       help="extra registration when the moral bank runs")
+    activity_prob: float = param(0.10, "1/week", 0, 1,
+                                 help="weekly chance a registered volunteer takes part in an activity")
+    activity_supervised_boost: float = param(0.5, "multiplier", 0, 10,
+                                             help="extra activity under social-worker organisation")
+    activity_recognition_boost: float = param(0.5, "multiplier", 0, 10,
+                                              help="extra activity when activities earn moral-bank points")
+    hours_per_activity: float = param(3.0, "hours", 0.1, 100, help="hours of one volunteer activity")
+    dropout_base: float = param(0.0005, "1/week", 0, 1, help="weekly drop-out chance of a volunteer")
+    dropout_unrecognised: float = param(0.0015, "1/week", 0, 1,
+                                        help="extra drop-out when unrecognised for the recognition window")
+    recognition_window_weeks: int = param(26, "weeks", 1, 520,
+                                          help="weeks without recognition before the extra drop-out applies")
+    burnout_activities: int = param(30, "activities/52 weeks", 1, 520,
+                                    help="activities in the last 52 weeks above which burn-out sets in")
+    dropout_burnout: float = param(0.02, "1/week", 0, 1, help="extra drop-out of a burnt-out volunteer")
+    donate_prob: float = param(0.002, "1/week", 0, 1,
+                               help="weekly chance a resident of civic propensity and trust 1 donates")
+    donate_income_share: float = param(0.01, "fraction", 0, 1, help="a donation as share of monthly income")
+    fundraising_boost: float = param(2.0, "multiplier", 0, 100,
+                                     help="extra giving when the fund appeals publicly")
+    transparency_giving: float = param(1.0, "multiplier", 0, 10,
+                                       help="extra giving per unit of fund transparency")
+    resident_led_giving: float = param(0.5, "multiplier", 0, 10,
+                                       help="extra giving when the fund is resident-led")
+    market_led_enterprise: float = param(0.5, "multiplier", 0, 10,
+                                         help="extra enterprise giving when the fund is market-led")
+    purchase_prob: float = param(0.05, "1/week", 0, 1,
+                                 help="weekly chance an adult resident buys one unit of the local product")
+    satisfaction_rate: float = param(0.30, "fraction", 0, 1,
+                                     help="how far one demand outcome moves a resident's satisfaction")
+    trust_rate: float = param(0.10, "fraction", 0, 1,
+                              help="how far one demand outcome moves a resident's trust")
+    trust_drift: float = param(0.01, "1/week", 0, 1, help="weekly pull of trust towards satisfaction")
+    fund_visibility_trust: float = param(0.004, "1/week", 0, 1,
+                                         help="weekly trust gain from visible fund spending at full transparency")
+    project_satisfaction: float = param(0.02, "fraction", 0, 1,
+                                        help="satisfaction gain of all residents from a funded public project")
+    deliberation_participation: float = param(0.15, "probability", 0, 1,
+                                              help="chance a resident of civic propensity 1 attends a council")
+    deliberation_trust: float = param(0.05, "fraction", 0, 1,
+                                      help="trust gain of a council participant")
+    redeem_prob: float = param(0.25, "1/week", 0, 1,
+                               help="weekly chance a resident over the threshold redeems points")
+    needy_support_yuan_week: float = param(50.0, "yuan/(person·week)", 0, 100_000,
+                                           help="most the fund pays one needy resident per week")
+    org_staff: int = param(2, "persons", 0, 1000, help="social workers employed by a professional agency")
+    self_org_staff: float = param(0.5, "workers", 0, 1000,
+                                  help="case capacity of a self-organisation, in worker equivalents")
+    org_cost_yuan_week: float = param(1500.0, "yuan/week", 0, 1_000_000,
+                                      help="running cost of a professional agency")
+    self_org_cost_yuan_week: float = param(20.0, "yuan/week", 0, 1_000_000,
+                                           help="running cost of a self-organisation")
+    org_fold_weeks: int = param(26, "weeks", 1, 520,
+                                help="weeks without income after which an organisation folds")
+    org_seed_budget_yuan: float = param(2000.0, "yuan", 0, 10_000_000,
+                                        help="budget a newly incubated organisation starts with")
+    project_cost_yuan: float = param(5000.0, "yuan", 1, 10_000_000, help="cost of one public project")
+
+
+# --------------------------------------------------------------------------------------------
+# A district of communities (configs/district/*.yaml)
+# --------------------------------------------------------------------------------------------
+@dataclass
+class DistrictMember:
+    """``count`` communities of the community preset ``preset`` (a file of configs/community/)."""
+
+    preset: str = param("urban_traditional", "-", help="community preset")
+    count: int = param(1, "communities", 1, 10_000, help="how many communities of this preset")
+
+
+@dataclass
+class DistrictConfig:
+    """A district (区): communities of mixed presets sharing a purchase budget and a social-work station."""
+
+    name: str = param("district", "-", help="district preset name")
+    label_zh: str = param("区", "-", help="Chinese name of the district preset")
+    communities: list[DistrictMember] = field(default_factory=list, metadata={
+        "unit": "-", "lo": None, "hi": None, "help": "the district's communities by preset", "source": ASSUMPTION,
+        "choices": None})
+    purchase_budget_yuan_per_year: float = param(-1.0, "yuan/year", -1, 100_000_000_000,
+                                                 help="shared government purchase budget; -1 = the policy's "
+                                                      "per-community budget × number of communities")
+    station_social_workers: int = param(40, "persons", 0, 100_000,
+                                        help="social workers of the district social-work station (社工站)",
+                                        source="003: 社工站; 专栏1 #22 社会工作专业人才 0.1万人 (district)")
+    communities_per_worker: int = param(2, "communities/worker", 1, 1000,
+                                        help="communities each district social worker serves")
+
+    def __post_init__(self) -> None:
+        if not self.communities:
+            raise ConfigError("district.communities is empty: list presets with counts, "
+                              "e.g. [{preset: urban_traditional, count: 10}]")
+        known = community_presets()
+        for k, m in enumerate(self.communities):
+            if m.preset not in known:
+                raise ConfigError(f"district.communities[{k}].preset={m.preset!r} is not a community preset; "
+                                  f"choose one of: {', '.join(known)}")
+
+
+def community_presets() -> list[str]:
+    """Names of the community presets shipped in configs/community/."""
+    from importlib.resources import files
+
+    return sorted(p.name[:-5] for p in files("sim.configs").joinpath("community").iterdir()
+                  if p.name.endswith(".yaml"))
+
+
+# --------------------------------------------------------------------------------------------
+# The whole run
+# --------------------------------------------------------------------------------------------
+@dataclass
+class SimConfig:
+    """One run: a community under a policy, for `steps` weeks, from `seed`."""
+
+    steps: int = param(260, "weeks", 1, 5200, help="weeks to simulate (260 = one five-year plan)")
+    seed: int = param(0, "-", 0, 2**32 - 1, help="random seed")
+    progress: bool = param(True, "-", help="show a progress bar")
+    lang: str = param("en", "-", help="language of the printed KPI table", choices=("en", "zh"))
+    community: CommunityConfig = section(CommunityConfig)
+    policy: PolicyConfig = section(PolicyConfig)
+    behaviour: BehaviourConfig = section(BehaviourConfig)
+    district: DistrictConfig | None = field(default=None, metadata={
+        "unit": "-", "lo": None, "hi": None, "help": "a district of many communities (district=enyang_like); "
+        "none = one community", "source": ASSUMPTION, "choices": None})
+
+    def __post_init__(self) -> None:
+        check_ranges(self)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation and conversion
+# --------------------------------------------------------------------------------------------
+def iter_params(obj_or_cls, prefix: str = ""):
+    """Yield (dotted key, dataclass field, value or default) for every leaf parameter."""
+    cls = obj_or_cls if isinstance(obj_or_cls, type) else type(obj_or_cls)
+    for f in dataclasses.fields(cls):
+        key = f"{prefix}{f.name}"
+        if isinstance(obj_or_cls, type):
+            value = f.default_factory() if f.default is dataclasses.MISSING else f.default
+            if f.name == "district":  # documented with its own fields
+                yield from iter_params(DistrictConfig, key + ".")
+                continue
+        else:
+            value = getattr(obj_or_cls, f.name)
+        if isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
+            for k, item in enumerate(value):
+                yield from iter_params(item, f"{key}[{k}].")
+            continue
+        if dataclasses.is_dataclass(value):
+            yield from iter_params(value if not isinstance(obj_or_cls, type) else type(value), key + ".")
+        else:
+            yield key, f, value
+
+
+def format_limit(x: float | None) -> str:
+    """A range limit as printed in messages and tables: ``10000``, ``0.5``, ``∞`` for none."""
+    if x is None:
+        return "∞"
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def check_ranges(cfg: SimConfig) -> None:
+    """Raise ConfigError naming the first key whose value is outside its allowed range."""
+    for key, f, value in iter_params(cfg):
+        check_leaf(key, f, value)
+
+
+def check_leaf(key: str, f: dataclasses.Field, value: Any) -> None:
+    """Raise ConfigError if ``value`` is not allowed for parameter ``key`` (its choices or its range)."""
+    lo, hi, choices = f.metadata.get("lo"), f.metadata.get("hi"), f.metadata.get("choices")
+    unit = f.metadata.get("unit", "")
+    if choices and not isinstance(value, Enum) and value not in choices:
+        raise ConfigError(f"{key}={value!r} is not allowed; choose one of: {', '.join(choices)}")
+    if lo is None and hi is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise ConfigError(f"{key}={value!r} must be a number in [{format_limit(lo)}, {format_limit(hi)}] {unit}")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ConfigError(f"{key}={value!r} is out of range: allowed [{format_limit(lo)}, {format_limit(hi)}] {unit}")
