@@ -226,7 +226,11 @@ def plot_patterns(samples: pd.DataFrame, check: pd.DataFrame, pats: list[pt.Patt
     nrow = math.ceil(len(pats) / ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.6 * nrow), squeeze=False)
     for ax, p in zip(axes.flat, pats, strict=False):
-        data = both[both["pattern"] == p.key]
+        data = both[(both["pattern"] == p.key) & both["value"].notna()]
+        if data.empty:  # e.g. a rate that a run shorter than its definition cannot measure
+            ax.text(0.5, 0.5, "not measurable in these runs", ha="center", va="center", transform=ax.transAxes)
+            ax.set_title(f"{p.key}\n({p.role})", fontsize=9)
+            continue
         sns.boxplot(data=data, x="set", y="value", hue="set", ax=ax, fliersize=0, width=0.5, legend=False,
                     palette={"all samples (prior)": "#bbbbbb", "accepted (posterior)": "#4c72b0"})
         sns.stripplot(data=data, x="set", y="value", ax=ax, size=2.5, color="black", alpha=0.35)

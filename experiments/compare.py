@@ -1,8 +1,9 @@
 """Compare the scenarios of a sweep: charts, paired differences vs a baseline, a replication check.
 
 ``python -m experiments.compare <sweep_dir> [--baseline policy=baseline] [--lang zh|en] [--pdf]
-[--kpis k1,k2] [--heatmap KPI] [--out DIR]`` reads ``runs.parquet`` and ``timeseries.parquet``
-(collating the sweep first if they are missing) and writes into ``<sweep_dir>/compare/``:
+[--width single|double] [--greyscale] [--kpis k1,k2] [--heatmap KPI] [--out DIR]`` reads
+``runs.parquet`` and ``timeseries.parquet`` (collating the sweep first if they are missing) and
+writes into ``<sweep_dir>/compare/``:
 
 * ``trajectories``  — each KPI over the weeks, mean and 95 % CI band across seeds per scenario;
 * ``distributions`` — end-of-run values per scenario (box and points), with the plan target;
@@ -12,9 +13,11 @@
 * ``replication``   — CI half-width against the number of seeds used, with a verdict per comparison;
 * ``report.md`` and ``report.html`` (self-contained), ``scenarios.csv``, ``replication.csv``.
 
-A *scenario* is one combination of the swept parameters other than the seed.  Figures are PNG and
-SVG (and PDF with ``--pdf``).  Everything is written into a temporary folder that replaces the
-output folder at the end, so a failure leaves the earlier output (or none), never a partial one.
+A *scenario* is one combination of the swept parameters other than the seed, named in words in the
+figures (``--lang``).  Figures are PNG (300 dpi) and SVG (and PDF with ``--pdf``), 175 mm wide, or
+85 mm with ``--width single``; ``--greyscale`` draws them in greys for print.  Everything is
+written into a temporary folder that replaces the output folder at the end, so a failure leaves the
+earlier output (or none), never a partial one.
 The parts: loading the sweep (experiments/loading.py), tables (experiments/tables.py, statistics
 and the rules for the verdicts in experiments/stats.py), figures (experiments/figures.py), the
 report's content (experiments/compare_report.py) rendered by experiments/report.py.
@@ -32,17 +35,28 @@ from pathlib import Path
 from experiments import stats
 from experiments.compare_report import report_blocks
 from experiments.figures import (
+    GROUP_MAX,
     Styles,
     plot_distributions,
     plot_forest,
     plot_heatmap,
     plot_replication,
     plot_trajectories,
+    scenario_groups,
 )
 from experiments.loading import CompareError, load_sweep, resolve_kpis
-from experiments.presentation import FontError, save_figure, setup_theme
+from experiments.presentation import (
+    PAPER_DPI,
+    WIDTHS_MM,
+    FontError,
+    kpi_label,
+    save_figure,
+    scenario_label,
+    setup_theme,
+)
 from experiments.report import render, write_report
 from experiments.tables import Results, analyse, heatmap_table
+from sim.glossary import label
 from sim.indicators import KEY_INDICATORS
 from sim.outputs import write_atomic
 
@@ -51,33 +65,38 @@ DEFAULT_HEATMAP = "satisfaction_mean"
 REPORT_MARK = "report.md"  # an output folder holding this file may be replaced by a new comparison
 
 
-def draw_figures(res: Results, folder: Path, pdf: bool) -> None:
+def draw_figures(res: Results, folder: Path, pdf: bool, width: str = "double", greyscale: bool = False) -> None:
     """Draw every chart into ``folder`` and record its caption in ``res.figures``."""
     sw, lang, kpis = res.sweep, res.lang, res.kpis
-    styles = Styles.of(sw.scenarios)
+    names = {s: scenario_label(sw.settings.get(s, {}), lang) or s for s in sw.scenarios}
+    styles = Styles.of(sw.scenarios, names, greyscale)
+    baseline = list(dict.fromkeys(res.ends.loc[res.ends["is_baseline"], "scenario"]))
+    groups = scenario_groups(styles, sw.settings, baseline, lang)
+    facets = label("cap_facets_baseline" if len(baseline) == 1 else "cap_facets", lang, n=len(groups),
+                   max=GROUP_MAX) if len(groups) > 1 else ""
+
+    def save(fig, stem: str, caption: str) -> None:
+        save_figure(fig, folder, stem, pdf, dpi=PAPER_DPI)
+        res.figures[stem] = caption
+
     weekly = [k for k in kpis if k in sw.indicators]
     if weekly:
-        save_figure(plot_trajectories(sw.ts, weekly, styles, lang), folder, "trajectories", pdf)
-        res.figures["trajectories"] = ("Weekly values: mean and 95 % t band across seeds per scenario (axes kept "
-                                       "to possible values: ≥ 0, rates ≤ 100 %); dashed black line = plan target. "
-                                       "Rates are weekly here; the end-of-run KPIs take rates over the last 52 "
-                                       "weeks.")
-    save_figure(plot_distributions(res.ends, kpis, styles, lang), folder, "distributions", pdf)
-    res.figures["distributions"] = "End-of-run KPIs per scenario: box (quartiles) and one point per seed."
+        save(plot_trajectories(sw.ts, weekly, styles, lang, groups, width, sw.warmup_weeks), "trajectories",
+             label("cap_trajectories", lang, warmup=sw.warmup_weeks) + facets)
+    save(plot_distributions(res.ends, kpis, styles, lang, width), "distributions",
+         label("cap_distributions", lang))
     if res.pairs is not None:
-        save_figure(plot_forest(res.pairs, kpis, styles, lang), folder, "differences", pdf)
-        res.figures["differences"] = "Paired differences vs the baseline: mean and 95 % t interval; line at 0."
+        save(plot_forest(res.pairs, kpis, styles, lang, width), "differences",
+             label("cap_differences", lang))
     if res.heatmap:
         table = heatmap_table(res.ends, sw, res.heatmap)
-        fig = plot_heatmap(table, res.heatmap, sw.params[0], sw.params[1], lang)
-        save_figure(fig, folder, f"heatmap_{res.heatmap}", pdf)
-        res.figures[f"heatmap_{res.heatmap}"] = f"Mean of {res.heatmap} over seeds for each parameter pair."
+        save(plot_heatmap(table, res.heatmap, sw.params[0], sw.params[1], lang, width, greyscale),
+             f"heatmap_{res.heatmap}", label("cap_heatmap", lang, kpi=kpi_label(res.heatmap, lang)))
     if not res.curves.empty:
-        fig = plot_replication(res.curves, kpis, styles, lang, diffs=res.diffs is not None)
-        save_figure(fig, folder, "replication", pdf)
-        res.figures["replication"] = ("95 % CI half-width of the " + ("paired difference" if res.diffs is not None
-                                                                        else "scenario mean")
-                                      + " using the first n seeds.")
+        what = label("cap_what_pair" if res.diffs is not None else "rep_what_mean", lang)
+        save(plot_replication(res.curves, kpis, styles, lang, diffs=res.diffs is not None, groups=groups,
+                              width=width), "replication",
+             label("cap_replication", lang, what=what) + facets)
 
 
 def write_tables(res: Results, folder: Path) -> None:
@@ -100,6 +119,7 @@ def publish(tmp: Path, out: Path) -> None:
     old = out.with_name(f".{out.name}.old-{os.getpid()}")
     if out.exists():
         os.replace(out, old)
+    tmp.chmod(out.parent.stat().st_mode & 0o777)  # mkdtemp makes 0700; give it its parent's (umask) permissions
     shutil.move(str(tmp), str(out))
     shutil.rmtree(old, ignore_errors=True)
 
@@ -122,15 +142,15 @@ def run(args: argparse.Namespace) -> tuple[Results, Path]:
     out = Path(args.out) if args.out else Path(args.sweep_dir) / "compare"
     check_out_dir(out)
     try:
-        setup_theme(args.lang)
+        setup_theme(args.lang, paper=True)
     except FontError as exc:
         raise CompareError(str(exc)) from None
     res = analyse(sweep, kpis, heatmap, args.lang)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    title = f"Scenario comparison: {sweep.path.name}"
+    title = label("rep_title", args.lang, name=sweep.path.name)
     try:
-        draw_figures(res, tmp, args.pdf)
+        draw_figures(res, tmp, args.pdf, args.width, args.greyscale)
         write_tables(res, tmp)
         blocks = report_blocks(res)
         _, html_path = write_report(blocks, tmp, title)
@@ -168,7 +188,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "policy=baseline if the sweep has it, else no paired differences; 'none' to switch off)")
     ap.add_argument("--lang", choices=("en", "zh"), default="en",
                     help="language of chart and table labels (zh needs a CJK font, e.g. fonts-noto-cjk)")
-    ap.add_argument("--pdf", action="store_true", help="also save every figure as PDF")
+    ap.add_argument("--pdf", action="store_true", help="also save every figure as PDF (fonts embedded)")
+    ap.add_argument("--width", choices=tuple(WIDTHS_MM), default="double",
+                    help="figure width: a journal's single column (85 mm) or the full page (double, 175 mm; default)")
+    ap.add_argument("--greyscale", action="store_true",
+                    help="draw scenarios in greys (told apart by markers and dash patterns) for print in black and "
+                         "white (default: Okabe-Ito's colour-blind-safe palette)")
     ap.add_argument("--kpis", metavar="K1,K2,...",
                     help="KPIs to show, comma-separated: final KPIs of runs.parquet or weekly indicators "
                          f"(default: {', '.join(DEFAULT_KPIS)})")

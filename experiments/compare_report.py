@@ -17,6 +17,7 @@ from experiments.loading import Sweep
 from experiments.presentation import format_value, kpi_label, term
 from experiments.report import Alert, Block, Bullets, Code, Figure, Heading, Paragraph, Table
 from experiments.tables import Results
+from sim.glossary import label
 from sim.outputs import MANIFEST_FILE
 
 PACKAGES = ("numpy", "pandas", "scipy", "matplotlib", "seaborn", "pyarrow", "jinja2")
@@ -94,91 +95,70 @@ def report_blocks(res: Results) -> list[Block]:
     seeds = res.ends.drop_duplicates("run").groupby("scenario")["seed"].nunique()
     base = set(res.ends.loc[res.ends["is_baseline"], "scenario"])
     blocks: list[Block] = [
-        Heading(f"Scenario comparison: {sw.path.name}", 1),
-        Paragraph(f"Sweep folder: {sw.path.resolve()}. Generated {time.strftime('%Y-%m-%d %H:%M')} by "
-                  f"`python -m experiments.compare`. {len(sw.runs)} complete runs; swept parameters: "
-                  f"{', '.join(sw.params) or 'none (seeds only)'}."),
-        Heading("Scenarios"),
+        Heading(label("rep_title", lang, name=sw.path.name), 1),
+        Paragraph(label("rep_intro", lang, folder=sw.path.resolve(), time=time.strftime("%Y-%m-%d %H:%M"),
+                       n=len(sw.runs), params=", ".join(f"`{p}`" for p in sw.params) or label("rep_no_params", lang))),
+        Heading(label("rep_scenarios", lang)),
         Table(pd.DataFrame({term("scenario", lang): sw.scenarios,
                             term("baseline", lang): ["✓" if s in base else "" for s in sw.scenarios],
                             term("seeds", lang): [int(seeds.get(s, 0)) for s in sw.scenarios]})),
     ]
     if not sw.problems.empty:
-        blocks += [Heading("Runs excluded (not complete)"),
-                   Paragraph("These runs have no KPIs and are left out of every statistic."),
+        blocks += [Heading(label("rep_excluded", lang)), Paragraph(label("rep_excluded_text", lang)),
                    Table(sw.problems.reindex(columns=["run_dir", "status", "error"]).fillna(""))]
     return blocks + _difference_blocks(res) + _figure_blocks(res) + _replication_blocks(res) + _provenance_blocks(res)
 
 
 def _difference_blocks(res: Results) -> list[Block]:
+    lang = res.lang
     if res.diffs is None:
-        hint = (f" Name a baseline with --baseline KEY=VALUE, e.g. --baseline {res.sweep.params[0]}=<value>."
-                if res.sweep.params else "")
-        return [Heading("Scenario means"),
-                Paragraph("No baseline (the sweep has no policy=baseline runs, or --baseline none was given), so no "
-                          "paired differences: means per scenario with 95 % t intervals across seeds." + hint),
-                Table(summary_for_report(res.summary, res.lang))]
+        hint = label("rep_baseline_hint", lang, example=f"{res.sweep.params[0]}=<value>") if res.sweep.params else ""
+        return [Heading(label("rep_means", lang)), Paragraph(label("rep_means_text", lang) + hint),
+                Table(summary_for_report(res.summary, lang))]
     spec = ", ".join(f"{k}={v}" for k, v in res.sweep.baseline.items())
     base = set(res.ends.loc[res.ends["is_baseline"], "scenario"])
     unpaired = [s for s in res.sweep.scenarios if s not in base and s not in set(res.diffs["scenario"])]
-    blocks: list[Block] = [Heading(f"Paired differences vs the baseline ({spec})")]
+    blocks: list[Block] = [Heading(label("rep_differences", lang, spec=spec))]
     if unpaired:
-        blocks.append(Alert("no baseline run with the same seed and other swept values for: "
-                            + "; ".join(unpaired) + " (left out of the paired differences)"))
-    return [
-        *blocks,
-        Paragraph("Each run is paired with the baseline run of the same seed and the same values of the other swept "
-                  "parameters; difference = scenario − baseline. Mean difference with a 95 % t interval over the "
-                  "pairs (n − 1 degrees of freedom) and Cohen's d_z = mean difference / standard deviation of the "
-                  "differences (the paired-samples effect size; ±∞ when every pair differs by the same amount). "
-                  "Fractions are in per cent (differences in percentage points, pp). No p-values. Full precision: "
-                  "differences.csv."),
-        Table(differences_for_report(res.diffs, res.lang))]
+        blocks.append(Alert(label("rep_unpaired", lang, scenarios="; ".join(unpaired))))
+    return [*blocks, Paragraph(label("rep_differences_text", lang)), Table(differences_for_report(res.diffs, lang))]
 
 
 def _figure_blocks(res: Results) -> list[Block]:
-    return [Heading("Figures"), *(Figure(f"{stem}.png", caption) for stem, caption in res.figures.items())]
+    return [Heading(label("rep_figures", res.lang)),
+            *(Figure(f"{stem}.png", caption) for stem, caption in res.figures.items())]
 
 
 def _replication_blocks(res: Results) -> list[Block]:
-    paired = res.diffs is not None
+    paired, lang = res.diffs is not None, res.lang
     table = res.diffs if paired else res.summary
     rel = stats.REL_DIFF if paired else stats.REL_MEAN
-    what = "difference" if paired else "scenario mean"
-    blocks: list[Block] = [
-        Heading("Replication check"),
-        Paragraph(f"Rule: a {what} has enough seeds when the half-width of its 95 % CI with all N seeds is at most "
-                  f"{rel:.0%} of its absolute value" + (" (the CI then excludes 0 with a margin)" if paired else "")
-                  + ". Otherwise the seeds needed are estimated as the smallest n with t(0.975, n − 1) · sd / √n ≤ "
-                  f"{rel:g} · |mean| (n ≈ (t · sd / ({rel:g} · |mean|))², sd as estimated now; capped at "
-                  f"{stats.N_CAP})."
-                  + (" 'no difference in any pair' means every paired difference is exactly 0 (common random "
-                     "numbers: the scenario did not touch that KPI)." if paired else "")
-                  + " The figure 'replication' shows how the half-width shrinks as seeds are added (first n seeds, "
-                    "n = 2..N)."
-                  + (" The same rule, with 20 % of the typical between-policy difference as the difference to "
-                     "resolve, sets the documented default seeds per community preset (docs/replications.md)."
-                     if paired else "")),
-    ]
+    what, whats = ("rep_what_diff", "rep_what_diffs") if paired else ("rep_what_mean", "rep_what_means")
+    rule = (label("rep_rule", lang, what=label(what, lang), rel=f"{rel:.0%}",
+                 margin=label("rep_rule_margin", lang) if paired else "")
+            + label("rep_rule_needed", lang, rel=f"{rel:g}", cap=stats.N_CAP)
+            + (label("rep_rule_identical", lang) if paired else "") + label("rep_rule_curve", lang)
+            + (label("rep_rule_defaults", lang) if paired else ""))
+    blocks: list[Block] = [Heading(label("rep_replication", lang)), Paragraph(rule)]
     short = table[table["verdict"].isin([stats.MORE, stats.TOO_FEW])]
     if len(short):
-        items = [f"{r.scenario} / {kpi_label(r.kpi, res.lang)}: "
-                 f"{verdict_text(r.verdict, r.n_needed, res.lang, paired)}" for r in short.itertuples()]
-        blocks += [Alert(f"too few seeds for {len(short)} of the {len(table)} {what}s shown; more seeds "
-                         "would be needed for:"), Bullets(items)]
+        items = [f"{r.scenario} / {kpi_label(r.kpi, lang)}: "
+                 f"{verdict_text(r.verdict, r.n_needed, lang, paired)}" for r in short.itertuples()]
+        blocks += [Alert(label("rep_too_few", lang, n=len(short), total=len(table), what=label(whats, lang))),
+                   Bullets(items)]
     else:
-        blocks.append(Paragraph(f"All {len(table)} {what}s have enough seeds (or show no difference)."))
+        blocks.append(Paragraph(label("rep_all_enough", lang, total=len(table), what=label(whats, lang))))
     return blocks
 
 
 def _provenance_blocks(res: Results) -> list[Block]:
     info, hashes = provenance(res.sweep)
-    versions = "\n".join([f"simulation runs ({info['manifest']}):"]
+    lang = res.lang
+    versions = "\n".join([label("rep_versions_sim", lang, manifest=info["manifest"])]
                          + [f"  {k} {v}" for k, v in info["simulation"].items()]
-                         + ["comparison:"] + [f"  {k} {v}" for k, v in info["compare"].items()])
-    return [Heading("Provenance"),
-            Paragraph(f"Git commit (from {info['manifest']}): {info['git_commit']}."),
+                         + [label("rep_versions_compare", lang)] + [f"  {k} {v}" for k, v in info["compare"].items()])
+    return [Heading(label("rep_provenance", lang)),
+            Paragraph(label("rep_commit", lang, manifest=info["manifest"], commit=info["git_commit"])),
             Code(versions),
-            Paragraph("Config hash of every complete run (SHA-256 of the resolved config and seed, from "
-                      "runs.parquet):"),
-            Table(hashes)]
+            Paragraph(label("rep_hashes", lang)),
+            Table(hashes.rename(columns={c: term(c, lang) for c in hashes.columns}))]

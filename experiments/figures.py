@@ -1,250 +1,470 @@
-"""The charts of a comparison, drawn by seaborn's figure-level functions, one panel per KPI.
+"""The charts of a comparison, drawn for print at a journal's column width, one panel per KPI.
 
-* :func:`plot_trajectories` — ``sns.relplot``: weekly mean per scenario with a 95 % t band
-  across seeds (``errorbar=`` :func:`experiments.stats.t_interval`);
-* :func:`plot_distributions` — ``sns.catplot`` boxes of the end-of-run values, one point per seed;
-* :func:`plot_forest` — ``sns.catplot`` point plot of the paired differences vs the baseline, mean
-  and 95 % t interval computed from the per-seed differences by the same ``errorbar=``;
+* :func:`plot_trajectories` — weekly mean per scenario with a 95 % t band across seeds;
+* :func:`plot_distributions` — boxes of the end-of-run values, one point per seed;
+* :func:`plot_forest` — the paired differences vs the baseline, mean and 95 % t interval;
 * :func:`plot_heatmap` — a KPI's mean over a two-parameter grid;
-* :func:`plot_replication` — ``sns.relplot``: CI half-width against the number of seeds.
+* :func:`plot_replication` — CI half-width against the number of seeds.
 
-Every chart tells scenarios apart by colour (seaborn's colour-blind palette) *and* by marker and
-line style, so it stays readable in greyscale.  Labels (en or zh), per-cent axes and plan targets
-come from :mod:`experiments.presentation`; call its ``setup_theme(lang)`` first.
+Every chart names scenarios in words (:func:`experiments.presentation.scenario_label`), gives each value
+axis and colour bar its unit, and tells scenarios apart by colour (Okabe–Ito's colour-blind-safe palette,
+or greys with ``greyscale``) *and* by marker and line style.  Beyond :data:`GROUP_MAX` scenarios the line
+charts are faceted: one column per group of scenarios (by the value of a swept parameter, else in order),
+so that no panel holds more than a handful of bands.  A plan target far outside the data is written as
+an arrow at the panel's edge instead of stretching the axis.  The first weeks of a run, before the
+demand queue is in steady state, are shaded.  Figures are 85 mm ('single') or 175 mm ('double') wide;
+call ``experiments.presentation.setup_theme(lang, paper=True)`` first.
 """
 
 from __future__ import annotations
 
-import warnings
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from experiments.presentation import TARGETS_BY_KEY, distinct_formatter, format_value, is_fraction, kpi_label, term
-from experiments.stats import t_interval
+from experiments import stats
+from experiments.presentation import (
+    TARGETS_BY_KEY,
+    axis_unit,
+    declutter,
+    distinct_formatter,
+    figure_width,
+    format_value,
+    is_fraction,
+    kpi_label,
+    param_name,
+    param_unit,
+    param_value,
+    scenario_colours,
+    term,
+    thousands,
+    wrap,
+)
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 DASHES = ("", (4, 1.5), (1, 1), (3, 1.25, 1.5, 1.25), (5, 1, 1, 1), (2, 2, 6, 2))  # "" = solid
-NCOLS = 3
+GROUP_MAX = 5                          # at most this many scenarios share a line-chart panel
+COLUMNS = {"single": 2, "double": 3}   # panels per row when each panel is one KPI
+PANEL_HEIGHT = {"single": 1.35, "double": 1.7}  # inches, line charts
+NAME_WRAP = {"single": 22, "double": 30}   # characters per line of a scenario's name on a y axis
+TITLE_WRAP = {"single": 18, "double": 30}  # characters per line of a panel's title
+NEAR = 0.15                            # a target within this share of the data's span is drawn on the axis
 
 
 @dataclass(frozen=True)
 class Styles:
-    """How each scenario is drawn: colour, marker and dash pattern (distinct in greyscale too), in order."""
+    """How each scenario is drawn and named: colour, marker, dash pattern (distinct in greyscale too), in order."""
 
-    palette: dict[str, tuple]
+    palette: dict[str, str]
     markers: dict[str, str]
     dashes: dict[str, object]
+    names: dict[str, str] = field(default_factory=dict)  # scenario -> display name (default: the scenario)
 
     @classmethod
-    def of(cls, scenarios: Sequence[str]) -> Styles:
-        """A fixed style per scenario, in the given order."""
-        colors = sns.color_palette("colorblind", 10)
-        return cls({s: colors[i % len(colors)] for i, s in enumerate(scenarios)},
+    def of(cls, scenarios: Sequence[str], names: dict[str, str] | None = None, greyscale: bool = False) -> Styles:
+        """A fixed style per scenario, in the given order.  Colours (8), markers (10) and dashes (6) repeat at
+        different lengths, so no two of up to 120 scenarios share all three, nor colour and marker below 40."""
+        colours = scenario_colours(len(scenarios), greyscale)
+        return cls({s: colours[i] for i, s in enumerate(scenarios)},
                    {s: MARKERS[i % len(MARKERS)] for i, s in enumerate(scenarios)},
-                   {s: DASHES[i % len(DASHES)] for i, s in enumerate(scenarios)})
+                   {s: DASHES[i % len(DASHES)] for i, s in enumerate(scenarios)},
+                   {s: (names or {}).get(s, s) for s in scenarios})
 
     @property
     def order(self) -> list[str]:
         return list(self.palette)
 
-    @property
-    def light_palette(self) -> dict[str, tuple]:
-        """The colours mixed with white (box fills, so the points drawn on top stay visible)."""
-        return {s: tuple(c + (1 - c) * 0.6 for c in color) for s, color in self.palette.items()}
+    def name(self, scenario: str) -> str:
+        return self.names.get(scenario, scenario)
+
+    def light(self, scenario: str) -> tuple:
+        """The colour mixed with white (box fills, so the points drawn on top stay visible)."""
+        return tuple(c + (1 - c) * 0.65 for c in matplotlib.colors.to_rgb(self.palette[scenario]))
 
     def subset(self, shown: Sequence[str]) -> Styles:
         """The styles of the scenarios in ``shown`` only (each keeps its colour, marker and dashes)."""
         keep = set(shown)
         return Styles(*({s: v for s, v in mapping.items() if s in keep}
-                        for mapping in (self.palette, self.markers, self.dashes)))
+                        for mapping in (self.palette, self.markers, self.dashes, self.names)))
+
+    def handle(self, scenario: str) -> Line2D:
+        return Line2D([], [], color=self.palette[scenario], marker=self.markers[scenario], markeredgecolor="black",
+                      markeredgewidth=0.4, dashes=self.dashes[scenario] or (None, None))
 
 
-def _wrap(n: int) -> int:
-    return max(1, min(NCOLS, n))
+def scenario_groups(styles: Styles, settings: dict[str, dict[str, object]], baseline: Sequence[str] = (),
+                    lang: str = "en") -> list[tuple[str, list[str]]]:
+    """Scenarios split into panels of at most :data:`GROUP_MAX` (title, scenarios): one group if they fit;
+    else by the value of the swept parameter that splits them into groups that fit (the fewest groups), else
+    in order.  A single baseline scenario is repeated in every group as the reference."""
+    order = styles.order
+    if len(order) <= GROUP_MAX:
+        return [("", order)]
+    base = [s for s in baseline if s in order]
+    ref = base if len(base) == 1 else []
+    rest = [s for s in order if s not in ref]
+    keys = list(next(iter(settings.values()), {})) if settings else []
+    best = None
+    for key in keys:
+        values: dict[str, list[str]] = {}
+        for s in rest:
+            values.setdefault(str(settings[s][key]), []).append(s)
+        if len(values) > 1 and max(len(v) for v in values.values()) + len(ref) <= GROUP_MAX \
+                and (best is None or len(values) < len(best[1])):
+            best = (key, values)
+    if best is not None:
+        key, values = best
+        return [(param_value(key, settings[members[0]][key], lang), ref + members) for members in values.values()]
+    size = GROUP_MAX - len(ref)
+    chunks = [rest[i:i + size] for i in range(0, len(rest), size)]
+    first = len(ref)
+    titles = []
+    for chunk in chunks:
+        titles.append(f"{term('scenario', lang)} {first + 1}–{first + len(chunk)}")
+        first += len(chunk)
+    return [(t, ref + c) for t, c in zip(titles, chunks, strict=True)]
 
 
-def _percent_axis(ax, key: str, axis: str = "y", diff: bool = False) -> None:
-    """Per-cent ticks for a fraction; for a difference of fractions, percentage points (×100, no sign)."""
+# ---------------------------------------------------------------------------------------------
+# Axis helpers
+# ---------------------------------------------------------------------------------------------
+
+def percent_axis(ax, key: str, axis: str = "y", diff: bool = False) -> None:
+    """Per-cent ticks for a fraction; for a difference of fractions, percentage points (×100, no sign); other
+    values with thousands separators."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
     if is_fraction(key):
         fmt = FuncFormatter(lambda v, _: f"{100 * v:g}") if diff else PercentFormatter(1.0, decimals=None)
-        (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+        target.set_major_formatter(fmt)
+    elif target.get_scale() == "linear":
+        target.set_major_formatter(FuncFormatter(thousands))
 
 
-def _target_line(ax, key: str, lang: str, orient: str = "h") -> None:
-    """The plan target of ``key`` as a dashed black line with its value, if the plan has one."""
+def possible_range(ax, key: str, never_negative: bool, axis: str = "y") -> None:
+    """Keep the view within possible values: ≥ 0 for indicators never negative, ≤ 100 % for fractions."""
+    get, put = (ax.get_ylim, ax.set_ylim) if axis == "y" else (ax.get_xlim, ax.set_xlim)
+    low, high = get()
+    pad = 0.03 * (high - low)
+    if never_negative and low < -pad:
+        low = -pad
+    if is_fraction(key) and high > 1 + pad:
+        high = 1 + pad
+    put(low, high)
+
+
+def target_mark(ax, key: str, lang: str, axis: str = "y") -> None:
+    """The plan target of ``key``: a dashed line with its value when it is on (or near) the axis; when it lies
+    far outside the data, an arrow and its value inside the panel's edge, the axis left to the data."""
     target = TARGETS_BY_KEY.get(key)
     if target is None:
         return
     text = f"{term('target', lang)} {target.op.replace('>=', '≥')} {format_value(key, target.value)}"
-    box = {"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.0}
-    if orient == "h":
-        ax.axhline(target.value, color="black", linestyle=(0, (6, 3)), linewidth=1.1, zorder=1)
-        note = ax.annotate(text, xy=(0.01, target.value), xycoords=("axes fraction", "data"), xytext=(0, 2),
-                           textcoords="offset points", fontsize=8, va="bottom", ha="left", bbox=box, zorder=4)
+    get, put = (ax.get_ylim, ax.set_ylim) if axis == "y" else (ax.get_xlim, ax.set_xlim)
+    low, high = get()
+    span = high - low or 1.0
+    box = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 0.8}
+    if low - NEAR * span <= target.value <= high + NEAR * span:
+        put(min(low, target.value - 0.02 * span), max(high, target.value + 0.02 * span))
+        line = ax.axhline if axis == "y" else ax.axvline
+        line(target.value, color="black", linestyle=(0, (5, 2.5)), linewidth=0.9, zorder=1.5)
+        low, high = get()
+        if axis == "y":
+            upper = (target.value - low) / (high - low) > 0.8
+            ax.annotate(text, (1, target.value), xycoords=("axes fraction", "data"), xytext=(-2, -2 if upper else 2),
+                        textcoords="offset points", ha="right", va="top" if upper else "bottom",
+                        fontsize="x-small", bbox=box, zorder=3)
+        else:
+            ax.annotate(text, (target.value, 1), xycoords=("data", "axes fraction"), xytext=(-2, -2),
+                        textcoords="offset points", ha="right", va="top", fontsize="x-small", bbox=box, zorder=3)
+        return
+    above = target.value > high
+    if axis == "y":
+        arrow = "↑" if above else "↓"
+        ax.text(0.98, 0.97 if above else 0.03, f"{arrow} {text}", transform=ax.transAxes, ha="right",
+                va="top" if above else "bottom", fontsize="x-small", bbox=box, zorder=3)
     else:
-        ax.axvline(target.value, color="black", linestyle=(0, (6, 3)), linewidth=1.1, zorder=1)
-        note = ax.annotate(text, xy=(target.value, 0.0), xycoords=("data", "axes fraction"), xytext=(-2, 2),
-                           textcoords="offset points", fontsize=8, va="bottom", ha="right", rotation=90, bbox=box,
-                           zorder=4)
-    note.set_in_layout(False)  # a label inside the panel: the layout need not make room for it
+        ax.text(0.98 if above else 0.02, 0.98, f"{text} →" if above else f"← {text}", transform=ax.transAxes,
+                ha="right" if above else "left", va="top", fontsize="x-small", bbox=box, zorder=3)
 
 
-def _possible_range(ax, key: str, never_negative: bool) -> None:
-    """Keep the view within possible values: ≥ 0 for indicators never negative, ≤ 100 % for fractions
-    (a t band of a few seeds can reach beyond them)."""
-    bottom, top = ax.get_ylim()
-    pad = 0.03 * (top - bottom)
-    if never_negative and bottom < -pad:
-        bottom = -pad
-    if is_fraction(key) and top > 1 + pad:
-        top = 1 + pad
-    ax.set_ylim(bottom, top)
+def shade_warmup(ax, weeks: int) -> None:
+    """Shade the first ``weeks`` weeks (the model's warm-up: see experiments.loading.warmup_weeks)."""
+    if weeks > 0:
+        ax.axvspan(0.5, weeks + 0.5, color="0.86", linewidth=0, zorder=0)
 
 
-def _finish(grid: sns.FacetGrid, title: str, styles: Styles | None = None) -> None:
-    """Figure title above the panels and, for line charts, one legend of the scenarios below them."""
-    fig = grid.figure
-    fig.set_layout_engine("constrained")
-    fig.suptitle(title, fontweight="bold")
-    if styles is not None:
-        handles = [Line2D([], [], color=styles.palette[s], marker=styles.markers[s], markeredgecolor="black",
-                          markeredgewidth=0.5, linewidth=1.6, dashes=styles.dashes[s] or (None, None))
-                   for s in styles.order]
-        fig.legend(handles, styles.order, loc="outside lower center", ncol=min(4, len(handles)), frameon=False)
+def _legend_entries(styles: Styles, order: Sequence[str], lang: str, warmup: int) -> tuple[list, list[str]]:
+    handles = [styles.handle(s) for s in order]
+    names = [wrap(styles.name(s), lang, 40) for s in order]
+    if warmup:
+        handles.append(matplotlib.patches.Patch(color="0.86", linewidth=0))
+        names.append(wrap(term("warmup", lang, weeks=warmup), lang, 40))
+    return handles, names
 
 
-def plot_trajectories(series: pd.DataFrame, kpis: Sequence[str], styles: Styles, lang: str = "en"):
-    """KPI over the weeks: mean line and 95 % t band across seeds per scenario, one panel per indicator.
+def _legend_columns(names: list[str], lang: str, width: str) -> int:
+    longest = max(len(line) * (2 if lang == "zh" else 1) for n in names for line in n.split("\n"))
+    return max(1, min(len(names), int(figure_width(width) * 72 / (longest * 4.2 + 30))))
+
+
+def legend_height(styles: Styles, order: Sequence[str], lang: str, width: str, warmup: int = 0) -> float:
+    """Inches taken by :func:`legend_below`'s legend (the figure is made that much taller)."""
+    _, names = _legend_entries(styles, order, lang, warmup)
+    ncol = _legend_columns(names, lang, width)
+    rows = [max(n.count("\n") + 1 for n in names[i:i + ncol]) for i in range(0, len(names), ncol)]
+    return 0.15 + 0.135 * sum(rows)
+
+
+def legend_below(fig, styles: Styles, order: Sequence[str], lang: str, width: str, warmup: int = 0) -> None:
+    """One legend of the scenarios below the panels (and of the warm-up shading), in as many columns as fit."""
+    handles, names = _legend_entries(styles, order, lang, warmup)
+    fig.legend(handles, names, loc="outside lower center", ncol=_legend_columns(names, lang, width), frameon=False)
+
+
+def _grid(n_panels: int, width: str, height: float, ncols: int | None = None, extra: float = 0.0, **kw):
+    """A constrained-layout figure of ``n_panels`` axes at the journal ``width`` (``extra`` inches taller for a
+    legend); spare axes removed."""
+    ncols = ncols or min(COLUMNS[width], n_panels)
+    nrows = math.ceil(n_panels / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(figure_width(width), 0.45 + extra + height * nrows),
+                             layout="constrained", squeeze=False, **kw)
+    flat = list(axes.ravel())
+    for ax in flat[n_panels:]:
+        ax.remove()
+    return fig, flat[:n_panels]
+
+
+def _line_panels(kpis: Sequence[str], groups: list[tuple[str, list[str]]], width: str, lang: str, extra: float):
+    """Axes for line charts: one per KPI (wrapped) with one group; else a row of panels per KPI, a panel per
+    group (the groups of one KPI share its y axis; x tick labels on the last row only)."""
+    if len(groups) == 1:
+        fig, axes = _grid(len(kpis), width, PANEL_HEIGHT[width], extra=extra, sharex=True)
+        return fig, {(k, 0): ax for k, ax in zip(kpis, axes, strict=True)}
+    # one block per KPI (its name above), a panel per group (the group's name above each panel)
+    fig = plt.figure(figsize=(figure_width(width), 0.6 + extra + (PANEL_HEIGHT[width] + 0.35) * len(kpis)),
+                     layout="constrained")
+    blocks = fig.subfigures(len(kpis), 1, squeeze=False)[:, 0]
+    panels = {}
+    for i, (key, block) in enumerate(zip(kpis, blocks, strict=True)):
+        block.suptitle(wrap(kpi_label(key, lang), lang, 2 * TITLE_WRAP[width]), fontsize="medium",
+                       fontweight="bold")
+        axes = block.subplots(1, len(groups), sharey=True, squeeze=False)[0]
+        for j, ((title, _), ax) in enumerate(zip(groups, axes, strict=True)):  # same x limits set by the caller
+            ax.set_title(wrap(title, lang, 24), fontsize="small")
+            ax.tick_params(labelbottom=i == len(kpis) - 1)
+            panels[(key, j)] = ax
+    return fig, panels
+
+
+def _bottom(kpis: Sequence[str], key: str, groups: list, width: str) -> bool:
+    """Whether the panel of ``key`` is the lowest of its column (it carries the x label)."""
+    if len(groups) > 1:
+        return key == kpis[-1]
+    return list(kpis).index(key) + min(COLUMNS[width], len(kpis)) >= len(kpis)
+
+
+def _label_panel(ax, key: str, lang: str, grouped: bool, first_col: bool, width: str, diff: bool = False,
+                 unit: str | None = None) -> None:
+    """KPI name and unit: the panel's title and y label, or (KPIs in rows, named above) the first column's
+    y label."""
+    unit = axis_unit(key, lang, diff) if unit is None else unit
+    if not grouped:
+        ax.set_title(wrap(kpi_label(key, lang), lang, TITLE_WRAP[width]))
+        ax.set_ylabel(wrap(unit, lang, 28))
+    elif first_col:
+        ax.set_ylabel(wrap(unit, lang, 22))
+
+
+# ---------------------------------------------------------------------------------------------
+# The charts
+# ---------------------------------------------------------------------------------------------
+
+def plot_trajectories(series: pd.DataFrame, kpis: Sequence[str], styles: Styles, lang: str = "en",
+                      groups: list[tuple[str, list[str]]] | None = None, width: str = "double", warmup: int = 0):
+    """KPI over the weeks: mean line and 95 % t band across seeds per scenario (one panel per KPI, or KPIs in
+    rows × groups of scenarios in columns); the first ``warmup`` weeks shaded.
 
     ``series``: long weekly table with columns scenario, seed, step, indicator, value.
     """
     data = series.assign(indicator=series["indicator"].astype(str))
     data = data[data["indicator"].isin(kpis) & data["scenario"].isin(styles.order)]
-    steps = data["step"].nunique()
-    grid = sns.relplot(data=data, kind="line", x="step", y="value", col="indicator", col_order=list(kpis),
-                       col_wrap=_wrap(len(kpis)), hue="scenario", hue_order=styles.order, palette=styles.palette,
-                       style="scenario", style_order=styles.order, markers=styles.markers, dashes=styles.dashes,
-                       errorbar=t_interval, err_kws={"alpha": 0.2, "linewidth": 0}, markevery=max(1, steps // 8),
-                       markersize=6, markeredgecolor="black", markeredgewidth=0.5, linewidth=1.6,
-                       height=3.4, aspect=1.35, legend=False, facet_kws={"sharey": False})
+    summary = stats.summarise(data, ["indicator", "scenario", "step"])
+    groups = groups or [("", styles.order)]
+    fig, panels = _line_panels(kpis, groups, width, lang, legend_height(styles, styles.order, lang, width, warmup))
     never_negative = data.groupby("indicator")["value"].min().ge(0)
-    for key, ax in grid.axes_dict.items():
-        _possible_range(ax, key, bool(never_negative.get(key, False)))
-        _target_line(ax, key, lang)
-        _percent_axis(ax, key)
-        ax.set_title(kpi_label(key, lang))
-        ax.set_xlabel(term("step", lang))
-        ax.set_ylabel("")
-    _finish(grid, term("fig_trajectories", lang), styles)
-    return grid.figure
+    steps = int(data["step"].max()) if len(data) else 1
+    for (key, j), ax in panels.items():
+        shade_warmup(ax, warmup)
+        for s in groups[j][1]:
+            g = summary[(summary["indicator"] == key) & (summary["scenario"] == s)].sort_values("step")
+            colour = styles.palette[s]
+            ax.fill_between(g["step"], g["low"], g["high"], color=colour, alpha=0.16, linewidth=0)
+            ax.plot(g["step"], g["mean"], color=colour, marker=styles.markers[s], dashes=styles.dashes[s] or
+                    (None, None), markevery=max(1, steps // 6), markeredgecolor="black", markeredgewidth=0.4)
+        ax.set_xlim(0.5, steps + 0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    for (key, j), ax in panels.items():
+        if j == 0:
+            possible_range(ax, key, bool(never_negative.get(key, False)))
+            target_mark(ax, key, lang)
+        percent_axis(ax, key)
+        _label_panel(ax, key, lang, len(groups) > 1, j == 0, width)
+        ax.set_xlabel(term("step", lang) if _bottom(kpis, key, groups, width) else "")
+    legend_below(fig, styles, styles.order, lang, width, warmup)
+    declutter(fig)
+    return fig
 
 
-def _points(data: pd.DataFrame, styles: Styles, x: str, **_) -> None:
-    """One point per seed over a box, each scenario with its marker (for FacetGrid.map_dataframe)."""
-    ax = plt.gca()
-    for scenario, marker in styles.markers.items():
-        sns.stripplot(data=data[data["scenario"] == scenario], x=x, y="scenario", order=styles.order, ax=ax,
-                      marker=marker, color=styles.palette[scenario], edgecolor="black", linewidth=0.5, size=5,
-                      jitter=0.15)
+def _points(ax, values: np.ndarray, y: float, styles: Styles, scenario: str, rng: np.random.Generator) -> None:
+    ax.scatter(values, y + rng.uniform(-0.15, 0.15, len(values)), s=9, marker=styles.markers[scenario],
+               color=styles.palette[scenario], edgecolor="black", linewidth=0.3, zorder=3)
 
 
-def plot_distributions(ends: pd.DataFrame, kpis: Sequence[str], styles: Styles, lang: str = "en"):
+
+
+def _row_panels(kpis: Sequence[str], order: Sequence[str], styles: Styles, lang: str, width: str):
+    """One panel per KPI, a row per scenario (shared y: scenario names on the first column only), each row
+    as tall as its name's lines need."""
+    lines = max(wrap(styles.name(s), lang, NAME_WRAP[width]).count("\n") + 1 for s in order)
+    height = 0.45 + (0.06 + 0.115 * lines) * len(order)
+    return _grid(len(kpis), width, height, sharey=True)
+
+
+def _scenario_axis(ax, order: Sequence[str], styles: Styles, lang: str, width: str) -> None:
+    ax.set_yticks(range(len(order)), [wrap(styles.name(s), lang, NAME_WRAP[width]) for s in order])
+    ax.set_ylim(len(order) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
+
+
+def plot_distributions(ends: pd.DataFrame, kpis: Sequence[str], styles: Styles, lang: str = "en",
+                       width: str = "double"):
     """End-of-run value per scenario: a box (quartiles, whiskers at 1.5 IQR) with every seed's point on it.
 
     ``ends``: long table with columns scenario, kpi, value (one row per run and KPI).
     """
-    data = ends[ends["kpi"].isin(kpis) & ends["scenario"].isin(styles.order)]
-    height = 1.1 + 0.42 * len(styles.order)
-    with warnings.catch_warnings():  # seaborn 0.13 passes matplotlib ≥ 3.11's deprecated `vert` to boxplot
-        warnings.filterwarnings("ignore", "vert: bool was deprecated", matplotlib.MatplotlibDeprecationWarning)
-        grid = sns.catplot(data=data, kind="box", x="value", y="scenario", order=styles.order, hue="scenario",
-                           hue_order=styles.order, palette=styles.light_palette, legend=False, col="kpi",
-                           col_order=list(kpis), col_wrap=_wrap(len(kpis)), sharex=False, showfliers=False,
-                           width=0.6, linecolor="black", height=height, aspect=4.6 / height)
-    grid.map_dataframe(_points, styles=styles, x="value")
-    for key, ax in grid.axes_dict.items():
-        _target_line(ax, key, lang, orient="v")
-        _percent_axis(ax, key, axis="x")
-        ax.locator_params(axis="x", nbins=5)  # room for per-cent labels in a narrow panel
-        ax.set_title(kpi_label(key, lang))
-        ax.set_xlabel("")
-        ax.set_ylabel("")
-    _finish(grid, term("fig_distributions", lang))
-    return grid.figure
+    order = styles.order
+    fig, axes = _row_panels(kpis, order, styles, lang, width)
+    rng = np.random.default_rng(0)  # jitter only: the same picture every time
+    for key, ax in zip(kpis, axes, strict=True):
+        d = ends[ends["kpi"] == key]
+        values = [d.loc[d["scenario"] == s, "value"].dropna().to_numpy(dtype=float) for s in order]
+        boxes = ax.boxplot(values, positions=range(len(order)), orientation="horizontal", widths=0.6,
+                           showfliers=False, patch_artist=True, medianprops={"color": "black", "linewidth": 0.9},
+                           whiskerprops={"linewidth": 0.7}, capprops={"linewidth": 0.7},
+                           boxprops={"linewidth": 0.7})
+        for patch, s in zip(boxes["boxes"], order, strict=True):
+            patch.set_facecolor(styles.light(s))
+        for i, (s, v) in enumerate(zip(order, values, strict=True)):
+            _points(ax, v, i, styles, s, rng)
+        _scenario_axis(ax, order, styles, lang, width)
+        possible_range(ax, key, bool(d["value"].min() >= 0) if len(d) else False, axis="x")
+        target_mark(ax, key, lang, axis="x")
+        percent_axis(ax, key, axis="x")
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+        ax.set_title(wrap(kpi_label(key, lang), lang, TITLE_WRAP[width]))
+        ax.set_xlabel(axis_unit(key, lang))
+    declutter(fig)
+    return fig
 
 
-def plot_forest(pairs: pd.DataFrame, kpis: Sequence[str], styles: Styles, lang: str = "en"):
+def plot_forest(pairs: pd.DataFrame, kpis: Sequence[str], styles: Styles, lang: str = "en", width: str = "double"):
     """Paired differences vs the baseline: point = mean difference, bar = 95 % t interval, one panel per KPI.
 
     ``pairs``: long table of per-seed differences with columns scenario, kpi, diff.
     """
     shown = styles.subset(pairs["scenario"].unique())
+    order = shown.order
     data = pairs[pairs["kpi"].isin(kpis)].dropna(subset=["diff"])
-    height = 1.3 + 0.45 * len(shown.order)
-    grid = sns.catplot(data=data, kind="point", x="diff", y="scenario", order=shown.order, hue="scenario",
-                       hue_order=shown.order, palette=shown.palette, markers=list(shown.markers.values()),
-                       linestyle="none", errorbar=t_interval, capsize=0.25, err_kws={"linewidth": 1.6},
-                       markeredgecolor="black", markeredgewidth=0.5, markersize=7, legend=False, col="kpi",
-                       col_order=list(kpis), col_wrap=_wrap(len(kpis)), sharex=False, height=height,
-                       aspect=4.6 / height)
-    for key, ax in grid.axes_dict.items():
-        ax.axvline(0, color="black", linewidth=0.9, zorder=1)
-        _percent_axis(ax, key, axis="x", diff=True)
-        ax.locator_params(axis="x", nbins=5)
-        ax.set_title(kpi_label(key, lang))
-        ax.set_xlabel(term("diff_vs_baseline", lang) + (f" ({term('pp', lang)})" if is_fraction(key) else ""))
-        ax.set_ylabel("")
-    _finish(grid, term("fig_differences", lang))
-    return grid.figure
+    summary = stats.summarise(data, ["kpi", "scenario"], value="diff").set_index(["kpi", "scenario"])
+    fig, axes = _row_panels(kpis, order, styles, lang, width)
+    for key, ax in zip(kpis, axes, strict=True):
+        ax.axvline(0, color="black", linewidth=0.8, zorder=1)
+        for i, s in enumerate(order):
+            if (key, s) not in summary.index:
+                continue
+            r = summary.loc[(key, s)]
+            low, high = (r["low"], r["high"]) if np.isfinite(r["half_width"]) else (r["mean"], r["mean"])
+            ax.errorbar([r["mean"]], [i], xerr=[[r["mean"] - low], [high - r["mean"]]], color=shown.palette[s],
+                        marker=shown.markers[s], markeredgecolor="black", markeredgewidth=0.4, capsize=2.5,
+                        elinewidth=1.2, linestyle="none", zorder=3)
+        _scenario_axis(ax, order, shown, lang, width)
+        percent_axis(ax, key, axis="x", diff=True)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+        ax.set_title(wrap(kpi_label(key, lang), lang, TITLE_WRAP[width]))
+        ax.set_xlabel(axis_unit(key, lang, diff=True))
+    declutter(fig)
+    return fig
 
 
-def plot_heatmap(table: pd.DataFrame, key: str, row_name: str, col_name: str, lang: str = "en"):
-    """Mean of one KPI over a two-parameter grid, annotated cells (rows × columns of ``table``)."""
+def plot_heatmap(table: pd.DataFrame, key: str, row_name: str, col_name: str, lang: str = "en",
+                 width: str = "double", greyscale: bool = False):
+    """Mean of one KPI over a two-parameter grid, annotated cells (rows × columns of ``table``); the axes name
+    the parameters with their units, the colour bar the KPI's unit.  Viridis (perceptually uniform, readable
+    by colour-blind readers and in greyscale), or greys with ``greyscale``."""
     fmt = distinct_formatter(key, table.to_numpy().ravel())
-    fig, ax = plt.subplots(figsize=(2.4 + 1.3 * table.shape[1], 1.4 + 0.8 * table.shape[0]), layout="constrained")
-    sns.heatmap(table, annot=table.map(fmt), fmt="", cmap="viridis", linewidths=0.5, linecolor="white", ax=ax,
-                cbar_kws={"format": FuncFormatter(lambda v, _: fmt(v))})
-    ax.set_ylabel(row_name)
-    ax.set_xlabel(col_name)
-    ax.tick_params(axis="y", rotation=0)
-    ax.set_title(f"{kpi_label(key, lang)}: {term('fig_heatmap', lang)}")
+    ncols, nrows = table.shape[1], table.shape[0]
+    fig, ax = plt.subplots(figsize=(figure_width(width), 1.2 + 0.36 * nrows), layout="constrained")
+    values = table.to_numpy(dtype=float)
+    image = ax.imshow(values, cmap="Greys" if greyscale else "viridis", aspect="auto")
+    for i in range(nrows):
+        for j in range(ncols):
+            if np.isfinite(values[i, j]):
+                dark = (image.norm(values[i, j]) > 0.45) if greyscale else (image.norm(values[i, j]) < 0.55)
+                ax.text(j, i, fmt(values[i, j]), ha="center", va="center", fontsize="x-small",
+                        color="white" if dark else "black")
+    ax.set_xticks(range(ncols), list(table.columns))
+    ax.set_yticks(range(nrows), list(table.index))
+    ax.grid(False)
+    unit = axis_unit(key, lang)
+    bar = fig.colorbar(image, ax=ax, format=FuncFormatter(lambda v, _: fmt(v)), shrink=0.9)
+    bar.set_label(wrap(kpi_label(key, lang), lang, 28) + (f" ({unit})" if unit else ""))
+    for name, setter in ((row_name, ax.set_ylabel), (col_name, ax.set_xlabel)):
+        u = param_unit(name, lang)
+        setter(wrap(param_name(name, lang) + (f" ({u})" if u else ""), lang, 30))
+    declutter(fig)
     return fig
 
 
 def plot_replication(curves: pd.DataFrame, kpis: Sequence[str], styles: Styles, lang: str = "en",
-                     diffs: bool = True):
-    """CI half-width against the number of seeds used, one line per scenario, one panel per KPI.
+                     diffs: bool = True, groups: list[tuple[str, list[str]]] | None = None, width: str = "double"):
+    """CI half-width against the number of seeds used, one line per scenario, one panel per KPI (KPIs in rows ×
+    groups of scenarios in columns beyond GROUP_MAX scenarios).
 
     ``curves``: columns scenario, kpi, n, half_width — of paired differences (``diffs``) or of means.
-    A panel whose half-widths span more than two decades gets a log scale.
+    A KPI whose half-widths span more than two decades gets a log scale.
     """
     shown = styles.subset(curves["scenario"].unique())
     data = curves[curves["kpi"].isin(kpis)].astype({"n": int, "half_width": float})
-    grid = sns.relplot(data=data, kind="line", x="n", y="half_width", col="kpi", col_order=list(kpis),
-                       col_wrap=_wrap(len(kpis)), hue="scenario", hue_order=shown.order, palette=shown.palette,
-                       style="scenario", style_order=shown.order, markers=shown.markers, dashes=shown.dashes,
-                       markeredgecolor="black", markeredgewidth=0.5, linewidth=1.6, errorbar=None, height=3.4,
-                       aspect=1.35, legend=False, facet_kws={"sharey": False})
-    for key, ax in grid.axes_dict.items():
-        hw = data.loc[data["kpi"] == key, "half_width"]
+    groups = [(t, [s for s in members if s in shown.palette]) for t, members in (groups or [("", shown.order)])]
+    groups = [g for g in groups if g[1]]
+    fig, panels = _line_panels(kpis, groups, width, lang, legend_height(shown, shown.order, lang, width))
+    for (key, j), ax in panels.items():
+        d = data[data["kpi"] == key]
+        for s in groups[j][1]:
+            g = d[d["scenario"] == s].sort_values("n")
+            ax.plot(g["n"], g["half_width"], color=shown.palette[s], marker=shown.markers[s],
+                    dashes=shown.dashes[s] or (None, None), markeredgecolor="black", markeredgewidth=0.4)
+        hw = d["half_width"]
         positive = hw[hw > 0]
         if len(positive) and (hw > 0).all() and positive.max() / positive.min() > 100:
             ax.set_yscale("log")
         else:
-            _percent_axis(ax, key, diff=diffs)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.set_title(kpi_label(key, lang))
-        ax.set_xlabel(term("seeds", lang))
-        ax.set_ylabel(term("ci_half_width", lang))
-    _finish(grid, term("fig_replication", lang), shown)
-    return grid.figure
+            percent_axis(ax, key, diff=diffs)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+        unit = axis_unit(key, lang, diff=diffs)
+        _label_panel(ax, key, lang, len(groups) > 1, j == 0, width, unit=f"{term('ci_half_width', lang)}"
+                     + (f" ({unit})" if unit else "") if len(groups) == 1 else unit)
+        ax.set_xlabel(term("seeds", lang) if _bottom(kpis, key, groups, width) else "")
+    legend_below(fig, shown, shown.order, lang, width)
+    declutter(fig)
+    return fig

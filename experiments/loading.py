@@ -9,6 +9,7 @@ same values of the other swept parameters).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pandas as pd
 
 from sim.collate import CollateError, collate
 from sim.config import schema_fields
-from sim.outputs import COLLATED_TIMESERIES_FILE, RUNS_FILE
+from sim.outputs import COLLATED_TIMESERIES_FILE, MANIFEST_FILE, RUNS_FILE
 
 COMPLETE = ("done", "skipped")
 # Config groups chosen by name (community=relocation): columns of runs.parquet that are parameters
@@ -42,6 +43,8 @@ class Sweep:
     kpi_columns: list[str]            # final KPIs in runs.parquet
     indicators: list[str]             # weekly indicators in timeseries.parquet
     baseline: dict[str, str] = field(default_factory=dict)  # {key: value as written} of the baseline runs
+    settings: dict[str, dict[str, object]] = field(default_factory=dict)  # scenario -> {swept key: value}
+    warmup_weeks: int = 0             # first weeks shaded in weekly charts (see warmup_weeks())
 
 
 def parameter_columns(runs: pd.DataFrame) -> list[str]:
@@ -121,8 +124,23 @@ def load_sweep(path: Path, baseline_spec: str | None) -> Sweep:
     order = sorted(first, key=lambda r: (not r["is_baseline"], [sort_key(r[k]) for k in label_keys]))
     ts = pd.read_parquet(path / COLLATED_TIMESERIES_FILE)
     ts = ts[ts["run"].isin(complete["run"])].merge(complete[["run", "scenario", "seed"]], on="run")
+    settings = {r["scenario"]: {k: r[k] for k in label_keys} for r in order}
     return Sweep(path, complete, problems, ts, params, [r["scenario"] for r in order], kpi_columns(complete),
-                 sorted(ts["indicator"].astype(str).unique()), baseline)
+                 sorted(ts["indicator"].astype(str).unique()), baseline, settings,
+                 warmup_weeks(path / str(complete["run_dir"].iloc[0])))
+
+
+def warmup_weeks(run_dir: Path) -> int:
+    """The weeks at the start of a run that are not yet steady: the model starts with an empty queue, so the
+    first ``behaviour.response_deadline_weeks`` weeks have no demand closed unanswered and a response rate
+    of 100 % (sim/indicators.py: response rate = answered ÷ (answered + unanswered at the deadline)).
+
+    Read from the run's manifest.json (its resolved config), else the schema's default."""
+    try:
+        config = json.loads((run_dir / MANIFEST_FILE).read_text(encoding="utf-8"))["config"]
+        return int(config["behaviour"]["response_deadline_weeks"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return int(schema_fields()["behaviour.response_deadline_weeks"].default)
 
 
 def is_baseline(runs: pd.DataFrame, baseline: dict[str, str]) -> pd.Series:

@@ -2,14 +2,21 @@
 
 * ``runs.parquet`` — one row per run: the swept parameters as columns (``policy``, ``seed``,
   ``policy.micro_fund.fen_per_unit``, …), ``community``, ``policy``, ``seed``, the status
-  (``done``, ``skipped`` = complete from an earlier attempt, ``failed``) with the error, the config
+  (``done``, ``skipped`` = complete from an earlier attempt, ``failed``) with the error and its cause
+  (``exception``, ``signal``, ``exit``, ``time_limit``, ``memory_limit``; see :mod:`sim.isolation`), the config
   hash, the wall time and the final KPIs.
 * ``timeseries.parquet`` — long format: ``run``, ``step``, ``indicator``, ``value``.
 
 Load a whole sweep with one call: ``pd.read_parquet("<sweep_dir>/runs.parquet")``.
 Both files are written to temporary files and renamed, so a failed collation leaves the old
-tables (or none), never half a table.  A corrupt run file stops the collation with its name
-(re-run the sweep into the same folder to redo that run), unless ``--skip-corrupt`` is given.
+tables (or none), never half a table.  Each run's files are checked against the sizes and SHA-256
+its manifest recorded: a truncated, altered or unreadable run file stops the collation with the
+run's folder and the reason (re-run the sweep into the same folder to redo that run), unless
+``--skip-corrupt`` is given (the run is then recorded as ``corrupt``, with the reason).
+
+``python -m sim.collate --verify <sweep_dir>`` only checks: every run of the sweep complete and
+intact, none failed, none missing (against the job count in ``sweep.json``).  It lists each bad
+run with the reason and exits 1 if there is any, 0 otherwise.
 """
 
 from __future__ import annotations
@@ -31,7 +38,10 @@ from sim.outputs import (
     MANIFEST_FILE,
     RUNS_FILE,
     STATUS_FILE,
+    SWEEP_FILE,
     TIMESERIES_FILE,
+    check_run,
+    read_json,
     write_atomic,
 )
 
@@ -55,6 +65,16 @@ def _parse_override(text: str) -> tuple[str, object]:
     except ValueError:
         parsed = value
     return key, parsed
+
+
+def _resolved_value(config: dict, key: str, default: object) -> object:
+    """The value of dotted ``key`` in a run's resolved config, or ``default`` if it is not a leaf there."""
+    node: object = config
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return default if isinstance(node, dict | list) else node
 
 
 def _job_dirs(sweep_dir: Path) -> list[Path]:
@@ -123,9 +143,12 @@ def _read_job(job: Path) -> tuple[dict, pa.Table | None]:
     row: dict = {"run_dir": job.name, "status": status.get("status", "done" if manifest_path.exists() else "failed")}
     if "error" in status:
         row["error"] = status["error"]
+        row["cause"] = status.get("cause")  # exception, signal, exit, time_limit or memory_limit
     overrides = []
+    resolved: dict = {}
     if manifest_path.exists() and row["status"] != "failed":
         manifest = _read_json(manifest_path)
+        resolved = manifest.get("config", {})
         overrides = manifest.get("overrides", [])
         row.update(community=manifest["community"], policy=manifest["policy"], seed=manifest["seed"],
                    config_hash=manifest["config_hash"], wall_time_s=manifest.get("wall_time_s"))
@@ -133,12 +156,18 @@ def _read_job(job: Path) -> tuple[dict, pa.Table | None]:
         overrides = [o for o in job.name.split(",") if "=" in o]
     for o in overrides:
         key, value = _parse_override(o)
-        if not key.startswith("hydra."):
+        if not key.startswith(("hydra.", "sweep.")):  # how the sweep ran, not what a run computed
+            # a parameter's column holds the value the run used (an override such as seed=${steps} is
+            # only resolved in the job: the manifest's config has the value)
+            value = _resolved_value(resolved, key, value)
             row.setdefault(key, value)
             if key in ("community", "policy", "seed"):
                 row[key] = value
     if row["status"] == "failed" or not manifest_path.exists():
         return row, None
+    problem = check_run(job, legacy_ok=True)
+    if problem is not None:
+        raise CollateError(f"corrupt run {job}: {problem}")
     kpis = _read_json(job / KPIS_FILE)
     for key, item in kpis.get("targets", {}).items():
         row[key] = item.get("value")
@@ -151,14 +180,44 @@ def _read_job(job: Path) -> tuple[dict, pa.Table | None]:
     return row, ts
 
 
+def verify(sweep_dir: str | os.PathLike) -> list[tuple[str, str]]:
+    """Every run of the sweep that is not done and intact, as (run folder, reason); empty if all are.
+
+    A run is bad if its job failed (the recorded error), if it has no manifest (it did not finish),
+    or if an output file no longer matches the size and SHA-256 its manifest recorded.  Jobs that
+    left no folder at all are counted against ``sweep.json``'s number of jobs.
+    """
+    sweep_dir = Path(sweep_dir)
+    if not sweep_dir.is_dir():
+        raise CollateError(f"no such sweep folder: {sweep_dir}")
+    bad = []
+    jobs = _job_dirs(sweep_dir)
+    for job in jobs:
+        status = read_json(job / STATUS_FILE) or {}
+        if status.get("status") == "failed":
+            bad.append((job.name, f"failed: {status.get('error', 'no error recorded')}"))
+            continue
+        problem = check_run(job)
+        if problem is not None:
+            bad.append((job.name, problem))
+    launched = (read_json(sweep_dir / SWEEP_FILE) or {}).get("jobs")
+    if isinstance(launched, int) and launched > len(jobs):
+        bad.append((f"{launched - len(jobs)} job(s)", "no run folder (never started)"))
+    return bad
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.collate",
                                  description="Collate a sweep folder into runs.parquet and timeseries.parquet.")
     ap.add_argument("sweep_dir", help="the sweep's folder (hydra.sweep.dir)")
     ap.add_argument("--skip-corrupt", action="store_true",
                     help="record unreadable runs as 'corrupt' instead of stopping")
+    ap.add_argument("--verify", action="store_true",
+                    help="only check that every run is done and its files match its manifest; exit 1 naming bad runs")
     args = ap.parse_args(argv)
     try:
+        if args.verify:
+            return _report_verification(Path(args.sweep_dir))
         runs = collate(args.sweep_dir, skip_corrupt=args.skip_corrupt)
     except CollateError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -167,6 +226,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"collated {len(runs)} runs ({', '.join(f'{v} {k}' for k, v in counts.items())}) into "
           f"{Path(args.sweep_dir) / RUNS_FILE} and {Path(args.sweep_dir) / COLLATED_TIMESERIES_FILE}")
     return 0
+
+
+def _report_verification(sweep_dir: Path) -> int:
+    bad = verify(sweep_dir)
+    total = len(_job_dirs(sweep_dir))
+    if not bad:
+        print(f"verified: all {total} runs in {sweep_dir} are done and match their manifests")
+        return 0
+    print(f"{len(bad)} bad run(s) in {sweep_dir} ({total} run folders):", file=sys.stderr)
+    for name, reason in bad:
+        print(f"  {name}: {reason}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import difflib
 import functools
+import typing
 from collections.abc import Mapping
 from enum import Enum
 from types import MappingProxyType
@@ -50,6 +52,7 @@ from sim.schema import (
     iter_params,
     param,
     section,
+    shown,
 )
 
 __all__ = [
@@ -76,6 +79,7 @@ __all__ = [
     "SocialWorkLever",
     "check_ranges",
     "check_value",
+    "coerce_value",
     "community_presets",
     "compose_config",
     "iter_params",
@@ -120,36 +124,46 @@ def check_value(key: str, value: Any) -> bool:
     f = schema_fields().get(key)
     if f is None or f.type not in ("int", "float"):
         return False
-    check_leaf(key, f, _coerce(key, f, value))
+    check_leaf(key, f, coerce_value(key, f, value))
     return True
 
 
-def _coerce(key: str, f: dataclasses.Field, value: Any) -> Any:
-    """``value`` as the type of parameter ``key`` (as OmegaConf would store it), or ConfigError."""
+def coerce_value(key: str, f: dataclasses.Field, value: Any) -> Any:
+    """``value`` as the type of parameter ``key`` (as OmegaConf would store it), or ConfigError.
+
+    Stricter than OmegaConf where it would silently guess: a yes/no parameter takes only true or
+    false (not ``2`` or ``"yes"``), a number must fit a float, a whole number must be whole.
+    """
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()  # a numpy scalar, e.g. from a design table
     kind = f.type
+    if kind in ("int", "float") and (isinstance(value, bool) or not isinstance(value, (int, float, str))):
+        raise ConfigError(f"{key}={shown(value)} is not a{'n integer' if kind == 'int' else ' number'}")
     if kind in ("int", "float") and isinstance(value, str):  # OmegaConf converts numeric text
         try:
             value = int(value) if kind == "int" else float(value)
         except ValueError:
-            raise ConfigError(f"{key}={value!r} is not a{'n integer' if kind == 'int' else ' number'}") from None
-    if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+            raise ConfigError(f"{key}={shown(value)} is not a{'n integer' if kind == 'int' else ' number'}") \
+                from None
+    if kind == "float" and isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:
+            raise ConfigError(f"{key}={shown(value)} is too large a number") from None
     if kind == "int" and isinstance(value, float):
         if not value.is_integer():
-            raise ConfigError(f"{key}={value!r} is not an integer")
+            raise ConfigError(f"{key}={shown(value)} is not an integer")
         return int(value)
     if kind == "bool" and not isinstance(value, bool):
-        raise ConfigError(f"{key}={value!r} must be true or false")
+        raise ConfigError(f"{key}={shown(value)} must be true or false")
     if kind == "str" and not isinstance(value, str):
-        raise ConfigError(f"{key}={value!r} must be text")
+        raise ConfigError(f"{key}={shown(value)} must be text")
     if kind == "Governance":
         try:
             return value if isinstance(value, Governance) else Governance[value]
-        except KeyError:
-            raise ConfigError(f"{key}={value!r} is not allowed; choose one of: {', '.join(f.metadata['choices'])}") \
-                from None
+        except (KeyError, TypeError):
+            raise ConfigError(f"{key}={shown(value)} is not allowed; choose one of: "
+                              f"{', '.join(f.metadata['choices'])}") from None
     if kind not in ("int", "float", "bool", "str"):
         raise ConfigError(f"{key} is not a single value; set it through a config file")
     return value
@@ -170,7 +184,7 @@ def with_values(settings: SimConfig, values: Mapping[str, Any]) -> SimConfig:
         f = fields.get(key)
         if f is None:
             raise ConfigError(f"{key} is not a parameter; see python -m sim --help")
-        value = _coerce(key, f, value)
+        value = coerce_value(key, f, value)
         check_leaf(key, f, value)
         *path, leaf = key.split(".")
         parent = out
@@ -192,8 +206,9 @@ def to_settings(cfg: DictConfig | SimConfig) -> SimConfig:
     if not OmegaConf.is_config(node):
         node = OmegaConf.create(node)
     # Keep only the model's own keys (a composed config also carries `hydra` when read from disk).
-    merged = OmegaConf.merge(OmegaConf.structured(SimConfig),
-                             {k: v for k, v in node.items() if k != "hydra"})
+    own = {k: v for k, v in node.items() if k != "hydra"}
+    _refuse_unknown_keys(OmegaConf.to_container(OmegaConf.create(own), resolve=False), SimConfig)
+    merged = OmegaConf.merge(OmegaConf.structured(SimConfig), own)
     try:
         obj = OmegaConf.to_object(merged)
     except ConfigError:
@@ -204,6 +219,44 @@ def to_settings(cfg: DictConfig | SimConfig) -> SimConfig:
             raise cause from None
         raise
     return obj
+
+
+def _refuse_unknown_keys(data: Mapping, cls: type, prefix: str = "") -> None:
+    """Raise ConfigError for a key of ``data`` that is not a field of the schema class ``cls`` (at any depth).
+
+    OmegaConf keeps a key added with ``+`` (``+policy.micro_fund.fen_per_units=5``) and then drops it
+    silently when it builds the objects; refusing it here means a misspelt lever never runs.
+    """
+    hints = _section_types(cls)
+    for key, value in data.items():
+        if key not in hints:
+            close = difflib.get_close_matches(str(key), list(hints), n=3, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(prefix + c for c in close)}?" if close else \
+                f"; {prefix.rstrip('.') or 'the config'} has: {', '.join(hints)}"
+            raise ConfigError(f"{prefix}{key} is not a parameter{hint}")
+        section_cls, is_list = hints[key]
+        if section_cls is None or value is None:
+            continue
+        for k, item in enumerate(value if is_list and isinstance(value, list) else [value]):
+            if isinstance(item, Mapping):
+                _refuse_unknown_keys(item, section_cls, f"{prefix}{key}[{k}]." if is_list else f"{prefix}{key}.")
+
+
+@functools.cache
+def _section_types(cls: type) -> dict[str, tuple[type | None, bool]]:
+    """Each field of a schema class → (its section class or None for a plain value, whether it is a list)."""
+    out = {}
+    for name, tp in typing.get_type_hints(cls).items():
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if typing.get_origin(tp) is list and args and dataclasses.is_dataclass(args[0]):
+            out[name] = (args[0], True)
+        elif dataclasses.is_dataclass(tp):
+            out[name] = (tp, False)
+        elif args and dataclasses.is_dataclass(args[0]):  # DistrictConfig | None
+            out[name] = (args[0], False)
+        else:
+            out[name] = (None, False)
+    return out
 
 
 def _revalidate(obj) -> None:
@@ -319,7 +372,15 @@ def compose_config(overrides: list[str] | tuple[str, ...] = (), return_hydra_con
     """
     from hydra import compose, initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
 
+    groups = {f.name for f in dataclasses.fields(SimConfig) if f.name in _default_choices()}
+    for override in OverridesParser.create().parse_overrides(list(overrides)):
+        option = override.value()
+        if override.key_or_group in groups and isinstance(option, str) and ("/" in option or option.startswith(".")):
+            # Hydra would read another folder's file (community=../policy/baseline runs a "community" baseline)
+            raise ConfigError(f"{override.key_or_group}={option!r} is not a {override.key_or_group} option: "
+                              "give a name, not a path (python -m sim --help lists them)")
     register_configs()
     if GlobalHydra.instance().is_initialized():
         GlobalHydra.instance().clear()

@@ -1,6 +1,10 @@
 """End-of-run indicators (KPIs) next to the Enyang plan targets (003, 专栏1).
 
 Rates are taken over the last 52 weeks of the run (the plan's final year); stocks at the last week.
+A run too short for an indicator's definition (a rate or yearly share needs 52 weeks; the response
+rate also needs a demand to be able to reach its response deadline) reports it as not measurable:
+value and ``met`` null, with the reason, rather than a rate over too few weeks (a 1-week run
+would otherwise report every demand answered in time: 100 %, "met").
 This module is the one source of the targets, the six key indicators and the rate formulas; it holds
 data only (``kpis.json`` carries numbers, no display labels).  How the indicators are written and
 labelled is in sim/kpi_table.py and sim/glossary.py.
@@ -95,6 +99,27 @@ def compute_kpis(ts: pd.DataFrame, model=None) -> dict:
     return kpis
 
 
+YEAR_WEEKS = 52  # the window of the rates and yearly shares (the plan's final year)
+YEARLY = ("volunteer_active_share_2plus", "response_rate", "completion_rate", "deliberation_satisfaction")
+
+
+def weeks_needed(deadline_weeks: int) -> dict[str, int]:
+    """The weeks a run needs for each indicator whose definition spans time (the others are stocks).
+
+    Rates and yearly shares read a 52-week window; the response rate counts demands that expired
+    unanswered, which takes ``behaviour.response_deadline_weeks``.
+    """
+    needs = dict.fromkeys(YEARLY, YEAR_WEEKS)
+    needs["response_rate"] = max(YEAR_WEEKS, deadline_weeks)
+    return needs
+
+
+def not_measurable(weeks: int, deadline_weeks: int) -> dict[str, str]:
+    """The indicators a run of ``weeks`` weeks cannot measure, each with the reason."""
+    return {key: f"not measurable: needs at least {need} weeks (its definition spans them); the run has {weeks}"
+            for key, need in weeks_needed(deadline_weeks).items() if weeks < need}
+
+
 def met(target: Target, value: float) -> bool | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
@@ -103,8 +128,13 @@ def met(target: Target, value: float) -> bool | None:
     return bool(np.isclose(value, target.value))
 
 
-def kpi_report(kpis: dict) -> dict:
-    """The kpis.json content: each KPI with its target, plus run totals (data only: labels are in the glossary)."""
+def kpi_report(kpis: dict, weeks: int | None = None, deadline_weeks: int | None = None) -> dict:
+    """The kpis.json content: each KPI with its target, plus run totals (data only: labels are in the glossary).
+
+    Given the run's length (``weeks``) and ``behaviour.response_deadline_weeks``, an indicator the
+    run is too short to measure (:func:`not_measurable`) gets value and ``met`` null and a ``reason``.
+    """
+    unmeasured = not_measurable(weeks, deadline_weeks or 0) if weeks is not None else {}
     targets = {}
     for t in TARGETS:
         v = kpis[t.key]
@@ -113,6 +143,8 @@ def kpi_report(kpis: dict) -> dict:
             "target": t.value, "op": t.op, "unit": t.unit, "enyang_indicator": t.number,
             "met": met(t, v), "note": t.note,
         }
+        if t.key in unmeasured:
+            targets[t.key].update(value=None, met=None, reason=unmeasured[t.key])
     others = {k: (None if isinstance(v, float) and math.isnan(v) else v)
               for k, v in kpis.items() if k not in targets}
     return {"targets": targets, "totals": others}

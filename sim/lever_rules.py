@@ -18,7 +18,8 @@ from sim.config import PolicyConfig
 
 PACKAGE = Path(__file__).resolve().parent
 # Modules that describe or present the levers rather than apply them.
-NOT_RULES = {"config.py", "schema.py", "docs.py", "lever_rules.py", "glossary.py", "kpi_table.py", "cli.py"}
+NOT_RULES = {"config.py", "schema.py", "levers.py", "params.py", "overrides.py", "docs.py", "lever_rules.py",
+             "glossary.py", "kpi_table.py", "cli.py"}
 
 
 def levers() -> list[str]:

@@ -4,19 +4,23 @@
   config, runs the model (a community or a district) and writes the run files (:mod:`sim.outputs`)
   into ``out_dir``, ``manifest.json`` last, so an interrupted or failed run never looks complete.
 * :func:`run_job` is the contract of one job of a sweep, shared by ``python -m sim -m`` (Hydra
-  multirun) and :func:`run_many`: a job whose folder already holds a complete run of the same
-  config (same config hash) is skipped; a job that fails records the error and traceback in its
-  ``status.json`` and never raises, so the other jobs go on.
+  multirun) and :func:`run_many`: a job whose folder already holds a complete, intact run of the
+  same config (same config hash, every output file as the manifest recorded it) is skipped;
+  otherwise the run goes on in a child process of its own (:mod:`sim.isolation`), so that
+  whatever ends it (an error, a signal, the out-of-memory killer, a limit of ``sweep.*``) is
+  recorded in its ``status.json`` and the worker goes on with the other jobs.  It never raises.
 * :func:`run_many` runs a list of validated settings in worker processes (joblib), each into its own
   folder, with a progress bar, then collates the folder (:mod:`sim.collate`) and returns the runs
-  table.  The studies (calibration, sensitivity, replications), the dashboard's replicates and the
-  benchmarks use it.
+  table.  It holds the folder's lock while it runs (one sweep per folder).  The studies
+  (calibration, sensitivity, replications), the dashboard's replicates and the benchmarks use it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+import traceback
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +32,7 @@ from omegaconf import DictConfig
 from sim.collate import collate
 from sim.config import SimConfig, to_settings
 from sim.indicators import compute_kpis, kpi_report
+from sim.isolation import run_isolated
 from sim.model import CommunityModel
 from sim.outputs import (
     DISTRICT_OUTPUT_FILES,
@@ -39,6 +44,7 @@ from sim.outputs import (
     build_manifest,
     config_hash,
     is_complete,
+    lock_sweep,
     write_atomic,
     write_status,
 )
@@ -49,7 +55,8 @@ def _simulate(settings: SimConfig, progress: bool) -> tuple[dict[str, pd.DataFra
     if settings.district is None:
         model = CommunityModel(settings)
         ts = model.run(progress=progress)
-        return {TIMESERIES_FILE: ts}, kpi_report(compute_kpis(ts, model))
+        return {TIMESERIES_FILE: ts}, kpi_report(compute_kpis(ts, model), len(ts),
+                                                 settings.behaviour.response_deadline_weeks)
     from sim.district import DistrictModel, district_kpis
 
     model = DistrictModel(settings)
@@ -74,9 +81,9 @@ def run(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, progress: bool 
     files = list(OUTPUT_FILES if settings.district is None else DISTRICT_OUTPUT_FILES)
     manifest = build_manifest(settings, list(overrides or []), files)
     (out / MANIFEST_FILE).unlink(missing_ok=True)  # an earlier run's manifest must not vouch for new files
-    for name, table in tables.items():
-        write_atomic(out / name, table)
-    write_atomic(out / KPIS_FILE, report)
+    records = {name: write_atomic(out / name, table) for name, table in tables.items()}
+    records[KPIS_FILE] = write_atomic(out / KPIS_FILE, report)
+    manifest["outputs"] = records  # size and SHA-256 of each file: a job is complete only if they match
     manifest["wall_time_s"] = round(time.perf_counter() - start, 3)
     write_atomic(out / MANIFEST_FILE, manifest)  # last: its presence means the run is complete
     return report
@@ -84,35 +91,53 @@ def run(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, progress: bool 
 
 @dataclass(frozen=True)
 class JobOutcome:
-    """What became of one job: ``done``, ``skipped`` (complete from an earlier attempt) or ``failed``."""
+    """What became of one job: ``done``, ``skipped`` (complete from an earlier attempt) or ``failed``.
+
+    ``details`` is what its ``status.json`` records of how it ended (cause, signal, peak memory, …).
+    """
 
     name: str
     status: str
     seconds: float
     error: str | None = None
     report: dict | None = None
+    details: dict | None = None
 
 
 def run_job(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, name: str,
             overrides: Sequence[str] = ()) -> JobOutcome:
-    """One job of a sweep: skip it if complete, otherwise run it; never raise (a failure is recorded)."""
+    """One job of a sweep: skip it if complete, otherwise run it in a child process; never raise.
+
+    The child runs :func:`run` under the limits of the config's ``sweep`` section
+    (``job_timeout_s``, ``job_memory_gb``); its end, whatever it is, is recorded in ``status.json``.
+    """
     start = time.perf_counter()
     digest = None
     try:
         settings = to_settings(cfg)
         digest = config_hash(settings)
         if is_complete(out_dir, digest):
-            status, report = "skipped", None
-        else:
-            report = run(settings, out_dir, progress=False, overrides=list(overrides))
-            status = "done"
+            seconds = time.perf_counter() - start
+            write_status(out_dir, "skipped", name, digest, seconds)
+            return JobOutcome(name, "skipped", seconds)
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        ended = run_isolated(run, (settings, out_dir, False, list(overrides)),
+                             timeout_s=settings.sweep.job_timeout_s or None,
+                             memory_gb=settings.sweep.job_memory_gb or None)
+        if ended.died:  # its temporary files are orphans; this job's worker is their only writer
+            for stale in Path(out_dir).glob(".*.tmp"):
+                stale.unlink(missing_ok=True)
+        status = "failed" if ended.error is not None else "done"
         seconds = time.perf_counter() - start
-        write_status(out_dir, status, name, digest, seconds)
-        return JobOutcome(name, status, seconds, report=report)
-    except Exception as exc:  # fault isolation: record it, let the other jobs go on
+        write_status(out_dir, status, name, digest, seconds, ended.error, ended.details)
+        return JobOutcome(name, status, seconds, error=ended.error, report=ended.value, details=ended.details)
+    except Exception as exc:  # a config that fails its checks, an unwritable folder: record it, go on
         seconds = time.perf_counter() - start
-        write_status(out_dir, "failed", name, digest, seconds, exc)
-        return JobOutcome(name, "failed", seconds, error=f"{type(exc).__name__}: {exc}")
+        error = f"{type(exc).__name__}: {exc}"
+        details = {"cause": "exception", "traceback": "".join(traceback.format_exception(exc))}
+        with contextlib.suppress(OSError):  # nowhere to record it: the summary still names the job
+            write_status(out_dir, "failed", name, digest, seconds, error, details)
+        return JobOutcome(name, "failed", seconds, error=error, details=details)
 
 
 def summary_text(counts: Counter | dict, wall: float, folder: str | os.PathLike,
@@ -126,16 +151,19 @@ def summary_text(counts: Counter | dict, wall: float, folder: str | os.PathLike,
 
 def run_many(settings: Sequence[SimConfig], out_dir: str | os.PathLike, n_jobs: int | None = None, *,
              names: Sequence[str] | None = None, overrides: Sequence[Sequence[str]] | None = None,
-             progress: bool = True) -> pd.DataFrame:
+             progress: bool = True, wait: bool = True) -> pd.DataFrame:
     """Run every one of ``settings`` into ``out_dir/<name>`` in worker processes; return the collated runs.
 
     ``overrides[i]`` lists the ``key=value`` strings that describe run i: they are recorded in its
     manifest and become columns of ``runs.parquet``.  ``names[i]`` is its folder; by default its
     overrides joined by "," (``policy=baseline,seed=3``), or ``run00007`` if it has none.  Each run
-    is a :func:`run_job` (complete runs of the same config are skipped, failures recorded, the others
-    go on).  ``n_jobs``: worker processes (default: all cores; 1 runs in this process).  With
-    ``progress`` a progress bar and the summary are shown.  Collates the whole of ``out_dir``
-    (earlier runs in it included) and returns the runs table (:func:`sim.collate.collate`).
+    is a :func:`run_job` (complete runs of the same config are skipped, failures and deaths
+    recorded, the others go on; ``sweep.job_timeout_s`` and ``sweep.job_memory_gb`` of each run's
+    settings limit it).  ``n_jobs``: worker processes (default: all cores; 1 runs in this process).
+    With ``progress`` a progress bar and the summary are shown.  While it runs it holds the
+    folder's lock: if another sweep holds it, it waits (``wait``) or raises
+    :class:`sim.outputs.SweepBusy`.  Collates the whole of ``out_dir`` (earlier runs in it included)
+    and returns the runs table (:func:`sim.collate.collate`).
     """
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
@@ -151,18 +179,22 @@ def run_many(settings: Sequence[SimConfig], out_dir: str | os.PathLike, n_jobs: 
     if bad:
         raise ValueError(f"run names must be plain folder names: {bad[:3]}")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    counts: Counter = Counter()
-    failures = []
-    jobs = (delayed(run_job)(s, out / n, n, o) for s, n, o in zip(settings, names, overrides, strict=True))
-    with tqdm(total=len(settings), unit="run", disable=not progress, desc=out.name) as bar:
-        for outcome in Parallel(n_jobs=n_jobs or os.cpu_count() or 1, return_as="generator_unordered")(jobs):
-            counts[outcome.status] += 1
-            if outcome.error is not None:
-                failures.append((outcome.name, outcome.error))
-            bar.update()
-            bar.set_postfix(done=counts["done"], skipped=counts["skipped"], failed=counts["failed"], refresh=False)
-    if progress:
-        print(summary_text(counts, time.perf_counter() - start, out, failures), flush=True)
-    return collate(out)
+    lock = lock_sweep(out, wait=wait)
+    try:
+        start = time.perf_counter()
+        counts: Counter = Counter()
+        failures = []
+        jobs = (delayed(run_job)(s, out / n, n, o) for s, n, o in zip(settings, names, overrides, strict=True))
+        with tqdm(total=len(settings), unit="run", disable=not progress, desc=out.name) as bar:
+            for outcome in Parallel(n_jobs=n_jobs or os.cpu_count() or 1, return_as="generator_unordered")(jobs):
+                counts[outcome.status] += 1
+                if outcome.error is not None:
+                    failures.append((outcome.name, outcome.error))
+                bar.update()
+                bar.set_postfix(done=counts["done"], skipped=counts["skipped"], failed=counts["failed"],
+                                refresh=False)
+        if progress:
+            print(summary_text(counts, time.perf_counter() - start, out, failures), flush=True)
+        return collate(out)
+    finally:
+        lock.release()

@@ -18,37 +18,20 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-ASSUMPTION = "assumption"
-
-
-class ConfigError(ValueError):
-    """A configuration value outside its allowed range (the message names the key)."""
-
-
-def param(default: Any, unit: str, lo: float | None = None, hi: float | None = None, *,
-          help: str, source: str = ASSUMPTION, choices: tuple[str, ...] | None = None):
-    """A config field with its documentation: unit, allowed range [lo, hi], meaning, source."""
-    meta = {"unit": unit, "lo": lo, "hi": hi, "help": help, "source": source, "choices": choices}
-    if isinstance(default, (list, dict)):
-        return field(default_factory=lambda: type(default)(default), metadata=meta)
-    return field(default=default, metadata=meta)
-
-
-def section(cls):
-    """A nested config section (a dataclass field whose default is the section's defaults)."""
-    return field(default_factory=cls)
-
-
-# --------------------------------------------------------------------------------------------
-# Enumerations
-# --------------------------------------------------------------------------------------------
-class Governance(Enum):
-    """Who runs the community fund (003: 政府主导、市场主导、居民主导 types of community fund)."""
-
-    government_led = "government_led"
-    market_led = "market_led"
-    resident_led = "resident_led"
-
+from sim.levers import (  # noqa: F401  (the levers are part of the schema)
+    CharitySalesLever,
+    DeliberationLever,
+    EnterpriseLever,
+    FundLever,
+    Governance,
+    GovPurchaseLever,
+    MicroFundLever,
+    MoralBankLever,
+    PolicyConfig,
+    SocialEnterpriseLever,
+    SocialWorkLever,
+)
+from sim.params import ASSUMPTION, ConfigError, param, section
 
 GROUPS = ("youth", "elderly", "children", "workers", "new_employment")  # 青老幼工新 (004)
 
@@ -124,153 +107,6 @@ class CommunityConfig:
         total = sum(self.groups.as_tuple())
         if abs(total - 1.0) > 1e-6:
             raise ConfigError(f"community.groups shares must sum to 1, got {total:.6f}")
-
-
-# --------------------------------------------------------------------------------------------
-# Policy levers (configs/policy/*.yaml)
-# --------------------------------------------------------------------------------------------
-@dataclass
-class MicroFundLever:
-    """One-cent charity (一分钱公益, 004): a fixed donation per unit sold to the micro-fund."""
-
-    fen_per_unit: float = param(0.0, "fen/unit", 0, 10_000,
-                                help="donation per unit sold, in fen (1 fen = 0.01 yuan)",
-                                source="004: 每售卖一瓶酒，向社区微基金捐赠1分钱")
-    participating_share: float = param(1.0, "fraction", 0, 1,
-                                       help="share of product enterprises that join the scheme")
-
-
-@dataclass
-class EnterpriseLever:
-    """What resident units (驻区单位) give besides the per-unit donation (003: 双向认领)."""
-
-    lump_yuan_per_year: float = param(0.0, "yuan/(enterprise·year)", 0, 10_000_000,
-                                      help="lump donation of each donating enterprise, paid in week 1 of each year")
-    lump_donor_share: float = param(0.0, "fraction", 0, 1,
-                                    help="share of enterprises that make a lump donation")
-    moral_bank_sponsor_yuan_per_year: float = param(0.0, "yuan/(enterprise·year)", 0, 10_000_000,
-                                                    help="goods each enterprise gives to stock the moral bank")
-    employee_volunteer_hours_week: float = param(0.0, "hours/(enterprise·week)", 0, 1000,
-                                                 help="employee volunteer hours each enterprise lends")
-    cause_marketing_uplift: float = param(0.0, "fraction", 0, 2,
-                                          help="sales increase at full reputation from giving (assumption, default 0)")
-
-
-@dataclass
-class FundLever:
-    """The community (micro-)fund's governance and spending (003: 大力推进社区基金发展)."""
-
-    governance: Governance = param(Governance.government_led, "-",
-                                   help="who runs the fund", source="003: 政府主导/市场主导/居民主导",
-                                   choices=tuple(g.name for g in Governance))
-    transparency: float = param(0.3, "0-1", 0, 1,
-                                help="how openly income and spending are published (003: 公开、公平、透明)")
-    public_fundraising: bool = param(False, "-", help="the fund appeals to residents for donations")
-    government_grant_yuan_per_year: float = param(0.0, "yuan/year", 0, 100_000_000,
-                                                  help="government grant to the fund, paid weekly")
-    government_match_ratio: float = param(0.0, "yuan/yuan", 0, 10,
-                                          help="government match per yuan of resident donations")
-    spend_share_per_week: float = param(0.04, "fraction/week", 0, 1,
-                                        help="share of the balance the fund spends each week")
-    needy_share: float = param(0.4, "fraction", 0, 1, help="share of spending on needy residents")
-    services_share: float = param(0.3, "fraction", 0, 1,
-                                  help="share of spending on services bought from organisations")
-    projects_share: float = param(0.3, "fraction", 0, 1,
-                                  help="share of spending on public projects chosen by deliberation")
-    admin_share: float = param(0.05, "fraction", 0, 0.5,
-                               help="share of each week's spending kept for administration")
-
-    def __post_init__(self) -> None:
-        total = self.needy_share + self.services_share + self.projects_share
-        if abs(total - 1.0) > 1e-6:
-            raise ConfigError("policy.fund.needy_share + services_share + projects_share must sum to 1, "
-                              f"got {total:.6f}")
-
-
-@dataclass
-class MoralBankLever:
-    """Moral bank (道德银行, 003): civic acts earn points, redeemable for goods."""
-
-    enabled: bool = param(False, "-", help="the moral bank runs", source="003: 道德银行、志愿者积分机制")
-    points_per_activity: float = param(10.0, "points/activity", 0, 1000,
-                                       help="points a volunteer earns per activity")
-    yuan_per_point: float = param(0.2, "yuan/point", 0, 100, help="value of a point when redeemed")
-    redeem_threshold_points: float = param(100.0, "points", 1, 100_000,
-                                           help="points a resident needs before redeeming")
-
-
-@dataclass
-class GovPurchaseLever:
-    """Government purchase of services (政府购买服务, 003) from social organisations."""
-
-    budget_yuan_per_year: float = param(0.0, "yuan/year", 0, 1_000_000_000,
-                                        help="yearly budget for service contracts", source="003: 政府购买服务")
-    contract_weeks: int = param(52, "weeks", 1, 520, help="length of a contract")
-    cost_per_case_yuan: float = param(200.0, "yuan/case", 1, 100_000,
-                                      help="what a contracted organisation is paid per case of capacity")
-
-
-@dataclass
-class CharitySalesLever:
-    """Self-organisations' charity sales feed the micro-fund (004, 顺河社区 豌豆手工坊)."""
-
-    enabled: bool = param(False, "-", help="self-organisations hold charity sales",
-                          source="004: 通过义卖反哺社区微基金")
-    sales_yuan_per_org_week: float = param(60.0, "yuan/(organisation·week)", 0, 1_000_000,
-                                           help="charity-sale proceeds of an active self-organisation")
-    share_to_fund: float = param(0.7, "fraction", 0, 1, help="share of proceeds given to the fund")
-
-
-@dataclass
-class SocialEnterpriseLever:
-    """Community social enterprises reinvest profits in the community (004, 顺河社区 精品游线)."""
-
-    enabled: bool = param(False, "-", help="a community social enterprise operates",
-                          source="004: 社区社会企业通过运营精品游线实现盈利并反哺社区")
-    revenue_yuan_per_week: float = param(3000.0, "yuan/week", 0, 10_000_000, help="revenue of each social enterprise")
-    margin: float = param(0.2, "fraction", 0, 1, help="profit as a share of revenue")
-    reinvest_share: float = param(0.5, "fraction", 0, 1, help="share of profit given to the fund")
-
-
-@dataclass
-class SocialWorkLever:
-    """Professional social workers (003, 004: 专业社工+志愿服务)."""
-
-    extra_social_workers: int = param(0, "persons", 0, 1000,
-                                      help="social workers added to the station by the policy")
-    volunteers_per_worker: float = param(100.0, "volunteers/worker", 1, 10_000,
-                                         help="volunteers one social worker can supervise")
-    supervision_gain: float = param(0.5, "fraction", 0, 5,
-                                    help="volunteer capacity: cases per hour × (1 + gain × supervision coverage)")
-    mobilisation: bool = param(False, "-", help="social workers recruit volunteers")
-    incubations_per_worker_year: float = param(0.3, "organisations/(worker·year)", 0, 50,
-                                               help="new self-organisations a station worker incubates",
-                                               source="003: 孵化培育社会组织")
-
-
-@dataclass
-class DeliberationLever:
-    """Residents' deliberation (003 四议; 004 爱邻议事日、火塘议事会) decides fund projects."""
-
-    enabled: bool = param(False, "-", help="residents' council meets and chooses fund projects")
-    interval_weeks: int = param(4, "weeks", 1, 52, help="weeks between council meetings")
-
-
-@dataclass
-class PolicyConfig:
-    """A policy: a set of five-society-linkage levers. Files in configs/policy/ set them."""
-
-    name: str = param("baseline", "-", help="policy preset name")
-    label_zh: str = param("基线（无联动）", "-", help="Chinese name of the policy")
-    micro_fund: MicroFundLever = section(MicroFundLever)
-    enterprise: EnterpriseLever = section(EnterpriseLever)
-    fund: FundLever = section(FundLever)
-    moral_bank: MoralBankLever = section(MoralBankLever)
-    gov_purchase: GovPurchaseLever = section(GovPurchaseLever)
-    charity_sales: CharitySalesLever = section(CharitySalesLever)
-    social_enterprise: SocialEnterpriseLever = section(SocialEnterpriseLever)
-    social_work: SocialWorkLever = section(SocialWorkLever)
-    deliberation: DeliberationLever = section(DeliberationLever)
 
 
 # --------------------------------------------------------------------------------------------
@@ -438,6 +274,23 @@ def community_presets() -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
+# How a sweep runs its jobs (not what a run computes: left out of the config hash)
+# --------------------------------------------------------------------------------------------
+@dataclass
+class SweepConfig:
+    """Limits and locking of a sweep's jobs (``python -m sim -m``, ``sim.runner.run_many``); 0 = no limit."""
+
+    job_memory_gb: float = param(0.0, "GB", 0, 1024,
+                                 help="resident memory a job may use (read every 0.05 s); a job that exceeds it "
+                                      "is stopped and recorded as failed with the limit as its cause; 0 = no limit")
+    job_timeout_s: float = param(0.0, "s", 0, 604_800,
+                                 help="wall time a job may take before it is stopped and recorded as failed; "
+                                      "0 = no limit")
+    wait: bool = param(True, "-", help="if another sweep is writing into the same folder: wait for it (true) "
+                                       "or refuse to start (false)")
+
+
+# --------------------------------------------------------------------------------------------
 # The whole run
 # --------------------------------------------------------------------------------------------
 @dataclass
@@ -448,9 +301,12 @@ class SimConfig:
     seed: int = param(0, "-", 0, 2**32 - 1, help="random seed")
     progress: bool = param(True, "-", help="show a progress bar")
     lang: str = param("en", "-", help="language of the printed KPI table", choices=("en", "zh"))
+    overwrite: bool = param(False, "-", help="replace a finished run already in the run folder (python -m sim; "
+                                             "without it such a run is refused)")
     community: CommunityConfig = section(CommunityConfig)
     policy: PolicyConfig = section(PolicyConfig)
     behaviour: BehaviourConfig = section(BehaviourConfig)
+    sweep: SweepConfig = section(SweepConfig)
     district: DistrictConfig | None = field(default=None, metadata={
         "unit": "-", "lo": None, "hi": None, "help": "a district of many communities (district=enyang_like); "
         "none = one community", "source": ASSUMPTION, "choices": None})
@@ -497,15 +353,24 @@ def check_ranges(cfg: SimConfig) -> None:
         check_leaf(key, f, value)
 
 
+def shown(value: Any, width: int = 40) -> str:
+    """``repr(value)`` for a message, shortened to ``width`` characters (a 400-digit number stays one line)."""
+    text = "null" if value is None else str(value).lower() if isinstance(value, bool) else repr(value)
+    return text if len(text) <= width else f"{text[:width - 12]}…({len(text)} characters)"
+
+
 def check_leaf(key: str, f: dataclasses.Field, value: Any) -> None:
     """Raise ConfigError if ``value`` is not allowed for parameter ``key`` (its choices or its range)."""
     lo, hi, choices = f.metadata.get("lo"), f.metadata.get("hi"), f.metadata.get("choices")
-    unit = f.metadata.get("unit", "")
+    unit = f.metadata.get("unit", "").strip("-")  # "-": no unit
     if choices and not isinstance(value, Enum) and value not in choices:
-        raise ConfigError(f"{key}={value!r} is not allowed; choose one of: {', '.join(choices)}")
+        raise ConfigError(f"{key}={shown(value)} is not allowed; choose one of: {', '.join(choices)}")
     if lo is None and hi is None:
         return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-        raise ConfigError(f"{key}={value!r} must be a number in [{format_limit(lo)}, {format_limit(hi)}] {unit}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            (isinstance(value, float) and math.isnan(value)):
+        raise ConfigError(f"{key}={shown(value)} must be a number in [{format_limit(lo)}, {format_limit(hi)}] {unit}"
+                          .rstrip())
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ConfigError(f"{key}={value!r} is out of range: allowed [{format_limit(lo)}, {format_limit(hi)}] {unit}")
+        raise ConfigError(f"{key}={shown(value)} is out of range: allowed [{format_limit(lo)}, {format_limit(hi)}] "
+                          f"{unit}".rstrip())

@@ -32,6 +32,9 @@ COMMANDS = {
     "bad_fen": ["policy.micro_fund.fen_per_unit=-1"],
     "bad_policy": ["policy=nope"],
     "bad_steps": ["steps=abc"],
+    "misspelt_added": ["+polcy=micro_fund"],
+    "misspelt_lever": ["policy=micro_fund", "+policy.micro_fund.fen_per_units=5", "steps=2"],
+    "rule_across_values": ["community.households=20000", "steps=2", "progress=false"],
 }
 
 
@@ -55,8 +58,12 @@ def cli(tmp_path_factory) -> dict[str, Result]:
         cwd = tmp_path_factory.mktemp(name)
         return name, Result(cwd, run_cli(cwd, *COMMANDS[name]))
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(pool.map(one, COMMANDS))
+    umask = os.umask(0o022)  # inherited by the runs: the folders they make must then be group-readable
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return dict(pool.map(one, COMMANDS))
+    finally:
+        os.umask(umask)
 
 
 # --------------------------------------------------------------------------------------------
@@ -68,7 +75,7 @@ def test_run_exits_zero_prints_the_kpi_table_and_writes_three_files(cli):
     for text in ("Indicator", "Value", "Target", "Met", "#15 Registered volunteers per 10,000", "Response rate",
                  "#35 Satisfaction", "Fund income over the run", "Fund balance"):
         assert text in r.out, text
-    assert re.search(r"Response rate\s+[\d.]+ %\s+>= 100\.0 %\s+(yes|no)", r.out)
+    assert re.search(r"Response rate\s+(—|[\d.]+ %)\s+>= 100\.0 %\s+(yes|no|—)", r.out)
     out = r.cwd / "out"
     assert {p.name for p in out.iterdir()} == OUTPUTS
     assert all_files(r.cwd) == sorted([out, *(out / n for n in OUTPUTS)])  # no log, .hydra or partial folder
@@ -134,9 +141,14 @@ def test_help_lists_groups_and_parameters_with_units(cli):
 # --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("name", "code", "patterns"), [
     ("bad_fen", 2, [r"^error: policy\.micro_fund\.fen_per_unit=-1\.0 is out of range: allowed \[0, 10000\] fen/unit$"]),
-    ("bad_policy", 1, [r"Could not find 'policy/nope'", r"Available options in 'policy'",
-                       *(rf"^\s+{p}$" for p in POLICIES)]),
-    ("bad_steps", 1, [r"steps=abc", r"full_key: steps", r"could not be converted to Integer"]),
+    ("bad_policy", 2, [r"^error: policy='nope' is not a policy option; choose one of: "
+                       + ", ".join(sorted(POLICIES)) + "$"]),
+    ("bad_steps", 2, [r"^error: steps='abc' is not an integer$"]),
+    ("misspelt_added", 2, [r"^error: polcy is not a parameter or a config group; did you mean policy\b"]),
+    ("misspelt_lever", 2, [r"^error: policy\.micro_fund\.fen_per_units is not a parameter or a config group; "
+                           r"did you mean policy\.micro_fund\.fen_per_unit\b"]),
+    # found only once the config is built, after Hydra made the run folder: the folder is removed
+    ("rule_across_values", 2, [r"^error: community\.households=20000 exceeds community\.residents=12000"]),
 ])
 def test_bad_override_exits_non_zero_names_the_key_and_leaves_no_files(cli, name, code, patterns):
     r = cli[name]
@@ -144,7 +156,49 @@ def test_bad_override_exits_non_zero_names_the_key_and_leaves_no_files(cli, name
     for pattern in patterns:
         assert re.search(pattern, r.err, flags=re.M), (pattern, r.err)
     assert "Traceback" not in r.err
+    assert len(r.err.strip().splitlines()) == 1, r.err
     assert all_files(r.cwd) == [], f"left behind: {all_files(r.cwd)}"
+
+
+# --------------------------------------------------------------------------------------------
+# a folder that already holds a run; files readable by the group; real UTF-8
+# --------------------------------------------------------------------------------------------
+def test_a_second_run_into_a_finished_run_is_refused_unless_overwrite(cli):
+    r = cli["run"]
+    out = r.cwd / "out"
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    again = run_cli(r.cwd, "steps=4", "progress=false", "hydra.run.dir=out")
+    assert again.returncode == 2, again.stderr
+    assert re.fullmatch(r"error: \S+/out already holds a finished run \(manifest\.json\); choose another folder "
+                        r"\(hydra\.run\.dir=\.\.\.\) or add overwrite=true to replace it\n", again.stderr)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # untouched
+    replaced = run_cli(r.cwd, "steps=4", "progress=false", "hydra.run.dir=out", "overwrite=true")
+    assert replaced.returncode == 0, replaced.stderr
+    assert len(pd.read_parquet(out / "timeseries.parquet")) == 4
+    assert {p.name for p in out.iterdir()} == OUTPUTS
+
+
+def test_run_folders_follow_the_umask(cli):
+    """Folders made for a run are group-readable under umask 022 (nothing of ours makes 0700 folders)."""
+    r = cli["zh_default_dir"]
+    made = [p for p in all_files(r.cwd) if p.is_dir()]
+    assert len(made) == 4  # results, runs, <date>, <time>
+    for folder in made:
+        assert folder.stat().st_mode & 0o777 == 0o755, (folder, oct(folder.stat().st_mode))
+    for f in all_files(r.cwd):
+        if f.is_file():
+            assert f.stat().st_mode & 0o044 == 0o044, (f, oct(f.stat().st_mode))
+
+
+def test_json_files_are_real_utf8(cli):
+    r = cli["zh_default_dir"]
+    (run_dir,) = {p.parent for p in r.cwd.rglob("manifest.json")}
+    manifest = (run_dir / "manifest.json").read_text(encoding="utf-8")
+    assert "易地扶贫搬迁社区" in manifest  # the relocation preset's Chinese name, as text
+    for name in ("manifest.json", "kpis.json"):
+        text = (run_dir / name).read_text(encoding="utf-8")
+        assert not re.search(r"\\u[0-9a-fA-F]{4}", text), f"{name} holds \\u escapes"
+        json.loads(text)
 
 
 # --------------------------------------------------------------------------------------------

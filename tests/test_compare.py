@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from system_deps import require_cjk_font
 
 from experiments import compare, figures, loading, presentation, report, stats
 from sim.collate import collate
@@ -57,7 +58,9 @@ def test_policy_sweep_in_english(sweeps, tmp_path):
     for stem in FIGURES:
         for ext in ("png", "svg"):
             assert (out / f"{stem}.{ext}").stat().st_size > 1000, f"{stem}.{ext}"
-    assert Image.open(out / "trajectories.png").info["dpi"] == pytest.approx((150, 150), abs=0.1)
+    image = Image.open(out / "trajectories.png")
+    assert image.info["dpi"] == pytest.approx((300, 300), abs=0.1)  # print resolution, 175 mm wide
+    assert image.size[0] == pytest.approx(175 / 25.4 * 300, abs=2)
     assert not list(out.glob("heatmap*"))  # one swept parameter: no heatmap
     md = (out / "report.md").read_text(encoding="utf-8")
     html = (out / "report.html").read_text(encoding="utf-8")
@@ -78,6 +81,7 @@ def test_policy_sweep_in_english(sweeps, tmp_path):
 
 
 def test_chinese_labels_use_a_cjk_font(sweeps, tmp_path, recwarn, caplog):
+    require_cjk_font()
     out = tmp_path / "zh"
     assert run_compare(sweeps["policies"], "--lang", "zh", "--pdf", "--kpis", "satisfaction_mean,fund_balance",
                        "--out", out) == 0
@@ -95,9 +99,13 @@ def test_chinese_labels_use_a_cjk_font(sweeps, tmp_path, recwarn, caplog):
 def test_two_parameter_sweep_heatmap_and_pairing(sweeps, tmp_path):
     out = tmp_path / "grid"
     assert run_compare(sweeps["grid"], "--baseline", "policy.micro_fund.fen_per_unit=0", "--heatmap",
-                       "fund_balance", "--kpis", "fund_balance,response_rate", "--out", out) == 0
+                       "fund_balance", "--kpis", "fund_balance,response_rate", "--out", out, "--width", "single",
+                       "--greyscale") == 0
     for stem in (*FIGURES, "heatmap_fund_balance"):
         assert (out / f"{stem}.png").is_file() and (out / f"{stem}.svg").is_file(), stem
+        assert Image.open(out / f"{stem}.png").size[0] == pytest.approx(85 / 25.4 * 300, abs=2), stem
+    rgb = np.asarray(Image.open(out / "distributions.png").convert("RGB")).astype(int)
+    assert (rgb.max(axis=2) == rgb.min(axis=2)).all()  # --greyscale: no colour at all
     diffs = pd.read_csv(out / "differences.csv").set_index(["scenario", "kpi"])
     assert set(diffs.index.get_level_values(0)) == {"fen=5, units=500", "fen=5, units=5000"}
     assert (diffs["n_pairs"] == 2).all()
@@ -224,9 +232,8 @@ def test_forest_plot_draws_the_t_interval_of_the_paired_differences():
     pairs = pd.DataFrame({"scenario": "b", "kpi": "fund_balance", "seed": range(4), "diff": diffs})
     fig = figures.plot_forest(pairs, ["fund_balance"], figures.Styles.of(["a", "b"]))
     ci = stats.mean_ci(diffs)
-    # the error bar and its caps: one line of segments separated by NaN
-    extents = [(np.nanmin(x), np.nanmax(x)) for x in (np.asarray(line.get_xdata(), dtype=float)
-                                                      for line in fig.axes[0].lines) if len(x) > 2]
+    # the error bar: a segment from the interval's low to its high end
+    extents = [(seg[:, 0].min(), seg[:, 0].max()) for c in fig.axes[0].collections for seg in c.get_segments()]
     assert any(lo == pytest.approx(ci.low) and hi == pytest.approx(ci.high) for lo, hi in extents), extents
     assert ci.low > 0  # the interval drawn is the t interval (a normal one would be narrower)
     matplotlib.pyplot.close(fig)

@@ -322,3 +322,57 @@ def test_parameter_table_shows_the_calibrated_values_a_run_uses():
     assert f"| {shipped.behaviour.register_base} (schema: 0.0004) |" in calibrated
     assert "calibrated (configs/behaviour/calibrated.yaml" in calibrated
     assert "(schema:" not in rows["behaviour.dropout_base"]  # not calibrated: the schema default
+
+
+# --------------------------------------------------------------------------------------------
+# keys and values that Hydra or OmegaConf would take silently
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("override", "message"), [
+    ("+policy.micro_fund.fen_per_units=5",
+     r"^policy\.micro_fund\.fen_per_units is not a parameter; did you mean policy\.micro_fund\.fen_per_unit\?$"),
+    ("+community.foo=1", r"^community\.foo is not a parameter; community has: name, label_zh, residents, "),
+    ("+policy._target_=os.system", r"^policy\._target_ is not a parameter; policy has: "),
+    ("+polcy=micro_fund", r"^polcy is not a parameter; did you mean policy\?$"),
+])
+def test_a_key_added_with_plus_that_is_not_in_the_schema_is_refused(override, message):
+    """OmegaConf would keep the key and then drop it when building the settings: the run would ignore it."""
+    with pytest.raises(ConfigError, match=message):
+        settings_for(override)
+
+
+def test_unknown_keys_are_refused_inside_district_members():
+    plain = to_plain_dict(make_settings())  # e.g. a config read back from a manifest: untyped
+    plain["district"] = {"name": "d", "communities": [{"preset": "township", "count": 1, "cuont": 2}]}
+    with pytest.raises(ConfigError, match=r"^district\.communities\[0\]\.cuont is not a parameter; did you mean "
+                                          r"district\.communities\[0\]\.count\?$"):
+        to_settings(OmegaConf.create(plain))
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"policy.moral_bank.enabled": 2}, r"^policy\.moral_bank\.enabled=2 must be true or false$"),
+    ({"policy.moral_bank.enabled": 1}, r"^policy\.moral_bank\.enabled=1 must be true or false$"),
+    ({"steps": True}, r"^steps=true is not an integer$"),
+    ({"policy.micro_fund.fen_per_unit": 10 ** 400}, r"^policy\.micro_fund\.fen_per_unit=\d{28}…\(401 characters\) "
+                                                     r"is too large a number$"),
+    ({"seed": 10 ** 400}, r"^seed=\d{28}…\(401 characters\) is out of range: allowed \[0, 4294967295\]$"),
+    ({"policy.fund.governance": 3}, r"^policy\.fund\.governance=3 is not allowed; choose one of: "),
+])
+def test_values_that_omegaconf_would_guess_are_refused(values, message):
+    with pytest.raises(ConfigError, match=message):
+        with_values(make_settings(), values)
+
+
+def test_overwrite_is_a_yes_no_setting_outside_the_config_hash():
+    from sim.outputs import config_hash
+
+    s = make_settings()
+    assert s.overwrite is False
+    assert config_hash(with_values(s, {"overwrite": True})) == config_hash(s)
+
+
+@pytest.mark.parametrize("override", ["community=../policy/baseline", "policy=../community/township",
+                                      "behaviour=./default", "district=../district/small_district"])
+def test_a_config_group_option_is_a_name_not_a_path(override):
+    """Hydra would read a file of another group: a policy file run as a community named "baseline"."""
+    with pytest.raises(ConfigError, match=r"is not a \w+ option: give a name, not a path"):
+        settings_for(override)

@@ -263,7 +263,7 @@ def sim_sweep(cwd: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_sim_interpolations_resolve_in_each_job(tmp_path):
-    proc = sim_sweep(tmp_path, "seed=0,${steps}", "policy.label_zh=${hydra:runtime.choices.policy}")
+    proc = sim_sweep(tmp_path, "seed=0,${steps}", "policy.micro_fund.fen_per_unit=${hydra:job.num}")
     assert proc.returncode == 0, proc.stderr
     assert "sweep finished: 2 done, 0 skipped, 0 failed" in proc.stdout
     assert "[1/2]" in proc.stdout  # the job count is known before launch
