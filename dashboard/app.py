@@ -2,17 +2,19 @@
 
 Start it with ``python -m dashboard.serve`` (offline settings; see dashboard/serve.py), or
 ``streamlit run dashboard/app.py`` from the repository root.  Everything it computes comes from the
-other modules of the package (scenarios and stepping: session; indicators; figures; export;
-replicates), which call the same model and Hydra configs as the command line; this file only lays
-the page out.  Every label comes from sim/glossary.py.
+other modules of the package (scenarios and stepping: session; the live view's content: live;
+indicators; figures; export; replicates), which call the same model and Hydra configs as the command
+line; this file only lays the page out.  Every label comes from sim/glossary.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from dashboard import export, figures
-from dashboard.indicators import key_indicators, shown_value, verdict_text
+from dashboard.indicators import shown_value, verdict_text
 from dashboard.levers import (
     LEVER_OF,
     LEVERS,
@@ -24,6 +26,7 @@ from dashboard.levers import (
     slider_format,
     widget_bounds,
 )
+from dashboard.live import live_content
 from dashboard.replicates import REPLICATE_SEEDS, replicate_summary, run_replicates
 from dashboard.session import (
     DEFAULT_COMMUNITY,
@@ -52,7 +55,20 @@ ss = st.session_state
 # State
 # ---------------------------------------------------------------------------------------------
 def widget_key(side: str, lever: Lever) -> str:
+    """Where a side's lever value is kept (the value the run is built from)."""
     return f"{side}:{lever.key}"
+
+
+def lever_widget(side: str, lever: Lever) -> str:
+    """The key of the lever's widget: renewed each time a preset sets the side's levers, so that a value the
+    browser still holds from before (a click that came while the page was redrawing) never overwrites the
+    preset's values."""
+    return f"{widget_key(side, lever)}#{ss.get(f'{side}_presets', 0)}"
+
+
+def keep(key: str, widget: str) -> None:
+    """A lever's widget was changed: keep its value."""
+    ss[key] = ss[widget]
 
 
 def widget_value(lever: Lever, value):
@@ -70,6 +86,7 @@ def apply_preset(side: str) -> None:
     preset = policy_levers(ss[f"{side}_policy"], ss.get("community", DEFAULT_COMMUNITY))
     for lever, value in zip(LEVERS, preset.values(), strict=True):
         ss[widget_key(side, lever)] = widget_value(lever, value)
+    ss[f"{side}_presets"] = ss.get(f"{side}_presets", 0) + 1
 
 
 def init_state() -> None:
@@ -128,17 +145,31 @@ def stop_playing() -> None:
     ss.playing = False
 
 
-def select_keys() -> list[str]:
-    """Keys of the select boxes, whose shown option text depends on the language."""
-    return ["community", *(f"{s}_policy" for s in SIDES),
-            *(widget_key(s, lv) for s in SIDES for lv in LEVERS if lv.widget == "select")]
+def choose(key: str, widget: str, options: list[str], then: Callable[..., None] | None, args: tuple) -> None:
+    """A select box was changed: keep its choice if it is one of the options, then run ``then(*args)``."""
+    value = ss.get(widget)
+    if value in options:
+        ss[key] = value
+        if then is not None:
+            then(*args)
 
 
-def on_language_change() -> None:
-    """Streamlit keeps a select box's option *text*; set each value again so the new language's text is shown."""
-    for key in select_keys():
-        if key in ss:
-            ss[key] = ss[key]
+def select(text: str, options: list[str], key: str, format_func: Callable[[str], str], lang: str,
+           on_change: Callable[..., None] | None = None, args: tuple = (), help: str | None = None,
+           widget: str | None = None) -> None:
+    """A select box showing its options in ``lang``; the choice itself (an option's name) is kept under ``key``.
+
+    Streamlit knows a select box's choice by the option's *shown text*, so a choice made in Chinese and read
+    back after a switch to English (a redraw during Play can carry it) would be a Chinese text, not a
+    preset's name. Each language therefore has its own widget (``key@lang``), set from the language-free
+    choice before it is drawn; only a change made in a widget, and only to one of its options, changes the
+    choice. The language is display only and never reaches the model's settings. ``widget`` names the widget
+    (default ``key``; a lever's changes with each preset, see :func:`lever_widget`).
+    """
+    widget = f"{widget or key}@{lang}"
+    ss[widget] = ss[key]
+    st.selectbox(text, options, key=widget, format_func=format_func, help=help, on_change=choose,
+                 args=(key, widget, list(options), on_change, args))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,10 +190,10 @@ def style() -> None:
 def sidebar(lang: str) -> None:
     with st.sidebar:
         st.segmented_control(t("language", lang), list(LANGS), key="lang", required=True,
-                             format_func={"zh": "中文", "en": "English"}.get, on_change=on_language_change)
+                             format_func={"zh": "中文", "en": "English"}.get)
         st.header(t("settings", lang))
-        st.selectbox(t("community_preset", lang), community_presets(), key="community",
-                     format_func=lambda n: preset_label("community", n, lang))
+        select(t("community_preset", lang), community_presets(), "community",
+               lambda n: preset_label("community", n, lang), lang)
         st.number_input(t("seed", lang), min_value=0, max_value=2**32 - 1, step=1, key="seed",
                         help=t("seed_help", lang))
         st.number_input(t("weeks", lang), min_value=1, max_value=MAX_WEEKS, step=1, key="weeks",
@@ -174,28 +205,31 @@ def sidebar(lang: str) -> None:
 
 
 def lever_controls(side: str, lang: str) -> None:
-    st.selectbox(t("policy_preset", lang), policy_presets(), key=f"{side}_policy",
-                 format_func=lambda n: preset_label("policy", n, lang), on_change=apply_preset, args=(side,),
-                 help=t("policy_preset_help", lang))
+    select(t("policy_preset", lang), policy_presets(), f"{side}_policy", lambda n: preset_label("policy", n, lang),
+           lang, on_change=apply_preset, args=(side,), help=t("policy_preset_help", lang))
     for lever in LEVERS:
-        key = widget_key(side, lever)
+        key, widget = widget_key(side, lever), lever_widget(side, lever)
         text, help_text = t(lever.term, lang), t(f"{lever.term}_help", lang)
         disabled = lever.requires is not None and not ss[widget_key(side, LEVER_OF[lever.requires])]
+        if lever.widget == "select":
+            select(text, lever_options(lever), key, lambda o, lv=lever: option_label(lv, o, lang), lang,
+                   help=help_text, widget=widget)
+            continue
+        if widget not in ss:  # a new widget starts from the kept value
+            ss[widget] = ss[key]
+        common = {"key": widget, "help": help_text, "on_change": keep, "args": (key, widget)}
         if lever.widget == "toggle":
-            st.toggle(text, key=key, help=help_text)
-        elif lever.widget == "select":
-            st.selectbox(text, lever_options(lever), key=key, help=help_text,
-                         format_func=lambda o, lv=lever: option_label(lv, o, lang))
+            st.toggle(text, **common)
         elif lever.widget == "slider":
             lo, hi = widget_bounds(lever)
-            st.slider(text, min_value=float(lo), max_value=float(hi), step=float(lever.step), key=key,
-                      format=slider_format(lever), help=help_text, disabled=disabled)
+            st.slider(text, min_value=float(lo), max_value=float(hi), step=float(lever.step),
+                      format=slider_format(lever), disabled=disabled, **common)
         else:
             meta = lever_meta(lever.key)
             integer = isinstance(ss[key], int)
             cast = int if integer else float
             st.number_input(text, min_value=cast(meta["lo"]), max_value=cast(meta["hi"]), step=cast(lever.step),
-                            format=None if integer else "%.0f", key=key, help=help_text, disabled=disabled)
+                            format=None if integer else "%.0f", disabled=disabled, **common)
 
 
 def controls(comp: Comparison, lang: str) -> None:
@@ -222,33 +256,31 @@ def live_view(lang: str) -> None:
         st.info(t("not_started", lang))
     elif comp.done:
         st.success(t("finished", lang))
-    names = comp.names(lang)
-    series = {side: comp.timeseries(side) for side in SIDES}
+    view = live_content(comp, lang)
 
     st.subheader(t("key_indicators", lang))
     st.caption(t("kpi_note", lang))
     for side, col in zip(SIDES, st.columns(2), strict=True):
         with col, st.container(key=f"kpis_{side}", border=True):
-            st.markdown(f"**{names[side]}**")
+            st.markdown(f"**{view.names[side]}**")
             cells = st.columns(2)
-            for i, row in enumerate(key_indicators(series[side])):
+            for i, row in enumerate(view.kpis[side]):
                 color = "gray" if row.met is None else ("green" if row.met else "red")
                 with cells[i % 2]:
                     st.metric(t(row.key, lang), shown_value(row.key, row.value, lang),
                               delta=verdict_text(row, lang), delta_color=color, delta_arrow="off")
 
     st.subheader(t("trajectories", lang))
-    ts = comp.timeseries()
     keys = KEY_INDICATORS
     for i in range(0, len(keys), 2):
         for key, col in zip(keys[i:i + 2], st.columns(2), strict=False):
             with col, st.container(key=f"traj_{key}"):
-                st.plotly_chart(figures.trajectory_figure(ts, key, names, lang), config=PLOTLY_CONFIG)
+                st.plotly_chart(view.trajectories[key], config=PLOTLY_CONFIG)
 
     st.subheader(t("fund_flows", lang))
     for side, col in zip(SIDES, st.columns(2), strict=True):
         with col, st.container(key=f"sankey_{side}"):
-            st.plotly_chart(figures.sankey_figure(series[side], names[side], lang), config=PLOTLY_CONFIG)
+            st.plotly_chart(view.sankeys[side], config=PLOTLY_CONFIG)
 
 
 def exports(comp: Comparison, lang: str) -> None:

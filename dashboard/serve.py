@@ -1,6 +1,7 @@
 """Start the workshop dashboard, offline: ``python -m dashboard.serve [--port N] [--host 127.0.0.1] [--open]``.
 
-Runs ``streamlit run dashboard/app.py`` in this process with the settings that keep it offline and quiet:
+Builds the page's opening view (dashboard.live.warm_up), then runs ``streamlit run dashboard/app.py`` in this
+process with the settings that keep it offline and quiet:
 no usage statistics, no file watcher, production (not development) front end, listening on the
 loopback address by default.  The same settings are in ``.streamlit/config.toml`` at the repository
 root (read when Streamlit is started from there); here they are passed as command-line flags so they
@@ -30,6 +31,8 @@ SETTINGS: dict[str, object] = {
     "server.showEmailPrompt": False,
     "browser.gatherUsageStats": False,      # no telemetry
     "client.toolbarMode": "minimal",        # no Deploy button or English-only developer menu
+    "runner.magicEnabled": False,           # the page writes nothing by "magic": skip rewriting its code per run
+    "runner.postScriptGC": False,           # no full garbage collection after every page run (half its time)
 }
 ENV = {"STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
 WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
@@ -95,6 +98,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     os.environ.update(ENV)
     from streamlit.web import cli
+
+    from dashboard.live import warm_up
+
+    warm_up()  # before the server listens: the health probe answers once the first page is quick
 
     cli.main(args=streamlit_args(args.port, args.host, args.open), prog_name="streamlit")
 

@@ -3,7 +3,9 @@
 The page compares two scenarios of one community run with the same seed (common random numbers,
 see sim/model.py).  :func:`scenario` builds a side's settings from the same Hydra configs as the
 command line (``community=…``, ``policy=…`` and the levers changed from the preset), and
-:class:`Comparison` steps both models week by week.
+:class:`Comparison` steps both models week by week.  The models are shared by every page showing the
+same scenarios (:class:`SharedRun`, a bounded number kept in memory), so thirty participants of a
+workshop who follow the trainer cost one run, not thirty.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import copy
 import functools
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from enum import Enum
 from importlib.resources import files
@@ -124,15 +127,85 @@ def scenario(side: str, community: str, policy: str, levers: dict[str, Any] | No
 
 
 # ---------------------------------------------------------------------------------------------
-# Two models stepped together
+# Two models stepped together, shared by every page that shows the same scenarios
 # ---------------------------------------------------------------------------------------------
-class Comparison:
-    """Scenarios A and B of the same community and seed, stepped together week by week.
+SHARED_RUNS = 12  # pairs of models kept in memory at once (about 15 MB each for 12,000 residents, 260 weeks)
 
-    A lock guards the models: the page steps them in one thread while a download may read them in another.
+
+class SharedRun:
+    """The two models of one pair of scenarios, run once for every page that shows them.
+
+    A run is fully determined by its settings and seed, so every participant of a workshop who chose the
+    same scenarios sees the same weeks: the models are stepped once, as far as the furthest page has
+    asked, and each page reads the weeks it has reached (the weekly table up to its own week is exactly
+    what a model stepped to that week would hold; tests/test_dashboard.py checks it).
     """
 
-    def __init__(self, a: Scenario, b: Scenario) -> None:
+    def __init__(self, scenarios: dict[str, Scenario]) -> None:
+        self.scenarios = scenarios
+        self._lock = threading.Lock()
+        self.models = {side: CommunityModel(copy.deepcopy(sc.settings)) for side, sc in scenarios.items()}
+        self._tables: dict[str, tuple[int, pd.DataFrame]] = {}
+
+    @property
+    def week(self) -> int:
+        """Weeks the models have run (the furthest any page has reached)."""
+        return self.models["A"].week
+
+    def timeseries(self, side: str, week: int) -> pd.DataFrame:
+        """One side's weekly table from week 1 to ``week``, stepping both models that far if needed."""
+        with self._lock:
+            while self.week < week:
+                for model in self.models.values():
+                    model.step()
+            run_week, table = self._tables.get(side, (-1, None))
+            if run_week != self.week:
+                table = self.models[side].timeseries()
+                self._tables[side] = (self.week, table)
+        return table.iloc[:week]  # pandas copies on write: a page changing its table leaves the run's alone
+
+
+class SharedRuns:
+    """The shared runs in memory, the most recently used first; the oldest is dropped beyond ``size``.
+
+    A page keeps only its scenarios and its week, never the run itself, so memory stays bounded however
+    many participants connect; a dropped run is rebuilt (identically) when a page needs it again.
+    """
+
+    def __init__(self, size: int = SHARED_RUNS) -> None:
+        self.size = size
+        self._runs: OrderedDict[tuple, SharedRun] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, scenarios: dict[str, Scenario]) -> SharedRun:
+        with self._lock:
+            run = self._runs.get(key)
+            if run is None:
+                run = self._runs[key] = SharedRun(scenarios)
+                while len(self._runs) > self.size:
+                    self._runs.popitem(last=False)
+            self._runs.move_to_end(key)
+            return run
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._runs.clear()
+
+
+RUNS = SharedRuns()
+
+
+class Comparison:
+    """Scenarios A and B of the same community and seed, at the week this page has reached.
+
+    The models themselves are shared between pages (:class:`SharedRun`): stepping moves this page's
+    week, and the weekly tables are read from the shared run up to that week.
+    """
+
+    def __init__(self, a: Scenario, b: Scenario, runs: SharedRuns | None = None) -> None:
         if a.settings is None or b.settings is None:
             raise ValueError("both scenarios need settings")
         if a.settings.seed != b.settings.seed:
@@ -142,17 +215,22 @@ class Comparison:
         if a.community != b.community:
             raise ValueError(f"A and B must be the same community (A: {a.community}, B: {b.community})")
         self.scenarios = {"A": a, "B": b}
-        self._lock = threading.RLock()
-        self.reset()
+        self.runs = RUNS if runs is None else runs
+        self.week = 0  # weeks run so far on this page (the same for both)
 
     @property
     def key(self) -> tuple:
         """What identifies the comparison's settings (changes when any choice changes)."""
         return tuple(sc.overrides for sc in self.scenarios.values())
 
+    @property
+    def run(self) -> SharedRun:
+        """The shared models of these scenarios."""
+        return self.runs.get(self.key, self.scenarios)
+
     def reset(self) -> None:
-        with self._lock:
-            self.models = {side: CommunityModel(copy.deepcopy(sc.settings)) for side, sc in self.scenarios.items()}
+        """Back to week 0."""
+        self.week = 0
 
     @property
     def seed(self) -> int:
@@ -163,38 +241,29 @@ class Comparison:
         return self.scenarios["A"].settings.steps
 
     @property
-    def week(self) -> int:
-        """Weeks run so far (the same for both)."""
-        return self.models["A"].week
-
-    @property
     def done(self) -> bool:
         return self.week >= self.steps
 
     def step(self, n: int = 1) -> int:
-        """Advance both models by ``n`` weeks (fewer at the end of the run); returns the weeks run."""
-        with self._lock:
-            n = max(0, min(int(n), self.steps - self.week))
-            for _ in range(n):
-                for model in self.models.values():
-                    model.step()
-            return n
+        """Advance both runs by ``n`` weeks (fewer at the end of the run); returns the weeks advanced."""
+        n = max(0, min(int(n), self.steps - self.week))
+        self.week += n
+        return n
 
     def timeseries(self, side: str | None = None) -> pd.DataFrame:
         """Weekly indicators of one side, or of both with a ``scenario`` column (A, B) first."""
-        with self._lock:
-            if side is not None:
-                return self.models[side].timeseries()
-            frames = []
-            for s, model in self.models.items():
-                ts = model.timeseries()
-                sc = self.scenarios[s]
-                ts.insert(0, "scenario", s)
-                ts.insert(1, "community", sc.community)
-                ts.insert(2, "policy", sc.policy)
-                ts.insert(3, "seed", sc.seed)
-                frames.append(ts)
-            return pd.concat(frames, ignore_index=True)
+        week, run = self.week, self.run
+        if side is not None:
+            return run.timeseries(side, week)
+        frames = []
+        for s, sc in self.scenarios.items():
+            ts = run.timeseries(s, week)
+            ts.insert(0, "scenario", s)
+            ts.insert(1, "community", sc.community)
+            ts.insert(2, "policy", sc.policy)
+            ts.insert(3, "seed", sc.seed)
+            frames.append(ts)
+        return pd.concat(frames, ignore_index=True)
 
     def names(self, lang: str = "en") -> dict[str, str]:
         return {s: sc.name(lang) for s, sc in self.scenarios.items()}

@@ -5,6 +5,7 @@ The page itself is tested in a browser by tests/test_dashboard_e2e.py.
 
 from __future__ import annotations
 
+import copy
 import io
 import re
 import string
@@ -15,18 +16,19 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO
+from system_deps import require_cjk_font
 
-from dashboard import export, figures, serve
+from dashboard import export, figures, live, serve
 from dashboard import indicators as ind
 from dashboard import levers as lv
 from dashboard import replicates as rp
 from dashboard import session as se
-from experiments.presentation import find_cjk_font
 from sim import glossary
 from sim.config import ConfigError, community_presets, iter_params, settings_for, to_plain_dict
 from sim.glossary import COLUMNS, GLOSSARY, PRESETS, label, preset_label
 from sim.indicators import KEY_INDICATORS, compute_kpis, kpi_report, met
 from sim.kpi_table import format_value
+from sim.model import CommunityModel
 from sim.outputs import read_manifest, read_status
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -148,7 +150,7 @@ def test_out_of_range_levers_and_unknown_keys_are_refused():
 def test_a_and_b_are_built_with_the_same_seed():
     comp = se.comparison(SMALL, seed=11, steps=4, a=("baseline", {}), b=("five_society", {}))
     assert comp.seed == 11
-    assert {m.cfg.seed for m in comp.models.values()} == {11}
+    assert {m.cfg.seed for m in comp.run.models.values()} == {11}
     assert comp.scenarios["A"].settings.policy.name == "baseline"
     assert comp.scenarios["B"].settings.policy.name == "five_society"
     a = se.scenario("A", SMALL, "baseline", seed=1, steps=4)
@@ -168,11 +170,58 @@ def test_stepping_advances_both_and_stops_at_the_end():
     assert comp.step() == 1
     assert comp.step(2) == 2
     assert comp.week == 3
-    assert [m.week for m in comp.models.values()] == [3, 3]
+    assert [len(comp.timeseries(s)) for s in se.SIDES] == [3, 3]
+    assert [m.week for m in comp.run.models.values()] == [3, 3]
     assert comp.step(10) == 2 and comp.done and comp.week == 5
     assert comp.step() == 0
     comp.reset()
-    assert comp.week == 0 and [m.week for m in comp.models.values()] == [0, 0]
+    assert comp.week == 0 and [len(comp.timeseries(s)) for s in se.SIDES] == [0, 0]
+
+
+def test_pages_with_the_same_scenarios_share_one_run_and_see_their_own_week():
+    runs = se.SharedRuns(size=2)
+    a, b = (se.scenario(side, SMALL, policy, seed=5, steps=8) for side, policy in (("A", "baseline"),
+                                                                                    ("B", "micro_fund")))
+    ahead, behind = se.Comparison(a, b, runs), se.Comparison(a, b, runs)
+    ahead.step(7)
+    behind.step(3)
+    assert ahead.run is behind.run and len(runs) == 1
+    assert len(ahead.timeseries("A")) == 7 and len(behind.timeseries("A")) == 3
+    assert ahead.run.week == 7  # stepped once, as far as the furthest page
+    # the page that is behind sees exactly what a model of its own, stepped to its week, holds
+    for side, sc in ahead.scenarios.items():
+        own = CommunityModel(copy.deepcopy(sc.settings))
+        for _ in range(3):
+            own.step()
+        pd.testing.assert_frame_equal(behind.timeseries(side), own.timeseries())
+        assert ahead.timeseries(side).iloc[:3].equals(behind.timeseries(side))
+    # a page's table is its own copy: changing it leaves the shared run as it was
+    mine = behind.timeseries("A")
+    mine.loc[0, "fund_balance"] = -1.0
+    assert behind.timeseries("A").loc[0, "fund_balance"] != -1.0
+    # bounded: a third pair of scenarios drops the least recently used run; it is rebuilt identically
+    before = behind.timeseries("B")
+    for policy in ("moral_bank", "gov_purchase"):
+        se.Comparison(a, se.scenario("B", SMALL, policy, seed=5, steps=8), runs).timeseries("A")
+    assert len(runs) == 2 and behind.key not in runs._runs
+    pd.testing.assert_frame_equal(behind.timeseries("B"), before)
+
+
+def test_live_view_is_built_once_per_scenarios_week_and_language(pair):
+    cache = live.ViewCache(size=3)
+    first = cache.get(pair, "zh")
+    assert cache.get(pair, "zh") is first
+    other_page = se.Comparison(*pair.scenarios.values())
+    other_page.step(pair.week)
+    assert cache.get(other_page, "zh") is first  # another page at the same week shares it
+    assert cache.get(pair, "en") is not first and len(cache) == 2
+    assert [r.key for r in first.kpis["B"]] == list(KEY_INDICATORS)
+    assert first.kpis["B"] == ind.key_indicators(pair.timeseries("B"))
+    assert set(first.trajectories) == set(KEY_INDICATORS) and set(first.sankeys) == set(se.SIDES)
+    other_page.step(1)
+    for lang in ("zh", "en"):
+        cache.get(other_page, lang)
+    assert len(cache) == 3 and cache.get(pair, "zh") is not first  # the oldest was dropped, then rebuilt
 
 
 def test_same_levers_give_the_same_run_and_different_levers_differ(pair):
@@ -270,6 +319,24 @@ def test_figures_have_every_text_in_the_chosen_language(pair):
     assert empty.layout.annotations[0].text == label("no_money", "zh")
 
 
+def test_page_figures_equal_their_validated_rebuild(pair):
+    """The page's figures skip plotly's validation for speed; plotly, validating, rebuilds each unchanged."""
+    import plotly.graph_objects as go
+
+    ts = pair.timeseries()
+    summary = rp.replicate_summary(ts.assign(seed=ts["seed"]), ["response_rate"])
+    built = [figures.trajectory_figure(ts, key, pair.names("zh"), "zh") for key in KEY_INDICATORS]
+    built += [figures.sankey_figure(pair.timeseries(s), s, "en") for s in se.SIDES]
+    built += [figures.sankey_figure(ts.iloc[:0], "A", "zh"),
+              figures.band_figure(summary, "response_rate", pair.names("en"), 1, "en")]
+    for fig in built:
+        assert go.Figure(fig.to_dict()).to_dict() == fig.to_dict()
+    broken = figures.trajectory_figure(ts, "response_rate", pair.names("en"), "en").to_dict()
+    broken["data"][0]["line"]["dash"] = "wavy"
+    with pytest.raises(ValueError, match="dash"):
+        go.Figure(broken)
+
+
 def test_csv_has_both_runs(pair):
     data = export.comparison_csv(pair.timeseries())
     assert data.startswith(b"\xef\xbb\xbf")  # a BOM, so that Excel and WPS read it as UTF-8
@@ -285,8 +352,8 @@ def test_csv_has_both_runs(pair):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_figure_export_produces_png_bytes(pair, lang):
-    if lang == "zh" and find_cjk_font() is None:
-        pytest.fail("no CJK font for Chinese charts: run scripts/install-test-deps.sh (fonts-noto-cjk)")
+    if lang == "zh":
+        require_cjk_font()
     ts, names = pair.timeseries(), pair.names(lang)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

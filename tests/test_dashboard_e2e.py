@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import re
 import socket
 import subprocess
@@ -27,8 +28,11 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 import pytest
+from system_deps import require
 
-from sim.glossary import label
+from dashboard import session as se
+from sim.config import community_presets
+from sim.glossary import label, preset_label
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,8 +41,10 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 SCREENSHOTS = {lang: Path(tempfile.gettempdir()) / f"five_society_dashboard_{lang}.png" for lang in ("en", "zh")}
 TIMEOUT = 90_000  # ms; Streamlit reruns and the first plotly render are slow on a busy machine
+ACTION_TIMEOUT = 15_000  # ms; one click of the random-order test
 
 try:
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=TIMEOUT)
@@ -85,9 +91,7 @@ class ProxyTrap:
 def server(tmp_path_factory):
     """``python -m dashboard.serve --port <free port>``, started from an empty folder with an empty HOME (so that
     only the launcher's own settings apply), stopped at the end."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: the dashboard's browser tests need Debian's Chromium; "
-                    "run scripts/install-test-deps.sh (it installs chromium and fonts-noto-cjk)")
+    require(CHROMIUM.exists(), f"Debian's Chromium ({CHROMIUM}), which the dashboard's browser tests need")
     if sync_playwright is None:
         pytest.fail("playwright (python) is missing: install the dev extras, pip install -e '.[dev]'")
     port = _free_port()
@@ -309,6 +313,113 @@ def test_replicates_show_confidence_bands(ui):
     expect(page.get_by_text("20 seeds (0–19), 8 weeks each.")).to_be_visible(timeout=2 * TIMEOUT)
     expect(page.locator("[class*='st-key-band_'] [data-testid='stPlotlyChart']")).to_have_count(6)
     expect(page.locator(".st-key-band_response_rate .legend")).to_contain_text("95 % band")
+
+
+def _settings_shown(page, lang: str, expected: dict) -> None:
+    """The page shows ``expected`` (community, seed, per side: fen per bottle, deliberation) in ``lang``."""
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(page.get_by_role("heading", name=label("key_indicators", lang))).to_be_visible()
+    expect(sidebar.get_by_role("combobox", name=label("community_preset", lang))).to_have_value(
+        preset_label("community", expected["community"], lang))
+    expect(sidebar.get_by_role("spinbutton", name=label("seed", lang))).to_have_value(str(expected["seed"]))
+    for side in ("A", "B"):
+        sidebar.get_by_role("tab", name=label(f"scenario_{side}", lang)).click()
+        panel = sidebar.get_by_role("tabpanel").filter(visible=True)
+        expect(panel.get_by_role("slider", name=label("lever_fen", lang))).to_have_value(str(expected[side]["fen"]))
+        expect(panel.get_by_role("switch", name=label("lever_deliberation", lang))).to_be_checked(
+            checked=expected[side]["deliberation"])
+
+
+def _random_action(page, rng: random.Random, action: str, lang: str, expected: dict) -> str:
+    """Do ``action`` on the page without waiting for it to redraw; record the setting chosen; return the language."""
+    sidebar = page.get_by_test_id("stSidebar")
+    if action == "language":
+        lang = "en" if lang == "zh" else "zh"
+        sidebar.get_by_test_id("stButtonGroup").get_by_text({"zh": "中文", "en": "English"}[lang], exact=True) \
+            .click(timeout=ACTION_TIMEOUT)
+        expect(page.get_by_role("heading", name=label("key_indicators", lang))).to_be_visible()
+    elif action == "play":
+        page.get_by_role("button", name=re.compile(f"^({label('play', lang)}|{label('pause', lang)})$")) \
+            .click(timeout=ACTION_TIMEOUT)
+    elif action in ("step", "reset"):
+        button = page.get_by_role("button", name=label("step_button" if action == "step" else "reset", lang),
+                                  exact=True)
+        if button.is_enabled():
+            button.click(timeout=ACTION_TIMEOUT)
+    elif action in ("fen", "deliberation"):
+        side = rng.choice(("A", "B"))
+        sidebar.get_by_role("tab", name=label(f"scenario_{side}", lang)).click(timeout=ACTION_TIMEOUT)
+        panel = sidebar.get_by_role("tabpanel").filter(visible=True)
+        if action == "fen":
+            value = rng.choice((0, 10))
+            slider = panel.get_by_role("slider", name=label("lever_fen", lang))
+            slider.focus(timeout=ACTION_TIMEOUT)
+            slider.press("Home" if value == 0 else "End", timeout=ACTION_TIMEOUT)
+            expected[side]["fen"] = value
+        else:
+            panel.get_by_text(label("lever_deliberation", lang), exact=True).click(timeout=ACTION_TIMEOUT)
+            expected[side]["deliberation"] = not expected[side]["deliberation"]
+    elif action == "seed":
+        expected["seed"] = rng.randrange(0, 50)
+        seed = sidebar.get_by_role("spinbutton", name=label("seed", lang))
+        seed.fill(str(expected["seed"]), timeout=ACTION_TIMEOUT)
+        seed.press("Enter", timeout=ACTION_TIMEOUT)
+    else:
+        expected["community"] = rng.choice(community_presets())
+        choose(page, sidebar, label("community_preset", lang), preset_label("community", expected["community"], lang))
+    return lang
+
+
+def test_any_click_order_during_play_never_breaks_the_page(ui):
+    """200 seeded random actions — language, Play/Pause, Step, Reset, levers, seed, community — clicked without
+    waiting for the page: no exception, never a blank page, every setting as chosen, language display only."""
+    page, rng = ui.page, random.Random(14)
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: console.append(str(e)))
+    sidebar = page.get_by_test_id("stSidebar")
+    lang = "zh" if page.get_by_role("heading", name=label("key_indicators", "zh")).count() else "en"
+    start = {"A": "baseline", "B": "five_society"}
+    for side in ("A", "B"):  # known starting levers: each side on its default preset
+        sidebar.get_by_role("tab", name=label(f"scenario_{side}", lang)).click()
+        choose(page, sidebar.get_by_role("tabpanel").filter(visible=True), label("policy_preset", lang),
+               preset_label("policy", start[side], lang))
+        expect(page.locator(f".st-key-kpis_{side} [data-testid='stMarkdown']").first).to_have_text(
+            f"{side}: {preset_label('policy', start[side], lang)}")  # the preset's levers, none adjusted
+    choose(page, sidebar, label("community_preset", lang), preset_label("community", "urban_traditional", lang))
+    weeks = sidebar.get_by_role("spinbutton", name=label("weeks", lang))
+    weeks.fill("260")
+    weeks.press("Enter")
+    expect(page.get_by_text(re.compile(r"(^Week 0 of 260$)|(^第 0 周 / 共 260 周$)"))).to_be_visible()
+    page.wait_for_timeout(500)
+    expected = {"community": "urban_traditional", "seed": 0,
+                "A": {"fen": int(se.policy_levers("baseline")["policy.micro_fund.fen_per_unit"]),
+                      "deliberation": se.policy_levers("baseline")["policy.deliberation.enabled"]},
+                "B": {"fen": int(se.policy_levers("five_society")["policy.micro_fund.fen_per_unit"]),
+                      "deliberation": se.policy_levers("five_society")["policy.deliberation.enabled"]}}
+    _settings_shown(page, lang, expected)
+    counts: dict[str, int] = {}
+    actions = ("language", "play", "play", "step", "reset", "fen", "deliberation", "seed", "community")
+    started = time.monotonic()
+    for i in range(200):
+        action = rng.choice(actions)
+        counts[action] = counts.get(action, 0) + 1
+        try:
+            lang = _random_action(page, rng, action, lang, expected)
+            page.wait_for_timeout(rng.randrange(0, 250))
+            assert page.locator("[data-testid='stException']").count() == 0, "an exception is shown"
+            if i % 50 == 49 or i == 199:  # a checkpoint: the page is whole and shows the settings as chosen
+                assert "Traceback" not in page.locator("body").inner_text()
+                expect(page.locator(".st-key-kpis_B [data-testid='stMetric']")).to_have_count(6)
+                _settings_shown(page, lang, expected)
+        except (AssertionError, PlaywrightError) as exc:
+            page.screenshot(path=str(Path(tempfile.gettempdir()) / "five_society_dashboard_random.png"))
+            raise AssertionError(f"action {i} ({action}, page in {lang}): {exc}") from exc
+    elapsed = time.monotonic() - started
+    print(f"200 random actions in {elapsed:.0f} s: {counts}")
+    assert not [c for c in console if "delta path" in c.lower() or "exception" in c.lower()], console[:5]
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert set(counts) == set(actions)
 
 
 def test_no_request_leaves_the_serving_host(ui):

@@ -1,0 +1,89 @@
+"""What the page's live view shows for a comparison at a week: indicators against the targets and the charts.
+
+The content depends only on the scenarios, the week and the language, so it is built once and shared
+by every page that shows the same (a workshop's participants usually follow the trainer's setup):
+a bounded cache, most recently used kept.  Building the six trajectory charts and the two fund
+diagrams is most of the cost of redrawing the page.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from dashboard import figures
+from dashboard.indicators import KpiRow, key_indicators
+from dashboard.session import SIDES, Comparison, comparison
+from sim.indicators import KEY_INDICATORS
+
+CACHED_VIEWS = 96  # views kept (each about 0.2 MB: eight charts of up to 520 weeks)
+
+
+@dataclass(frozen=True)
+class LiveContent:
+    """Names, key indicators and charts of both sides at one week, in one language."""
+
+    names: dict[str, str]
+    kpis: dict[str, list[KpiRow]]
+    trajectories: dict[str, Any]   # indicator -> plotly figure (A and B)
+    sankeys: dict[str, Any]        # side -> plotly figure of the fund's flows
+
+
+def build(comp: Comparison, lang: str) -> LiveContent:
+    """The live view's content, computed from the comparison's weekly tables."""
+    names = comp.names(lang)
+    series = {side: comp.timeseries(side) for side in SIDES}
+    ts = comp.timeseries()
+    return LiveContent(
+        names=names,
+        kpis={side: key_indicators(series[side]) for side in SIDES},
+        trajectories={key: figures.trajectory_figure(ts, key, names, lang) for key in KEY_INDICATORS},
+        sankeys={side: figures.sankey_figure(series[side], names[side], lang) for side in SIDES})
+
+
+class ViewCache:
+    """Built views by (scenarios, week, language), the most recently used kept up to ``size``."""
+
+    def __init__(self, size: int = CACHED_VIEWS) -> None:
+        self.size = size
+        self._views: OrderedDict[tuple, LiveContent] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, comp: Comparison, lang: str) -> LiveContent:
+        key = (comp.key, comp.week, lang)
+        with self._lock:
+            view = self._views.get(key)
+            if view is not None:
+                self._views.move_to_end(key)
+                return view
+        view = build(comp, lang)  # outside the lock: pages showing other weeks need not wait
+        with self._lock:
+            self._views[key] = view
+            while len(self._views) > self.size:
+                self._views.popitem(last=False)
+        return view
+
+    def __len__(self) -> int:
+        return len(self._views)
+
+
+VIEWS = ViewCache()
+
+
+def live_content(comp: Comparison, lang: str) -> LiveContent:
+    """The live view of ``comp`` at its week in ``lang`` (shared between pages; see the module doc)."""
+    return VIEWS.get(comp, lang)
+
+
+def warm_up(langs: tuple[str, ...] = ("zh", "en")) -> None:
+    """Build the page's opening view (default community and policies, week 0) in each language.
+
+    Called by ``python -m dashboard.serve`` before it accepts connections, so that the participants who open
+    the page together at the start of a workshop are not all waiting for the first one's imports and config
+    composition (measured: 14 s median to the first page for 30 arrivals in 10 s without it).
+    """
+    comp = comparison()
+    for lang in langs:
+        live_content(comp, lang)
