@@ -153,14 +153,14 @@ def run(args: argparse.Namespace) -> tuple[Results, Path]:
         draw_figures(res, tmp, args.pdf, args.width, args.greyscale)
         write_tables(res, tmp)
         blocks = report_blocks(res)
-        _, html_path = write_report(blocks, tmp, title)
+        _, html_path = write_report(blocks, tmp, title, lang=res.lang)
         html = html_path.read_text(encoding="utf-8")
         publish(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if out.resolve() == (Path(args.sweep_dir) / "compare").resolve():
         # the reports in the sweep folder itself too, the Markdown one linking its figures in compare/
-        write_atomic(Path(args.sweep_dir) / "report.md", render(blocks, "md", title=title,
+        write_atomic(Path(args.sweep_dir) / "report.md", render(blocks, "md", title=title, lang=res.lang,
                                                                 figure_prefix=f"{out.name}/"))
         write_atomic(Path(args.sweep_dir) / "report.html", html)
     return res, out

@@ -57,11 +57,12 @@ from experiments.presentation import (
     wrap,
 )
 from sim.fund import INFLOW_SOURCES, OUTFLOW_USES
-from sim.glossary import label
+from sim.glossary import COLUMNS, label
 from sim.indicators import KEY_INDICATORS, completion_rate, response_rate
 from sim.outputs import DISTRICT_TIMESERIES_FILE, MANIFEST_FILE, TIMESERIES_FILE, read_json
 
 MAX_RUNS = 8
+COUNT_UNITS = ("organisations", "persons")  # indicators counted in whole units
 WINDOW = 13  # weeks: a single run's weekly rates jump between 0 and 100 %; drawn over a rolling quarter
 # rates drawn over the rolling window, from their weekly counts (the formulas of sim.indicators)
 RATES = {"response_rate": (response_rate, "demands_responded", "demands_expired"),
@@ -148,6 +149,8 @@ def plot_runs(runs: list[tuple[pd.DataFrame, dict]], lang: str = "en", width: st
         possible_range(ax, key, all(ts[key].min() >= 0 for ts, _ in runs))
         target_mark(ax, key, lang)
         percent_axis(ax, key)
+        if COLUMNS.get(key, ("", "", ""))[2] in COUNT_UNITS:  # a single run's counts are whole numbers
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(wrap(kpi_label(key, lang), lang, TITLE_WRAP[width]))
         ax.set_ylabel(axis_unit(key, lang) + (f" ({term('window_weeks', lang, weeks=WINDOW)})" if key in RATES
                                               else ""))

@@ -20,6 +20,8 @@ import jinja2
 import numpy as np
 import pandas as pd
 
+from sim.glossary import label
+
 TEMPLATE = "report.j2"
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("experiments", "templates"), autoescape=False,
                           keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
@@ -113,7 +115,7 @@ def _embed(file: str, folder: Path) -> str:
 
 
 def render(blocks: Sequence[Block], fmt: str = "md", *, title: str = "", folder: Path | None = None,
-           figure_prefix: str = "") -> str:
+           figure_prefix: str = "", lang: str = "en") -> str:
     """The report as Markdown (``fmt="md"``) or self-contained HTML (``fmt="html"``).
 
     HTML embeds each figure from ``folder``; Markdown links it as ``figure_prefix + file`` (a
@@ -126,7 +128,8 @@ def render(blocks: Sequence[Block], fmt: str = "md", *, title: str = "", folder:
     env = _ENV.overlay()
     env.filters.update(md_cell=_md_cell, code_spans=_code_spans, embed=lambda file: _embed(file, folder))
     return env.get_template(TEMPLATE).render(blocks=list(blocks), fmt=fmt, title=title,
-                                             figure_prefix=figure_prefix)
+                                             figure_prefix=figure_prefix, lang=lang,
+                                             warning_word=label("rep_warning", lang))
 
 
 def markdown_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
@@ -134,9 +137,10 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
     return render([Table(df, floatfmt)])
 
 
-def write_report(blocks: Sequence[Block], folder: Path, title: str, stem: str = "report") -> list[Path]:
+def write_report(blocks: Sequence[Block], folder: Path, title: str, stem: str = "report",
+                 lang: str = "en") -> list[Path]:
     """Write ``<stem>.md`` and ``<stem>.html`` into ``folder`` (beside the figures); returns both paths."""
     paths = [folder / f"{stem}.md", folder / f"{stem}.html"]
     for path, fmt in zip(paths, ("md", "html"), strict=True):
-        path.write_text(render(blocks, fmt, title=title, folder=folder), encoding="utf-8")
+        path.write_text(render(blocks, fmt, title=title, folder=folder, lang=lang), encoding="utf-8")
     return paths

@@ -26,7 +26,7 @@ import pandas as pd
 from mesa import Model
 
 from sim.config import SimConfig, load_community_preset
-from sim.indicators import completion_rate, response_rate
+from sim.indicators import completion_rate, not_measurable, response_rate
 from sim.model import CommunityModel
 from sim.organisations import OrgKind, SocialWorker
 
@@ -176,11 +176,15 @@ def district_kpis(district_ts: pd.DataFrame, model: DistrictModel) -> dict:
         "completion_rate": _none_if_nan(completion_rate(year["demands_completed"].sum(), answered)),
         "satisfaction_mean": float(last["satisfaction_mean"]),
     }
+    # a run too short for a rate's definition reports it as not measurable (as a community's KPIs do)
+    unmeasured = not_measurable(len(district_ts), model.cfg.behaviour.response_deadline_weeks)
     targets = {}
     for key, number, target, unit, note in DISTRICT_TARGETS:
         v = values[key]
         targets[key] = {"value": v, "target": target, "op": ">=", "unit": unit, "enyang_indicator": number,
                         "met": None if v is None else bool(v >= target - 1e-12), "note": note}
+        if key in unmeasured:
+            targets[key].update(value=None, met=None, reason=unmeasured[key])
     totals = {
         "communities": len(model.communities),
         "residents": int(last["residents"]),

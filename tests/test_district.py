@@ -78,3 +78,16 @@ def test_district_cli(tmp_path):
     assert kpis["targets"]["orgs_incubated_total"]["target"] == 120
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["district"] == "small_district"
+
+
+def test_short_district_run_reports_rates_as_not_measurable():
+    from sim.district import district_kpis
+
+    model = district("steps=8")
+    _, district_ts = model.run()
+    targets = district_kpis(district_ts, model)["targets"]
+    for key in ("response_rate", "completion_rate"):
+        assert targets[key]["value"] is None and targets[key]["met"] is None
+        assert "needs at least 52 weeks" in targets[key]["reason"]
+    assert targets["satisfaction_mean"]["value"] is not None  # a stock is read at the last week
+    assert "reason" not in targets["satisfaction_mean"]
