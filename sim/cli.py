@@ -112,7 +112,7 @@ def _single_run(cfg: DictConfig, out_dir: Path) -> float | None:
     files_written = ", ".join(OUTPUT_FILES) if cfg.get("district") is None else \
         ", ".join(DISTRICT_OUTPUT_FILES).replace(",", " (per community),", 1)
     print(f"\noutputs: {out_dir}/  ({files_written})")
-    return report["targets"]["satisfaction_mean"]["value"]
+    return report["targets"]["callback_satisfaction"]["value"]
 
 
 def _sweep_job(cfg: DictConfig, out_dir: Path, hc) -> float | None:
@@ -121,7 +121,7 @@ def _sweep_job(cfg: DictConfig, out_dir: Path, hc) -> float | None:
     outcome = run_job(cfg, out_dir, name, list(hc.overrides.task))
     line = progress_line(Path(hc.sweep.dir), name, outcome.status, outcome.seconds)
     print(line + (f": {outcome.error.split(': ', 1)[-1]}" if outcome.error else ""), flush=True)
-    return outcome.report["targets"]["satisfaction_mean"]["value"] if outcome.report else None
+    return outcome.report["targets"]["callback_satisfaction"]["value"] if outcome.report else None
 
 
 @hydra.main(config_path="pkg://sim.configs", config_name="config", version_base="1.3")

@@ -20,9 +20,11 @@ if TYPE_CHECKING:  # pragma: no cover
 class Enterprise(Agent):
     """A resident unit (驻区单位).  Product enterprises sell bottles to residents and outside.
 
-    Levers (003 三张清单和双向认领; 004 一分钱公益): a fixed donation per unit sold, a yearly lump
-    donation, goods for the moral bank, employee volunteers.  A cause-marketing uplift (assumption,
-    default 0) lets the reputation earned by giving raise sales.
+    Levers (003 三张清单和双向认领; 004 一分钱公益): a fixed donation per unit sold (earmarked for care,
+    004 用于关爱帮扶), a yearly lump donation, goods for the moral bank, and claiming listed projects
+    with money and employee volunteers when the party organisation convenes the units (党建引领, the
+    project round in sim/projects.py).  A cause-marketing uplift (assumption, default 0) lets the
+    reputation earned by giving raise sales.
     """
 
     REPUTATION_SCALE_FEN = 1_000_000  # 10,000 yuan of giving in a year ≈ 63 % reputation (assumption)
@@ -37,6 +39,7 @@ class Enterprise(Agent):
         self.given_52 = [0] * 52                  # fen given per week, last 52 weeks (ring)
         self.given_total_52 = 0                   # their sum
         self.fen_carry = 0.0                      # fraction of a fen owed (for fractional fen/unit)
+        self.last_joined_week = -10**9            # last week it claimed or joined a project, or gave
 
     @property
     def reputation(self) -> float:
@@ -45,8 +48,8 @@ class Enterprise(Agent):
 
     @property
     def takes_part(self) -> bool:
-        """Took part in co-building (gave money, goods or volunteers) in the last 52 weeks."""
-        return self.given_total_52 > 0 or self.model.cfg.policy.enterprise.employee_volunteer_hours_week > 0
+        """Took part in co-building in the last 52 weeks: claimed or joined a project, or gave (#5)."""
+        return self.model.week - self.last_joined_week < 52
 
     def _record_giving(self, fen: int, new_week: bool) -> None:
         slot = self.model.week % 52
@@ -55,6 +58,8 @@ class Enterprise(Agent):
             self.given_52[slot] = 0
         self.given_52[slot] += fen
         self.given_total_52 += fen
+        if fen > 0:
+            self.last_joined_week = self.model.week
 
     def sell(self, units_to_residents: int) -> int:
         """Sell this week's units; a one-cent donor gives ``fen_per_unit`` fen for each unit (004).
@@ -63,7 +68,7 @@ class Enterprise(Agent):
         community (a Poisson number around ``units_per_week``, raised by reputation when cause
         marketing works).  Returns the units sold this week.
         """
-        model, pol = self.model, self.model.cfg.policy
+        model, pol = self.model, self.model.policy
         outside = 0
         if self.sells_product:
             uplift = pol.enterprise.cause_marketing_uplift
@@ -75,22 +80,30 @@ class Enterprise(Agent):
             owed = self.units_sold * pol.micro_fund.fen_per_unit + self.fen_carry
             give_fen = math.floor(owed + 1e-9)
             self.fen_carry = max(0.0, owed - give_fen)
-            model.fund.receive("enterprise_per_unit", give_fen)
+            model.fund.receive("enterprise_per_unit", give_fen, pot="care")
         self._record_giving(give_fen, new_week=True)
         return self.units_sold
 
     def give_lump(self) -> None:
         """Week 1 of each year: the lump donation and the moral-bank goods (assumption: paid yearly)."""
-        model, lever = self.model, self.model.cfg.policy.enterprise
-        if model.week % 52 != 0:
+        model, lever = self.model, self.model.policy.enterprise
+        if model.policy_week % 52 != 0 or not self.lump_donor:
             return
         boost = 1 + model.cfg.behaviour.market_led_enterprise * (
-            model.cfg.policy.fund.governance is Governance.market_led)
+            model.policy.fund.governance is Governance.market_led)
         fen = 0
-        if self.lump_donor and lever.lump_yuan_per_year > 0:
-            fen += round(lever.lump_yuan_per_year * boost * 100)
-        if model.cfg.policy.moral_bank.enabled and lever.moral_bank_sponsor_yuan_per_year > 0:
-            fen += round(lever.moral_bank_sponsor_yuan_per_year * 100)
-        if fen:
+        if lever.lump_yuan_per_year > 0:
+            fen = round(lever.lump_yuan_per_year * boost * 100)
             model.fund.receive("enterprise_lump", fen)
+        if model.policy.moral_bank.enabled and lever.moral_bank_sponsor_yuan_per_year > 0:
+            goods = round(lever.moral_bank_sponsor_yuan_per_year * 100)
+            model.fund.receive("enterprise_lump", goods, pot="moral_bank")
+            fen += goods
+        if fen:
             self._record_giving(fen, new_week=False)
+
+    def claim(self, fen: int) -> None:
+        """Claim a listed project (双向认领): its money goes to the fund, earmarked for that project."""
+        self.model.fund.receive("resident_units", fen, pot="projects")
+        self._record_giving(fen, new_week=False)
+        self.last_joined_week = self.model.week

@@ -1,6 +1,9 @@
 """End-of-run indicators (KPIs) next to the Enyang plan targets (003, 专栏1).
 
-Rates are taken over the last 52 weeks of the run (the plan's final year); stocks at the last week.
+Rates are taken over the last 52 weeks of the run (the plan's final year); stocks at the last week;
+the weeks are those after the warm-up (``warmup_weeks``).  Each indicator carries its definition (as an
+administration would compute it) and a status: ``modelled``, ``proxy`` (the model's nearest quantity,
+its difference stated) or ``not_modelled`` (value and ``met`` null, with the reason).
 A run too short for an indicator's definition (a rate or yearly share needs 52 weeks; the response
 rate also needs a demand to be able to reach its response deadline) reports it as not measurable:
 value and ``met`` null, with the reason, rather than a rate over too few weeks (a 1-week run
@@ -27,80 +30,119 @@ class Target:
     value: float
     unit: str
     note: str = ""
+    definition: str = ""    # how the model computes it (as an administration would)
+    status: str = "modelled"  # modelled | proxy | not_modelled
 
+
+STATUSES = ("modelled", "proxy", "not_modelled")
 
 TARGETS = (
-    Target("volunteers_per_10k", 15, ">=", 2500, "per 10,000 residents"),
+    Target("volunteers_per_10k", 15, ">=", 2500, "per 10,000 residents",
+           definition="registered volunteers per 10,000 residents at the last week"),
     Target("volunteer_active_share_2plus", 28, ">=", 2 / 3, "fraction",
-           "two-thirds of residents volunteer at least twice a year"),
-    Target("volunteer_coverage", 13, ">=", 1.0, "fraction", "the community has a volunteer team"),
-    Target("social_orgs_active", 24, ">=", 2, "organisations per community"),
+           "two-thirds of residents volunteer at least twice a year",
+           definition="share of residents who took part in volunteer, mutual-aid or project activities at least "
+                      "twice in the last 52 weeks, registered or not"),
+    Target("volunteer_coverage", 13, ">=", 1.0, "fraction", "the community has a volunteer team",
+           definition="not modelled: the plan's indicator is the share of a district's communities covered by "
+                      "a volunteer team and volunteer service; the sources do not define a team, and one "
+                      "community cannot be a share of communities", status="not_modelled"),
+    Target("social_orgs_serving", 24, ">=", 2, "organisations per community",
+           definition="social organisations (agencies and self-organisations) that handled a demand or ran a "
+                      "project session in the last 52 weeks; the plan counts organisations per community, "
+                      "the model counts those that serve (a registered-but-idle group is not counted)",
+           status="proxy"),
     Target("orgs_incubated_total", 25, ">=", 120, "organisations",
-           "district target; a single community contributes its share"),
-    Target("response_rate", 33, ">=", 1.0, "fraction"),
-    Target("completion_rate", 34, ">=", 0.95, "fraction"),
-    Target("satisfaction_mean", 35, ">=", 0.95, "fraction", "satisfaction with demand response"),
+           "district target; a single community contributes its share",
+           definition="self-organisations formed with a station social worker's help since week 1"),
+    Target("response_rate", 33, ">=", 1.0, "fraction",
+           definition="demands answered within behaviour.response_limit_weeks among the demands closed "
+                      "(answered, or unanswered past the deadline) in the last 52 weeks"),
+    Target("completion_rate", 34, ">=", 0.95, "fraction",
+           definition="demands resolved (办结) among the demands closed in the last 52 weeks"),
+    Target("callback_satisfaction", 35, ">=", 0.95, "fraction", "satisfaction with demand response",
+           definition="share saying satisfied in the callback survey (回访) of demands closed in the last 52 weeks; "
+                      "undefined when no demand was called back"),
     Target("deliberation_satisfaction", 16, ">=", 0.90, "fraction",
-           "satisfaction with multi-party deliberation"),
-    Target("enterprise_participation", 5, ">=", 1.0, "fraction", "resident units taking part in co-building"),
+           "satisfaction with multi-party deliberation",
+           definition="council participants' rating of its decisions in the last 52 weeks (participant-weighted); "
+                      "undefined without a council"),
+    Target("enterprise_participation", 5, ">=", 1.0, "fraction", "resident units taking part in co-building",
+           definition="share of resident units (驻区单位) that claimed or joined a project, or gave money or goods, "
+                      "in the last 52 weeks"),
+    Target("safety_satisfaction", 29, ">=", 0.95, "fraction", "satisfaction with community safety",
+           definition="not modelled: the model has no safety mechanism and no source defines how the linkage "
+                      "moves it", status="not_modelled"),
 )
 
 TARGETS_BY_KEY: dict[str, Target] = {t.key: t for t in TARGETS}
 
 # The six key indicators, in display order: the dashboard's numbers and charts, compare's default KPIs.
-KEY_INDICATORS = ("volunteers_per_10k", "response_rate", "completion_rate", "satisfaction_mean",
-                  "social_orgs_active", "fund_balance")
+KEY_INDICATORS = ("volunteers_per_10k", "response_rate", "completion_rate", "callback_satisfaction",
+                  "social_orgs_serving", "public_cost_run")
 
 
 def _ratio(num: float, den: float) -> float:
     return float(num / den) if den else math.nan
 
 
-def response_rate(responded: float, expired: float) -> float:
-    """#33: demands answered among demands closed (answered, or expired unanswered); NaN if none closed."""
-    return _ratio(responded, responded + expired)
+def response_rate(in_time: float, closed: float) -> float:
+    """#33: demands answered within the time limit among demands closed; NaN if none closed."""
+    return _ratio(in_time, closed)
 
 
-def completion_rate(completed: float, responded: float) -> float:
-    """#34: demands completed among demands answered; NaN if none answered."""
-    return _ratio(completed, responded)
+def completion_rate(completed: float, closed: float) -> float:
+    """#34: demands resolved among demands closed; NaN if none closed."""
+    return _ratio(completed, closed)
+
+
+def callback_satisfaction(satisfied: float, called: float) -> float:
+    """#35: residents satisfied among those called back; NaN if nobody was called back."""
+    return _ratio(satisfied, called)
 
 
 def compute_kpis(ts: pd.DataFrame, model=None) -> dict:
-    """KPIs from a run's weekly table (and, for run totals, the model)."""
+    """KPIs from a run's weekly table: rates over the last 52 weeks, stocks at the last week, run totals."""
     last = ts.iloc[-1]
     year = ts.tail(52)
     part = year["deliberation_participants"]
     sat = year["deliberation_satisfaction"]
     held = part > 0
+    closed = year["demands_responded"].sum() + year["demands_expired"].sum()
     kpis = {
         "volunteers_per_10k": float(last["volunteers_per_10k"]),
         "volunteer_active_share_2plus": float(last["volunteer_active_share_2plus"]),
-        "volunteer_coverage": float(last["volunteers_registered"] > 0),
-        "social_orgs_active": int(last["social_orgs_active"]),
+        "volunteer_coverage": math.nan,
+        "social_orgs_serving": int(last["social_orgs_serving"]),
         "orgs_incubated_total": int(last["orgs_incubated_total"]),
-        "response_rate": response_rate(year["demands_responded"].sum(), year["demands_expired"].sum()),
-        "completion_rate": completion_rate(year["demands_completed"].sum(), year["demands_responded"].sum()),
-        "satisfaction_mean": float(last["satisfaction_mean"]),
+        "response_rate": response_rate(year["demands_responded_in_time"].sum(), closed),
+        "completion_rate": completion_rate(year["demands_completed"].sum(), closed),
+        "callback_satisfaction": callback_satisfaction(year["callbacks_satisfied"].sum(), year["callbacks"].sum()),
         "deliberation_satisfaction": _ratio(float((sat[held] * part[held]).sum()), float(part[held].sum())),
         "enterprise_participation": float(last["enterprise_participation"]),
+        "safety_satisfaction": math.nan,
+        "satisfaction_mean": float(last["satisfaction_mean"]),
         "trust_mean": float(last["trust_mean"]),
+        "social_orgs_active": int(last["social_orgs_active"]),
         "fund_balance": float(last["fund_balance"]),
         "fund_inflow_run": float(ts["fund_inflow_total"].sum()),
         "fund_outflow_run": float(ts["fund_outflow_total"].sum()),
         "enterprise_units_sold_run": int(ts["enterprise_units_sold"].sum()),
         "gov_spending_run": float(ts["gov_spending"].sum()),
+        "public_cost_run": round(float(ts["public_cost"].sum()), 2),
+        "projects_funded_run": int(ts["projects_funded"].sum()),
     }
     for col in ts.columns:
-        if col.startswith("fund_inflow_") and col != "fund_inflow_total":
-            kpis[f"{col}_run"] = round(float(ts[col].sum()), 2)
-        if col.startswith("fund_outflow_") and col != "fund_outflow_total":
+        if (col.startswith("fund_inflow_") and col != "fund_inflow_total") or \
+                (col.startswith("fund_outflow_") and col != "fund_outflow_total") or \
+                (col.startswith("public_cost_") and col != "public_cost_run"):
             kpis[f"{col}_run"] = round(float(ts[col].sum()), 2)
     return kpis
 
 
 YEAR_WEEKS = 52  # the window of the rates and yearly shares (the plan's final year)
-YEARLY = ("volunteer_active_share_2plus", "response_rate", "completion_rate", "deliberation_satisfaction")
+YEARLY = ("volunteer_active_share_2plus", "response_rate", "completion_rate", "callback_satisfaction",
+          "deliberation_satisfaction", "enterprise_participation", "social_orgs_serving")
 
 
 def weeks_needed(deadline_weeks: int) -> dict[str, int]:
@@ -110,7 +152,8 @@ def weeks_needed(deadline_weeks: int) -> dict[str, int]:
     unanswered, which takes ``behaviour.response_deadline_weeks``.
     """
     needs = dict.fromkeys(YEARLY, YEAR_WEEKS)
-    needs["response_rate"] = max(YEAR_WEEKS, deadline_weeks)
+    for key in ("response_rate", "completion_rate", "callback_satisfaction"):
+        needs[key] = max(YEAR_WEEKS, deadline_weeks)
     return needs
 
 
@@ -141,9 +184,11 @@ def kpi_report(kpis: dict, weeks: int | None = None, deadline_weeks: int | None 
         targets[t.key] = {
             "value": None if isinstance(v, float) and math.isnan(v) else v,
             "target": t.value, "op": t.op, "unit": t.unit, "enyang_indicator": t.number,
-            "met": met(t, v), "note": t.note,
+            "met": met(t, v), "note": t.note, "definition": t.definition, "status": t.status,
         }
-        if t.key in unmeasured:
+        if t.status == "not_modelled":
+            targets[t.key].update(value=None, met=None, reason="not modelled")
+        elif t.key in unmeasured:
             targets[t.key].update(value=None, met=None, reason=unmeasured[t.key])
     others = {k: (None if isinstance(v, float) and math.isnan(v) else v)
               for k, v in kpis.items() if k not in targets}

@@ -44,9 +44,14 @@ class EnterpriseLever:
     lump_donor_share: float = param(0.0, "fraction", 0, 1,
                                     help="share of enterprises that make a lump donation")
     moral_bank_sponsor_yuan_per_year: float = param(0.0, "yuan/(enterprise·year)", 0, 10_000_000,
-                                                    help="goods each enterprise gives to stock the moral bank")
+                                                    help="goods each donating enterprise gives to stock the moral "
+                                                         "bank (a donation, 003: 道德银行)")
     employee_volunteer_hours_week: float = param(0.0, "hours/(enterprise·week)", 0, 1000,
-                                                 help="employee volunteer hours each enterprise lends")
+                                                 help="employee volunteer hours a unit lends to each project it "
+                                                      "claims, while the project runs (003: 双向认领)")
+    claim_yuan_per_project: float = param(5000.0, "yuan/project", 0, 10_000_000,
+                                          help="money a resident unit gives to a project it claims "
+                                               "(003: 三张清单和双向认领; amount: assumption)")
     cause_marketing_uplift: float = param(0.0, "fraction", 0, 2,
                                           help="sales increase at full reputation from giving (assumption, default 0)")
 
@@ -60,7 +65,8 @@ class FundLever:
                                    choices=tuple(g.name for g in Governance))
     transparency: float = param(0.3, "0-1", 0, 1,
                                 help="how openly income and spending are published (003: 公开、公平、透明)")
-    public_fundraising: bool = param(False, "-", help="the fund appeals to residents for donations")
+    public_fundraising: bool = param(False, "-", help="the fund appeals to residents for donations "
+                                                      "(effect size: assumption, see behaviour.fundraising_boost)")
     government_grant_yuan_per_year: float = param(0.0, "yuan/year", 0, 100_000_000,
                                                   help="government grant to the fund, paid weekly")
     government_match_ratio: float = param(0.0, "yuan/yuan", 0, 10,
@@ -71,7 +77,8 @@ class FundLever:
     services_share: float = param(0.3, "fraction", 0, 1,
                                   help="share of spending on services bought from organisations")
     projects_share: float = param(0.3, "fraction", 0, 1,
-                                  help="share of spending on public projects chosen by deliberation")
+                                  help="share of spending put into the project pot (the fund committee's "
+                                       "awards in the yearly project round)")
     admin_share: float = param(0.05, "fraction", 0, 0.5,
                                help="share of each week's spending kept for administration")
 
@@ -88,7 +95,13 @@ class MoralBankLever:
 
     enabled: bool = param(False, "-", help="the moral bank runs", source="003: 道德银行、志愿者积分机制")
     points_per_activity: float = param(10.0, "points/activity", 0, 1000,
-                                       help="points a volunteer earns per activity")
+                                       help="points a resident earns per volunteer or project activity")
+    points_per_civic_act: float = param(2.0, "points/act", 0, 1000,
+                                        help="points per other civic act (垃圾分类, 邻里互助 …)",
+                                        source="003: 道德银行 (文明行为积分); value: assumption")
+    government_yuan_per_year: float = param(0.0, "yuan/year", 0, 100_000_000,
+                                            help="government money stocking the moral bank, paid weekly",
+                                            source="003:208 asks government to support the moral bank")
     yuan_per_point: float = param(0.2, "yuan/point", 0, 100, help="value of a point when redeemed")
     redeem_threshold_points: float = param(100.0, "points", 1, 100_000,
                                            help="points a resident needs before redeeming")
@@ -102,17 +115,19 @@ class GovPurchaseLever:
                                         help="yearly budget for service contracts", source="003: 政府购买服务")
     contract_weeks: int = param(52, "weeks", 1, 520, help="length of a contract")
     cost_per_case_yuan: float = param(200.0, "yuan/case", 1, 100_000,
-                                      help="what a contracted organisation is paid per case of capacity")
+                                      help="what a contracted organisation is paid per case of capacity "
+                                           "(assumption: no published price per case)")
 
 
 @dataclass
 class CharitySalesLever:
     """Self-organisations' charity sales feed the micro-fund (004, 顺河社区 豌豆手工坊)."""
 
-    enabled: bool = param(False, "-", help="self-organisations hold charity sales",
-                          source="004: 通过义卖反哺社区微基金")
-    sales_yuan_per_org_week: float = param(60.0, "yuan/(organisation·week)", 0, 1_000_000,
-                                           help="charity-sale proceeds of an active self-organisation")
+    enabled: bool = param(False, "-", help="handicraft workshops sell their products for the fund",
+                          source="004: 豌豆手工坊 通过义卖反哺社区微基金")
+    output_yuan_per_workshop_week: float = param(300.0, "yuan/(workshop·week)", 0, 1_000_000,
+                                                 help="value of the goods one workshop can offer a week "
+                                                      "(assumption)")
     share_to_fund: float = param(0.7, "fraction", 0, 1, help="share of proceeds given to the fund")
 
 
@@ -120,9 +135,17 @@ class CharitySalesLever:
 class SocialEnterpriseLever:
     """Community social enterprises reinvest profits in the community (004, 顺河社区 精品游线)."""
 
-    enabled: bool = param(False, "-", help="a community social enterprise operates",
+    enabled: bool = param(False, "-", help="a community social enterprise runs the community's asset "
+                                           "(only where the preset has one: community.social_enterprise_asset)",
                           source="004: 社区社会企业通过运营精品游线实现盈利并反哺社区")
-    revenue_yuan_per_week: float = param(3000.0, "yuan/week", 0, 10_000_000, help="revenue of each social enterprise")
+    revenue_yuan_per_week: float = param(300.0, "yuan/week", 0, 10_000_000,
+                                         help="revenue of the social enterprise",
+                                         source="成都 十八匠: 收益近3万元 over ≈ 2 years (docs/literature.md [O3])")
+    jobs: int = param(3, "persons", 0, 1000, help="residents the social enterprise employs (assumption)",
+                      source="成都 社区社会企业: residents employed (docs/literature.md [O3])")
+    service_cases_week: float = param(2.0, "cases/week", 0, 1000,
+                                      help="simple demands of residents the enterprise's staff take a week "
+                                           "(assumption)")
     margin: float = param(0.2, "fraction", 0, 1, help="profit as a share of revenue")
     reinvest_share: float = param(0.5, "fraction", 0, 1, help="share of profit given to the fund")
 
@@ -139,16 +162,37 @@ class SocialWorkLever:
                                     help="volunteer capacity: cases per hour × (1 + gain × supervision coverage)")
     mobilisation: bool = param(False, "-", help="social workers recruit volunteers")
     incubations_per_worker_year: float = param(0.3, "organisations/(worker·year)", 0, 50,
-                                               help="new self-organisations a station worker incubates",
-                                               source="003: 孵化培育社会组织")
+                                               help="groups of active residents a station worker helps form "
+                                                    "a self-organisation (incubation)",
+                                               source="003: 孵化培育社会组织; rate: assumption")
 
 
 @dataclass
 class DeliberationLever:
     """Residents' deliberation (003 四议; 004 爱邻议事日、火塘议事会) decides fund projects."""
 
-    enabled: bool = param(False, "-", help="residents' council meets and chooses fund projects")
+    enabled: bool = param(False, "-", help="residents' council meets; in the project round it ranks the "
+                                           "listed projects the fund committee pays for")
     interval_weeks: int = param(4, "weeks", 1, 52, help="weeks between council meetings")
+
+
+@dataclass
+class PartyBuildingLever:
+    """Party-led convening (党建引领): the community party organisation calls resident units to claim projects."""
+
+    strength: float = param(0.0, "0-1", 0, 1,
+                            help="how strongly the party organisation convenes resident units (双报到); "
+                                 "a unit claims a listed project with chance strength × behaviour.claim_prob",
+                            source="003: 党建引领, 三张清单和双向认领; 双报到 (docs/literature.md [V18])")
+
+
+@dataclass
+class VentureLever:
+    """Venture philanthropy (公益创投): a government competition that funds community projects."""
+
+    budget_yuan_per_year: float = param(0.0, "yuan/year", 0, 100_000_000,
+                                        help="government money awarded to projects in the yearly round",
+                                        source="公益创投: 1万~10万元 per project (docs/literature.md [P1][P2])")
 
 
 @dataclass
@@ -166,3 +210,5 @@ class PolicyConfig:
     social_enterprise: SocialEnterpriseLever = section(SocialEnterpriseLever)
     social_work: SocialWorkLever = section(SocialWorkLever)
     deliberation: DeliberationLever = section(DeliberationLever)
+    party_building: PartyBuildingLever = section(PartyBuildingLever)
+    venture: VentureLever = section(VentureLever)

@@ -2,24 +2,30 @@
 
 Schedule of one week (docs/ODD.md, "Process overview and scheduling"):
 
-1. enterprises sell (per-unit donations), and in week 1 of each year give lump donations;
+1. enterprises sell (per-unit donations, earmarked for care), and in week 1 of each year give lump
+   donations and moral-bank goods; workshops hold charity sales; the social enterprise trades;
 2. residents raise demands; they report them or grid workers find them;
-3. volunteers take part in activities (their hours are this week's volunteer capacity);
-4. the community dispatches the demand queue: volunteers → community staff → organisations →
-   departments;
-5. residents donate; residents redeem moral-bank points;
-6. the fund receives government money and spends on needy residents, services and the project pot;
-7. government purchase contracts are let (every ``contract_weeks``); the council deliberates and
-   the fund pays the projects it chose;
-8. organisations earn their own income, pay costs, fold after a run of weeks without income;
-   station social workers incubate organisations;
-9. volunteers drop out, residents register; trust drifts;
-10. the week's indicators are recorded (model-level only, by Mesa's ``DataCollector``).
+3. residents take part: registered volunteers and unregistered residents in volunteer activities,
+   members in their self-organisation's mutual aid, served residents in project sessions;
+4. the community dispatches the demand queue: community workers and grid workers first, volunteers
+   assisting, organisations for professional demands, departments for structural ones; closed
+   demands are called back (回访);
+5. residents donate, do civic acts (moral-bank points) and redeem points;
+6. the fund receives government money and spends on needy residents (care), services and the project pot;
+7. government purchase contracts are let (every ``contract_weeks``); the council meets; every
+   ``project_cycle_weeks`` the project round runs (needs survey → design → claiming → funding);
+8. organisations receive contracts, pay costs and fold; self-organisations gain and lose members,
+   form and dissolve;
+9. volunteers drop out, residents register; trust drifts towards each resident's own satisfaction;
+10. public cost is counted; the week's indicators are recorded (Mesa's ``DataCollector``).
 
-Each step of the week is a rule of one party that returns what it counted (sim/residents.py,
-sim/platform.py, sim/organisations.py, sim/fund.py, sim/enterprises.py); :meth:`CommunityModel.step`
-passes these results on to the next rule, and the week's row of the table (:data:`WEEKLY_TABLE`) is
-read from them and from the stocks at the end of the week.
+Before week 1 the model runs ``warmup_weeks`` weeks under the baseline levers, not recorded
+(docs/warmup.md): readings start from the status quo's steady state, and every policy starts from the
+same state (common random numbers).  Each step of the week is a rule of one party that returns what
+it counted (sim/residents.py, sim/platform.py, sim/projects.py, sim/groups.py, sim/organisations.py,
+sim/fund.py, sim/enterprises.py, sim/sales.py); :meth:`CommunityModel.step` passes these results on,
+and the week's row of the table (:data:`WEEKLY_TABLE`) is read from them and from the stocks at the
+end of the week.
 """
 
 from __future__ import annotations
@@ -31,20 +37,26 @@ import numpy as np
 import pandas as pd
 from mesa import DataCollector, Model
 
-from sim.config import SimConfig
+from sim.config import PolicyConfig, SimConfig
 from sim.enterprises import Enterprise
 from sim.fund import INFLOW_SOURCES, OUTFLOW_USES, CommunityFund
-from sim.indicators import completion_rate, response_rate
+from sim.groups import GroupsWeek, dissolve, found_group, groups_week
+from sim.indicators import callback_satisfaction, completion_rate, response_rate
 from sim.organisations import OrgKind, SocialOrganization, SocialWorker
 from sim.platform import Community, Deliberation, DispatchCounts
-from sim.residents import Activities, Donations, NewDemands, Redemptions, Residents
+from sim.projects import RoundResult, Sessions, deliver
+from sim.residents import CHILDREN, Activities, Donations, NewDemands, Redemptions, Residents
+from sim.sales import SalesWeek, sales_week
 
 # Named random streams, each spawned from the model's seeded generator in this fixed order.  A
 # mechanism draws only from its own stream, and most draws have a fixed size (one number per
 # resident per week), so two policies run with the same seed see the same demands, the same
 # population and the same market noise: common random numbers for paired comparisons.
-STREAMS = ("population", "demand", "dispatch", "volunteer", "donation", "market", "orgs", "deliberation",
-           "redemption", "projects")  # the last two hold the draws whose number depends on the policy
+STREAMS = ("population", "demand", "dispatch", "volunteer", "donation", "market", "groups", "deliberation",
+           "projects_survey", "orgs", "redemption", "projects")  # the last three: draws whose number depends on
+# the policy (incubations, redemptions, project sessions)
+
+PUBLIC_COSTS = ("fund_grant", "matching", "moral_bank", "venture", "purchase", "social_workers")  # kinds of public cost
 
 
 @dataclass(frozen=True)
@@ -52,19 +64,29 @@ class Week:
     """What one week came to: the results the parties' rules returned, in the order of the week."""
 
     units_sold: int
+    sales: SalesWeek
     demands: NewDemands
     activities: Activities
+    groups: GroupsWeek
+    sessions: Sessions
     dispatch: DispatchCounts
     donations: Donations
+    civic_acts: int
     redemptions: Redemptions
     deliberation: Deliberation
+    project_round: RoundResult
     contracts_fen: int      # government purchase contracts paid to organisations (fen)
     volunteers_dropped: int
     volunteers_new: int
+    public_cost_fen: dict
 
 
 def _count_orgs(kind: OrgKind):
     return lambda m: sum(o.kind is kind for o in m.organisations)
+
+
+def _public_cost(kind: str):
+    return lambda m: m.this_week.public_cost_fen[kind] / 100
 
 
 def _fund_inflow(source: str):
@@ -79,12 +101,15 @@ def _fund_outflow(use: str):
 # "Outputs"), collected by Mesa's DataCollector at the end of each week.  ``m.this_week`` holds what the
 # week's rules returned (flows); the other columns are stocks at the end of the week.
 WEEKLY_TABLE = {
-    "step": lambda m: m.week + 1,
+    "step": lambda m: m.week - m.warmup_weeks,
     "residents": lambda m: m.residents.size,
     "volunteers_registered": lambda m: m.volunteers_registered,
     "volunteers_per_10k": lambda m: m.volunteers_registered / m.residents.size * 10_000,
     "volunteer_active_share_2plus": lambda m: float((m.residents.activities_52 >= 2).mean()),
     "volunteer_activities": lambda m: m.this_week.activities.activities,
+    "casual_activities": lambda m: m.this_week.activities.casual,
+    "member_activities": lambda m: m.this_week.groups.member_activities,
+    "self_org_members": lambda m: int((m.residents.member_of >= 0).sum()),
     "volunteer_hours": lambda m: float(m.this_week.activities.hours),
     "volunteers_new": lambda m: m.this_week.volunteers_new,
     "volunteers_dropped": lambda m: m.this_week.volunteers_dropped,
@@ -93,42 +118,71 @@ WEEKLY_TABLE = {
     "social_orgs_professional": _count_orgs(OrgKind.PROFESSIONAL_AGENCY),
     "social_orgs_self": _count_orgs(OrgKind.SELF_ORGANISATION),
     "social_enterprises": _count_orgs(OrgKind.SOCIAL_ENTERPRISE),
+    "social_orgs_serving": lambda m: sum(m.week - o.last_served_week < 52 for o in m.organisations
+                                         if o.kind is not OrgKind.SOCIAL_ENTERPRISE),
+    "self_orgs_formed": lambda m: m.this_week.groups.formed,
     "orgs_incubated_total": lambda m: m.orgs_incubated,
     "orgs_folded_total": lambda m: m.orgs_folded,
     "demands_raised": lambda m: m.this_week.demands.raised,
     "demands_reported": lambda m: m.this_week.demands.reported,
     "demands_unreported": lambda m: m.this_week.demands.unreported,
     "demands_responded": lambda m: m.this_week.dispatch.responded,
+    "demands_responded_in_time": lambda m: m.this_week.dispatch.responded_in_time,
     "demands_completed": lambda m: m.this_week.dispatch.completed,
     "demands_expired": lambda m: m.this_week.dispatch.expired,
     "demands_to_volunteers": lambda m: m.this_week.dispatch.to_volunteers,
     "demands_to_community_staff": lambda m: m.this_week.dispatch.to_community_staff,
     "demands_to_organisations": lambda m: m.this_week.dispatch.to_organisations,
     "demands_escalated": lambda m: m.this_week.dispatch.escalated,
+    "simple_to_volunteers": lambda m: m.this_week.dispatch.simple_to_volunteers,
+    "simple_to_community_staff": lambda m: m.this_week.dispatch.simple_to_community_staff,
     "capacity_volunteers": lambda m: m.this_week.dispatch.capacity_volunteers,
     "capacity_organisations": lambda m: m.this_week.dispatch.capacity_organisations,
+    "capacity_community_staff": lambda m: m.this_week.dispatch.capacity_community_staff,
+    "callbacks": lambda m: m.this_week.dispatch.callbacks,
+    "callbacks_satisfied": lambda m: m.this_week.dispatch.callbacks_satisfied,
     "donors": lambda m: m.this_week.donations.donors,
     "redemptions": lambda m: m.this_week.redemptions.redeemed,
     "deliberation_participants": lambda m: m.this_week.deliberation.participants,
-    "projects_funded": lambda m: m.this_week.deliberation.projects_funded,
+    "needs_listed": lambda m: m.this_week.project_round.needs_listed,
+    "projects_designed": lambda m: m.this_week.project_round.designed,
+    "projects_claimed": lambda m: m.this_week.project_round.claimed,
+    "projects_funded": lambda m: m.this_week.project_round.funded,
+    "projects_running": lambda m: m.this_week.sessions.projects_running,
+    "project_sessions": lambda m: m.this_week.sessions.sessions,
+    "project_sessions_good": lambda m: m.this_week.sessions.good,
+    "units_taking_part": lambda m: sum(e.takes_part for e in m.enterprises),
     "demand_queue": lambda m: m.platform.queue_length,
-    "response_rate": lambda m: response_rate(m.this_week.dispatch.responded, m.this_week.dispatch.expired),
-    "completion_rate": lambda m: completion_rate(m.this_week.dispatch.completed, m.this_week.dispatch.responded),
+    "response_rate": lambda m: response_rate(m.this_week.dispatch.responded_in_time, m.this_week.dispatch.closed),
+    "completion_rate": lambda m: completion_rate(m.this_week.dispatch.completed, m.this_week.dispatch.closed),
+    "callback_satisfaction": lambda m: callback_satisfaction(m.this_week.dispatch.callbacks_satisfied,
+                                                             m.this_week.dispatch.callbacks),
     "satisfaction_mean": lambda m: float(m.residents.satisfaction.mean()),
     "trust_mean": lambda m: float(m.residents.trust.mean()),
     "deliberation_satisfaction": lambda m: m.this_week.deliberation.satisfaction,
     "moral_bank_points": lambda m: float(m.residents.points.sum()),
+    "civic_acts": lambda m: m.this_week.civic_acts,
     "fund_balance": lambda m: m.fund.balance_fen / 100,
     "fund_inflow_total": lambda m: sum(m.fund.inflow_fen.values()) / 100,
     "fund_outflow_total": lambda m: sum(m.fund.outflow_fen.values()) / 100,
     **{f"fund_inflow_{s}": _fund_inflow(s) for s in INFLOW_SOURCES},
     **{f"fund_outflow_{u}": _fund_outflow(u) for u in OUTFLOW_USES},
     "enterprise_units_sold": lambda m: m.this_week.units_sold,
+    "charity_buyers_spend": lambda m: m.this_week.sales.buyers_spend_fen / 100,
+    "charity_sales_income": lambda m: m.this_week.sales.charity_sales_fen / 100,
+    "social_enterprise_revenue": lambda m: m.this_week.sales.enterprise_revenue_fen / 100,
+    "social_enterprise_jobs": lambda m: m.this_week.sales.jobs,
     "enterprise_participation": lambda m: (sum(e.takes_part for e in m.enterprises) / len(m.enterprises)
                                            if m.enterprises else np.nan),
-    # government money this week: grants and matching into the fund, and purchase contracts
+    # government money this week: grants, matching and moral-bank support into the fund, and purchase contracts
     "gov_spending": lambda m: (m.fund.inflow_fen["government"] + m.this_week.contracts_fen) / 100,
+    # public cost this week (yuan): all of the above, venture-philanthropy awards and social workers' wages
+    "public_cost": lambda m: sum(m.this_week.public_cost_fen.values()) / 100,
+    **{f"public_cost_{k}": _public_cost(k) for k in PUBLIC_COSTS},
 }
+
+
+BASELINE = PolicyConfig()  # the levers of the warm-up: the status quo (configs/policy/baseline.yaml)
 
 
 class CommunityModel(Model):
@@ -138,43 +192,88 @@ class CommunityModel(Model):
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
         self.streams = dict(zip(STREAMS, self.rng.spawn(len(STREAMS)), strict=True))
-        self.week = 0
+        self.week = 0                       # weeks run, warm-up included
+        self.warmup_weeks = cfg.warmup_weeks
+        self.policy = BASELINE if self.warmup_weeks > 0 else cfg.policy  # the levers in force
         self.orgs_incubated = 0
         self.orgs_folded = 0
-        self._dept_carry = 0.0
         self.this_week: Week | None = None  # the results of the week being recorded
+        self.public_cost_fen = dict.fromkeys(PUBLIC_COSTS, 0)  # this week
         self.datacollector = DataCollector(model_reporters=WEEKLY_TABLE)
         # Set by a district (sim/district.py): the government purchase budget allotted to this
         # community, and the share of district social workers' time it receives.
         self.purchase_budget_yuan_per_year = cfg.policy.gov_purchase.budget_yuan_per_year
         self.district_worker_share = 0.0
 
-        c, pol = cfg.community, cfg.policy
+        c, b = cfg.community, cfg.behaviour
         self.residents = Residents(self)
         self.fund = CommunityFund(self)
         self.platform = Community(self)
-        self.station_workers = [SocialWorker(self) for _ in range(c.station_social_workers
-                                                                  + pol.social_work.extra_social_workers)]
+        self.station_workers = [SocialWorker(self) for _ in range(c.station_social_workers)]
         self.organisations: list[SocialOrganization] = []
-        kinds = ([OrgKind.PROFESSIONAL_AGENCY] * c.professional_agencies
-                 + [OrgKind.SELF_ORGANISATION] * c.self_organisations
-                 + [OrgKind.SOCIAL_ENTERPRISE] * c.social_enterprises)
-        if pol.social_enterprise.enabled and c.social_enterprises == 0:
-            kinds.append(OrgKind.SOCIAL_ENTERPRISE)  # the policy sets one up (004 顺河社区)
-        for kind in kinds:
-            self.add_organisation(kind, incubated=False)
-
+        for _ in range(c.professional_agencies):
+            self.add_organisation(OrgKind.PROFESSIONAL_AGENCY, incubated=False)
         rng = self.streams["population"]
+        r = self.residents
+        adults = r.group != CHILDREN
+        for k in range(c.self_organisations):  # the preset's groups, each with its founders in one grid
+            grid = k % r.n_grids
+            pool = np.flatnonzero(adults & (r.grid == grid) & (r.member_of < 0))
+            size = min(b.self_org_founders, pool.size)
+            founders = rng.choice(pool, size=size, replace=False, p=r.civic[pool] / r.civic[pool].sum()) \
+                if size else pool
+            org = found_group(self, grid, founders, incubated=False, size=size)
+            org.workshop = k < c.handicraft_workshops
         order = rng.permutation(c.enterprises)  # which enterprises give lump donations
-        n_join = math.floor(pol.micro_fund.participating_share * c.product_enterprises + 0.5)  # half up
-        n_lump = math.floor(pol.enterprise.lump_donor_share * c.enterprises + 0.5)
         self.enterprises = []
         for rank in range(c.enterprises):
-            sells = rank < c.product_enterprises
-            self.enterprises.append(Enterprise(self, sells_product=sells, per_unit_donor=sells and rank < n_join,
-                                               lump_donor=order[rank] < n_lump))
+            self.enterprises.append(Enterprise(self, sells_product=rank < c.product_enterprises,
+                                               per_unit_donor=False, lump_donor=False))
+        self._lump_order = order
         self.product_sellers = [e for e in self.enterprises if e.sells_product]
         self.adults = self.residents.adults
+        self.start_policy(self.policy)
+
+    # ---------------------------------------------------------------------------------------------
+    # the policy in force
+    # ---------------------------------------------------------------------------------------------
+    @property
+    def warmed_up(self) -> bool:
+        return self.week >= self.warmup_weeks
+
+    @property
+    def policy_week(self) -> int:
+        """Weeks since the policy came into force (negative during the warm-up)."""
+        return self.week - self.warmup_weeks
+
+    def start_policy(self, policy: PolicyConfig | None = None) -> None:
+        """Put the levers of ``policy`` (default: the run's) in force from this week on.
+
+        Which enterprises join the one-cent scheme and give lump donations follows the levers; a
+        social enterprise is set up if the policy asks for one and the community has an asset for it
+        (004 顺河社区 精品游线).
+        """
+        pol = self.policy = policy or self.cfg.policy
+        c = self.cfg.community
+        n_join = math.floor(pol.micro_fund.participating_share * c.product_enterprises + 0.5)  # half up
+        n_lump = math.floor(pol.enterprise.lump_donor_share * c.enterprises + 0.5)
+        for rank, e in enumerate(self.enterprises):
+            e.per_unit_donor = e.sells_product and rank < n_join
+            e.lump_donor = bool(self._lump_order[rank] < n_lump)
+        has_se = any(o.kind is OrgKind.SOCIAL_ENTERPRISE for o in self.organisations)
+        if pol.social_enterprise.enabled and c.social_enterprise_asset and not has_se:
+            self.add_organisation(OrgKind.SOCIAL_ENTERPRISE, incubated=False)
+        extra = pol.social_work.extra_social_workers - sum(sw.extra for sw in self.station_workers)
+        for _ in range(max(0, extra)):
+            self.station_workers.append(SocialWorker(self))
+            self.station_workers[-1].extra = True
+
+    def purchase_budget(self) -> float:
+        """The government purchase budget (yuan/year) in force: none under the warm-up's baseline."""
+        return self.purchase_budget_yuan_per_year if self.policy is not BASELINE else 0.0
+
+    def add_public_cost(self, kind: str, fen: int) -> None:
+        self.public_cost_fen[kind] += int(fen)
 
     # ---------------------------------------------------------------------------------------------
     # helpers used by the parties' rules
@@ -190,35 +289,21 @@ class CommunityModel(Model):
     def supervision_capacity(self) -> float:
         """Volunteers the community's social workers (and its share of district workers) can supervise."""
         workers = self.social_workers + self.district_worker_share
-        return workers * self.cfg.policy.social_work.volunteers_per_worker
+        return workers * self.policy.social_work.volunteers_per_worker
 
     def supervision_coverage(self) -> float:
         """Share of volunteers a social worker can supervise (004 "专业社工+志愿服务")."""
         return float(min(1.0, self.supervision_capacity() / max(1, self.volunteers_registered)))
 
-    def spare_supervision(self) -> float:
-        """Share of social workers' supervision capacity still free: room to recruit."""
-        capacity = self.supervision_capacity()
-        if capacity <= 0:
-            return 0.0
-        return float(max(0.0, 1.0 - self.volunteers_registered / capacity))
+    def department_capacity(self) -> float:
+        """Cases the street and departments take this week (fractions carry over in the platform)."""
+        return self.cfg.community.department_cases_per_1000_week * self.residents.size / 1000
 
-    def employee_volunteer_hours(self) -> float:
-        return len(self.enterprises) * self.cfg.policy.enterprise.employee_volunteer_hours_week
-
-    def department_capacity(self) -> int:
-        """Cases the street and departments take this week (fractions carried to the next week)."""
-        rate = self.cfg.community.department_cases_per_1000_week * self.residents.size / 1000
-        total = self._dept_carry + rate
-        cap = int(np.floor(total))
-        self._dept_carry = total - cap
-        return cap
-
-    def add_organisation(self, kind: OrgKind, incubated: bool) -> SocialOrganization:
+    def add_organisation(self, kind: OrgKind, incubated: bool, grid: int = -1) -> SocialOrganization:
         b = self.cfg.behaviour
-        budget = b.org_seed_budget_yuan if incubated or kind is not OrgKind.PROFESSIONAL_AGENCY \
-            else b.org_cost_yuan_week * b.org_fold_weeks  # an agency starts with half a year's costs
-        org = SocialOrganization(self, kind, budget, incubated)
+        budget = b.org_seed_budget_yuan + b.org_cost_yuan_week * b.org_fold_weeks \
+            if kind is OrgKind.PROFESSIONAL_AGENCY else 0.0  # an agency starts with half a year's costs
+        org = SocialOrganization(self, kind, budget, incubated, grid=grid)
         if kind is OrgKind.PROFESSIONAL_AGENCY:
             org.staff = [SocialWorker(self, employer=org) for _ in range(b.org_staff)]
         self.organisations.append(org)
@@ -229,6 +314,7 @@ class CommunityModel(Model):
         for sw in org.staff:
             sw.remove()
         org.staff = []
+        dissolve(self, org)
         self.organisations.remove(org)
         org.remove()
         self.orgs_folded += 1
@@ -252,10 +338,10 @@ class CommunityModel(Model):
             e.give_lump()
         return units
 
-    def run_organisations(self) -> int:
-        """Organisations earn, pay their costs and fold; station social workers incubate new ones.
+    def run_organisations(self, incubators: int) -> tuple[GroupsWeek, np.ndarray, int]:
+        """Organisations receive contracts, pay costs and fold; self-organisations' members come and go.
 
-        Returns the government contract money paid to organisations this week (fen).
+        Returns the groups' week, who took part in a group activity, and the contract money paid (fen).
         """
         contracts_fen = 0
         for org in list(self.organisations):
@@ -263,46 +349,83 @@ class CommunityModel(Model):
             contracts_fen += week.contract_fen
             if week.folds:
                 self.fold_organisation(org)
-        for sw in self.station_workers:
-            if sw.incubates():
-                self.add_organisation(OrgKind.SELF_ORGANISATION, incubated=True)
-        return contracts_fen
+        groups, took_part = groups_week(self, incubators)
+        self.add_public_cost("purchase", contracts_fen)
+        return groups, took_part, contracts_fen
+
+    def pay_social_workers(self) -> None:
+        """Station social workers (and the community's share of district ones) are paid by government."""
+        workers = len(self.station_workers) + self.district_worker_share
+        self.add_public_cost("social_workers", round(workers * self.cfg.behaviour.social_worker_wage_yuan_per_year
+                                                     * 100 / 52))
 
     def step(self) -> None:
+        if self.week == self.warmup_weeks and self.policy is BASELINE and self.warmup_weeks > 0:
+            self.start_policy()
         residents, fund, platform = self.residents, self.fund, self.platform
         fund.start_week()
+        self.public_cost_fen = dict.fromkeys(PUBLIC_COSTS, 0)
         for org in self.organisations:
             org.start_week()
+        if self.policy.moral_bank.government_yuan_per_year > 0:  # government stocks the moral bank (003:208)
+            support = round(self.policy.moral_bank.government_yuan_per_year * 100 / 52)
+            fund.receive("government", support, pot="moral_bank")
+            self.add_public_cost("moral_bank", support)
 
-        # 1. enterprises: residents buy the local product, enterprises sell and give
+        # 1. enterprises, workshops and the social enterprise
         units_sold = self.trade()
-        # 2–4. the demand loop
+        sales = sales_week(self)
+        # 2–3. demands, and who takes part in activities
         demands = residents.raise_demands()
         platform.receive_demands(demands.residents, demands.kinds, self.week)
         coverage = self.supervision_coverage()
         activities = residents.take_part(coverage, self.week)
-        dispatch = platform.dispatch(activities.hours + self.employee_volunteer_hours(), coverage)
+        sessions = deliver(self)
+        residents.reward_sessions(sessions.took_part)
+        # 4. dispatch: community workers first, volunteers (and employees lent to projects) assist
+        mutual_aid = sum(o.mutual_aid_capacity() for o in self.organisations)
+        dispatch = platform.dispatch(activities.hours + sessions.employee_hours, mutual_aid, coverage)
         # 5. giving and points
         donations = residents.donate()
         fund.receive_donations(donations.fen)
-        redemptions = residents.redeem_points(fund.balance_fen)
-        fund.pay("moral_bank", redemptions.fen)
+        civic_acts = residents.civic_acts()
+        redemptions = residents.redeem_points(fund.pot_fen["moral_bank"])
+        fund.pay("moral_bank", redemptions.fen, pot="moral_bank")
         # 6. the fund spends
         residents.receive_needy_support(fund.step(residents.n_needy))
-        # 7–8. contracts, deliberation, organisations, incubation
+        # 7. contracts, council, project round
         platform.contract_round()
-        deliberation = platform.deliberate()
-        contracts_fen = self.run_organisations()
+        deliberation, project_round = platform.deliberate()
+        # 8. organisations and groups
+        incubators = sum(sw.incubates() for sw in self.station_workers)
+        groups, group_activity, contracts_fen = self.run_organisations(incubators)
+        self.orgs_incubated += groups.incubated
+        residents.record_activities(activities.took_part | sessions.took_part | group_activity, self.week)
         # 9. volunteering and trust
-        dropped = residents.drop_out(self.week)
-        new = residents.register_volunteers(self.spare_supervision(), self.week)
-        residents.update_attitudes(fund.spent_this_week_fen > 0)
-        # 10. record
-        self.record_week(Week(
-            units_sold=units_sold, demands=demands, activities=activities, dispatch=dispatch, donations=donations,
-            redemptions=redemptions, deliberation=deliberation, contracts_fen=contracts_fen,
-            volunteers_dropped=dropped, volunteers_new=new))
+        dropped, new = residents.turnover(coverage, self.week)
+        residents.update_attitudes()
+        # 10. cost and record
+        self.pay_social_workers()
+        week = Week(
+            units_sold=units_sold, sales=sales, demands=demands, activities=activities, groups=groups,
+            sessions=sessions, dispatch=dispatch, donations=donations, civic_acts=civic_acts,
+            redemptions=redemptions, deliberation=deliberation, project_round=project_round,
+            contracts_fen=contracts_fen, volunteers_dropped=dropped, volunteers_new=new,
+            public_cost_fen=dict(self.public_cost_fen))
         self.week += 1
+        if self.week > self.warmup_weeks:
+            self.record_week(week)
+        else:
+            self.this_week = week
+
+    def warm_up(self) -> None:
+        """Run the warm-up weeks (not recorded) that are still to run."""
+        while self.week < self.warmup_weeks:
+            self.step()
+
+    @property
+    def weeks_recorded(self) -> int:
+        return max(0, self.week - self.warmup_weeks)
 
     def record_week(self, week: Week) -> None:
         """Add the week's row to the table (:data:`WEEKLY_TABLE`) from its results and the stocks at its end."""
@@ -314,8 +437,8 @@ class CommunityModel(Model):
         return {column: values[-1] for column, values in self.datacollector.model_vars.items()}
 
     def run(self, progress: bool = False) -> pd.DataFrame:
-        """Run ``cfg.steps`` weeks and return the weekly indicators."""
-        steps = range(self.cfg.steps - self.week)  # the remaining weeks
+        """Run the warm-up and ``cfg.steps`` recorded weeks; return the weekly indicators."""
+        steps = range(self.warmup_weeks + self.cfg.steps - self.week)  # the remaining weeks, warm-up included
         if progress:
             from tqdm import tqdm
             steps = tqdm(steps, desc=f"{self.cfg.community.name} × {self.cfg.policy.name}", unit="week",
@@ -325,5 +448,5 @@ class CommunityModel(Model):
         return self.timeseries()
 
     def timeseries(self) -> pd.DataFrame:
-        """The weekly table so far: one row per week, one column per indicator."""
+        """The weekly table so far: one row per recorded week, one column per indicator."""
         return self.datacollector.get_model_vars_dataframe()

@@ -1,14 +1,18 @@
-"""The community platform (社区"两委"): demand dispatch, government purchase contracts, deliberation.
+"""The community platform (社区"两委"): demand handling, purchase contracts, the council and the project round.
 
 003 "网格发现、社区呼叫、分级响应、部门参与、协同处置": demands reported by residents or found by
-grid workers are dispatched ("中心接件+分类派单") to volunteers, the community's own staff,
-organisations, or upward to departments ("社区呼叫、街道吹哨、部门报到") when the community's own
-capacity runs out.  The platform also lets the government's service contracts (003 政府购买服务)
-and convenes the residents' council that decides the fund's public projects (003 四议).
+grid workers are taken in and dispatched ("中心接件+分类派单").  The community's own workers
+(社区工作者 and 网格员) are the first handlers; volunteers assist them (「以社区志愿者为辅助」,
+docs/literature.md [P9]); professional demands go to organisations; structural ones are escalated
+to the street and departments ("社区呼叫、街道吹哨、部门报到").  Closed demands are called back (回访)
+and the residents asked whether they are satisfied (#35).  The platform also lets the government's
+service contracts (003 政府购买服务), convenes the residents' council (003 四议) and runs the yearly
+project round (sim/projects.py).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,6 +20,7 @@ import numpy as np
 from mesa import Agent
 
 from sim.organisations import OrgKind
+from sim.projects import NO_ROUND, Project, RoundResult, run_round
 from sim.residents import DemandKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,33 +38,44 @@ class Handler:
 
 @dataclass(frozen=True)
 class DispatchCounts:
-    """One dispatch round: demands answered (by whom), completed and expired, and the capacities offered."""
+    """One dispatch round: demands answered (by whom, in time or late), resolved, expired, called back,
+    and the capacities offered (cases; fractions of a case carry over to the next week)."""
 
     responded: int
+    responded_in_time: int
     completed: int
     expired: int
     to_volunteers: int
     to_community_staff: int
     to_organisations: int
-    escalated: int               # to the street and departments
-    capacity_volunteers: int     # cases volunteers could take this week
-    capacity_organisations: int  # cases organisations could take this week
+    escalated: int                 # to the street and departments
+    simple_to_volunteers: int
+    simple_to_community_staff: int
+    capacity_volunteers: float     # cases volunteers could take this week
+    capacity_organisations: float  # cases organisations could take this week
+    capacity_community_staff: float
+    callbacks: int                 # closed demands called back (回访)
+    callbacks_satisfied: int
+
+    @property
+    def closed(self) -> int:
+        return self.responded + self.expired
 
 
 @dataclass(frozen=True)
 class Deliberation:
-    """This week's council (or fund committee) decision: who took part, their satisfaction, projects funded."""
+    """This week's council: who took part and their rating of its decisions (NaN without a meeting)."""
 
     participants: int
     satisfaction: float
-    projects_funded: int
 
 
 class Community(Agent):
-    """The community platform (社区"两委"): demand dispatch, contracts and deliberation.
+    """The community platform (社区"两委"): demand dispatch, contracts, council and project round.
 
-    It keeps the queue of reported demands, oldest first: who raised each, its kind and the week
-    it was reported.
+    It keeps the queue of reported demands, oldest first (who raised each, its kind, the week it was
+    reported), the fractions of a case each handler's capacity carries to the next week, and the
+    running projects.
     """
 
     def __init__(self, model: CommunityModel) -> None:
@@ -67,74 +83,101 @@ class Community(Agent):
         self.q_resident = np.zeros(0, dtype=np.int64)
         self.q_kind = np.zeros(0, dtype=np.int8)
         self.q_week = np.zeros(0, dtype=np.int64)
+        self.carry = np.zeros(4)            # fractional capacity carried over, by handler
+        self.projects: list[Project] = []
 
     @property
     def queue_length(self) -> int:
         return int(self.q_resident.size)
+
+    def served_now(self) -> np.ndarray:
+        """Residents served by a running project."""
+        if not self.projects:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate([p.served for p in self.projects])
 
     def receive_demands(self, residents: np.ndarray, kinds: np.ndarray, week: int) -> None:
         self.q_resident = np.concatenate([self.q_resident, residents.astype(np.int64)])
         self.q_kind = np.concatenate([self.q_kind, kinds.astype(np.int8)])
         self.q_week = np.concatenate([self.q_week, np.full(residents.size, week, dtype=np.int64)])
 
-    # --- demand → dispatch → response → completion ----------------------------------------------
-    def dispatch(self, volunteer_hours: float, coverage: float) -> DispatchCounts:
+    def _whole_cases(self, handler: int, capacity: float) -> int:
+        """This week's whole cases of ``handler``; the fraction left carries to next week (so money buys
+        capacity in proportion to its amount, not in steps of whole cases)."""
+        total = self.carry[handler] + capacity
+        cases = math.floor(total + 1e-9)
+        self.carry[handler] = total - cases
+        return cases
+
+    # --- demand → dispatch → response → completion → callback -------------------------------------
+    def dispatch(self, volunteer_hours: float, mutual_aid: float, coverage: float) -> DispatchCounts:
         """Dispatch the queue oldest first, within this week's capacities ("中心接件+分类派单", 003).
 
-        * simple demands go to volunteers (capacity: this week's ``volunteer_hours`` ÷ hours per
-          case, raised by social-worker supervision of ``coverage`` of the volunteers), then to the
-          community's own staff (grid workers), then to organisations, then to departments;
-        * professional demands go to organisations, then to departments;
+        * simple demands go to the community's own workers first (community workers ×
+          ``staff_cases_week`` + grid workers × ``grid_worker_cases_week``), then to volunteers, who
+          assist (capacity: ``volunteer_hours`` ÷ hours per case, raised by social-worker guidance of
+          ``coverage`` of them, plus self-organisations' ``mutual_aid``), then to organisations;
+        * professional demands go to organisations (agencies' staff, contracts, the social
+          enterprise), then to departments;
         * structural demands go to the street and departments ("街道吹哨、部门报到");
-        * a demand not answered in ``response_deadline_weeks`` dispatch rounds (the week it was
-          reported counts as the first) is closed as unanswered (003 targets: response 100 %,
-          completion ≥ 95 %).
-        An answered demand is completed with the handler's success chance.  Each outcome moves the
-        resident's satisfaction and trust (:meth:`Residents.react_to_outcomes`).
+        * a demand answered within ``response_limit_weeks`` (the week it was reported counts as the
+          first) is answered in time (#33); one not answered within ``response_deadline_weeks`` is
+          closed unanswered.
+        An answered demand is resolved with the handler's success chance.  Each outcome moves the
+        resident's satisfaction and trust (:meth:`Residents.react_to_outcomes`); a ``callback_share``
+        of closed demands is called back and the resident says satisfied with a chance that depends
+        on the outcome (resolved in time, resolved late, unresolved, unanswered; [D1][D4][D6]).
         """
         model, b = self.model, self.model.cfg.behaviour
         rng = model.streams["dispatch"]
         n = self.q_resident.size
-        u_done = rng.random(n)
+        u_done, u_call, u_sat = rng.random(n), rng.random(n), rng.random(n)
         handler = np.full(n, -1, dtype=np.int8)
 
-        capacity = {
-            Handler.VOLUNTEER: int(volunteer_hours * (1 + model.cfg.policy.social_work.supervision_gain * coverage)
-                                   / b.volunteer_hours_per_case),
-            Handler.COMMUNITY_STAFF: int(model.residents.n_grids * b.grid_worker_cases_week),
-        }
-        orgs = list(model.organisations)
+        c = model.cfg.community
+        staff_capacity = c.community_workers * b.staff_cases_week + model.residents.n_grids * b.grid_worker_cases_week
+        volunteer_capacity = volunteer_hours * (1 + model.policy.social_work.supervision_gain * coverage) \
+            / b.volunteer_hours_per_case + mutual_aid
+        orgs = [o for o in model.organisations if o.capacity() > 0]
         order = rng.permutation(len(orgs))
-        org_caps = np.array([orgs[i].capacity() for i in order], dtype=np.int64)
-        capacity[Handler.ORGANISATION] = int(org_caps.sum())
-        capacity[Handler.DEPARTMENT] = model.department_capacity()
-        simple = self.q_kind == DemandKind.SIMPLE
-        can_take = {  # which kinds each handler may take, in the order they are asked
-            Handler.VOLUNTEER: simple,
-            Handler.COMMUNITY_STAFF: simple,
-            Handler.ORGANISATION: self.q_kind != DemandKind.STRUCTURAL,
-            Handler.DEPARTMENT: None,  # any kind
+        org_caps = np.array([orgs[i].capacity() for i in order], dtype=float)
+        org_capacity = float(org_caps.sum())
+        capacity = {
+            Handler.COMMUNITY_STAFF: self._whole_cases(Handler.COMMUNITY_STAFF, staff_capacity),
+            Handler.VOLUNTEER: self._whole_cases(Handler.VOLUNTEER, volunteer_capacity),
+            Handler.ORGANISATION: self._whole_cases(Handler.ORGANISATION, org_capacity),
+            Handler.DEPARTMENT: self._whole_cases(Handler.DEPARTMENT, model.department_capacity()),
         }
-        for h, eligible in can_take.items():
-            free = handler < 0
-            waiting = np.flatnonzero(free if eligible is None else free & eligible)  # the queue is oldest first
+        simple = self.q_kind == DemandKind.SIMPLE
+        structural = self.q_kind == DemandKind.STRUCTURAL
+        can_take = (  # which kinds each handler may take, in the order they are asked
+            (Handler.COMMUNITY_STAFF, simple),
+            (Handler.VOLUNTEER, simple),
+            (Handler.ORGANISATION, ~structural),
+            (Handler.DEPARTMENT, ~simple),
+        )
+        for h, eligible in can_take:
+            waiting = np.flatnonzero((handler < 0) & eligible)  # the queue is oldest first
             handler[waiting[:capacity[h]]] = h
         to_org = np.flatnonzero(handler == Handler.ORGANISATION)
 
-        # which organisation took which case: fill capacities in a random order of organisations
+        # which organisation took which case: fill whole-case shares of the capacities in a random order
         per_org, left = [], int(to_org.size)
-        for cap in org_caps.tolist():
-            per_org.append(min(cap, left))
-            left -= per_org[-1]
+        shares = np.floor(org_caps / org_capacity * to_org.size + 1e-9).astype(int) if org_capacity else org_caps
+        for k, share in enumerate(shares.tolist()):
+            take = left if k == len(shares) - 1 else min(int(share), left)
+            per_org.append(take)
+            left -= take
         org_of_case = np.repeat(order, per_org)
 
         vol_success = b.volunteer_success + (b.supervised_success - b.volunteer_success) * coverage
         success = np.array([0.0, vol_success, b.staff_success, b.org_success, b.department_success])[handler + 1]
         answered = handler >= 0
+        waited = model.week - self.q_week + 1
+        in_time = answered & (waited <= b.response_limit_weeks)
         completed = u_done < success          # success is 0 for unanswered demands
-        expired = ~answered & ((model.week - self.q_week + 1) >= b.response_deadline_weeks)
+        expired = ~answered & (waited >= b.response_deadline_weeks)
         closed = answered | expired
-        # organisation records: cases this week (paid by the fund) and completions (contract evaluation)
         if orgs:
             done_by_org = np.bincount(org_of_case, weights=completed[to_org], minlength=len(orgs))
             for i, k in zip(order.tolist(), per_org, strict=True):
@@ -142,7 +185,13 @@ class Community(Agent):
                 orgs[i].cases_period += k
                 orgs[i].cases_completed_period += int(done_by_org[i])
 
-        # feedback on residents: completed demands are good outcomes, failed or unanswered ones bad
+        # callback survey (回访) of a share of the closed demands
+        p_sat = np.select([completed & in_time, completed, answered],
+                          [b.callback_satisfied_resolved, b.callback_satisfied_late, b.callback_satisfied_unresolved],
+                          b.callback_satisfied_unanswered)
+        called = closed & (u_call < b.callback_share)
+        satisfied = called & (u_sat < p_sat)
+
         model.residents.react_to_outcomes(self.q_resident[completed], self.q_resident[closed])
 
         by_handler = np.bincount(handler + 1, minlength=5)
@@ -150,72 +199,81 @@ class Community(Agent):
         self.q_resident, self.q_kind, self.q_week = self.q_resident[keep], self.q_kind[keep], self.q_week[keep]
         return DispatchCounts(
             responded=int(n - by_handler[0]),
+            responded_in_time=int(in_time.sum()),
             completed=int(completed.sum()),
             expired=int(expired.sum()),
             to_volunteers=int(by_handler[1 + Handler.VOLUNTEER]),
             to_community_staff=int(by_handler[1 + Handler.COMMUNITY_STAFF]),
             to_organisations=int(by_handler[1 + Handler.ORGANISATION]),
             escalated=int(by_handler[1 + Handler.DEPARTMENT]),
-            capacity_volunteers=capacity[Handler.VOLUNTEER],
-            capacity_organisations=capacity[Handler.ORGANISATION],
+            simple_to_volunteers=int((simple & (handler == Handler.VOLUNTEER)).sum()),
+            simple_to_community_staff=int((simple & (handler == Handler.COMMUNITY_STAFF)).sum()),
+            capacity_volunteers=float(volunteer_capacity),
+            capacity_organisations=org_capacity,
+            capacity_community_staff=float(staff_capacity),
+            callbacks=int(called.sum()),
+            callbacks_satisfied=int(satisfied.sum()),
         )
 
     # --- government purchase of services ---------------------------------------------------------
-    def contract_round(self) -> None:
-        """Every ``contract_weeks``: the purchase budget is contracted to organisations (003 政府购买服务).
+    def contract_round(self) -> int:
+        """Every ``contract_weeks``: the purchase budget buys case capacity from registered organisations.
 
-        Professional agencies and self-organisations are eligible; each gets a share weighted by its
-        staff and its completion record in the last period (the evaluation, 003 "评估"), assumption.
-        If there is budget but no agency, one sets up in the community to bid (assumption).
+        003 政府购买服务, yearly contracts ([P9]).  Professional agencies are eligible (registered
+        organisations; informal self-organisations are not, [O2]); each gets a share weighted by its
+        staff and its track record (the evaluation of its last contract, 003 "评估", assumption).
+        Capacity is bought in proportion to the money: a contract of ``fen`` a period buys
+        fen ÷ ``cost_per_case_yuan`` cases, fractions included.  If there is budget but no agency,
+        one sets up in the community to bid (assumption).  Returns the contracts let (0 or more).
         """
-        model, lever = self.model, self.model.cfg.policy.gov_purchase
-        budget = model.purchase_budget_yuan_per_year
-        if budget <= 0 or model.week % lever.contract_weeks != 0:
-            return
-        if not any(o.kind is OrgKind.PROFESSIONAL_AGENCY for o in model.organisations):
-            model.add_organisation(OrgKind.PROFESSIONAL_AGENCY, incubated=False)
-        eligible = [o for o in model.organisations if o.kind is not OrgKind.SOCIAL_ENTERPRISE]
+        model, lever = self.model, self.model.policy.gov_purchase
+        budget = model.purchase_budget()
+        if budget <= 0 or model.policy_week % lever.contract_weeks != 0:
+            return 0
+        agencies = [o for o in model.organisations if o.kind is OrgKind.PROFESSIONAL_AGENCY]
+        if not agencies:
+            agencies = [model.add_organisation(OrgKind.PROFESSIONAL_AGENCY, incubated=False)]
         weights = []
-        for o in eligible:
-            staff = len(o.staff) if o.kind is OrgKind.PROFESSIONAL_AGENCY else model.cfg.behaviour.self_org_staff
-            record = o.cases_completed_period / o.cases_period if o.cases_period else 1.0
-            weights.append(max(staff, 0.1) * (0.5 + 0.5 * record))
+        for o in agencies:
+            if o.cases_period:
+                o.evaluate(o.cases_completed_period / o.cases_period)
+            weights.append(max(len(o.staff), 0.1) * (0.5 + 0.5 * o.track_record))
             o.cases_period = o.cases_completed_period = 0
+        weights = np.asarray(weights, dtype=float) / sum(weights)
         total_fen = round(budget * lever.contract_weeks / 52 * 100)
-        weights = np.asarray(weights, dtype=float)
-        shares = np.floor(total_fen * weights / weights.sum()).astype(np.int64)
-        for o, fen in zip(eligible, shares, strict=True):
-            o.contract_fen_week = int(fen // lever.contract_weeks)
+        paid = 0
+        for k, (o, w) in enumerate(zip(agencies, weights, strict=True)):
+            fen = total_fen - paid if k == len(agencies) - 1 else int(total_fen * w)
+            paid += fen
+            o.contract_fen_week = fen // lever.contract_weeks
+            o.contract_cases_week = fen / 100 / lever.cost_per_case_yuan / lever.contract_weeks
             o.contract_weeks_left = lever.contract_weeks
+        return len(agencies)
 
-    # --- deliberation ---------------------------------------------------------------------------
-    def deliberate(self) -> Deliberation:
-        """The residents' council chooses which public projects the fund pays for.
+    # --- the council and the project round ------------------------------------------------------
+    def deliberate(self) -> tuple[Deliberation, RoundResult]:
+        """The council meets; in a round week the project round runs (sim/projects.py).
 
         With the deliberation lever (003 四议; 004 爱邻议事日、火塘议事会) the council meets every
-        ``interval_weeks`` and residents attend (:meth:`Residents.attend_council`).  Without it the
-        fund committee decides every 13 weeks with no resident input.  Each project costs
-        ``project_cost_yuan``, is carried out by an organisation (its income) and lifts every
-        resident's satisfaction; a project the residents chose counts fully, one decided for them
-        half (assumption).
+        ``interval_weeks`` and in the round week, and residents attend (:meth:`Residents.attend_council`).
+        Participants rate its decisions (#16): in the round, the ranking of projects; at other
+        meetings, the review of the running projects.  A participant whose own group's need got a
+        project rates it satisfied; the others with chance ``procedure_satisfied`` (outcome weighs
+        more than procedure, [T5]).  Without the lever there is no council: the fund committee ranks
+        the projects and #16 is undefined.
         """
-        model, b, lever = self.model, self.model.cfg.behaviour, self.model.cfg.policy.deliberation
-        interval = lever.interval_weeks if lever.enabled else 13
-        decides = (model.week + 1) % interval == 0
-        attendance = model.residents.attend_council(decides and lever.enabled)
-        if not decides:
-            return Deliberation(participants=0, satisfaction=np.nan, projects_funded=0)
-        weight = 1.0 if lever.enabled else 0.5
-        fund = model.fund
-        cost = round(b.project_cost_yuan * 100)
-        orgs = [o for o in model.organisations if o.kind is not OrgKind.SOCIAL_ENTERPRISE]
-        rng = model.streams["projects"]
-        n_projects = 0
-        while fund.project_pot_fen >= cost and orgs:
-            paid = fund.spend_project(cost)
-            orgs[int(rng.integers(len(orgs)))].earn(paid)
-            n_projects += 1
-        if n_projects:
-            model.residents.benefit_from_projects(1 - (1 - b.project_satisfaction * weight) ** n_projects)
-        return Deliberation(participants=attendance.participants, satisfaction=attendance.satisfaction,
-                            projects_funded=n_projects)
+        model, b, lever = self.model, self.model.cfg.behaviour, self.model.policy.deliberation
+        round_week = (model.week + 1) % b.project_cycle_weeks == 0
+        meets = lever.enabled and (round_week or (model.week + 1) % lever.interval_weeks == 0)
+        attendance = model.residents.attend_council(meets)
+        result = NO_ROUND
+        if round_week:
+            result = run_round(model, attendance.who if meets else None)
+        if not meets:
+            return Deliberation(participants=0, satisfaction=math.nan), result
+        if round_week:
+            return Deliberation(participants=result.participants, satisfaction=result.council_rating), result
+        groups_served = {p.group for p in self.projects}
+        own = np.isin(model.residents.group[attendance.who], list(groups_served))
+        rating = float(np.where(own, 1.0, b.procedure_satisfied).mean()) if attendance.who.size else math.nan
+        return Deliberation(participants=attendance.participants, satisfaction=rating), result

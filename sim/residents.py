@@ -54,12 +54,15 @@ class NewDemands:
         return int(self.residents.size)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Activities:
-    """Volunteer activities this week and the hours they give (the volunteers' capacity for simple demands)."""
+    """Volunteer activities this week (registered volunteers and unregistered residents) and the hours
+    they give (the volunteers' capacity for simple demands)."""
 
-    activities: int
+    activities: int          # by registered volunteers
+    casual: int              # by residents who are not registered
     hours: float
+    took_part: np.ndarray    # bool per resident
 
 
 @dataclass(frozen=True)
@@ -78,15 +81,19 @@ class Redemptions:
     fen: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Attendance:
-    """Residents at this week's council meeting, and their satisfaction with it (NaN when nobody came)."""
+    """Residents at this week's council meeting (indices; empty when there was none)."""
 
-    participants: int
-    satisfaction: float
+    who: np.ndarray
+    met: bool
+
+    @property
+    def participants(self) -> int:
+        return int(self.who.size)
 
 
-NO_MEETING = Attendance(participants=0, satisfaction=np.nan)
+NO_MEETING = Attendance(who=np.zeros(0, dtype=np.int64), met=False)
 
 
 def _update_towards(x: np.ndarray, idx: np.ndarray, good: np.ndarray | int, bad: np.ndarray | int,
@@ -128,6 +135,7 @@ class Residents:
         civic = rng.beta(cfg.civic_mean * conc, (1 - cfg.civic_mean) * conc, n)
         trust = rng.beta(cfg.trust_initial * 8, (1 - cfg.trust_initial) * 8, n)
         satisfaction = rng.beta(cfg.satisfaction_initial * 8, (1 - cfg.satisfaction_initial) * 8, n)
+        self.satisfaction_reference = satisfaction.copy()          # float64, level without recent experiences
         # needy households: the poorest share of households (by the income of their lowest-earning member)
         n_needy_hh = round(cfg.needy_share * h)
         first_income = np.full(h, np.inf)
@@ -154,6 +162,9 @@ class Residents:
         self.last_recognised = np.zeros(n, dtype=np.int64)       # week the volunteer was last recognised
         self.activity_ring = np.zeros((WINDOW, n), dtype=np.uint8)  # activities per week, last 52 weeks
         self.activities_52 = np.zeros(n, dtype=np.int16)         # activities in the last 52 weeks
+        self.member_of = np.full(n, -1, dtype=np.int64)          # unique id of the self-organisation joined, -1 none
+        self.demands_cycle = np.zeros(n, dtype=np.int16)         # demands raised since the last project round
+        self.unmet_cycle = np.zeros(n, dtype=np.int16)           # … of them unmet (unreported, unanswered, unresolved)
         # each resident's weekly demand rate, from their group (004 青老幼工新, rates: assumption)
         self.demand_rate = np.asarray(model.cfg.behaviour.demand_rates.as_tuple(), dtype=float)[group]
 
@@ -201,14 +212,17 @@ class Residents:
         """
         b, rng = self.model.cfg.behaviour, self.model.streams["demand"]
         n = self.size
-        u_raise, u_kind, u_report, u_grid = (rng.random(n) for _ in range(4))
-        who = np.flatnonzero(u_raise < self.demand_rate)
-        kind = np.where(u_kind[who] < b.structural_share, DemandKind.STRUCTURAL,
-                        np.where(u_kind[who] < b.structural_share + b.professional_share,
+        who = np.flatnonzero(rng.random(n, dtype=np.float32) < self.demand_rate)
+        # the raisers are the same under every policy (their rates are), so these draws are too
+        u_kind, u_report, u_grid = (rng.random(who.size, dtype=np.float32) for _ in range(3))
+        kind = np.where(u_kind < b.structural_share, DemandKind.STRUCTURAL,
+                        np.where(u_kind < b.structural_share + b.professional_share,
                                  DemandKind.PROFESSIONAL, DemandKind.SIMPLE)).astype(np.int8)
         p_report = b.report_base + b.report_trust_weight * self.trust[who]
-        reported = (u_report[who] < p_report) | (u_grid[who] < b.grid_discovery)
+        reported = (u_report < p_report) | (u_grid < b.grid_discovery)
         unmet = who[~reported]
+        np.add.at(self.demands_cycle, who, 1)
+        np.add.at(self.unmet_cycle, unmet, 1)
         counts = np.bincount(unmet, minlength=0)
         hit = np.flatnonzero(counts)
         _update_towards(self.satisfaction, hit, 0, counts[hit], b.satisfaction_rate)
@@ -216,30 +230,62 @@ class Residents:
                           unreported=int(unmet.size))
 
     def take_part(self, coverage: float, week: int) -> Activities:
-        """Registered volunteers take part in activities (rule: assumption, levers from 003/004).
+        """Residents take part in volunteer activities (rule: assumption in form, rates from [V3][V4]).
 
-        weekly chance = activity_prob × (1 + activity_supervised_boost × supervision coverage)
-                        × (1 + activity_recognition_boost, if the moral bank gives points).
-        An activity lasts ``hours_per_activity`` hours; these hours are the volunteers' capacity to
-        answer simple demands this week.  With the moral bank each activity earns points and counts
-        as recognition; without it, a volunteer is recognised when a social worker supervises them
-        (chance: the supervision ``coverage``).
+        A registered volunteer's weekly chance = activity_prob × civic propensity
+                        × (1 + activity_supervised_boost × supervision coverage)
+                        × (1 + activity_recognition_boost, if the moral bank gives points);
+        an unregistered adult's = casual_activity_prob × civic propensity (a quarter of China's
+        volunteers are not registered, [V3]), so registration drives that enrol the less civic add
+        inactive registrants.  An activity lasts ``hours_per_activity`` hours; these hours are the
+        volunteers' capacity to help with simple demands this week.  With the moral bank each
+        activity earns points and counts as recognition; without it, a volunteer is recognised when
+        a social worker supervises them (chance: the supervision ``coverage``).
         """
-        b, pol = self.model.cfg.behaviour, self.model.cfg.policy
+        b, pol = self.model.cfg.behaviour, self.model.policy
         rng = self.model.streams["volunteer"]
-        u_act, u_rec = rng.random(self.size), rng.random(self.size)
-        p = b.activity_prob * (1 + b.activity_supervised_boost * coverage) \
+        u_act = rng.random(self.size, dtype=np.float32)
+        p = b.activity_prob * self.civic * (1 + b.activity_supervised_boost * coverage) \
             * (1 + b.activity_recognition_boost * pol.moral_bank.enabled)
         active = self.volunteer & (u_act < p)
-        self.record_activities(active, week)
-        n_active = int(active.sum())
+        casual = ~self.volunteer & (self.group != CHILDREN) & (u_act < b.casual_activity_prob * self.civic)
         if pol.moral_bank.enabled:
-            self.points[active] += pol.moral_bank.points_per_activity
+            self.points[active | casual] += pol.moral_bank.points_per_activity
             self.last_recognised[active] = week
         else:
-            recognised = active & (u_rec < coverage)
+            recognised = active & (u_act < p * coverage)  # given u < p, u / p is uniform: a fresh chance
             self.last_recognised[recognised] = week
-        return Activities(activities=n_active, hours=n_active * b.hours_per_activity)
+        n_active, n_casual = int(active.sum()), int(casual.sum())
+        return Activities(activities=n_active, casual=n_casual, hours=(n_active + n_casual) * b.hours_per_activity,
+                          took_part=active | casual)
+
+    def civic_acts(self) -> int:
+        """Other civic acts the moral bank rewards (003 道德银行: 垃圾分类, 邻里互助 …; rate: assumption).
+
+        An adult does one with chance ``civic_act_prob`` × civic propensity a week (drawn whatever the
+        policy); where the moral bank runs each earns ``points_per_civic_act``.  Returns the acts.
+        """
+        b, lever = self.model.cfg.behaviour, self.model.policy.moral_bank
+        u = self.model.streams["volunteer"].random(self.size, dtype=np.float32)
+        acts = (self.group != CHILDREN) & (u < b.civic_act_prob * self.civic)
+        if lever.enabled:
+            self.points[acts] += lever.points_per_civic_act
+        return int(acts.sum())
+
+    def reward_sessions(self, took_part: np.ndarray) -> None:
+        """Project sessions earn moral-bank points like volunteer activities, where the bank runs."""
+        lever = self.model.policy.moral_bank
+        if lever.enabled:
+            self.points[took_part] += lever.points_per_activity
+
+    def experience(self, good: np.ndarray, bad: np.ndarray, rate: float) -> None:
+        """One good or bad experience each for residents ``good`` and ``bad`` (a project session, care):
+        satisfaction and trust move by ``rate`` towards 1 or 0 — their own experience, no one else's
+        (expectancy-disconfirmation, docs/literature.md [T1]–[T4]; size: assumption)."""
+        for idx, g, bd in ((good, 1, 0), (bad, 0, 1)):
+            if idx.size:
+                _update_towards(self.satisfaction, idx, g, bd, rate)
+                _update_towards(self.trust, idx, g, bd, rate)
 
     def react_to_outcomes(self, completed: np.ndarray, closed: np.ndarray) -> None:
         """Residents whose demands were closed this week revise satisfaction and trust (assumption).
@@ -255,6 +301,7 @@ class Residents:
         good = np.bincount(completed, minlength=self.size)
         bad = np.bincount(closed, minlength=self.size) - good
         who = np.flatnonzero(good + bad)
+        self.unmet_cycle[who] += bad[who].astype(np.int16)
         _update_towards(self.satisfaction, who, good[who], bad[who], b.satisfaction_rate)
         _update_towards(self.trust, who, good[who], bad[who], b.trust_rate)
 
@@ -267,8 +314,8 @@ class Residents:
                         × (1 + resident_led_giving if the fund is resident-led);
         a gift is ``donate_income_share`` of the resident's monthly income.
         """
-        b, lever = self.model.cfg.behaviour, self.model.cfg.policy.fund
-        u = self.model.streams["donation"].random(self.size)
+        b, lever = self.model.cfg.behaviour, self.model.policy.fund
+        u = self.model.streams["donation"].random(self.size, dtype=np.float32)
         boost = (1 + b.fundraising_boost * lever.public_fundraising) \
             * (1 + b.transparency_giving * lever.transparency) \
             * (1 + b.resident_led_giving * (lever.governance is Governance.resident_led))
@@ -282,11 +329,12 @@ class Residents:
 
         A resident with at least ``redeem_threshold_points`` redeems with chance ``redeem_prob`` a
         week, all points at ``yuan_per_point``.  The fund pays the goods (outflow ``moral_bank``)
-        out of its ``fund_balance_fen``; when it cannot pay everyone, the residents paid are those
-        first in a random order and the rest keep their points.
+        out of the moral bank's stock ``fund_balance_fen`` (government support and donated goods,
+        earmarked); when it cannot pay everyone, the residents paid are those first in a random
+        order and the rest keep their points.
         """
-        lever = self.model.cfg.policy.moral_bank
-        u = self.model.streams["volunteer"].random(self.size)
+        lever = self.model.policy.moral_bank
+        u = self.model.streams["volunteer"].random(self.size, dtype=np.float32)
         if not lever.enabled:
             return Redemptions(redeemed=0, fen=0)
         want = np.flatnonzero((self.points >= lever.redeem_threshold_points)
@@ -300,44 +348,44 @@ class Residents:
         return Redemptions(redeemed=int(affordable.sum()), fen=int(fen[affordable].sum()))
 
     def receive_needy_support(self, support: float) -> None:
-        """The fund's support lifts needy residents' satisfaction a little (assumption: a tenth of one
-        good demand outcome per full weekly support; ``support`` is the share of it paid, 0 to 1)."""
+        """The fund's care (关爱帮扶) reaches the needy: a good experience of size
+        ``session_satisfaction_rate`` × ``support`` for each needy resident (``support``: the share of the
+        full weekly support paid, 0 to 1; assumption)."""
         if support <= 0:
             return
-        rate = self.model.cfg.behaviour.satisfaction_rate
         idx = np.flatnonzero(self.needy)
-        self.satisfaction[idx] += rate * 0.1 * support * (1 - self.satisfaction[idx])
+        self.experience(idx, idx[:0], self.model.cfg.behaviour.session_satisfaction_rate * support)
 
     def attend_council(self, meeting: bool) -> Attendance:
         """Residents attend the residents' council (003 四议; 004 爱邻议事日、火塘议事会).
 
         Each resident attends a ``meeting`` with chance ``deliberation_participation`` × civic
         propensity × trust (one draw per resident every week, meeting or not, for common random
-        numbers); attending raises trust by ``deliberation_trust`` towards 1.  Satisfaction with
-        the deliberation is the participants' chance of saying they are satisfied, taken as their
-        trust after the meeting (assumption).
+        numbers); taking part raises trust by ``deliberation_trust`` towards 1 ([T9]).  How the
+        participants rate the decision is the platform's (sim/platform.py).
         """
         b = self.model.cfg.behaviour
-        u = self.model.streams["deliberation"].random(self.size)
+        u = self.model.streams["deliberation"].random(self.size, dtype=np.float32)
         if not meeting:
             return NO_MEETING
         idx = np.flatnonzero(u < b.deliberation_participation * self.civic * self.trust)
         self.trust[idx] += b.deliberation_trust * (1 - self.trust[idx])
-        return Attendance(participants=int(idx.size),
-                          satisfaction=float(self.trust[idx].mean()) if idx.size else np.nan)
+        return Attendance(who=idx, met=True)
 
-    def benefit_from_projects(self, gain: float) -> None:
-        """Public projects the fund paid lift every resident's satisfaction by ``gain`` towards 1."""
-        self.satisfaction += gain * (1 - self.satisfaction)
+    def turnover(self, coverage: float, week: int) -> tuple[int, int]:
+        """Volunteers drop out, then residents register (one draw per resident serves both: a volunteer
+        leaves when ``u`` is below their drop-out chance, a resident registers when ``1 − u`` is below
+        theirs, so the two never coincide).  Returns (dropped, new)."""
+        u = self.model.streams["volunteer"].random(self.size, dtype=np.float32)
+        return self.drop_out(week, u), self.register_volunteers(coverage, week, 1.0 - u)
 
-    def drop_out(self, week: int) -> int:
+    def drop_out(self, week: int, u: np.ndarray) -> int:
         """Volunteers drop out (assumption): a base rate, plus more when unrecognised for
         ``recognition_window_weeks``, plus more when burnt out (over ``burnout_activities`` in 52 weeks).
 
         Returns the number of volunteers who left.
         """
         b = self.model.cfg.behaviour
-        u = self.model.streams["volunteer"].random(self.size)
         unrecognised = (week - self.last_recognised) >= b.recognition_window_weeks
         burnt = self.activities_52 > b.burnout_activities
         p = b.dropout_base + b.dropout_unrecognised * unrecognised + b.dropout_burnout * burnt
@@ -345,35 +393,37 @@ class Residents:
         self.volunteer[leaving] = False
         return int(leaving.sum())
 
-    def register_volunteers(self, spare_supervision: float, week: int) -> int:
+    def register_volunteers(self, coverage: float, week: int, u: np.ndarray) -> int:
         """Residents register as volunteers (003 志愿服务; rule: assumption).
 
         weekly chance = register_base × civic propensity
                         × (1 + register_influence × share of volunteers among the grid's residents)
-                        × (1 + register_mobilisation × spare supervision capacity, if social workers mobilise)
-                        × (1 + register_moral_bank, if the moral bank runs).
+                        × (1 + register_moral_bank, if the moral bank runs)
+                      + register_base × register_mobilisation × supervision coverage, if social workers
+                        mobilise (a registration drive: 「在行政安排下注册」, whatever the resident's civic
+                        propensity, so it adds registrants who seldom take part, docs/literature.md [V3]).
         Children do not register; registering is itself recognised.  Returns the number of new volunteers.
         """
-        b, pol = self.model.cfg.behaviour, self.model.cfg.policy
-        u = self.model.streams["volunteer"].random(self.size)
+        b, pol = self.model.cfg.behaviour, self.model.policy
         grid_share = self.grid_volunteer_share()
-        mobilise = b.register_mobilisation * spare_supervision if pol.social_work.mobilisation else 0.0
         p = b.register_base * self.civic * (1 + b.register_influence * grid_share[self.grid]) \
-            * (1 + mobilise) * (1 + b.register_moral_bank * pol.moral_bank.enabled)
+            * (1 + b.register_moral_bank * pol.moral_bank.enabled)
+        if pol.social_work.mobilisation:  # a registration drive reaches residents whatever their civic propensity
+            p = p + b.register_base * b.register_mobilisation * coverage
         new = ~self.volunteer & (self.group != CHILDREN) & (u < p)
         self.volunteer[new] = True
         self.last_recognised[new] = week
         return int(new.sum())
 
-    def update_attitudes(self, fund_spent: bool) -> None:
-        """Weekly trust feedback (assumption).
+    def update_attitudes(self) -> None:
+        """Weekly memory and trust feedback (assumption).
 
-        Trust drifts towards satisfaction (``trust_drift``); visible fund spending (``fund_spent``)
-        raises trust in proportion to the fund's transparency (003: 公开、公平、透明).
+        Experiences fade: satisfaction moves 1/``satisfaction_memory_weeks`` of the way back towards
+        the resident's reference level (expectation, [T1]–[T4]); trust drifts towards the resident's
+        own satisfaction (``trust_drift``).  Nothing else moves them: no fund visibility, no one else's
+        service.
         """
         b = self.model.cfg.behaviour
+        self.satisfaction += (self.satisfaction_reference - self.satisfaction) / b.satisfaction_memory_weeks
         self.trust += b.trust_drift * (self.satisfaction - self.trust)
-        if fund_spent:
-            gain = b.fund_visibility_trust * self.model.cfg.policy.fund.transparency
-            self.trust += gain * (1.0 - self.trust)
         np.clip(self.trust, 0.0, 1.0, out=self.trust)

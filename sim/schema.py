@@ -88,11 +88,20 @@ class CommunityConfig:
     professional_agencies: int = param(1, "organisations", 0, 1000,
                                        help="professional social-work agencies present at start")
     self_organisations: int = param(2, "organisations", 0, 10_000,
-                                    help="resident self-organisations present at start")
-    social_enterprises: int = param(0, "organisations", 0, 1000,
-                                    help="community social enterprises present at start")
+                                    help="resident self-organisations present at start (each with "
+                                         "behaviour.self_org_founders members)")
+    handicraft_workshops: int = param(0, "organisations", 0, 1000,
+                                      help="of these, handicraft workshops with a product to sell "
+                                           "(004: 豌豆手工坊); only they hold charity sales")
+    social_enterprise_asset: bool = param(False, "-",
+                                          help="the community has an asset a social enterprise can run "
+                                               "(004 顺河社区: 精品游线); policy.social_enterprise needs it")
     station_social_workers: int = param(1, "persons", 0, 1000,
                                         help="social workers at the community social-work station (社工站)")
+    community_workers: int = param(22, "persons", 0, 10_000,
+                                   help="community workers (社区工作者) of the two committees, the first "
+                                        "handlers of residents' demands",
+                                   source="18–25 per 10,000 urban residents (docs/literature.md [D10][D11])")
     department_cases_per_1000_week: float = param(1.0, "cases/(1000 residents·week)", 0, 100,
                                                   help="cases the street/departments take on escalation "
                                                        "(街道吹哨、部门报到) per 1,000 residents per week")
@@ -104,6 +113,10 @@ class CommunityConfig:
         if self.households > self.residents:
             raise ConfigError(f"community.households={self.households} exceeds community.residents="
                               f"{self.residents}: a household has at least one resident")
+        if self.handicraft_workshops > self.self_organisations:
+            raise ConfigError(f"community.handicraft_workshops={self.handicraft_workshops} exceeds "
+                              f"community.self_organisations={self.self_organisations}: a workshop is a "
+                              "self-organisation")
         total = sum(self.groups.as_tuple())
         if abs(total - 1.0) > 1e-6:
             raise ConfigError(f"community.groups shares must sum to 1, got {total:.6f}")
@@ -128,8 +141,10 @@ class DemandRates:
 
 @dataclass
 class BehaviourConfig:
-    """How residents, volunteers and organisations behave. All are assumptions unless sourced."""
+    """How residents, volunteers, workers and organisations behave. All are assumptions unless sourced
+    (docs/literature.md gives the published support and the ranges behind the defaults)."""
 
+    # --- residents' demands (民生诉求) and their handling ---------------------------------------------
     demand_rates: DemandRates = section(DemandRates)
     professional_share: float = param(0.30, "fraction", 0, 1,
                                       help="share of demands that need a professional organisation")
@@ -140,23 +155,45 @@ class BehaviourConfig:
                                        help="extra chance of reporting at full trust")
     grid_discovery: float = param(0.30, "probability", 0, 1,
                                   help="chance a grid worker finds an unreported demand (网格发现, 003)")
-    response_deadline_weeks: int = param(2, "weeks", 1, 52,
-                                         help="weeks a reported demand may wait before it counts as unanswered")
-    volunteer_hours_per_case: float = param(4.0, "hours/case", 0.1, 1000,
-                                            help="volunteer hours an unsupervised volunteer needs per case")
+    response_limit_weeks: int = param(1, "weeks", 1, 52,
+                                      help="time limit for answering a demand: answered within it counts for #33",
+                                      source="当天答复 / 3个工作日内办结 (docs/literature.md [D5])")
+    response_deadline_weeks: int = param(3, "weeks", 1, 52,
+                                         help="weeks a reported demand may wait before it is closed unanswered",
+                                         source="13个工作日内办结 for complaints (docs/literature.md [D5])")
+    staff_cases_week: float = param(2.0, "cases/(community worker·week)", 0, 100,
+                                    help="demands a community worker (社区工作者) handles a week besides other duties")
     grid_worker_cases_week: float = param(3.0, "cases/(grid worker·week)", 0, 100,
                                           help="simple cases a grid worker solves per week besides reporting")
+    volunteer_hours_per_case: float = param(4.0, "hours/case", 0.1, 1000,
+                                            help="volunteer hours an unguided volunteer needs per case")
     staff_success: float = param(0.92, "probability", 0, 1,
-                                 help="chance community staff complete a simple case")
+                                 help="chance community staff resolve a simple case")
     org_cases_per_staff_week: float = param(3.0, "cases/(worker·week)", 0, 100,
-                                            help="cases one organisation worker handles per week")
+                                            help="cases one agency social worker handles per week")
     volunteer_success: float = param(0.85, "probability", 0, 1,
-                                     help="chance a volunteer completes a simple case (no supervision)")
+                                     help="chance a volunteer resolves a simple case without guidance")
     supervised_success: float = param(0.97, "probability", 0, 1,
-                                      help="chance a supervised volunteer completes a simple case")
-    org_success: float = param(0.95, "probability", 0, 1, help="chance an organisation completes a case")
+                                      help="chance a volunteer guided by social or community workers resolves one")
+    org_success: float = param(0.95, "probability", 0, 1, help="chance an organisation resolves a case")
     department_success: float = param(0.90, "probability", 0, 1,
-                                      help="chance an escalated case is completed")
+                                      help="chance an escalated case is resolved")
+    callback_share: float = param(0.44, "fraction", 0, 1,
+                                  help="share of closed demands called back (回访) and asked about satisfaction",
+                                  source="12328: 抽查回访率为44.25% (docs/literature.md [D6])")
+    callback_satisfied_resolved: float = param(0.95, "probability", 0, 1,
+                                               help="chance a resident whose demand was resolved in time says "
+                                                    "satisfied",
+                                               source="回访满意率 94–97 % (docs/literature.md [D1][D6])")
+    callback_satisfied_late: float = param(0.80, "probability", 0, 1,
+                                           help="… resolved after the time limit (assumption)")
+    callback_satisfied_unresolved: float = param(0.50, "probability", 0, 1,
+                                                 help="… answered but not resolved",
+                                                 source="repeat complaints 75.86 % (docs/literature.md [D4]); "
+                                                        "lower: assumption")
+    callback_satisfied_unanswered: float = param(0.15, "probability", 0, 1,
+                                                 help="… closed unanswered after the deadline (assumption)")
+    # --- volunteering and other civic acts -------------------------------------------------------------
     register_base: float = param(0.0004, "1/week", 0, 1,
                                  help="weekly chance a resident of civic propensity 1 registers as volunteer")
     register_influence: float = param(3.0, "multiplier", 0, 100,
@@ -166,63 +203,137 @@ class BehaviourConfig:
                                               "× their spare supervision capacity")
     register_moral_bank: float = param(0.5, "multiplier", 0, 100,
                                        help="extra registration when the moral bank runs")
-    activity_prob: float = param(0.10, "1/week", 0, 1,
-                                 help="weekly chance a registered volunteer takes part in an activity")
+    activity_prob: float = param(0.06, "1/week", 0, 1,
+                                 help="weekly chance a registered volunteer of civic propensity 1 takes part in "
+                                      "an activity",
+                                 source="宁波 2022: 1.33 participations per registered volunteer a year "
+                                        "(docs/literature.md [V4])")
+    casual_activity_prob: float = param(0.004, "1/week", 0, 1,
+                                        help="weekly chance an unregistered adult of civic propensity 1 takes part",
+                                        source="≈ 25 % of volunteers are not registered (docs/literature.md [V3])")
     activity_supervised_boost: float = param(0.5, "multiplier", 0, 10,
                                              help="extra activity under social-worker organisation")
     activity_recognition_boost: float = param(0.5, "multiplier", 0, 10,
                                               help="extra activity when activities earn moral-bank points")
-    hours_per_activity: float = param(3.0, "hours", 0.1, 100, help="hours of one volunteer activity")
-    dropout_base: float = param(0.0005, "1/week", 0, 1, help="weekly drop-out chance of a volunteer")
+    hours_per_activity: float = param(3.0, "hours", 0.1, 100, help="hours of one volunteer activity",
+                                      source="3.1 h per participation (docs/literature.md [V4])")
+    dropout_base: float = param(0.001, "1/week", 0, 1,
+                                help="weekly chance a volunteer leaves the register (registrations are sticky: "
+                                     "docs/literature.md [V3])")
     dropout_unrecognised: float = param(0.0015, "1/week", 0, 1,
-                                        help="extra drop-out when unrecognised for the recognition window")
+                                        help="extra drop-out when unrecognised for the recognition window",
+                                        source="recognition predicts retention (docs/literature.md [V9])")
     recognition_window_weeks: int = param(26, "weeks", 1, 520,
                                           help="weeks without recognition before the extra drop-out applies")
     burnout_activities: int = param(30, "activities/52 weeks", 1, 520,
                                     help="activities in the last 52 weeks above which burn-out sets in")
-    dropout_burnout: float = param(0.02, "1/week", 0, 1, help="extra drop-out of a burnt-out volunteer")
+    dropout_burnout: float = param(0.02, "1/week", 0, 1, help="extra drop-out of a burnt-out volunteer",
+                                   source="burn-out predicts quitting (docs/literature.md [V10])")
+    civic_act_prob: float = param(0.05, "1/week", 0, 1,
+                                  help="weekly chance an adult of civic propensity 1 does a recorded civic act "
+                                       "(垃圾分类, 邻里互助 …) that the moral bank rewards")
+    redeem_prob: float = param(0.25, "1/week", 0, 1,
+                               help="weekly chance a resident over the threshold redeems points")
+    # --- giving ----------------------------------------------------------------------------------------
     donate_prob: float = param(0.002, "1/week", 0, 1,
                                help="weekly chance a resident of civic propensity and trust 1 donates")
     donate_income_share: float = param(0.01, "fraction", 0, 1, help="a donation as share of monthly income")
-    fundraising_boost: float = param(2.0, "multiplier", 0, 100,
-                                     help="extra giving when the fund appeals publicly")
-    transparency_giving: float = param(1.0, "multiplier", 0, 10,
-                                       help="extra giving per unit of fund transparency")
+    fundraising_boost: float = param(0.5, "multiplier", 0, 100,
+                                     help="extra giving when the fund appeals publicly (no source: assumption)")
+    transparency_giving: float = param(0.3, "multiplier", 0, 10,
+                                       help="extra giving per unit of fund transparency",
+                                       source="disclosure raises giving modestly (docs/literature.md [G8][G9])")
     resident_led_giving: float = param(0.5, "multiplier", 0, 10,
                                        help="extra giving when the fund is resident-led")
     market_led_enterprise: float = param(0.5, "multiplier", 0, 10,
                                          help="extra enterprise giving when the fund is market-led")
     purchase_prob: float = param(0.05, "1/week", 0, 1,
                                  help="weekly chance an adult resident buys one unit of the local product")
+    charity_buy_prob: float = param(0.01, "1/week", 0, 1,
+                                    help="weekly chance an adult of civic propensity 1 buys at a charity sale")
+    charity_buy_yuan: float = param(46.0, "yuan/purchase", 0, 100_000,
+                                    help="what a charity-sale buyer spends",
+                                    source="≈ 46 yuan per item at a charity fair (docs/literature.md [G15])")
+    # --- satisfaction and trust (from one's own experiences) ---------------------------------------------
     satisfaction_rate: float = param(0.30, "fraction", 0, 1,
-                                     help="how far one demand outcome moves a resident's satisfaction")
+                                     help="how far one demand outcome moves the resident's satisfaction")
     trust_rate: float = param(0.10, "fraction", 0, 1,
-                              help="how far one demand outcome moves a resident's trust")
-    trust_drift: float = param(0.01, "1/week", 0, 1, help="weekly pull of trust towards satisfaction")
-    fund_visibility_trust: float = param(0.004, "1/week", 0, 1,
-                                         help="weekly trust gain from visible fund spending at full transparency")
-    project_satisfaction: float = param(0.02, "fraction", 0, 1,
-                                        help="satisfaction gain of all residents from a funded public project")
+                              help="how far one demand outcome moves the resident's trust")
+    trust_drift: float = param(0.01, "1/week", 0, 1,
+                               help="weekly pull of a resident's trust towards their own satisfaction")
+    satisfaction_memory_weeks: float = param(52.0, "weeks", 1, 10_000,
+                                             help="how long experiences are remembered: each week satisfaction "
+                                                  "moves 1/this of the way back towards the resident's reference "
+                                                  "level (the preset's initial draw; assumption)",
+                                             source="expectancy-disconfirmation: satisfaction is experience "
+                                                    "relative to expectation (docs/literature.md [T1]–[T4])")
+    session_satisfaction_rate: float = param(0.10, "fraction", 0, 1,
+                                             help="how far one project session moves a served resident's "
+                                                  "satisfaction and trust")
     deliberation_participation: float = param(0.15, "probability", 0, 1,
                                               help="chance a resident of civic propensity 1 attends a council")
     deliberation_trust: float = param(0.05, "fraction", 0, 1,
-                                      help="trust gain of a council participant")
-    redeem_prob: float = param(0.25, "1/week", 0, 1,
-                               help="weekly chance a resident over the threshold redeems points")
+                                      help="trust gain of a council participant",
+                                      source="participation raises community trust (docs/literature.md [T9])")
+    procedure_satisfied: float = param(0.60, "probability", 0, 1,
+                                       help="chance a participant rates the council's decision satisfied when "
+                                            "their own group's need was not funded (outcome weighs more: "
+                                            "docs/literature.md [T5]; value: assumption)")
     needy_support_yuan_week: float = param(50.0, "yuan/(person·week)", 0, 100_000,
-                                           help="most the fund pays one needy resident per week")
+                                           help="most the fund pays one needy resident per week (关爱帮扶)")
+    # --- organisations ------------------------------------------------------------------------------
     org_staff: int = param(2, "persons", 0, 1000, help="social workers employed by a professional agency")
-    self_org_staff: float = param(0.5, "workers", 0, 1000,
-                                  help="case capacity of a self-organisation, in worker equivalents")
     org_cost_yuan_week: float = param(1500.0, "yuan/week", 0, 1_000_000,
                                       help="running cost of a professional agency")
-    self_org_cost_yuan_week: float = param(20.0, "yuan/week", 0, 1_000_000,
-                                           help="running cost of a self-organisation")
     org_fold_weeks: int = param(26, "weeks", 1, 520,
-                                help="weeks without income after which an organisation folds")
+                                help="weeks without income after which an agency folds")
     org_seed_budget_yuan: float = param(2000.0, "yuan", 0, 10_000_000,
-                                        help="budget a newly incubated organisation starts with")
-    project_cost_yuan: float = param(5000.0, "yuan", 1, 10_000_000, help="cost of one public project")
+                                        help="budget an agency setting up to bid starts with, besides half a "
+                                             "year's costs")
+    self_org_founders: int = param(10, "persons", 2, 1000,
+                                   help="active residents of one grid, outside any group, it takes to found a "
+                                        "self-organisation",
+                                   source="园艺会: 组成时只有十几个成员 (docs/literature.md [O2])")
+    self_org_emergence_prob: float = param(0.01, "1/week", 0, 1,
+                                           help="weekly chance such a group of active residents founds one in a "
+                                                "grid without a group; with k groups, this ÷ (1 + k)² (groups "
+                                                "compete for members: assumption)")
+    self_org_min_members: int = param(5, "persons", 1, 1000,
+                                      help="members below which a self-organisation dissolves")
+    self_org_join_prob: float = param(0.02, "1/week", 0, 1,
+                                      help="weekly chance an active resident outside any group joins one of "
+                                           "their grid's self-organisations")
+    self_org_leave_prob: float = param(0.005, "1/week", 0, 1,
+                                       help="weekly chance a member leaves (≈ 23 %/year)")
+    member_activity_prob: float = param(0.08, "1/week", 0, 1,
+                                        help="weekly chance a member takes part in the group's mutual-aid activity")
+    member_cases_week: float = param(0.05, "cases/(member·week)", 0, 100,
+                                     help="simple demands a self-organisation's member helps with a week")
+    # --- the project round (需求调研 → 项目设计 → 双向认领 → 资助 → 实施 → 评估) ------------------------
+    project_cycle_weeks: int = param(52, "weeks", 4, 520,
+                                     help="weeks between project rounds (a project runs one cycle)",
+                                     source="公益创投: 实施周期为一年 (docs/literature.md [P3])")
+    survey_households_per_worker: float = param(300.0, "households/(worker·round)", 0, 100_000,
+                                                help="households one social worker surveys in a needs survey",
+                                                source="up to ¼ of households sampled (docs/literature.md [P15]); "
+                                                       "value: assumption")
+    projects_per_worker: float = param(2.0, "projects/(worker·round)", 0, 100,
+                                       help="projects one social worker can design and supervise in a round")
+    places_per_project: int = param(40, "persons", 1, 100_000,
+                                    help="residents a project serves")
+    project_cost_yuan: float = param(25000.0, "yuan", 1, 10_000_000, help="cost of one project for a round",
+                                     source="公益创投 1万~10万元 per project (docs/literature.md [P1][P2])")
+    session_prob: float = param(0.5, "1/week", 0, 1,
+                                help="weekly chance a served resident takes part in a project session")
+    self_org_session_success: float = param(0.80, "probability", 0, 1,
+                                            help="chance a session run by a self-organisation goes well")
+    claim_prob: float = param(0.5, "probability", 0, 1,
+                              help="chance a resident unit claims a listed project in a round, at full "
+                                   "party-building strength")
+    social_worker_wage_yuan_per_year: float = param(60000.0, "yuan/(worker·year)", 0, 10_000_000,
+                                                    help="what government pays per station social worker",
+                                                    source="每个站资助15万元用于聘请3名社工 ≈ 50,000 "
+                                                           "(docs/literature.md [O7]); 60,000: 2020s wages")
 
 
 # --------------------------------------------------------------------------------------------
@@ -298,6 +409,9 @@ class SimConfig:
     """One run: a community under a policy, for `steps` weeks, from `seed`."""
 
     steps: int = param(260, "weeks", 1, 5200, help="weeks to simulate (260 = one five-year plan)")
+    warmup_weeks: int = param(156, "weeks", 0, 5200,
+                              help="weeks run before week 1 under the baseline levers and not recorded, so that "
+                                   "readings start from the status quo's steady state (docs/warmup.md)")
     seed: int = param(0, "-", 0, 2**32 - 1, help="random seed")
     progress: bool = param(True, "-", help="show a progress bar")
     lang: str = param("en", "-", help="language of the printed KPI table", choices=("en", "zh"))

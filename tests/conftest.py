@@ -45,13 +45,15 @@ def composed(*overrides: str) -> DictConfig:
 
 
 def make_settings(*overrides: str, community: str = "relocation", policy: str = "baseline", steps: int = 26,
-                  seed: int = 0) -> SimConfig:
+                  seed: int = 0, warmup: int = 0) -> SimConfig:
     """A fresh, validated SimConfig (a deep copy, so a test may mutate it freely).
 
     Without extra overrides the community and the policy are composed separately and combined: the
     two groups are independent in configs/config.yaml, so this equals
     ``settings_for(f"community={community}", f"policy={policy}")`` (test_presets checks it) while
-    composing each preset once instead of each of the 49 pairs.
+    composing each preset once instead of each of the 49 pairs.  ``warmup`` weeks (default 0: the
+    run starts from the preset's initial state, so stocks follow flows from zero) replace the
+    shipped ``warmup_weeks``; tests of the warm-up pass it.
     """
     if overrides:
         s = copy.deepcopy(_composed((f"community={community}", f"policy={policy}", *overrides)))
@@ -60,6 +62,7 @@ def make_settings(*overrides: str, community: str = "relocation", policy: str = 
         s.policy = copy.deepcopy(_composed((f"policy={policy}",)).policy)
     s.steps = steps
     s.seed = seed
+    s.warmup_weeks = warmup
     return s
 
 

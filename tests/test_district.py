@@ -89,5 +89,5 @@ def test_short_district_run_reports_rates_as_not_measurable():
     for key in ("response_rate", "completion_rate"):
         assert targets[key]["value"] is None and targets[key]["met"] is None
         assert "needs at least 52 weeks" in targets[key]["reason"]
-    assert targets["satisfaction_mean"]["value"] is not None  # a stock is read at the last week
-    assert "reason" not in targets["satisfaction_mean"]
+    assert targets["volunteers_per_10k"]["value"] is not None  # a stock is read at the last week
+    assert "reason" not in targets["volunteers_per_10k"]

@@ -64,7 +64,8 @@ def assert_stocks_follow_flows(ts, s):
 
 def test_combined_settings_equal_a_direct_composition():
     """make_settings composes community and policy separately; that must equal composing the pair."""
-    direct = settings_for("community=industrial_park", "policy=five_society", "progress=false", "steps=13")
+    direct = settings_for("community=industrial_park", "policy=five_society", "progress=false", "steps=13",
+                          "warmup_weeks=0")
     assert make_settings(community="industrial_park", policy="five_society", steps=13) == direct
 
 
