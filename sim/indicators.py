@@ -125,6 +125,7 @@ def compute_kpis(ts: pd.DataFrame, model=None) -> dict:
         "trust_mean": float(last["trust_mean"]),
         "social_orgs_active": int(last["social_orgs_active"]),
         "fund_balance": float(last["fund_balance"]),
+        "fund_opening_balance": model.opening_balance_fen / 100 if model is not None else math.nan,
         "fund_inflow_run": float(ts["fund_inflow_total"].sum()),
         "fund_outflow_run": float(ts["fund_outflow_total"].sum()),
         "enterprise_units_sold_run": int(ts["enterprise_units_sold"].sum()),
@@ -132,6 +133,8 @@ def compute_kpis(ts: pd.DataFrame, model=None) -> dict:
         "public_cost_run": round(float(ts["public_cost"].sum()), 2),
         "projects_funded_run": int(ts["projects_funded"].sum()),
     }
+    if model is not None:  # flagged inputs: unsourced values a reader must see next to the results
+        kpis["flagged_input_units_per_week"] = float(model.cfg.community.units_per_week)
     for col in ts.columns:
         if (col.startswith("fund_inflow_") and col != "fund_inflow_total") or \
                 (col.startswith("fund_outflow_") and col != "fund_outflow_total") or \

@@ -90,13 +90,18 @@ def format_table(report: dict, lang: str = "en", cfg=None) -> str:
     """
     single_community = "communities" not in report["totals"]
     rows = [(label("indicator", lang), label("value", lang), label("target", lang), label("met", lang))]
-    numbered = district_only = missing = False
+    numbered = district_only = missing = proxy = False
     for key, r in report["targets"].items():
         name = label(key, lang)
+        if r.get("status") == "proxy":
+            name = "≈ " + name
+            proxy = True
         num = f"#{r['enyang_indicator']} " if r["enyang_indicator"] else ""
         numbered |= bool(num)
         tgt = f"{r['op']} {format_value(key, r['target'], decimals=1)}"
-        if single_community and key in DISTRICT_TARGETS:
+        if r.get("status") == "not_modelled":
+            ok = label("not_modelled", lang)
+        elif single_community and key in DISTRICT_TARGETS:
             ok = label("district_target", lang)
             district_only = True
         else:
@@ -108,6 +113,10 @@ def format_table(report: dict, lang: str = "en", cfg=None) -> str:
     rows.append((label("fund_in_total_run", lang), f"{tot['fund_inflow_run']:,.2f} ¥", "", ""))
     rows.append((label("fund_out_total_run", lang), f"{tot['fund_outflow_run']:,.2f} ¥", "", ""))
     rows.append((label("fund_balance", lang), f"{tot['fund_balance']:,.2f} ¥", "", ""))
+    if "fund_opening_balance" in tot and tot["fund_opening_balance"] is not None:
+        rows.append((label("fund_opening_balance", lang), f"{tot['fund_opening_balance']:,.2f} ¥", "", ""))
+    if "public_cost_run" in tot:
+        rows.append((label("public_cost_run", lang), f"{tot['public_cost_run']:,.2f} ¥", "", ""))
 
     def width(s: str) -> int:  # CJK characters take two columns in a terminal
         return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
@@ -121,7 +130,8 @@ def format_table(report: dict, lang: str = "en", cfg=None) -> str:
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
     notes = [key for key, shown in (("kpi_note_numbers", numbered), ("kpi_note_district", district_only),
-                                    ("kpi_note_missing", missing), ("kpi_note_window", True)) if shown]
+                                    ("kpi_note_missing", missing), ("kpi_note_proxy", proxy),
+                                    ("kpi_note_window", True)) if shown]
     # English notes wrapped for a terminal; a Chinese note fits on one line
     footnotes = [label(key, lang) if lang == "zh" else textwrap.fill(label(key, lang), 100, subsequent_indent="  ")
                  for key in notes]

@@ -197,6 +197,8 @@ class CommunityModel(Model):
         self.policy = BASELINE if self.warmup_weeks > 0 else cfg.policy  # the levers in force
         self.orgs_incubated = 0
         self.orgs_folded = 0
+        self.opening_balance_fen = 0        # the fund's balance when the record starts (after the warm-up)
+        self._wage_carry_fen = 0.0          # fraction of a fen of social workers' wages owed
         self.this_week: Week | None = None  # the results of the week being recorded
         self.public_cost_fen = dict.fromkeys(PUBLIC_COSTS, 0)  # this week
         self.datacollector = DataCollector(model_reporters=WEEKLY_TABLE)
@@ -249,12 +251,18 @@ class CommunityModel(Model):
     def start_policy(self, policy: PolicyConfig | None = None) -> None:
         """Put the levers of ``policy`` (default: the run's) in force from this week on.
 
+        When the run's levers come into force after the warm-up, the record starts: the counts of
+        organisations incubated and folded restart at 0 and the fund's opening balance is noted.
+
         Which enterprises join the one-cent scheme and give lump donations follows the levers; a
         social enterprise is set up if the policy asks for one and the community has an asset for it
         (004 顺河社区 精品游线).
         """
         pol = self.policy = policy or self.cfg.policy
         c = self.cfg.community
+        if self.week == self.warmup_weeks:  # week 1: the record starts
+            self.orgs_incubated = self.orgs_folded = 0
+            self.opening_balance_fen = self.fund.balance_fen
         n_join = math.floor(pol.micro_fund.participating_share * c.product_enterprises + 0.5)  # half up
         n_lump = math.floor(pol.enterprise.lump_donor_share * c.enterprises + 0.5)
         for rank, e in enumerate(self.enterprises):
@@ -356,8 +364,10 @@ class CommunityModel(Model):
     def pay_social_workers(self) -> None:
         """Station social workers (and the community's share of district ones) are paid by government."""
         workers = len(self.station_workers) + self.district_worker_share
-        self.add_public_cost("social_workers", round(workers * self.cfg.behaviour.social_worker_wage_yuan_per_year
-                                                     * 100 / 52))
+        owed = workers * self.cfg.behaviour.social_worker_wage_yuan_per_year * 100 / 52 + self._wage_carry_fen
+        fen = math.floor(owed + 1e-9)
+        self._wage_carry_fen = owed - fen  # a fraction of a fen is paid with next week's wages
+        self.add_public_cost("social_workers", fen)
 
     def step(self) -> None:
         if self.week == self.warmup_weeks and self.policy is BASELINE and self.warmup_weeks > 0:

@@ -84,7 +84,11 @@ class CommunityConfig:
     product_enterprises: int = param(1, "enterprises", 0, 10_000,
                                      help="of these, enterprises selling a bottled product (e.g. liquor)")
     units_per_week: float = param(2000.0, "units/week", 0, 10_000_000,
-                                  help="units each product enterprise sells outside the community per week")
+                                  help="FLAGGED INPUT: units each product enterprise sells outside the community "
+                                       "per week (the one-cent volume); no source gives it — vary it over "
+                                       "500–50,000 (a small to mid-size distiller's weekly bottles) before drawing "
+                                       "a conclusion about the one-cent charity",
+                                  source="assumption: no published volume (docs/literature.md §4, §9)")
     professional_agencies: int = param(1, "organisations", 0, 1000,
                                        help="professional social-work agencies present at start")
     self_organisations: int = param(2, "organisations", 0, 10_000,
