@@ -4,53 +4,58 @@
 The production model (:class:`sim.model.CommunityModel`) keeps the residents' numbers in numpy arrays
 (:class:`sim.residents.Residents`) and applies each weekly resident rule to all residents at once.  Here
 the same rules are written the plain Mesa way: every :class:`ReferenceResident` is a ``mesa.Agent``
-holding its own state as Python attributes (group, income, civic propensity, trust, satisfaction,
-moral-bank points, volunteer flag, week last recognised, the weeks of its activities in the last 52
-weeks), applying the rules to itself with scalar Python code and scalar draws, in a
-random order each phase.  The formulas, parameters and probabilities are those of ``sim/residents.py``,
-rule by rule (each method names the production rule it mirrors).  Each agent's method returns its
+holding its own state as Python attributes (group, income, civic propensity, trust, satisfaction and its
+reference level, moral-bank points, volunteer flag, week last recognised, the weeks of its activities in
+the last 52 weeks, its demands and unmet demands since the last project round), applying the rules to
+itself with scalar Python code and scalar draws, in a random order each phase.  The formulas, parameters
+and probabilities are those of ``sim/residents.py``, rule by rule (each method names the production rule
+it mirrors), written again from the rules' descriptions, not by calling them: an experience is applied
+one step at a time (``x += rate × (1 − x)`` per good outcome, ``x −= rate × x`` per bad one), not in the
+closed form; a resident draws a number only when a rule needs it.  Each agent's method returns its
 outcome (a demand raised, an activity, a gift …) and the model counts them into the same weekly results
 the production rules return.  Random streams differ, so the two implementations agree in distribution,
 not run by run.
 
-Everything that is not a per-resident rule is reused unchanged from the base class: construction
-(the initial population is the production one, so the same seed gives the same residents), the
-enterprises (``CommunityModel.trade``), the fund (``CommunityFund``), the organisations and social
-workers (``CommunityModel.run_organisations``), the community platform's dispatch, contracts and
-deliberation (``Community``), and the weekly indicator table (``CommunityModel.record_week``).
+Everything that is not a per-resident rule is reused unchanged from the base class: construction (the
+initial population is the production one, so the same seed gives the same residents), the warm-up and the
+levers in force, the enterprises (``CommunityModel.trade``), charity sales and the social enterprise
+(``sim.sales``), the fund (``CommunityFund``), the project round and its delivery (``sim.projects``), the
+organisations, self-organisations and their members (``CommunityModel.run_organisations``, ``sim.groups``:
+membership stays in the array ``member_of``), social workers, the community platform's dispatch, contracts
+and council (``Community``), public cost, and the weekly indicator table (``CommunityModel.record_week``).
 
-**How the agents and the shared code meet (choice (a): a population mirror kept in sync).**  The shared
-steps read and write the model's :class:`~sim.residents.Residents` arrays (``model.residents``):
-``Community.dispatch`` moves the satisfaction and trust of residents whose demands were closed; the
-fund's support lifts the needy residents' satisfaction; ``Community.deliberate`` has residents attend
-the council (reading civic propensity and trust, raising attendees' trust) and lifts every resident's
-satisfaction after funded projects; the weekly table reads satisfaction, trust, points and the 52-week
-activity counts.  The agents are the state of record; the arrays are a mirror, written from the agents
-just before a shared step and read back just after it (:meth:`ReferenceModel._population_synced`), and
-written in full before each week's indicators.  This keeps the shared code literally the production
-code (nothing duplicated there) at the price of a few O(n) copies a week, a few per cent of the
-reference's run time.  The agents are ``model.people``; a volunteer is a resident whose
-``is_volunteer`` flag is set, and ``model.volunteer_of`` maps its index to the resident itself (it
-counts the registered volunteers during the week, before the mirror is written).
+**How the agents and the shared code meet.**  The agents are the state of record for every resident
+variable except self-organisation membership; the model's :class:`~sim.residents.Residents` arrays
+(``model.residents``) are a mirror that the shared code reads (satisfaction of a project's served residents
+at its evaluation, demands since the last round for the needs survey, activities in 52 weeks for groups,
+and everything for the weekly table).  The mirror is written from the agents just before a shared step
+that reads it and read back just after one that changes it (:meth:`ReferenceModel._mirrored`).  The shared
+code calls four resident rules through ``model.residents`` — a project session or the fund's care is an
+experience (``experience``, ``receive_needy_support``), a closed demand an outcome (``react_to_outcomes``),
+a council meeting an attendance (``attend_council``); in the reference these four names are bound to the
+agents' own rules (:meth:`ReferenceModel._bind_resident_rules`), which change the agents and write the
+changed residents into the mirror at once, so the shared code sees the same values.  The agents are
+``model.people``; a volunteer is a resident whose ``is_volunteer`` flag is set, and ``model.volunteer_of``
+maps its index to the resident itself.
 
 Scheduling: a rule that the production model applies to all residents at once sees the state as it was
-before the rule (a synchronous update).  Where another resident's action could change what a resident
-sees within a rule (the fund's balance for redemptions, the volunteer count for registration), the
-week is split into phases, each a pass over all residents in a random order (:meth:`ReferenceModel.each`:
-``AgentSet.shuffle_do``, keeping what each agent returns), with the model-level quantities taken once
-at the start of the phase, exactly as the vectorised rule takes them:
-
-1. ``raise_demand`` + ``take_part`` (before dispatch), 2. ``donate``, 3. ``redeem_points`` (with the
-moral bank), 4. ``drop_out``, 5. ``register`` + ``update_attitudes``.
+before the rule (a synchronous update).  Where another resident's action could change what a resident sees
+within a rule (the moral bank's stock for redemptions, the grid's volunteers for registration), the week is
+split into phases, each a pass over all residents in a random order (:meth:`ReferenceModel.each`:
+``AgentSet.shuffle_do``, keeping what each agent returns), with the model-level quantities taken once at
+the start of the phase, exactly as the vectorised rule takes them.  The phases follow the week of
+:meth:`sim.model.CommunityModel.step`: 1. ``raise_demand``, 2. ``take_part``, 3. ``reward_session``
+(after project delivery), 4. ``donate``, 5. ``civic_act``, 6. ``redeem_points``, 7. ``record_activity``
+(after the groups' week), 8. ``drop_out``, 9. ``register``, 10. ``update_attitudes``.
 
 Known, intended differences from the production code (none changes a distribution):
 
 * reported demands join the queue in the order residents act (a random order), not by resident index;
   dispatch treats demands of one week alike whatever their order;
-* a resident draws a random number only when a rule needs it (e.g. the grid-discovery draw only for
-  an unreported demand), whereas the vectorised rules draw one number per resident for every draw;
-* redemptions are paid one by one in the random order of the phase; as in production, once one
-  redemption cannot be paid in full no later one is paid this week.
+* redemptions are paid one by one in the random order of the phase until one cannot be paid from the
+  moral bank's stock, as production pays a random-order prefix;
+* a volunteer who dropped out this week does not register again the same week (in production one draw
+  serves both choices, so the two never coincide).
 """
 
 from __future__ import annotations
@@ -64,8 +69,23 @@ from mesa import Agent
 from omegaconf import DictConfig
 
 from sim.config import GROUPS, Governance, SimConfig, to_settings
-from sim.model import CommunityModel, Week
-from sim.residents import WINDOW, Activities, DemandKind, Donations, NewDemands, Redemptions
+from sim.model import BASELINE, PUBLIC_COSTS, CommunityModel, Week
+from sim.projects import deliver
+from sim.residents import NO_MEETING, WINDOW, Activities, Attendance, DemandKind, Donations, NewDemands, Redemptions
+from sim.sales import sales_week
+
+# the resident variables the agents hold, each mirrored into the array of the same name in model.residents
+MIRRORED = ("satisfaction", "trust", "points", "volunteer", "last_recognised", "activities_52", "demands_cycle",
+            "unmet_cycle")
+
+
+def towards(x: float, good: int, bad: int, rate: float) -> float:
+    """``x`` after ``good`` good outcomes (each ``x += rate × (1 − x)``) then ``bad`` bad ones (``x −= rate × x``)."""
+    for _ in range(good):
+        x += rate * (1.0 - x)
+    for _ in range(bad):
+        x -= rate * x
+    return x
 
 
 class ReferenceResident(Agent):
@@ -76,34 +96,45 @@ class ReferenceResident(Agent):
         pop, b = model.residents, model.cfg.behaviour
         self.index = index                                  # position in the population mirror and the queue
         self.group = GROUPS[int(pop.group[index])]          # 青老幼工新
-        self.household = int(pop.household[index])
+        self.adult = self.group != "children"
         self.grid = int(pop.grid[index])
         self.income = float(pop.income[index])              # yuan per month
         self.civic = float(pop.civic[index])                # civic propensity 0–1
         self.trust = float(pop.trust[index])                # 0–1
         self.satisfaction = float(pop.satisfaction[index])  # 0–1
+        self.satisfaction_reference = float(pop.satisfaction_reference[index])  # level without recent experiences
         self.needy = bool(pop.needy[index])
         self.points = float(pop.points[index])              # moral-bank points
         self.is_volunteer = bool(pop.volunteer[index])
         self.last_recognised = int(pop.last_recognised[index])
         self.activity_weeks: deque[int] = deque()           # weeks with an activity, last 52 weeks
+        self.demands_cycle = 0                              # demands raised since the last project round
+        self.unmet_cycle = 0                                # … of them unmet
+        self.dropped_this_week = False
+        self.active = False                                 # took part in a volunteer activity this week
         self.demand_rate = getattr(b.demand_rates, self.group)
 
     @property
     def activities_52(self) -> int:
         return len(self.activity_weeks)
 
-    # --- phase 1: before dispatch ---------------------------------------------------------------
-    def raise_demand_and_take_part(self) -> tuple[tuple[int, int, bool] | None, bool]:
-        return self.raise_demand(), self.take_part()
+    @property
+    def volunteer(self) -> bool:  # the mirror's name for the flag
+        return self.is_volunteer
 
+    # --- experiences (the production rules Residents.experience / react_to_outcomes) --------------
+    def experience(self, good: int, bad: int, rate: float, trust_rate: float | None = None) -> None:
+        """Good and bad experiences move satisfaction (and trust, by ``trust_rate``, default ``rate``)."""
+        self.satisfaction = towards(self.satisfaction, good, bad, rate)
+        self.trust = towards(self.trust, good, bad, rate if trust_rate is None else trust_rate)
+
+    # --- phase 1 and 2: before dispatch -----------------------------------------------------------
     def raise_demand(self) -> tuple[int, int, bool] | None:
         """Residents.raise_demands: raise a demand at the group's rate; report it or be found by the grid.
 
         Returns None without a demand, else who raised it, its kind and whether it reached the community.
         """
-        model, b = self.model, self.model.cfg.behaviour
-        rng = model.streams["demand"]
+        b, rng = self.model.cfg.behaviour, self.model.streams["demand"]
         if rng.random() >= self.demand_rate:
             return None
         u_kind = rng.random()
@@ -115,64 +146,92 @@ class ReferenceResident(Agent):
             kind = DemandKind.SIMPLE
         reported = rng.random() < b.report_base + b.report_trust_weight * self.trust \
             or rng.random() < b.grid_discovery
-        if not reported:
-            # an unmet demand is one bad outcome for satisfaction
-            self.satisfaction *= 1.0 - b.satisfaction_rate
+        self.demands_cycle += 1
+        if not reported:  # an unmet demand: one bad outcome for satisfaction (nobody was asked: trust stays)
+            self.unmet_cycle += 1
+            self.satisfaction = towards(self.satisfaction, 0, 1, b.satisfaction_rate)
         return self.index, kind, reported
 
-    def take_part(self) -> bool:
-        """Residents.take_part: a volunteer takes part in an activity; the 52-week window rolls on."""
-        model, mb = self.model, self.model.cfg.policy.moral_bank
-        week = model.week
-        window = self.activity_weeks
-        while window and window[0] <= week - WINDOW:
-            window.popleft()
-        if not self.is_volunteer:
-            return False
-        rng = model.streams["volunteer"]
-        if rng.random() >= model.activity_prob:
-            return False
-        window.append(week)
-        if mb.enabled:
-            self.points += mb.points_per_activity
-            self.last_recognised = week
-        elif rng.random() < model.coverage:
-            self.last_recognised = week
-        return True
+    def take_part(self) -> str | None:
+        """Residents.take_part: a volunteer, or an unregistered adult, takes part in a volunteer activity.
 
-    # --- phase 2 and 3: after dispatch ----------------------------------------------------------
+        Returns "volunteer", "casual" or None.
+        """
+        model, b, mb = self.model, self.model.cfg.behaviour, self.model.policy.moral_bank
+        rng = model.streams["volunteer"]
+        self.active = False
+        if self.is_volunteer:
+            if rng.random() >= model.activity_prob * self.civic:
+                return None
+            self.active = True
+            if mb.enabled:
+                self.points += mb.points_per_activity
+                self.last_recognised = model.week
+            elif rng.random() < model.coverage:  # supervised by a social worker: recognised
+                self.last_recognised = model.week
+            return "volunteer"
+        if self.adult and rng.random() < b.casual_activity_prob * self.civic:
+            self.active = True
+            if mb.enabled:
+                self.points += mb.points_per_activity
+            return "casual"
+        return None
+
+    def reward_session(self) -> None:
+        """Residents.reward_sessions: a project session earns points like an activity, where the bank runs."""
+        if self.index in self.model.session_attendees:
+            self.points += self.model.policy.moral_bank.points_per_activity
+
+    # --- phases 4–6: giving and points ------------------------------------------------------------
     def donate(self) -> int | None:
         """Residents.donate: give a share of monthly income with a chance growing with civic propensity and trust.
 
         Returns the gift in fen, or None when the resident does not give.
         """
         model, b = self.model, self.model.cfg.behaviour
-        p = b.donate_prob * self.civic * self.trust * model.giving_boost
-        if model.streams["donation"].random() < p:
+        if model.streams["donation"].random() < b.donate_prob * self.civic * self.trust * model.giving_boost:
             return round(self.income * b.donate_income_share * 100)
         return None
 
+    def civic_act(self) -> bool:
+        """Residents.civic_acts: an adult does a civic act (垃圾分类, 邻里互助 …); points where the bank runs."""
+        model = self.model
+        if not self.adult or model.streams["volunteer"].random() >= model.cfg.behaviour.civic_act_prob * self.civic:
+            return False
+        if model.policy.moral_bank.enabled:
+            self.points += model.policy.moral_bank.points_per_civic_act
+        return True
+
     def redeem_points(self) -> int | None:
-        """Residents.redeem_points: over the threshold, redeem all points for goods paid by the fund.
+        """Residents.redeem_points: over the threshold, redeem all points for goods from the moral bank's stock.
 
         Returns the fen paid, or None when nothing was redeemed.
         """
-        model, lever = self.model, self.model.cfg.policy.moral_bank
+        model, lever = self.model, self.model.policy.moral_bank
         if self.points < lever.redeem_threshold_points:
             return None
         if model.streams["volunteer"].random() >= model.cfg.behaviour.redeem_prob:
             return None
         fen = round(self.points * lever.yuan_per_point * 100)
-        if model.redemptions_open and fen <= model.fund.balance_fen:
-            model.fund.pay("moral_bank", fen)
+        if model.redemptions_open and fen <= model.moral_bank_left_fen:
+            model.moral_bank_left_fen -= fen
             self.points = 0.0
             return fen
-        model.redemptions_open = False  # the fund ran short: the rest keep their points this week
+        model.redemptions_open = False  # the stock ran short: the rest keep their points this week
         return None
 
-    # --- phase 4 and 5: end of the week ---------------------------------------------------------
+    # --- phases 7–10: end of the week -------------------------------------------------------------
+    def record_activity(self) -> None:
+        """Residents.record_activities: the 52-week window of weeks with an activity rolls on."""
+        week, window = self.model.week, self.activity_weeks
+        while window and window[0] <= week - WINDOW:
+            window.popleft()
+        if self.index in self.model.took_part:
+            window.append(week)
+
     def drop_out(self) -> bool:
         """Residents.drop_out: base rate, more when unrecognised, more when burnt out.  Returns whether it left."""
+        self.dropped_this_week = False
         if not self.is_volunteer:
             return False
         model, b = self.model, self.model.cfg.behaviour
@@ -183,33 +242,30 @@ class ReferenceResident(Agent):
             p += b.dropout_burnout
         if model.streams["volunteer"].random() < p:
             model.remove_volunteer(self.index)
+            self.dropped_this_week = True
             return True
         return False
 
-    def register_and_update_attitudes(self) -> bool:
-        registered = self.register()
-        self.update_attitudes()
-        return registered
-
     def register(self) -> bool:
-        """Residents.register_volunteers: an adult non-volunteer registers, more so among volunteer neighbours."""
-        if self.is_volunteer or self.group == "children":
+        """Residents.register_volunteers: an adult registers, more so among volunteer neighbours, more with the
+        moral bank; a registration drive by social workers reaches residents whatever their civic propensity."""
+        if self.is_volunteer or not self.adult or self.dropped_this_week:
             return False
-        model, b = self.model, self.model.cfg.behaviour
+        model, b, pol = self.model, self.model.cfg.behaviour, self.model.policy
         p = b.register_base * self.civic * (1 + b.register_influence * model.grid_volunteer_share[self.grid]) \
-            * model.register_boost
+            * (1 + b.register_moral_bank * pol.moral_bank.enabled)
+        if pol.social_work.mobilisation:
+            p += b.register_base * b.register_mobilisation * model.coverage
         if model.streams["volunteer"].random() < p:
             model.add_volunteer(self.index)
             return True
         return False
 
     def update_attitudes(self) -> None:
-        """Residents.update_attitudes: trust drifts towards satisfaction; visible fund spending raises it."""
-        model, b = self.model, self.model.cfg.behaviour
-        trust = self.trust + b.trust_drift * (self.satisfaction - self.trust)
-        if model.fund.spent_this_week_fen > 0:
-            trust += b.fund_visibility_trust * model.cfg.policy.fund.transparency * (1.0 - trust)
-        self.trust = min(1.0, max(0.0, trust))
+        """Residents.update_attitudes: satisfaction returns towards its reference; trust drifts towards it."""
+        b = self.model.cfg.behaviour
+        self.satisfaction += (self.satisfaction_reference - self.satisfaction) / b.satisfaction_memory_weeks
+        self.trust = min(1.0, max(0.0, self.trust + b.trust_drift * (self.satisfaction - self.trust)))
 
 
 class ReferenceModel(CommunityModel):
@@ -225,13 +281,13 @@ class ReferenceModel(CommunityModel):
         # per-week, model-level quantities the residents read (set at the start of each phase)
         self.activity_prob = 0.0
         self.coverage = 0.0
+        self.giving_boost = 1.0
         self.redemptions_open = True
+        self.moral_bank_left_fen = 0
+        self.session_attendees: set[int] = set()
+        self.took_part: set[int] = set()
         self.grid_volunteer_share: list[float] = []
-        self.register_boost = 1.0
-        lever, b = cfg.policy.fund, cfg.behaviour
-        self.giving_boost = (1 + b.fundraising_boost * lever.public_fundraising) \
-            * (1 + b.transparency_giving * lever.transparency) \
-            * (1 + b.resident_led_giving * (lever.governance is Governance.resident_led))
+        self._bind_resident_rules()
 
     def each(self, method: str) -> list:
         """Every resident applies ``method`` once, in a random order: what each returned.
@@ -259,98 +315,172 @@ class ReferenceModel(CommunityModel):
         self.people[index].is_volunteer = False
         del self.volunteer_of[index]
 
-    # --- the population mirror ----------------------------------------------------------------------
-    def _write_attitudes(self) -> None:
-        pop = self.residents
-        pop.satisfaction[:] = [r.satisfaction for r in self.people]
-        pop.trust[:] = [r.trust for r in self.people]
+    # --- the resident rules the shared code calls, bound to the agents -------------------------------
+    def _bind_resident_rules(self) -> None:
+        """Route the resident rules that shared code calls through ``model.residents`` to the agents."""
+        pop, b = self.residents, self.cfg.behaviour
 
-    def _read_attitudes(self) -> None:
+        def write_back(indices) -> None:
+            for i in indices:
+                pop.satisfaction[i], pop.trust[i] = self.people[i].satisfaction, self.people[i].trust
+
+        def experience(good: np.ndarray, bad: np.ndarray, rate: float) -> None:
+            for idx, g, bd in ((good, 1, 0), (bad, 0, 1)):
+                for i in idx.tolist():
+                    self.people[i].experience(g, bd, rate)
+                write_back(idx.tolist())
+
+        def react_to_outcomes(completed: np.ndarray, closed: np.ndarray) -> None:
+            good: dict[int, int] = {}
+            for i in completed.tolist():
+                good[i] = good.get(i, 0) + 1
+            closed_of: dict[int, int] = {}
+            for i in closed.tolist():
+                closed_of[i] = closed_of.get(i, 0) + 1
+            for i, n_closed in closed_of.items():
+                r, n_good = self.people[i], good.get(i, 0)
+                r.unmet_cycle += n_closed - n_good
+                r.experience(n_good, n_closed - n_good, b.satisfaction_rate, b.trust_rate)
+            write_back(closed_of)
+
+        def receive_needy_support(support: float) -> None:
+            if support > 0:
+                needy = [r.index for r in self.people if r.needy]
+                for i in needy:
+                    self.people[i].experience(1, 0, b.session_satisfaction_rate * support)
+                write_back(needy)
+
+        def attend_council(meeting: bool) -> Attendance:
+            if not meeting:
+                return NO_MEETING
+            rng = self.streams["deliberation"]
+            who = [r.index for r in self.people if rng.random() < b.deliberation_participation * r.civic * r.trust]
+            for i in who:
+                r = self.people[i]
+                r.trust += b.deliberation_trust * (1 - r.trust)
+            write_back(who)
+            return Attendance(who=np.array(sorted(who), dtype=np.int64), met=True)
+
+        pop.experience, pop.react_to_outcomes = experience, react_to_outcomes
+        pop.receive_needy_support, pop.attend_council = receive_needy_support, attend_council
+
+    # --- the population mirror ----------------------------------------------------------------------
+    def _write(self, names: tuple[str, ...]) -> None:
         pop = self.residents
-        for r, s, t in zip(self.people, pop.satisfaction.tolist(), pop.trust.tolist(), strict=True):
-            r.satisfaction = s
-            r.trust = t
+        for name in names:
+            getattr(pop, name)[:] = [getattr(r, name) for r in self.people]
+
+    def _read(self, names: tuple[str, ...]) -> None:
+        pop = self.residents
+        for name in names:
+            for r, v in zip(self.people, getattr(pop, name).tolist(), strict=True):
+                setattr(r, name, v)
 
     @contextlib.contextmanager
-    def _population_synced(self):
-        """Around shared (production) code that reads and changes satisfaction and trust in the arrays."""
-        self._write_attitudes()
+    def _mirrored(self, write: tuple[str, ...], read: tuple[str, ...] = ()):
+        """Around shared (production) code: the mirror of ``write`` is current; ``read`` is taken back after."""
+        self._write(write)
         yield
-        self._read_attitudes()
-
-    def _write_all(self) -> None:
-        """Mirror every resident variable into the arrays (for the indicators)."""
-        self._write_attitudes()
-        pop, rs = self.residents, self.people
-        pop.points[:] = [r.points for r in rs]
-        pop.volunteer[:] = [r.is_volunteer for r in rs]
-        pop.last_recognised[:] = [r.last_recognised for r in rs]
-        pop.activities_52[:] = [r.activities_52 for r in rs]
+        self._read(read)
 
     # --- the week (the schedule of CommunityModel.step) -------------------------------------------
     def step(self) -> None:
-        b, pol = self.cfg.behaviour, self.cfg.policy
-        self.fund.start_week()
+        if self.week == self.warmup_weeks and self.policy is BASELINE and self.warmup_weeks > 0:
+            self.start_policy()
+        b, pol, fund, platform = self.cfg.behaviour, self.policy, self.fund, self.platform
+        fund.start_week()
+        self.public_cost_fen = dict.fromkeys(PUBLIC_COSTS, 0)
         for org in self.organisations:
             org.start_week()
+        if pol.moral_bank.government_yuan_per_year > 0:
+            support = round(pol.moral_bank.government_yuan_per_year * 100 / 52)
+            fund.receive("government", support, pot="moral_bank")
+            self.add_public_cost("moral_bank", support)
 
-        # 1. enterprises (shared code)
+        # 1. enterprises, workshops and the social enterprise (shared code)
         units_sold = self.trade()
+        sales = sales_week(self)
 
-        # 2–3. residents raise demands, volunteers take part
-        self.coverage = self.supervision_coverage()
-        self.activity_prob = b.activity_prob * (1 + b.activity_supervised_boost * self.coverage) \
-            * (1 + b.activity_recognition_boost * pol.moral_bank.enabled)
-        outcomes = self.each("raise_demand_and_take_part")
-        raised = [demand for demand, _ in outcomes if demand is not None]
+        # 2–3. residents raise demands and take part; project sessions (shared code)
+        raised = [demand for demand in self.each("raise_demand") if demand is not None]
         reported = [(i, kind) for i, kind, ok in raised if ok]
         demands = NewDemands(residents=np.array([i for i, _ in reported], dtype=np.int64),
                              kinds=np.array([k for _, k in reported], dtype=np.int8),
                              raised=len(raised), unreported=len(raised) - len(reported))
-        self.platform.receive_demands(demands.residents, demands.kinds, self.week)
-        n_active = sum(active for _, active in outcomes)
-        activities = Activities(activities=n_active, hours=n_active * b.hours_per_activity)
+        platform.receive_demands(demands.residents, demands.kinds, self.week)
+        self.coverage = coverage = self.supervision_coverage()
+        self.activity_prob = b.activity_prob * (1 + b.activity_supervised_boost * coverage) \
+            * (1 + b.activity_recognition_boost * pol.moral_bank.enabled)
+        roles = self.each("take_part")
+        n_active, n_casual = roles.count("volunteer"), roles.count("casual")
+        activities = Activities(activities=n_active, casual=n_casual,
+                                hours=(n_active + n_casual) * b.hours_per_activity,
+                                took_part=np.array([r.active for r in self.people], dtype=bool))
+        with self._mirrored(write=("satisfaction", "trust")):
+            sessions = deliver(self)
+        self.session_attendees = set(np.flatnonzero(sessions.took_part).tolist())
+        if pol.moral_bank.enabled:
+            self.each("reward_session")
 
-        # 4. dispatch (shared code)
-        with self._population_synced():
-            dispatch = self.platform.dispatch(activities.hours + self.employee_volunteer_hours(), self.coverage)
+        # 4. dispatch (shared code; closed demands reach the agents through react_to_outcomes)
+        mutual_aid = sum(o.mutual_aid_capacity() for o in self.organisations)
+        dispatch = platform.dispatch(activities.hours + sessions.employee_hours, mutual_aid, coverage)
 
-        # 5. giving and points
+        # 5. giving, civic acts and points
+        lever = pol.fund
+        self.giving_boost = (1 + b.fundraising_boost * lever.public_fundraising) \
+            * (1 + b.transparency_giving * lever.transparency) \
+            * (1 + b.resident_led_giving * (lever.governance is Governance.resident_led))
         gifts = [fen for fen in self.each("donate") if fen is not None]
         donations = Donations(donors=len(gifts), fen=sum(gifts))
-        self.fund.receive_donations(donations.fen)
+        fund.receive_donations(donations.fen)
+        civic_acts = sum(self.each("civic_act"))
         redemptions = Redemptions(redeemed=0, fen=0)
         if pol.moral_bank.enabled:
-            self.redemptions_open = True
+            self.redemptions_open, self.moral_bank_left_fen = True, fund.pot_fen["moral_bank"]
             paid = [fen for fen in self.each("redeem_points") if fen is not None]
             redemptions = Redemptions(redeemed=len(paid), fen=sum(paid))
+        fund.pay("moral_bank", redemptions.fen, pot="moral_bank")
 
-        # 6–8. the fund, contracts, deliberation, organisations, incubation (shared code)
-        with self._population_synced():
-            self.residents.receive_needy_support(self.fund.step(self.residents.n_needy))
-            self.platform.contract_round()
-            deliberation = self.platform.deliberate()
-            contracts_fen = self.run_organisations()
+        # 6–8. the fund, contracts, council and project round, organisations and groups (shared code)
+        cycle = ("demands_cycle", "unmet_cycle")  # the needs survey reads and resets them
+        with self._mirrored(write=(*cycle, "activities_52"), read=cycle):
+            self.residents.receive_needy_support(fund.step(self.residents.n_needy))
+            platform.contract_round()
+            deliberation, project_round = platform.deliberate()
+            incubators = sum(sw.incubates() for sw in self.station_workers)
+            groups, group_activity, contracts_fen = self.run_organisations(incubators)
+        self.orgs_incubated += groups.incubated
 
-        # 9. volunteers drop out; residents register (seeing the grid after drop-outs); trust drifts
+        # 9. the activity window, volunteering and trust
+        took_part = activities.took_part | sessions.took_part | group_activity
+        self.took_part = set(np.flatnonzero(took_part).tolist())
+        self.each("record_activity")
         dropped = sum(self.each("drop_out"))
         vols = [0] * self.residents.n_grids
-        for r in self.people:
-            vols[r.grid] += r.is_volunteer
+        for r in self.volunteer_of.values():
+            vols[r.grid] += 1
         self.grid_volunteer_share = [v / max(n, 1) for v, n in zip(vols, self.people_per_grid, strict=True)]
-        mobilise = b.register_mobilisation * self.spare_supervision() if pol.social_work.mobilisation else 0.0
-        self.register_boost = (1 + mobilise) * (1 + b.register_moral_bank * pol.moral_bank.enabled)
-        new = sum(self.each("register_and_update_attitudes"))
+        new = sum(self.each("register"))
+        self.each("update_attitudes")
 
-        # 10. record (shared code)
-        self._write_all()
-        self.record_week(Week(
-            units_sold=units_sold, demands=demands, activities=activities, dispatch=dispatch, donations=donations,
-            redemptions=redemptions, deliberation=deliberation, contracts_fen=contracts_fen,
-            volunteers_dropped=dropped, volunteers_new=new))
+        # 10. cost and record (shared code)
+        self.pay_social_workers()
+        self._write(MIRRORED)
+        week = Week(
+            units_sold=units_sold, sales=sales, demands=demands, activities=activities, groups=groups,
+            sessions=sessions, dispatch=dispatch, donations=donations, civic_acts=civic_acts,
+            redemptions=redemptions, deliberation=deliberation, project_round=project_round,
+            contracts_fen=contracts_fen, volunteers_dropped=dropped, volunteers_new=new,
+            public_cost_fen=dict(self.public_cost_fen))
         self.week += 1
+        if self.week > self.warmup_weeks:
+            self.record_week(week)
+        else:
+            self.this_week = week
 
 
 def run_reference(settings: SimConfig | DictConfig, progress: bool = False) -> pd.DataFrame:
-    """Run the per-agent reference for ``settings.steps`` weeks; the weekly indicators, as CommunityModel.run."""
+    """Run the per-agent reference: warm-up and ``settings.steps`` weeks; the weekly indicators, as
+    CommunityModel.run."""
     return ReferenceModel(to_settings(settings)).run(progress=progress)

@@ -1,4 +1,8 @@
-"""The fund's books balance to the fen, every week, for random policies, communities and lever values."""
+"""The fund's books balance to the fen, every week, for random policies, communities and lever values.
+
+The identity: balance = Σ inflows by source − Σ outflows by use, every week, in whole fen; the earmarked
+pots (``fund.pot_fen``) are parts of the balance, never negative and together never above it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.config import Governance, check_ranges
-from sim.fund import INFLOW_SOURCES, OUTFLOW_USES
+from sim.fund import INFLOW_SOURCES, OUTFLOW_USES, POTS
 from sim.model import CommunityModel
 
 fraction = st.floats(0, 1, allow_nan=False)
@@ -36,14 +40,22 @@ def configurations(draw):
     p.moral_bank.enabled = draw(st.booleans())
     p.moral_bank.points_per_activity = draw(st.floats(0, 200))
     p.moral_bank.yuan_per_point = draw(st.floats(0, 5))
+    p.moral_bank.points_per_civic_act = draw(st.floats(0, 50))
+    p.moral_bank.government_yuan_per_year = draw(st.one_of(st.just(0.0), st.floats(0, 1e6)))
     p.enterprise.lump_yuan_per_year = draw(st.floats(0, 1e5))
     p.enterprise.lump_donor_share = draw(fraction)
     p.enterprise.moral_bank_sponsor_yuan_per_year = draw(st.floats(0, 1e4))
+    p.enterprise.claim_yuan_per_project = draw(st.one_of(st.just(0.0), st.floats(0, 1e5)))
+    p.enterprise.employee_volunteer_hours_week = draw(st.floats(0, 40))
+    p.party_building.strength = draw(fraction)
+    p.venture.budget_yuan_per_year = draw(st.one_of(st.just(0.0), st.floats(0, 1e6)))
+    p.charity_sales.output_yuan_per_workshop_week = draw(st.floats(0, 5_000))
     p.gov_purchase.budget_yuan_per_year = draw(st.one_of(st.just(0.0), st.floats(0, 1e6)))
     p.gov_purchase.contract_weeks = draw(st.integers(1, 60))
     p.deliberation.enabled = draw(st.booleans())
     s.behaviour.redeem_prob = draw(fraction)
     s.behaviour.project_cost_yuan = draw(st.floats(1, 10_000))
+    s.behaviour.project_cycle_weeks = draw(st.sampled_from([4, 13, 52]))  # rounds within a short run
     check_ranges(s)
     return s
 
@@ -66,7 +78,9 @@ def test_fund_balance_is_previous_plus_inflows_minus_outflows_to_the_fen(s):
         assert all(isinstance(v, int) and v >= 0 for v in (*fund.inflow_fen.values(), *fund.outflow_fen.values()))
         assert fund.balance_fen == previous + inflow - outflow
         assert fund.balance_fen >= 0
-        assert 0 <= fund.project_pot_fen <= fund.balance_fen
+        # earmarked pots (care, moral bank, projects) are parts of the balance: never negative, never above it
+        assert all(fund.pot_fen[p] >= 0 for p in POTS), fund.pot_fen
+        assert sum(fund.pot_fen.values()) <= fund.balance_fen
         # the published yuan columns, rounded to the fen
         in_cols = [to_fen(row[f"fund_inflow_{k}"]) for k in INFLOW_SOURCES]
         out_cols = [to_fen(row[f"fund_outflow_{k}"]) for k in OUTFLOW_USES]

@@ -183,7 +183,8 @@ def test_with_values_equals_the_same_overrides_composed():
               "behaviour.recognition_window_weeks": 25.0, "policy.fund.transparency": 1,
               "policy.fund.governance": "resident_led", "policy.fund.public_fundraising": True}
     got = with_values(base, values)
-    want = settings_for("progress=false", "community=relocation", "policy=baseline", "steps=26", "seed=3", "warmup_weeks=0",
+    want = settings_for("progress=false", "community=relocation", "policy=baseline", "steps=26", "seed=3",
+                        "warmup_weeks=0",
                         "behaviour.register_base=0.000412", "behaviour.recognition_window_weeks=25",
                         "policy.fund.transparency=1", "policy.fund.governance=resident_led",
                         "policy.fund.public_fundraising=true")

@@ -53,6 +53,19 @@ def test_district_totals_add_up_and_station_counts():
         assert last[col] == pytest.approx(week[col].sum()), col
     assert last["social_workers"] == week["social_workers"].sum() + 3
     assert last["orgs_per_community"] == pytest.approx(week["social_orgs_active"].mean())
+    for col in ("demands_responded_in_time", "callbacks", "callbacks_satisfied", "public_cost"):
+        assert last[col] == pytest.approx(week[col].sum()), col
+    # the district's rates are ratios of its totals (every closed demand weighs the same), not means of rates
+    assert last["callbacks"] > 0
+    assert last["callback_satisfaction"] == pytest.approx(last["callbacks_satisfied"] / last["callbacks"])
+    closed = week["demands_responded"].sum() + week["demands_expired"].sum()
+    assert last["response_rate"] == pytest.approx(week["demands_responded_in_time"].sum() / closed)
+    # the district station's social workers are paid through the communities' shares of their time
+    wage = m.cfg.behaviour.social_worker_wage_yuan_per_year
+    shares = sum(c.district_worker_share for c in m.communities)
+    assert shares == pytest.approx(3)
+    assert per_community["public_cost_social_workers"].sum() == pytest.approx(
+        (sum(len(c.station_workers) for c in m.communities) + 3) * wage * 20 / 52, abs=1.0)
 
 
 def test_district_is_deterministic():

@@ -19,7 +19,13 @@ REQUIRED = [
                                    "social_enterprise", "government")),
     *(f"fund_outflow_{u}" for u in ("needy_residents", "services", "projects", "moral_bank", "administration")),
     "enterprise_units_sold", "gov_spending",
+    # issue #11: demand handling, callbacks, the project round, charity sales and public cost
+    "demands_responded_in_time", "simple_to_volunteers", "simple_to_community_staff", "capacity_community_staff",
+    "callbacks", "callbacks_satisfied", "needs_listed", "projects_designed", "projects_claimed", "projects_funded",
+    "projects_running", "project_sessions", "project_sessions_good", "units_taking_part", "charity_buyers_spend",
+    "charity_sales_income", "fund_inflow_resident_units", "public_cost",
 ]
+NAN_WHEN_UNDEFINED = ["response_rate", "completion_rate", "callback_satisfaction"]  # NaN when nothing closed
 STEPS = 13
 
 
@@ -33,14 +39,14 @@ def test_preset_runs_under_policy_with_all_columns(community, policy):
     assert ts["step"].tolist() == list(range(1, STEPS + 1))
     assert (ts["residents"] == s.community.residents).all()
     assert np.allclose(ts["volunteers_per_10k"], ts["volunteers_registered"] / s.community.residents * 10_000)
-    for col in ("response_rate", "completion_rate", "satisfaction_mean", "trust_mean",
+    for col in ("response_rate", "completion_rate", "callback_satisfaction", "satisfaction_mean", "trust_mean",
                 "volunteer_active_share_2plus"):
         assert ts[col].dropna().between(0, 1).all(), col
     assert (ts["demands_completed"] <= ts["demands_responded"]).all()
     assert (ts["demands_reported"] <= ts["demands_raised"]).all()
     assert (ts["fund_balance"] >= 0).all()
     assert ts["demands_raised"].sum() > 0
-    assert ts[REQUIRED].drop(columns=["response_rate", "completion_rate"]).notna().all().all()
+    assert ts[REQUIRED].drop(columns=[c for c in NAN_WHEN_UNDEFINED if c in REQUIRED]).notna().all().all()
     kpis = compute_kpis(ts, model)
     assert kpis["fund_balance"] == ts["fund_balance"].iloc[-1]
     assert_stocks_follow_flows(ts, s)
@@ -55,11 +61,21 @@ def assert_stocks_follow_flows(ts, s):
     handlers = ["demands_to_volunteers", "demands_to_community_staff", "demands_to_organisations",
                 "demands_escalated"]
     assert (ts[handlers].sum(axis=1) == ts["demands_responded"]).all()
+    assert (ts["demands_responded_in_time"] <= ts["demands_responded"]).all()
+    assert (ts["simple_to_volunteers"] <= ts["demands_to_volunteers"]).all()
+    assert (ts["simple_to_community_staff"] <= ts["demands_to_community_staff"]).all()
+    assert (ts["callbacks_satisfied"] <= ts["callbacks"]).all()
+    assert (ts["callbacks"] <= ts["demands_responded"] + ts["demands_expired"]).all()
+    assert (ts["projects_funded"] <= ts["projects_designed"]).all()
+    assert (ts["project_sessions_good"] <= ts["project_sessions"]).all()
     initial = round(s.community.volunteers_initial_share * s.community.residents)
     volunteers_before = ts["volunteers_registered"].shift(1, fill_value=initial)
     assert (ts["volunteers_registered"] == volunteers_before + ts["volunteers_new"] - ts["volunteers_dropped"]).all()
+    # after week 1 (when an agency may set up to bid for a contract), organisations come only from
+    # incubation or bottom-up formation and go only by folding
     orgs = ts["social_orgs_active"].diff().iloc[1:]
-    assert (orgs == (ts["orgs_incubated_total"].diff() - ts["orgs_folded_total"].diff()).iloc[1:]).all()
+    born = ts["orgs_incubated_total"].diff() + ts["self_orgs_formed"]
+    assert (orgs == (born - ts["orgs_folded_total"].diff()).iloc[1:]).all()
 
 
 def test_combined_settings_equal_a_direct_composition():
