@@ -417,7 +417,7 @@ class ReferenceModel(CommunityModel):
                                 hours=(n_active + n_casual) * b.hours_per_activity,
                                 took_part=np.array([r.active for r in self.people], dtype=bool))
         with self._mirrored(write=("satisfaction", "trust")):
-            sessions = deliver(self)
+            sessions = deliver(self, n_active + n_casual)
         self.session_attendees = set(np.flatnonzero(sessions.took_part).tolist())
         if pol.moral_bank.enabled:
             self.each("reward_session")

@@ -390,7 +390,7 @@ class CommunityModel(Model):
         platform.receive_demands(demands.residents, demands.kinds, self.week)
         coverage = self.supervision_coverage()
         activities = residents.take_part(coverage, self.week)
-        sessions = deliver(self)
+        sessions = deliver(self, activities.activities + activities.casual)
         residents.reward_sessions(sessions.took_part)
         # 4. dispatch: community workers first, volunteers (and employees lent to projects) assist
         mutual_aid = sum(o.mutual_aid_capacity() for o in self.organisations)

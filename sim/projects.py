@@ -24,8 +24,12 @@ Every ``project_cycle_weeks`` (52) the round runs, in this order:
    venture-philanthropy competition (公益创投, government), then the fund's project pot — covers its
    cost; unfunded projects wait for the next round (units' claimed money stays in the pot).
 6. **Delivery**: the organisation with the best track record and a free slot runs it (agency or
-   self-organisation); its served residents take part in sessions (chance ``session_prob`` a week),
-   which go well with the organisation's quality.  A session moves *that resident's* satisfaction
+   self-organisation), with volunteers assisting: this week's active volunteers (and employees lent
+   by the units that claimed it) are shared among the running projects, each needing
+   ``volunteers_per_project``; its served residents take part in sessions with chance
+   ``session_prob`` × (½ + ½ × the share of its volunteers it has) a week (without volunteers the
+   staff hold half the sessions: assumption), which go well with the organisation's quality.
+   A session moves *that resident's* satisfaction
    and trust (their own experience), counts as a project activity for #28, and earns moral-bank
    points where the bank runs.  A project's effect reaches the residents it serves, no one else.
 7. **Evaluation** (评估): when a project ends, its score = share of sessions that went well × its
@@ -209,8 +213,11 @@ def run_round(model: CommunityModel, council: np.ndarray | None) -> RoundResult:
                        venture_fen=venture_paid, council_rating=rating, participants=participants)
 
 
-def deliver(model: CommunityModel) -> Sessions:
-    """Step 6–7: this week's sessions of every running project; projects that end are evaluated."""
+def deliver(model: CommunityModel, volunteers: float) -> Sessions:
+    """Step 6–7: this week's sessions of every running project; projects that end are evaluated.
+
+    ``volunteers``: residents who volunteered this week, shared among the running projects (with the
+    employees lent by each project's claimants, counted at ``hours_per_activity`` hours each)."""
     r = model.residents
     took_part = np.zeros(r.size, dtype=bool)
     projects = model.platform.projects
@@ -220,10 +227,14 @@ def deliver(model: CommunityModel) -> Sessions:
     hours_per_unit = model.policy.enterprise.employee_volunteer_hours_week
     sessions = good = 0
     employee_hours = 0.0
+    share_of_volunteers = volunteers / len(projects)
     for p in projects:
+        helpers = share_of_volunteers + hours_per_unit * len(p.claimed_by) / b.hours_per_activity
+        staffed = min(1.0, helpers / b.volunteers_per_project) if b.volunteers_per_project > 0 else 1.0
+        p_attend = b.session_prob * (0.5 + 0.5 * staffed)
         u_attend, u_good = rng.random(p.served.size), rng.random(p.served.size)
-        attend = p.served[u_attend < b.session_prob]
-        ok = u_good[u_attend < b.session_prob] < p.org.quality()
+        attend = p.served[u_attend < p_attend]
+        ok = u_good[u_attend < p_attend] < p.org.quality()
         took_part[attend] = True
         r.experience(attend[ok], attend[~ok], b.session_satisfaction_rate)
         p.sessions += attend.size

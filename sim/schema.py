@@ -329,6 +329,11 @@ class BehaviourConfig:
                                      source="公益创投 1万~10万元 per project (docs/literature.md [P1][P2])")
     session_prob: float = param(0.5, "1/week", 0, 1,
                                 help="weekly chance a served resident takes part in a project session")
+    volunteers_per_project: float = param(4.0, "volunteers/(project·week)", 0, 1000,
+                                          help="volunteers a project needs a week to hold all its sessions; with "
+                                               "none, the organisation's staff hold half of them (assumption)",
+                                          source="volunteers assist under social workers: 「以社区志愿者为辅助」 "
+                                                 "(docs/literature.md [P9]); numbers: assumption")
     self_org_session_success: float = param(0.80, "probability", 0, 1,
                                             help="chance a session run by a self-organisation goes well")
     claim_prob: float = param(0.5, "probability", 0, 1,

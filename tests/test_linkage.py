@@ -255,7 +255,7 @@ def test_project_sessions_change_only_their_served_residents_satisfaction():
     assert model.platform.projects, "no project ran within 40 weeks"
     served = model.platform.served_now()
     satisfaction, trust = model.residents.satisfaction.copy(), model.residents.trust.copy()
-    sessions = deliver(model)
+    sessions = deliver(model, volunteers=4.0)
     others = np.ones(model.residents.size, dtype=bool)
     others[served] = False
     np.testing.assert_array_equal(model.residents.satisfaction[others], satisfaction[others])
@@ -320,3 +320,25 @@ def test_every_organisation_kind_counts_in_the_capacity_it_offers():
     others = sum(o.capacity() for o in model.organisations if o is not se)
     offered = others + s.policy.social_enterprise.service_cases_week
     assert offered >= 2 and ts["capacity_organisations"].iloc[-1] == pytest.approx(offered)
+
+
+def test_volunteers_assisting_a_project_let_it_hold_more_sessions():
+    """Volunteers assist delivery: with a full complement a project holds twice the sessions it holds without."""
+    s = make_settings(policy="five_society", steps=40, seed=2)
+    s.behaviour.project_cost_yuan = 100.0
+    s.behaviour.project_cycle_weeks = 13
+    s.behaviour.session_prob = 0.8
+    model = CommunityModel(s)
+    while not model.platform.projects and model.week < 40:
+        model.step()
+    assert model.platform.projects, "no project ran within 40 weeks"
+    for p in model.platform.projects:
+        p.claimed_by = []  # no employees lent: only the week's volunteers help
+    served = sum(p.served.size for p in model.platform.projects)
+    want = s.behaviour.volunteers_per_project * len(model.platform.projects)
+    without = sum(deliver(model, volunteers=0.0).sessions for _ in range(5))
+    full = sum(deliver(model, volunteers=want).sessions for _ in range(5))
+    # expected sessions: served × 0.8 × ½ without volunteers, × 1 with all of them (5 weeks each)
+    assert without == pytest.approx(served * 5 * 0.4, rel=0.25)
+    assert full == pytest.approx(served * 5 * 0.8, rel=0.25)
+    assert full > 1.5 * without
