@@ -5,7 +5,8 @@
 ``runs.parquet`` and ``timeseries.parquet`` (collating the sweep first if they are missing) and
 writes into ``<sweep_dir>/compare/``:
 
-* ``trajectories``  — each KPI over the weeks, mean and 95 % CI band across seeds per scenario;
+* ``trajectories``  — each KPI over the weeks, mean and 95 % CI band across seeds per scenario (a run
+  total such as ``public_cost_run`` as its weekly column, ``public_cost``);
 * ``distributions`` — end-of-run values per scenario (box and points), with the plan target;
 * ``differences``   — forest plot of the paired differences vs the baseline (same seed, same values
   of the other swept parameters), mean and 95 % t interval; table ``differences.csv``;
@@ -44,7 +45,7 @@ from experiments.figures import (
     plot_trajectories,
     scenario_groups,
 )
-from experiments.loading import CompareError, load_sweep, resolve_kpis
+from experiments.loading import CompareError, load_sweep, resolve_kpis, weekly_indicator
 from experiments.presentation import (
     PAPER_DPI,
     WIDTHS_MM,
@@ -79,10 +80,12 @@ def draw_figures(res: Results, folder: Path, pdf: bool, width: str = "double", g
         save_figure(fig, folder, stem, pdf, dpi=PAPER_DPI)
         res.figures[stem] = caption
 
-    weekly = [k for k in kpis if k in sw.indicators]
+    # a KPI's weekly column: the KPI itself, or the weekly column a run total sums (public_cost_run → public_cost)
+    weekly = list(dict.fromkeys(w for k in kpis if (w := weekly_indicator(k, sw.indicators)) is not None))
     if weekly:
         save(plot_trajectories(sw.ts, weekly, styles, lang, groups, width, sw.warmup_weeks), "trajectories",
-             label("cap_trajectories", lang, warmup=sw.warmup_weeks) + facets)
+             label("cap_trajectories", lang)
+             + (label("cap_shaded_start", lang, warmup=sw.warmup_weeks) if sw.warmup_weeks else "") + facets)
     save(plot_distributions(res.ends, kpis, styles, lang, width), "distributions",
          label("cap_distributions", lang))
     if res.pairs is not None:

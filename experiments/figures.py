@@ -198,7 +198,8 @@ def target_mark(ax, key: str, lang: str, axis: str = "y") -> None:
 
 
 def shade_warmup(ax, weeks: int) -> None:
-    """Shade the first ``weeks`` weeks (the model's warm-up: see experiments.loading.warmup_weeks)."""
+    """Shade the first ``weeks`` recorded weeks, not yet steady (the part of the response deadline that the
+    model's warm-up did not cover: see experiments.loading.warmup_weeks)."""
     if weeks > 0:
         ax.axvspan(0.5, weeks + 0.5, color="0.86", linewidth=0, zorder=0)
 
@@ -346,6 +347,14 @@ def _scenario_axis(ax, order: Sequence[str], styles: Styles, lang: str, width: s
     ax.grid(axis="y", visible=False)
 
 
+def _no_value(ax, key: str, lang: str, width: str) -> None:
+    """A KPI panel without data: its title and why it is empty."""
+    ax.text(0.5, 0.5, wrap(term("no_value_in_runs", lang), lang, TITLE_WRAP[width]), ha="center", va="center",
+            transform=ax.transAxes, fontsize="small", color="0.3")
+    ax.set_xticks([])
+    ax.set_title(wrap(kpi_label(key, lang), lang, TITLE_WRAP[width]))
+
+
 def plot_distributions(ends: pd.DataFrame, kpis: Sequence[str], styles: Styles, lang: str = "en",
                        width: str = "double"):
     """End-of-run value per scenario: a box (quartiles, whiskers at 1.5 IQR) with every seed's point on it.
@@ -367,6 +376,9 @@ def plot_distributions(ends: pd.DataFrame, kpis: Sequence[str], styles: Styles, 
         for i, (s, v) in enumerate(zip(order, values, strict=True)):
             _points(ax, v, i, styles, s, rng)
         _scenario_axis(ax, order, styles, lang, width)
+        if not any(len(v) for v in values):  # e.g. a yearly rate in runs shorter than a year: not measurable
+            _no_value(ax, key, lang, width)
+            continue
         possible_range(ax, key, bool(d["value"].min() >= 0) if len(d) else False, axis="x")
         target_mark(ax, key, lang, axis="x")
         percent_axis(ax, key, axis="x")
@@ -388,6 +400,10 @@ def plot_forest(pairs: pd.DataFrame, kpis: Sequence[str], styles: Styles, lang: 
     summary = stats.summarise(data, ["kpi", "scenario"], value="diff").set_index(["kpi", "scenario"])
     fig, axes = _row_panels(kpis, order, styles, lang, width)
     for key, ax in zip(kpis, axes, strict=True):
+        _scenario_axis(ax, order, shown, lang, width)
+        if key not in summary.index.get_level_values("kpi"):  # no run measured it
+            _no_value(ax, key, lang, width)
+            continue
         ax.axvline(0, color="black", linewidth=0.8, zorder=1)
         for i, s in enumerate(order):
             if (key, s) not in summary.index:
@@ -397,7 +413,6 @@ def plot_forest(pairs: pd.DataFrame, kpis: Sequence[str], styles: Styles, lang: 
             ax.errorbar([r["mean"]], [i], xerr=[[r["mean"] - low], [high - r["mean"]]], color=shown.palette[s],
                         marker=shown.markers[s], markeredgecolor="black", markeredgewidth=0.4, capsize=2.5,
                         elinewidth=1.2, linestyle="none", zorder=3)
-        _scenario_axis(ax, order, shown, lang, width)
         percent_axis(ax, key, axis="x", diff=True)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         ax.set_title(wrap(kpi_label(key, lang), lang, TITLE_WRAP[width]))

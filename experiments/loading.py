@@ -18,9 +18,12 @@ import pandas as pd
 
 from sim.collate import CollateError, collate
 from sim.config import schema_fields
+from sim.indicators import TARGETS_BY_KEY
 from sim.outputs import COLLATED_TIMESERIES_FILE, MANIFEST_FILE, RUNS_FILE
 
 COMPLETE = ("done", "skipped")
+# Run totals (``<column>_run`` in kpis.json) whose weekly column is not simply the name without ``_run``.
+RUN_TOTAL_COLUMNS = {"fund_inflow_run": "fund_inflow_total", "fund_outflow_run": "fund_outflow_total"}
 # Config groups chosen by name (community=relocation): columns of runs.parquet that are parameters
 # although they are not leaves of the schema.
 GROUPS = ("community", "policy", "district", "behaviour")
@@ -44,7 +47,7 @@ class Sweep:
     indicators: list[str]             # weekly indicators in timeseries.parquet
     baseline: dict[str, str] = field(default_factory=dict)  # {key: value as written} of the baseline runs
     settings: dict[str, dict[str, object]] = field(default_factory=dict)  # scenario -> {swept key: value}
-    warmup_weeks: int = 0             # first weeks shaded in weekly charts (see warmup_weeks())
+    warmup_weeks: int = 0             # first recorded weeks not yet steady, shaded in weekly charts (warmup_weeks())
 
 
 def parameter_columns(runs: pd.DataFrame) -> list[str]:
@@ -60,11 +63,16 @@ def swept_parameters(runs: pd.DataFrame) -> list[str]:
 
 
 def kpi_columns(runs: pd.DataFrame) -> list[str]:
-    """Numeric columns of runs.parquet that are final KPIs (not parameters, not bookkeeping)."""
+    """Numeric columns of runs.parquet that are final KPIs (not parameters, not bookkeeping).
+
+    A plan indicator that no run could measure (too short a run, or not modelled: null in every
+    kpis.json) is a KPI column too, without values: its end-of-run value must not be taken from the
+    weekly column of the same name (one week's rate is not the indicator)."""
     bookkeeping = {"run", "wall_time_s"}
     params = set(parameter_columns(runs))
     return [c for c in runs.columns if c not in params and c not in bookkeeping
-            and pd.api.types.is_numeric_dtype(runs[c]) and not pd.api.types.is_bool_dtype(runs[c])]
+            and ((pd.api.types.is_numeric_dtype(runs[c]) and not pd.api.types.is_bool_dtype(runs[c]))
+                 or (c in TARGETS_BY_KEY and runs[c].isna().all()))]
 
 
 def short_names(params: list[str]) -> dict[str, str]:
@@ -131,16 +139,34 @@ def load_sweep(path: Path, baseline_spec: str | None) -> Sweep:
 
 
 def warmup_weeks(run_dir: Path) -> int:
-    """The weeks at the start of a run that are not yet steady: the model starts with an empty queue, so the
-    first ``behaviour.response_deadline_weeks`` weeks have no demand closed unanswered and a response rate
-    of 100 % (sim/indicators.py: response rate = answered ÷ (answered + unanswered at the deadline)).
+    """The recorded weeks at the start of a run that are not yet steady, shaded in weekly charts.
 
-    Read from the run's manifest.json (its resolved config), else the schema's default."""
+    A run that starts from the preset's initial state starts with an empty queue, so in its first
+    ``behaviour.response_deadline_weeks`` weeks no demand can be closed unanswered and the weekly response
+    rate is 100 % (sim/indicators.py: answered in time ÷ closed).  The model's own warm-up
+    (``warmup_weeks``, run before week 1 and not recorded) fills the queue first: only the part of the
+    deadline that the warm-up does not cover is shaded, usually none.
+
+    Read from the run's manifest.json (its resolved config), else the schema's defaults."""
+    fields = schema_fields()
     try:
         config = json.loads((run_dir / MANIFEST_FILE).read_text(encoding="utf-8"))["config"]
-        return int(config["behaviour"]["response_deadline_weeks"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return int(schema_fields()["behaviour.response_deadline_weeks"].default)
+        deadline = int(config["behaviour"]["response_deadline_weeks"])
+        model_warmup = int(config.get("warmup_weeks", fields["warmup_weeks"].default))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        deadline = int(fields["behaviour.response_deadline_weeks"].default)
+        model_warmup = int(fields["warmup_weeks"].default)
+    return max(0, deadline - model_warmup)
+
+
+def weekly_indicator(kpi: str, indicators: list[str]) -> str | None:
+    """The weekly column that shows ``kpi`` over the weeks: itself, or for a run total (``<column>_run`` in
+    kpis.json's totals, e.g. ``public_cost_run``) the weekly column it sums (``public_cost``); None if the
+    weekly table has neither."""
+    if kpi in indicators:
+        return kpi
+    column = RUN_TOTAL_COLUMNS.get(kpi, kpi.removesuffix("_run"))
+    return column if column != kpi and column in indicators else None
 
 
 def is_baseline(runs: pd.DataFrame, baseline: dict[str, str]) -> pd.Series:

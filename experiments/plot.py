@@ -6,9 +6,10 @@
 ``run.png`` (300 dpi) and ``run.svg`` (and ``run.pdf``) into ``--out`` (default: ``RUN_DIR/figures``
 for one run, ``./run_figures`` for several):
 
-* one panel per key indicator (sim.indicators.KEY_INDICATORS), one line per run, the plan target as a
-  dashed line or, far outside the data, an arrow with its value; the warm-up weeks shaded; the response
-  and completion rates over a rolling 13 weeks (one run's weekly rates jump between 0 and 100 %);
+* one panel per key indicator (sim.indicators.KEY_INDICATORS; a run total such as ``public_cost_run`` as
+  its weekly column, ``public_cost``), one line per run, the plan target as a dashed line or, far outside
+  the data, an arrow with its value; weeks not yet steady shaded; the response, completion and callback
+  satisfaction rates over a rolling 13 weeks (one run's weekly rates jump between 0 and 100 %);
 * one panel per run of the fund's money over the run: cumulative income by source stacked above zero,
   cumulative spending by use stacked below it (yuan), and the balance as a line.
 
@@ -40,7 +41,7 @@ from experiments.figures import (
     shade_warmup,
     target_mark,
 )
-from experiments.loading import warmup_weeks
+from experiments.loading import warmup_weeks, weekly_indicator
 from experiments.presentation import (
     OKABE_ITO,
     PAPER_DPI,
@@ -58,15 +59,18 @@ from experiments.presentation import (
 )
 from sim.fund import INFLOW_SOURCES, OUTFLOW_USES
 from sim.glossary import COLUMNS, label
-from sim.indicators import KEY_INDICATORS, completion_rate, response_rate
+from sim.indicators import KEY_INDICATORS, callback_satisfaction, completion_rate, response_rate
 from sim.outputs import DISTRICT_TIMESERIES_FILE, MANIFEST_FILE, TIMESERIES_FILE, read_json
 
 MAX_RUNS = 8
 COUNT_UNITS = ("organisations", "persons")  # indicators counted in whole units
 WINDOW = 13  # weeks: a single run's weekly rates jump between 0 and 100 %; drawn over a rolling quarter
-# rates drawn over the rolling window, from their weekly counts (the formulas of sim.indicators)
-RATES = {"response_rate": (response_rate, "demands_responded", "demands_expired"),
-         "completion_rate": (completion_rate, "demands_completed", "demands_responded")}
+# rates drawn over the rolling window, from their weekly counts (the formulas of sim.indicators):
+# rate -> (formula, numerator column, the columns summed into the denominator)
+CLOSED = ("demands_responded", "demands_expired")  # demands closed: answered, or unanswered past the deadline
+RATES = {"response_rate": (response_rate, "demands_responded_in_time", CLOSED),
+         "completion_rate": (completion_rate, "demands_completed", CLOSED),
+         "callback_satisfaction": (callback_satisfaction, "callbacks_satisfied", ("callbacks",))}
 USE_COLOURS = ("#4d4d4d", "#7f7f7f", "#a6a6a6", "#cccccc", "#e6e6e6")  # spending: greys, darkest first
 SETTINGS = ("community", "policy")
 
@@ -112,9 +116,10 @@ def run_names(manifests: list[dict], lang: str) -> list[str]:
 
 def series(ts: pd.DataFrame, key: str) -> pd.Series:
     """The weekly values drawn for ``key``: a rate over the last :data:`WINDOW` weeks, else the column."""
-    if key in RATES and all(c in ts.columns for c in RATES[key][1:]):
-        rate, num, other = RATES[key]
-        a, b = (ts[c].rolling(WINDOW, min_periods=1).sum() for c in (num, other))
+    if key in RATES and all(c in ts.columns for c in (RATES[key][1], *RATES[key][2])):
+        rate, num, closed = RATES[key]
+        a = ts[num].rolling(WINDOW, min_periods=1).sum()
+        b = ts[list(closed)].sum(axis=1).rolling(WINDOW, min_periods=1).sum()
         return pd.Series([rate(x, y) for x, y in zip(a, b, strict=True)], index=ts.index)
     return ts[key]
 
@@ -124,12 +129,15 @@ def plot_runs(runs: list[tuple[pd.DataFrame, dict]], lang: str = "en", width: st
     """The figure: key indicators (one panel each, a line per run) above the fund's flows (a panel per run)."""
     names = run_names([m for _, m in runs], lang)
     styles = Styles.of(names, greyscale=greyscale)
-    shown = [k for k in kpis if all(k in ts.columns for ts, _ in runs)]
+    # a KPI's weekly column: the KPI itself, or the weekly column a run total sums (public_cost_run → public_cost)
+    weekly = [weekly_indicator(k, list(set.intersection(*(set(ts.columns) for ts, _ in runs)))) for k in kpis]
+    shown = list(dict.fromkeys(k for k in weekly if k is not None))
     ncols = 3 if width == "double" else 2
     kpi_rows = -(-len(shown) // ncols)
     fund_rows = -(-len(runs) // ncols)
     legend_rows = -(-len(runs) // (1 if width == "single" else 2)) + 1
-    fund_legend_rows = -(-12 // (1 if width == "single" else 2))  # up to 6 sources, 5 uses and the balance
+    fund_entries = len(INFLOW_SOURCES) + len(OUTFLOW_USES) + 1  # every source, every use and the balance
+    fund_legend_rows = -(-fund_entries // (1 if width == "single" else 2))
     top_h = PANEL_HEIGHT[width] * kpi_rows + 0.16 * legend_rows + 0.3
     bottom_h = PANEL_HEIGHT[width] * 1.3 * fund_rows + 0.14 * fund_legend_rows + 0.3
     fig = plt.figure(figsize=(figure_width(width), top_h + bottom_h), layout="constrained")
@@ -175,8 +183,8 @@ def _fund_panels(sub, runs, names: list[str], ncols: int, lang: str, greyscale: 
     axes = sub.subplots(-(-len(runs) // ncols), ncols, squeeze=False, sharey=True).ravel()
     for ax in axes[len(runs):]:
         ax.remove()
-    source_colours = (["#000000", "#333333", "#666666", "#999999", "#bbbbbb", "#dddddd"] if greyscale
-                      else list(OKABE_ITO[1:7]))
+    source_colours = (["#000000", "#2b2b2b", "#555555", "#808080", "#aaaaaa", "#cfcfcf", "#ebebeb"] if greyscale
+                      else list(OKABE_ITO[1:8]))  # one per source of income (sim.fund.INFLOW_SOURCES)
     layers = [(f"fund_inflow_{s}", c, 1) for s, c in zip(INFLOW_SOURCES, source_colours, strict=True)]
     layers += [(f"fund_outflow_{u}", c, -1) for u, c in zip(OUTFLOW_USES, USE_COLOURS, strict=True)]
     used: dict[str, Patch] = {}

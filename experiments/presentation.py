@@ -28,6 +28,7 @@ import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.ticker import MaxNLocator
 
+from experiments.loading import RUN_TOTAL_COLUMNS
 from sim.config import schema_fields
 from sim.glossary import GLOSSARY, label, preset_label
 from sim.indicators import TARGETS_BY_KEY
@@ -98,8 +99,6 @@ def distinct_formatter(key: str, values) -> Callable[[float], str]:
 # Units and the names of scenarios and parameters
 # ---------------------------------------------------------------------------------------------
 GROUP_KEYS = ("community", "policy", "district", "behaviour")  # config groups chosen by preset name
-# Run totals (``<column>_run`` in kpis.json) whose weekly column has another name.
-_RUN_TOTAL_COLUMNS = {"fund_inflow_run": "fund_inflow_total", "fund_outflow_run": "fund_outflow_total"}
 
 
 def unit_label(unit: str, lang: str = "en") -> str:
@@ -112,7 +111,7 @@ def axis_unit(key: str, lang: str = "en", diff: bool = False) -> str:
     of its output column (sim/glossary.py); a run total (``*_run``) is the weekly unit without '/week'."""
     if is_fraction(key):
         return term("pp", lang) if diff else "%"
-    column = _RUN_TOTAL_COLUMNS.get(key, key.removesuffix("_run"))
+    column = RUN_TOTAL_COLUMNS.get(key, key.removesuffix("_run"))
     entry = GLOSSARY.get(column)
     if entry is not None and entry.kind == "output":
         unit = entry.unit.removesuffix("/week") if column != key else entry.unit

@@ -156,9 +156,13 @@ def plot(diff_curves: pd.DataFrame, spread: pd.DataFrame, detect: float, path: P
     d = d[(d["typical_diff"] > 0) & ~d["flat"]].assign(relative=lambda t: t["half_width"] / t["typical_diff"])
     grid = sns.relplot(data=d, x="n", y="relative", hue="community", col="indicator", col_wrap=3, kind="line",
                        height=3.2, aspect=1.3, facet_kws={"sharey": False})
-    for ax in grid.axes.flat:
+    # a difference that does not vary between seeds (e.g. a public cost the levers fix) has half-width 0 at any n:
+    # its panel stays linear, since a log axis cannot show 0
+    varies = d.groupby("indicator")["relative"].max() > 0
+    for indicator, ax in grid.axes_dict.items():
         ax.axhline(REL_DIFF * detect, color="black", ls="--", lw=1)
-        ax.set_yscale("log")
+        if varies.get(indicator, False):
+            ax.set_yscale("log")
     grid.set_axis_labels("seeds n", "CI half-width ÷ between-policy sd")
     grid.figure.suptitle("Paired policy − baseline differences: 95 % CI half-width (median over policies) "
                          "relative to the typical between-policy difference", y=1.03)

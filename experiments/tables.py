@@ -40,7 +40,7 @@ def end_values(sweep: Sweep, kpis: list[str]) -> pd.DataFrame:
     last = sweep.ts.sort_values("step").groupby(["run", "indicator"], observed=True)["value"].last()
     for k in kpis:
         if k in sweep.kpi_columns:
-            values = sweep.runs[k].astype(float).to_numpy()
+            values = pd.to_numeric(sweep.runs[k], errors="coerce").astype(float).to_numpy()  # null: not measurable
         else:
             values = last.xs(k, level="indicator").reindex(sweep.runs["run"]).to_numpy()
         parts.append(sweep.runs[keys].assign(kpi=k, value=values))

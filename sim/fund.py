@@ -109,7 +109,7 @@ class CommunityFund(Agent):
         balance: ``needy_share`` to the needy (within the same ceiling), ``services_share`` to
         organisations in proportion to the cases they handled, and ``projects_share`` into the
         project pot that the yearly project round awards.  Administration takes ``admin_share`` of
-        what was spent.
+        what was spent, except the care pot's money (it goes whole to care).
 
         Returns the share of the full weekly support that each needy resident received (0 to 1).
         """
@@ -119,7 +119,7 @@ class CommunityFund(Agent):
             self.receive("government", grant)
             model.add_public_cost("fund_grant", grant)
         ceiling = int(needy_residents * b.needy_support_yuan_week * 100)
-        paid_needy = self.pay("needy_residents", ceiling, pot="care")
+        paid_needy = paid_from_care = self.pay("needy_residents", ceiling, pot="care")
         budget = int(self.free_fen * lever.spend_share_per_week)
         if budget > 0:
             needy = min(int(budget * lever.needy_share), ceiling - paid_needy)
@@ -136,7 +136,8 @@ class CommunityFund(Agent):
                     o.earn(share)
                     paid += share
             self.earmark("projects", int(budget * lever.projects_share))
-        spent = sum(self.outflow_fen[u] for u in OUTFLOW_USES if u != "administration")
+        # the fee is not charged on the care pot: one-cent money goes whole to care (004 用于关爱帮扶)
+        spent = sum(self.outflow_fen[u] for u in OUTFLOW_USES if u != "administration") - paid_from_care
         self.pay("administration", round(spent * lever.admin_share))
         if paid_needy and needy_residents:
             return paid_needy / max(ceiling, 1)

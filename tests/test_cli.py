@@ -73,9 +73,11 @@ def test_run_exits_zero_prints_the_kpi_table_and_writes_three_files(cli):
     r = cli["run"]
     assert r.proc.returncode == 0, r.err
     for text in ("Indicator", "Value", "Target", "Met", "#15 Registered volunteers per 10,000", "Response rate",
-                 "#35 Satisfaction", "Fund income over the run", "Fund balance"):
+                 "#35 Callback satisfaction", "Fund income over the run", "Fund balance", "Public cost over the run",
+                 "#29 Satisfaction with community safety"):
         assert text in r.out, text
     assert re.search(r"Response rate\s+(—|[\d.]+ %)\s+>= 100\.0 %\s+(yes|no|—)", r.out)
+    assert re.search(r"#29 Satisfaction with community safety\s+—\s+>= 95\.0 %\s+not modelled", r.out)
     out = r.cwd / "out"
     assert {p.name for p in out.iterdir()} == OUTPUTS
     assert all_files(r.cwd) == sorted([out, *(out / n for n in OUTPUTS)])  # no log, .hydra or partial folder
@@ -107,7 +109,8 @@ def test_run_outputs_have_the_documented_content(cli):
 def test_lang_zh_prints_chinese_labels(cli):
     r = cli["zh_default_dir"]
     assert r.proc.returncode == 0, r.err
-    for text in ("指标", "模拟值", "规划目标", "达标", "诉求响应率", "居民满意度", "微基金余额"):
+    for text in ("指标", "模拟值", "规划目标", "达标", "诉求响应率", "诉求回访满意率", "微基金余额", "公共财政成本累计",
+                 "未建模"):
         assert text in r.out, text
     assert "Response rate" not in r.out
 

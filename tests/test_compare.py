@@ -22,7 +22,8 @@ from experiments import compare, figures, loading, presentation, report, stats
 from sim.collate import collate
 from sim.indicators import KEY_INDICATORS
 
-SMALL = ("community=relocation", "steps=26", "hydra/launcher=basic")  # the basic launcher: no worker start-up
+# 52 weeks after the warm-up: every key indicator is measurable; the basic launcher: no worker start-up
+SMALL = ("community=relocation", "steps=52", "hydra/launcher=basic")
 POLICY_SWEEP = ("policy=baseline,micro_fund", "seed=range(0,3)")
 GRID_SWEEP = ("policy=micro_fund", "policy.micro_fund.fen_per_unit=0,5", "community.units_per_week=500,5000",
               "seed=range(0,2)")
@@ -74,10 +75,46 @@ def test_policy_sweep_in_english(sweeps, tmp_path):
     diffs = pd.read_csv(out / "differences.csv")
     assert set(diffs["scenario"]) == {"policy=micro_fund"}
     assert (diffs["n_pairs"] == 3).all()
-    assert set(diffs["kpi"]) == set(KEY_INDICATORS)
-    fund = diffs.set_index("kpi").loc["fund_balance"]
-    assert fund["mean_diff"] > 0 and fund["ci_low"] <= fund["mean_diff"] <= fund["ci_high"]
+    assert set(diffs["kpi"]) == set(KEY_INDICATORS) and diffs["mean_diff"].notna().all()
+    # public cost over the run, read from kpis.json's totals: the station social worker's wage is public money in
+    # both; the one-cent money is not, so with the same seed the two runs cost the government exactly the same
+    cost = diffs.set_index("kpi").loc["public_cost_run"]
+    assert cost["mean_baseline"] > 0 and cost["mean_diff"] == 0 and cost["half_width"] == 0
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no temporary folder left
+
+
+def test_trajectories_draw_a_run_total_as_its_weekly_column(sweeps, tmp_path, monkeypatch):
+    drawn, real = [], compare.plot_trajectories
+    monkeypatch.setattr(compare, "plot_trajectories",
+                        lambda series, kpis, *a, **kw: drawn.append(list(kpis)) or real(series, kpis, *a, **kw))
+    assert run_compare(sweeps["policies"], "--kpis", "public_cost_run,fund_balance", "--out", tmp_path / "c") == 0
+    assert drawn == [["public_cost", "fund_balance"]]
+    ends = pd.read_csv(tmp_path / "c" / "scenarios.csv").set_index(["scenario", "kpi"])
+    runs = pd.read_parquet(sweeps["policies"] / "runs.parquet")
+    baseline = runs[runs["policy"] == "baseline"]["public_cost_run"].mean()
+    assert ends.loc[("policy=baseline", "public_cost_run"), "mean"] == pytest.approx(baseline)  # the run total
+
+
+def test_an_indicator_no_run_measured_is_not_read_from_its_weekly_column(sweeps, tmp_path):
+    sweep = tmp_path / "short"
+    shutil.copytree(sweeps["policies"], sweep, ignore=shutil.ignore_patterns("compare"))
+    runs = pd.read_parquet(sweep / "runs.parquet")
+    runs["response_rate"] = None  # as kpis.json reports it for runs shorter than a year: not measurable
+    runs.to_parquet(sweep / "runs.parquet")
+    assert run_compare(sweep, "--kpis", "response_rate,fund_balance") == 0
+    summary = pd.read_csv(sweep / "compare" / "scenarios.csv").set_index(["scenario", "kpi"])
+    rate = summary.xs("response_rate", level="kpi")
+    assert (rate["n"] == 0).all() and (rate["verdict"] == stats.NO_DATA).all()  # not the last week's weekly rate
+    assert (summary.xs("fund_balance", level="kpi")["n"] == 3).all()
+
+
+def test_a_run_total_has_a_weekly_column():
+    weekly = ["public_cost", "fund_inflow_total", "response_rate", "fund_balance"]
+    assert loading.weekly_indicator("public_cost_run", weekly) == "public_cost"
+    assert loading.weekly_indicator("fund_inflow_run", weekly) == "fund_inflow_total"
+    assert loading.weekly_indicator("response_rate", weekly) == "response_rate"
+    assert loading.weekly_indicator("projects_funded_run", weekly) is None  # no such weekly column here
+    assert loading.weekly_indicator("fund_opening_balance", weekly) is None  # not a run total
 
 
 def test_chinese_labels_use_a_cjk_font(sweeps, tmp_path, recwarn, caplog):
@@ -99,9 +136,9 @@ def test_chinese_labels_use_a_cjk_font(sweeps, tmp_path, recwarn, caplog):
 def test_two_parameter_sweep_heatmap_and_pairing(sweeps, tmp_path):
     out = tmp_path / "grid"
     assert run_compare(sweeps["grid"], "--baseline", "policy.micro_fund.fen_per_unit=0", "--heatmap",
-                       "fund_balance", "--kpis", "fund_balance,response_rate", "--out", out, "--width", "single",
+                       "fund_inflow_run", "--kpis", "fund_inflow_run,response_rate", "--out", out, "--width", "single",
                        "--greyscale") == 0
-    for stem in (*FIGURES, "heatmap_fund_balance"):
+    for stem in (*FIGURES, "heatmap_fund_inflow_run"):
         assert (out / f"{stem}.png").is_file() and (out / f"{stem}.svg").is_file(), stem
         assert Image.open(out / f"{stem}.png").size[0] == pytest.approx(85 / 25.4 * 300, abs=2), stem
     rgb = np.asarray(Image.open(out / "distributions.png").convert("RGB")).astype(int)
@@ -110,11 +147,11 @@ def test_two_parameter_sweep_heatmap_and_pairing(sweeps, tmp_path):
     assert set(diffs.index.get_level_values(0)) == {"fen=5, units=500", "fen=5, units=5000"}
     assert (diffs["n_pairs"] == 2).all()
     # paired within the same units_per_week: five fen on ten times the units gives ten times the money
-    small = diffs.loc[("fen=5, units=500", "fund_balance"), "mean_diff"]
-    large = diffs.loc[("fen=5, units=5000", "fund_balance"), "mean_diff"]
+    small = diffs.loc[("fen=5, units=500", "fund_inflow_run"), "mean_diff"]
+    large = diffs.loc[("fen=5, units=5000", "fund_inflow_run"), "mean_diff"]
     assert small > 0 and large > 5 * small
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert "fen=0, units=500" in md and "(heatmap_fund_balance.png)" in md
+    assert "fen=0, units=500" in md and "(heatmap_fund_inflow_run.png)" in md
 
 
 def test_sweep_without_baseline_reports_scenario_means(sweeps, tmp_path):
@@ -130,14 +167,16 @@ def test_sweep_without_baseline_reports_scenario_means(sweeps, tmp_path):
 def test_failed_runs_are_listed_and_excluded(sweeps, tmp_path):
     sweep = tmp_path / "with_failure"
     shutil.copytree(sweeps["policies"], sweep, ignore=shutil.ignore_patterns("compare"))
-    job = sweep / "community=relocation,policy=micro_fund,seed=9,steps=26"
+    job = sweep / "community=relocation,policy=micro_fund,seed=9,steps=52"
     job.mkdir()
     (job / "status.json").write_text(json.dumps({"status": "failed", "error": "RuntimeError: boom"}))
     (sweep / "runs.parquet").unlink()  # compare collates again
-    assert run_compare(sweep, "--kpis", "fund_balance") == 0
+    assert run_compare(sweep, "--kpis", "fund_inflow_run") == 0
     md = (sweep / "compare" / "report.md").read_text(encoding="utf-8")
     assert "Runs excluded" in md and "seed=9" in md and "RuntimeError: boom" in md
-    assert (pd.read_csv(sweep / "compare" / "differences.csv")["n_pairs"] == 3).all()
+    fund = pd.read_csv(sweep / "compare" / "differences.csv").set_index("kpi").loc["fund_inflow_run"]
+    assert fund["n_pairs"] == 3  # the one-cent money raises the fund's income
+    assert fund["mean_diff"] > 0 and fund["ci_low"] <= fund["mean_diff"] <= fund["ci_high"]
     # the reports are also in the sweep folder itself, their figures linked into compare/
     root_md = (sweep / "report.md").read_text(encoding="utf-8")
     assert "](compare/" in root_md and "RuntimeError: boom" in root_md
@@ -147,7 +186,7 @@ def test_failed_runs_are_listed_and_excluded(sweeps, tmp_path):
 
 @pytest.mark.parametrize(("args", "message"), [
     (("--baseline", "policy=nope"), "allowed values: baseline, micro_fund"),
-    (("--baseline", "steps=26"), "'steps' is not a swept parameter of this sweep; allowed keys: policy"),
+    (("--baseline", "steps=52"), "'steps' is not a swept parameter of this sweep; allowed keys: policy"),
     (("--baseline", "policy"), "--baseline must be KEY=VALUE"),
     (("--kpis", "satisfaction_mean,nope"), "unknown KPI nope; allowed: "),
     (("--heatmap", "nope"), "--heatmap: unknown KPI nope"),

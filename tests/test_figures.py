@@ -172,6 +172,9 @@ def test_plot_one_run_and_two_side_by_side(run_dirs):
     assert any("居民捐赠" in t for t in fund) and any("困难群众" in t for t in fund)  # inflows and outflows
     response = next(ax for ax in fig.axes if ax.get_title() == "诉求响应率")
     assert "13" in response.get_ylabel()  # a single run's rates over a rolling window
+    callback = next(ax for ax in fig.axes if ax.get_title() == "诉求回访满意率")
+    assert "13" in callback.get_ylabel()
+    assert any(ax.get_title() == "公共财政成本" for ax in fig.axes)  # public_cost_run drawn as its weekly column
     plt.close(fig)
 
 
@@ -184,7 +187,14 @@ def test_plot_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
 
 
 def test_warmup_weeks_come_from_the_run_config(run_dirs, tmp_path):
+    """Shaded: the weeks of the response deadline that the model's warm-up did not cover."""
     from experiments.loading import warmup_weeks
     manifest = json.loads((run_dirs[0] / "manifest.json").read_text(encoding="utf-8"))
-    assert warmup_weeks(run_dirs[0]) == manifest["config"]["behaviour"]["response_deadline_weeks"]
-    assert warmup_weeks(tmp_path) == 2  # no manifest: the schema's default
+    assert manifest["config"]["warmup_weeks"] > manifest["config"]["behaviour"]["response_deadline_weeks"]
+    assert warmup_weeks(run_dirs[0]) == 0  # the shipped warm-up fills the queue: nothing to shade
+    assert warmup_weeks(tmp_path) == 0  # no manifest: the schema's defaults (a warm-up longer than the deadline)
+    for model_warmup, deadline, shaded in ((0, 3, 3), (1, 3, 2), (0, 5, 5), (4, 3, 0)):
+        config = {**manifest["config"], "warmup_weeks": model_warmup}
+        config["behaviour"] = {**config["behaviour"], "response_deadline_weeks": deadline}
+        (tmp_path / "manifest.json").write_text(json.dumps({**manifest, "config": config}), encoding="utf-8")
+        assert warmup_weeks(tmp_path) == shaded, (model_warmup, deadline)

@@ -80,6 +80,10 @@ def test_footnotes_explain_numbers_and_dashes(report, lang):
 def test_no_dash_note_without_a_dash(report):
     full = copy.deepcopy(report)
     full["targets"]["deliberation_satisfaction"].update(value=0.8, met=False)
+    # an indicator the model does not compute is always shown as a dash, "not modelled"
+    assert "not modelled" in rows(format_table(full, "en"))["29"] and MISSING in format_table(full, "en")
+    full["targets"] = {k: r for k, r in full["targets"].items() if r["status"] != "not_modelled"}
+    assert all(r["value"] is not None for r in full["targets"].values())
     table = format_table(full, "en")
     assert MISSING not in table
 

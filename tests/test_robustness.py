@@ -25,6 +25,9 @@ from sim.runner import run, run_job, run_many
 from sim.sweep import EXIT_COLLATION_FAILED, EXIT_JOBS_FAILED, EXIT_NOT_STARTED
 
 SMALL = ["community=relocation", "steps=13"]
+# the indicators whose definition spans a year (rates and yearly shares): a shorter run cannot measure them
+YEARLY_KPIS = ("response_rate", "completion_rate", "callback_satisfaction", "volunteer_active_share_2plus",
+               "deliberation_satisfaction", "enterprise_participation", "social_orgs_serving")
 
 
 def sweep_cmd(*args: str) -> list[str]:
@@ -290,7 +293,7 @@ def test_sweep_exit_codes_and_limits(tmp_path):
 @pytest.mark.parametrize("steps", [1, 13, 51])
 def test_short_runs_report_yearly_indicators_as_not_measurable(tmp_path, steps):
     report = run(settings_for(*SMALL, f"steps={steps}", "progress=false"), tmp_path)
-    for key in ("response_rate", "completion_rate", "volunteer_active_share_2plus", "deliberation_satisfaction"):
+    for key in YEARLY_KPIS:
         item = report["targets"][key]
         assert item["value"] is None and item["met"] is None, key
         assert item["reason"] == (f"not measurable: needs at least 52 weeks (its definition spans them); "
@@ -302,12 +305,16 @@ def test_short_runs_report_yearly_indicators_as_not_measurable(tmp_path, steps):
 
 def test_a_year_is_enough_and_a_longer_deadline_needs_longer_runs(tmp_path):
     report = run(settings_for(*SMALL, "steps=52", "progress=false"), tmp_path / "a")
-    assert all("reason" not in item for item in report["targets"].values())
+    modelled = {key: item for key, item in report["targets"].items() if item["status"] != "not_modelled"}
+    assert all("reason" not in item for item in modelled.values())
     assert report["targets"]["response_rate"]["value"] is not None
+    # an indicator the model does not compute says so, whatever the run's length
+    for key in ("volunteer_coverage", "safety_satisfaction"):
+        assert report["targets"][key]["status"] == "not_modelled"
+        assert report["targets"][key]["value"] is None and report["targets"][key]["reason"] == "not modelled"
     assert set(not_measurable(60, 52)) == set()
     assert not_measurable(52, 40) == {}
-    assert set(not_measurable(10, 2)) == {"response_rate", "completion_rate", "volunteer_active_share_2plus",
-                                          "deliberation_satisfaction"}
+    assert set(not_measurable(10, 2)) == set(YEARLY_KPIS)
 
 
 def test_run_job_records_a_config_error_without_a_child(tmp_path):
