@@ -53,7 +53,10 @@ LEVER_VALUES = {
     "policy.micro_fund.fen_per_unit": [0.0, 1.0, 2.0, 5.0, 10.0],
     "policy.fund.transparency": [0.2, 0.5, 0.8, 1.0],
     "policy.social_work.extra_social_workers": [0, 1, 2, 4],
+    "policy.party_building.strength": [0.0, 0.4, 0.8, 1.0],
+    "policy.venture.budget_yuan_per_year": [0.0, 50_000.0, 200_000.0],
 }
+SLIDERS = {"policy.micro_fund.fen_per_unit", "policy.fund.transparency", "policy.party_building.strength"}
 
 
 def free_port() -> int:
@@ -232,7 +235,7 @@ class Participant:
             key, values = self.rng.choice(list(LEVER_VALUES.items()))
             value = self.rng.choice(values)
             state = WidgetState(int_value=value) if isinstance(value, int) else WidgetState(double_value=value)
-            if key.endswith("fen_per_unit") or key.endswith("transparency"):
+            if key in SLIDERS:
                 state = WidgetState(double_array_value={"data": [float(value)]})
             await self.set_value(f"B:{key}", state, "lever")
 

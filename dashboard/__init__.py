@@ -4,11 +4,13 @@ A layer above the model (sim) and the analysis (experiments); it imports both an
 
 * :mod:`dashboard.levers`: the policy levers the page exposes (keys, widgets, bounds, explanations);
 * :mod:`dashboard.session`: scenarios A and B built from the same Hydra configs as the command line,
-  and the two models stepped together (:class:`~dashboard.session.Comparison`), shared by every page
+  each side's model started from one shared warm-up (:func:`~dashboard.session.warmed_model`), and the
+  two models stepped together (:class:`~dashboard.session.Comparison`), shared by every page
   showing the same scenarios (:class:`~dashboard.session.SharedRun`);
 * :mod:`dashboard.live`: the live view's indicators and charts at a week, built once for all pages;
 * :mod:`dashboard.indicators`: the key indicators against the Enyang plan targets, the fund's flows;
-* :mod:`dashboard.figures`: the page's plotly charts and the matplotlib charts of the exports;
+* :mod:`dashboard.figures`: the page's plotly charts (key indicators; the linkage at work: who answered
+  demands, public cost by kind, projects running and sessions; the fund) and the matplotlib charts of the exports;
 * :mod:`dashboard.export`: CSV and PNG downloads;
 * :mod:`dashboard.replicates`: A and B over 20 seeds (``sim.runner.run_many``), 95 % bands;
 * :mod:`dashboard.app`: the Streamlit page, which only lays these out;

@@ -19,6 +19,7 @@ from dashboard.levers import (
     LEVER_OF,
     LEVERS,
     Lever,
+    is_community_lever,
     lever_guide,
     lever_meta,
     lever_options,
@@ -59,11 +60,21 @@ def widget_key(side: str, lever: Lever) -> str:
     return f"{side}:{lever.key}"
 
 
+def preset_counter(side: str, lever: Lever) -> str:
+    """Where the number of times a preset set this lever is kept: a policy preset sets every lever of the side,
+    a community preset only the community's own levers (dashboard.levers.is_community_lever)."""
+    return f"{side}_community_presets" if is_community_lever(lever) else f"{side}_presets"
+
+
 def lever_widget(side: str, lever: Lever) -> str:
-    """The key of the lever's widget: renewed each time a preset sets the side's levers, so that a value the
-    browser still holds from before (a click that came while the page was redrawing) never overwrites the
-    preset's values."""
-    return f"{widget_key(side, lever)}#{ss.get(f'{side}_presets', 0)}"
+    """The key of the lever's widget: renewed each time a preset sets the lever, so that a value the browser
+    still holds from before (a click that came while the page was redrawing) never overwrites the preset's
+    values; the other levers' widgets keep their keys (and a value on its way from the browser)."""
+    return f"{widget_key(side, lever)}#{ss.get(preset_counter(side, lever), 0)}"
+
+
+def bump(counter: str) -> None:
+    ss[counter] = ss.get(counter, 0) + 1
 
 
 def keep(key: str, widget: str) -> None:
@@ -86,7 +97,19 @@ def apply_preset(side: str) -> None:
     preset = policy_levers(ss[f"{side}_policy"], ss.get("community", DEFAULT_COMMUNITY))
     for lever, value in zip(LEVERS, preset.values(), strict=True):
         ss[widget_key(side, lever)] = widget_value(lever, value)
-    ss[f"{side}_presets"] = ss.get(f"{side}_presets", 0) + 1
+    bump(f"{side}_presets")
+    bump(f"{side}_community_presets")
+
+
+def community_changed() -> None:
+    """A new community: the levers that are facts about the community (e.g. bottles sold a week) take the new
+    community preset's values on both sides; the policy levers keep theirs."""
+    for side in SIDES:
+        preset = policy_levers(ss[f"{side}_policy"], ss.community)
+        for lever in LEVERS:
+            if is_community_lever(lever):
+                ss[widget_key(side, lever)] = widget_value(lever, preset[lever.key])
+        bump(f"{side}_community_presets")
 
 
 def init_state() -> None:
@@ -193,7 +216,7 @@ def sidebar(lang: str) -> None:
                              format_func={"zh": "中文", "en": "English"}.get)
         st.header(t("settings", lang))
         select(t("community_preset", lang), community_presets(), "community",
-               lambda n: preset_label("community", n, lang), lang)
+               lambda n: preset_label("community", n, lang), lang, on_change=community_changed)
         st.number_input(t("seed", lang), min_value=0, max_value=2**32 - 1, step=1, key="seed",
                         help=t("seed_help", lang))
         st.number_input(t("weeks", lang), min_value=1, max_value=MAX_WEEKS, step=1, key="weeks",
@@ -276,6 +299,14 @@ def live_view(lang: str) -> None:
         for key, col in zip(keys[i:i + 2], st.columns(2), strict=False):
             with col, st.container(key=f"traj_{key}"):
                 st.plotly_chart(view.trajectories[key], config=PLOTLY_CONFIG)
+
+    st.subheader(t("linkage", lang))
+    st.caption(t("linkage_note", lang))
+    charts = list(view.linkage.items())
+    for i in range(0, len(charts), 2):
+        for (name, fig), col in zip(charts[i:i + 2], st.columns(2), strict=False):
+            with col, st.container(key=f"linkage_{name}"):
+                st.plotly_chart(fig, config=PLOTLY_CONFIG)
 
     st.subheader(t("fund_flows", lang))
     for side, col in zip(SIDES, st.columns(2), strict=True):

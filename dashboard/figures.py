@@ -1,7 +1,10 @@
 """The charts of the workshop page (plotly) and of its PNG exports (matplotlib/seaborn), all text in ``lang``.
 
 Scenario A is blue with a solid line, B orange with a dashed one (seaborn's colour-blind palette),
-so the two stay apart in greyscale too.  The plan targets are dotted lines.
+so the two stay apart in greyscale too.  The plan targets are dotted lines.  Besides the key indicators,
+the page shows the linkage at work: who answered residents' demands (community and grid workers,
+volunteers, organisations, departments), the public cost by kind, and the project round (projects
+running, sessions), A and B on one scale.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from dashboard.indicators import axis_unit, fund_totals, target_text
+from dashboard.indicators import axis_unit, fund_totals, opening_balance, series, target_text
 from dashboard.session import SIDES
 from sim.fund import INFLOW_SOURCES, OUTFLOW_USES
 from sim.glossary import label, preset_label
 from sim.indicators import KEY_INDICATORS, TARGETS_BY_KEY
 from sim.kpi_table import is_fraction
+from sim.model import PUBLIC_COSTS
 
 # Scenario colours (seaborn's colour-blind palette: blue, orange) and line styles, distinct in greyscale.
 COLORS = {"A": "#0173B2", "B": "#DE8F05"}
@@ -89,19 +93,21 @@ def trajectory_figure(ts: pd.DataFrame, key: str, names: dict[str, str], lang: s
         d = ts[ts["scenario"] == side] if len(ts) else ts
         name = names.get(side, side)
         data.append({"type": "scatter", "mode": "lines", "name": name,
-                     "x": d["step"].tolist() if len(d) else [], "y": d[key].tolist() if len(d) else [],
+                     "x": d["step"].tolist() if len(d) else [], "y": series(d, key).tolist() if len(d) else [],
                      "line": {"color": COLORS[side], "dash": PLOTLY_DASH[side], "width": 2.2},
                      "hovertemplate": _hover(key, title, name, lang)})
     return _figure(data, _layout(title, **_axes(key, lang)))
 
 
 def sankey_data(ts: pd.DataFrame, lang: str = "en") -> dict:
-    """Nodes (sources → fund → uses and the balance kept) and links of the fund's cumulative flows.
+    """Nodes (balance at week 1 and sources → fund → uses and the balance kept) and links of the fund's flows
+    over the weeks shown.
 
-    The fund starts empty, so Σ inflows = Σ outflows + balance: the links into and out of the fund node
-    carry the same total.
+    Balance at week 1 + Σ inflows = Σ outflows + balance: the links into and out of the fund node carry the
+    same total.
     """
     inflows, outflows, balance = fund_totals(ts)
+    opening = opening_balance(ts)
     labels, sources, targets, values, colors = [], [], [], [], []
 
     def node(text: str, amount: float | None, color: str) -> int:
@@ -110,6 +116,10 @@ def sankey_data(ts: pd.DataFrame, lang: str = "en") -> dict:
         return len(labels) - 1
 
     fund = node(label("fund_node", lang), None, "#029E73")  # its total is the sum of either side
+    if opening > 0:
+        sources.append(node(label("opening_balance_node", lang), opening, "#949494"))
+        targets.append(fund)
+        values.append(opening)
     for s, v in inflows.items():
         if v > 0:
             sources.append(node(label(s, lang), v, COLORS["A"] if s != "government" else "#CC78BC"))
@@ -144,6 +154,56 @@ def sankey_figure(ts: pd.DataFrame, title: str, lang: str = "en"):
                       "hovertemplate": "%{source.label} → %{target.label}<br>"
                                        f"%{{value:,.0f}} {unit}<extra></extra>"}}
     return _figure([trace], _layout(title))
+
+
+def _bars(title: str, parts: dict[str, dict[str, float]], names: dict[str, str], unit: str, colors: list[str],
+          prefix: str = ""):
+    """Horizontal stacked bars, one per scenario (A above B), on one scale: ``parts`` = label → side → value.
+
+    The unit is in the hover text (and ``prefix``, e.g. ¥, on the ticks): an axis title would collide with the
+    legend below the chart."""
+    ys = [names.get(side, side) for side in SIDES]
+    data = []
+    for (text, values), color in zip(parts.items(), colors, strict=False):
+        data.append({"type": "bar", "orientation": "h", "name": text, "y": ys,
+                     "x": [values[side] for side in SIDES], "marker": {"color": color},
+                     "hovertemplate": f"%{{y}}<br>{text}: {prefix}%{{x:,.0f}} {unit}<extra></extra>"})
+    layout = _layout(title, height=300, barmode="stack",
+                     xaxis={"tickformat": ",", "tickprefix": prefix, "rangemode": "tozero"},
+                     yaxis={"autorange": "reversed"})
+    layout["legend"] = {**layout["legend"], "y": -0.35, "traceorder": "normal"}
+    return _figure(data, layout)
+
+
+HANDLERS = {"handler_community_staff": "demands_to_community_staff", "handler_volunteers": "demands_to_volunteers",
+            "handler_organisations": "demands_to_organisations", "handler_departments": "demands_escalated"}
+HANDLER_COLORS = ["#029E73", "#56B4E9", "#CC78BC", "#949494"]
+COST_COLORS = ["#029E73", "#56B4E9", "#CC78BC", "#CA9161", "#D55E00", "#949494"]
+
+
+def handlers_figure(ts: pd.DataFrame, names: dict[str, str], lang: str = "en"):
+    """Who answered the residents' demands in the last 52 weeks (community and grid workers first, volunteers
+    assisting, organisations for professional demands, departments for structural ones), A and B."""
+    by_side = {side: ts[ts["scenario"] == side].tail(52) if len(ts) else ts for side in SIDES}
+    parts = {label(term, lang): {side: float(d[col].sum()) if len(d) else 0.0 for side, d in by_side.items()}
+             for term, col in HANDLERS.items()}
+    return _bars(label("handlers_title", lang), parts, names, label("unit:demands", lang), HANDLER_COLORS)
+
+
+def cost_figure(ts: pd.DataFrame, names: dict[str, str], lang: str = "en"):
+    """Public cost by kind (fund grant, matching, moral bank, venture philanthropy, purchase, social workers'
+    wages) summed over the weeks so far, A and B."""
+    by_side = {side: ts[ts["scenario"] == side] if len(ts) else ts for side in SIDES}
+    parts = {label(f"cost_{kind}", lang): {side: float(d[f"public_cost_{kind}"].sum()) if len(d) else 0.0
+                                           for side, d in by_side.items()} for kind in PUBLIC_COSTS}
+    return _bars(label("cost_title", lang), parts, names, label("yuan", lang), COST_COLORS, prefix="¥")
+
+
+def linkage_figures(ts: pd.DataFrame, names: dict[str, str], lang: str = "en") -> dict[str, Any]:
+    """The linkage at work: demand handlers, public cost by kind, projects running and project sessions."""
+    return {"handlers": handlers_figure(ts, names, lang), "cost": cost_figure(ts, names, lang),
+            "projects_running": trajectory_figure(ts, "projects_running", names, lang),
+            "project_sessions": trajectory_figure(ts, "project_sessions", names, lang)}
 
 
 def band_figure(summary: pd.DataFrame, key: str, names: dict[str, str], n: int, lang: str = "en"):
@@ -208,7 +268,7 @@ def indicators_chart(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", 
     for ax, key in zip(fig.subplots(2, 3).flat, KEY_INDICATORS, strict=True):
         for side in SIDES:
             d = ts[ts["scenario"] == side]
-            ax.plot(d["step"], d[key], color=COLORS[side], linestyle=MPL_LINESTYLE[side], linewidth=1.6)
+            ax.plot(d["step"], series(d, key), color=COLORS[side], linestyle=MPL_LINESTYLE[side], linewidth=1.6)
         _value_axis(ax, key, lang)
     _scenario_legend(fig, names)
     fig.suptitle(f"{label('trajectories', lang)}\n{_subtitle(ts, steps, lang)}", fontweight="bold")
@@ -216,21 +276,27 @@ def indicators_chart(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", 
 
 
 def fund_chart(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", steps: int | None = None) -> Figure:
-    """Cumulative fund income by source and spending by use (and balance), A and B as stacked bars."""
+    """Fund income by source (after the balance at week 1) and spending by use (and the balance kept) over the
+    weeks shown, A and B as stacked bars."""
     fig = Figure(figsize=(13, 5.2), layout="constrained")
     ax_in, ax_out = fig.subplots(1, 2, sharex=True)
-    totals = {s: fund_totals(ts[ts["scenario"] == s]) for s in SIDES}
+    amounts = {}
+    for s in SIDES:
+        d = ts[ts["scenario"] == s]
+        inflows, outflows, balance = fund_totals(d)
+        amounts[s] = {"opening_balance_node": opening_balance(d), **inflows, **outflows, "balance_node": balance}
     ylabels = [names.get(s, s) for s in SIDES]
-    for ax, part, keys, title in (
-            (ax_in, 0, INFLOW_SOURCES, label("inflows", lang)),
-            (ax_out, 1, (*OUTFLOW_USES, "balance_node"), label("outflows", lang))):
+    grey = ("opening_balance_node", "balance_node")
+    for ax, keys, title in (
+            (ax_in, ("opening_balance_node", *INFLOW_SOURCES), label("inflows", lang)),
+            (ax_out, (*OUTFLOW_USES, "balance_node"), label("outflows", lang))):
         palette = sns.color_palette("colorblind", len(keys))
         left = np.zeros(len(SIDES))
         for i, k in enumerate(keys):
-            vals = np.array([totals[s][2] if k == "balance_node" else totals[s][part][k] for s in SIDES])
+            vals = np.array([amounts[s][k] for s in SIDES])
             if not vals.any():
                 continue
-            ax.barh(ylabels, vals, left=left, color=palette[i] if k != "balance_node" else "#BBBBBB",
+            ax.barh(ylabels, vals, left=left, color=palette[i] if k not in grey else "#BBBBBB",
                     label=label(k, lang), edgecolor="white")
             left += vals
         ax.set_title(title)

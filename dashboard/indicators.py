@@ -1,8 +1,9 @@
 """The key indicators of a run so far against the Enyang plan targets, and the fund's cumulative flows.
 
 Indicators are computed as the command line's ``kpis.json`` computes them (sim/indicators.py: rates
-over the last 52 weeks, stocks at the current week); values are written by the project's one
-formatter (sim/kpi_table.py) and labelled from the glossary.
+over the last 52 weeks, stocks at the current week, run totals such as the public cost summed over the
+weeks so far); values are written by the project's one formatter (sim/kpi_table.py) and labelled from
+the glossary.
 """
 
 from __future__ import annotations
@@ -14,19 +15,27 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sim.fund import INFLOW_SOURCES, OUTFLOW_USES
-from sim.glossary import COLUMNS, label
+from sim.glossary import COLUMNS, GLOSSARY, label
 from sim.indicators import KEY_INDICATORS, TARGETS_BY_KEY, Target, compute_kpis, met
 from sim.kpi_table import format_value, is_fraction, is_money
+
+# Key indicators that are run totals (kpis.json "totals"), and the weekly column they sum.
+RUN_TOTALS = {"public_cost_run": "public_cost"}
+YEAR = 52  # weeks
 
 
 @dataclass(frozen=True)
 class KpiRow:
-    """One indicator of one run: its value so far, the plan target and whether it is met."""
+    """One indicator of one run: its value so far, the plan target and whether it is met.
+
+    A run total (e.g. the public cost) has no target; ``per_year`` is its average over a year of the weeks
+    run so far (total ÷ weeks × 52), so that runs of different lengths can be compared."""
 
     key: str
     value: float | None
     target: Target | None
     met: bool | None
+    per_year: float | None = None
 
 
 def key_indicators(ts: pd.DataFrame, keys: Sequence[str] = KEY_INDICATORS) -> list[KpiRow]:
@@ -38,13 +47,27 @@ def key_indicators(ts: pd.DataFrame, keys: Sequence[str] = KEY_INDICATORS) -> li
         if isinstance(value, float) and math.isnan(value):
             value = None
         target = TARGETS_BY_KEY.get(key)
-        rows.append(KpiRow(key, value, target, met(target, value) if target and value is not None else None))
+        per_year = value / len(ts) * YEAR if key in RUN_TOTALS and value is not None else None
+        rows.append(KpiRow(key, value, target, met(target, value) if target and value is not None else None,
+                           per_year))
     return rows
+
+
+def weekly_column(key: str) -> str:
+    """The weekly column an indicator is read from (a run total: the column it sums)."""
+    return RUN_TOTALS.get(key, key)
+
+
+def series(ts: pd.DataFrame, key: str) -> pd.Series:
+    """An indicator week by week: its column, or for a run total the running sum of its weekly column."""
+    if key in RUN_TOTALS:
+        return ts[RUN_TOTALS[key]].cumsum()
+    return ts[key]
 
 
 def shown_value(key: str, value: float | None, lang: str = "en", decimals: int = 1) -> str:
     """A value as the page shows it: fractions in per cent, money in whole yuan, counts (sim.kpi_table)."""
-    return format_value(key, value, lang=lang, decimals=decimals, yuan=True)
+    return format_value(weekly_column(key), value, lang=lang, decimals=decimals, yuan=True)
 
 
 def target_text(key: str, lang: str = "en") -> str:
@@ -57,7 +80,11 @@ def target_text(key: str, lang: str = "en") -> str:
 
 
 def verdict_text(row: KpiRow, lang: str = "en") -> str:
-    """'✓ met · Target ≥ 95.0 %', '✗ not met · …', or the target alone when there is no value or target."""
+    """'✓ met · Target ≥ 95.0 %', '✗ not met · …', the target alone when there is no value or target, or a run
+    total's yearly average ('¥80,000 a year · no plan target')."""
+    if row.per_year is not None:
+        amount = shown_value(row.key, row.per_year, lang)
+        return f"{label('per_year', lang, amount=amount)} · {target_text(row.key, lang)}"
     if row.met is None:
         return target_text(row.key, lang)
     mark = f"✓ {label('met_yes', lang)}" if row.met else f"✗ {label('met_no', lang)}"
@@ -66,6 +93,7 @@ def verdict_text(row: KpiRow, lang: str = "en") -> str:
 
 def axis_unit(key: str, lang: str = "en") -> str:
     """The unit of an indicator's axis, in ``lang``."""
+    key = weekly_column(key)
     if is_fraction(key):
         return label("percent", lang)
     if is_money(key):
@@ -74,11 +102,23 @@ def axis_unit(key: str, lang: str = "en") -> str:
         return label("unit_per_10k", lang)
     if key.startswith("social_orgs"):
         return label("unit_orgs", lang)
-    return COLUMNS[key][2] if key in COLUMNS else ""
+    unit = COLUMNS[key][2] if key in COLUMNS else ""
+    return label(f"unit:{unit}", lang) if f"unit:{unit}" in GLOSSARY else unit
+
+
+def opening_balance(ts: pd.DataFrame) -> float:
+    """The fund's balance when the record started (at the start of week 1, after the warm-up), in yuan.
+
+    Read from the first week's row: its closing balance less that week's income plus its spending."""
+    if not len(ts):
+        return 0.0
+    first = ts.iloc[0]
+    return round(float(first["fund_balance"] - first["fund_inflow_total"] + first["fund_outflow_total"]), 2)
 
 
 def fund_totals(ts: pd.DataFrame) -> tuple[dict[str, float], dict[str, float], float]:
-    """Cumulative inflows by source and outflows by use (yuan), and the balance at the last week."""
+    """Cumulative inflows by source and outflows by use (yuan) of the weeks shown, and the balance at the last
+    week; with the balance at week 1 (:func:`opening_balance`), opening + Σ inflows = Σ outflows + balance."""
     inflows = {s: float(ts[f"fund_inflow_{s}"].sum()) if len(ts) else 0.0 for s in INFLOW_SOURCES}
     outflows = {u: float(ts[f"fund_outflow_{u}"].sum()) if len(ts) else 0.0 for u in OUTFLOW_USES}
     balance = float(ts["fund_balance"].iloc[-1]) if len(ts) else 0.0

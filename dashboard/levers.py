@@ -2,7 +2,10 @@
 
 A lever is a parameter of the config schema (sim/config.py: unit, range, source); the page adds a
 widget, the bounds the widget shows, and a plain-language label and explanation from the glossary
-(``lever_…`` and ``lever_…_help`` in sim/glossary.py).
+(``lever_…`` and ``lever_…_help`` in sim/glossary.py).  Most levers belong to the policy (``policy.…``);
+a few are facts about the community the sources leave open (``community.…``, e.g. how many bottles the
+one-cent enterprise sells): they start at the community preset's value and follow it when the community
+changes (:func:`is_community_lever`).
 """
 
 from __future__ import annotations
@@ -31,9 +34,14 @@ class Lever:
 
 LEVERS: tuple[Lever, ...] = (
     Lever("policy.micro_fund.fen_per_unit", "slider", "lever_fen", 0.0, 10.0, 0.5),
+    Lever("community.units_per_week", "number", "lever_units", 0, 100_000, 500),
     Lever("policy.gov_purchase.budget_yuan_per_year", "number", "lever_gov_budget", 0, 2_000_000, 10_000),
+    Lever("policy.party_building.strength", "slider", "lever_party", 0.0, 1.0, 0.05),
+    Lever("policy.venture.budget_yuan_per_year", "number", "lever_venture", 0, 1_000_000, 10_000),
     Lever("policy.moral_bank.enabled", "toggle", "lever_moral_bank"),
     Lever("policy.moral_bank.points_per_activity", "slider", "lever_points", 0.0, 50.0, 1.0,
+          requires="policy.moral_bank.enabled"),
+    Lever("policy.moral_bank.government_yuan_per_year", "number", "lever_moral_bank_gov", 0, 500_000, 5_000,
           requires="policy.moral_bank.enabled"),
     Lever("policy.fund.transparency", "slider", "lever_transparency", 0.0, 1.0, 0.05),
     Lever("policy.fund.governance", "select", "lever_governance"),
@@ -46,6 +54,11 @@ LEVERS: tuple[Lever, ...] = (
     Lever("policy.social_enterprise.enabled", "toggle", "lever_social_enterprise"),
 )
 LEVER_OF: dict[str, Lever] = {lv.key: lv for lv in LEVERS}
+
+
+def is_community_lever(lever: Lever) -> bool:
+    """A lever that is a fact about the community (its preset's value), not part of a policy."""
+    return lever.key.startswith("community.")
 
 
 def lever_meta(key: str) -> dict:

@@ -2,8 +2,8 @@
 
 The content depends only on the scenarios, the week and the language, so it is built once and shared
 by every page that shows the same (a workshop's participants usually follow the trainer's setup):
-a bounded cache, most recently used kept.  Building the six trajectory charts and the two fund
-diagrams is most of the cost of redrawing the page.
+a bounded cache, most recently used kept.  Building the six trajectory charts, the four charts of the
+linkage at work and the two fund diagrams is most of the cost of redrawing the page.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dashboard.indicators import KpiRow, key_indicators
 from dashboard.session import SIDES, Comparison, comparison
 from sim.indicators import KEY_INDICATORS
 
-CACHED_VIEWS = 96  # views kept (each about 0.2 MB: eight charts of up to 520 weeks)
+CACHED_VIEWS = 96  # views kept (each about 0.3 MB: twelve charts of up to 520 weeks)
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class LiveContent:
     names: dict[str, str]
     kpis: dict[str, list[KpiRow]]
     trajectories: dict[str, Any]   # indicator -> plotly figure (A and B)
+    linkage: dict[str, Any]        # demand handlers, public cost by kind, projects running, sessions (A and B)
     sankeys: dict[str, Any]        # side -> plotly figure of the fund's flows
 
 
@@ -40,6 +41,7 @@ def build(comp: Comparison, lang: str) -> LiveContent:
         names=names,
         kpis={side: key_indicators(series[side]) for side in SIDES},
         trajectories={key: figures.trajectory_figure(ts, key, names, lang) for key in KEY_INDICATORS},
+        linkage=figures.linkage_figures(ts, names, lang),
         sankeys={side: figures.sankey_figure(series[side], names[side], lang) for side in SIDES})
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dashboard.indicators import series, weekly_column
 from dashboard.session import Comparison
 from experiments.stats import summarise
 from sim.config import with_values
@@ -47,7 +48,8 @@ def run_replicates(comp: Comparison, n_seeds: int = REPLICATE_SEEDS, columns: Se
     """Run A and B for ``n_seeds`` seeds (the same seeds for both) in worker processes (``n_jobs``, default
     all cores; 1: in this process), into ``folder`` (default :func:`cache_folder`).
 
-    Returns a long table: scenario, seed, step and one column per indicator of ``columns``.  The seeds
+    Returns a long table: scenario, seed, step and one column per indicator of ``columns`` (a run total, such
+    as the public cost, as its running sum: dashboard.indicators.series).  The seeds
     run in batches, one A-B pair per two workers, each batch into its own subfolder;
     ``on_progress(done, total)`` is called after each batch.  A failed run raises RuntimeError with its error.
     """
@@ -69,7 +71,9 @@ def run_replicates(comp: Comparison, n_seeds: int = REPLICATE_SEEDS, columns: Se
         if len(failed):
             raise RuntimeError(f"replicate {failed['run_dir'].iloc[0]} failed: {failed['error'].iloc[0]}")
         for (side, seed), name in zip(batch, names, strict=True):
-            ts = pd.read_parquet(out_dir / name / TIMESERIES_FILE, columns=["step", *columns])
+            weekly = pd.read_parquet(out_dir / name / TIMESERIES_FILE,
+                                     columns=["step", *dict.fromkeys(weekly_column(c) for c in columns)])
+            ts = pd.DataFrame({"step": weekly["step"], **{c: series(weekly, c) for c in columns}})
             ts.insert(0, "scenario", side)
             ts.insert(1, "seed", seed)
             frames.append(ts)

@@ -6,6 +6,11 @@ command line (``community=…``, ``policy=…`` and the levers changed from the 
 :class:`Comparison` steps both models week by week.  The models are shared by every page showing the
 same scenarios (:class:`SharedRun`, a bounded number kept in memory), so thirty participants of a
 workshop who follow the trainer cost one run, not thirty.
+
+Week 1 of the page is week 1 of the command line's run: before it, each model runs the warm-up
+(``warmup_weeks`` weeks under the baseline levers, not recorded; docs/warmup.md).  The warm-up does not
+depend on the policy, so it is run once per community, seed and behaviour (:func:`warmed_model`) and
+A and B start from copies of the same warmed state, as two command-line runs with the same seed do.
 """
 
 from __future__ import annotations
@@ -22,9 +27,9 @@ from typing import Any
 import pandas as pd
 
 from dashboard.levers import LEVER_OF, LEVERS, clean_value, get_value, same_value
-from sim.config import SimConfig, settings_for, with_values
+from sim.config import SimConfig, settings_for, to_plain_dict, with_values
 from sim.glossary import PRESETS, label, preset_label
-from sim.model import CommunityModel
+from sim.model import BASELINE, CommunityModel
 
 SIDES = ("A", "B")
 DEFAULT_COMMUNITY = "urban_traditional"
@@ -53,10 +58,10 @@ def _composed(overrides: tuple[str, ...]) -> SimConfig:
 
 
 def policy_levers(policy: str, community: str = DEFAULT_COMMUNITY) -> dict[str, Any]:
-    """The preset's value of every lever of the page (what the widgets show after choosing the preset).
+    """The presets' value of every lever of the page (what the widgets show after choosing the preset).
 
-    Policy presets do not depend on the community; ``community`` only lets this share the composition
-    (cached) with :func:`scenario`.
+    A policy lever's value is the policy preset's, whatever the community; a community lever's
+    (``community.…``, dashboard.levers.is_community_lever) is the community preset's.
     """
     s = _composed((f"community={community}", f"policy={policy}", "progress=false"))
     return {lv.key: get_value(s, lv.key) for lv in LEVERS}
@@ -127,6 +132,50 @@ def scenario(side: str, community: str, policy: str, levers: dict[str, Any] | No
 
 
 # ---------------------------------------------------------------------------------------------
+# The warm-up, run once per community and seed
+# ---------------------------------------------------------------------------------------------
+WARMED_STATES = 8  # warmed models kept in memory (about 2 MB each for 12,000 residents)
+_WARMED: OrderedDict[str, CommunityModel] = OrderedDict()
+_WARMED_LOCK = threading.Lock()
+
+
+def warmup_key(settings: SimConfig) -> str:
+    """What the warm-up depends on: the community, the residents' behaviour, the seed and the warm-up's length.
+
+    Not the policy (the warm-up runs under the baseline levers, ``sim.model.BASELINE``) nor the weeks to
+    record; a lever of the community itself (e.g. ``community.units_per_week``) does change it."""
+    plain = to_plain_dict(settings)
+    return repr((settings.seed, settings.warmup_weeks, plain["community"], plain["behaviour"]))
+
+
+def warmed_model(settings: SimConfig) -> CommunityModel:
+    """A model of ``settings`` that has run its warm-up: its next step is the recorded week 1.
+
+    The warmed state of the community and seed is computed once and kept (:data:`WARMED_STATES` of them);
+    each call returns an independent deep copy given ``settings`` (its policy comes into force at week 1).
+    The result equals ``CommunityModel(settings)`` after ``warm_up()`` (tests/test_dashboard.py checks it).
+    """
+    settings = copy.deepcopy(settings)
+    if settings.warmup_weeks == 0:  # no warm-up: the run's levers are in force from the first week
+        return CommunityModel(settings)
+    key = warmup_key(settings)
+    with _WARMED_LOCK:
+        warmed = _WARMED.get(key)
+        if warmed is None:
+            warmed = CommunityModel(copy.deepcopy(settings))
+            warmed.warm_up()
+            _WARMED[key] = warmed
+            while len(_WARMED) > WARMED_STATES:
+                _WARMED.popitem(last=False)
+        _WARMED.move_to_end(key)
+        # the baseline levers are recognised by identity (sim.model): the copy keeps the same object
+        model = copy.deepcopy(warmed, {id(BASELINE): BASELINE})
+    model.cfg = settings
+    model.purchase_budget_yuan_per_year = settings.policy.gov_purchase.budget_yuan_per_year  # as __init__ sets it
+    return model
+
+
+# ---------------------------------------------------------------------------------------------
 # Two models stepped together, shared by every page that shows the same scenarios
 # ---------------------------------------------------------------------------------------------
 SHARED_RUNS = 12  # pairs of models kept in memory at once (about 15 MB each for 12,000 residents, 260 weeks)
@@ -144,13 +193,13 @@ class SharedRun:
     def __init__(self, scenarios: dict[str, Scenario]) -> None:
         self.scenarios = scenarios
         self._lock = threading.Lock()
-        self.models = {side: CommunityModel(copy.deepcopy(sc.settings)) for side, sc in scenarios.items()}
+        self.models = {side: warmed_model(sc.settings) for side, sc in scenarios.items()}
         self._tables: dict[str, tuple[int, pd.DataFrame]] = {}
 
     @property
     def week(self) -> int:
-        """Weeks the models have run (the furthest any page has reached)."""
-        return self.models["A"].week
+        """Recorded weeks the models have run (the furthest any page has reached; the warm-up not counted)."""
+        return self.models["A"].weeks_recorded
 
     def timeseries(self, side: str, week: int) -> pd.DataFrame:
         """One side's weekly table from week 1 to ``week``, stepping both models that far if needed."""

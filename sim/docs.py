@@ -1,8 +1,9 @@
 """Regenerate the generated tables of docs/ODD.md and docs/architecture.md: ``python -m sim.docs [--check]``.
 
-The parameter table comes from the config schema (sim/config.py), the output table from the
-glossary (sim/glossary.py), the table of where each policy lever acts from the rules' code
-(sim/lever_rules.py), so the documentation cannot drift from the code: ``--check`` (and a test)
+The parameter table and the list of parameters labelled ``assumption`` come from the config schema
+(sim/config.py), the output table from the glossary (sim/glossary.py), the KPI table (target,
+definition, status) from sim/indicators.py, the table of where each policy lever acts from the rules'
+code (sim/lever_rules.py), so the documentation cannot drift from the code: ``--check`` (and a test)
 fails when a document is out of date.
 """
 
@@ -13,10 +14,12 @@ import re
 import sys
 from pathlib import Path
 
-from sim.config import parameter_table
+from sim.config import SimConfig, parameter_table
 from sim.glossary import COLUMNS
 from sim.indicators import TARGETS
 from sim.lever_rules import lever_table
+from sim.params import ASSUMPTION
+from sim.schema import iter_params
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 ODD = DOCS / "ODD.md"
@@ -30,15 +33,42 @@ def output_table() -> str:
 
 
 def kpi_table() -> str:
-    rows = ["| KPI (`kpis.json`) | Enyang 专栏1 # | target | unit | note |", "|---|---|---|---|---|"]
+    rows = ["| KPI (`kpis.json`) | Enyang 专栏1 # | target | unit | status | definition (how the model computes it) |",
+            "|---|---|---|---|---|---|"]
     for t in TARGETS:
-        rows.append(f"| `{t.key}` | {t.number or ''} | {t.op} {t.value:g} | {t.unit} | {t.note} |")
+        definition = t.definition + (f" ({t.note})" if t.note else "")
+        rows.append(f"| `{t.key}` | {t.number or ''} | {t.op} {t.value:g} | {t.unit} | {t.status} | {definition} |")
     return "\n".join(rows)
 
 
-SECTIONS = {"parameters": parameter_table, "outputs": output_table, "kpis": kpi_table, "levers": lever_table}
+# Settings of a run rather than of the model: not listed among the model's assumptions.
+RUN_SETTINGS = ("steps", "seed", "progress", "lang", "overwrite")
+
+
+def assumption_list() -> str:
+    """The model's parameters whose schema source is ``assumption`` (no seed line, no published source), by section.
+
+    A preset (configs/community/*.yaml) or a policy file may set a value with its own source in a
+    comment; the list is of the schema's parameters, whatever the preset.
+    """
+    by_section: dict[str, list[str]] = {}
+    for key, f, _value in iter_params(SimConfig):
+        section, _, name = key.rpartition(".")
+        if key in RUN_SETTINGS or key.startswith("sweep.") or name in ("name", "label_zh"):
+            continue
+        if f.metadata.get("source", "").startswith(ASSUMPTION):
+            by_section.setdefault(section or "run", []).append(name)
+    rows = ["| section | parameters labelled `assumption` | count |", "|---|---|---:|"]
+    for section, names in by_section.items():
+        rows.append(f"| `{section}` | {', '.join(f'`{n}`' for n in names)} | {len(names)} |")
+    rows.append(f"| all | | {sum(map(len, by_section.values()))} |")
+    return "\n".join(rows)
+
+
+SECTIONS = {"parameters": parameter_table, "outputs": output_table, "kpis": kpi_table, "levers": lever_table,
+            "assumptions": assumption_list}
 # The generated blocks of each document.
-DOCUMENTS = {ODD: ("parameters", "outputs", "kpis", "levers"), ARCHITECTURE: ("levers",)}
+DOCUMENTS = {ODD: ("parameters", "outputs", "kpis", "levers", "assumptions"), ARCHITECTURE: ("levers",)}
 
 
 def render(text: str, names: tuple[str, ...] = tuple(SECTIONS), path: Path = ODD) -> str:
@@ -53,7 +83,7 @@ def render(text: str, names: tuple[str, ...] = tuple(SECTIONS), path: Path = ODD
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Regenerate the generated tables of docs/ODD.md and docs/architecture.md "
-                                             "(parameters, outputs, KPIs, where each lever acts).")
+                                             "(parameters, assumptions, outputs, KPIs, where each lever acts).")
     ap.add_argument("--check", action="store_true", help="only check that the documents are up to date")
     args = ap.parse_args(argv)
     stale = []

@@ -1,10 +1,14 @@
 """Where each policy lever's rules live: a table generated from the code, for docs/ODD.md.
 
 A lever is a section of :class:`sim.config.PolicyConfig` (``policy.micro_fund``, ``policy.fund`` …).
-A rule *uses* a lever when its function body reads that section, written as ``policy.<lever>`` or through
-the usual local alias ``pol.<lever>`` (``pol = model.cfg.policy``).  The table lists, for every lever, each
-function and method of the model's modules that does, so a reader can go from "what does this lever do?"
-to the code in one step; ``python -m sim.docs`` writes it into the ODD and a test keeps it current.
+A rule *uses* a lever when its function body reads that section: the levers in force, written as
+``model.policy.<lever>``, ``self.model.policy.<lever>`` or through the usual local alias ``pol.<lever>``
+(``pol = model.policy``), or the run's configured levers, ``cfg.policy.<lever>``.  The levers in force are
+the baseline's during the warm-up and the run's after it (sim/model.py); a rule that reads the configured
+levers sees the run's levers during the warm-up too, so the table marks it with † (set-up code, or the
+district's rules).  The table lists, for every lever, each function and method of the model's modules that
+reads it, so a reader can go from "what does this lever do?" to the code in one step; ``python -m sim.docs``
+writes it into the ODD and docs/architecture.md, and a test keeps it current.
 """
 
 from __future__ import annotations
@@ -39,24 +43,47 @@ def _functions(tree: ast.Module):
     yield from walk(tree, "")
 
 
-def lever_rules(package: Path = PACKAGE) -> dict[str, list[str]]:
-    """lever → ``module.Class.method`` of every rule that reads it (sorted by module, then line)."""
+def _patterns(names: list[str]) -> tuple[re.Pattern, re.Pattern]:
+    """Any read of a lever section, and a read of the run's configured levers (``cfg.policy.<lever>``)."""
+    alternatives = "|".join(map(re.escape, names))
+    return (re.compile(r"\b(?:policy|pol)\.(" + alternatives + r")\b"),
+            re.compile(r"\bcfg\.policy\.(" + alternatives + r")\b"))
+
+
+def configured_reads(package: Path = PACKAGE) -> dict[str, set[str]]:
+    """lever → the rules (``module.Class.method``) that read the run's configured lever, ``cfg.policy.<lever>``."""
     names = levers()
-    pattern = re.compile(r"\b(?:policy|pol)\.(" + "|".join(map(re.escape, names)) + r")\b")
-    found: dict[str, list[tuple[str, int, str]]] = {n: [] for n in names}
+    _any, configured = _patterns(names)
+    found: dict[str, set[str]] = {n: set() for n in names}
+    for path, qualname, _node, body in _bodies(package):
+        for lever in configured.findall(body):
+            found[lever].add(f"{path.stem}.{qualname}")
+    return found
+
+
+def _bodies(package: Path):
+    """(path, qualified name, node, source) of every function and method of the rule modules."""
     for path in sorted(package.glob("*.py")):
         if path.name in NOT_RULES or path.name.startswith("_"):
             continue
         source = path.read_text(encoding="utf-8")
         for qualname, node in _functions(ast.parse(source)):
-            body = ast.get_source_segment(source, node) or ""
-            for lever in sorted(set(pattern.findall(body))):
-                found[lever].append((path.stem, node.lineno, f"{path.stem}.{qualname}"))
+            yield path, qualname, node, ast.get_source_segment(source, node) or ""
+
+
+def lever_rules(package: Path = PACKAGE) -> dict[str, list[str]]:
+    """lever → ``module.Class.method`` of every rule that reads it (sorted by module, then line)."""
+    names = levers()
+    pattern, _configured = _patterns(names)
+    found: dict[str, list[tuple[str, int, str]]] = {n: [] for n in names}
+    for path, qualname, node, body in _bodies(package):
+        for lever in sorted(set(pattern.findall(body))):
+            found[lever].append((path.stem, node.lineno, f"{path.stem}.{qualname}"))
     return {lever: [name for _m, _l, name in sorted(rows)] for lever, rows in found.items()}
 
 
 def lever_table() -> str:
-    """The markdown table of docs/ODD.md: lever, its parameters, the rules that read it."""
+    """The markdown table of docs/ODD.md: lever, its parameters, the rules that read it (†: the configured lever)."""
     from sim.config import iter_params  # the schema's own walk over its parameters
 
     params: dict[str, list[str]] = {}
@@ -64,7 +91,8 @@ def lever_table() -> str:
         section = key.split(".")[1]
         params.setdefault(section, []).append(key.rsplit(".", 1)[1])
     rows = ["| lever | parameters | rules that read it (`sim/<module>.py`) |", "|---|---|---|"]
+    configured = configured_reads()
     for lever, rules in lever_rules().items():
-        rule_text = ", ".join(f"`{r}`" for r in rules) or "—"
+        rule_text = ", ".join(f"`{r}`" + (" †" if r in configured[lever] else "") for r in rules) or "—"
         rows.append(f"| `policy.{lever}` | {', '.join(params.get(lever, []))} | {rule_text} |")
     return "\n".join(rows)

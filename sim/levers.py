@@ -113,7 +113,8 @@ class GovPurchaseLever:
 
     budget_yuan_per_year: float = param(0.0, "yuan/year", 0, 1_000_000_000,
                                         help="yearly budget for service contracts", source="003: 政府购买服务")
-    contract_weeks: int = param(52, "weeks", 1, 520, help="length of a contract")
+    contract_weeks: int = param(52, "weeks", 1, 520, help="length of a contract",
+                                source="yearly contracts: 项目购买一般采取年度制 (docs/literature.md [P9])")
     cost_per_case_yuan: float = param(200.0, "yuan/case", 1, 100_000,
                                       help="what a contracted organisation is paid per case of capacity "
                                            "(assumption: no published price per case)")

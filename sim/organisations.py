@@ -9,7 +9,7 @@ track record).  Organisations live as they do (issue #11, docs/literature.md §5
 on contracts and project money and folds after ``org_fold_weeks`` without income (年度制, 中标不确定,
 [P9]); a self-organisation lives on its members' time and dissolves when fewer than
 ``self_org_min_members`` remain ([O2]); self-organisations also form bottom-up from active residents
-(:func:`sim.groups.form_groups`).
+(:func:`sim.groups.groups_week`).
 """
 
 from __future__ import annotations

@@ -65,7 +65,8 @@ class CommunityConfig:
     households: int = param(3000, "households", 10, 700_000,
                             help="households", source="003: 2,500–3,000 households")
     households_per_grid: int = param(300, "households/grid", 30, 2000,
-                                     help="households served by one grid worker (网格员)")
+                                     help="households served by one grid worker (网格员)",
+                                     source="200–500 households per grid (docs/literature.md [D13])")
     groups: GroupShares = section(GroupShares)
     needy_share: float = param(0.03, "fraction", 0, 0.5,
                                help="share of households that are needy (困难群众家庭); "
@@ -418,7 +419,7 @@ class SimConfig:
     """One run: a community under a policy, for `steps` weeks, from `seed`."""
 
     steps: int = param(260, "weeks", 1, 5200, help="weeks to simulate (260 = one five-year plan)")
-    warmup_weeks: int = param(156, "weeks", 0, 5200,
+    warmup_weeks: int = param(208, "weeks", 0, 5200,
                               help="weeks run before week 1 under the baseline levers and not recorded, so that "
                                    "readings start from the status quo's steady state (docs/warmup.md)")
     seed: int = param(0, "-", 0, 2**32 - 1, help="random seed")

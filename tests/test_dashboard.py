@@ -1,11 +1,11 @@
 """Unit tests of the dashboard package (what the workshop page computes) and of its offline launcher.
 
-The page itself is tested in a browser by tests/test_dashboard_e2e.py.
+The two runs (seed, stepping, sharing between pages, the warm-up) are tested in tests/test_dashboard_session.py;
+the page itself in a browser by tests/test_dashboard_e2e.py.
 """
 
 from __future__ import annotations
 
-import copy
 import io
 import re
 import string
@@ -28,7 +28,6 @@ from sim.config import ConfigError, community_presets, iter_params, settings_for
 from sim.glossary import COLUMNS, GLOSSARY, PRESETS, label, preset_label
 from sim.indicators import KEY_INDICATORS, compute_kpis, kpi_report, met
 from sim.kpi_table import format_value
-from sim.model import CommunityModel
 from sim.outputs import read_manifest, read_status
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -136,8 +135,34 @@ def test_scenario_settings_equal_the_command_line_ones():
     assert "progress" not in sc.command()
     assert sc.name("en") == "B: One-cent charity micro-fund (adjusted)"
     assert sc.name("zh") == "B: 一分钱公益微基金（已调整）"
-    plain = se.scenario("A", SMALL, "micro_fund", se.policy_levers("micro_fund"), seed=5, steps=12)
+    plain = se.scenario("A", SMALL, "micro_fund", se.policy_levers("micro_fund", SMALL), seed=5, steps=12)
     assert not plain.adjusted and plain.name("en") == "A: One-cent charity micro-fund"
+
+
+def test_community_levers_follow_the_community_preset():
+    """Bottles sold a week is a fact about the community (its preset), not part of a policy."""
+    units = "community.units_per_week"
+    assert lv.is_community_lever(lv.LEVER_OF[units]) and not lv.is_community_lever(lv.LEVER_OF[FEN])
+    lo, hi = lv.widget_bounds(lv.LEVER_OF[units])
+    for community in community_presets():
+        value = settings_for(f"community={community}").community.units_per_week
+        assert se.policy_levers("five_society", community)[units] == value and lo <= value <= hi, community
+    assert se.policy_levers("baseline", "industrial_park")[units] != se.policy_levers("baseline", SMALL)[units]
+    sc = se.scenario("B", SMALL, "micro_fund", {units: 3000}, seed=2, steps=8)
+    assert sc.changed == {units: 3000.0} and "community.units_per_week=3000.0" in sc.overrides
+    assert to_plain_dict(sc.settings) == to_plain_dict(settings_for(*sc.overrides))
+    assert sc.settings.community.units_per_week == 3000.0
+
+
+def test_new_levers_of_the_linkage_are_on_the_page():
+    keys = {lever.key for lever in lv.LEVERS}
+    assert {"policy.party_building.strength", "policy.venture.budget_yuan_per_year",
+            "policy.moral_bank.government_yuan_per_year", "community.units_per_week"} <= keys
+    assert lv.LEVER_OF["policy.moral_bank.government_yuan_per_year"].requires == "policy.moral_bank.enabled"
+    five = se.policy_levers("five_society")
+    assert five["policy.party_building.strength"] > 0 and five["policy.venture.budget_yuan_per_year"] > 0
+    assert se.policy_levers("baseline")["policy.party_building.strength"] == 0
+    assert "一分钱" in label("lever_units", "zh") and "unknown" in label("lever_units", "en")
 
 
 def test_out_of_range_levers_and_unknown_keys_are_refused():
@@ -147,66 +172,9 @@ def test_out_of_range_levers_and_unknown_keys_are_refused():
         se.scenario("A", SMALL, "baseline", {"behaviour.report_base": 0.5})
 
 
-def test_a_and_b_are_built_with_the_same_seed():
-    comp = se.comparison(SMALL, seed=11, steps=4, a=("baseline", {}), b=("five_society", {}))
-    assert comp.seed == 11
-    assert {m.cfg.seed for m in comp.run.models.values()} == {11}
-    assert comp.scenarios["A"].settings.policy.name == "baseline"
-    assert comp.scenarios["B"].settings.policy.name == "five_society"
-    a = se.scenario("A", SMALL, "baseline", seed=1, steps=4)
-    b = se.scenario("B", SMALL, "baseline", seed=2, steps=4)
-    with pytest.raises(ValueError, match="share the seed"):
-        se.Comparison(a, b)
-    with pytest.raises(ValueError, match="same weeks"):
-        se.Comparison(a, se.scenario("B", SMALL, "baseline", seed=1, steps=5))
-
-
 # ---------------------------------------------------------------------------------------------
-# Stepping
+# The live view, and A and B with common random numbers
 # ---------------------------------------------------------------------------------------------
-def test_stepping_advances_both_and_stops_at_the_end():
-    comp = se.comparison(SMALL, seed=3, steps=5, a=("baseline", {}), b=("micro_fund", {}))
-    assert comp.week == 0 and not comp.done
-    assert comp.step() == 1
-    assert comp.step(2) == 2
-    assert comp.week == 3
-    assert [len(comp.timeseries(s)) for s in se.SIDES] == [3, 3]
-    assert [m.week for m in comp.run.models.values()] == [3, 3]
-    assert comp.step(10) == 2 and comp.done and comp.week == 5
-    assert comp.step() == 0
-    comp.reset()
-    assert comp.week == 0 and [len(comp.timeseries(s)) for s in se.SIDES] == [0, 0]
-
-
-def test_pages_with_the_same_scenarios_share_one_run_and_see_their_own_week():
-    runs = se.SharedRuns(size=2)
-    a, b = (se.scenario(side, SMALL, policy, seed=5, steps=8) for side, policy in (("A", "baseline"),
-                                                                                    ("B", "micro_fund")))
-    ahead, behind = se.Comparison(a, b, runs), se.Comparison(a, b, runs)
-    ahead.step(7)
-    behind.step(3)
-    assert ahead.run is behind.run and len(runs) == 1
-    assert len(ahead.timeseries("A")) == 7 and len(behind.timeseries("A")) == 3
-    assert ahead.run.week == 7  # stepped once, as far as the furthest page
-    # the page that is behind sees exactly what a model of its own, stepped to its week, holds
-    for side, sc in ahead.scenarios.items():
-        own = CommunityModel(copy.deepcopy(sc.settings))
-        for _ in range(3):
-            own.step()
-        pd.testing.assert_frame_equal(behind.timeseries(side), own.timeseries())
-        assert ahead.timeseries(side).iloc[:3].equals(behind.timeseries(side))
-    # a page's table is its own copy: changing it leaves the shared run as it was
-    mine = behind.timeseries("A")
-    mine.loc[0, "fund_balance"] = -1.0
-    assert behind.timeseries("A").loc[0, "fund_balance"] != -1.0
-    # bounded: a third pair of scenarios drops the least recently used run; it is rebuilt identically
-    before = behind.timeseries("B")
-    for policy in ("moral_bank", "gov_purchase"):
-        se.Comparison(a, se.scenario("B", SMALL, policy, seed=5, steps=8), runs).timeseries("A")
-    assert len(runs) == 2 and behind.key not in runs._runs
-    pd.testing.assert_frame_equal(behind.timeseries("B"), before)
-
-
 def test_live_view_is_built_once_per_scenarios_week_and_language(pair):
     cache = live.ViewCache(size=3)
     first = cache.get(pair, "zh")
@@ -218,6 +186,7 @@ def test_live_view_is_built_once_per_scenarios_week_and_language(pair):
     assert [r.key for r in first.kpis["B"]] == list(KEY_INDICATORS)
     assert first.kpis["B"] == ind.key_indicators(pair.timeseries("B"))
     assert set(first.trajectories) == set(KEY_INDICATORS) and set(first.sankeys) == set(se.SIDES)
+    assert set(first.linkage) == {"handlers", "cost", "projects_running", "project_sessions"}
     other_page.step(1)
     for lang in ("zh", "en"):
         cache.get(other_page, lang)
@@ -232,7 +201,8 @@ def test_same_levers_give_the_same_run_and_different_levers_differ(pair):
     a, b = pair.timeseries("A"), pair.timeseries("B")
     assert (a["fund_inflow_enterprise_per_unit"] == 0).all()
     assert (b["fund_inflow_enterprise_per_unit"] > 0).all()
-    assert b["fund_balance"].iloc[-1] > a["fund_balance"].iloc[-1]
+    # the one-cent money is earmarked for care (004 关爱帮扶): B's needy residents receive more
+    assert b["fund_outflow_needy_residents"].sum() > a["fund_outflow_needy_residents"].sum()
     # common random numbers: the demands the residents raise are the same in A and B
     assert (a["demands_raised"] == b["demands_raised"]).all()
 
@@ -241,13 +211,19 @@ def test_same_levers_give_the_same_run_and_different_levers_differ(pair):
 # Indicators, figures, export
 # ---------------------------------------------------------------------------------------------
 def test_key_indicators_against_the_plan_targets(pair):
-    rows = ind.key_indicators(pair.timeseries("A"))
+    ts = pair.timeseries("A")
+    rows = ind.key_indicators(ts)
     assert [r.key for r in rows] == list(KEY_INDICATORS)
     for r in rows:
-        if r.key == "fund_balance":
+        if r.key == "public_cost_run":  # a run total: no target, shown with its yearly average
             assert r.target is None and r.met is None
-            assert ind.verdict_text(r, "zh") == "无规划目标"
+            assert r.value == pytest.approx(ts["public_cost"].sum()) and r.value > 0
+            assert r.per_year == pytest.approx(r.value / pair.week * 52)
+            assert ind.verdict_text(r, "zh") == f"每年 ¥{r.per_year:,.0f} · 无规划目标"
+            assert ind.shown_value(r.key, r.value).startswith("¥")
+            assert ind.axis_unit(r.key, "zh") == "元"
         else:
+            assert r.per_year is None
             assert r.met == met(r.target, r.value)
             text = ind.verdict_text(r, "zh")
             assert text.startswith("✓ 达标" if r.met else "✗ 未达标") and "规划目标 ≥" in text
@@ -285,7 +261,11 @@ def test_one_value_formatter_for_tables_reports_and_the_page():
 def test_fund_flows_balance_and_are_labelled_in_the_language(pair):
     ts = pair.timeseries("B")
     inflows, outflows, balance = ind.fund_totals(ts)
-    assert sum(inflows.values()) == pytest.approx(sum(outflows.values()) + balance, abs=0.02)
+    opening = ind.opening_balance(ts)
+    assert opening > 0  # the warm-up left money in the fund
+    assert opening + sum(inflows.values()) == pytest.approx(sum(outflows.values()) + balance, abs=0.02)
+    first = pair.run.models["B"]
+    assert opening == pytest.approx(first.opening_balance_fen / 100, abs=0.01)
     data = figures.sankey_data(ts, "zh")
     fund = 0
     into = sum(v for t, v in zip(data["target"], data["value"], strict=True) if t == fund)
@@ -293,6 +273,7 @@ def test_fund_flows_balance_and_are_labelled_in_the_language(pair):
     assert into == pytest.approx(out, abs=0.02)
     assert data["labels"][fund] == "社区微基金"
     assert any(lbl.startswith(label("enterprise_per_unit", "zh")) for lbl in data["labels"])
+    assert any(lbl.startswith(label("opening_balance_node", "zh")) for lbl in data["labels"])
     assert figures.sankey_data(ts.iloc[:0], "en")["value"] == []
 
 
@@ -327,6 +308,7 @@ def test_page_figures_equal_their_validated_rebuild(pair):
     summary = rp.replicate_summary(ts.assign(seed=ts["seed"]), ["response_rate"])
     built = [figures.trajectory_figure(ts, key, pair.names("zh"), "zh") for key in KEY_INDICATORS]
     built += [figures.sankey_figure(pair.timeseries(s), s, "en") for s in se.SIDES]
+    built += list(figures.linkage_figures(ts, pair.names("zh"), "zh").values())
     built += [figures.sankey_figure(ts.iloc[:0], "A", "zh"),
               figures.band_figure(summary, "response_rate", pair.names("en"), 1, "en")]
     for fig in built:
@@ -335,6 +317,37 @@ def test_page_figures_equal_their_validated_rebuild(pair):
     broken["data"][0]["line"]["dash"] = "wavy"
     with pytest.raises(ValueError, match="dash"):
         go.Figure(broken)
+
+
+def test_linkage_charts_show_who_answered_the_cost_and_the_projects_in_both_languages():
+    comp = se.comparison(SMALL, seed=7, steps=60, a=("baseline", {}), b=("five_society", {}))
+    comp.step(60)
+    ts = comp.timeseries()
+    a, b = (ts[ts["scenario"] == side] for side in se.SIDES)
+    for lang in LANGS:
+        names = comp.names(lang)
+        figs = figures.linkage_figures(ts, names, lang)
+        handlers = figs["handlers"]
+        assert handlers.layout.title.text == label("handlers_title", lang)
+        assert [t.name for t in handlers.data] == [label(k, lang) for k in figures.HANDLERS]
+        for trace, column in zip(handlers.data, figures.HANDLERS.values(), strict=True):
+            # A and B as two bars of one chart (one scale), each the last 52 weeks' demands to that handler
+            assert list(trace.y) == [names["A"], names["B"]]
+            assert list(trace.x) == [a[column].tail(52).sum(), b[column].tail(52).sum()]
+        cost = figs["cost"]
+        assert sum(t.x[1] for t in cost.data) == pytest.approx(b["public_cost"].sum(), abs=0.05)
+        assert sum(t.x[0] for t in cost.data) == pytest.approx(a["public_cost"].sum(), abs=0.05)
+        assert figs["projects_running"].layout.title.text == label("projects_running", lang)
+        assert list(figs["project_sessions"].data[1].y) == b["project_sessions"].tolist()
+        if lang == "zh":
+            text = " ".join(str(f.to_json()) for f in figs.values())
+            for english in ("Community and grid", "Volunteers", "Public cost", "Projects", "Week", "yuan"):
+                assert english not in text, english
+            assert figs["projects_running"].layout.yaxis.title.text == "项目数"
+    # in this community the community workers answer more than the volunteers under the baseline (#11)
+    assert a["demands_to_community_staff"].sum() > a["demands_to_volunteers"].sum()
+    # five_society runs projects and costs the public more than the baseline
+    assert b["projects_running"].max() > 0 and b["public_cost"].sum() > a["public_cost"].sum()
 
 
 def test_csv_has_both_runs(pair):
@@ -378,16 +391,18 @@ def test_replicates_run_a_and_b_over_the_same_seeds(tmp_path):
     # the replicate of the page's own seed is the page's run
     own = reps[(reps["scenario"] == "B") & (reps["seed"] == 4)].reset_index(drop=True)
     comp.step(5)
-    np.testing.assert_allclose(own["fund_balance"], comp.timeseries("B")["fund_balance"])
+    page = comp.timeseries("B")
+    np.testing.assert_allclose(own["response_rate"], page["response_rate"])
+    np.testing.assert_allclose(own["public_cost_run"], page["public_cost"].cumsum())  # a run total: its running sum
     summary = rp.replicate_summary(reps)
     assert set(summary["indicator"]) == set(KEY_INDICATORS)
     assert (summary["n"] == 3).all()
     ok = summary.dropna(subset=["low", "high"])
     assert (ok["low"] <= ok["mean"] + 1e-9).all() and (ok["mean"] <= ok["high"] + 1e-9).all()
-    rates = ok[ok["indicator"].isin(["response_rate", "completion_rate", "satisfaction_mean"])]
+    rates = ok[ok["indicator"].isin(["response_rate", "completion_rate", "callback_satisfaction"])]
     assert rates["low"].min() >= 0 and rates["high"].max() <= 1
-    fig = figures.band_figure(summary, "fund_balance", comp.names("zh"), 3, "zh")
-    assert fig.layout.title.text == "微基金余额：3个种子的均值及95%区间"
+    fig = figures.band_figure(summary, "public_cost_run", comp.names("zh"), 3, "zh")
+    assert fig.layout.title.text == "公共财政成本累计：3个种子的均值及95%区间"
     assert export.replicates_png(summary, comp.names("en"), 3, "en").startswith(PNG_MAGIC)
     assert rp.replicate_seeds(2**32 - 2, 3) == [2**32 - 3, 2**32 - 2, 2**32 - 1]
 

@@ -45,7 +45,6 @@ ACTION_TIMEOUT = 15_000  # ms; one click of the random-order test
 
 try:
     from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=TIMEOUT)
@@ -221,6 +220,9 @@ def test_page_shows_a_and_b_against_targets(ui):
         expect(metrics.filter(has_text=label("response_rate"))).to_contain_text("Target ≥ 100 %")
     expect(page.locator("[class*='st-key-traj_'] [data-testid='stPlotlyChart']")).to_have_count(6)
     expect(page.locator("[class*='st-key-sankey_'] [data-testid='stPlotlyChart']")).to_have_count(2)
+    # the linkage at work: demand handlers, public cost by kind, projects running, project sessions
+    expect(page.locator("[class*='st-key-linkage_'] [data-testid='stPlotlyChart']")).to_have_count(4)
+    expect(page.locator(".st-key-linkage_handlers .gtitle")).to_have_text(label("handlers_title"))
 
 
 def test_lever_for_b_and_stepping_change_indicators_and_charts(ui):
@@ -231,27 +233,39 @@ def test_lever_for_b_and_stepping_change_indicators_and_charts(ui):
     expect(page.locator(".st-key-kpis_B")).to_contain_text("B: Baseline (no linkage)")
     expect(page.get_by_text(re.compile(r"^Week 0 of 260$"))).to_be_visible()
     step(page, 2, 0)
-    for text in (label("fund_balance"), label("volunteers_per_10k"), label("response_rate")):
+    for text in (label("public_cost_run"), label("volunteers_per_10k"), label("response_rate")):
         expect(metric_value(page, "B", text)).to_have_text(metric_value(page, "A", text).inner_text())
-    same = trace_path(page, "fund_balance", 0)
-    assert same and same == trace_path(page, "fund_balance", 1)
+    assert yuan(metric_value(page, "A", label("public_cost_run")).inner_text()) > 0  # social workers' wages
+    same = trace_path(page, "public_cost_run", 0)
+    assert same and same == trace_path(page, "public_cost_run", 1)
+    one_cent = label("enterprise_per_unit")
+    expect(page.locator(".st-key-sankey_B .sankey")).not_to_contain_text(one_cent)
 
-    # One lever for B: ten fen per bottle. Both runs restart at week 0, then B's fund grows faster.
+    # One lever for B: ten fen per bottle. Both runs restart at week 0, then one-cent money flows into B's fund.
     slider = panel.get_by_role("slider", name="One-cent charity: fen per bottle")
     slider.focus()
     slider.press("End")
     expect(page.locator(".st-key-kpis_B")).to_contain_text("(adjusted)")
     expect(page.get_by_text(re.compile(r"^Week 0 of 260$"))).to_be_visible()
     step(page, 2, 0)
-    expect(metric_value(page, "A", label("fund_balance"))).not_to_have_text(
-        metric_value(page, "B", label("fund_balance")).inner_text())
-    assert yuan(metric_value(page, "B", label("fund_balance")).inner_text()) > \
-        yuan(metric_value(page, "A", label("fund_balance")).inner_text())
-    path_a, path_b = trace_path(page, "fund_balance", 0), trace_path(page, "fund_balance", 1)
+    expect(page.locator(".st-key-sankey_B .sankey")).to_contain_text(one_cent)
+    expect(page.locator(".st-key-sankey_A .sankey")).not_to_contain_text(one_cent)
+
+    # Government purchase for B: its public cost rises above A's, on the number and on the chart.
+    budget = panel.get_by_role("spinbutton", name=label("lever_gov_budget"))
+    budget.fill("400000")
+    budget.press("Enter")
+    expect(page.get_by_text(re.compile(r"^Week 0 of 260$"))).to_be_visible()
+    step(page, 2, 0)
+    expect(metric_value(page, "B", label("public_cost_run"))).not_to_have_text(
+        metric_value(page, "A", label("public_cost_run")).inner_text())
+    assert yuan(metric_value(page, "B", label("public_cost_run")).inner_text()) > \
+        yuan(metric_value(page, "A", label("public_cost_run")).inner_text())
+    path_a, path_b = trace_path(page, "public_cost_run", 0), trace_path(page, "public_cost_run", 1)
     assert path_a and path_b and path_a != path_b
 
     # Play runs on by itself; Pause stops it.
-    before = trace_path(page, "fund_balance", 1)
+    before = trace_path(page, "public_cost_run", 1)
     page.get_by_role("button", name="Play", exact=True).click()
     expect(page.get_by_role("button", name="Pause", exact=True)).to_be_visible()
     expect(page.get_by_text(re.compile(r"^Week ([6-9]|\d\d+) of 260$"))).to_be_visible()
@@ -260,7 +274,7 @@ def test_lever_for_b_and_stepping_change_indicators_and_charts(ui):
     paused = week_text(page)
     page.wait_for_timeout(2500)  # a timer left running would advance the week
     assert week_text(page) == paused
-    assert trace_path(page, "fund_balance", 1) != before
+    assert trace_path(page, "public_cost_run", 1) != before
 
 
 def test_csv_download_has_both_runs(ui):
@@ -291,6 +305,8 @@ def test_language_switch_changes_every_label(ui):
     expect(page.locator(".st-key-traj_response_rate .gtitle")).to_have_text(label("response_rate", "zh"))
     expect(page.locator(".st-key-traj_response_rate .xtitle")).to_have_text("周")
     expect(page.locator(".st-key-sankey_B .sankey")).to_contain_text("社区微基金")
+    expect(page.locator(".st-key-linkage_handlers .gtitle")).to_have_text(label("handlers_title", "zh"))
+    expect(page.locator(".st-key-linkage_handlers .legend")).to_contain_text(label("handler_community_staff", "zh"))
     expect(page.get_by_test_id("stSidebar").get_by_role("combobox", name="社区类型")).to_have_value("传统城区社区")
     body = page.locator("body").inner_text()
     for text in english:
@@ -305,7 +321,13 @@ def test_language_switch_changes_every_label(ui):
 def test_replicates_show_confidence_bands(ui):
     page = ui.page
     sidebar = page.get_by_test_id("stSidebar")
+    units = label("lever_units")
+    expect(scenario_panel(page, "B").get_by_role("spinbutton", name=units)).to_have_value("2000")
     choose(page, sidebar, "Community type", "Relocation community")
+    # bottles sold a week is a fact about the community: it follows the community's preset on both sides
+    for side in ("A", "B"):
+        expect(scenario_panel(page, side).get_by_role("spinbutton", name=units)).to_have_value(
+            f"{se.policy_levers('baseline', 'relocation')['community.units_per_week']:.0f}")
     weeks = sidebar.get_by_role("spinbutton", name="Weeks to simulate")
     weeks.fill("8")
     weeks.press("Enter")
@@ -331,8 +353,15 @@ def _settings_shown(page, lang: str, expected: dict) -> None:
             checked=expected[side]["deliberation"])
 
 
-DISABLED_CLICK_MS = 3000  # how long a click waits for a button that Play has just disabled
 SLIDER_SETTLE_MS = 400  # the time a slider takes to send a key press's value (Streamlit debounces slider changes)
+
+
+def _click_unless_disabled(button) -> None:
+    """Click a button as a trainer's hand does: at once, without waiting for the page to hold still (a page
+    redrawing its charts during Play on a busy machine can keep moving for many seconds, and Playwright's usual
+    wait for a still element then times out). A click on a button that Play has just disabled (Step) does
+    nothing, as in a browser."""
+    button.click(timeout=ACTION_TIMEOUT, force=True)
 
 
 def _random_action(page, rng: random.Random, action: str, lang: str, expected: dict) -> str:
@@ -347,13 +376,8 @@ def _random_action(page, rng: random.Random, action: str, lang: str, expected: d
         page.get_by_role("button", name=re.compile(f"^({label('play', lang)}|{label('pause', lang)})$")) \
             .click(timeout=ACTION_TIMEOUT)
     elif action in ("step", "reset"):
-        button = page.get_by_role("button", name=label("step_button" if action == "step" else "reset", lang),
-                                  exact=True)
-        if button.is_enabled():
-            try:  # Play may have started (which disables Step) since the check: the click then does nothing
-                button.click(timeout=DISABLED_CLICK_MS)
-            except PlaywrightTimeoutError:
-                assert not button.is_enabled(), "Step/Reset stayed enabled but could not be clicked"
+        _click_unless_disabled(page.get_by_role(
+            "button", name=label("step_button" if action == "step" else "reset", lang), exact=True))
     elif action in ("fen", "deliberation"):
         side = rng.choice(("A", "B"))
         sidebar.get_by_role("tab", name=label(f"scenario_{side}", lang)).click(timeout=ACTION_TIMEOUT)
