@@ -111,6 +111,40 @@ def run_seeds(runs: int, n_jobs: int, out: str, overrides: list[str]) -> None:
              overrides=[[*overrides, f"seed={s}"] for s in seeds])
 
 
+def per_run_costs(runs: int, overrides: list[str]) -> dict:
+    """Milliseconds per run of ``runs`` seeds run one after another, three ways (called in a subprocess).
+
+    ``in_process``: :func:`sim.runner.run` in this process; ``fresh_child``: each run as the only job of
+    a child forked for it (:func:`sim.runner.run_job`, as each job of a Hydra multirun); ``reused_child``:
+    every run in one job process that runs job after job (:func:`sim.isolation.run_jobs`, as
+    :func:`sim.runner.run_many`).  A first run in this process warms its caches for all three.  Each
+    way: ``ms`` per run and ``page_faults`` per run (minor faults of the process that ran it).
+    """
+    from sim.config import settings_for, with_values
+    from sim.isolation import Job, run_jobs
+    from sim.runner import run, run_job
+
+    base = settings_for("progress=false", *overrides)
+    settings = [with_values(base, {"seed": s}) for s in range(runs)]
+    with tempfile.TemporaryDirectory() as tmp:
+        run(settings[0], f"{tmp}/warm", False)
+        ways = {
+            "in_process": lambda: [run(s, f"{tmp}/a{i}", False) for i, s in enumerate(settings)],
+            "fresh_child": lambda: [run_job(s, f"{tmp}/b{i}", f"b{i}") for i, s in enumerate(settings)],
+            "reused_child": lambda: list(run_jobs(run, [Job(i, (s, f"{tmp}/c{i}", False, []))
+                                                        for i, s in enumerate(settings)])),
+        }
+        costs = {}
+        for way, call in ways.items():
+            who = resource.RUSAGE_SELF if way == "in_process" else resource.RUSAGE_CHILDREN
+            faults = resource.getrusage(who).ru_minflt
+            start = time.perf_counter()
+            call()
+            costs[way] = {"ms": (time.perf_counter() - start) / runs * 1000,
+                          "page_faults": (resource.getrusage(who).ru_minflt - faults) / runs}
+    return costs
+
+
 def many_rate(how: str, runs: int, n_jobs: int, overrides: list[str]) -> tuple[float, float]:
     """Runs per minute of ``runs`` seeds of one scenario on ``n_jobs`` worker processes, each in a fresh command.
 
@@ -171,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--many", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--jobs", type=int, default=2, help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
+    ap.add_argument("--per-run", type=int, help=argparse.SUPPRESS)
     ap.add_argument("overrides", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.case:
@@ -178,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.many:
         run_seeds(args.many, args.jobs, args.out, args.overrides)
+        return 0
+    if args.per_run:
+        print(json.dumps(per_run_costs(args.per_run, args.overrides)))
         return 0
     if args.only:
         return only(args.only, args.quick)
@@ -263,7 +301,7 @@ def sweep_target(sweep: tuple) -> tuple[str, str, bool]:
 def sweep_section(sweep: tuple) -> str:
     wall1, wall2, rate1, rate2, jobs, steps = sweep
     return (f"{SWEEP_HEADING}\n\n{jobs} runs × {steps} weeks (urban_traditional × five_society) through "
-            f"`sim.runner.run_many` (joblib, loky worker processes): {wall1:.1f} runs/min on 1 core and {wall2:.1f} "
+            f"`sim.runner.run_many` (forked job processes): {wall1:.1f} runs/min on 1 core and {wall2:.1f} "
             f"on 2 ({wall2 / wall1:.2f}×) over the whole command; {rate1:.1f} and {rate2:.1f} runs/min "
             f"({rate2 / rate1:.2f}×) in steady state, between the first and the last run's completion (the fixed "
             "start-up of the interpreter and the worker processes is amortised by thousands of runs).\n")
@@ -277,28 +315,49 @@ def versus_case(quick: bool) -> tuple:
     print(f"  {runs} runs ({' '.join(VERSUS_OVERRIDES)}), 2 worker processes: Hydra multirun {hydra[0]:.0f} runs/min, "
           f"run_many {many[0]:.0f} runs/min ({many[0] / hydra[0]:.1f}×) over the whole command; steady state "
           f"{hydra[1]:.0f} vs {many[1]:.0f} ({many[1] / hydra[1]:.1f}×)", flush=True)
-    return runs, hydra, many, load
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.run", "--per-run", str(4 if quick else 20), "--",
+                           *VERSUS_OVERRIDES], cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"per-run benchmark failed:\n{proc.stderr}")
+    costs = json.loads(proc.stdout.strip().splitlines()[-1])
+    print("  one run after another: " + ", ".join(f"{way} {c['ms']:.0f} ms ({c['page_faults']:.0f} page faults)"
+                                                  for way, c in costs.items()), flush=True)
+    return runs, hydra, many, load, costs
 
 
 def versus_target(versus: tuple) -> tuple[str, str, bool]:
-    runs, hydra, many, _load = versus
+    runs, hydra, many, *_ = versus
     return (f"run_many ≥ 3 × the runs per minute of a Hydra multirun ({runs} relocation runs, 260 weeks, 2 cores)",
-            f"{many[0] / hydra[0]:.1f}× ({many[0]:.0f} vs {hydra[0]:.0f} runs/min)", many[0] / hydra[0] >= 3)
+            f"{many[0] / hydra[0]:.1f}× ({many[0]:.0f} vs {hydra[0]:.0f} runs/min; steady state "
+            f"{many[1] / hydra[1]:.1f}×)", many[0] / hydra[0] >= 3)
 
 
 def versus_section(versus: tuple) -> str:
-    runs, (hydra, hydra_steady), (many, many_steady), load = versus
-    return (f"{VERSUS_HEADING}\n\nThe same {runs} runs (`community=relocation`, seeds 0–{runs - 1}, 260 weeks) on "
-            "2 worker processes, each written to its own folder and collated at the end, timed over the whole "
-            f"command in a fresh process (load average at the start: {load:.1f}; other work shared the 2 cores "
-            "when it was above 0):\n\n"
+    runs, (hydra, hydra_steady), (many, many_steady), load, costs = versus
+    return (f"{VERSUS_HEADING}\n\nThe same {runs} runs (`community=relocation`, seeds 0–{runs - 1}, 260 weeks), two "
+            "at a time, each written to its own folder and collated at the end, timed over the whole command in "
+            f"a fresh process (load average at the start: {load:.1f}; other work shared the 2 cores when it was "
+            "above 0). Hydra's joblib launcher runs each job in one of 2 worker processes, which forks a child "
+            "for it; `run_many` forks 2 job processes from its own process, each running job after job "
+            "until a job ends it (a death, an error or a limit: the job is recorded as failed with its cause, "
+            "and a new job process takes the next job):\n\n"
             "| how | command | runs/min (whole command) | runs/min (steady state) |\n|---|---|---:|---:|\n"
             f"| Hydra multirun (joblib launcher) | `python -m sim -m community=relocation seed='range(0,{runs})' "
             f"hydra.launcher.n_jobs=2` | {hydra:.0f} | {hydra_steady:.0f} |\n"
             f"| `sim.runner.run_many` | `python -m benchmarks.run --many {runs} --jobs 2 -- community=relocation "
             f"steps=260` | {many:.0f} | {many_steady:.0f} |\n\n"
             f"run_many: {many / hydra:.1f}× the runs per minute over the whole command, "
-            f"{many_steady / hydra_steady:.1f}× in steady state (target: ≥ 3×).\n")
+            f"{many_steady / hydra_steady:.1f}× in steady state (target: ≥ 3×).\n\n"
+            "Where a run's time goes, one run after another on one core (`python -m benchmarks.run --per-run 20 -- "
+            "community=relocation steps=260`, the same 260-week run, outputs written): "
+            f"{costs['in_process']['ms']:.0f} ms in the calling process, {costs['fresh_child']['ms']:.0f} ms as the "
+            "only job of a child forked for it (what each job of a Hydra multirun does), "
+            f"{costs['reused_child']['ms']:.0f} ms as the next job of a job process that has run the ones before "
+            "(what `run_many` does). In a fresh child, each page of memory it shares with its parent is copied "
+            "when the run first writes to it "
+            f"({costs['fresh_child']['page_faults']:,.0f} page faults a run, against "
+            f"{costs['reused_child']['page_faults']:,.0f} in a reused job process and "
+            f"{costs['in_process']['page_faults']:,.0f} in the calling process).\n")
 
 
 def replace_section(text: str, heading: str, section: str) -> str:

@@ -9,10 +9,12 @@
   otherwise the run goes on in a child process of its own (:mod:`sim.isolation`), so that
   whatever ends it (an error, a signal, the out-of-memory killer, a limit of ``sweep.*``) is
   recorded in its ``status.json`` and the worker goes on with the other jobs.  It never raises.
-* :func:`run_many` runs a list of validated settings in worker processes (joblib), each into its own
-  folder, with a progress bar, then collates the folder (:mod:`sim.collate`) and returns the runs
-  table.  It holds the folder's lock while it runs (one sweep per folder).  The studies
-  (calibration, sensitivity, replications), the dashboard's replicates and the benchmarks use it.
+* :func:`run_many` runs a list of validated settings, each into its own folder, under the same
+  contract: it waits and records, and the runs go on in job processes forked from it, a few at a
+  time, each running job after job until a job ends it (:func:`sim.isolation.run_jobs`); then it
+  collates the folder (:mod:`sim.collate`) and returns the runs table.  It holds the folder's lock
+  while it runs (one sweep per folder).  The studies (calibration, sensitivity, replications), the
+  dashboard's replicates and the benchmarks use it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import os
 import time
 import traceback
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +34,7 @@ from omegaconf import DictConfig
 from sim.collate import collate
 from sim.config import SimConfig, to_settings
 from sim.indicators import compute_kpis, kpi_report
-from sim.isolation import run_isolated
+from sim.isolation import CAN_FORK, Ended, Job, run_isolated, run_jobs
 from sim.model import CommunityModel
 from sim.outputs import (
     DISTRICT_OUTPUT_FILES,
@@ -111,7 +113,31 @@ def run_job(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, name: str,
     The child runs :func:`run` under the limits of the config's ``sweep`` section
     (``job_timeout_s``, ``job_memory_gb``); its end, whatever it is, is recorded in ``status.json``.
     """
-    start = time.perf_counter()
+    job = _prepare(cfg, out_dir, name, overrides, time.perf_counter())
+    if isinstance(job, JobOutcome):
+        return job
+    return _record(job, run_isolated(run, job.args, job.timeout_s, job.memory_gb))
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A job that is to run: its folder, name, config hash, when it was taken up, and what its child gets."""
+
+    out_dir: str | os.PathLike
+    name: str
+    digest: str
+    start: float
+    args: tuple
+    timeout_s: float | None
+    memory_gb: float | None
+
+
+def _prepare(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, name: str, overrides: Sequence[str],
+             start: float) -> _Pending | JobOutcome:
+    """Check a job's config and whether its folder already holds it: the outcome if it need not run, else the job.
+
+    A config that fails its checks is recorded as failed, a complete run of the same config as skipped.
+    """
     digest = None
     try:
         settings = to_settings(cfg)
@@ -121,23 +147,59 @@ def run_job(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, name: str,
             write_status(out_dir, "skipped", name, digest, seconds)
             return JobOutcome(name, "skipped", seconds)
         Path(out_dir).mkdir(parents=True, exist_ok=True)
-        ended = run_isolated(run, (settings, out_dir, False, list(overrides)),
-                             timeout_s=settings.sweep.job_timeout_s or None,
-                             memory_gb=settings.sweep.job_memory_gb or None)
-        if ended.died:  # its temporary files are orphans; this job's worker is their only writer
-            for stale in Path(out_dir).glob(".*.tmp"):
+    except Exception as exc:  # a config that fails its checks, an unwritable folder: record it, go on
+        return _failed(out_dir, name, digest, start, exc)
+    return _Pending(out_dir, name, digest, start, (settings, out_dir, False, list(overrides)),
+                    settings.sweep.job_timeout_s or None, settings.sweep.job_memory_gb or None)
+
+
+def _record(job: _Pending, ended: Ended) -> JobOutcome:
+    """Record in ``status.json`` how a job's child ended (removing what a dead one left half-written)."""
+    try:
+        if ended.died:  # its temporary files are orphans; this sweep is their only writer
+            for stale in Path(job.out_dir).glob(".*.tmp"):
                 stale.unlink(missing_ok=True)
         status = "failed" if ended.error is not None else "done"
-        seconds = time.perf_counter() - start
-        write_status(out_dir, status, name, digest, seconds, ended.error, ended.details)
-        return JobOutcome(name, status, seconds, error=ended.error, report=ended.value, details=ended.details)
-    except Exception as exc:  # a config that fails its checks, an unwritable folder: record it, go on
-        seconds = time.perf_counter() - start
-        error = f"{type(exc).__name__}: {exc}"
-        details = {"cause": "exception", "traceback": "".join(traceback.format_exception(exc))}
-        with contextlib.suppress(OSError):  # nowhere to record it: the summary still names the job
-            write_status(out_dir, "failed", name, digest, seconds, error, details)
-        return JobOutcome(name, "failed", seconds, error=error, details=details)
+        seconds = time.perf_counter() - job.start
+        write_status(job.out_dir, status, job.name, job.digest, seconds, ended.error, ended.details)
+        return JobOutcome(job.name, status, seconds, error=ended.error, report=ended.value, details=ended.details)
+    except Exception as exc:  # an unwritable folder
+        return _failed(job.out_dir, job.name, job.digest, job.start, exc)
+
+
+def _failed(out_dir: str | os.PathLike, name: str, digest: str | None, start: float, exc: Exception) -> JobOutcome:
+    """Record a job that failed before or after its child ran (a bad config, an unwritable folder)."""
+    seconds = time.perf_counter() - start
+    error = f"{type(exc).__name__}: {exc}"
+    details = {"cause": "exception", "traceback": "".join(traceback.format_exception(exc))}
+    with contextlib.suppress(OSError):  # nowhere to record it: the summary still names the job
+        write_status(out_dir, "failed", name, digest, seconds, error, details)
+    return JobOutcome(name, "failed", seconds, error=error, details=details)
+
+
+def _run_jobs(jobs: Iterable[tuple[SimConfig, Path, str, list[str]]], workers: int) -> Iterator[JobOutcome]:
+    """Each job's outcome, as :func:`run_job` would give it, with up to ``workers`` job processes forked from this one.
+
+    Each job process runs job after job (:func:`sim.isolation.run_jobs`); one that a job ends (an
+    error, a signal, ``os._exit``, a limit) is replaced for the next job.
+    """
+    settled: list[JobOutcome] = []  # jobs that needed no child (skipped, or a config that fails its checks)
+    pending: dict[str, _Pending] = {}
+
+    def to_run() -> Iterator[Job]:
+        for cfg, out_dir, name, overrides in jobs:
+            job = _prepare(cfg, out_dir, name, overrides, time.perf_counter())
+            if isinstance(job, JobOutcome):
+                settled.append(job)
+                continue
+            pending[name] = job
+            yield Job(name, job.args, job.timeout_s, job.memory_gb)
+
+    for name, ended in run_jobs(run, to_run(), workers):
+        yield from settled
+        settled.clear()
+        yield _record(pending.pop(name), ended)
+    yield from settled
 
 
 def summary_text(counts: Counter | dict, wall: float, folder: str | os.PathLike,
@@ -152,20 +214,21 @@ def summary_text(counts: Counter | dict, wall: float, folder: str | os.PathLike,
 def run_many(settings: Sequence[SimConfig], out_dir: str | os.PathLike, n_jobs: int | None = None, *,
              names: Sequence[str] | None = None, overrides: Sequence[Sequence[str]] | None = None,
              progress: bool = True, wait: bool = True) -> pd.DataFrame:
-    """Run every one of ``settings`` into ``out_dir/<name>`` in worker processes; return the collated runs.
+    """Run every one of ``settings`` into ``out_dir/<name>`` in job processes; return the collated runs.
 
     ``overrides[i]`` lists the ``key=value`` strings that describe run i: they are recorded in its
     manifest and become columns of ``runs.parquet``.  ``names[i]`` is its folder; by default its
     overrides joined by "," (``policy=baseline,seed=3``), or ``run00007`` if it has none.  Each run
-    is a :func:`run_job` (complete runs of the same config are skipped, failures and deaths
-    recorded, the others go on; ``sweep.job_timeout_s`` and ``sweep.job_memory_gb`` of each run's
-    settings limit it).  ``n_jobs``: worker processes (default: all cores; 1 runs in this process).
-    With ``progress`` a progress bar and the summary are shown.  While it runs it holds the
-    folder's lock: if another sweep holds it, it waits (``wait``) or raises
-    :class:`sim.outputs.SweepBusy`.  Collates the whole of ``out_dir`` (earlier runs in it included)
+    is a job as :func:`run_job` defines it (complete runs of the same config are skipped, failures
+    and deaths recorded in its ``status.json``, the others go on; ``sweep.job_timeout_s`` and
+    ``sweep.job_memory_gb`` of each run's settings limit it).  ``n_jobs``: runs at once (default:
+    all cores), each in a job process forked from this one that runs job after job and is replaced
+    when a job ends it; where there is no fork (Windows), joblib's worker processes, each job in
+    its worker (1: in this process).  With ``progress`` a progress bar and the summary are shown.
+    While it runs it holds the folder's lock: if another sweep holds it, it waits (``wait``) or
+    raises :class:`sim.outputs.SweepBusy`.  Collates the whole of ``out_dir`` (earlier runs in it included)
     and returns the runs table (:func:`sim.collate.collate`).
     """
-    from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
     settings = list(settings)
@@ -184,9 +247,17 @@ def run_many(settings: Sequence[SimConfig], out_dir: str | os.PathLike, n_jobs: 
         start = time.perf_counter()
         counts: Counter = Counter()
         failures = []
-        jobs = (delayed(run_job)(s, out / n, n, o) for s, n, o in zip(settings, names, overrides, strict=True))
-        with tqdm(total=len(settings), unit="run", disable=not progress, desc=out.name) as bar:
-            for outcome in Parallel(n_jobs=n_jobs or os.cpu_count() or 1, return_as="generator_unordered")(jobs):
+        jobs = [(s, out / n, n, o) for s, n, o in zip(settings, names, overrides, strict=True)]
+        workers = n_jobs or os.cpu_count() or 1
+        if CAN_FORK:
+            outcomes = _run_jobs(jobs, workers)
+        else:  # no fork (Windows): joblib's worker processes, each job in its worker (errors isolated, not deaths)
+            from joblib import Parallel, delayed
+
+            outcomes = Parallel(n_jobs=workers, return_as="generator_unordered")(delayed(run_job)(*j) for j in jobs)
+        with tqdm(total=len(settings), unit="run", disable=not progress, desc=out.name) as bar, \
+                contextlib.closing(outcomes):  # leaving early stops the job processes at once
+            for outcome in outcomes:
                 counts[outcome.status] += 1
                 if outcome.error is not None:
                     failures.append((outcome.name, outcome.error))

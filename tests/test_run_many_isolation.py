@@ -1,0 +1,163 @@
+"""Job processes that run job after job (sim.isolation.run_jobs, behind sim.runner.run_many): reused while their
+jobs succeed, replaced when one dies, raises or hits a limit, each job's end known exactly; outputs unchanged."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+import sim.isolation
+import sim.runner
+from sim.config import settings_for, with_values
+from sim.isolation import Job, run_jobs
+from sim.runner import run, run_many
+
+SMALL = ["community=relocation", "steps=13", "progress=false"]
+
+
+def _act(what: str, arg: float | str = 0):
+    """A job: report its process id, or die, raise, sleep, or hold ``arg`` MB for a moment."""
+    if what == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if what == "exit":
+        os._exit(3)
+    if what == "raise":
+        raise ValueError(arg)
+    if what == "sleep":
+        time.sleep(arg)
+    if what == "hold":
+        block = bytearray(int(arg * 1e6))
+        block[::4096] = b"x" * len(block[::4096])  # touch every page: resident, not just reserved
+        del block
+    if what == "pid_file":
+        Path(arg).write_text(str(os.getpid()))
+        time.sleep(60)
+    return os.getpid()
+
+
+def _ends(jobs, workers=2) -> dict:
+    return dict(run_jobs(_act, [Job(key, args, *limits) for key, args, *limits in jobs], workers))
+
+
+def test_a_job_process_runs_job_after_job_and_each_death_is_the_job_it_was_running():
+    ends = _ends([("a", ("pid",)), ("b", ("pid",)), ("killed", ("kill",)), ("c", ("pid",)), ("left", ("exit",)),
+                  ("raised", ("raise", "bad value")), ("d", ("pid",)), ("e", ("pid",)), ("f", ("pid",)),
+                  ("slow", ("sleep", 30), 0.3), ("g", ("pid",)), ("big", ("hold", 2000), None, 0.3), ("h", ("pid",))])
+    assert (ends["killed"].died, ends["killed"].details["cause"], ends["killed"].details["signal"]) == \
+        (True, "signal", signal.SIGKILL)
+    assert (ends["left"].died, ends["left"].details["cause"], ends["left"].details["exit_code"]) == (True, "exit", 3)
+    assert not ends["raised"].died and ends["raised"].error == "ValueError: bad value"
+    assert "Traceback" in ends["raised"].details["traceback"]
+    assert ends["slow"].died and ends["slow"].details["cause"] == "time_limit"
+    assert ends["big"].died and ends["big"].details["cause"] == "memory_limit"
+    done = {key: e.value for key, e in ends.items() if e.error is None}
+    assert sorted(done) == list("abcdefgh")  # every other job finished
+    assert os.getpid() not in done.values()
+    assert len(set(done.values())) < len(done)  # processes were reused: fewer of them than jobs
+
+
+def test_a_job_process_is_reused_until_a_job_ends_it():
+    ends = list(run_jobs(_act, [Job(i, ("kill",) if i == 2 else ("pid",)) for i in range(5)], workers=1))
+    assert [key for key, _ in ends] == [0, 1, 2, 3, 4]  # one process at a time: in order
+    pids = [e.value for _, e in ends]
+    assert pids[0] == pids[1] and ends[2][1].died and pids[3] == pids[4] and pids[3] != pids[0]
+
+
+def test_each_job_counts_its_own_peak_memory():
+    ends = dict(run_jobs(_act, [Job("big", ("hold", 400)), Job("small", ("pid",)), Job("killed", ("kill",))]))
+    big, small, killed = (ends[k].details["peak_memory_mb"] for k in ("big", "small", "killed"))
+    assert big > 400 and small < big - 300 and killed < big - 300  # the small jobs ran after the big one
+
+
+def test_a_process_killed_while_idle_is_replaced_for_the_next_job():
+    jobs = run_jobs(_act, [Job(i, ("pid",)) for i in range(3)], workers=1)
+    (_, first), = [next(jobs)]
+    os.kill(first.value, signal.SIGKILL)  # between two jobs: no job of its was running
+    for _ in range(500):  # until it has ended (a zombie: its pipes are closed), not yet reaped
+        if Path(f"/proc/{first.value}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            break
+        time.sleep(0.01)
+    rest = dict(jobs)
+    assert all(e.error is None for e in rest.values()) and rest[1].value != first.value
+
+
+def test_leaving_early_stops_the_running_jobs(tmp_path):
+    pid_file = tmp_path / "pid"
+    jobs = run_jobs(_act, [Job("quick", ("pid",)), Job("stuck", ("pid_file", str(pid_file)))], workers=2)
+    next(jobs)
+    for _ in range(200):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        time.sleep(0.02)
+    stuck = int(pid_file.read_text())
+    jobs.close()
+    assert not Path(f"/proc/{stuck}").exists()  # stopped and reaped, not left running
+
+
+def test_arguments_and_values_that_cannot_be_pickled():
+    ends = dict(run_jobs(lambda f: f(), [Job(1, (lambda: 5,)), Job(2, (lambda: 6,)), Job(3, (lambda: lambda: 0,))]))
+    assert (ends[1].value, ends[2].value) == (5, 6)  # arguments reach a new process through the fork
+    assert not ends[3].died and "pickle" in ends[3].error.lower()  # a value that cannot come back is an error
+
+
+def test_without_fork_jobs_run_in_the_calling_process(monkeypatch):
+    monkeypatch.setattr(sim.isolation, "CAN_FORK", False)
+    ends = dict(run_jobs(_act, [Job("a", ("pid",)), Job("raised", ("raise", "x"))]))
+    assert ends["a"].value == os.getpid() and ends["raised"].error == "ValueError: x"
+
+
+def _outputs(folder: Path) -> dict:
+    return {name: (folder / name).read_bytes() for name in ("timeseries.parquet", "kpis.json")}
+
+
+def test_run_many_writes_byte_identical_outputs_to_run(tmp_path, monkeypatch):
+    base = settings_for(*SMALL)
+    settings = [with_values(base, {"seed": s}) for s in range(5)]
+    names = [f"seed={s}" for s in range(5)]
+    for s, name in zip(settings, names, strict=True):
+        run(s, tmp_path / "alone" / name, progress=False)
+    run_many(settings, tmp_path / "many", n_jobs=2, names=names, progress=False)
+    run_many(settings, tmp_path / "again", n_jobs=1, names=names, progress=False)
+    monkeypatch.setattr(sim.runner, "CAN_FORK", False)  # where there is no fork: joblib's workers
+    runs = run_many(settings, tmp_path / "joblib", n_jobs=1, names=names, progress=False)
+    assert list(runs["status"]) == ["done"] * 5
+    for name in names:
+        expected = _outputs(tmp_path / "alone" / name)
+        for way in ("many", "again", "joblib"):
+            assert _outputs(tmp_path / way / name) == expected, (way, name)
+    assert len({_outputs(tmp_path / "alone" / n)["timeseries.parquet"] for n in names}) == 5  # seeds differ
+
+
+def _slow_run(settings, out_dir, progress, overrides):
+    """`sim.runner.run`, except that seed 1 hangs."""
+    if settings.seed == 1:
+        time.sleep(60)
+    return run(settings, out_dir, progress, overrides)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_run_many_records_a_time_limit_and_finishes_the_others(tmp_path, monkeypatch, n_jobs):
+    base = settings_for(*SMALL)
+    settings = [with_values(base, {"seed": s}) for s in range(4)]
+    settings[1] = with_values(settings[1], {"sweep.job_timeout_s": 0.5})
+    monkeypatch.setattr(sim.runner, "run", _slow_run)  # inherited by the job processes forked from this one
+    runs = run_many(settings, tmp_path, n_jobs=n_jobs, progress=False).set_index("run_dir")
+    assert runs["status"].to_dict() == {"run00000": "done", "run00001": "failed", "run00002": "done",
+                                        "run00003": "done"}
+    assert runs.loc["run00001", "cause"] == "time_limit"
+    assert not (tmp_path / "run00001" / "manifest.json").exists()
+
+
+def test_a_job_whose_process_cannot_be_forked_is_recorded_and_nothing_leaks(monkeypatch):
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    open_fds = len(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(os, "fork", no_fork)
+    ends = dict(run_jobs(_act, [Job(1, ("pid",)), Job(2, ("pid",))]))
+    assert [e.error for e in ends.values()] == ["BlockingIOError: [Errno 11] Resource temporarily unavailable"] * 2
+    assert len(os.listdir("/proc/self/fd")) == open_fds
