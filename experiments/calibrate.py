@@ -67,7 +67,7 @@ class Prior:
 
 
 # The searched parameters: behavioural parameters marked "assumption" in BehaviourConfig (a parameter
-# with a published source, e.g. activity_prob or dropout_unrecognised since #11, is not fitted) that act
+# with a published source, e.g. activity_prob since #11, is not fitted) that act
 # on the volunteer stock and participation (the observed patterns) or on the demand loop (the plausibility
 # bounds). The ranges are narrower than the schema's hard limits [0, 1] etc.: roughly half to twice the
 # default.
@@ -78,6 +78,9 @@ PRIORS: dict[str, Prior] = {
         0.0, 6.0, "neighbourhood effect: none up to 6× per unit share of volunteers in the grid"),
     "behaviour.dropout_base": Prior(
         0.0002, 0.0020, "weekly drop-out: 1–10 %/year"),
+    "behaviour.dropout_unrecognised": Prior(
+        0.0, 0.003, "extra weekly drop-out of an unrecognised volunteer: 0–15 %/year (its direction is published, "
+        "[V9]; its size is not)"),
     "behaviour.recognition_window_weeks": Prior(
         13, 52, "a quarter to a year without recognition before the extra drop-out"),
     "behaviour.member_activity_prob": Prior(

@@ -226,8 +226,9 @@ class BehaviourConfig:
                                 help="weekly chance a volunteer leaves the register (registrations are sticky: "
                                      "docs/literature.md [V3])")
     dropout_unrecognised: float = param(0.0015, "1/week", 0, 1,
-                                        help="extra drop-out when unrecognised for the recognition window",
-                                        source="recognition predicts retention (docs/literature.md [V9])")
+                                        help="extra drop-out when unrecognised for the recognition window (the "
+                                             "direction is published: recognition predicts retention, "
+                                             "docs/literature.md [V9]; the size is not)")
     recognition_window_weeks: int = param(26, "weeks", 1, 520,
                                           help="weeks without recognition before the extra drop-out applies")
     burnout_activities: int = param(30, "activities/52 weeks", 1, 520,
