@@ -118,6 +118,12 @@ class GovPurchaseLever:
     cost_per_case_yuan: float = param(200.0, "yuan/case", 1, 100_000,
                                       help="what a contracted organisation is paid per case of capacity "
                                            "(assumption: no published price per case)")
+    self_governing_share: float = param(0.0, "fraction", 0, 1,
+                                        help="share of the budget contracted to the community's self-governing "
+                                             "bodies (居委会、居民小组) for simple-case services, handled with the "
+                                             "community workers; the rest goes to registered agencies "
+                                             "(share: assumption)",
+                                        source="003: 政府购买服务 from 社会组织 and 社区自治组织")
 
 
 @dataclass

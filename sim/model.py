@@ -382,6 +382,7 @@ class CommunityModel(Model):
             if week.folds:
                 self.fold_organisation(org)
         groups, took_part = groups_week(self, incubators)
+        contracts_fen += self.platform.pay_self_governing()
         self.add_public_cost("purchase", contracts_fen)
         return groups, took_part, contracts_fen
 

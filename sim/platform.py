@@ -85,6 +85,10 @@ class Community(Agent):
         self.q_week = np.zeros(0, dtype=np.int64)
         self.carry = np.zeros(4)            # fractional capacity carried over, by handler
         self.projects: list[Project] = []
+        # a purchase contract with the community's self-governing bodies (居委会、居民小组)
+        self.self_governing_fen_week = 0
+        self.self_governing_cases_week = 0.0
+        self.self_governing_weeks_left = 0
 
     @property
     def queue_length(self) -> int:
@@ -136,6 +140,8 @@ class Community(Agent):
 
         c = model.cfg.community
         staff_capacity = c.community_workers * b.staff_cases_week + model.residents.n_grids * b.grid_worker_cases_week
+        if self.self_governing_weeks_left > 0:  # bought from the self-governing bodies, handled with the staff
+            staff_capacity += self.self_governing_cases_week
         volunteer_capacity = volunteer_hours * (1 + model.policy.social_work.supervision_gain * coverage) \
             / b.volunteer_hours_per_case + mutual_aid
         orgs = [o for o in model.organisations if o.capacity() > 0]
@@ -217,10 +223,12 @@ class Community(Agent):
 
     # --- government purchase of services ---------------------------------------------------------
     def contract_round(self) -> int:
-        """Every ``contract_weeks``: the purchase budget buys case capacity from registered organisations.
+        """Every ``contract_weeks``: the purchase budget buys case capacity by contract.
 
-        003 政府购买服务, yearly contracts ([P9]).  Professional agencies are eligible (registered
-        organisations; informal self-organisations are not, [O2]); each gets a share weighted by its
+        003 政府购买服务 from 社会组织 and 社区自治组织, yearly contracts ([P9]).  A share
+        ``self_governing_share`` goes to the community's self-governing bodies (居委会、居民小组): simple
+        cases handled with the community workers.  The rest goes to professional agencies (registered
+        organisations; informal self-organisations are not eligible, [O2]); each gets a share weighted by its
         staff and its track record (the evaluation of its last contract, 003 "评估", assumption).
         Capacity is bought in proportion to the money: a contract of ``fen`` a period buys
         fen ÷ ``cost_per_case_yuan`` cases, fractions included.  If there is budget but no agency,
@@ -230,6 +238,14 @@ class Community(Agent):
         budget = model.purchase_budget()
         if budget <= 0 or model.policy_week % lever.contract_weeks != 0:
             return 0
+        total_fen = round(budget * lever.contract_weeks / 52 * 100)
+        to_self_governing = int(total_fen * lever.self_governing_share)
+        self.self_governing_fen_week = to_self_governing // lever.contract_weeks
+        self.self_governing_cases_week = to_self_governing / 100 / lever.cost_per_case_yuan / lever.contract_weeks
+        self.self_governing_weeks_left = lever.contract_weeks if to_self_governing else 0
+        total_fen -= to_self_governing
+        if total_fen <= 0:
+            return int(to_self_governing > 0)
         agencies = [o for o in model.organisations if o.kind is OrgKind.PROFESSIONAL_AGENCY]
         if not agencies:
             agencies = [model.add_organisation(OrgKind.PROFESSIONAL_AGENCY, incubated=False)]
@@ -240,7 +256,6 @@ class Community(Agent):
             weights.append(max(len(o.staff), 0.1) * (0.5 + 0.5 * o.track_record))
             o.cases_period = o.cases_completed_period = 0
         weights = np.asarray(weights, dtype=float) / sum(weights)
-        total_fen = round(budget * lever.contract_weeks / 52 * 100)
         paid = 0
         for k, (o, w) in enumerate(zip(agencies, weights, strict=True)):
             fen = total_fen - paid if k == len(agencies) - 1 else int(total_fen * w)
@@ -248,7 +263,14 @@ class Community(Agent):
             o.contract_fen_week = fen // lever.contract_weeks
             o.contract_cases_week = fen / 100 / lever.cost_per_case_yuan / lever.contract_weeks
             o.contract_weeks_left = lever.contract_weeks
-        return len(agencies)
+        return len(agencies) + int(to_self_governing > 0)
+
+    def pay_self_governing(self) -> int:
+        """This week's payment of a purchase contract with the self-governing bodies (fen)."""
+        if self.self_governing_weeks_left <= 0:
+            return 0
+        self.self_governing_weeks_left -= 1
+        return self.self_governing_fen_week
 
     # --- the council and the project round ------------------------------------------------------
     def deliberate(self) -> tuple[Deliberation, RoundResult]:

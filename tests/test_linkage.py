@@ -88,17 +88,22 @@ def test_community_workers_handle_more_simple_demands_than_volunteers_in_the_bas
 
 @pytest.mark.parametrize("community", COMMUNITIES)
 def test_doubling_the_purchase_budget_doubles_the_purchased_capacity(community):
-    """Purchased capacity = capacity_organisations minus the same run with a token budget (1 yuan a year,
-    so the same agencies exist).  The contract is let in week 1's contract round, so from week 2 on."""
+    """Purchased capacity = capacity of organisations and community staff (the self-governing bodies' share)
+    minus the same run with a token budget (1 yuan a year, so the same agencies exist).  The contract is
+    let in week 1's contract round, so from week 2 on."""
     capacity = {}
     for budget in (1.0, 100_000.0, 200_000.0):
         s = make_settings(community=community, policy="gov_purchase", steps=13)
         s.policy.gov_purchase.budget_yuan_per_year = budget
         model, ts = run_model(s)
-        capacity[budget] = ts["capacity_organisations"].to_numpy()[1:]
+        # bought from agencies (organisations) and from the self-governing bodies (with the community staff)
+        capacity[budget] = (ts["capacity_organisations"] + ts["capacity_community_staff"]).to_numpy()[1:]
+        lever = s.policy.gov_purchase
         contracted = sum(o.contract_cases_week for o in model.organisations if o.contract_weeks_left > 0)
-        expected = budget / s.policy.gov_purchase.cost_per_case_yuan / 52
+        expected = budget * (1 - lever.self_governing_share) / lever.cost_per_case_yuan / 52
         assert contracted == pytest.approx(expected, rel=0.01, abs=1e-4), "money must buy cases in proportion"
+        expected_sg = budget * lever.self_governing_share / lever.cost_per_case_yuan / 52
+        assert model.platform.self_governing_cases_week == pytest.approx(expected_sg, rel=0.01, abs=1e-4)
     single = capacity[100_000.0] - capacity[1.0]
     double = capacity[200_000.0] - capacity[1.0]
     assert (single > 5).all(), f"{community}: 100,000 yuan bought only {single.min():.2f} cases a week"
@@ -342,3 +347,23 @@ def test_volunteers_assisting_a_project_let_it_hold_more_sessions():
     assert without == pytest.approx(served * 5 * 0.4, rel=0.25)
     assert full == pytest.approx(served * 5 * 0.8, rel=0.25)
     assert full > 1.5 * without
+
+
+def test_purchase_from_self_governing_bodies_adds_to_the_community_staffs_capacity():
+    """003 buys services from 社区自治组织 too: their share is paid weekly, counted as public cost, and buys
+    simple-case capacity handled with the community workers, in proportion to the money."""
+    s = make_settings(policy="gov_purchase", steps=13)
+    lever = s.policy.gov_purchase
+    lever.budget_yuan_per_year, lever.self_governing_share = 52_000, 0.5
+    model, ts = run_model(s)
+    own = s.community.community_workers * s.behaviour.staff_cases_week \
+        + model.residents.n_grids * s.behaviour.grid_worker_cases_week
+    bought = 26_000 / lever.cost_per_case_yuan / 52
+    assert ts["capacity_community_staff"].iloc[1:].to_numpy() == pytest.approx(own + bought)
+    agencies = [o for o in model.organisations if o.kind is OrgKind.PROFESSIONAL_AGENCY]
+    assert sum(o.contract_fen_week for o in agencies) == 50_000  # the other half, 500 yuan a week
+    assert ts["public_cost_purchase"].to_numpy() == pytest.approx(1_000.0)  # both halves, every week
+    s0 = make_settings(policy="gov_purchase", steps=13)
+    s0.policy.gov_purchase.budget_yuan_per_year, s0.policy.gov_purchase.self_governing_share = 52_000, 0.0
+    _, ts0 = run_model(s0)
+    assert ts0["capacity_community_staff"].to_numpy() == pytest.approx(own)

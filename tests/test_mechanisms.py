@@ -287,6 +287,7 @@ def test_without_the_moral_bank_there_are_no_points(small_settings):
 def test_government_purchase_contracts_pay_agencies_and_count_as_government_spending(small_settings):
     s = small_settings(policy="gov_purchase", steps=52)
     s.policy.gov_purchase.budget_yuan_per_year = 52_000
+    s.policy.gov_purchase.self_governing_share = 0.0  # all to agencies (the share: test_linkage)
     s.policy.social_work.incubations_per_worker_year = 0.0  # no new, uncontracted organisations
     model = CommunityModel(s)
     assert not any(o.kind is OrgKind.PROFESSIONAL_AGENCY for o in model.organisations)
