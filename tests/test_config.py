@@ -322,7 +322,7 @@ def test_parameter_table_shows_the_calibrated_values_a_run_uses():
     calibrated = rows["behaviour.register_base"]
     assert f"| {shipped.behaviour.register_base} (schema: 0.0004) |" in calibrated
     assert "calibrated (configs/behaviour/calibrated.yaml" in calibrated
-    assert "(schema:" not in rows["behaviour.dropout_base"]  # not calibrated: the schema default
+    assert "(schema:" not in rows["behaviour.register_influence"]  # not calibrated: the schema default
 
 
 # --------------------------------------------------------------------------------------------
