@@ -353,7 +353,9 @@ def _settings_shown(page, lang: str, expected: dict) -> None:
             checked=expected[side]["deliberation"])
 
 
-SLIDER_SETTLE_MS = 400  # the time a slider takes to send a key press's value (Streamlit debounces slider changes)
+SLIDER_SETTLE_MS = 1_000  # a trainer's pause after moving a slider: Streamlit debounces slider changes, and a page
+# redraw (Play) while the value is being sent can still drop it (the race is in the page, issue #14; 400 ms
+# lost one setting in one fresh-clone run on a loaded machine)
 
 
 def _click_unless_disabled(button) -> None:
