@@ -473,11 +473,7 @@ class ReferenceModel(CommunityModel):
             redemptions=redemptions, deliberation=deliberation, project_round=project_round,
             contracts_fen=contracts_fen, volunteers_dropped=dropped, volunteers_new=new,
             public_cost_fen=dict(self.public_cost_fen))
-        self.week += 1
-        if self.week > self.warmup_weeks:
-            self.record_week(week)
-        else:
-            self.this_week = week
+        self.end_week(week)
 
 
 def run_reference(settings: SimConfig | DictConfig, progress: bool = False) -> pd.DataFrame:

@@ -205,33 +205,28 @@ def _fmt(value: float, name: str) -> str:
     return f"{value:.3f}"
 
 
-def settle_markdown(table: pd.DataFrame, policy: str, tolerance: float) -> str:
+def _preset_table(table: pd.DataFrame, policy: str, cell) -> str:
+    """A markdown table of one policy: a row per preset, a column per indicator, ``cell(row, name)`` in each."""
     t = table[table["policy"] == policy]
     names = list(INDICATORS)
     rows = ["| preset | " + " | ".join(f"`{n}`" for n in names) + " |", "|---|" + "---:|" * len(names)]
     for community, g in t.groupby("community", sort=True):
-        cells = []
-        for n in names:
-            r = g[g["indicator"] == n].iloc[0]
-            week = "never" if pd.isna(r["settled_week"]) else f"{int(r['settled_week'])}"
-            drift = f", drifts {r['drift']:+.0%}" if r["drifts"] else ""
-            wide = f" (±{r['band']:.0%})" if r["band"] > tolerance + 1e-9 else ""
-            cells.append(f"{week}{wide}{drift}")
+        cells = [cell(g[g["indicator"] == n].iloc[0], n) for n in names]
         rows.append(f"| {community} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
+
+
+def settle_markdown(table: pd.DataFrame, policy: str, tolerance: float) -> str:
+    def cell(r, _name):
+        week = "never" if pd.isna(r["settled_week"]) else f"{int(r['settled_week'])}"
+        drift = f", drifts {r['drift']:+.0%}" if r["drifts"] else ""
+        wide = f" (±{r['band']:.0%})" if r["band"] > tolerance + 1e-9 else ""
+        return f"{week}{wide}{drift}"
+    return _preset_table(table, policy, cell)
 
 
 def level_markdown(table: pd.DataFrame, policy: str) -> str:
-    t = table[table["policy"] == policy]
-    names = list(INDICATORS)
-    rows = ["| preset | " + " | ".join(f"`{n}`" for n in names) + " |", "|---|" + "---:|" * len(names)]
-    for community, g in t.groupby("community", sort=True):
-        cells = []
-        for n in names:
-            r = g[g["indicator"] == n].iloc[0]
-            cells.append(f"{_fmt(r['level'], n)} → {_fmt(r['tail_level'], n)}")
-        rows.append(f"| {community} | " + " | ".join(cells) + " |")
-    return "\n".join(rows)
+    return _preset_table(table, policy, lambda r, n: f"{_fmt(r['level'], n)} → {_fmt(r['tail_level'], n)}")
 
 
 def horizon_markdown(hz: pd.DataFrame) -> str:

@@ -38,13 +38,11 @@ class CommunityFund(Agent):
         self.outflow_fen = dict.fromkeys(OUTFLOW_USES, 0)     # this week
         self.total_in_fen = dict.fromkeys(INFLOW_SOURCES, 0)  # whole run
         self.total_out_fen = dict.fromkeys(OUTFLOW_USES, 0)
-        self.spent_this_week_fen = 0
 
     def start_week(self) -> None:
         for d in (self.inflow_fen, self.outflow_fen):
             for k in d:
                 d[k] = 0
-        self.spent_this_week_fen = 0
 
     @property
     def project_pot_fen(self) -> int:
@@ -91,8 +89,6 @@ class CommunityFund(Agent):
             self.pot_fen[pot] -= fen
         self.outflow_fen[use] += fen
         self.total_out_fen[use] += fen
-        if use != "administration":
-            self.spent_this_week_fen += fen
         return fen
 
     def earmark(self, pot: str, fen: int) -> int:

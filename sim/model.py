@@ -264,10 +264,6 @@ class CommunityModel(Model):
     # the policy in force
     # ---------------------------------------------------------------------------------------------
     @property
-    def warmed_up(self) -> bool:
-        return self.week >= self.warmup_weeks
-
-    @property
     def policy_week(self) -> int:
         """Weeks since the policy came into force (negative during the warm-up)."""
         return self.week - self.warmup_weeks
@@ -447,6 +443,10 @@ class CommunityModel(Model):
             redemptions=redemptions, deliberation=deliberation, project_round=project_round,
             contracts_fen=contracts_fen, volunteers_dropped=dropped, volunteers_new=new,
             public_cost_fen=dict(self.public_cost_fen))
+        self.end_week(week)
+
+    def end_week(self, week: Week) -> None:
+        """Close the week: count it, and add its row to the table unless it is a warm-up week."""
         self.week += 1
         if self.week > self.warmup_weeks:
             self.record_week(week)
