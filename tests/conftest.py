@@ -87,3 +87,11 @@ def run_cli(cwd: Path, *args: str, timeout: float = 300) -> subprocess.Completed
 def all_files(folder: Path) -> list[Path]:
     """Every file and folder below ``folder``, recursively."""
     return sorted(folder.rglob("*"))
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """One ``python -m dashboard.serve`` for every browser test of the session (tests/browser_support.py)."""
+    from browser_support import serve_dashboard
+
+    yield from serve_dashboard(tmp_path_factory)

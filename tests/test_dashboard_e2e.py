@@ -1,7 +1,7 @@
 """Browser tests of the workshop dashboard: ``python -m dashboard.serve`` driven by Debian's Chromium.
 
-One server and one page for the module (a Streamlit session is costly to start), used by the tests
-in order: the page shows A and B against the targets; a lever changes B and stepping (Step, Play,
+One page for the module on the session's dashboard server (tests/conftest.py, tests/browser_support.py),
+used by the tests in order: the page shows A and B against the targets; a lever changes B and stepping (Step, Play,
 Pause) moves indicators and charts, A and B staying equal until B differs; a CSV downloads; the
 language switch changes every label; replicates run; and no request ever leaves the server's host.
 Screenshots of both languages go to /tmp (SCREENSHOTS).
@@ -12,154 +12,37 @@ Needs /usr/bin/chromium and fonts-noto-cjk: ``bash scripts/install-test-deps.sh`
 from __future__ import annotations
 
 import io
-import os
 import random
 import re
-import socket
-import subprocess
-import sys
 import tempfile
-import threading
 import time
-import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pandas as pd
 import pytest
-from system_deps import require
+from browser_support import (
+    ACTION_TIMEOUT,
+    LOCAL_HOSTS,
+    SCREENSHOTS,
+    TIMEOUT,
+    PlaywrightError,
+    browser_page,
+    expect,
+)
 
 from dashboard import session as se
 from sim.config import community_presets
 from sim.glossary import label, preset_label
 
-REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-SCREENSHOTS = {lang: Path(tempfile.gettempdir()) / f"five_society_dashboard_{lang}.png" for lang in ("en", "zh")}
-TIMEOUT = 90_000  # ms; Streamlit reruns and the first plotly render are slow on a busy machine
-ACTION_TIMEOUT = 15_000  # ms; one click of the random-order test
-
-try:
-    from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=TIMEOUT)
-except ImportError:  # pragma: no cover - the dev extras install it
-    sync_playwright = None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ProxyTrap:
-    """A dead-end HTTP(S) proxy on loopback, given to the server as HTTP(S)_PROXY: any outbound request the
-    server (or its worker processes) makes with requests/urllib connects here and is recorded, never sent."""
-
-    def __init__(self) -> None:
-        self.hits: list[bytes] = []
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen()
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _addr = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                conn.settimeout(2)
-                try:
-                    self.hits.append(conn.recv(200) or b"(connected)")
-                except OSError:
-                    self.hits.append(b"(connected)")
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """``python -m dashboard.serve --port <free port>``, started from an empty folder with an empty HOME (so that
-    only the launcher's own settings apply), stopped at the end."""
-    require(CHROMIUM.exists(), f"Debian's Chromium ({CHROMIUM}), which the dashboard's browser tests need")
-    if sync_playwright is None:
-        pytest.fail("playwright (python) is missing: install the dev extras, pip install -e '.[dev]'")
-    port = _free_port()
-    work = tmp_path_factory.mktemp("serve")
-    trap = ProxyTrap()
-    proxies = {name: trap.url for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
-                                           "all_proxy")}
-    env = {**os.environ, **proxies, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
-           "HOME": str(work), "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    log = (work / "server.log").open("w+")
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard.serve", "--port", str(port)], cwd=work, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"python -m dashboard.serve exited with {proc.returncode}:\n{log.read()}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"the dashboard did not answer at {url} within 60 s:\n{log.read()}")
-            time.sleep(0.5)
-        yield SimpleNamespace(url=url, trap=trap)
-    finally:
-        trap.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
 
 @pytest.fixture(scope="module")
 def ui(server):
     """One browser page on the dashboard (English), recording every request the page makes."""
-    requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 2200}, accept_downloads=True,
-                                      locale="en-US")
-        context.set_default_timeout(TIMEOUT)
-
-        def guard(route):  # record everything; let only the serving host through
-            requests.append(route.request.url)
-            host = urlsplit(route.request.url).hostname
-            if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
-                route.continue_()
-            else:
-                route.abort()
-
-        context.route("**/*", guard)
-        page = context.new_page()
-        page.on("request", lambda r: requests.append(r.url))
-        page.on("websocket", lambda ws: requests.append(ws.url))
-        page.goto(f"{server.url}/?lang=en")
-        expect(page.get_by_text("Key indicators against the plan targets")).to_be_visible(timeout=TIMEOUT)
-        yield SimpleNamespace(page=page, requests=requests, url=server.url, trap=server.trap)
-        context.close()
-        browser.close()
+    with browser_page(server) as b:
+        expect(b.page.get_by_text("Key indicators against the plan targets")).to_be_visible(timeout=TIMEOUT)
+        yield SimpleNamespace(page=b.page, requests=b.requests, url=server.url, trap=server.trap)
 
 
 # ---------------------------------------------------------------------------------------------
