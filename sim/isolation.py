@@ -37,6 +37,7 @@ import sys
 import time
 import traceback
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,10 @@ class Job:
     args: tuple
     timeout_s: float | None = None
     memory_gb: float | None = None
+    group: Any = None  # jobs of one group go to the job process that ran the group's last job, when it is free
+
+
+LOOKAHEAD_PER_WORKER = 4  # jobs read ahead per job process, to find the next job of a process's group
 
 
 def run_isolated(func: Callable[..., Any], args: tuple, timeout_s: float | None = None,
@@ -82,25 +87,33 @@ def run_isolated(func: Callable[..., Any], args: tuple, timeout_s: float | None 
 def run_jobs(func: Callable[..., Any], jobs: Iterable[Job], workers: int = 1) -> Iterator[tuple[Any, Ended]]:
     """Call ``func(*job.args)`` for every job in up to ``workers`` job processes at once; yield ``(job.key, Ended)``.
 
-    The jobs are taken from ``jobs`` one at a time, as a job process becomes free, and yielded in the
-    order they end.  A job that dies (a signal, ``os._exit``, a limit) ends its job process; the next
-    job gets a new one.  Leaving the loop early, or Ctrl-C, stops every job process.
+    The jobs are taken from ``jobs`` as job processes become free, and yielded in the order they end.
+    A free job process takes the next job of the ``group`` it last ran if one is among the next few
+    (jobs of a group share work a process keeps, e.g. a warm-up), else the next job of a group no other
+    process is running, else the next job.  A job that dies (a signal, ``os._exit``, a limit) ends its
+    job process; the next job gets a new one.  Leaving the loop early, or Ctrl-C, stops every job process.
     """
     if not CAN_FORK:
         for job in jobs:
             yield job.key, _in_process(func, job.args)
         return
     pending = iter(jobs)
+    ahead: deque[Job] = deque()  # jobs read from ``jobs`` and not yet handed over
     idle: list[_JobProcess] = []
     busy: dict[int, _JobProcess] = {}  # by the file descriptor its reports arrive on
     more = True
     try:
         while True:
-            while more and len(busy) < workers:
-                job = next(pending, None)
-                if job is None:
-                    more = False
+            while len(busy) < workers:
+                while more and len(ahead) < LOOKAHEAD_PER_WORKER * workers:
+                    job = next(pending, None)
+                    if job is None:
+                        more = False
+                    else:
+                        ahead.append(job)
+                if not ahead:
                     break
+                job = _next_job(ahead, idle[-1].job.group if idle else None, {p.job.group for p in busy.values()})
                 try:
                     process = _hand_over(func, job, idle, busy)
                 except OSError as exc:  # no process could be forked (out of memory, too many processes)
@@ -129,6 +142,19 @@ def run_jobs(func: Callable[..., Any], jobs: Iterable[Job], workers: int = 1) ->
             process.kill()
         for process in idle:
             process.close()
+
+
+def _next_job(ahead: deque[Job], last_group: Any, running: set) -> Job:
+    """Take from ``ahead`` the job for a process that last ran ``last_group`` while others run ``running``:
+    the first of the same group, else the first of a group no one runs (or of no group), else the first."""
+    at = None
+    if last_group is not None:
+        at = next((i for i, j in enumerate(ahead) if j.group == last_group), None)
+    if at is None:
+        at = next((i for i, j in enumerate(ahead) if j.group is None or j.group not in running), 0)
+    job = ahead[at]
+    del ahead[at]
+    return job
 
 
 def _hand_over(func: Callable[..., Any], job: Job, idle: list[_JobProcess],

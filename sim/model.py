@@ -30,6 +30,7 @@ end of the week.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -37,7 +38,7 @@ import numpy as np
 import pandas as pd
 from mesa import Model
 
-from sim.config import PolicyConfig, SimConfig
+from sim.config import PolicyConfig, SimConfig, to_plain_dict
 from sim.enterprises import Enterprise
 from sim.fund import INFLOW_SOURCES, OUTFLOW_USES, CommunityFund
 from sim.groups import GroupsWeek, dissolve, found_group, groups_week
@@ -207,6 +208,17 @@ class WeeklyRecord:
 
 
 BASELINE = PolicyConfig()  # the levers of the warm-up: the status quo (configs/policy/baseline.yaml)
+
+
+def warmup_key(settings: SimConfig) -> str:
+    """What a community's warm-up depends on: the community, the residents' behaviour, the seed, the warm-up's length.
+
+    Not the policy (the warm-up runs under the baseline levers, :data:`BASELINE`) nor the weeks to record;
+    a lever of the community itself (e.g. ``community.units_per_week``) does change it.  Runs with the same
+    key share their warm-up exactly (:meth:`CommunityModel.warmed_copy`).
+    """
+    plain = to_plain_dict(settings)
+    return repr((settings.seed, settings.warmup_weeks, plain["community"], plain["behaviour"]))
 
 
 class CommunityModel(Model):
@@ -457,6 +469,27 @@ class CommunityModel(Model):
         """Run the warm-up weeks (not recorded) that are still to run."""
         while self.week < self.warmup_weeks:
             self.step()
+
+    def warmed_copy(self, settings: SimConfig) -> CommunityModel:
+        """An independent copy of this warmed model that will record a run of ``settings``.
+
+        ``self`` must have run exactly its warm-up, and ``settings`` must have the same warm-up
+        (:func:`warmup_key`): the copy then equals ``CommunityModel(settings)`` after :meth:`warm_up`, byte
+        for byte (the random streams are copied in their state), and its levers come into force at its
+        next step.  Policy sweeps use it to warm a community and seed once for all their policies
+        (:func:`sim.runner.run_many`, the dashboard); the shared warm-up is also what makes the policies'
+        contrast paired (common random numbers up to week 0).
+        """
+        if self.week != self.warmup_weeks or self.warmup_weeks == 0:
+            raise ValueError(f"warmed_copy needs a model at the end of its warm-up (week {self.week} of "
+                             f"{self.warmup_weeks} warm-up weeks)")
+        if warmup_key(settings) != warmup_key(self.cfg):
+            raise ValueError("warmed_copy: the settings have another warm-up (community, behaviour, seed or "
+                             "warmup_weeks differ)")
+        model = copy.deepcopy(self, {id(BASELINE): BASELINE})  # the baseline levers are recognised by identity
+        model.cfg = copy.deepcopy(settings)
+        model.purchase_budget_yuan_per_year = settings.policy.gov_purchase.budget_yuan_per_year  # as __init__ does
+        return model
 
     @property
     def weeks_recorded(self) -> int:

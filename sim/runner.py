@@ -11,7 +11,9 @@
   recorded in its ``status.json`` and the worker goes on with the other jobs.  It never raises.
 * :func:`run_many` runs a list of validated settings, each into its own folder, under the same
   contract: it waits and records, and the runs go on in job processes forked from it, a few at a
-  time, each running job after job until a job ends it (:func:`sim.isolation.run_jobs`); then it
+  time, each running job after job until a job ends it (:func:`sim.isolation.run_jobs`); the runs of
+  one community and seed under several policies go to one job process, which warms the community once
+  for all of them (:class:`WarmedModels`; outputs byte-identical to separate runs); then it
   collates the folder (:mod:`sim.collate`) and returns the runs table.  It holds the folder's lock
   while it runs (one sweep per folder).  The studies (calibration, sensitivity, replications), the
   dashboard's replicates and the benchmarks use it.
@@ -35,7 +37,7 @@ from sim.collate import collate
 from sim.config import SimConfig, to_settings
 from sim.indicators import compute_kpis, kpi_report
 from sim.isolation import CAN_FORK, Ended, Job, run_isolated, run_jobs
-from sim.model import CommunityModel
+from sim.model import CommunityModel, warmup_key
 from sim.outputs import (
     DISTRICT_OUTPUT_FILES,
     DISTRICT_TIMESERIES_FILE,
@@ -52,10 +54,49 @@ from sim.outputs import (
 )
 
 
-def _simulate(settings: SimConfig, progress: bool) -> tuple[dict[str, pd.DataFrame], dict]:
-    """Run a community or a district; returns ({file name: table}, kpi report)."""
+class WarmedModels:
+    """The warmed communities of this process, by :func:`sim.model.warmup_key` (the last ``size`` of them).
+
+    A job process of :func:`run_many` runs job after job; the runs of one community and seed under several
+    policies share one warm-up (the warm-up runs under the baseline levers whatever the policy), so the
+    process warms it once and gives each run an exact copy (:meth:`CommunityModel.warmed_copy`).
+    """
+
+    def __init__(self, size: int = 2) -> None:
+        self.size = size
+        self._models: dict[str, CommunityModel] = {}
+        self.warmed = 0   # warm-ups run
+        self.reused = 0   # warm-ups copied
+
+    def model(self, settings: SimConfig) -> CommunityModel:
+        """A model of ``settings`` at the end of its warm-up: copied from this process's warm-up of the same
+        community and seed if it has one, warmed now (and kept) otherwise."""
+        if settings.warmup_weeks == 0:
+            return CommunityModel(settings)
+        key = warmup_key(settings)
+        warmed = self._models.pop(key, None)
+        if warmed is None:
+            warmed = CommunityModel(settings)
+            warmed.warm_up()
+            self.warmed += 1
+        else:
+            self.reused += 1
+        self._models[key] = warmed  # the most recent last
+        while len(self._models) > self.size:
+            del self._models[next(iter(self._models))]
+        return warmed.warmed_copy(settings)
+
+
+WARMED = WarmedModels()  # this process's; used by the runs of run_many (share_warmup=True)
+
+
+def _simulate(settings: SimConfig, progress: bool, share_warmup: bool = False) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Run a community or a district; returns ({file name: table}, kpi report).
+
+    ``share_warmup``: take a community's warmed state from this process's :data:`WARMED` (the outputs are
+    the same byte for byte; tests/test_run_many_isolation.py checks it)."""
     if settings.district is None:
-        model = CommunityModel(settings)
+        model = WARMED.model(settings) if share_warmup else CommunityModel(settings)
         ts = model.run(progress=progress)
         return {TIMESERIES_FILE: ts}, kpi_report(compute_kpis(ts, model), len(ts),
                                                  settings.behaviour.response_deadline_weeks)
@@ -67,15 +108,16 @@ def _simulate(settings: SimConfig, progress: bool) -> tuple[dict[str, pd.DataFra
 
 
 def run(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, progress: bool | None = None,
-        overrides: list[str] | None = None) -> dict:
+        overrides: list[str] | None = None, share_warmup: bool = False) -> dict:
     """Run one scenario (a community, or a district) and write its outputs into ``out_dir``.
 
     Returns the KPI report.  ``overrides`` (the overrides that made this run, e.g. in a sweep) are
-    recorded in the manifest.
+    recorded in the manifest.  ``share_warmup``: reuse this process's warm-up of the same community and
+    seed (:class:`WarmedModels`; what :func:`run_many`'s job processes do).
     """
     start = time.perf_counter()
     settings = to_settings(cfg)
-    tables, report = _simulate(settings, settings.progress if progress is None else progress)
+    tables, report = _simulate(settings, settings.progress if progress is None else progress, share_warmup)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(".*.tmp"):  # left by a run that was killed while writing
@@ -130,13 +172,15 @@ class _Pending:
     args: tuple
     timeout_s: float | None
     memory_gb: float | None
+    group: str | None = None  # runs of one group share a warm-up: run_many gives them to one job process
 
 
 def _prepare(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, name: str, overrides: Sequence[str],
-             start: float) -> _Pending | JobOutcome:
+             start: float, share_warmup: bool = False) -> _Pending | JobOutcome:
     """Check a job's config and whether its folder already holds it: the outcome if it need not run, else the job.
 
     A config that fails its checks is recorded as failed, a complete run of the same config as skipped.
+    ``share_warmup``: the job's run may reuse its job process's warm-up (:class:`WarmedModels`).
     """
     digest = None
     try:
@@ -149,8 +193,9 @@ def _prepare(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, name: str,
         Path(out_dir).mkdir(parents=True, exist_ok=True)
     except Exception as exc:  # a config that fails its checks, an unwritable folder: record it, go on
         return _failed(out_dir, name, digest, start, exc)
-    return _Pending(out_dir, name, digest, start, (settings, out_dir, False, list(overrides)),
-                    settings.sweep.job_timeout_s or None, settings.sweep.job_memory_gb or None)
+    group = warmup_key(settings) if share_warmup and settings.district is None and settings.warmup_weeks else None
+    return _Pending(out_dir, name, digest, start, (settings, out_dir, False, list(overrides), share_warmup),
+                    settings.sweep.job_timeout_s or None, settings.sweep.job_memory_gb or None, group)
 
 
 def _record(job: _Pending, ended: Ended) -> JobOutcome:
@@ -188,18 +233,30 @@ def _run_jobs(jobs: Iterable[tuple[SimConfig, Path, str, list[str]]], workers: i
 
     def to_run() -> Iterator[Job]:
         for cfg, out_dir, name, overrides in jobs:
-            job = _prepare(cfg, out_dir, name, overrides, time.perf_counter())
+            job = _prepare(cfg, out_dir, name, overrides, time.perf_counter(), share_warmup=True)
             if isinstance(job, JobOutcome):
                 settled.append(job)
                 continue
             pending[name] = job
-            yield Job(name, job.args, job.timeout_s, job.memory_gb)
+            yield Job(name, job.args, job.timeout_s, job.memory_gb, job.group)
 
     for name, ended in run_jobs(run, to_run(), workers):
         yield from settled
         settled.clear()
         yield _record(pending.pop(name), ended)
     yield from settled
+
+
+def _warmups_together(jobs: list[tuple]) -> list[tuple]:
+    """The jobs reordered so that runs sharing a warm-up (:func:`sim.model.warmup_key`: the same community and
+    seed under other policies) come one after another, in the order each warm-up first appears."""
+    first: dict = {}
+    order = []
+    for i, job in enumerate(jobs):
+        settings = job[0]
+        shareable = isinstance(settings, SimConfig) and settings.district is None and settings.warmup_weeks > 0
+        order.append((first.setdefault(warmup_key(settings) if shareable else i, i), i))
+    return [jobs[i] for _, i in sorted(order)]
 
 
 def summary_text(counts: Counter | dict, wall: float, folder: str | os.PathLike,
@@ -247,7 +304,7 @@ def run_many(settings: Sequence[SimConfig], out_dir: str | os.PathLike, n_jobs: 
         start = time.perf_counter()
         counts: Counter = Counter()
         failures = []
-        jobs = [(s, out / n, n, o) for s, n, o in zip(settings, names, overrides, strict=True)]
+        jobs = _warmups_together([(s, out / n, n, o) for s, n, o in zip(settings, names, overrides, strict=True)])
         workers = n_jobs or os.cpu_count() or 1
         if CAN_FORK:
             outcomes = _run_jobs(jobs, workers)

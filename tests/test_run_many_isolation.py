@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections import deque
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 import sim.isolation
 import sim.runner
 from sim.config import settings_for, with_values
-from sim.isolation import Job, run_jobs
+from sim.isolation import Job, _next_job, run_jobs
 from sim.runner import run, run_many
 
 SMALL = ["community=relocation", "steps=13", "progress=false"]
@@ -132,11 +133,58 @@ def test_run_many_writes_byte_identical_outputs_to_run(tmp_path, monkeypatch):
     assert len({_outputs(tmp_path / "alone" / n)["timeseries.parquet"] for n in names}) == 5  # seeds differ
 
 
-def _slow_run(settings, out_dir, progress, overrides):
+def test_a_free_job_process_takes_the_next_job_of_its_group():
+    """The choice of run_jobs for a free process: its group's next job, else a group nobody runs, else the next."""
+    def ahead(*groups):
+        return deque(Job(f"{g}-{i}", (), group=g) for i, g in enumerate(groups))
+
+    assert _next_job(ahead("g2", "g1", "g1"), "g1", {"g2"}).key == "g1-1"             # its own group first
+    assert _next_job(ahead("g2", "g3", None), None, {"g2"}).key == "g3-1"             # a new process: a free group
+    assert _next_job(ahead("g2", None, "g3"), "g1", {"g2"}).key == "None-1"           # no group: anyone's
+    assert _next_job(ahead("g2", "g2"), "g1", {"g2"}).key == "g2-0"                   # never idle: the next job
+    left = ahead("g1", "g2", "g1")
+    _next_job(left, "g1", set())
+    assert [j.key for j in left] == ["g2-1", "g1-2"]                                   # taken out, order kept
+    jobs = [Job(f"{g}-{i}", ("pid",), group=g) for i, g in enumerate(["g1", "g2"] * 3)]
+    ends = dict(run_jobs(_act, jobs, workers=2))
+    assert sorted(ends) == sorted(j.key for j in jobs) and all(e.error is None for e in ends.values())
+
+
+def test_runs_sharing_a_warm_up_are_byte_identical_to_runs_alone(tmp_path):
+    """A policy sweep (policy-major, as Hydra orders it): run_many warms each seed once per job process and copies
+    the warmed community for each policy; the outputs are those of separate runs, byte for byte."""
+    policies, seeds = ("baseline", "five_society", "gov_purchase"), (0, 1)
+    settings, names = [], []
+    for policy in policies:
+        for seed in seeds:
+            settings.append(settings_for(*SMALL, f"policy={policy}", f"seed={seed}"))
+            names.append(f"policy={policy},seed={seed}")
+    assert settings[0].warmup_weeks > 0
+    jobs = [(s, None, n, []) for s, n in zip(settings, names, strict=True)]
+    order = [job[2] for job in sim.runner._warmups_together(jobs)]
+    assert order == [f"policy={p},seed={s}" for s in seeds for p in policies]  # each seed's runs together
+    run_many(settings, tmp_path / "many", n_jobs=2, names=names, progress=False)
+    warmed = sim.runner.WarmedModels(size=1)
+    for s, name in zip(settings, names, strict=True):
+        assert _outputs(tmp_path / "many" / name) == _outputs(_alone(s, tmp_path / "alone" / name)), name
+        warmed.model(s)
+    assert (warmed.warmed, warmed.reused) == (len(policies) * len(seeds), 0)  # seeds alternate: nothing to reuse
+    warmed = sim.runner.WarmedModels(size=1)
+    for s in sorted(settings, key=lambda s: s.seed):
+        warmed.model(s)
+    assert (warmed.warmed, warmed.reused) == (len(seeds), len(seeds) * (len(policies) - 1))
+
+
+def _alone(settings, folder: Path) -> Path:
+    run(settings, folder, progress=False)
+    return folder
+
+
+def _slow_run(settings, out_dir, progress, overrides, share_warmup=False):
     """`sim.runner.run`, except that seed 1 hangs."""
     if settings.seed == 1:
         time.sleep(60)
-    return run(settings, out_dir, progress, overrides)
+    return run(settings, out_dir, progress, overrides, share_warmup)
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
