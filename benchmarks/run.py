@@ -102,15 +102,23 @@ def case(kind: str, overrides: list[str], repeat: int = 1) -> dict:
     return best
 
 
-def run_seeds(runs: int, n_jobs: int, out: str, overrides: list[str]) -> None:
-    """Seeds 0…runs-1 of one scenario through :func:`sim.runner.run_many` (called in a subprocess by the driver)."""
+def run_seeds(runs: int, n_jobs: int, out: str, overrides: list[str], policies: list[str] | None = None) -> None:
+    """``runs`` runs of one scenario through :func:`sim.runner.run_many` (called in a subprocess by the driver):
+    seeds 0…runs-1, or with ``policies`` each policy × seeds 0…runs/len(policies)-1 (policy-major, as Hydra
+    orders ``policy=a,b seed=range(…)``)."""
     from sim.config import settings_for, with_values
     from sim.runner import run_many
 
-    base = settings_for("progress=false", *overrides)
-    seeds = range(runs)
-    run_many([with_values(base, {"seed": s}) for s in seeds], out, n_jobs,
-             overrides=[[*overrides, f"seed={s}"] for s in seeds])
+    if not policies:
+        base = settings_for("progress=false", *overrides)
+        seeds = range(runs)
+        run_many([with_values(base, {"seed": s}) for s in seeds], out, n_jobs,
+                 overrides=[[*overrides, f"seed={s}"] for s in seeds])
+        return
+    seeds = range(runs // len(policies))
+    bases = {p: settings_for("progress=false", *overrides, f"policy={p}") for p in policies}
+    run_many([with_values(bases[p], {"seed": s}) for p in policies for s in seeds], out, n_jobs,
+             overrides=[[*overrides, f"policy={p}", f"seed={s}"] for p in policies for s in seeds])
 
 
 def per_run_costs(runs: int, overrides: list[str]) -> dict:
@@ -147,8 +155,10 @@ def per_run_costs(runs: int, overrides: list[str]) -> dict:
     return costs
 
 
-def many_rate(how: str, runs: int, n_jobs: int, overrides: list[str]) -> tuple[float, float]:
-    """Runs per minute of ``runs`` seeds of one scenario on ``n_jobs`` worker processes, each in a fresh command.
+def many_rate(how: str, runs: int, n_jobs: int, overrides: list[str],
+              policies: list[str] | None = None) -> tuple[float, float]:
+    """Runs per minute of ``runs`` runs of one scenario on ``n_jobs`` worker processes, each in a fresh command:
+    seeds 0…runs-1, or with ``policies`` each policy × runs/len(policies) seeds.
 
     ``how`` is ``run_many`` (``python -m benchmarks.run --many``) or ``hydra`` (``python -m sim -m``,
     joblib launcher).  Both write every run's files and collate the folder at the end.  Returns
@@ -157,12 +167,14 @@ def many_rate(how: str, runs: int, n_jobs: int, overrides: list[str]) -> tuple[f
     Hydra, worker processes importing the package) that thousands of runs amortise.
     """
     with tempfile.TemporaryDirectory() as tmp:
+        seeds = runs // len(policies) if policies else runs
+        policy = [f"policy={','.join(policies)}"] if policies else []
         if how == "hydra":
-            cmd = [sys.executable, "-m", "sim", "-m", *overrides, f"seed=range(0,{runs})",
+            cmd = [sys.executable, "-m", "sim", "-m", *overrides, *policy, f"seed=range(0,{seeds})",
                    f"hydra.launcher.n_jobs={n_jobs}", f"hydra.sweep.dir={tmp}/sw"]
         else:
             cmd = [sys.executable, "-m", "benchmarks.run", "--many", str(runs), "--jobs", str(n_jobs),
-                   "--out", f"{tmp}/sw", "--", *overrides]
+                   "--out", f"{tmp}/sw", *(["--policies", ",".join(policies)] if policies else []), "--", *overrides]
         start = time.perf_counter()
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         seconds = time.perf_counter() - start
@@ -207,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--many", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--jobs", type=int, default=2, help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
+    ap.add_argument("--policies", help=argparse.SUPPRESS)
     ap.add_argument("--per-run", type=int, help=argparse.SUPPRESS)
     ap.add_argument("overrides", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -214,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_case(args.case, args.overrides)))
         return 0
     if args.many:
-        run_seeds(args.many, args.jobs, args.out, args.overrides)
+        run_seeds(args.many, args.jobs, args.out, args.overrides, args.policies.split(",") if args.policies else None)
         return 0
     if args.per_run:
         print(json.dumps(per_run_costs(args.per_run, args.overrides)))
@@ -269,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
          f"{loop_rw[0] * 1e6:.2f} → {loop_rw[-1] * 1e6:.3f} µs)", spread < 2.0),
         ("speed-up over the per-agent Mesa reference ≥ 20×", f"{speedup:.0f}×", speedup >= 20),
         sweep_target(sweep),
-        versus_target(versus),
+        *versus_targets(versus),
     ]
     print("\ntargets" + (" (quick run: not judged)" if quick else "") + ":")
     for name, value, ok in targets:
@@ -311,14 +324,22 @@ def sweep_section(sweep: tuple) -> str:
             "start-up of the interpreter and the worker processes is amortised by thousands of runs).\n")
 
 
+VERSUS_POLICIES = ["baseline", "five_society", "gov_purchase", "micro_fund"]
+
+
 def versus_case(quick: bool) -> tuple:
+    """The same runs through a Hydra multirun and through run_many: a policy sweep (4 policies × 50 seeds, the
+    sweep of a policy comparison) and a seed sweep (one policy, 200 seeds)."""
     runs = 12 if quick else 200
     load = os.getloadavg()[0]
-    hydra = many_rate("hydra", runs, 2, VERSUS_OVERRIDES)
-    many = many_rate("run_many", runs, 2, VERSUS_OVERRIDES)
-    print(f"  {runs} runs ({' '.join(VERSUS_OVERRIDES)}), 2 worker processes: Hydra multirun {hydra[0]:.0f} runs/min, "
-          f"run_many {many[0]:.0f} runs/min ({many[0] / hydra[0]:.1f}×) over the whole command; steady state "
-          f"{hydra[1]:.0f} vs {many[1]:.0f} ({many[1] / hydra[1]:.1f}×)", flush=True)
+    rates = {}
+    for sweep, policies in (("policies", VERSUS_POLICIES), ("seeds", None)):
+        hydra = many_rate("hydra", runs, 2, VERSUS_OVERRIDES, policies)
+        many = many_rate("run_many", runs, 2, VERSUS_OVERRIDES, policies)
+        rates[sweep] = (hydra, many)
+        print(f"  {runs} runs ({sweep}: {' '.join(VERSUS_OVERRIDES)}), 2 worker processes: Hydra multirun "
+              f"{hydra[0]:.0f} runs/min, run_many {many[0]:.0f} runs/min ({many[0] / hydra[0]:.1f}×) over the whole "
+              f"command; steady state {hydra[1]:.0f} vs {many[1]:.0f} ({many[1] / hydra[1]:.1f}×)", flush=True)
     proc = subprocess.run([sys.executable, "-m", "benchmarks.run", "--per-run", str(4 if quick else 20), "--",
                            *VERSUS_OVERRIDES], cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -326,34 +347,54 @@ def versus_case(quick: bool) -> tuple:
     costs = json.loads(proc.stdout.strip().splitlines()[-1])
     print("  one run after another: " + ", ".join(f"{way} {c['ms']:.0f} ms ({c['page_faults']:.0f} page faults)"
                                                   for way, c in costs.items()), flush=True)
-    return runs, hydra, many, load, costs
+    return runs, rates, (load, os.getloadavg()[0]), costs
 
 
-def versus_target(versus: tuple) -> tuple[str, str, bool]:
-    runs, hydra, many, *_ = versus
-    return (f"run_many ≥ 3 × the runs per minute of a Hydra multirun ({runs} relocation runs, 260 weeks, 2 cores)",
-            f"{many[0] / hydra[0]:.1f}× ({many[0]:.0f} vs {hydra[0]:.0f} runs/min; steady state "
-            f"{many[1] / hydra[1]:.1f}×)", many[0] / hydra[0] >= 3)
+def versus_targets(versus: tuple) -> list[tuple[str, str, bool]]:
+    runs, rates, *_ = versus
+    out = []
+    for sweep, what in (("policies", f"{len(VERSUS_POLICIES)} policies × {runs // len(VERSUS_POLICIES)} seeds"),
+                        ("seeds", f"one policy × {runs} seeds")):
+        hydra, many = rates[sweep]
+        out.append((f"run_many ≥ 3 × the runs per minute of a Hydra multirun ({runs} relocation runs, 260 weeks, "
+                    f"2 cores: {what})",
+                    f"{many[0] / hydra[0]:.1f}× ({many[0]:.0f} vs {hydra[0]:.0f} runs/min; steady state "
+                    f"{many[1] / hydra[1]:.1f}×)", many[0] / hydra[0] >= 3))
+    return out
 
 
 def versus_section(versus: tuple) -> str:
-    runs, (hydra, hydra_steady), (many, many_steady), load, costs = versus
-    return (f"{VERSUS_HEADING}\n\nThe same {runs} runs (`community=relocation`, seeds 0–{runs - 1}, 260 weeks), two "
-            "at a time, each written to its own folder and collated at the end, timed over the whole command in "
-            f"a fresh process (load average at the start: {load:.1f}; other work shared the 2 cores when it was "
-            "above 0). Hydra's joblib launcher runs each job in one of 2 worker processes, which forks a child "
-            "for it; `run_many` forks 2 job processes from its own process, each running job after job "
-            "until a job ends it (a death, an error or a limit: the job is recorded as failed with its cause, "
-            "and a new job process takes the next job):\n\n"
-            "| how | command | runs/min (whole command) | runs/min (steady state) |\n|---|---|---:|---:|\n"
-            f"| Hydra multirun (joblib launcher) | `python -m sim -m community=relocation seed='range(0,{runs})' "
-            f"hydra.launcher.n_jobs=2` | {hydra:.0f} | {hydra_steady:.0f} |\n"
-            f"| `sim.runner.run_many` | `python -m benchmarks.run --many {runs} --jobs 2 -- community=relocation "
-            f"steps=260` | {many:.0f} | {many_steady:.0f} |\n\n"
-            f"run_many: {many / hydra:.1f}× the runs per minute over the whole command, "
-            f"{many_steady / hydra_steady:.1f}× in steady state (target: ≥ 3×).\n\n"
+    runs, rates, load, costs = versus
+    seeds = runs // len(VERSUS_POLICIES)
+    rows = []
+    for sweep, hydra_cmd, many_cmd in (
+            ("policies", f"`python -m sim -m community=relocation policy={','.join(VERSUS_POLICIES)} "
+                         f"seed='range(0,{seeds})' hydra.launcher.n_jobs=2`",
+             f"`python -m benchmarks.run --many {runs} --jobs 2 --policies {','.join(VERSUS_POLICIES)} -- "
+             "community=relocation steps=260`"),
+            ("seeds", f"`python -m sim -m community=relocation seed='range(0,{runs})' hydra.launcher.n_jobs=2`",
+             f"`python -m benchmarks.run --many {runs} --jobs 2 -- community=relocation steps=260`")):
+        (hydra, hydra_steady), (many, many_steady) = rates[sweep]
+        what = f"{len(VERSUS_POLICIES)} policies × {seeds} seeds" if sweep == "policies" else f"1 policy × {runs} seeds"
+        rows.append(f"| {what} | Hydra multirun (joblib launcher) | {hydra_cmd} | {hydra:.0f} | {hydra_steady:.0f} | |")
+        rows.append(f"| {what} | `sim.runner.run_many` | {many_cmd} | {many:.0f} | {many_steady:.0f} | "
+                    f"**{many / hydra:.1f}×** ({many_steady / hydra_steady:.1f}× steady) |")
+    return (f"{VERSUS_HEADING}\n\nThe same {runs} runs (`community=relocation`, 260 weeks each after the 208-week "
+            f"warm-up), two at a time, each written to its own folder and collated at the end, timed over the "
+            f"whole command in a fresh process (load average {load[0]:.1f} at the start, {load[1]:.1f} at the "
+            f"end; other work shared the 2 cores when it was above 0). Two sweeps: a policy comparison (policies "
+            f"× seeds, what `experiments` and the dashboard's replicates run) and a seed sweep of one policy. "
+            f"Hydra's joblib launcher runs each job in one of 2 worker processes, which forks a child for it; "
+            f"`run_many` forks 2 job processes from its own process, each running job after job until a job ends "
+            f"it (a death, an error or a limit: the job is recorded as failed with its cause, and a new job "
+            f"process takes the next job). The runs of one seed under several policies go to one job process, "
+            f"which warms the community once for them all (`sim.runner.WarmedModels`; the warm-up runs under the "
+            f"baseline levers whatever the policy, and the outputs are byte-identical to separate runs, "
+            f"tests/test_run_many_isolation.py). A seed sweep has no warm-up to share.\n\n"
+            "| sweep | how | command | runs/min (whole command) | runs/min (steady state) | run_many ÷ Hydra |\n"
+            "|---|---|---|---:|---:|---:|\n" + "\n".join(rows) + "\n\n"
             "Where a run's time goes, one run after another on one core (`python -m benchmarks.run --per-run 20 -- "
-            "community=relocation steps=260`, the same 260-week run, outputs written): "
+            "community=relocation steps=260`, the same 260-week run with its warm-up, outputs written): "
             f"{costs['in_process']['ms']:.0f} ms in the calling process, {costs['fresh_child']['ms']:.0f} ms as the "
             "only job of a child forked for it (what each job of a Hydra multirun does), "
             f"{costs['reused_child']['ms']:.0f} ms as the next job of a job process that has run the ones before "
@@ -382,25 +423,22 @@ def only(name: str, quick: bool) -> int:
         heading, section, target = SWEEP_HEADING, sweep_section(result), sweep_target(result)
     else:
         result = versus_case(quick)
-        heading, section, target = VERSUS_HEADING, versus_section(result), versus_target(result)
-    tag, value, ok = target
-    print(f"  {'PASS' if ok else 'FAIL'}  {tag}: {value}")
+        heading, section, targets = VERSUS_HEADING, versus_section(result), versus_targets(result)
+    if name == "sweep":
+        targets = [target]
+    for tag, value, ok in targets:
+        print(f"  {'PASS' if ok else 'FAIL'}  {tag}: {value}")
     if quick:
         return 0
     path = HERE / "results.md"
-    text = replace_section(path.read_text(encoding="utf-8"), heading, section)
-    row = f"| {tag} | {value} | {'pass' if ok else '**fail**'} |"
-    lines = text.splitlines()
-    key = tag.split("(")[0].split(" ≥ ")[0]
+    lines = replace_section(path.read_text(encoding="utf-8"), heading, section).splitlines()
+    key = targets[0][0].split("(")[0].split(" ≥ ")[0]
     hit = [i for i, line in enumerate(lines) if line.startswith(f"| {key}")]
-    if hit:
-        lines[hit[0]] = row
-    else:
-        end = max(i for i, line in enumerate(lines) if line.startswith("| "))
-        lines.insert(end + 1, row)
+    at = hit[0] if hit else max(i for i, line in enumerate(lines) if line.startswith("| ")) + 1
+    lines[at:at + len(hit)] = [f"| {tag} | {value} | {'pass' if ok else '**fail**'} |" for tag, value, ok in targets]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"updated {path}")
-    return 0 if ok else 1
+    return 0 if all(ok for *_, ok in targets) else 1
 
 
 def write_results(rows, targets, ref, sweep, versus, scaling, quick) -> None:

@@ -53,8 +53,9 @@ def member_counts(model: CommunityModel) -> dict[int, int]:
     ids = r.member_of[r.member_of != NO_GROUP]
     if ids.size == 0:
         return {}
-    uniq, counts = np.unique(ids, return_counts=True)
-    return dict(zip(uniq.tolist(), counts.tolist(), strict=True))
+    counts = np.bincount(ids)
+    uniq = np.flatnonzero(counts)
+    return dict(zip(uniq.tolist(), counts[uniq].tolist(), strict=True))
 
 
 def found_group(model: CommunityModel, grid: int, candidates: np.ndarray, incubated: bool,

@@ -192,9 +192,8 @@ class Community(Agent):
                 orgs[i].cases_completed_period += int(done_by_org[i])
 
         # callback survey (回访) of a share of the closed demands
-        p_sat = np.select([completed & in_time, completed, answered],
-                          [b.callback_satisfied_resolved, b.callback_satisfied_late, b.callback_satisfied_unresolved],
-                          b.callback_satisfied_unanswered)
+        p_sat = np.where(completed, np.where(in_time, b.callback_satisfied_resolved, b.callback_satisfied_late),
+                         np.where(answered, b.callback_satisfied_unresolved, b.callback_satisfied_unanswered))
         called = closed & (u_call < b.callback_share)
         satisfied = called & (u_sat < p_sat)
 
