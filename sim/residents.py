@@ -152,6 +152,7 @@ class Residents:
         self.group = group                                       # int8, index into GROUPS (青老幼工新)
         self.household = household                               # int32
         self.grid = (household * self.n_grids // h).astype(np.int32)  # int32, the grid (网格) of the household
+        self.grid_people = np.bincount(self.grid, minlength=self.n_grids)  # residents of each grid
         self.income = income                                     # float64, yuan per month
         self.civic = civic                                       # float64, civic propensity 0–1
         self.trust = trust                                       # float64, trust in community institutions 0–1
@@ -189,9 +190,8 @@ class Residents:
 
     def grid_volunteer_share(self) -> np.ndarray:
         """Share of registered volunteers among each grid's residents (the neighbourhood influence)."""
-        vols = np.bincount(self.grid, weights=self.volunteer, minlength=self.n_grids)
-        people = np.bincount(self.grid, minlength=self.n_grids)
-        return vols / np.maximum(people, 1)
+        vols = np.bincount(self.grid[self.volunteer], minlength=self.n_grids)
+        return vols / np.maximum(self.grid_people, 1)
 
     def record_activities(self, active: np.ndarray, week: int) -> None:
         """Roll the 52-week activity window forward by one week."""
