@@ -127,6 +127,15 @@ def same_value(a: Any, b: Any) -> bool:
     return a == b
 
 
+def value_text(lever: Lever, value: Any, lang: str = "en") -> str:
+    """A lever's value as the page shows it: on/off, the option's name, or the number (thousands separated)."""
+    if lever.widget == "toggle":
+        return label("on" if value else "off", lang)
+    if lever.widget == "select":
+        return option_label(lever, str(value), lang)
+    return _number(round(float(value), 6))
+
+
 def _number(x: float) -> str:
     return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
 

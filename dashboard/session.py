@@ -26,10 +26,10 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.levers import LEVER_OF, LEVERS, clean_value, get_value, same_value
-from sim.config import SimConfig, settings_for, to_plain_dict, with_values
+from dashboard.levers import LEVER_OF, LEVERS, clean_value, get_value, is_community_lever, same_value, value_text
+from sim.config import SimConfig, settings_for, with_values
 from sim.glossary import PRESETS, label, preset_label
-from sim.model import BASELINE, CommunityModel
+from sim.model import CommunityModel, warmup_key
 
 SIDES = ("A", "B")
 DEFAULT_COMMUNITY = "urban_traditional"
@@ -139,25 +139,16 @@ _WARMED: OrderedDict[str, CommunityModel] = OrderedDict()
 _WARMED_LOCK = threading.Lock()
 
 
-def warmup_key(settings: SimConfig) -> str:
-    """What the warm-up depends on: the community, the residents' behaviour, the seed and the warm-up's length.
-
-    Not the policy (the warm-up runs under the baseline levers, ``sim.model.BASELINE``) nor the weeks to
-    record; a lever of the community itself (e.g. ``community.units_per_week``) does change it."""
-    plain = to_plain_dict(settings)
-    return repr((settings.seed, settings.warmup_weeks, plain["community"], plain["behaviour"]))
-
-
 def warmed_model(settings: SimConfig) -> CommunityModel:
     """A model of ``settings`` that has run its warm-up: its next step is the recorded week 1.
 
-    The warmed state of the community and seed is computed once and kept (:data:`WARMED_STATES` of them);
-    each call returns an independent deep copy given ``settings`` (its policy comes into force at week 1).
-    The result equals ``CommunityModel(settings)`` after ``warm_up()`` (tests/test_dashboard.py checks it).
+    The warmed state of the community and seed (:func:`sim.model.warmup_key`) is computed once and kept
+    (:data:`WARMED_STATES` of them); each call returns an independent copy given ``settings``
+    (:meth:`CommunityModel.warmed_copy`: its policy comes into force at week 1).  The result equals
+    ``CommunityModel(settings)`` after ``warm_up()`` (tests/test_dashboard.py checks it).
     """
-    settings = copy.deepcopy(settings)
     if settings.warmup_weeks == 0:  # no warm-up: the run's levers are in force from the first week
-        return CommunityModel(settings)
+        return CommunityModel(copy.deepcopy(settings))
     key = warmup_key(settings)
     with _WARMED_LOCK:
         warmed = _WARMED.get(key)
@@ -168,11 +159,34 @@ def warmed_model(settings: SimConfig) -> CommunityModel:
             while len(_WARMED) > WARMED_STATES:
                 _WARMED.popitem(last=False)
         _WARMED.move_to_end(key)
-        # the baseline levers are recognised by identity (sim.model): the copy keeps the same object
-        model = copy.deepcopy(warmed, {id(BASELINE): BASELINE})
-    model.cfg = settings
-    model.purchase_budget_yuan_per_year = settings.policy.gov_purchase.budget_yuan_per_year  # as __init__ sets it
-    return model
+        return warmed.warmed_copy(settings)
+
+
+# ---------------------------------------------------------------------------------------------
+# Levers moved during a run
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LeverChange:
+    """Levers of one side moved during the run, at ``week``: in force from week ``week + 1`` on.
+
+    A trainer stages "in year 2 the street office starts buying services" by moving the budget at week 52.
+    Two runs are the same run only if they saw the same changes at the same weeks (the change is part of
+    the shared run's key; ``settings``, the side's settings after the change, is not compared).
+    """
+
+    week: int
+    side: str
+    policy: str                                 # the side's policy preset after the change
+    changed: tuple[tuple[str, Any], ...]        # (lever key, new value) of the levers that moved
+    settings: SimConfig = field(compare=False, hash=False, repr=False)
+
+    def text(self, lang: str = "en") -> str:
+        """E.g. "B from week 53: Government purchase of services (yuan/year) → 400,000"."""
+        moved = "; ".join(f"{label(LEVER_OF[k].term, lang)} → {value_text(LEVER_OF[k], v, lang)}"
+                          for k, v in self.changed)
+        if not moved:
+            moved = preset_label("policy", self.policy, lang)
+        return label("lever_change", lang, side=self.side, start=self.week + 1, levers=moved)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,10 +204,13 @@ class SharedRun:
     what a model stepped to that week would hold; tests/test_dashboard.py checks it).
     """
 
-    def __init__(self, scenarios: dict[str, Scenario]) -> None:
+    def __init__(self, scenarios: dict[str, Scenario], changes: tuple[LeverChange, ...] = ()) -> None:
         self.scenarios = scenarios
         self._lock = threading.Lock()
         self.models = {side: warmed_model(sc.settings) for side, sc in scenarios.items()}
+        self._due: dict[int, list[LeverChange]] = {}  # week → the lever changes that come into force after it
+        for change in changes:
+            self._due.setdefault(change.week, []).append(change)
         self._tables: dict[str, tuple[int, pd.DataFrame]] = {}
 
     @property
@@ -205,6 +222,8 @@ class SharedRun:
         """One side's weekly table from week 1 to ``week``, stepping both models that far if needed."""
         with self._lock:
             while self.week < week:
+                for change in self._due.get(self.week, ()):  # a lever moved at this week: in force from the next
+                    self.models[change.side].change_policy(change.settings.policy)
                 for model in self.models.values():
                     model.step()
             run_week, table = self._tables.get(side, (-1, None))
@@ -226,11 +245,11 @@ class SharedRuns:
         self._runs: OrderedDict[tuple, SharedRun] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple, scenarios: dict[str, Scenario]) -> SharedRun:
+    def get(self, key: tuple, scenarios: dict[str, Scenario], changes: tuple[LeverChange, ...] = ()) -> SharedRun:
         with self._lock:
             run = self._runs.get(key)
             if run is None:
-                run = self._runs[key] = SharedRun(scenarios)
+                run = self._runs[key] = SharedRun(scenarios, changes)
                 while len(self._runs) > self.size:
                     self._runs.popitem(last=False)
             self._runs.move_to_end(key)
@@ -251,7 +270,8 @@ class Comparison:
     """Scenarios A and B of the same community and seed, at the week this page has reached.
 
     The models themselves are shared between pages (:class:`SharedRun`): stepping moves this page's
-    week, and the weekly tables are read from the shared run up to that week.
+    week, and the weekly tables are read from the shared run up to that week.  Levers moved during the
+    run (:meth:`change_levers`) come into force from the next week on; the run goes on.
     """
 
     def __init__(self, a: Scenario, b: Scenario, runs: SharedRuns | None = None) -> None:
@@ -263,22 +283,59 @@ class Comparison:
             raise ValueError(f"A and B must run the same weeks (A: {a.settings.steps}, B: {b.settings.steps})")
         if a.community != b.community:
             raise ValueError(f"A and B must be the same community (A: {a.community}, B: {b.community})")
-        self.scenarios = {"A": a, "B": b}
+        self.initial = {"A": a, "B": b}     # the scenarios the run started from
+        self.scenarios = dict(self.initial)  # the scenarios in force now (after the lever changes)
+        self.changes: list[LeverChange] = []
         self.runs = RUNS if runs is None else runs
         self.week = 0  # weeks run so far on this page (the same for both)
 
     @property
     def key(self) -> tuple:
-        """What identifies the comparison's settings (changes when any choice changes)."""
-        return tuple(sc.overrides for sc in self.scenarios.values())
+        """What identifies the run: the starting scenarios and the lever changes (changes when any choice does)."""
+        return tuple(sc.overrides for sc in self.initial.values()), tuple(self.changes)
 
     @property
     def run(self) -> SharedRun:
         """The shared models of these scenarios."""
-        return self.runs.get(self.key, self.scenarios)
+        return self.runs.get(self.key, self.initial, tuple(self.changes))
+
+    def change_scenario(self, side: str, policy: str, levers: dict[str, Any]) -> bool:
+        """Side's policy preset and lever values become ``policy`` and ``levers``; returns whether anything changed.
+
+        At week 0 the side simply starts from them.  During the run the change comes into force from the next
+        week on and the run goes on (a :class:`LeverChange`); a lever that is a fact about the community
+        (e.g. bottles sold a week) cannot change during a run: ValueError names it (restart instead).
+        """
+        if side not in self.scenarios:
+            raise ValueError(f"unknown side {side!r}; sides: {', '.join(SIDES)}")
+        now = self.scenarios[side]
+        new = scenario(side, now.community, policy, levers, now.seed, now.steps)
+        moved = {k: v for k, v in new.levers.items() if not same_value(v, now.levers[k])}
+        if not moved and policy == now.policy:
+            return False
+        if self.week == 0:
+            self.initial[side] = self.scenarios[side] = new
+            return True
+        fixed = [k for k in moved if is_community_lever(LEVER_OF[k])]
+        if fixed:
+            raise ValueError(f"{', '.join(fixed)} describe the community and cannot change during a run; reset first")
+        self.changes.append(LeverChange(self.week, side, policy, tuple(moved.items()), new.settings))
+        self.scenarios[side] = new
+        return True
+
+    def change_levers(self, side: str, levers: dict[str, Any]) -> bool:
+        """Move some of side's levers (its policy preset stays); see :meth:`change_scenario`."""
+        now = self.scenarios[side]
+        return self.change_scenario(side, now.policy, {**now.levers, **levers})
+
+    def events(self, lang: str = "en") -> list[tuple[int, str, str]]:
+        """The lever changes as (week, side, text in ``lang``), for the event lines of the charts."""
+        return [(c.week, c.side, c.text(lang)) for c in self.changes]
 
     def reset(self) -> None:
-        """Back to week 0."""
+        """Back to week 0, starting from the levers in force now (the changes are forgotten)."""
+        self.initial = dict(self.scenarios)
+        self.changes = []
         self.week = 0
 
     @property

@@ -308,6 +308,24 @@ class CommunityModel(Model):
             self.station_workers.append(SocialWorker(self))
             self.station_workers[-1].extra = True
 
+    def change_policy(self, policy: PolicyConfig) -> None:
+        """Put other levers in force from the next week on, during a recorded run (the dashboard's live levers:
+        "in year 2 the street office starts buying services").
+
+        As :meth:`start_policy`, and the purchase budget becomes the new levers' own (for a single community: a
+        district allots its communities' budgets itself).  What the earlier levers set up stays: extra social
+        workers already hired, a social enterprise already founded, the projects and contracts of the current
+        round.  A change of the purchase levers ends the running contracts and lets new ones for the rest of
+        the contract period (:meth:`Community.renew_contracts`).
+        """
+        if self.week < self.warmup_weeks:
+            raise ValueError(f"change_policy during the warm-up (week {self.week} of {self.warmup_weeks})")
+        purchase_changed = policy.gov_purchase != self.policy.gov_purchase
+        self.purchase_budget_yuan_per_year = policy.gov_purchase.budget_yuan_per_year
+        self.start_policy(policy)
+        if purchase_changed:
+            self.platform.renew_contracts()
+
     def purchase_budget(self) -> float:
         """The government purchase budget (yuan/year) in force: none under the warm-up's baseline."""
         return self.purchase_budget_yuan_per_year if self.policy is not BASELINE else 0.0

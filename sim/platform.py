@@ -233,15 +233,35 @@ class Community(Agent):
         fen ÷ ``cost_per_case_yuan`` cases, fractions included.  If there is budget but no agency,
         one sets up in the community to bid (assumption).  Returns the contracts let (0 or more).
         """
+        lever = self.model.policy.gov_purchase
+        if self.model.policy_week % lever.contract_weeks != 0:
+            return 0
+        return self.let_contracts(lever.contract_weeks)
+
+    def renew_contracts(self) -> int:
+        """The purchase levers changed between two contract dates (the dashboard's live levers): the running
+        contracts end, and contracts for the weeks left to the next date are let at once from the new budget
+        (assumption: a budget approved mid-year is tendered at once).  Returns the contracts let."""
+        lever = self.model.policy.gov_purchase
+        left = lever.contract_weeks - self.model.policy_week % lever.contract_weeks
+        if left == lever.contract_weeks:  # a contract date: this week's contract round lets them
+            return 0
+        for org in self.model.organisations:
+            org.contract_weeks_left = 0
+        self.self_governing_weeks_left = 0
+        return self.let_contracts(left)
+
+    def let_contracts(self, weeks: int) -> int:
+        """Let purchase contracts of ``weeks`` weeks from the budget in force (see :meth:`contract_round`)."""
         model, lever = self.model, self.model.policy.gov_purchase
         budget = model.purchase_budget()
-        if budget <= 0 or model.policy_week % lever.contract_weeks != 0:
+        if budget <= 0:
             return 0
-        total_fen = round(budget * lever.contract_weeks / 52 * 100)
+        total_fen = round(budget * weeks / 52 * 100)
         to_self_governing = int(total_fen * lever.self_governing_share)
-        self.self_governing_fen_week = to_self_governing // lever.contract_weeks
-        self.self_governing_cases_week = to_self_governing / 100 / lever.cost_per_case_yuan / lever.contract_weeks
-        self.self_governing_weeks_left = lever.contract_weeks if to_self_governing else 0
+        self.self_governing_fen_week = to_self_governing // weeks
+        self.self_governing_cases_week = to_self_governing / 100 / lever.cost_per_case_yuan / weeks
+        self.self_governing_weeks_left = weeks if to_self_governing else 0
         total_fen -= to_self_governing
         if total_fen <= 0:
             return int(to_self_governing > 0)
@@ -259,9 +279,9 @@ class Community(Agent):
         for k, (o, w) in enumerate(zip(agencies, weights, strict=True)):
             fen = total_fen - paid if k == len(agencies) - 1 else int(total_fen * w)
             paid += fen
-            o.contract_fen_week = fen // lever.contract_weeks
-            o.contract_cases_week = fen / 100 / lever.cost_per_case_yuan / lever.contract_weeks
-            o.contract_weeks_left = lever.contract_weeks
+            o.contract_fen_week = fen // weeks
+            o.contract_cases_week = fen / 100 / lever.cost_per_case_yuan / weeks
+            o.contract_weeks_left = weeks
         return len(agencies) + int(to_self_governing > 0)
 
     def pay_self_governing(self) -> int:

@@ -106,3 +106,40 @@ def test_a_and_b_start_from_one_warm_up_and_equal_runs_of_their_own():
     assert again.weeks_recorded == 0 and again.timeseries().empty
     again.step()
     pd.testing.assert_frame_equal(again.timeseries(), a.timeseries().iloc[:1])
+
+
+def test_a_lever_moved_during_the_run_comes_into_force_the_next_week_and_the_run_goes_on():
+    """Purchase starts at week 6 for B: B's weeks 1–6 are the preset's, from week 7 on they are those of a model
+    that ran 6 weeks under the preset and then under the new levers; A is untouched."""
+    budget = "policy.gov_purchase.budget_yuan_per_year"
+    comp = se.comparison(SMALL, seed=5, steps=14, a=("baseline", {}), b=("baseline", {}))
+    comp.step(6)
+    before = comp.timeseries("B").copy()
+    assert comp.change_levers("B", {budget: 400_000}) is True
+    assert comp.week == 6 and [w for w, _, _ in comp.events()] == [6]
+    assert "400,000" in comp.events("en")[0][2] and comp.events("zh")[0][2].startswith("B 自第 7 周起")
+    comp.step(8)
+    b, a = comp.timeseries("B"), comp.timeseries("A")
+    pd.testing.assert_frame_equal(b.iloc[:6], before)
+    fresh = se.warmed_model(se.scenario("B", SMALL, "baseline", seed=5, steps=14).settings)
+    for _ in range(6):
+        fresh.step()
+    fresh.change_policy(comp.scenarios["B"].settings.policy)
+    for _ in range(8):
+        fresh.step()
+    pd.testing.assert_frame_equal(b, fresh.timeseries())
+    assert b["public_cost_purchase"].iloc[6:].sum() > 0 == b["public_cost_purchase"].iloc[:6].sum()
+    assert a["public_cost_purchase"].sum() == 0
+    # another page with the same starting scenarios but no change runs on its own models
+    other = se.comparison(SMALL, seed=5, steps=14, a=("baseline", {}), b=("baseline", {}))
+    other.step(14)
+    assert other.run is not comp.run and other.timeseries("B")["public_cost_purchase"].sum() == 0
+    # nothing moved: no event; a fact about the community cannot move during a run
+    assert comp.change_levers("B", {budget: 400_000}) is False and len(comp.events()) == 1
+    with pytest.raises(ValueError, match="community.units_per_week"):
+        comp.change_levers("B", {"community.units_per_week": 9_000})
+    # Reset: week 0, the levers in force now, no events
+    comp.reset()
+    assert comp.week == 0 and comp.events() == [] and comp.scenarios["B"].levers[budget] == 400_000
+    comp.step(3)
+    assert comp.timeseries("B")["public_cost_purchase"].sum() > 0
