@@ -134,17 +134,39 @@ def choices() -> tuple:
     return ss.community, int(ss.seed), int(ss.weeks), sides
 
 
+def changed_live(comp: Comparison, old: tuple, new: tuple) -> bool:
+    """Apply a change of a side's policy preset or levers to the running comparison, from the next week on (the
+    run goes on, Play keeps playing); False if it needs a restart instead: nothing run yet, another community,
+    seed or length, or a lever that is a fact about the community (dashboard.session.Comparison.change_scenario)."""
+    if comp.week == 0 or old[:3] != new[:3]:
+        return False
+    try:
+        for side, before, after in zip(SIDES, old[3], new[3], strict=True):
+            if before != after:
+                comp.change_scenario(side, after[0], dict(after[1]))
+    except ValueError:
+        return False
+    return True
+
+
 def ensure_comparison() -> Comparison:
-    """The two models in session state, rebuilt at week 0 whenever a choice changes."""
+    """The two models in session state: built at week 0, changed from the next week on when a lever moves during
+    the run, rebuilt at week 0 when the community, seed or length changes."""
     key = choices()
-    if ss.get("comparison_key") != key or "comparison" not in ss:
-        community, seed, weeks, sides = key
-        restarted = "comparison" in ss
-        ss.comparison = comparison(community, seed, weeks, *((p, dict(lv)) for p, lv in sides))
+    old = ss.get("comparison_key")
+    if old == key and "comparison" in ss:
+        return ss.comparison
+    if "comparison" in ss and changed_live(ss.comparison, old, key):
         ss.comparison_key = key
+        st.toast(t("lever_changed_live", ss.lang, start=ss.comparison.week + 1))
+        return ss.comparison
+    community, seed, weeks, sides = key
+    restarted = "comparison" in ss and ss.comparison.week > 0
+    ss.comparison = comparison(community, seed, weeks, *((p, dict(lv)) for p, lv in sides))
+    ss.comparison_key = key
+    if restarted:
         ss.playing = False
-        if restarted:
-            st.toast(t("restarted", ss.lang))
+        st.toast(t("restarted", ss.lang))
     return ss.comparison
 
 
@@ -294,6 +316,9 @@ def live_view(lang: str) -> None:
                               delta=verdict_text(row, lang), delta_color=color, delta_arrow="off")
 
     st.subheader(t("trajectories", lang))
+    events = comp.events(lang)
+    if events:  # the lever changes made during the run, marked on every chart by side and week
+        st.markdown("\n".join(f"- {text}" for _week, _side, text in events))
     keys = KEY_INDICATORS
     for i in range(0, len(keys), 2):
         for key, col in zip(keys[i:i + 2], st.columns(2), strict=False):
@@ -323,7 +348,8 @@ def exports(comp: Comparison, lang: str) -> None:
                           file_name=f"{stem}.csv", mime="text/csv", on_click="ignore", key="dl_csv",
                           width="stretch")
     c_ind.download_button(t("download_png_indicators", lang),
-                          data=lambda: export.indicators_png(comp.timeseries(), comp.names(lang), lang, comp.steps),
+                          data=lambda: export.indicators_png(comp.timeseries(), comp.names(lang), lang, comp.steps,
+                                                             comp.events(lang)),
                           file_name=f"{stem}_indicators_{lang}.png", mime="image/png", on_click="ignore",
                           key="dl_png_indicators", width="stretch")
     c_fund.download_button(t("download_png_fund", lang),

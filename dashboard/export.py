@@ -6,6 +6,8 @@ Chinese PNG from the page looks like a Chinese chart from ``python -m experiment
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from dashboard.figures import fund_chart, indicators_chart, replicates_chart
@@ -17,10 +19,11 @@ def comparison_csv(ts: pd.DataFrame) -> bytes:
     return ts.to_csv(index=False).encode("utf-8-sig")
 
 
-def indicators_png(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", steps: int | None = None) -> bytes:
-    """PNG: the key indicators of A and B over the weeks, with the plan targets."""
+def indicators_png(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", steps: int | None = None,
+                   events: Sequence[tuple[int, str, str]] = ()) -> bytes:
+    """PNG: the key indicators of A and B over the weeks, with the plan targets and the lever changes."""
     with themed(lang):
-        return png_bytes(indicators_chart(ts, names, lang, steps))
+        return png_bytes(indicators_chart(ts, names, lang, steps, events))
 
 
 def fund_png(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", steps: int | None = None) -> bytes:

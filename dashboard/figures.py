@@ -9,6 +9,7 @@ running, sessions), A and B on one scale.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from dashboard.indicators import axis_unit, fund_totals, opening_balance, series, target_text
 from dashboard.session import SIDES
@@ -85,8 +86,30 @@ def _hover(key: str, title: str, name: str, lang: str) -> str:
     return f"{label('step', lang)} %{{x}}<br>{title}: {fmt}<extra>{name}</extra>"
 
 
-def trajectory_figure(ts: pd.DataFrame, key: str, names: dict[str, str], lang: str = "en"):
-    """One indicator over the weeks, A and B on the same axes, with the plan target (dotted)."""
+Events = Sequence[tuple[int, str, str]]  # lever changes: (week after which in force, side, text)
+
+
+def _event_marks(layout: dict, events: Events) -> dict:
+    """``layout`` with a vertical line at each lever change (between its week and the next, in the side's colour)
+    marked above the plot with the side and the first week it is in force ("B ▸ 53"); the whole change is the
+    mark's hover text (the page lists the changes in full above the charts)."""
+    if not events:
+        return layout
+    shapes, notes = list(layout.get("shapes", [])), list(layout.get("annotations", []))
+    for week, side, text in events:
+        x = week + 0.5
+        color = COLORS.get(side, "#333333")
+        shapes.append({"type": "line", "xref": "x", "x0": x, "x1": x, "yref": "paper", "y0": 0, "y1": 1,
+                       "line": {"color": color, "width": 1.5, "dash": "dashdot"}})
+        notes.append({"text": f"{side} ▸ {week + 1}", "hovertext": text, "xref": "x", "x": x, "xanchor": "center",
+                      "yref": "paper", "y": 1, "yanchor": "bottom", "showarrow": False,
+                      "font": {"size": 12, "color": color}})
+    return {**layout, "shapes": shapes, "annotations": notes}
+
+
+def trajectory_figure(ts: pd.DataFrame, key: str, names: dict[str, str], lang: str = "en", events: Events = ()):
+    """One indicator over the weeks, A and B on the same axes, with the plan target (dotted) and the lever
+    changes made during the run (``events``, dash-dot lines)."""
     title = label(key, lang)
     data = []
     for side in SIDES:
@@ -96,7 +119,7 @@ def trajectory_figure(ts: pd.DataFrame, key: str, names: dict[str, str], lang: s
                      "x": d["step"].tolist() if len(d) else [], "y": series(d, key).tolist() if len(d) else [],
                      "line": {"color": COLORS[side], "dash": PLOTLY_DASH[side], "width": 2.2},
                      "hovertemplate": _hover(key, title, name, lang)})
-    return _figure(data, _layout(title, **_axes(key, lang)))
+    return _figure(data, _event_marks(_layout(title, **_axes(key, lang)), events))
 
 
 def sankey_data(ts: pd.DataFrame, lang: str = "en") -> dict:
@@ -199,11 +222,11 @@ def cost_figure(ts: pd.DataFrame, names: dict[str, str], lang: str = "en"):
     return _bars(label("cost_title", lang), parts, names, label("yuan", lang), COST_COLORS, prefix="¥")
 
 
-def linkage_figures(ts: pd.DataFrame, names: dict[str, str], lang: str = "en") -> dict[str, Any]:
+def linkage_figures(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", events: Events = ()) -> dict[str, Any]:
     """The linkage at work: demand handlers, public cost by kind, projects running and project sessions."""
     return {"handlers": handlers_figure(ts, names, lang), "cost": cost_figure(ts, names, lang),
-            "projects_running": trajectory_figure(ts, "projects_running", names, lang),
-            "project_sessions": trajectory_figure(ts, "project_sessions", names, lang)}
+            "projects_running": trajectory_figure(ts, "projects_running", names, lang, events),
+            "project_sessions": trajectory_figure(ts, "project_sessions", names, lang, events)}
 
 
 def band_figure(summary: pd.DataFrame, key: str, names: dict[str, str], n: int, lang: str = "en"):
@@ -262,16 +285,24 @@ def _subtitle(ts: pd.DataFrame, steps: int | None, lang: str) -> str:
             f"{label('week_of', lang, week=week, steps=steps or week)}")
 
 
-def indicators_chart(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", steps: int | None = None) -> Figure:
-    """The key indicators of A and B over the weeks, one panel each, with the plan targets."""
+def indicators_chart(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", steps: int | None = None,
+                     events: Events = ()) -> Figure:
+    """The key indicators of A and B over the weeks, one panel each, with the plan targets and the lever changes
+    (``events``: dash-dot lines, listed under the title).  Weeks are whole: the ticks are integers."""
     fig = Figure(figsize=(13, 7.6), layout="constrained")
     for ax, key in zip(fig.subplots(2, 3).flat, KEY_INDICATORS, strict=True):
         for side in SIDES:
             d = ts[ts["scenario"] == side]
             ax.plot(d["step"], series(d, key), color=COLORS[side], linestyle=MPL_LINESTYLE[side], linewidth=1.6)
+        for week, side, _text in events:
+            ax.axvline(week + 0.5, color=COLORS.get(side, "#333333"), linestyle="-.", linewidth=1.2)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         _value_axis(ax, key, lang)
     _scenario_legend(fig, names)
-    fig.suptitle(f"{label('trajectories', lang)}\n{_subtitle(ts, steps, lang)}", fontweight="bold")
+    title = f"{label('trajectories', lang)}\n{_subtitle(ts, steps, lang)}"
+    if events:
+        title += "\n" + "; ".join(text for _w, _s, text in events)
+    fig.suptitle(title, fontweight="bold")
     return fig
 
 
@@ -318,6 +349,7 @@ def replicates_chart(summary: pd.DataFrame, names: dict[str, str], n: int, lang:
             d = data[data["scenario"] == side].sort_values("step")
             ax.fill_between(d["step"], d["low"], d["high"], color=COLORS[side], alpha=0.2, linewidth=0)
             ax.plot(d["step"], d["mean"], color=COLORS[side], linestyle=MPL_LINESTYLE[side], linewidth=1.6)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         _value_axis(ax, key, lang)
     _scenario_legend(fig, names)
     fig.suptitle(label("band_title", lang, indicator=label("trajectories", lang), n=n), fontweight="bold")

@@ -37,11 +37,12 @@ def build(comp: Comparison, lang: str) -> LiveContent:
     names = comp.names(lang)
     series = {side: comp.timeseries(side) for side in SIDES}
     ts = comp.timeseries()
+    events = comp.events(lang)
     return LiveContent(
         names=names,
         kpis={side: key_indicators(series[side]) for side in SIDES},
-        trajectories={key: figures.trajectory_figure(ts, key, names, lang) for key in KEY_INDICATORS},
-        linkage=figures.linkage_figures(ts, names, lang),
+        trajectories={key: figures.trajectory_figure(ts, key, names, lang, events) for key in KEY_INDICATORS},
+        linkage=figures.linkage_figures(ts, names, lang, events),
         sankeys={side: figures.sankey_figure(series[side], names[side], lang) for side in SIDES})
 
 

@@ -309,6 +309,8 @@ def test_page_figures_equal_their_validated_rebuild(pair):
     built = [figures.trajectory_figure(ts, key, pair.names("zh"), "zh") for key in KEY_INDICATORS]
     built += [figures.sankey_figure(pair.timeseries(s), s, "en") for s in se.SIDES]
     built += list(figures.linkage_figures(ts, pair.names("zh"), "zh").values())
+    events = [(2, "B", "B from week 3: x → 1"), (3, "A", "A 自第 4 周起：y → 开")]
+    built += [figures.trajectory_figure(ts, "response_rate", pair.names("zh"), "zh", events)]
     built += [figures.sankey_figure(ts.iloc[:0], "A", "zh"),
               figures.band_figure(summary, "response_rate", pair.names("en"), 1, "en")]
     for fig in built:

@@ -124,22 +124,25 @@ def test_lever_for_b_and_stepping_change_indicators_and_charts(ui):
     one_cent = label("enterprise_per_unit")
     expect(page.locator(".st-key-sankey_B .sankey")).not_to_contain_text(one_cent)
 
-    # One lever for B: ten fen per bottle. Both runs restart at week 0, then one-cent money flows into B's fund.
+    # One lever for B during the run: ten fen per bottle from week 3 on. The run goes on (no restart); the change
+    # is an event line on the charts, and one-cent money flows into B's fund.
     slider = panel.get_by_role("slider", name="One-cent charity: fen per bottle")
     slider.focus()
     slider.press("End")
     expect(page.locator(".st-key-kpis_B")).to_contain_text("(adjusted)")
-    expect(page.get_by_text(re.compile(r"^Week 0 of 260$"))).to_be_visible()
-    step(page, 2, 0)
+    expect(page.get_by_text(re.compile(r"^Week 2 of 260$"))).to_be_visible()
+    step(page, 2, 2)
+    expect(page.locator(".st-key-traj_response_rate")).to_contain_text("B ▸ 3")
+    expect(page.get_by_text("B from week 3: One-cent charity: fen per bottle → 10")).to_be_visible()
     expect(page.locator(".st-key-sankey_B .sankey")).to_contain_text(one_cent)
     expect(page.locator(".st-key-sankey_A .sankey")).not_to_contain_text(one_cent)
 
-    # Government purchase for B: its public cost rises above A's, on the number and on the chart.
+    # Government purchase for B from week 5: its public cost rises above A's, on the number and on the chart.
     budget = panel.get_by_role("spinbutton", name=label("lever_gov_budget"))
     budget.fill("400000")
     budget.press("Enter")
-    expect(page.get_by_text(re.compile(r"^Week 0 of 260$"))).to_be_visible()
-    step(page, 2, 0)
+    expect(page.locator(".st-key-traj_response_rate")).to_contain_text("B ▸ 5")
+    step(page, 2, 4)
     expect(metric_value(page, "B", label("public_cost_run"))).not_to_have_text(
         metric_value(page, "A", label("public_cost_run")).inner_text())
     assert yuan(metric_value(page, "B", label("public_cost_run")).inner_text()) > \
