@@ -334,9 +334,10 @@ def live_view(lang: str) -> None:
                 st.plotly_chart(fig, config=PLOTLY_CONFIG)
 
     st.subheader(t("fund_flows", lang))
-    for side, col in zip(SIDES, st.columns(2), strict=True):
-        with col, st.container(key=f"sankey_{side}"):
-            st.plotly_chart(view.sankeys[side], config=PLOTLY_CONFIG)
+    st.caption(t("fund_flows_note", lang))
+    for kind, col in zip(("in", "out"), st.columns(2), strict=True):
+        with col, st.container(key=f"fund_{kind}"):
+            st.plotly_chart(view.fund[kind], config=PLOTLY_CONFIG)
 
 
 def exports(comp: Comparison, lang: str) -> None:

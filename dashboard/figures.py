@@ -122,65 +122,46 @@ def trajectory_figure(ts: pd.DataFrame, key: str, names: dict[str, str], lang: s
     return _figure(data, _event_marks(_layout(title, **_axes(key, lang)), events))
 
 
-def sankey_data(ts: pd.DataFrame, lang: str = "en") -> dict:
-    """Nodes (balance at week 1 and sources → fund → uses and the balance kept) and links of the fund's flows
-    over the weeks shown.
-
-    Balance at week 1 + Σ inflows = Σ outflows + balance: the links into and out of the fund node carry the
-    same total.
-    """
-    inflows, outflows, balance = fund_totals(ts)
-    opening = opening_balance(ts)
-    labels, sources, targets, values, colors = [], [], [], [], []
-
-    def node(text: str, amount: float | None, color: str) -> int:
-        labels.append(text if amount is None else f"{text} ¥{amount:,.0f}")
-        colors.append(color)
-        return len(labels) - 1
-
-    fund = node(label("fund_node", lang), None, "#029E73")  # its total is the sum of either side
-    if opening > 0:
-        sources.append(node(label("opening_balance_node", lang), opening, "#949494"))
-        targets.append(fund)
-        values.append(opening)
-    for s, v in inflows.items():
-        if v > 0:
-            sources.append(node(label(s, lang), v, COLORS["A"] if s != "government" else "#CC78BC"))
-            targets.append(fund)
-            values.append(v)
-    for u, v in outflows.items():
-        if v > 0:
-            sources.append(fund)
-            targets.append(node(label(u, lang), v, "#D55E00"))
-            values.append(v)
-    if balance > 0:
-        sources.append(fund)
-        targets.append(node(label("balance_node", lang), balance, "#949494"))
-        values.append(balance)
-    return {"labels": labels, "colors": colors, "source": sources, "target": targets, "value": values}
+FUND_IN_COLORS = ["#949494", "#0173B2", "#56B4E9", "#029E73", "#CC78BC", "#CA9161", "#FBAFE4", "#ECE133",
+                  "#D55E00"]
+FUND_OUT_COLORS = ["#D55E00", "#DE8F05", "#CC78BC", "#029E73", "#56B4E9", "#CA9161", "#FBAFE4", "#0173B2",
+                   "#949494"]
 
 
-def sankey_figure(ts: pd.DataFrame, title: str, lang: str = "en"):
-    """The fund's cumulative flows as a Sankey diagram: sources → fund → uses (and the balance kept)."""
-    data = sankey_data(ts, lang)
-    if not data["value"]:
-        hidden = {"visible": False}
-        return _figure(None, _layout(title, xaxis=hidden, yaxis=hidden, annotations=[
-            {"text": label("no_money", lang), "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper",
-             "yref": "paper"}]))
-    unit = label("yuan", lang)
-    trace = {"type": "sankey", "valueformat": ",.0f",
-             "node": {"label": data["labels"], "color": data["colors"], "pad": 14, "thickness": 16,
-                      "hovertemplate": "%{label}<extra></extra>"},
-             "link": {"source": data["source"], "target": data["target"], "value": data["value"],
-                      "color": "rgba(120,120,120,0.25)",
-                      "hovertemplate": "%{source.label} → %{target.label}<br>"
-                                       f"%{{value:,.0f}} {unit}<extra></extra>"}}
-    return _figure([trace], _layout(title))
+def fund_flow_parts(ts: pd.DataFrame, lang: str = "en") -> tuple[dict, dict, float]:
+    """The fund's money over the weeks shown, per side: income (the balance at week 1, then each source) and
+    spending (each use, then the balance kept), label → side → yuan, sources and uses with no money left out;
+    and the longest side's total.  For each side, balance at week 1 + Σ income = Σ spending + balance kept."""
+    income: dict[str, dict[str, float]] = {}
+    spending: dict[str, dict[str, float]] = {}
+    total = 0.0
+    for side in SIDES:
+        d = ts[ts["scenario"] == side] if len(ts) else ts
+        inflows, outflows, balance = fund_totals(d)
+        opening = opening_balance(d)
+        total = max(total, opening + sum(inflows.values()))
+        for parts, amounts in ((income, {"opening_balance_node": opening, **inflows}),
+                               (spending, {**outflows, "balance_node": balance})):
+            for key, value in amounts.items():
+                parts.setdefault(key, dict.fromkeys(SIDES, 0.0))[side] = value
+    keep = {k: v for k, v in income.items() if any(v.values())}, {k: v for k, v in spending.items() if any(v.values())}
+    return ({label(k, lang): v for k, v in keep[0].items()}, {label(k, lang): v for k, v in keep[1].items()}, total)
+
+
+def fund_flow_figures(ts: pd.DataFrame, names: dict[str, str], lang: str = "en") -> dict[str, Any]:
+    """The fund's income by source and spending by use over the weeks shown, A and B as stacked bars on one scale
+    (both charts share their axis: a yuan is as long in A as in B, and in income as in spending)."""
+    income, spending, total = fund_flow_parts(ts, lang)
+    out = {}
+    for kind, parts, colors in (("in", income, FUND_IN_COLORS), ("out", spending, FUND_OUT_COLORS)):
+        out[kind] = _bars(label("inflows" if kind == "in" else "outflows", lang), parts, names, label("yuan", lang),
+                          colors, prefix="¥", x_max=total * 1.03 if total > 0 else None,
+                          note=None if total > 0 else label("no_money", lang))
+    return out
 
 
 def _bars(title: str, parts: dict[str, dict[str, float]], names: dict[str, str], unit: str, colors: list[str],
-          prefix: str = ""):
+          prefix: str = "", x_max: float | None = None, note: str | None = None):
     """Horizontal stacked bars, one per scenario (A above B), on one scale: ``parts`` = label → side → value.
 
     The unit is in the hover text (and ``prefix``, e.g. ¥, on the ticks): an axis title would collide with the
@@ -191,9 +172,13 @@ def _bars(title: str, parts: dict[str, dict[str, float]], names: dict[str, str],
         data.append({"type": "bar", "orientation": "h", "name": text, "y": ys,
                      "x": [values[side] for side in SIDES], "marker": {"color": color},
                      "hovertemplate": f"%{{y}}<br>{text}: {prefix}%{{x:,.0f}} {unit}<extra></extra>"})
-    layout = _layout(title, height=300, barmode="stack",
-                     xaxis={"tickformat": ",", "tickprefix": prefix, "rangemode": "tozero"},
-                     yaxis={"autorange": "reversed"})
+    xaxis = {"tickformat": ",", "tickprefix": prefix, "rangemode": "tozero"}
+    if x_max:
+        xaxis["range"] = [0, x_max]
+    layout = _layout(title, height=300, barmode="stack", xaxis=xaxis, yaxis={"autorange": "reversed"})
+    if note:
+        layout["annotations"] = [{"text": note, "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper",
+                                  "yref": "paper"}]
     layout["legend"] = {**layout["legend"], "y": -0.35, "traceorder": "normal"}
     return _figure(data, layout)
 

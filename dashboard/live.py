@@ -29,7 +29,7 @@ class LiveContent:
     kpis: dict[str, list[KpiRow]]
     trajectories: dict[str, Any]   # indicator -> plotly figure (A and B)
     linkage: dict[str, Any]        # demand handlers, public cost by kind, projects running, sessions (A and B)
-    sankeys: dict[str, Any]        # side -> plotly figure of the fund's flows
+    fund: dict[str, Any]           # "in", "out" -> plotly figure of the fund's income and spending (A and B)
 
 
 def build(comp: Comparison, lang: str) -> LiveContent:
@@ -43,7 +43,7 @@ def build(comp: Comparison, lang: str) -> LiveContent:
         kpis={side: key_indicators(series[side]) for side in SIDES},
         trajectories={key: figures.trajectory_figure(ts, key, names, lang, events) for key in KEY_INDICATORS},
         linkage=figures.linkage_figures(ts, names, lang, events),
-        sankeys={side: figures.sankey_figure(series[side], names[side], lang) for side in SIDES})
+        fund=figures.fund_flow_figures(ts, names, lang))
 
 
 class ViewCache:

@@ -185,7 +185,7 @@ def test_live_view_is_built_once_per_scenarios_week_and_language(pair):
     assert cache.get(pair, "en") is not first and len(cache) == 2
     assert [r.key for r in first.kpis["B"]] == list(KEY_INDICATORS)
     assert first.kpis["B"] == ind.key_indicators(pair.timeseries("B"))
-    assert set(first.trajectories) == set(KEY_INDICATORS) and set(first.sankeys) == set(se.SIDES)
+    assert set(first.trajectories) == set(KEY_INDICATORS) and set(first.fund) == {"in", "out"}
     assert set(first.linkage) == {"handlers", "cost", "projects_running", "project_sessions"}
     other_page.step(1)
     for lang in ("zh", "en"):
@@ -266,15 +266,19 @@ def test_fund_flows_balance_and_are_labelled_in_the_language(pair):
     assert opening + sum(inflows.values()) == pytest.approx(sum(outflows.values()) + balance, abs=0.02)
     first = pair.run.models["B"]
     assert opening == pytest.approx(first.opening_balance_fen / 100, abs=0.01)
-    data = figures.sankey_data(ts, "zh")
-    fund = 0
-    into = sum(v for t, v in zip(data["target"], data["value"], strict=True) if t == fund)
-    out = sum(v for s, v in zip(data["source"], data["value"], strict=True) if s == fund)
-    assert into == pytest.approx(out, abs=0.02)
-    assert data["labels"][fund] == "社区微基金"
-    assert any(lbl.startswith(label("enterprise_per_unit", "zh")) for lbl in data["labels"])
-    assert any(lbl.startswith(label("opening_balance_node", "zh")) for lbl in data["labels"])
-    assert figures.sankey_data(ts.iloc[:0], "en")["value"] == []
+    both = pair.timeseries()
+    income, spending, total = figures.fund_flow_parts(both, "zh")
+    for side in se.SIDES:  # balance at week 1 + income = spending + balance kept, on each side
+        assert sum(v[side] for v in income.values()) == pytest.approx(sum(v[side] for v in spending.values()), abs=0.02)
+    assert total == pytest.approx(max(sum(v[side] for v in income.values()) for side in se.SIDES))
+    assert income[label("enterprise_per_unit", "zh")]["B"] > 0 and label("opening_balance_node", "zh") in income
+    assert all(any(v.values()) for v in (*income.values(), *spending.values()))  # no empty source or use
+    figs = figures.fund_flow_figures(both, pair.names("zh"), "zh")
+    assert figs["in"].layout.xaxis.range == figs["out"].layout.xaxis.range  # one scale for A and B, in and out
+    assert figs["in"].layout.xaxis.range[1] >= total
+    assert figs["in"].data[0].y == tuple(pair.names("zh")[s] for s in se.SIDES)
+    empty = figures.fund_flow_parts(both.iloc[:0], "en")
+    assert empty == ({}, {}, 0.0)
 
 
 def test_figures_have_every_text_in_the_chosen_language(pair):
@@ -288,15 +292,15 @@ def test_figures_have_every_text_in_the_chosen_language(pair):
         assert [t.name for t in fig.data] == [names["A"], names["B"]]
         assert fig.layout.annotations[0].text == ind.target_text("response_rate", lang)
         assert len(fig.data[0].x) == pair.week
-        sankey = figures.sankey_figure(pair.timeseries("B"), names["B"], lang)
-        assert sankey.data[0].type == "sankey"
-        assert label("fund_node", lang) in sankey.data[0].node.label
+        fund = figures.fund_flow_figures(ts, names, lang)
+        assert fund["in"].layout.title.text == label("inflows", lang)
+        assert label("opening_balance_node", lang) in [t.name for t in fund["in"].data]
     zh = figures.trajectory_figure(ts, "fund_balance", pair.names("zh"), "zh").to_json()
     for english in ("Week", "Fund balance", "Baseline", "Target"):
         assert english not in zh
     zh_figure = figures.trajectory_figure(ts, "fund_balance", pair.names("zh"), "zh")
     assert "Noto Sans CJK SC" in zh_figure.layout.font.family
-    empty = figures.sankey_figure(ts.iloc[:0], "A", "zh")
+    empty = figures.fund_flow_figures(ts.iloc[:0], pair.names("zh"), "zh")["in"]
     assert empty.layout.annotations[0].text == label("no_money", "zh")
 
 
@@ -307,11 +311,11 @@ def test_page_figures_equal_their_validated_rebuild(pair):
     ts = pair.timeseries()
     summary = rp.replicate_summary(ts.assign(seed=ts["seed"]), ["response_rate"])
     built = [figures.trajectory_figure(ts, key, pair.names("zh"), "zh") for key in KEY_INDICATORS]
-    built += [figures.sankey_figure(pair.timeseries(s), s, "en") for s in se.SIDES]
+    built += list(figures.fund_flow_figures(ts, pair.names("en"), "en").values())
     built += list(figures.linkage_figures(ts, pair.names("zh"), "zh").values())
     events = [(2, "B", "B from week 3: x → 1"), (3, "A", "A 自第 4 周起：y → 开")]
     built += [figures.trajectory_figure(ts, "response_rate", pair.names("zh"), "zh", events)]
-    built += [figures.sankey_figure(ts.iloc[:0], "A", "zh"),
+    built += [figures.fund_flow_figures(ts.iloc[:0], pair.names("zh"), "zh")["out"],
               figures.band_figure(summary, "response_rate", pair.names("en"), 1, "en")]
     for fig in built:
         assert go.Figure(fig.to_dict()).to_dict() == fig.to_dict()

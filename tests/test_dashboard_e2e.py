@@ -102,7 +102,7 @@ def test_page_shows_a_and_b_against_targets(ui):
         expect(metrics).to_have_count(6)
         expect(metrics.filter(has_text=label("response_rate"))).to_contain_text("Target ≥ 100 %")
     expect(page.locator("[class*='st-key-traj_'] [data-testid='stPlotlyChart']")).to_have_count(6)
-    expect(page.locator("[class*='st-key-sankey_'] [data-testid='stPlotlyChart']")).to_have_count(2)
+    expect(page.locator("[class*='st-key-fund_'] [data-testid='stPlotlyChart']")).to_have_count(2)
     # the linkage at work: demand handlers, public cost by kind, projects running, project sessions
     expect(page.locator("[class*='st-key-linkage_'] [data-testid='stPlotlyChart']")).to_have_count(4)
     expect(page.locator(".st-key-linkage_handlers .gtitle")).to_have_text(label("handlers_title"))
@@ -122,7 +122,7 @@ def test_lever_for_b_and_stepping_change_indicators_and_charts(ui):
     same = trace_path(page, "public_cost_run", 0)
     assert same and same == trace_path(page, "public_cost_run", 1)
     one_cent = label("enterprise_per_unit")
-    expect(page.locator(".st-key-sankey_B .sankey")).not_to_contain_text(one_cent)
+    expect(page.locator(".st-key-fund_in .legend")).not_to_contain_text(one_cent)
 
     # One lever for B during the run: ten fen per bottle from week 3 on. The run goes on (no restart); the change
     # is an event line on the charts, and one-cent money flows into B's fund.
@@ -134,8 +134,7 @@ def test_lever_for_b_and_stepping_change_indicators_and_charts(ui):
     step(page, 2, 2)
     expect(page.locator(".st-key-traj_response_rate")).to_contain_text("B ▸ 3")
     expect(page.get_by_text("B from week 3: One-cent charity: fen per bottle → 10")).to_be_visible()
-    expect(page.locator(".st-key-sankey_B .sankey")).to_contain_text(one_cent)
-    expect(page.locator(".st-key-sankey_A .sankey")).not_to_contain_text(one_cent)
+    expect(page.locator(".st-key-fund_in .legend")).to_contain_text(one_cent)
 
     # Government purchase for B from week 5: its public cost rises above A's, on the number and on the chart.
     budget = panel.get_by_role("spinbutton", name=label("lever_gov_budget"))
@@ -190,7 +189,7 @@ def test_language_switch_changes_every_label(ui):
     expect(page.locator(".st-key-kpis_B")).to_contain_text("B: 基线（无联动）（已调整）")
     expect(page.locator(".st-key-traj_response_rate .gtitle")).to_have_text(label("response_rate", "zh"))
     expect(page.locator(".st-key-traj_response_rate .xtitle")).to_have_text("周")
-    expect(page.locator(".st-key-sankey_B .sankey")).to_contain_text("社区微基金")
+    expect(page.locator(".st-key-fund_in .gtitle")).to_have_text(label("inflows", "zh"))
     expect(page.locator(".st-key-linkage_handlers .gtitle")).to_have_text(label("handlers_title", "zh"))
     expect(page.locator(".st-key-linkage_handlers .legend")).to_contain_text(label("handler_community_staff", "zh"))
     expect(page.get_by_test_id("stSidebar").get_by_role("combobox", name="社区类型")).to_have_value("传统城区社区")

@@ -136,7 +136,7 @@ def test_a_lever_moved_during_the_run_comes_into_force_the_next_week_and_the_run
     assert other.run is not comp.run and other.timeseries("B")["public_cost_purchase"].sum() == 0
     # nothing moved: no event; a fact about the community cannot move during a run
     assert comp.change_levers("B", {budget: 400_000}) is False and len(comp.events()) == 1
-    with pytest.raises(ValueError, match="community.units_per_week"):
+    with pytest.raises(ValueError, match=r"community\.units_per_week"):
         comp.change_levers("B", {"community.units_per_week": 9_000})
     # Reset: week 0, the levers in force now, no events
     comp.reset()
