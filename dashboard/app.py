@@ -345,8 +345,8 @@ def exports(comp: Comparison, lang: str) -> None:
     st.subheader(t("export", lang))
     stem = f"five_society_{comp.scenarios['A'].community}_seed{comp.seed}"
     c_csv, c_ind, c_fund = st.columns(3)
-    c_csv.download_button(t("download_csv", lang), data=lambda: export.comparison_csv(comp.timeseries()),
-                          file_name=f"{stem}.csv", mime="text/csv", on_click="ignore", key="dl_csv",
+    c_csv.download_button(t("download_csv", lang), data=lambda: export.comparison_csv(comp, lang),
+                          file_name=f"{stem}_{lang}.csv", mime="text/csv", on_click="ignore", key="dl_csv",
                           width="stretch")
     c_ind.download_button(t("download_png_indicators", lang),
                           data=lambda: export.indicators_png(comp.timeseries(), comp.names(lang), lang, comp.steps,
@@ -391,8 +391,9 @@ def replicates_section(comp: Comparison, lang: str) -> None:
                           data=lambda: export.replicates_png(rep["summary"], names, len(seeds), lang),
                           file_name=f"{stem}_{lang}.png", mime="image/png", on_click="ignore", key="dl_png_reps",
                           width="stretch")
-    c_csv.download_button(t("download_csv_replicates", lang), data=lambda: export.comparison_csv(rep["reps"]),
-                          file_name=f"{stem}.csv", mime="text/csv", on_click="ignore", key="dl_csv_reps",
+    c_csv.download_button(t("download_csv_replicates", lang),
+                          data=lambda: export.replicates_csv(rep["reps"], names, lang),
+                          file_name=f"{stem}_{lang}.csv", mime="text/csv", on_click="ignore", key="dl_csv_reps",
                           width="stretch")
 
 

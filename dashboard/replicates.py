@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.indicators import series, weekly_column
-from dashboard.session import Comparison
+from dashboard.session import Comparison, SharedRuns
 from experiments.stats import summarise
 from sim.config import with_values
 from sim.indicators import KEY_INDICATORS
@@ -57,6 +57,8 @@ def run_replicates(comp: Comparison, n_seeds: int = REPLICATE_SEEDS, columns: Se
     workers = n_jobs or os.cpu_count() or 1
     seeds = replicate_seeds(comp.seed, n_seeds)
     total = 2 * len(seeds)
+    if comp.changes:  # levers moved during the run: each seed replays them, in this process
+        return _replayed(comp, seeds, columns, on_progress)
     per_batch = max(1, workers // 2)  # seeds per batch: one A-B pair per two workers
     frames = []
     for i in range(0, len(seeds), per_batch):
@@ -81,6 +83,25 @@ def run_replicates(comp: Comparison, n_seeds: int = REPLICATE_SEEDS, columns: Se
             on_progress(min(total, 2 * (i + per_batch)), total)
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["scenario", "seed", "step"], ignore_index=True)
+
+
+def _replayed(comp: Comparison, seeds: list[int], columns: Sequence[str],
+              on_progress: Callable[[int, int], None] | None) -> pd.DataFrame:
+    """The replicates of a comparison whose levers moved during the run: each seed runs A and B from the starting
+    scenarios with the same changes at the same weeks (dashboard.session.Comparison.with_seed)."""
+    frames = []
+    for i, seed in enumerate(seeds):
+        rep = comp.with_seed(seed, SharedRuns(size=1))
+        rep.step(rep.steps)
+        for side in rep.scenarios:
+            weekly = rep.timeseries(side)
+            ts = pd.DataFrame({"step": weekly["step"], **{c: series(weekly, c) for c in columns}})
+            ts.insert(0, "scenario", side)
+            ts.insert(1, "seed", seed)
+            frames.append(ts)
+        if on_progress is not None:
+            on_progress(2 * (i + 1), 2 * len(seeds))
+    return pd.concat(frames, ignore_index=True).sort_values(["scenario", "seed", "step"], ignore_index=True)
 
 
 def replicate_summary(reps: pd.DataFrame, columns: Sequence[str] = KEY_INDICATORS) -> pd.DataFrame:

@@ -328,6 +328,17 @@ class Comparison:
         now = self.scenarios[side]
         return self.change_scenario(side, now.policy, {**now.levers, **levers})
 
+    def with_seed(self, seed: int, runs: SharedRuns | None = None) -> Comparison:
+        """The same comparison with another seed, at week 0: the same starting scenarios and the same lever
+        changes at the same weeks (what the replicates run)."""
+        def reseeded(scs: dict[str, Scenario]) -> dict[str, Scenario]:
+            return {s: scenario(s, sc.community, sc.policy, sc.levers, seed, sc.steps) for s, sc in scs.items()}
+
+        comp = Comparison(*reseeded(self.initial).values(), runs=runs)
+        comp.changes = list(self.changes)  # a change carries levers only: the seed is the run's
+        comp.scenarios = reseeded(self.scenarios)
+        return comp
+
     def events(self, lang: str = "en") -> list[tuple[int, str, str]]:
         """The lever changes as (week, side, text in ``lang``), for the event lines of the charts."""
         return [(c.week, c.side, c.text(lang)) for c in self.changes]

@@ -356,17 +356,38 @@ def test_linkage_charts_show_who_answered_the_cost_and_the_projects_in_both_lang
     assert b["projects_running"].max() > 0 and b["public_cost"].sum() > a["public_cost"].sum()
 
 
-def test_csv_has_both_runs(pair):
-    data = export.comparison_csv(pair.timeseries())
+def test_csv_has_both_runs_as_the_page_shows_them():
+    """Named as shown, the lever values in force each week (a change during the run from the next week), every
+    column in the page's language, rates in per cent."""
+    budget = "policy.gov_purchase.budget_yuan_per_year"
+    comp = se.comparison(SMALL, seed=7, steps=10, a=("baseline", {}), b=("baseline", {FEN: 5}))
+    comp.step(3)
+    comp.change_levers("B", {budget: 300_000})
+    comp.step(3)
+    data = export.comparison_csv(comp, "en")
     assert data.startswith(b"\xef\xbb\xbf")  # a BOM, so that Excel and WPS read it as UTF-8
     table = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
-    assert list(table.columns[:4]) == ["scenario", "community", "policy", "seed"]
-    assert table.groupby("scenario")["step"].apply(list).to_dict() == {"A": list(range(1, 7)),
-                                                                       "B": list(range(1, 7))}
-    assert set(table["seed"]) == {7} and set(table["community"]) == {SMALL}
-    assert set(COLUMNS) <= set(table.columns)
-    np.testing.assert_allclose(table.loc[table["scenario"] == "B", "fund_balance"],
-                               pair.timeseries("B")["fund_balance"])
+    assert list(table.columns[:6]) == ["Scenario", "Scenario as shown", "Lever changes during the run", "Community",
+                                       "Policy", "Seed"]
+    assert table.groupby("Scenario")["Week"].apply(list).to_dict() == {"A": list(range(1, 7)), "B": list(range(1, 7))}
+    b = table[table["Scenario"] == "B"].reset_index(drop=True)
+    assert set(b["Scenario as shown"]) == {"B: Baseline (no linkage) (adjusted)"} and set(b["Policy"]) == {
+        "Baseline (no linkage)"}
+    assert set(b["Lever changes during the run"]) == {comp.events("en")[0][2]}
+    assert list(b[label("lever_gov_budget")]) == [0, 0, 0, 300_000, 300_000, 300_000]
+    assert set(b[label("lever_fen")]) == {5} and set(b[label("lever_deliberation")]) == {"off"}
+    shown = comp.timeseries("B")
+    np.testing.assert_allclose(b["Response rate (%)"], shown["response_rate"] * 100)
+    np.testing.assert_allclose(b[label("fund_balance")], shown["fund_balance"])
+    zh = pd.read_csv(io.BytesIO(export.comparison_csv(comp, "zh")), encoding="utf-8-sig")
+    assert list(zh.columns[:2]) == ["情景", "情景（页面所示）"] and "周" in zh.columns
+    assert f"{label('response_rate', 'zh')} (%)" in zh.columns and set(zh[label("lever_deliberation", "zh")]) == {"关"}
+    english = {label(c) for c in ("response_rate", "fund_balance", "step", "seed")}
+    assert not english & set(zh.columns)
+    reps = pd.DataFrame({"scenario": ["A", "B"], "seed": [7, 7], "step": [1, 1], "response_rate": [0.5, 0.25]})
+    rep = pd.read_csv(io.BytesIO(export.replicates_csv(reps, comp.names("zh"), "zh")), encoding="utf-8-sig")
+    assert list(rep["情景（页面所示）"]) == list(comp.names("zh").values())
+    assert list(rep[f"{label('response_rate', 'zh')} (%)"]) == [50.0, 25.0]
 
 
 @pytest.mark.parametrize("lang", LANGS)

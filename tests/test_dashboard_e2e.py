@@ -170,10 +170,12 @@ def test_csv_download_has_both_runs(ui):
     download = info.value
     assert download.suggested_filename.endswith(".csv")
     table = pd.read_csv(io.BytesIO(Path(download.path()).read_bytes()), encoding="utf-8-sig")
-    assert sorted(table["scenario"].unique()) == ["A", "B"]
-    assert (table.groupby("scenario")["step"].max() == weeks).all()
-    assert set(table["policy"]) == {"baseline"}
-    assert {"response_rate", "fund_balance", "fund_inflow_enterprise_per_unit"} <= set(table.columns)
+    assert sorted(table["Scenario"].unique()) == ["A", "B"]
+    assert (table.groupby("Scenario")["Week"].max() == weeks).all()
+    assert set(table["Policy"]) == {"Baseline (no linkage)"}
+    assert set(table["Scenario as shown"]) == {"A: Baseline (no linkage)", "B: Baseline (no linkage) (adjusted)"}
+    assert {"Response rate (%)", label("fund_balance"), label("lever_gov_budget")} <= set(table.columns)
+    assert table.loc[table["Scenario"] == "B", label("lever_gov_budget")].max() == 400_000
 
 
 def test_language_switch_changes_every_label(ui):
@@ -196,6 +198,12 @@ def test_language_switch_changes_every_label(ui):
     body = page.locator("body").inner_text()
     for text in english:
         assert not re.search(rf"\b{re.escape(text)}\b", body), f"{text!r} still shown in Chinese"
+    with page.expect_download(timeout=TIMEOUT) as info:  # the Chinese page's CSV: Chinese names, rates in per cent
+        page.get_by_role("button", name=label("download_csv", "zh")).click()
+    table = pd.read_csv(io.BytesIO(Path(info.value.path()).read_bytes()), encoding="utf-8-sig")
+    assert {"情景", "周", f"{label('response_rate', 'zh')} (%)"} <= set(table.columns)
+    assert table[f"{label('response_rate', 'zh')} (%)"].dropna().between(0, 100).all()
+    assert table[f"{label('response_rate', 'zh')} (%)"].max() > 1
     page.wait_for_timeout(1000)  # let the charts settle for the screenshot
     top(page)
     page.screenshot(path=str(SCREENSHOTS["zh"]))

@@ -143,3 +143,21 @@ def test_a_lever_moved_during_the_run_comes_into_force_the_next_week_and_the_run
     assert comp.week == 0 and comp.events() == [] and comp.scenarios["B"].levers[budget] == 400_000
     comp.step(3)
     assert comp.timeseries("B")["public_cost_purchase"].sum() > 0
+
+
+def test_replicates_replay_the_lever_changes_of_the_run():
+    from dashboard.replicates import run_replicates
+
+    budget = "policy.gov_purchase.budget_yuan_per_year"
+    comp = se.comparison(SMALL, seed=8, steps=10, a=("baseline", {}), b=("baseline", {}))
+    comp.step(4)
+    comp.change_levers("B", {budget: 300_000})
+    comp.step(6)
+    reps = run_replicates(comp, 2, ["public_cost_run", "response_rate"])
+    assert sorted(reps["seed"].unique()) == [8, 9]
+    first = reps[(reps["seed"] == 8) & (reps["scenario"] == "B")].reset_index(drop=True)
+    shown = comp.timeseries("B")
+    assert np.allclose(first["response_rate"], shown["response_rate"], equal_nan=True)  # seed 8 is the page's run
+    b_cost = reps[reps["scenario"] == "B"].groupby("seed")["public_cost_run"].last()
+    a_cost = reps[reps["scenario"] == "A"].groupby("seed")["public_cost_run"].last()
+    assert (b_cost > a_cost).all()  # every seed bought services from week 5 on
