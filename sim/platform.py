@@ -36,10 +36,11 @@ class Handler:
     DEPARTMENT = 3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DispatchCounts:
     """One dispatch round: demands answered (by whom, in time or late), resolved, expired, called back,
-    and the capacities offered (cases; fractions of a case carry over to the next week)."""
+    and the capacities offered (cases; fractions of a case carry over to the next week); who was
+    answered and who was left unanswered at the deadline (resident indices, for the community map)."""
 
     responded: int
     responded_in_time: int
@@ -56,6 +57,8 @@ class DispatchCounts:
     capacity_community_staff: float
     callbacks: int                 # closed demands called back (回访)
     callbacks_satisfied: int
+    answered: np.ndarray           # residents whose demand was answered this week (one entry per demand)
+    unanswered: np.ndarray         # residents whose demand was closed unanswered at the deadline
 
     @property
     def closed(self) -> int:
@@ -200,7 +203,7 @@ class Community(Agent):
         model.residents.react_to_outcomes(self.q_resident[completed], self.q_resident[closed])
 
         by_handler = np.bincount(handler + 1, minlength=5)
-        keep = ~closed
+        keep, queued = ~closed, self.q_resident
         self.q_resident, self.q_kind, self.q_week = self.q_resident[keep], self.q_kind[keep], self.q_week[keep]
         return DispatchCounts(
             responded=int(n - by_handler[0]),
@@ -218,6 +221,8 @@ class Community(Agent):
             capacity_community_staff=float(staff_capacity),
             callbacks=int(called.sum()),
             callbacks_satisfied=int(satisfied.sum()),
+            answered=queued[answered],
+            unanswered=queued[expired],
         )
 
     # --- government purchase of services ---------------------------------------------------------

@@ -47,11 +47,15 @@ class NewDemands:
     residents: np.ndarray  # who raised each demand that reached the community, by resident index
     kinds: np.ndarray      # its DemandKind
     raised: int            # all demands raised this week
-    unreported: int        # raised but neither reported nor found: they stay unmet
+    unmet: np.ndarray      # who raised a demand that was neither reported nor found (it stays unmet)
 
     @property
     def reported(self) -> int:
         return int(self.residents.size)
+
+    @property
+    def unreported(self) -> int:
+        return int(self.unmet.size)
 
 
 @dataclass(frozen=True, eq=False)
@@ -226,8 +230,7 @@ class Residents:
         counts = np.bincount(unmet, minlength=0)
         hit = np.flatnonzero(counts)
         _update_towards(self.satisfaction, hit, 0, counts[hit], b.satisfaction_rate)
-        return NewDemands(residents=who[reported], kinds=kind[reported], raised=int(who.size),
-                          unreported=int(unmet.size))
+        return NewDemands(residents=who[reported], kinds=kind[reported], raised=int(who.size), unmet=unmet)
 
     def take_part(self, coverage: float, week: int) -> Activities:
         """Residents take part in volunteer activities (rule: assumption in form, rates from [V3][V4]).

@@ -64,7 +64,7 @@ def test_time_and_memory_limits_stop_a_job_and_are_recorded_as_its_cause():
     assert big.died and big.details["cause"] == "memory_limit" and "memory limit of 0.3 GB" in big.error
 
 
-def _dying_run(settings, out_dir, progress, overrides):
+def _dying_run(settings, out_dir, progress, overrides, share_warmup=False):
     """`sim.runner.run`, except that seed 1 is killed as the out-of-memory killer would and seed 2 leaves with
     os._exit, half-way through writing."""
     if settings.seed == 1:
@@ -72,7 +72,7 @@ def _dying_run(settings, out_dir, progress, overrides):
     if settings.seed == 2:
         (Path(out_dir) / ".timeseries.parquet.99.tmp").write_bytes(b"half")
         os._exit(3)
-    return run(settings, out_dir, progress, overrides)
+    return run(settings, out_dir, progress, overrides, share_warmup)
 
 
 def test_run_many_records_killed_jobs_and_finishes_the_others(tmp_path, monkeypatch, capsys):
