@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from dashboard.indicators import axis_unit, fund_totals, opening_balance, series, target_text
+from dashboard.indicators import axis_unit, fund_totals, opening_balance, series, smoothed, target_text
 from dashboard.session import SIDES
 from sim.fund import INFLOW_SOURCES, OUTFLOW_USES
 from sim.glossary import label, preset_label
@@ -107,19 +107,73 @@ def _event_marks(layout: dict, events: Events) -> dict:
     return {**layout, "shapes": shapes, "annotations": notes}
 
 
-def trajectory_figure(ts: pd.DataFrame, key: str, names: dict[str, str], lang: str = "en", events: Events = ()):
+def trajectory_figure(ts: pd.DataFrame, key: str, names: dict[str, str], lang: str = "en", events: Events = (),
+                      smoothing: int = 0, large: bool = False):
     """One indicator over the weeks, A and B on the same axes, with the plan target (dotted) and the lever
-    changes made during the run (``events``, dash-dot lines)."""
+    changes made during the run (``events``, dash-dot lines).  A weekly rate is drawn over the last ``smoothing``
+    weeks (dashboard.indicators.smoothed) with the week-by-week line faint behind it.  ``large``: projector type."""
     title = label(key, lang)
     data = []
     for side in SIDES:
         d = ts[ts["scenario"] == side] if len(ts) else ts
         name = names.get(side, side)
-        data.append({"type": "scatter", "mode": "lines", "name": name,
-                     "x": d["step"].tolist() if len(d) else [], "y": series(d, key).tolist() if len(d) else [],
-                     "line": {"color": COLORS[side], "dash": PLOTLY_DASH[side], "width": 2.2},
-                     "hovertemplate": _hover(key, title, name, lang)})
-    return _figure(data, _event_marks(_layout(title, **_axes(key, lang)), events))
+        x = d["step"].tolist() if len(d) else []
+        smooth = smoothed(d, key, smoothing) if len(d) else None
+        line = {"color": COLORS[side], "dash": PLOTLY_DASH[side], "width": 2.6 if large else 2.2}
+        if smooth is not None:
+            data.append({"type": "scatter", "mode": "lines", "name": f"{name} · {label('weekly', lang)}",
+                         "x": x, "y": series(d, key).tolist(), "showlegend": False, "opacity": 0.25,
+                         "line": {"color": COLORS[side], "width": 1}, "hoverinfo": "skip"})
+            name = f"{name} · {label('smoothed_weeks', lang, weeks=smoothing)}"
+        data.append({"type": "scatter", "mode": "lines", "name": name, "x": x,
+                     "y": (smooth if smooth is not None else series(d, key)).tolist() if len(d) else [],
+                     "line": line, "hovertemplate": _hover(key, title, name, lang)})
+    layout = _event_marks(_layout(title, **_axes(key, lang)), events)
+    return _figure(data, _large(layout) if large else layout)
+
+
+LARGE_FONT = 18  # px: chart text on a projector (presentation mode)
+
+
+def _large(layout: dict) -> dict:
+    """``layout`` in projector type: every text at least LARGE_FONT px."""
+    out = {**layout, "font": {**layout.get("font", {}), "size": LARGE_FONT}, "height": 470,
+           "title": {**layout.get("title", {}), "font": {"size": LARGE_FONT + 4}}}
+    if layout.get("annotations"):
+        out["annotations"] = [{**a, "font": {**a.get("font", {}), "size": LARGE_FONT}} for a in layout["annotations"]]
+    for axis in ("xaxis", "yaxis"):
+        ax = dict(layout.get(axis, {}))
+        ax["tickfont"] = {"size": LARGE_FONT}
+        if "title" in ax:
+            ax["title"] = {**ax["title"], "font": {"size": LARGE_FONT}}
+        out[axis] = ax
+    out["legend"] = {**layout.get("legend", {}), "font": {"size": LARGE_FONT}}
+    return out
+
+
+def difference_figure(ts: pd.DataFrame, key: str, lang: str = "en", events: Events = (), smoothing: int = 0,
+                      large: bool = False):
+    """B − A of one indicator week by week (the same seed: the difference the levers make), a weekly rate over
+    the last ``smoothing`` weeks, with a zero line."""
+    title = label("difference_title", lang, indicator=label(key, lang))
+    sides = {side: ts[ts["scenario"] == side].reset_index(drop=True) if len(ts) else ts for side in SIDES}
+    values = {}
+    for side, d in sides.items():
+        smooth = smoothed(d, key, smoothing) if len(d) else None
+        values[side] = smooth if smooth is not None else (series(d, key) if len(d) else pd.Series(dtype=float))
+    diff = (values["B"] - values["A"]).tolist() if len(sides["A"]) else []
+    x = sides["A"]["step"].tolist() if len(sides["A"]) else []
+    axes = _axes(key, lang)
+    axes.pop("shapes", None)
+    axes.pop("annotations", None)
+    axes["yaxis"] = {**axes["yaxis"], "rangemode": "normal", **({"tickformat": ".1%"} if is_fraction(key) else {})}
+    layout = {**_layout(title, **axes), "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
+                                                    "y0": 0, "y1": 0, "line": {"color": "#333333", "width": 1}}]}
+    data = [{"type": "scatter", "mode": "lines", "name": "B − A", "x": x, "y": diff, "fill": "tozeroy",
+             "line": {"color": "#CC78BC", "width": 2.4}, "fillcolor": "rgba(204,120,188,0.2)",
+             "hovertemplate": _hover(key, title, "B − A", lang)}]
+    layout = _event_marks(layout, events)
+    return _figure(data, _large(layout) if large else layout)
 
 
 FUND_IN_COLORS = ["#949494", "#0173B2", "#56B4E9", "#029E73", "#CC78BC", "#CA9161", "#FBAFE4", "#ECE133",

@@ -65,6 +65,28 @@ def series(ts: pd.DataFrame, key: str) -> pd.Series:
     return ts[key]
 
 
+# The weekly rates and what they are the ratio of (sim/indicators.py): smoothed as the ratio of rolling sums, so
+# that a smoothed rate is the rate over the window (a quiet week weighs less than a busy one).
+RATE_PARTS = {
+    "response_rate": ("demands_responded_in_time", ("demands_responded", "demands_expired")),
+    "completion_rate": ("demands_completed", ("demands_responded", "demands_expired")),
+    "callback_satisfaction": ("callbacks_satisfied", ("callbacks",)),
+}
+SMOOTHING_WEEKS = (4, 13)  # the window the page lets a trainer choose (weeks), default DEFAULT_SMOOTHING
+DEFAULT_SMOOTHING = 8
+
+
+def smoothed(ts: pd.DataFrame, key: str, weeks: int) -> pd.Series | None:
+    """A weekly rate over the last ``weeks`` weeks at each week (Σ numerator ÷ Σ denominator; the first weeks
+    use the weeks there are), or None if ``key`` is not a weekly rate."""
+    if key not in RATE_PARTS or weeks <= 1:
+        return None
+    num, dens = RATE_PARTS[key]
+    top = ts[num].rolling(weeks, min_periods=1).sum()
+    bottom = sum(ts[d].rolling(weeks, min_periods=1).sum() for d in dens)
+    return (top / bottom.where(bottom > 0)).astype(float)
+
+
 def shown_value(key: str, value: float | None, lang: str = "en", decimals: int = 1) -> str:
     """A value as the page shows it: fractions in per cent, money in whole yuan, counts (sim.kpi_table)."""
     return format_value(weekly_column(key), value, lang=lang, decimals=decimals, yuan=True)

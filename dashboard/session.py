@@ -29,6 +29,7 @@ import pandas as pd
 from dashboard.levers import LEVER_OF, LEVERS, clean_value, get_value, is_community_lever, same_value, value_text
 from sim.config import SimConfig, settings_for, with_values
 from sim.glossary import PRESETS, label, preset_label
+from sim.grids import CommunityWeek, community_week
 from sim.model import CommunityModel, warmup_key
 
 SIDES = ("A", "B")
@@ -212,6 +213,8 @@ class SharedRun:
         for change in changes:
             self._due.setdefault(change.week, []).append(change)
         self._tables: dict[str, tuple[int, pd.DataFrame]] = {}
+        # the community (grids, organisations, units) at the end of every week run, for the map
+        self._community: dict[str, list[CommunityWeek]] = {side: [community_week(m)] for side, m in self.models.items()}
 
     @property
     def week(self) -> int:
@@ -224,13 +227,20 @@ class SharedRun:
             while self.week < week:
                 for change in self._due.get(self.week, ()):  # a lever moved at this week: in force from the next
                     self.models[change.side].change_policy(change.settings.policy)
-                for model in self.models.values():
+                for stepped, model in self.models.items():
                     model.step()
+                    self._community[stepped].append(community_week(model))
             run_week, table = self._tables.get(side, (-1, None))
             if run_week != self.week:
                 table = self.models[side].timeseries()
                 self._tables[side] = (self.week, table)
         return table.iloc[:week]  # pandas copies on write: a page changing its table leaves the run's alone
+
+
+    def community(self, side: str, week: int) -> CommunityWeek:
+        """One side's community at the end of ``week`` (0: before the first week), stepping both models if needed."""
+        self.timeseries(side, week)
+        return self._community[side][week]
 
 
 class SharedRuns:
@@ -366,6 +376,10 @@ class Comparison:
         n = max(0, min(int(n), self.steps - self.week))
         self.week += n
         return n
+
+    def community(self, side: str) -> CommunityWeek:
+        """One side's community (grids, organisations, resident units) at this page's week."""
+        return self.run.community(side, self.week)
 
     def timeseries(self, side: str | None = None) -> pd.DataFrame:
         """Weekly indicators of one side, or of both with a ``scenario`` column (A, B) first."""

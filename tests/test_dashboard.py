@@ -492,3 +492,72 @@ def test_launcher_command_keeps_the_dashboard_offline():
     assert serve.parse_args(["--port", "9000", "--host", "127.0.0.1"]).port == 9000
     with pytest.raises(SystemExit):
         serve.parse_args(["--port", "70000"])
+
+
+def test_smoothed_rates_are_rates_over_the_window_and_the_difference_is_b_minus_a(pair):
+    ts = pair.timeseries("B")
+    four = ind.smoothed(ts, "response_rate", 4)
+    closed = ts["demands_responded"] + ts["demands_expired"]
+    week = 5  # the rate of weeks 3–6 (index 2–5): all their demands together
+    assert four.iloc[week] == pytest.approx(ts["demands_responded_in_time"].iloc[2:6].sum() / closed.iloc[2:6].sum())
+    assert ind.smoothed(ts, "volunteers_per_10k", 4) is None and ind.smoothed(ts, "response_rate", 1) is None
+    quiet = ts.assign(demands_responded=0, demands_expired=0, demands_responded_in_time=0)
+    assert ind.smoothed(quiet, "response_rate", 4).isna().all()  # no demands: no rate, not 0 or 1
+    both = pair.timeseries()
+    fig = figures.trajectory_figure(both, "response_rate", pair.names("en"), "en", smoothing=4)
+    faint = [t for t in fig.data if t.opacity == 0.25]
+    assert len(faint) == 2 and list(fig.data[1].y) == pytest.approx(list(four), nan_ok=True)
+    diff = figures.difference_figure(both, "volunteers_per_10k", "en")
+    a, b = (both[both["scenario"] == s]["volunteers_per_10k"].to_numpy() for s in se.SIDES)
+    np.testing.assert_allclose(diff.data[0].y, b - a)
+    large = figures.trajectory_figure(both, "response_rate", pair.names("zh"), "zh", smoothing=8, large=True)
+    assert large.layout.font.size >= 18 and large.layout.xaxis.tickfont.size >= 18
+    assert all(a.font.size >= 18 for a in large.layout.annotations)
+
+
+def test_community_map_shows_the_model_grids_at_the_page_week():
+    """The map's tiles are the model's grids at this page's week: counts from sim.grids, both languages, A and B
+    the same residents; a page behind the shared run still sees its own week; no demand, no colour."""
+    import plotly.graph_objects as go
+
+    from dashboard import community_map as cm
+
+    comp = se.comparison(SMALL, seed=3, steps=30, a=("baseline", {}), b=("five_society", {}))
+    ahead = se.Comparison(comp.initial["A"], comp.initial["B"])  # another page, further on
+    ahead.step(20)
+    comp.step(12)
+    assert not comp.timeseries("A")["public_cost"].equals(comp.timeseries("B")["public_cost"])  # each its own table
+    alone = se.comparison(SMALL, seed=3, steps=30, a=("baseline", {}), b=("baseline", {}))
+    alone.step(12)
+    pd.testing.assert_frame_equal(comp.timeseries("A"), alone.timeseries("A"))
+    for side in se.SIDES:
+        shown = comp.community(side)
+        assert shown.week == 12
+        grids = shown.grid_table()
+        row = comp.timeseries(side).iloc[-1]
+        assert grids["demands_raised"].sum() == row["demands_raised"]
+        assert grids["demands_unmet"].sum() == row["demands_unreported"] + row["demands_expired"]
+        assert grids["residents"].tolist() == comp.community("A").grid_table()["residents"].tolist()
+    for lang in LANGS:
+        view = live.build(comp, lang)
+        fig = view.maps["B"]
+        assert go.Figure(fig.to_dict()).to_dict() == fig.to_dict()  # a valid plotly figure
+        grids = comp.community("B").grids
+        texts = [t for row in fig.data[0].text for t in row if t]
+        assert len(texts) == grids["grid"].size
+        first = label("map_line_demands", lang, raised=grids["demands_raised"][0],
+                      answered=grids["demands_answered"][0], unmet=grids["demands_unmet"][0])
+        assert first in texts[0] and label("map_grid", lang, n=1) in texts[0]
+        assert label("map_week", lang, week=12) in fig.layout.title.text
+        assert view.organisations["B"].columns[0] == label("col_organisation", lang)
+        assert len(view.units["B"]) == len(comp.run.models["B"].enterprises)
+        if lang == "zh":
+            assert not re.search(r"[A-Za-z]{4,}", " ".join(texts).replace("<br>", " ").replace("<b>", " ")
+                                 .replace("</b>", " "))
+    quiet = {**comp.community("A").grids}
+    quiet["demands_raised"] = np.zeros_like(quiet["demands_raised"])
+    quiet["demands_unmet"] = np.zeros_like(quiet["demands_unmet"])
+    assert np.isnan(cm.unmet_share(quiet)).all()
+    assert cm.tile_shape(10) == (2, 5) and cm.tile_shape(1) == (1, 1)
+    rows, cols = cm.tile_shape(37)
+    assert rows * cols >= 37 and (rows - 1) * cols < 37 and cols >= rows

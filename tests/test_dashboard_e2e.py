@@ -16,6 +16,7 @@ import random
 import re
 import tempfile
 import time
+import unicodedata
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -66,6 +67,13 @@ def step(page, weeks: int, start: int) -> None:
     for k in range(start + 1, start + weeks + 1):
         page.get_by_role("button", name="Step", exact=True).click()
         expect(page.get_by_text(re.compile(rf"^Week {k} of \d+$"))).to_be_visible()
+    settled(page)
+
+
+def settled(page) -> None:
+    """Wait until the page's run has finished (Streamlit draws a page element by element: the week's text can be
+    new while the numbers below it are still the last week's)."""
+    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden()
 
 
 def top(page) -> None:
@@ -333,9 +341,11 @@ def test_any_click_order_during_play_never_breaks_the_page(ui):
     counts: dict[str, int] = {}
     actions = ("language", "play", "play", "step", "reset", "fen", "deliberation", "seed", "community")
     started = time.monotonic()
+    history: list[str] = []  # the actions so far, with their start times, for the failure message
     for i in range(200):
         action = rng.choice(actions)
         counts[action] = counts.get(action, 0) + 1
+        history.append(f"{i} {action} at {time.monotonic() - started:.1f} s")
         try:
             lang = _random_action(page, rng, action, lang, expected)
             page.wait_for_timeout(rng.randrange(0, 250))
@@ -346,12 +356,84 @@ def test_any_click_order_during_play_never_breaks_the_page(ui):
                 _settings_shown(page, lang, expected)
         except (AssertionError, PlaywrightError) as exc:
             page.screenshot(path=str(Path(tempfile.gettempdir()) / "five_society_dashboard_random.png"))
-            raise AssertionError(f"action {i} ({action}, page in {lang}): {exc}") from exc
+            raise AssertionError(f"action {i} ({action}, page in {lang}) after {'; '.join(history[-8:])} "
+                                 f"(expected {expected}): {exc}") from exc
     elapsed = time.monotonic() - started
     print(f"200 random actions in {elapsed:.0f} s: {counts}")
     assert not [c for c in console if "delta path" in c.lower() or "exception" in c.lower()], console[:5]
     assert page.locator("[data-testid='stException']").count() == 0
     assert set(counts) == set(actions)
+
+
+def test_presentation_mode_fits_the_key_numbers_and_a_chart_on_a_projector_screen(ui):
+    """?present=1 at 1366×768 (a projector), in Chinese: no sidebar; the table of the key indicators of A and B
+    and one chart on the first screen; chart text at least 18 px."""
+    context = ui.page.context.browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.goto(f"{ui.url}/?lang=zh&present=1")
+        expect(page.locator(".st-key-present_kpis table")).to_be_visible()
+        expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+        page.get_by_role("button", name=label("step_button", "zh"), exact=True).click()
+        expect(page.get_by_text(re.compile(r"^第 1 周 / 共 260 周$"))).to_be_visible()
+        settled(page)
+        page.wait_for_timeout(500)  # plotly draws after the page's run
+        table, chart = page.locator(".st-key-present_kpis table"), page.locator(".st-key-present_chart_box .main-svg")
+        expect(chart.first).to_be_visible()
+        for box in (table.bounding_box(), chart.first.bounding_box()):
+            assert box["y"] + box["height"] <= 768 + 1, box  # within the first screen
+        expect(table).to_contain_text(label("response_rate", "zh"))
+        sizes = page.locator(".st-key-present_chart_box .xtick text").evaluate_all(
+            "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
+        assert sizes and min(sizes) >= 18, sizes
+        page.screenshot(path=str(Path(tempfile.gettempdir()) / "five_society_dashboard_present_zh.png"))
+    finally:
+        context.close()
+
+
+def test_a_workshop_link_reopens_its_setup_with_the_story_map_and_handout(ui):
+    """A link holds the whole setup: ?scenario=purchase with a seed and one lever of B opens the purchase scenario's
+    story and "predict first" question in Chinese, with those settings; the prediction closes once the run starts;
+    the community map shows the grids; the handout is a one-page PDF with Chinese text."""
+    from pypdf import PdfReader
+
+    context = ui.page.context.browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN",
+                                                  accept_downloads=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{ui.url}/?scenario=purchase&lang=zh&seed=5&B.policy.fund.transparency=0.9")
+        story = page.locator(".st-key-workshop_story")
+        expect(story).to_contain_text(label("ws_purchase_title", "zh"))
+        expect(story).to_contain_text(label("ws_purchase_predict", "zh"))
+        sidebar = page.get_by_test_id("stSidebar")
+        expect(sidebar.get_by_role("spinbutton", name=label("seed", "zh"))).to_have_value("5")
+        sidebar.get_by_role("tab", name=label("scenario_B", "zh")).click()
+        panel = sidebar.get_by_role("tabpanel").filter(visible=True)
+        expect(panel.get_by_role("slider", name=label("lever_transparency", "zh"))).to_have_value("0.9")
+        assert "scenario=purchase" in page.url and "B.policy.fund.transparency=0.9" in page.url
+        story.get_by_text(label("ws_purchase_option_2", "zh")).click()
+        settled(page)
+        page.get_by_role("button", name=label("step_button", "zh"), exact=True).click()
+        expect(page.get_by_text(re.compile(r"^第 1 周 / 共 260 周$"))).to_be_visible()
+        settled(page)
+        expect(story.get_by_role("radio").first).to_be_disabled()  # predicted before the run, not after
+        expect(page.locator(".st-key-map_A .main-svg").first).to_be_visible()
+        expect(page.locator(".st-key-map_B")).to_contain_text(label("map_grid", "zh", n=1))
+        with page.expect_download(timeout=TIMEOUT) as info:
+            page.get_by_role("button", name=label("download_handout", "zh")).click()
+        reader = PdfReader(info.value.path())
+        text = unicodedata.normalize("NFKC", reader.pages[0].extract_text())
+        assert len(reader.pages) == 1 and label("ws_purchase_title", "zh") in text
+        # the room's prediction is on the handout (the PDF's text comes back with full-width commas made narrow)
+        assert unicodedata.normalize("NFKC", label("ws_purchase_option_2", "zh")) in re.sub(r"\s", "", text)
+
+        page.goto(f"{ui.url}/?lang=en&community=atlantis")  # a bad link: a message, and the default setup
+        expect(page.get_by_text(re.compile(r"This link could not be used: community='atlantis' is unknown"))) \
+            .to_be_visible()
+        expect(page.get_by_test_id("stSidebar").get_by_role("combobox", name=label("community_preset", "en"))) \
+            .to_have_value(preset_label("community", "urban_traditional", "en"))
+    finally:
+        context.close()
 
 
 def test_no_request_leaves_the_serving_host(ui):

@@ -1,0 +1,126 @@
+"""The page's state in Streamlit's session state: where each choice and lever value is kept, how a preset sets
+the levers, and select boxes whose choice is language-free.
+
+Shared by the page (``dashboard/app.py``) and the workshop kit's page parts (``dashboard/workshop_page.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from dashboard.levers import LEVERS, Lever, is_community_lever
+from dashboard.session import DEFAULT_COMMUNITY, SIDES, policy_levers
+
+ss = st.session_state
+
+
+def widget_key(side: str, lever: Lever) -> str:
+    """Where a side's lever value is kept (the value the run is built from)."""
+    return f"{side}:{lever.key}"
+
+
+def preset_counter(side: str, lever: Lever) -> str:
+    """Where the number of times a preset set this lever is kept: a policy preset sets every lever of the side,
+    a community preset only the community's own levers (dashboard.levers.is_community_lever)."""
+    return f"{side}_community_presets" if is_community_lever(lever) else f"{side}_presets"
+
+
+def lever_widget(side: str, lever: Lever) -> str:
+    """The key of the lever's widget: renewed each time a preset sets the lever, so that a value the browser
+    still holds from before (a click that came while the page was redrawing) never overwrites the preset's
+    values; the other levers' widgets keep their keys (and a value on its way from the browser)."""
+    return f"{widget_key(side, lever)}#{ss.get(preset_counter(side, lever), 0)}"
+
+
+def bump(counter: str) -> None:
+    ss[counter] = ss.get(counter, 0) + 1
+
+
+def keep(key: str, widget: str) -> None:
+    """A lever's widget was changed: keep its value."""
+    ss[key] = ss[widget]
+
+
+def widget_value(lever: Lever, value):
+    if lever.widget == "toggle":
+        return bool(value)
+    if lever.widget == "select":
+        return str(value)
+    if lever.widget == "number" and isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    return float(value)
+
+
+def apply_preset(side: str) -> None:
+    """Set side's lever widgets to its policy preset's values (on choosing a preset)."""
+    preset = policy_levers(ss[f"{side}_policy"], ss.get("community", DEFAULT_COMMUNITY))
+    for lever, value in zip(LEVERS, preset.values(), strict=True):
+        ss[widget_key(side, lever)] = widget_value(lever, value)
+    bump(f"{side}_presets")
+    bump(f"{side}_community_presets")
+
+
+def community_changed() -> None:
+    """A new community: the levers that are facts about the community (e.g. bottles sold a week) take the new
+    community preset's values on both sides; the policy levers keep theirs."""
+    for side in SIDES:
+        preset = policy_levers(ss[f"{side}_policy"], ss.community)
+        for lever in LEVERS:
+            if is_community_lever(lever):
+                ss[widget_key(side, lever)] = widget_value(lever, preset[lever.key])
+        bump(f"{side}_community_presets")
+
+
+
+def choose(key: str, widget: str, options: list[str], then: Callable[..., None] | None, args: tuple) -> None:
+    """A select box was changed: keep its choice if it is one of the options and a new one, then run
+    ``then(*args)`` (a callback that fires with the choice already made changes nothing: it would, e.g., set
+    a side's levers back to its preset)."""
+    value = ss.get(widget)
+    if value in options and value != ss.get(key):
+        ss[key] = value
+        if then is not None:
+            then(*args)
+
+
+def new_language() -> None:
+    """The language switch was used: every select box is drawn as a new widget (see :func:`select`)."""
+    bump("language_switches")
+
+
+def select(text: str, options: list[str], key: str, format_func: Callable[[str], str], lang: str,
+           on_change: Callable[..., None] | None = None, args: tuple = (), help: str | None = None,
+           widget: str | None = None) -> None:
+    """A select box showing its options in ``lang``; the choice itself (an option's name) is kept under ``key``.
+
+    Streamlit knows a select box's choice by the option's *shown text*, so a choice made in Chinese and read
+    back after a switch to English (a redraw during Play can carry it) would be a Chinese text, not a
+    preset's name. Each language therefore has its own widget, set from the language-free choice before it
+    is drawn; only a change made in a widget, to one of its options and to another choice, changes the
+    choice. The widget is a new one after every use of the language switch (``key@lang.n``): back in a
+    language, the browser could otherwise send the old widget's value from before the switch, which Streamlit
+    takes for a change (seen in the random-click test: every select box's callback fired at once and a side's
+    levers went back to its preset). The language is display only and never reaches the model's settings.
+    ``widget`` names the widget (default ``key``; a lever's changes with each preset, see :func:`lever_widget`).
+    """
+    widget = f"{widget or key}@{lang}.{ss.get('language_switches', 0)}"
+    ss[widget] = ss[key]
+    st.selectbox(text, options, key=widget, format_func=format_func, help=help, on_change=choose,
+                 args=(key, widget, list(options), on_change, args))
+
+
+def set_levers(side: str, levers: dict) -> None:
+    """Set some of side's lever values (a link, a workshop scenario, a staged change); their widgets are renewed
+    so that they show the new values."""
+    for lever in LEVERS:
+        if lever.key in levers:
+            ss[widget_key(side, lever)] = widget_value(lever, levers[lever.key])
+    bump(f"{side}_presets")
+    bump(f"{side}_community_presets")
+
+
+def lever_values(side: str) -> dict:
+    """Side's lever values as kept (what its run is built from)."""
+    return {lever.key: ss[widget_key(side, lever)] for lever in LEVERS}

@@ -1,0 +1,212 @@
+"""The workshop kit: three ready scenarios for a 90-minute session, and the page's setup in its URL.
+
+A scenario is a setup of the page (community, policies and levers of A and B, weeks) with a short story, a
+question the room answers *before* pressing Play, and optionally a lever change staged at a week (a trainer's
+"in year 2 the street office starts buying services"). Its texts are rows of the glossary
+(``ws_<name>_title``, ``_story``, ``_predict``, ``_option_<n>``), in Chinese and English.
+
+The URL holds the whole setup (``?community=…&seed=…&weeks=…&A=…&B=…&B.policy.fund.transparency=0.9``: the
+levers that differ from the side's preset), so a link reopens the same page; :func:`from_query` refuses a bad
+link with a message naming the key and the allowed values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dashboard.levers import LEVER_OF, clean_value, lever_meta, lever_options, same_value
+from dashboard.session import (
+    DEFAULT_COMMUNITY,
+    DEFAULT_POLICIES,
+    DEFAULT_WEEKS,
+    MAX_WEEKS,
+    SIDES,
+    policy_levers,
+    policy_presets,
+)
+from sim.config import community_presets
+from sim.glossary import label
+
+WEEKS_RANGE = (1, MAX_WEEKS)
+SEED_RANGE = (0, 2**32 - 1)  # as the seed box of the page
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A lever change the scenario makes at ``week`` (in force from the next week), as a trainer would."""
+
+    week: int
+    side: str
+    levers: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A ready setup of the page with its story (texts in the glossary under ``ws_<name>_…``)."""
+
+    name: str
+    community: str
+    policies: dict[str, str]
+    levers: dict[str, dict[str, Any]] = field(default_factory=dict)  # per side: levers that differ from the preset
+    staged: tuple[Staged, ...] = ()
+    weeks: int = DEFAULT_WEEKS
+    options: int = 3      # answers offered to the "predict first" question
+    watch: tuple[str, ...] = ()  # the indicators the story is about
+
+    def title(self, lang: str) -> str:
+        return label(f"ws_{self.name}_title", lang)
+
+    def story(self, lang: str) -> str:
+        return label(f"ws_{self.name}_story", lang)
+
+    def question(self, lang: str) -> str:
+        return label(f"ws_{self.name}_predict", lang)
+
+    def answers(self, lang: str) -> list[str]:
+        return [label(f"ws_{self.name}_option_{i}", lang) for i in range(1, self.options + 1)]
+
+
+PURCHASE = "policy.gov_purchase.budget_yuan_per_year"
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
+    # 004: 渔箭社区 with 春泉酒业, "企业每售卖一瓶酒，向社区微基金捐赠1分钱"
+    Scenario("one_cent", "industrial_park", {"A": "baseline", "B": "micro_fund"},
+             watch=("fund_balance", "response_rate", "callback_satisfaction")),
+    # 003 政府购买服务: the street office starts buying services from social organisations in year 2
+    # (200,000 yuan a year: the gov_purchase preset's budget, an assumption)
+    Scenario("purchase", "urban_traditional", {"A": "baseline", "B": "baseline"},
+             staged=(Staged(52, "B", {PURCHASE: 200_000}),),
+             watch=("completion_rate", "response_rate", "public_cost_run")),
+    # 003/004: the whole linkage in an organised urban community (顺河型)
+    Scenario("full", "organised_urban", {"A": "baseline", "B": "five_society"},
+             watch=("volunteers_per_10k", "response_rate", "public_cost_run")),
+)}
+
+
+# ---------------------------------------------------------------------------------------------
+# The setup in the URL
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Setup:
+    """What the page runs: community, seed, weeks, and per side the policy preset and the levers that differ."""
+
+    community: str = DEFAULT_COMMUNITY
+    seed: int = 0
+    weeks: int = DEFAULT_WEEKS
+    policies: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_POLICIES))
+    levers: dict[str, dict[str, Any]] = field(default_factory=lambda: {side: {} for side in SIDES})
+    scenario: str | None = None
+
+
+class BadLink(ValueError):
+    """A URL parameter the page cannot use; the message names it and the allowed values."""
+
+
+def _int(params: Mapping[str, str], key: str, default: int, lo: int, hi: int) -> int:
+    if key not in params:
+        return default
+    text = params[key]
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadLink(f"{key}={text!r} is not a whole number (allowed: {lo}–{hi})") from None
+    if not lo <= value <= hi:
+        raise BadLink(f"{key}={value} is out of range (allowed: {lo}–{hi})")
+    return value
+
+
+def _choice(params: Mapping[str, str], key: str, default: str, allowed: list[str]) -> str:
+    value = params.get(key, default)
+    if value not in allowed:
+        raise BadLink(f"{key}={value!r} is unknown (allowed: {', '.join(allowed)})")
+    return value
+
+
+def lever_value(key: str, text: str, name: str | None = None) -> Any:
+    """A lever's value from its URL text, in the parameter's type and range (errors name the URL key ``name``)."""
+    lever, param = LEVER_OF[key], key
+    key = name or key
+    if lever.widget == "toggle":
+        if text.lower() not in ("true", "false", "1", "0"):
+            raise BadLink(f"{key}={text!r} is not on or off (allowed: true, false)")
+        return text.lower() in ("true", "1")
+    if lever.widget == "select":
+        options = lever_options(lever)
+        if text not in options:
+            raise BadLink(f"{key}={text!r} is unknown (allowed: {', '.join(options)})")
+        return text
+    meta = lever_meta(param)
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadLink(f"{key}={text!r} is not a number (allowed: {meta['lo']}–{meta['hi']})") from None
+    if not meta["lo"] <= value <= meta["hi"]:
+        raise BadLink(f"{key}={text} is out of range (allowed: {meta['lo']}–{meta['hi']})")
+    return clean_value(lever, value)
+
+
+def from_query(params: Mapping[str, str]) -> Setup:
+    """The setup a link describes (missing keys take the defaults, or the scenario's values)."""
+    scenario = params.get("scenario")
+    if scenario is not None and scenario not in SCENARIOS:
+        raise BadLink(f"scenario={scenario!r} is unknown (allowed: {', '.join(SCENARIOS)})")
+    base = setup_of(SCENARIOS[scenario]) if scenario else Setup()
+    setup = Setup(
+        community=_choice(params, "community", base.community, community_presets()),
+        seed=_int(params, "seed", base.seed, *SEED_RANGE),
+        weeks=_int(params, "weeks", base.weeks, *WEEKS_RANGE),
+        policies={side: _choice(params, side, base.policies[side], policy_presets()) for side in SIDES},
+        levers={side: dict(base.levers[side]) if params.get(side, base.policies[side]) == base.policies[side]
+                else {} for side in SIDES},
+        scenario=scenario)
+    known = {"community", "seed", "weeks", "scenario", "lang", "present", *SIDES}
+    for key, text in params.items():
+        side, _, lever = key.partition(".")
+        if side in SIDES and lever:
+            if lever not in LEVER_OF:
+                raise BadLink(f"{key!r}: {lever!r} is not a lever of the page (levers: {', '.join(LEVER_OF)})")
+            setup.levers[side][lever] = lever_value(lever, text, key)
+        elif key not in known:
+            raise BadLink(f"{key!r} is not a setting of the page (allowed: {', '.join(sorted(known))}, "
+                          f"and A.<lever> or B.<lever>)")
+    return setup
+
+
+def to_query(setup: Setup) -> dict[str, str]:
+    """The URL parameters of ``setup``: every choice, and the levers that differ from each side's preset."""
+    out = {"community": setup.community, "seed": str(setup.seed), "weeks": str(setup.weeks)}
+    if setup.scenario:
+        out["scenario"] = setup.scenario
+    for side in SIDES:
+        out[side] = setup.policies[side]
+        preset = policy_levers(setup.policies[side], setup.community)
+        for key, value in setup.levers[side].items():
+            if not same_value(value, preset[key]):
+                out[f"{side}.{key}"] = _text(value)
+    return out
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def setup_of(scenario: Scenario) -> Setup:
+    """The page's setup at the start of ``scenario`` (its staged changes come during the run)."""
+    return Setup(community=scenario.community, weeks=scenario.weeks, policies=dict(scenario.policies),
+                 levers={side: dict(scenario.levers.get(side, {})) for side in SIDES}, scenario=scenario.name)
+
+
+def staged_due(scenario: Scenario | None, week: int) -> list[Staged]:
+    """The scenario's staged changes made at ``week``."""
+    return [s for s in (scenario.staged if scenario else ()) if s.week == week]
+
+
+def next_stage(scenario: Scenario | None, week: int) -> int | None:
+    """The week of the scenario's next staged change after ``week`` (Play stops its stride there)."""
+    weeks = [s.week for s in (scenario.staged if scenario else ()) if s.week >= week]
+    return min(weeks) if weeks else None
