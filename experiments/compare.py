@@ -107,6 +107,8 @@ def write_tables(res: Results, folder: Path) -> None:
     res.summary.to_csv(folder / "scenarios.csv", index=False)
     if res.diffs is not None:
         res.diffs.to_csv(folder / "differences.csv", index=False)
+    if res.cost is not None:
+        res.cost.to_csv(folder / "cost_effectiveness.csv", index=False)
     res.curves.to_csv(folder / "replication.csv", index=False)
 
 

@@ -56,6 +56,25 @@ def differences_for_report(diffs: pd.DataFrame, lang: str) -> pd.DataFrame:
     })
 
 
+def cost_for_report(cost: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The cost-effectiveness table with labels in ``lang`` and formatted numbers."""
+    kpis = cost["kpi"]
+    return pd.DataFrame({
+        term("scenario", lang): cost["scenario"],
+        term("indicator", lang): [kpi_label(k, lang) for k in kpis],
+        term("n_pairs", lang): cost["n_pairs"],
+        term("extra_cost", lang): [format_value("public_cost_run", v, yuan=True) for v in cost["extra_cost_yuan"]],
+        term("extra_cost_ci", lang): [_ci_text("public_cost_run", lo, hi, lang)
+                             for lo, hi in zip(cost["extra_cost_low"], cost["extra_cost_high"], strict=True)],
+        term("mean_diff", lang): [format_value(k, v, diff=True, lang=lang)
+                                  for k, v in zip(kpis, cost["mean_diff"], strict=True)],
+        term("per_10k_yuan", lang): [format_value(k, v, diff=True, lang=lang)
+                                     for k, v in zip(kpis, cost["per_10k_yuan"], strict=True)],
+        term("per_10k_ci", lang): [_ci_text(k, lo, hi, lang, diff=True)
+                                   for k, lo, hi in zip(kpis, cost["per_10k_low"], cost["per_10k_high"], strict=True)],
+    })
+
+
 def summary_for_report(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Scenario means with CI and the replication verdict for the mean (used when there is no baseline)."""
     kpis = summary["kpi"]
@@ -121,7 +140,11 @@ def _difference_blocks(res: Results) -> list[Block]:
     blocks: list[Block] = [Heading(label("rep_differences", lang, spec=spec))]
     if unpaired:
         blocks.append(Alert(label("rep_unpaired", lang, scenarios="; ".join(unpaired))))
-    return [*blocks, Paragraph(label("rep_differences_text", lang)), Table(differences_for_report(res.diffs, lang))]
+    blocks += [Paragraph(label("rep_differences_text", lang)), Table(differences_for_report(res.diffs, lang))]
+    if res.cost is not None and not res.cost.empty:
+        blocks += [Heading(label("rep_cost", lang)), Paragraph(label("rep_cost_text", lang)),
+                   Table(cost_for_report(res.cost, lang))]
+    return blocks
 
 
 def _figure_blocks(res: Results) -> list[Block]:

@@ -28,6 +28,7 @@ class Results:
     curves: pd.DataFrame
     heatmap: str | None
     figures: dict[str, str] = field(default_factory=dict)  # stem -> caption
+    cost: pd.DataFrame | None = None  # cost-effectiveness (cost_effectiveness); None without a baseline or costs
 
 
 def end_values(sweep: Sweep, kpis: list[str]) -> pd.DataFrame:
@@ -91,6 +92,44 @@ def paired_table(pairs: pd.DataFrame, scenarios: list[str], kpis: list[str]) -> 
     return out
 
 
+COST_KPI = "public_cost_run"  # the public money a run spends, in yuan (sim/indicators.py)
+PER_YUAN = 10_000               # effects are reported per this many yuan of extra public money
+
+
+def cost_effectiveness(pairs: pd.DataFrame, cost_pairs: pd.DataFrame, scenarios: list[str],
+                       kpis: list[str]) -> pd.DataFrame:
+    """What each scenario buys with its extra public money, per scenario and KPI.
+
+    ``pairs``: the KPIs' paired runs (:func:`pair_runs`); ``cost_pairs``: the same pairing of the runs' public cost
+    (``public_cost_run``, yuan over the run). For each pair, the extra cost is the scenario's public cost minus its
+    baseline's, and the effect per 10,000 yuan is the pair's difference divided by its extra cost, times 10,000;
+    reported: the mean extra cost with its 95 % t interval, the mean difference, and the mean effect per 10,000 yuan
+    with its 95 % t interval over the pairs. Where any pair's extra cost is not positive, no public money bought
+    that pair's difference, a ratio to it has no meaning, and the effect per 10,000 yuan is left empty for the
+    scenario (``n_costed`` counts the pairs with a positive extra cost).
+    """
+    match = [c for c in cost_pairs.columns if c not in ("kpi", "treated", "control", "diff")]
+    cost = cost_pairs[[*match, "diff"]].rename(columns={"diff": "extra_cost"})
+    rows = []
+    for scenario in [s for s in scenarios if s in set(pairs["scenario"])]:
+        for k in [k for k in kpis if k != COST_KPI]:
+            p = pairs[(pairs["scenario"] == scenario) & (pairs["kpi"] == k)].dropna(subset=["diff"])
+            p = p.merge(cost, on=match, how="inner", validate="one_to_one").dropna(subset=["extra_cost"])
+            if p.empty:
+                continue
+            extra = stats.mean_ci(p["extra_cost"])
+            costed = p[p["extra_cost"] > 0]
+            ratio = stats.mean_ci(costed["diff"] / costed["extra_cost"] * PER_YUAN) if len(costed) == len(p) \
+                else stats.mean_ci([])
+            rows.append({"scenario": scenario, "kpi": k, "n_pairs": len(p), "n_costed": len(costed),
+                         "extra_cost_yuan": extra.mean, "extra_cost_low": extra.low, "extra_cost_high": extra.high,
+                         "mean_diff": p["diff"].mean(), "per_10k_yuan": ratio.mean, "per_10k_low": ratio.low,
+                         "per_10k_high": ratio.high})
+    cols = ["scenario", "kpi", "n_pairs", "n_costed", "extra_cost_yuan", "extra_cost_low", "extra_cost_high",
+            "mean_diff", "per_10k_yuan", "per_10k_low", "per_10k_high"]
+    return pd.DataFrame(rows, columns=cols)
+
+
 def seeds_needed(table: pd.DataFrame, rel: float) -> pd.Series:
     """Seeds needed (nullable integers) where the verdict is 'enough' or 'more'; empty otherwise."""
     sd = table["sd_diff"] if "sd_diff" in table else table["sd"]
@@ -126,10 +165,14 @@ def analyse(sweep: Sweep, kpis: list[str], heatmap: str | None, lang: str) -> Re
     ends = end_values(sweep, list(dict.fromkeys([*kpis, *([heatmap] if heatmap else [])])))
     kpi_ends = ends[ends["kpi"].isin(kpis)]
     summary = scenario_summary(kpi_ends, sweep.scenarios, kpis)
+    cost = None
     if sweep.baseline:
         pairs = pair_runs(kpi_ends, sweep)
         diffs = paired_table(pairs, sweep.scenarios, kpis)
         curves = replication_curves(pairs, "diff")
+        if COST_KPI in sweep.kpi_columns:
+            cost_pairs = pair_runs(end_values(sweep, [COST_KPI]), sweep)
+            cost = cost_effectiveness(pairs, cost_pairs, sweep.scenarios, kpis)
     else:
         pairs, diffs, curves = None, None, replication_curves(kpi_ends, "value")
-    return Results(sweep, kpis, lang, ends, summary, diffs, pairs, curves, heatmap)
+    return Results(sweep, kpis, lang, ends, summary, diffs, pairs, curves, heatmap, cost=cost)

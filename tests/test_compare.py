@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 from system_deps import require_cjk_font
 
-from experiments import compare, figures, loading, presentation, report, stats
+from experiments import compare, figures, loading, presentation, report, stats, tables
 from sim.collate import collate
 from sim.indicators import KEY_INDICATORS
 
@@ -80,6 +80,11 @@ def test_policy_sweep_in_english(sweeps, tmp_path):
     # both; the one-cent money is not, so with the same seed the two runs cost the government exactly the same
     cost = diffs.set_index("kpi").loc["public_cost_run"]
     assert cost["mean_baseline"] > 0 and cost["mean_diff"] == 0 and cost["half_width"] == 0
+    # so the one-cent fund's effects were bought with no extra public money: nothing per 10,000 yuan to report
+    ce = pd.read_csv(out / "cost_effectiveness.csv")
+    assert set(ce["kpi"]) == set(KEY_INDICATORS) - {"public_cost_run"} and (ce["n_pairs"] == 3).all()
+    assert (ce["extra_cost_yuan"] == 0).all() and (ce["n_costed"] == 0).all() and ce["per_10k_yuan"].isna().all()
+    assert "What the extra public money buys" in md
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no temporary folder left
 
 
@@ -264,6 +269,31 @@ def test_baseline_values_match_as_written(sweeps):
     assert loading.matches(runs["policy"], "micro_fund").all()
     assert not loading.matches(runs["policy"], "0").any()
     assert loading.matches(pd.Series([True, False, 1.0]), "true").tolist() == [True, False, False]
+
+
+def _pairs(scenario: str, kpi: str, treated, control) -> pd.DataFrame:
+    return pd.DataFrame({"kpi": kpi, "seed": range(len(treated)), "scenario": scenario, "treated": treated,
+                         "control": control}).assign(diff=lambda d: d["treated"] - d["control"])
+
+
+def test_cost_effectiveness_divides_each_pairs_difference_by_its_extra_public_cost():
+    pairs = pd.concat([_pairs("policy=purchase", "response_rate", [0.7, 0.8, 0.9], [0.6, 0.6, 0.6]),
+                       _pairs("policy=free", "response_rate", [0.7, 0.7], [0.6, 0.6]),
+                       _pairs("policy=saves", "response_rate", [0.7, 0.7], [0.6, 0.6])], ignore_index=True)
+    cost = pd.concat([_pairs("policy=purchase", "public_cost_run", [20_000, 30_000, 40_000], [10_000] * 3),
+                      _pairs("policy=free", "public_cost_run", [5_000, 5_000], [5_000, 5_000]),
+                      _pairs("policy=saves", "public_cost_run", [6_000, 4_000], [5_000, 5_000])], ignore_index=True)
+    table = tables.cost_effectiveness(pairs, cost, ["policy=purchase", "policy=free", "policy=saves"],
+                                      ["response_rate", "public_cost_run"]).set_index("scenario")
+    assert list(table["kpi"]) == ["response_rate"] * 3  # the cost itself is not bought with cost
+    bought = table.loc["policy=purchase"]
+    # differences 0.1, 0.2, 0.3 for 10,000, 20,000, 30,000 yuan more: 0.1 per 10,000 yuan in every pair
+    assert bought["extra_cost_yuan"] == pytest.approx(20_000) and bought["mean_diff"] == pytest.approx(0.2)
+    assert bought["per_10k_yuan"] == pytest.approx(0.1) and bought["per_10k_high"] - bought["per_10k_low"] < 1e-9
+    assert bought["n_costed"] == 3
+    # no extra public money, or less in one pair: the ratio has no meaning and is left empty
+    for scenario, costed in (("policy=free", 0), ("policy=saves", 1)):
+        assert np.isnan(table.loc[scenario, "per_10k_yuan"]) and table.loc[scenario, "n_costed"] == costed
 
 
 def test_forest_plot_draws_the_t_interval_of_the_paired_differences():
