@@ -406,7 +406,8 @@ class ReferenceModel(CommunityModel):
         reported = [(i, kind) for i, kind, ok in raised if ok]
         demands = NewDemands(residents=np.array([i for i, _ in reported], dtype=np.int64),
                              kinds=np.array([k for _, k in reported], dtype=np.int8),
-                             raised=len(raised), unreported=len(raised) - len(reported))
+                             raised=len(raised),
+                             unmet=np.array([i for i, _, ok in raised if not ok], dtype=np.int64))
         platform.receive_demands(demands.residents, demands.kinds, self.week)
         self.coverage = coverage = self.supervision_coverage()
         self.activity_prob = b.activity_prob * (1 + b.activity_supervised_boost * coverage) \
