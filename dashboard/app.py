@@ -17,7 +17,7 @@ import streamlit as st
 from dashboard import export, figures
 from dashboard import workshop_page as wp
 from dashboard.handout import kpi_table_html
-from dashboard.indicators import DEFAULT_SMOOTHING, SMOOTHING_WEEKS, shown_value, verdict_text
+from dashboard.indicators import DEFAULT_SMOOTHING, SMOOTHING_WEEKS, shown_value, verdict_text, weekly_column
 from dashboard.levers import (
     LEVER_OF,
     LEVERS,
@@ -294,10 +294,42 @@ def live_view(lang: str) -> None:
         diff = None if a is None or b is None or a != a or b != b else b - a
         with cells[i % 3], st.container(key=f"diff_{key}"):
             st.metric(t(key, lang), difference_text(key, diff, lang))
-    with st.container(key="diffchart"):  # one chart, the indicator chosen (six would slow every redraw of Play)
+    sections(comp, view, lang)
+
+
+# The parts of the live view below the key numbers, one tab each (glossary key of the tab's label -> what it draws).
+# Only the open tab is drawn: each redraw of the page costs the browser about 0.03–0.05 s per chart on this machine
+# (benchmarks/results.md), and all twenty charts at once made a Step take 0.9 s.
+SECTIONS = ("tab_trajectories", "tab_difference", "tab_map", "tab_linkage", "tab_fund")
+
+
+def sections(comp: Comparison, view, lang: str) -> None:
+    """The tabs of the live view; the open one is kept by name (language-free) and drawn, the others are not."""
+    ss.setdefault("section", SECTIONS[0])
+    labels = [t(name, lang) for name in SECTIONS]
+    key = f"section@{lang}.{ss.get('language_switches', 0)}"  # a new widget per language, as select boxes
+    tabs = st.tabs(labels, key=key, default=t(ss.section, lang), on_change=_keep_section, args=(key, labels))
+    draw = {"tab_trajectories": lambda: trajectories(comp, view, lang),
+            "tab_difference": lambda: difference(view, lang), "tab_map": lambda: map_section(view, lang),
+            "tab_linkage": lambda: linkage(view, lang), "tab_fund": lambda: fund(view, lang)}
+    for name, tab in zip(SECTIONS, tabs, strict=True):
+        if tab.open:
+            with tab:
+                draw[name]()
+
+
+def _keep_section(key: str, labels: list[str]) -> None:
+    if ss.get(key) in labels:
+        ss.section = SECTIONS[labels.index(ss[key])]
+
+
+def difference(view, lang: str) -> None:
+    with st.container(key="diffchart"):  # one chart, the indicator chosen
         select(t("difference_chart", lang), list(KEY_INDICATORS), "difference_chart", lambda k: t(k, lang), lang)
         st.plotly_chart(view.differences[ss.difference_chart], config=PLOTLY_CONFIG)
 
+
+def trajectories(comp: Comparison, view, lang: str) -> None:
     st.subheader(t("trajectories", lang))
     events = comp.events(lang)
     if events:  # the lever changes made during the run, marked on every chart by side and week
@@ -308,6 +340,8 @@ def live_view(lang: str) -> None:
             with col, st.container(key=f"traj_{key}"):
                 st.plotly_chart(view.trajectories[key], config=PLOTLY_CONFIG)
 
+
+def map_section(view, lang: str) -> None:
     st.subheader(t("community_map", lang))
     st.caption(t("community_map_note", lang))
     for side, col in zip(SIDES, st.columns(2), strict=True):
@@ -317,6 +351,8 @@ def live_view(lang: str) -> None:
                 st.dataframe(view.organisations[side], hide_index=True)
                 st.dataframe(view.units[side], hide_index=True)
 
+
+def linkage(view, lang: str) -> None:
     st.subheader(t("linkage", lang))
     st.caption(t("linkage_note", lang))
     charts = list(view.linkage.items())
@@ -325,6 +361,8 @@ def live_view(lang: str) -> None:
             with col, st.container(key=f"linkage_{name}"):
                 st.plotly_chart(fig, config=PLOTLY_CONFIG)
 
+
+def fund(view, lang: str) -> None:
     st.subheader(t("fund_flows", lang))
     st.caption(t("fund_flows_note", lang))
     for kind, col in zip(("in", "out"), st.columns(2), strict=True):
@@ -337,7 +375,7 @@ def difference_text(key: str, diff: float | None, lang: str) -> str:
     if diff is None:
         return "—"
     sign = "+" if diff > 0 else ("−" if diff < 0 else "±")
-    return sign + format_value(key, abs(diff), diff=True, lang=lang, decimals=1, yuan=True)
+    return sign + format_value(weekly_column(key), abs(diff), diff=True, lang=lang, decimals=1, yuan=True)
 
 
 def exports(comp: Comparison, lang: str) -> None:

@@ -63,8 +63,8 @@ def cost_for_report(cost: pd.DataFrame, lang: str) -> pd.DataFrame:
         term("scenario", lang): cost["scenario"],
         term("indicator", lang): [kpi_label(k, lang) for k in kpis],
         term("n_pairs", lang): cost["n_pairs"],
-        term("extra_cost", lang): [format_value("public_cost_run", v, yuan=True) for v in cost["extra_cost_yuan"]],
-        term("extra_cost_ci", lang): [_ci_text("public_cost_run", lo, hi, lang)
+        term("extra_cost", lang): [format_value("public_cost", v, yuan=True) for v in cost["extra_cost_yuan"]],
+        term("extra_cost_ci", lang): [_ci_text("public_cost", lo, hi, lang)
                              for lo, hi in zip(cost["extra_cost_low"], cost["extra_cost_high"], strict=True)],
         term("mean_diff", lang): [format_value(k, v, diff=True, lang=lang)
                                   for k, v in zip(kpis, cost["mean_diff"], strict=True)],

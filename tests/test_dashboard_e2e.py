@@ -87,6 +87,12 @@ def scenario_panel(page, side: str):
     return sidebar.get_by_role("tabpanel").filter(visible=True)
 
 
+def open_tab(page, key: str, lang: str = "en") -> None:
+    """Open a tab of the live view (only the open tab is drawn) and wait for its part of the page."""
+    page.get_by_role("tab", name=label(key, lang), exact=True).click()
+    settled(page)
+
+
 def choose(page, container, label_text: str, option: str) -> None:
     container.get_by_role("combobox", name=label_text).click()
     page.get_by_role("option", name=option, exact=True).click()
@@ -109,11 +115,19 @@ def test_page_shows_a_and_b_against_targets(ui):
         metrics = page.locator(f".st-key-kpis_{side} [data-testid='stMetric']")
         expect(metrics).to_have_count(6)
         expect(metrics.filter(has_text=label("response_rate"))).to_contain_text("Target ≥ 100 %")
+    # the live view's parts are tabs, the trajectories open; only the open tab is drawn
     expect(page.locator("[class*='st-key-traj_'] [data-testid='stPlotlyChart']")).to_have_count(6)
+    expect(page.locator("[class*='st-key-fund_'] [data-testid='stPlotlyChart']")).to_have_count(0)
+    open_tab(page, "tab_fund")
     expect(page.locator("[class*='st-key-fund_'] [data-testid='stPlotlyChart']")).to_have_count(2)
+    expect(page.locator("[class*='st-key-traj_'] [data-testid='stPlotlyChart']")).to_have_count(0)
     # the linkage at work: demand handlers, public cost by kind, projects running, project sessions
+    open_tab(page, "tab_linkage")
     expect(page.locator("[class*='st-key-linkage_'] [data-testid='stPlotlyChart']")).to_have_count(4)
     expect(page.locator(".st-key-linkage_handlers .gtitle")).to_have_text(label("handlers_title"))
+    open_tab(page, "tab_difference")
+    expect(page.locator(".st-key-diffchart [data-testid='stPlotlyChart']")).to_have_count(1)
+    open_tab(page, "tab_trajectories")
 
 
 def test_lever_for_b_and_stepping_change_indicators_and_charts(ui):
@@ -130,7 +144,9 @@ def test_lever_for_b_and_stepping_change_indicators_and_charts(ui):
     same = trace_path(page, "public_cost_run", 0)
     assert same and same == trace_path(page, "public_cost_run", 1)
     one_cent = label("enterprise_per_unit")
+    open_tab(page, "tab_fund")
     expect(page.locator(".st-key-fund_in .legend")).not_to_contain_text(one_cent)
+    open_tab(page, "tab_trajectories")
 
     # One lever for B during the run: ten fen per bottle from week 3 on. The run goes on (no restart); the change
     # is an event line on the charts, and one-cent money flows into B's fund.
@@ -142,7 +158,9 @@ def test_lever_for_b_and_stepping_change_indicators_and_charts(ui):
     step(page, 2, 2)
     expect(page.locator(".st-key-traj_response_rate")).to_contain_text("B ▸ 3")
     expect(page.get_by_text("B from week 3: One-cent charity: fen per bottle → 10")).to_be_visible()
+    open_tab(page, "tab_fund")
     expect(page.locator(".st-key-fund_in .legend")).to_contain_text(one_cent)
+    open_tab(page, "tab_trajectories")
 
     # Government purchase for B from week 5: its public cost rises above A's, on the number and on the chart.
     budget = panel.get_by_role("spinbutton", name=label("lever_gov_budget"))
@@ -199,7 +217,9 @@ def test_language_switch_changes_every_label(ui):
     expect(page.locator(".st-key-kpis_B")).to_contain_text("B: 基线（无联动）（已调整）")
     expect(page.locator(".st-key-traj_response_rate .gtitle")).to_have_text(label("response_rate", "zh"))
     expect(page.locator(".st-key-traj_response_rate .xtitle")).to_have_text("周")
+    open_tab(page, "tab_fund", "zh")
     expect(page.locator(".st-key-fund_in .gtitle")).to_have_text(label("inflows", "zh"))
+    open_tab(page, "tab_linkage", "zh")
     expect(page.locator(".st-key-linkage_handlers .gtitle")).to_have_text(label("handlers_title", "zh"))
     expect(page.locator(".st-key-linkage_handlers .legend")).to_contain_text(label("handler_community_staff", "zh"))
     expect(page.get_by_test_id("stSidebar").get_by_role("combobox", name="社区类型")).to_have_value("传统城区社区")
@@ -217,6 +237,9 @@ def test_language_switch_changes_every_label(ui):
     page.screenshot(path=str(SCREENSHOTS["zh"]))
     page.get_by_test_id("stSidebar").get_by_text("English", exact=True).click()
     expect(page.get_by_role("heading", name="Key indicators against the plan targets")).to_be_visible()
+    # the open tab is kept through the switch, by what it shows, not by its label
+    expect(page.get_by_role("tab", name=label("tab_linkage"), exact=True)).to_have_attribute("aria-selected", "true")
+    open_tab(page, "tab_trajectories")
 
 
 def test_replicates_show_confidence_bands(ui):
@@ -417,6 +440,7 @@ def test_a_workshop_link_reopens_its_setup_with_the_story_map_and_handout(ui):
         expect(page.get_by_text(re.compile(r"^第 1 周 / 共 260 周$"))).to_be_visible()
         settled(page)
         expect(story.get_by_role("radio").first).to_be_disabled()  # predicted before the run, not after
+        open_tab(page, "tab_map", "zh")
         expect(page.locator(".st-key-map_A .main-svg").first).to_be_visible()
         expect(page.locator(".st-key-map_B")).to_contain_text(label("map_grid", "zh", n=1))
         with page.expect_download(timeout=TIMEOUT) as info:
