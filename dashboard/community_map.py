@@ -25,8 +25,9 @@ UNMET_SCALE = [[0.0, "#F7FBF7"], [0.25, "#FDD49E"], [0.5, "#FC8D59"], [1.0, "#B3
 
 
 def tile_shape(n_grids: int) -> tuple[int, int]:
-    """(rows, columns) of the map: a landscape block of tiles, wider than tall, no empty row."""
-    cols = max(1, min(n_grids, math.ceil(math.sqrt(n_grids * 2.2))))
+    """(rows, columns) of the map: a block of tiles at least as wide as tall (few enough columns for the tiles'
+    text at half the page's width), no empty row."""
+    cols = max(1, min(n_grids, math.ceil(math.sqrt(n_grids * 1.4))))
     return math.ceil(n_grids / cols), cols
 
 
@@ -38,14 +39,14 @@ def unmet_share(grids: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def _tile_text(grids: dict[str, np.ndarray], g: int, lang: str, large: bool) -> str:
+    """What a tile shows, short enough for a tile of a half-width map at 1366 px: the grid, its unmet demands of
+    those raised this week and (except in projector type) its residents volunteering; the hover has every count."""
     head = label("map_grid", lang, n=int(grids["grid"][g]))
-    demands = label("map_line_demands", lang, raised=grids["demands_raised"][g],
-                    answered=grids["demands_answered"][g], unmet=grids["demands_unmet"][g])
-    people = label("map_line_people", lang, volunteering=grids["volunteering"][g], self_orgs=grids["self_orgs"][g],
-                   projects=grids["projects"][g])
-    if large:  # projector type: the grid and its demands only
-        return f"<b>{head}</b><br>{demands}"
-    return f"<b>{head}</b><br>{demands}<br>{people}"
+    unmet = label("map_tile_unmet", lang, unmet=grids["demands_unmet"][g], raised=grids["demands_raised"][g])
+    if large:
+        return f"<b>{head}</b><br>{unmet}"
+    people = label("map_tile_volunteering", lang, volunteering=grids["volunteering"][g])
+    return f"<b>{head}</b><br>{unmet}<br>{people}"
 
 
 def _hover_text(grids: dict[str, np.ndarray], g: int, lang: str) -> str:

@@ -545,8 +545,7 @@ def test_community_map_shows_the_model_grids_at_the_page_week():
         grids = comp.community("B").grids
         texts = [t for row in fig.data[0].text for t in row if t]
         assert len(texts) == grids["grid"].size
-        first = label("map_line_demands", lang, raised=grids["demands_raised"][0],
-                      answered=grids["demands_answered"][0], unmet=grids["demands_unmet"][0])
+        first = label("map_tile_unmet", lang, raised=grids["demands_raised"][0], unmet=grids["demands_unmet"][0])
         assert first in texts[0] and label("map_grid", lang, n=1) in texts[0]
         assert label("map_week", lang, week=12) in fig.layout.title.text
         assert view.organisations["B"].columns[0] == label("col_organisation", lang)
@@ -558,6 +557,6 @@ def test_community_map_shows_the_model_grids_at_the_page_week():
     quiet["demands_raised"] = np.zeros_like(quiet["demands_raised"])
     quiet["demands_unmet"] = np.zeros_like(quiet["demands_unmet"])
     assert np.isnan(cm.unmet_share(quiet)).all()
-    assert cm.tile_shape(10) == (2, 5) and cm.tile_shape(1) == (1, 1)
+    assert cm.tile_shape(10) == (3, 4) and cm.tile_shape(1) == (1, 1)
     rows, cols = cm.tile_shape(37)
     assert rows * cols >= 37 and (rows - 1) * cols < 37 and cols >= rows
