@@ -297,7 +297,8 @@ def _value_axis(ax, key: str, lang: str) -> None:
     """Title, axis labels, per-cent or thousands ticks and the plan target of one indicator's panel."""
     if is_fraction(key):
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    else:
+    else:  # counts, yuan and people per 10,000: whole-number ticks (never "0, 0, 1, 2, 2" for 0, 0.5, …, 2)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
     t = TARGETS_BY_KEY.get(key)
     if t is not None:

@@ -30,6 +30,7 @@ from sim.indicators import KEY_INDICATORS
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 PDF_TIMEOUT_S = 120
+PRINTABLE_HEIGHT_MM = 273  # A4's 297 mm less the page's margins (11 mm top and bottom) and 2 mm to spare
 
 
 def kpi_table_html(names: dict[str, str], kpis: dict[str, list[KpiRow]], lang: str, size: str = "1.25rem") -> str:
@@ -102,11 +103,15 @@ def handout_html(comp: Comparison, lang: str = "zh", title: str | None = None, s
              "h2 {font-size: 12pt; margin: 6pt 0 2pt 0;}"
              ".story, .predict {margin: 2pt 0;} .setup {border-collapse: collapse; margin: 4pt 0; font-size: 9pt;}"
              ".setup th {text-align: left; padding-right: 8pt; color: #555; font-weight: normal; white-space: nowrap;}"
-             ".note {font-size: 8pt; color: #666; margin: 2pt 0;} img.chart {width: 100%; max-height: 96mm; "
-             "object-fit: contain;} img.fund {width: 100%; max-height: 46mm; object-fit: contain;}")
+             ".note {font-size: 8pt; color: #666; margin: 2pt 0;}"
+             # one page whatever the text's length: the page is a column of the printable height, in which the two
+             # charts share what the text leaves (3 : 1.4) and shrink to it
+             f".page {{height: {PRINTABLE_HEIGHT_MM}mm; display: flex; flex-direction: column; overflow: hidden;}}"
+             ".page > * {flex: none;} img.chart {flex: 3 1 0; min-height: 0; width: 100%; object-fit: contain;}"
+             "img.fund {flex: 1.4 1 0; min-height: 0; width: 100%; object-fit: contain;}")
     return (f"<!DOCTYPE html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
             f"<title>{html.escape(title or t('app_title', lang))}</title><style>{style}</style></head>"
-            f"<body>{''.join(parts)}</body></html>")
+            f"<body><div class='page'>{''.join(parts)}</div></body></html>")
 
 
 # Chromium prints a self-contained page (charts inlined) and must not reach any network: without these flags it

@@ -52,16 +52,23 @@ def test_the_handout_holds_the_setup_the_indicators_the_changes_and_the_charts(p
     assert label("key_indicators", "en") in english and label("key_indicators", "zh") not in english
 
 
-def test_the_handout_prints_to_one_pdf_page_with_chinese_text(purchase):
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_handout_prints_to_one_pdf_page_with_chinese_text(purchase, lang):
+    """The longest handout (story, question, the room's answer, a lever change) on one page, to its footer: the
+    English one once ran onto a second page."""
     require(find_chromium() is not None, "Chromium (the Debian package chromium)")
     require_cjk_font()
     sc, comp = purchase
-    pdf = html_to_pdf(handout_html(comp, "zh", sc.title("zh"), sc.story("zh"), sc.question("zh")))
+    pdf = html_to_pdf(handout_html(comp, lang, sc.title(lang), sc.story(lang), sc.question(lang), sc.answers(lang)[1]))
     assert pdf.startswith(b"%PDF")
     pages, text = _text(pdf)
     assert pages == 1
-    for words in (sc.title("zh"), label("key_indicators", "zh"), label("response_rate", "zh"), "第 60 周 / 共 260 周"):
+    week = "第 60 周 / 共 260 周" if lang == "zh" else "Week 60 of 260"
+    footer = unicodedata.normalize("NFKC", label("handout_footer", lang, day=""))[:12]  # the last line: not cut off
+    for words in (sc.title(lang), label("key_indicators", lang), label("response_rate", lang), week, footer):
         assert words in text, (words, text[:300])
+    if lang == "zh":
+        assert "政府购买服务" in text
 
 
 def test_the_handout_command_writes_a_pdf_and_refuses_bad_input(tmp_path):
