@@ -1,0 +1,264 @@
+"""Seed noise against parameter uncertainty for a policy contrast (issue #12, item 2, in part).
+
+    python -m experiments.bands [--policies baseline,five_society] [--sets 16] [--seeds 4] [--jobs N]
+                                [--out DIR] [--lang en|zh] [overrides ...]      e.g. community=relocation
+
+A seed-only confidence interval says how sure we are of a policy's effect *for one set of the model's uncertain
+parameters*. This command draws ``--sets`` parameter sets from the calibration's prior ranges
+(:data:`experiments.calibrate.PRIORS`, each range with its source; a Latin hypercube, seeded, the same sets for
+every policy), runs every policy under every set with the same ``--seeds`` seeds (common random numbers) through
+:func:`sim.runner.run_many`, and reports for each key indicator the paired difference of each policy against the
+first (the control):
+
+* the mean difference over all sets and seeds;
+* the **seed interval**: the 95 % t half-width of the mean over seeds, averaged over the sets (the width a
+  seed-only comparison would report);
+* the **parameter band**: the 2.5–97.5 % range over the sets of each set's mean difference;
+* the **share of sets in which its sign holds** (the sign of the overall mean);
+* which of the two widths **dominates** (the band's half-width against the seed half-width; neither when equal,
+  e.g. both zero).
+
+Outputs in ``--out`` (default ``results/bands``): ``bands.csv``, ``differences.csv`` (one row per set, seed and
+indicator), ``parameter_sets.csv``, ``bands.png``/``.svg``, ``report.md``, and the runs in ``sweep/`` (resumable:
+run the same command again to finish an interrupted one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import qmc
+
+from experiments import stats
+from experiments.calibrate import PRIORS, Prior
+from experiments.figures import percent_axis
+from experiments.loading import COMPLETE
+from experiments.presentation import is_fraction, kpi_label, save_figure, setup_theme, term
+from sim.config import check_value, schema_fields, settings_for, with_values
+from sim.indicators import KEY_INDICATORS
+from sim.outputs import write_atomic
+from sim.overrides import check_overrides
+from sim.params import ConfigError
+from sim.runner import run_many
+
+SAMPLE_SEED = 12  # the Latin hypercube's own seed: the same parameter sets on every run of the command
+BAND = (2.5, 97.5)  # percentiles of the per-set means
+
+
+class BandsError(ValueError):
+    """Bad input: the message names the option and what is allowed."""
+
+
+def parameter_sets(n: int, priors: dict = PRIORS) -> pd.DataFrame:
+    """``n`` parameter sets spread over the prior ranges (Latin hypercube); integer parameters rounded."""
+    keys = list(priors)
+    unit = qmc.LatinHypercube(d=len(keys), seed=SAMPLE_SEED).random(n)
+    lo = np.array([priors[k].lo for k in keys])
+    hi = np.array([priors[k].hi for k in keys])
+    values = pd.DataFrame(lo + unit * (hi - lo), columns=keys)
+    fields = schema_fields()
+    for k in keys:
+        if fields[k].type in (int, "int"):
+            values[k] = values[k].round().astype(int)
+    values.index.name = "set"
+    return values
+
+
+def contrasts(runs: pd.DataFrame, policies: list[str], kpis: list[str]) -> pd.DataFrame:
+    """Long table of paired differences: policy, set, seed, kpi, diff (policy − control, same set and seed)."""
+    control, parts = policies[0], []
+    base = runs[runs["policy"] == control].set_index(["set", "seed"])
+    for policy in policies[1:]:
+        treated = runs[runs["policy"] == policy].set_index(["set", "seed"])
+        both = treated.index.intersection(base.index)
+        for k in kpis:
+            diff = treated.loc[both, k].astype(float) - base.loc[both, k].astype(float)
+            parts.append(diff.rename("diff").reset_index().assign(policy=policy, kpi=k))
+    cols = ["policy", "set", "seed", "kpi", "diff"]
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+
+
+def bands(diffs: pd.DataFrame) -> pd.DataFrame:
+    """Per policy and indicator: mean difference, seed half-width, parameter band, sign share, what dominates."""
+    rows = []
+    for (policy, k), g in diffs.dropna(subset=["diff"]).groupby(["policy", "kpi"], sort=False):
+        per_set = g.groupby("set")["diff"]
+        means = per_set.mean()
+        seed_hw = float(np.nanmean([stats.mean_ci(v).half_width for _, v in per_set])) if len(g) else np.nan
+        mean = float(g["diff"].mean())
+        low, high = np.percentile(means, BAND)
+        sign = np.sign(mean)
+        share = float((np.sign(means) == sign).mean()) if sign != 0 else float((means == 0).mean())
+        band_hw = (high - low) / 2
+        dominant = "parameters" if band_hw > seed_hw else ("seeds" if seed_hw > band_hw else "neither")
+        rows.append({"policy": policy, "kpi": k, "sets": int(means.size), "seeds": int(per_set.size().max()),
+                     "mean_diff": mean, "seed_half_width": seed_hw, "band_low": float(low), "band_high": float(high),
+                     "sign_share": share, "dominant": dominant})
+    cols = ["policy", "kpi", "sets", "seeds", "mean_diff", "seed_half_width", "band_low", "band_high", "sign_share",
+            "dominant"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def plot(diffs: pd.DataFrame, table: pd.DataFrame, lang: str, folder: Path) -> None:
+    """Per indicator: each parameter set's mean difference (dots), the parameter band (bar) and the seed
+    interval around the overall mean (thick line)."""
+    import matplotlib.pyplot as plt
+
+    kpis = list(dict.fromkeys(table["kpi"]))
+    policies = list(dict.fromkeys(table["policy"]))
+    fig, axes = plt.subplots(len(kpis), 1, figsize=(6.5, 0.8 + (0.55 + 0.35 * len(policies)) * len(kpis)),
+                             squeeze=False)
+    for ax, k in zip(axes[:, 0], kpis, strict=True):
+        for y, policy in enumerate(policies):
+            row = table[(table["kpi"] == k) & (table["policy"] == policy)].iloc[0]
+            means = diffs[(diffs["kpi"] == k) & (diffs["policy"] == policy)].groupby("set")["diff"].mean()
+            ax.plot([row.band_low, row.band_high], [y, y], color="#9ecae1", linewidth=9, solid_capstyle="butt",
+                    label=term("parameter_band", lang) if y == 0 else None)
+            ax.scatter(means, np.full(means.size, y), s=12, color="#3182bd", zorder=3,
+                       label=term("per_set_mean", lang) if y == 0 else None)
+            ax.plot([row.mean_diff - row.seed_half_width, row.mean_diff + row.seed_half_width], [y, y],
+                    color="black", linewidth=2.5, zorder=4, label=term("seed_interval", lang) if y == 0 else None)
+        ax.axvline(0, color="grey", linewidth=0.8)
+        ax.set_ylim(-0.7, len(policies) - 0.3)
+        ax.set_yticks(range(len(policies)), policies)
+        ax.set_title(kpi_label(k, lang), fontsize=9, loc="left")
+        percent_axis(ax, k, axis="x", diff=True)  # differences of rates in percentage points
+        if is_fraction(k):
+            ax.set_xlabel(term("pp", lang), fontsize=8)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    save_figure(fig, folder, "bands")
+
+
+def report(table: pd.DataFrame, args: argparse.Namespace, n_runs: int, lang: str) -> str:
+    rows = ["| " + " | ".join(term(c, lang) for c in ("policy", "indicator", "mean_diff", "seed_interval",
+                                                      "parameter_band", "sign_share", "dominant")) + " |",
+            "|---|---|---:|---:|---|---:|---|"]
+    for r in table.itertuples():
+        wider = term("dominant_" + r.dominant, lang)
+        rows.append(f"| {r.policy} | {kpi_label(r.kpi, lang)} | {r.mean_diff:.4g} | ±{r.seed_half_width:.3g} | "
+                    f"[{r.band_low:.4g}, {r.band_high:.4g}] | {r.sign_share:.0%} | {wider} |")
+    heads = {"en": ("Seed noise and parameter uncertainty", f"{args.sets} parameter sets from the calibration's "
+                    f"prior ranges × {args.seeds} seeds × {len(args.policy_list)} policies = {n_runs} runs; "
+                    f"differences against {args.policy_list[0]}, paired by set and seed."),
+             "zh": ("随机种子噪声与参数不确定性",
+                    f"从校准先验范围抽取 {args.sets} 组参数 × {args.seeds} 个随机种子 × "
+                    f"{len(args.policy_list)} 个政策 = {n_runs} 次运行；"
+                    f"与 {args.policy_list[0]} 按参数组和种子配对比较。")}
+    title, intro = heads[lang]
+    return "\n".join([f"# {title}", "", intro, "", *rows, "", "![](bands.png)", ""])
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m experiments.bands", description=__doc__.split("\n\n")[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--policies", default="baseline,five_society", help="control first (default: %(default)s)")
+    parser.add_argument("--sets", type=int, default=16, help="parameter sets (default 16)")
+    parser.add_argument("--seeds", type=int, default=4, help="seeds per set and policy (default 4)")
+    parser.add_argument("--jobs", type=int, default=None, help="runs at once (default: all cores)")
+    parser.add_argument("--out", type=Path, default=Path("results/bands"), help="output folder")
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=LO:HI",
+                        help="also vary this parameter uniformly over [LO, HI] (repeatable), e.g. "
+                             "behaviour.professional_share=0.3:0.9")
+    parser.add_argument("--lang", choices=("en", "zh"), default="en")
+    parser.add_argument("overrides", nargs="*", help="community and other settings, as for python -m sim")
+    args = parser.parse_args(argv)
+    args.policy_list = [p.strip() for p in args.policies.split(",") if p.strip()]
+    return args
+
+
+def extra_priors(specs: list[str]) -> dict[str, Prior]:
+    """``KEY=LO:HI`` options as uniform priors (checked against the schema: the key, LO < HI, both in range)."""
+    fields, out = schema_fields(), {}
+    for spec in specs:
+        key, _, rng = spec.partition("=")
+        lo_text, _, hi_text = rng.partition(":")
+        if key not in fields:
+            raise BandsError(f"--param {spec!r}: {key!r} is not a parameter (see python -m sim --help)")
+        try:
+            lo, hi = float(lo_text), float(hi_text)
+        except ValueError:
+            raise BandsError(f"--param {spec!r}: write KEY=LO:HI with two numbers, e.g. {key}=0.3:0.9") from None
+        if not lo < hi:
+            raise BandsError(f"--param {spec!r}: LO must be below HI")
+        for value in (lo, hi):
+            try:
+                numeric = check_value(key, round(value) if fields[key].type == "int" else value)
+            except ConfigError as exc:
+                raise BandsError(f"--param {spec!r}: {exc}") from None
+            if not numeric:
+                raise BandsError(f"--param {spec!r}: {key} is not a numeric parameter")
+        out[key] = Prior(lo, hi, "given with --param")
+    return out
+
+
+def validate(args: argparse.Namespace) -> None:
+    if len(args.policy_list) < 2 or len(set(args.policy_list)) != len(args.policy_list):
+        raise BandsError(f"--policies {args.policies!r}: two or more different policies, the control first")
+    if args.sets < 2:
+        raise BandsError(f"--sets {args.sets}: allowed ≥ 2 (a band needs several parameter sets)")
+    if args.seeds < 2:
+        raise BandsError(f"--seeds {args.seeds}: allowed ≥ 2 (a seed interval needs several seeds)")
+    if any(o.split("=")[0].lstrip("+~") in ("policy", "seed") for o in args.overrides):
+        raise BandsError("policy= and seed= are set by --policies and --seeds, not as overrides")
+    try:
+        check_overrides([*args.overrides, *(f"policy={p}" for p in args.policy_list)])
+    except ConfigError as exc:
+        raise BandsError(str(exc)) from None
+    args.priors = {**PRIORS, **extra_priors(args.param)}
+
+
+def run(args: argparse.Namespace) -> pd.DataFrame:
+    validate(args)
+    sets = parameter_sets(args.sets, args.priors)
+    settings, names, overrides, index = [], [], [], []
+    for policy in args.policy_list:
+        base = settings_for(*args.overrides, f"policy={policy}")
+        for j, values in sets.iterrows():
+            for seed in range(args.seeds):
+                point = {k: (int(v) if isinstance(v, np.integer) else float(v)) for k, v in values.items()}
+                settings.append(with_values(base, {**point, "seed": seed}))
+                names.append(f"set={j:03d},policy={policy},seed={seed}")
+                overrides.append([f"policy={policy}", f"seed={seed}", *(f"{k}={v}" for k, v in point.items())])
+                index.append((names[-1], j))
+    runs = run_many(settings, args.out / "sweep", args.jobs, names=names, overrides=overrides)
+    runs = runs.merge(pd.DataFrame(index, columns=["run_dir", "set"]), on="run_dir", how="inner")
+    failed = runs[~runs["status"].isin(COMPLETE)]
+    if len(failed):
+        print(f"note: {len(failed)} runs did not finish and are left out (see their status.json in "
+              f"{args.out / 'sweep'})", file=sys.stderr)
+    runs = runs[runs["status"].isin(COMPLETE)]  # "skipped": complete from an earlier call
+    kpis = [k for k in KEY_INDICATORS if k in runs.columns]
+    diffs = contrasts(runs, args.policy_list, kpis)
+    table = bands(diffs)
+    if table.empty:
+        raise BandsError(f"no complete pair of runs in {args.out / 'sweep'}: every run failed (see its status.json)")
+    setup_theme(args.lang)
+    write_atomic(args.out / "parameter_sets.csv", sets.to_csv())
+    write_atomic(args.out / "differences.csv", diffs.to_csv(index=False))
+    write_atomic(args.out / "bands.csv", table.to_csv(index=False))
+    plot(diffs, table, args.lang, args.out)
+    write_atomic(args.out / "report.md", report(table, args, len(settings), args.lang))
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        table = run(args)
+    except BandsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(table.to_string(index=False))
+    print(f"wrote {args.out}/report.md, bands.csv, bands.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
