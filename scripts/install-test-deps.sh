@@ -9,7 +9,9 @@
 # (CI=true) a package that cannot be installed is an error, and those tests fail instead of skipping.
 set -euo pipefail
 need=()
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+# grep reads all of fc-list's output (not -q): with pipefail, fc-list killed by SIGPIPE after an early match would
+# count as "no font" and reinstall it on every run
+fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || need+=(fonts-noto-cjk)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 
