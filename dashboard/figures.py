@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
@@ -358,6 +357,8 @@ def fund_chart(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", steps:
         amounts[s] = {"opening_balance_node": opening_balance(d), **inflows, **outflows, "balance_node": balance}
     ylabels = [names.get(s, s) for s in SIDES]
     grey = ("opening_balance_node", "balance_node")
+    import seaborn as sns  # here, not at the top: the page's start-up does not pay for seaborn
+
     for ax, keys, title in (
             (ax_in, ("opening_balance_node", *INFLOW_SOURCES), label("inflows", lang)),
             (ax_out, (*OUTFLOW_USES, "balance_node"), label("outflows", lang))):
