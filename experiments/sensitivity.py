@@ -186,6 +186,21 @@ def outputs_per_point(runs: pd.DataFrame, n: int, indicators: tuple[str, ...]) -
     return means
 
 
+def contrast_per_point(runs: pd.DataFrame, n: int, indicators: tuple[str, ...], treated: str,
+                       control: str) -> pd.DataFrame:
+    """The policy contrast at each point: ``treated − control``, each averaged over the same seeds (common random
+    numbers: the two policies of a point run with the same seeds, so this is also the mean paired difference)."""
+    means = runs.groupby(["design_row", "policy"])[list(indicators)].mean()
+    have = set(means.index.get_level_values("policy"))
+    if not {treated, control} <= have:
+        raise DesignError(f"runs of policy {treated!r} and {control!r} needed, found {sorted(have)}")
+    diff = (means.xs(treated, level="policy") - means.xs(control, level="policy")).reindex(range(n))
+    missing = diff.index[diff.isna().all(axis=1)].tolist()
+    if missing:
+        raise DesignError(f"no pair of runs for design rows {missing[:10]}")
+    return diff
+
+
 def all_indices(method: str, prob: dict, x: np.ndarray, y: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
     frames = []
     for ind in y.columns:
@@ -307,11 +322,14 @@ def indices_blocks(indices: pd.DataFrame, method: str) -> list[Block]:
 def report_blocks(summary: dict, indices: pd.DataFrame, rank: pd.DataFrame) -> list[Block]:
     """The whole analysis as one report: set-up, ranking, figures, every index."""
     method, col = summary["method"], "mu_star" if summary["method"] == "morris" else "ST"
+    contrast = summary.get("contrast")
+    of = (f"{summary['community']} × {summary['policy']}; indicators averaged over the seeds of each point" if not
+          contrast else f"{summary['community']}; the contrast {contrast} of each indicator at each point, both "
+          "policies run with the same seeds (common random numbers) and averaged over them")
     return [
-        Heading(f"{method.capitalize()} sensitivity analysis", 1),
+        Heading(f"{method.capitalize()} sensitivity analysis" + (f" of {contrast}" if contrast else ""), 1),
         Paragraph(f"{summary['points']} parameter points × {summary['seeds']} seeds = {summary['runs']} runs "
-                  f"({summary['runs_formula']}), {summary['community']} × {summary['policy']}, {summary['steps']} "
-                  f"weeks; indicators averaged over the seeds of each point. Command: `{summary['command']}`."),
+                  f"({summary['runs_formula']}), {summary['steps']} weeks, {of}. Command: `{summary['command']}`."),
         Heading("Ranking"),
         Paragraph(f"Parameters by their {col} averaged over the indicators, each indicator's {col} scaled to its "
                   "largest (1 = the most influential parameter of that indicator)."),
@@ -358,6 +376,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--steps", type=int, default=156, help="weeks per run")
     ap.add_argument("--community", default="urban_traditional", help="community preset")
     ap.add_argument("--policy", default="five_society", help="policy preset (the levers switched on)")
+    ap.add_argument("--contrast", default=None, metavar="CONTROL",
+                    help="analyse the policy contrast --policy − CONTROL (both run at every point with the same "
+                         "seeds) instead of the levels of --policy, e.g. --contrast baseline")
     ap.add_argument("--params", default=",".join(DEFAULT_PARAMS), help="comma-separated parameter keys")
     ap.add_argument("--indicators", default=",".join(INDICATORS), help="comma-separated KPI columns")
     ap.add_argument("--seed", type=int, default=0, help="seed of the sample and the bootstrap")
@@ -381,9 +402,18 @@ def validate(args: argparse.Namespace) -> None:
     if args.community not in community_presets():
         raise SensitivityError(f"community={args.community!r}: choose one of {', '.join(community_presets())}")
     args.params = [p.strip() for p in args.params.split(",") if p.strip()]
+    if args.contrast is not None:  # a point's parameters apply to both policies: a lever would change the control too
+        levers = [p for p in args.params if p.startswith("policy.")]
+        if levers and args.params != list(DEFAULT_PARAMS):
+            raise SensitivityError(f"--contrast: {', '.join(levers)} would be set in both policies; vary behaviour "
+                                   "and community parameters for a contrast (the policies set the levers)")
+        args.params = [p for p in args.params if not p.startswith("policy.")]
     args.indicators = tuple(i.strip() for i in args.indicators.split(",") if i.strip())
     problem(args.params)  # checks the keys and their ranges
-    args.out = args.out or Path("results") / "sensitivity" / args.method
+    if args.contrast is not None and args.contrast == args.policy:
+        raise SensitivityError(f"--contrast {args.contrast}: choose a control other than --policy {args.policy}")
+    args.out = args.out or Path("results") / "sensitivity" / (
+        args.method if args.contrast is None else f"{args.method}_{args.policy}-{args.contrast}")
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> dict:
@@ -392,15 +422,21 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
     prob = problem(args.params)
     x = sample(args.method, prob, args)
     design = pd.DataFrame(x, columns=prob["names"])
-    print(f"{args.method}: {len(design)} points × {args.seeds} seeds = {len(design) * args.seeds} runs "
-          f"({args.community} × {args.policy}, {args.steps} weeks)", flush=True)
-    overrides = [f"community={args.community}", f"policy={args.policy}", f"steps={args.steps}"]
+    policies = [args.policy] if args.contrast is None else [args.policy, args.contrast]
+    n_runs = len(design) * args.seeds * len(policies)
+    what = args.policy if args.contrast is None else f"{args.policy} − {args.contrast}"
+    print(f"{args.method}: {len(design)} points × {args.seeds} seeds × {len(policies)} policies = {n_runs} runs "
+          f"({args.community} × {what}, {args.steps} weeks)", flush=True)
+    overrides = [f"community={args.community}", f"policy={','.join(policies)}", f"steps={args.steps}"]
     runs = run_design(design, args.out / "sweep", args.seeds, overrides, n_jobs=args.jobs)
     sim_minutes = (time.perf_counter() - start) / 60
     missing = [i for i in args.indicators if i not in runs.columns]
     if missing:
         raise DesignError(f"indicators not in runs.parquet: {', '.join(missing)}")
-    y = outputs_per_point(runs, len(design), args.indicators)
+    if args.contrast is None:
+        y = outputs_per_point(runs, len(design), args.indicators)
+    else:
+        y = contrast_per_point(runs, len(design), args.indicators, args.policy, args.contrast)
     indices = all_indices(args.method, prob, x, y, args)
     conv = convergence(args.method, prob, x, y, args)
     rank = ranking(indices, args.method)
@@ -412,14 +448,17 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
     plot_convergence(conv, args.method, args.out / "convergence")
     summary = {
         "method": args.method, "parameters": prob["names"], "k": prob["num_vars"], "points": len(design),
-        "seeds": args.seeds, "runs": len(design) * args.seeds, "steps": args.steps, "community": args.community,
-        "policy": args.policy, "runs_formula": "r·(k+1)·seeds" if args.method == "morris" else "N·(k+2)·seeds",
+        "seeds": args.seeds, "runs": n_runs, "steps": args.steps, "community": args.community,
+        "policy": args.policy, "contrast": None if args.contrast is None else what,
+        "runs_formula": ("r·(k+1)·seeds" if args.method == "morris" else "N·(k+2)·seeds")
+                        + ("" if args.contrast is None else "·2"),
         "simulation_minutes": round(sim_minutes, 2), "total_minutes": round((time.perf_counter() - start) / 60, 2),
         "command": "python -m experiments.sensitivity " + shlex.join(argv),
         "jobs_skipped": int((runs["status"] == "skipped").sum()),
     }
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    write_report(report_blocks(summary, indices, rank), args.out, f"{args.method.capitalize()} sensitivity analysis")
+    title = f"{args.method.capitalize()} sensitivity analysis" + ("" if args.contrast is None else f" of {what}")
+    write_report(report_blocks(summary, indices, rank), args.out, title)
     return summary
 
 

@@ -111,3 +111,34 @@ def test_sobol_indices_of_a_known_function():
     assert abs(res.loc["a.x3", "ST"]) < 0.01
     conv = sa.convergence("sobol", prob, x, y, args)
     assert sorted(conv["size"].unique()) == [2, 4, 8, 16, 32, 64, 128, 256]
+
+
+def test_a_contrast_is_analysed_from_pairs_run_with_the_same_seeds(tmp_path):
+    """--contrast baseline: at every point both policies run with the same seeds, and the indices are of
+    five_society − baseline (read back from the runs: the analysed value is the difference of the pair)."""
+    params = "behaviour.register_base,behaviour.activity_prob"
+    proc = run_sa(tmp_path, "method=morris", "--trajectories", "2", "--seeds", "1", "--steps", "52",
+                  "community=relocation", "--params", params, "--resamples", "50", "--contrast", "baseline",
+                  "--out", "sa")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = tmp_path / "sa"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["contrast"] == "five_society − baseline" and summary["runs"] == 2 * (2 + 1) * 2
+    runs = pd.read_parquet(out / "sweep" / "runs.parquet")
+    assert sorted(runs["policy"].unique()) == ["baseline", "five_society"]
+    design = pd.read_parquet(out / "sweep" / "design.parquet")
+    runs["design_row"] = runs["run_dir"].str.extract(r"design_row=(\d+)", expand=False).astype(int)
+    rows = sa.contrast_per_point(runs, len(design), sa.INDICATORS, "five_society", "baseline")
+    pair = runs[runs["design_row"] == 0].set_index("policy")["volunteers_per_10k"]
+    assert rows.loc[0, "volunteers_per_10k"] == pytest.approx(pair["five_society"] - pair["baseline"])
+    assert (rows["public_cost_run"] > 0).all()  # five_society always costs more public money than baseline
+    indices = pd.read_csv(out / "indices.csv")
+    assert set(indices["parameter"]) == set(params.split(",")) and np.isfinite(indices["mu_star"]).all()
+    assert "of five_society − baseline" in (out / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_contrast_refuses_levers_that_would_change_the_control_too(tmp_path, capsys):
+    assert sa.main(["method=morris", "--contrast", "baseline", "--params", "policy.fund.transparency",
+                    "--out", str(tmp_path / "sa")]) == 2
+    assert "would be set in both policies" in capsys.readouterr().err and not (tmp_path / "sa").exists()
+    assert sa.main(["method=morris", "--contrast", "five_society", "--out", str(tmp_path / "sa")]) == 2
