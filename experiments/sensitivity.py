@@ -244,7 +244,7 @@ def ranking(indices: pd.DataFrame, method: str) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------
 # figures and tables
 # ------------------------------------------------------------------------------------------------
-def plot_indices(indices: pd.DataFrame, method: str, path: Path) -> None:
+def plot_indices(indices: pd.DataFrame, method: str, path: Path, contrast: str | None = None) -> None:
     import matplotlib.pyplot as plt
     import seaborn as sns
 
@@ -278,7 +278,8 @@ def plot_indices(indices: pd.DataFrame, method: str, path: Path) -> None:
         ax.set_yticks(range(len(d)), [p.split(".", 1)[1] for p in d["parameter"]], fontsize=8)
     for ax in list(axes.flat)[len(inds):]:
         ax.set_visible(False)
-    fig.suptitle(f"{method.capitalize()} sensitivity indices of the main indicators")
+    fig.suptitle(f"{method.capitalize()} sensitivity indices of the main indicators"
+                 + (f": the contrast {contrast}" if contrast else ""))
     fig.tight_layout()
     save_figure(fig, path.parent, path.name)
 
@@ -444,7 +445,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
     (args.out / "indices.md").write_text(render(indices_blocks(indices, args.method)), encoding="utf-8")
     (args.out / "ranking.md").write_text(render([Table(rank, floatfmt=".2f")]), encoding="utf-8")
     conv.to_csv(args.out / "convergence.csv", index=False)
-    plot_indices(indices, args.method, args.out / "indices")
+    plot_indices(indices, args.method, args.out / "indices", None if args.contrast is None else what)
     plot_convergence(conv, args.method, args.out / "convergence")
     summary = {
         "method": args.method, "parameters": prob["names"], "k": prob["num_vars"], "points": len(design),
