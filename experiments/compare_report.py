@@ -37,6 +37,14 @@ def _ci_text(key: str, low: float, high: float, lang: str, diff: bool = False) -
     return f"[{format_value(key, low, diff, lang)}, {format_value(key, high, diff, lang)}]"
 
 
+def _values(keys, values, **how) -> list[str]:
+    return [format_value(k, v, **how) for k, v in zip(keys, values, strict=True)]
+
+
+def _intervals(keys, lows, highs, lang: str, diff: bool = False) -> list[str]:
+    return [_ci_text(k, lo, hi, lang, diff=diff) for k, lo, hi in zip(keys, lows, highs, strict=True)]
+
+
 def differences_for_report(diffs: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The paired-difference table with labels in ``lang`` and formatted numbers."""
     kpis = diffs["kpi"]
@@ -44,12 +52,10 @@ def differences_for_report(diffs: pd.DataFrame, lang: str) -> pd.DataFrame:
         term("scenario", lang): diffs["scenario"],
         term("indicator", lang): [kpi_label(k, lang) for k in kpis],
         term("n_pairs", lang): diffs["n_pairs"],
-        term("mean_baseline", lang): [format_value(k, v) for k, v in zip(kpis, diffs["mean_baseline"], strict=True)],
-        term("mean_scenario", lang): [format_value(k, v) for k, v in zip(kpis, diffs["mean_scenario"], strict=True)],
-        term("mean_diff", lang): [format_value(k, v, diff=True, lang=lang)
-                                  for k, v in zip(kpis, diffs["mean_diff"], strict=True)],
-        term("ci95", lang): [_ci_text(k, lo, hi, lang, diff=True)
-                             for k, lo, hi in zip(kpis, diffs["ci_low"], diffs["ci_high"], strict=True)],
+        term("mean_baseline", lang): _values(kpis, diffs["mean_baseline"]),
+        term("mean_scenario", lang): _values(kpis, diffs["mean_scenario"]),
+        term("mean_diff", lang): _values(kpis, diffs["mean_diff"], diff=True, lang=lang),
+        term("ci95", lang): _intervals(kpis, diffs["ci_low"], diffs["ci_high"], lang, diff=True),
         term("d_z", lang): [format_value("d_z", v) for v in diffs["d_z"]],
         term("verdict", lang): [verdict_text(v, n, lang)
                                 for v, n in zip(diffs["verdict"], diffs["n_needed"], strict=True)],
@@ -58,20 +64,16 @@ def differences_for_report(diffs: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def cost_for_report(cost: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The cost-effectiveness table with labels in ``lang`` and formatted numbers."""
-    kpis = cost["kpi"]
+    kpis, money = cost["kpi"], ["public_cost"] * len(cost)
     return pd.DataFrame({
         term("scenario", lang): cost["scenario"],
         term("indicator", lang): [kpi_label(k, lang) for k in kpis],
         term("n_pairs", lang): cost["n_pairs"],
-        term("extra_cost", lang): [format_value("public_cost", v, yuan=True) for v in cost["extra_cost_yuan"]],
-        term("extra_cost_ci", lang): [_ci_text("public_cost", lo, hi, lang)
-                             for lo, hi in zip(cost["extra_cost_low"], cost["extra_cost_high"], strict=True)],
-        term("mean_diff", lang): [format_value(k, v, diff=True, lang=lang)
-                                  for k, v in zip(kpis, cost["mean_diff"], strict=True)],
-        term("per_10k_yuan", lang): [format_value(k, v, diff=True, lang=lang)
-                                     for k, v in zip(kpis, cost["per_10k_yuan"], strict=True)],
-        term("per_10k_ci", lang): [_ci_text(k, lo, hi, lang, diff=True)
-                                   for k, lo, hi in zip(kpis, cost["per_10k_low"], cost["per_10k_high"], strict=True)],
+        term("extra_cost", lang): _values(money, cost["extra_cost_yuan"], yuan=True),
+        term("extra_cost_ci", lang): _intervals(money, cost["extra_cost_low"], cost["extra_cost_high"], lang),
+        term("mean_diff", lang): _values(kpis, cost["mean_diff"], diff=True, lang=lang),
+        term("per_10k_yuan", lang): _values(kpis, cost["per_10k_yuan"], diff=True, lang=lang),
+        term("per_10k_ci", lang): _intervals(kpis, cost["per_10k_low"], cost["per_10k_high"], lang, diff=True),
     })
 
 
