@@ -11,6 +11,7 @@ the real ``python -m sim``.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -266,7 +267,9 @@ def test_sim_interpolations_resolve_in_each_job(tmp_path):
     proc = sim_sweep(tmp_path, "seed=0,${steps}", "policy.micro_fund.fen_per_unit=${hydra:job.num}")
     assert proc.returncode == 0, proc.stderr
     assert "sweep finished: 2 done, 0 skipped, 0 failed" in proc.stdout
-    assert "[1/2]" in proc.stdout  # the job count is known before launch
+    # the job count is known before launch ("[n/2]"; n counts the jobs finished when a job ends, so two jobs ending
+    # together may both print [2/2]: seen once in CI)
+    assert re.search(r"\[[12]/2\]", proc.stdout), proc.stdout
 
 
 def test_sim_refuses_a_float_seed_before_any_job(tmp_path):
