@@ -329,7 +329,17 @@ def _random_action(page, rng: random.Random, action: str, lang: str, expected: d
         seed.press("Enter", timeout=ACTION_TIMEOUT)
     else:
         expected["community"] = rng.choice(community_presets())
-        choose(page, sidebar, label("community_preset", lang), preset_label("community", expected["community"], lang))
+        name = preset_label("community", expected["community"], lang)
+        box = sidebar.get_by_role("combobox", name=label("community_preset", lang))
+        choose(page, sidebar, label("community_preset", lang), name)
+        # As with the slider: a redraw of the page (Play) just as the option is clicked can close the list before the
+        # click reaches it (seen once in three full runs here: the box kept the community before). A trainer sees the
+        # box unchanged and chooses again; the checkpoints still require every setting as chosen afterwards.
+        try:
+            expect(box).to_have_value(name, timeout=3_000)
+        except AssertionError:
+            choose(page, sidebar, label("community_preset", lang), name)
+            expect(box).to_have_value(name, timeout=ACTION_TIMEOUT)
     return lang
 
 
@@ -343,10 +353,15 @@ def test_any_click_order_during_play_never_breaks_the_page(ui):
     sidebar = page.get_by_test_id("stSidebar")
     lang = "zh" if page.get_by_role("heading", name=label("key_indicators", "zh")).count() else "en"
     start = {"A": "baseline", "B": "five_society"}
-    for side in ("A", "B"):  # known starting levers: each side on its default preset
+    for side in ("A", "B"):  # known starting levers: each side set to its default preset, whatever came before
         sidebar.get_by_role("tab", name=label(f"scenario_{side}", lang)).click()
-        choose(page, sidebar.get_by_role("tabpanel").filter(visible=True), label("policy_preset", lang),
-               preset_label("policy", start[side], lang))
+        # choosing the preset a side already has changes nothing (no change, no callback), so levers adjusted by an
+        # earlier test would stay: choose another preset first (seen once in CI: A left "(adjusted)")
+        for preset in ("micro_fund", start[side]):
+            choose(page, sidebar.get_by_role("tabpanel").filter(visible=True), label("policy_preset", lang),
+                   preset_label("policy", preset, lang))
+            expect(page.locator(f".st-key-kpis_{side} [data-testid='stMarkdown']").first).to_have_text(
+                f"{side}: {preset_label('policy', preset, lang)}")
         expect(page.locator(f".st-key-kpis_{side} [data-testid='stMarkdown']").first).to_have_text(
             f"{side}: {preset_label('policy', start[side], lang)}")  # the preset's levers, none adjusted
     choose(page, sidebar, label("community_preset", lang), preset_label("community", "urban_traditional", lang))
