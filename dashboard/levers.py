@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sim.config import Governance, SimConfig, schema_fields
+from sim.config import Governance, schema_fields
 from sim.glossary import GLOSSARY, label
 
 
@@ -98,14 +98,6 @@ def slider_format(lever: Lever) -> str:
     step = lever.step or 1
     decimals = 0 if float(step).is_integer() else len(f"{step:g}".split(".")[1])
     return f"%.{decimals}f"
-
-
-def get_value(settings: SimConfig, key: str) -> Any:
-    """A parameter's value by dotted key; enums by name."""
-    obj: Any = settings
-    for part in key.split("."):
-        obj = getattr(obj, part)
-    return obj.name if isinstance(obj, Enum) else obj
 
 
 def clean_value(lever: Lever, value: Any) -> Any:

@@ -26,8 +26,8 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.levers import LEVER_OF, LEVERS, clean_value, get_value, is_community_lever, same_value, value_text
-from sim.config import SimConfig, settings_for, with_values
+from dashboard.levers import LEVER_OF, LEVERS, clean_value, is_community_lever, same_value, value_text
+from sim.config import SimConfig, get_value, settings_for, with_values
 from sim.glossary import PRESETS, label, preset_label
 from sim.grids import CommunityWeek, community_week
 from sim.model import CommunityModel, warmup_key

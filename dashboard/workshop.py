@@ -207,6 +207,6 @@ def staged_due(scenario: Scenario | None, week: int) -> list[Staged]:
 
 
 def next_stage(scenario: Scenario | None, week: int) -> int | None:
-    """The week of the scenario's next staged change after ``week`` (Play stops its stride there)."""
+    """The week of the scenario's next staged change at or after ``week`` (Play stops its stride there)."""
     weeks = [s.week for s in (scenario.staged if scenario else ()) if s.week >= week]
     return min(weeks) if weeks else None

@@ -88,7 +88,7 @@ def bands(diffs: pd.DataFrame) -> pd.DataFrame:
     for (policy, k), g in diffs.dropna(subset=["diff"]).groupby(["policy", "kpi"], sort=False):
         per_set = g.groupby("set")["diff"]
         means = per_set.mean()
-        seed_hw = float(np.nanmean([stats.mean_ci(v).half_width for _, v in per_set])) if len(g) else np.nan
+        seed_hw = float(np.nanmean([stats.mean_ci(v).half_width for _, v in per_set]))
         mean = float(g["diff"].mean())
         low, high = np.percentile(means, BAND)
         sign = np.sign(mean)

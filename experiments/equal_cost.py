@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.config import settings_for, with_values
+from sim.config import get_value, settings_for, with_values
 from sim.indicators import compute_kpis
 from sim.model import CommunityModel
 from sim.outputs import write_atomic
@@ -101,7 +101,7 @@ def scale_to_budget(overrides: Sequence[str], budget: float, seeds: int = 3, tol
         raise EqualCostError(str(exc)) from None
     if base.district is not None:
         raise EqualCostError("district=…: scale one community's policy (a district's communities each have one)")
-    as_set = {key: float(_get(base, key)) for key in MONEY_LEVERS}
+    as_set = {key: float(get_value(base, key)) for key in MONEY_LEVERS}
 
     def settings(s: float, seed: int):
         return with_values(base, {"seed": seed, **{k: v * s for k, v in as_set.items()}})
@@ -119,13 +119,6 @@ def scale_to_budget(overrides: Sequence[str], budget: float, seeds: int = 3, tol
 
     s, reached, fixed, full, n = solve(cost, budget, tolerance)
     return Scaled(s, reached, fixed, full, {k: v * s for k, v in as_set.items()}, n)
-
-
-def _get(settings, key: str):
-    value = settings
-    for part in key.split("."):
-        value = getattr(value, part)
-    return value
 
 
 def overrides_text(scaled: Scaled) -> list[str]:

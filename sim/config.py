@@ -197,6 +197,14 @@ def with_values(settings: SimConfig, values: Mapping[str, Any]) -> SimConfig:
     return out
 
 
+def get_value(settings: SimConfig, key: str) -> Any:
+    """A parameter's value by dotted key (the inverse of :func:`with_values`); enums by name."""
+    obj: Any = settings
+    for part in key.split("."):
+        obj = getattr(obj, part)
+    return obj.name if isinstance(obj, Enum) else obj
+
+
 def to_settings(cfg: DictConfig | SimConfig) -> SimConfig:
     """Turn a composed Hydra config into validated objects (raises ConfigError on a bad value)."""
     if isinstance(cfg, SimConfig):
