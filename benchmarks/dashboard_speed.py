@@ -15,6 +15,7 @@ Needs Chromium (``./dev.sh test`` installs it).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import os
 import re
@@ -56,11 +57,12 @@ def _week(page) -> int:
 def _trace(page) -> str:
     """The response-rate chart's first line ("" at week 0, when there is no line yet)."""
     return page.evaluate("() => { const e = document.querySelector("
-                         "'.st-key-traj_response_rate .scatterlayer .trace path.js-line');"
+                         "'.st-key-traj_response_rate path.line-A');"
                          " return e ? e.getAttribute('d') || '' : ''; }")
 
 
 def measure(steps: int, play_seconds: float, speeds: list[int], chromium: str) -> dict:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     port = _free_port()
@@ -83,7 +85,7 @@ def measure(steps: int, play_seconds: float, speeds: list[int], chromium: str) -
                     time.sleep(0.2)
             page.get_by_role("heading", name="Five-society linkage: comparing two scenarios").wait_for(timeout=120_000)
             out["first_title_s"] = time.monotonic() - started
-            page.wait_for_function("document.querySelectorAll('[data-testid=stPlotlyChart] .main-svg').length >= 10",
+            page.wait_for_function("document.querySelectorAll('.live-chart svg.main-svg').length >= 6",
                                    timeout=120_000)
             out["first_charts_s"] = time.monotonic() - started
 
@@ -96,7 +98,7 @@ def measure(steps: int, play_seconds: float, speeds: list[int], chromium: str) -
                 page.get_by_text(f"Week {week + 1} of").wait_for(timeout=60_000)
                 to_week.append(time.monotonic() - t0)
                 page.wait_for_function("prev => { const e = document.querySelector("
-                                       "'.st-key-traj_response_rate .scatterlayer .trace path.js-line');"
+                                       "'.st-key-traj_response_rate path.line-A');"
                                        " return e && e.getAttribute('d') !== prev; }", arg=trace, timeout=60_000)
                 to_chart.append(time.monotonic() - t0)
                 page.wait_for_timeout(300)
@@ -119,7 +121,8 @@ def measure(steps: int, play_seconds: float, speeds: list[int], chromium: str) -
                 weeks = page.evaluate("window.__weeks")
                 pause = page.get_by_role("button", name="Pause", exact=True)
                 if pause.count():  # (at a high speed the run may have reached its last week and stopped)
-                    pause.click()
+                    with contextlib.suppress(PlaywrightTimeout):  # it reached its last week meanwhile and stopped
+                        pause.click(timeout=5_000)
                 page.wait_for_timeout(1_000)
                 moving = [w for w in weeks if w[1] > 0]
                 if len(moving) < 2:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import socket
@@ -39,6 +40,8 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+from dashboard.page_state import TICK_SECONDS
 
 HOST = "127.0.0.1"
 THINK_SECONDS = (2.0, 6.0)       # a participant's pause between two actions (uniform)
@@ -119,7 +122,7 @@ def dashboard_server(port: int | None = None, startup_timeout: float = 90.0):
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class Rerun:
-    kind: str           # "page" (a whole re-run) or "redraw" (Play's timed redraw of the live view)
+    kind: str           # "page" (a re-run asked by a click) or "redraw" (a re-run asked by Play's ticker)
     action: str
     seconds: float
 
@@ -141,19 +144,20 @@ class Participant:
         self.query = f"lang={lang}"
         self.widgets: dict[str, str] = {}          # user key -> widget id
         self.states: dict[str, WidgetState] = {}   # widget id -> last value sent
-        self.fragment = ""                         # the live view's fragment id (timed redraws)
+        self.ticker = ""                           # Play's ticker component on the page (its id), if playing
+        self.tick_s = TICK_SECONDS                 # and the wait it asks for before the next run
+        self.ticks = 0
         self.playing = False
         self.log = SessionLog()
         self.ws = None
 
-    async def rerun(self, action: str, triggers: dict[str, WidgetState] | None = None,
-                    fragment: str = "") -> None:
-        """Ask for a re-run with the current widget states (and a button's trigger); wait for its end."""
+    async def rerun(self, action: str, triggers: dict[str, WidgetState] | None = None, what: str = "page") -> None:
+        """Ask for a re-run with the current widget states (and a button's or the ticker's trigger); wait for its
+        end.  ``what``: "redraw" for Play's timed re-runs."""
         msg = BackMsg()
         rerun = msg.rerun_script
         rerun.query_string = self.query
-        rerun.fragment_id = fragment
-        rerun.is_auto_rerun = bool(fragment)
+        self.ticker = ""  # seen again if the page still plays
         for wid, state in {**self.states, **(triggers or {})}.items():
             s = rerun.widget_states.widgets.add()
             s.CopyFrom(state)
@@ -167,8 +171,6 @@ class Participant:
             kind = fwd.WhichOneof("type")
             if kind == "delta":
                 elements += self._read_delta(fwd.delta)
-            elif kind == "auto_rerun":
-                self.fragment = fwd.auto_rerun.fragment_id
             elif kind == "script_finished":
                 status = fwd.script_finished
                 if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
@@ -177,8 +179,8 @@ class Participant:
                     self.log.failures.append(f"{action}: script error")
                 break
         seconds = time.perf_counter() - start
-        self.log.reruns.append(Rerun("redraw" if fragment else "page", action, seconds))
-        if not fragment and elements == 0:
+        self.log.reruns.append(Rerun(what, action, seconds))
+        if elements == 0:
             self.log.empty_pages += 1
 
     def _read_delta(self, delta) -> int:
@@ -191,6 +193,10 @@ class Participant:
             return 1
         if kind == "alert" and el.alert.format == el.alert.ERROR:
             self.log.exceptions.append(el.alert.body)
+        if kind == "bidi_component" and el.bidi_component.id.endswith("play_ticker"):
+            self.ticker = el.bidi_component.id
+            data = json.loads(el.bidi_component.json or "{}")  # {"ms": the wait the page asks for, "tick": n}
+            self.tick_s = data.get("ms", TICK_SECONDS * 1000) / 1000
         widget = getattr(el, kind, None)
         wid = getattr(widget, "id", "") if widget is not None else ""
         if wid and "-" in wid:
@@ -214,10 +220,12 @@ class Participant:
     async def play(self) -> None:
         await self.click("btn_play", "play")
         end = time.monotonic() + self.rng.uniform(*PLAY_SECONDS)
-        interval = 1.0
-        while time.monotonic() < end and self.fragment:
-            await asyncio.sleep(interval)
-            await self.rerun("redraw", fragment=self.fragment)
+        while time.monotonic() < end and self.ticker:
+            # as the page's ticker does in the browser: the wait it was given after a run, then its trigger
+            await asyncio.sleep(self.tick_s)
+            self.ticks += 1
+            tick = WidgetState(json_trigger_value=json.dumps([{"event": "tick", "value": self.ticks}]))
+            await self.rerun("redraw", {f"$$STREAMLIT_INTERNAL_KEY_{self.ticker}__events": tick}, what="redraw")
         await self.click("btn_play", "pause")
 
     async def act(self) -> None:
@@ -393,6 +401,15 @@ def section(result: LoadResult, seed: int) -> str:
         "changes the same load measured 8.0 s median and 39.2 s 95th percentile per page re-run, 383 MB peak. The "
         "server now builds the opening view before it listens (`dashboard.live.warm_up`; without it the 30 "
         "arrivals took 14 s median to open the page), hence its memory before the first session.",
+        "",
+        "Play's re-runs are asked as the page's ticker asks for them in the browser: its trigger, after the wait the "
+        "page gives it (`dashboard.page_state.PlayingPages`: 0.1 s for one page playing; with n playing, "
+        "(n − 1) ÷ 4 s each, so that the pages playing share four redraws a second). When this benchmark first sent "
+        "the ticker's re-runs (2026-12-05; before, it still asked for the timed fragment Play had used, and Play "
+        "ran nothing), the page re-runs took 0.45 s median and 15–20 s at the 95th percentile, with stalls of 30 s "
+        "for every session at once: 12 shared runs were kept (`SHARED_RUNS`), the participants' scenarios evicted "
+        "each other, and each evicted run was stepped again from week 0 to its week, which Play had moved on. "
+        "With 40 kept and Play's redraws shared: the figures above.",
         END,
     ])
 

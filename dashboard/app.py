@@ -10,6 +10,7 @@ line; this file only lays the page out.  Every label comes from sim/glossary.py.
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import replace
 
 import streamlit as st
@@ -29,7 +30,10 @@ from dashboard.levers import (
     widget_bounds,
 )
 from dashboard.live import live_content
+from dashboard.live_chart import live_chart
 from dashboard.page_state import (
+    PLAYING,
+    TICK_SECONDS,
     apply_preset,
     community_changed,
     keep,
@@ -54,7 +58,6 @@ from sim.indicators import KEY_INDICATORS
 from sim.kpi_table import format_value
 
 LANGS = ("zh", "en")                    # the page opens in Chinese; ?lang=en for English
-TICK_SECONDS = 0.25                     # Play: the next run is asked for this long after a run has finished
 CATCH_UP_SECONDS = 3.0                  # Play never runs more than this many seconds' worth of weeks at once
 # The Play ticker: mounted at the end of a run while playing, it asks for the next run TICK_SECONDS later; a new run
 # (the next tick, or a click) replaces it, and Pause unmounts it, which cancels the pending tick.
@@ -271,7 +274,7 @@ def live_view(lang: str) -> None:
         with c_table, st.container(key="present_kpis"):
             st.markdown(kpi_table_html(view.names, view.kpis, lang), unsafe_allow_html=True)
         with c_chart, st.container(key="present_chart_box"):
-            st.plotly_chart(view.trajectories[ss.present_chart], config=PLOTLY_CONFIG)
+            live_chart(view.trajectories[ss.present_chart], key="present_chart_live")
             select(t("presentation_chart", lang), list(KEY_INDICATORS), "present_chart", lambda k: t(k, lang), lang)
     st.subheader(t("key_indicators", lang))
     st.caption(t("kpi_note", lang))
@@ -338,7 +341,7 @@ def trajectories(comp: Comparison, view, lang: str) -> None:
     for i in range(0, len(keys), 2):
         for key, col in zip(keys[i:i + 2], st.columns(2), strict=False):
             with col, st.container(key=f"traj_{key}"):
-                st.plotly_chart(view.trajectories[key], config=PLOTLY_CONFIG)
+                live_chart(view.trajectories[key], key=f"traj_{key}_live")
 
 
 def map_section(view, lang: str) -> None:
@@ -479,5 +482,6 @@ if ss.playing:
     # end of the script: a run that ends in a rerun never finishes, so the page never drops the charts it replaced
     # (each new figure is a new element): measured, the page grew by 2,600 nodes a second and clicks waited 18 s.
     ss.tick = ss.get("tick", 0) + 1
-    ticker(data={"ms": round(TICK_SECONDS * 1000), "tick": ss.tick}, key="play_ticker", height=0,
+    ss.setdefault("page_id", uuid.uuid4().hex)
+    ticker(data={"ms": round(PLAYING.tick_seconds(ss.page_id) * 1000), "tick": ss.tick}, key="play_ticker", height=0,
            on_tick_change=lambda: None)

@@ -13,7 +13,6 @@ import pandas as pd
 from dashboard.figures import fund_chart, indicators_chart, replicates_chart
 from dashboard.levers import LEVER_OF, value_text
 from dashboard.session import Comparison
-from experiments.presentation import png_bytes, themed
 from sim.glossary import GLOSSARY, label, preset_label
 from sim.kpi_table import is_fraction
 
@@ -82,20 +81,26 @@ def replicates_csv(reps: pd.DataFrame, names: dict[str, str], lang: str = "en") 
     return _csv(in_language(table, lang))
 
 
+def _png(draw, lang: str) -> bytes:
+    """PNG bytes of the figure ``draw()`` makes under the project's theme in ``lang`` (experiments.presentation,
+    imported here: matplotlib is loaded when a PNG is asked for, not when the page starts)."""
+    from experiments.presentation import png_bytes, themed
+
+    with themed(lang):
+        return png_bytes(draw())
+
+
 def indicators_png(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", steps: int | None = None,
                    events: Sequence[tuple[int, str, str]] = ()) -> bytes:
     """PNG: the key indicators of A and B over the weeks, with the plan targets and the lever changes."""
-    with themed(lang):
-        return png_bytes(indicators_chart(ts, names, lang, steps, events))
+    return _png(lambda: indicators_chart(ts, names, lang, steps, events), lang)
 
 
 def fund_png(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", steps: int | None = None) -> bytes:
     """PNG: cumulative fund income by source and spending by use of A and B."""
-    with themed(lang):
-        return png_bytes(fund_chart(ts, names, lang, steps))
+    return _png(lambda: fund_chart(ts, names, lang, steps), lang)
 
 
 def replicates_png(summary: pd.DataFrame, names: dict[str, str], n: int, lang: str = "en") -> bytes:
     """PNG: mean and 95 % confidence band of A and B over the seeds."""
-    with themed(lang):
-        return png_bytes(replicates_chart(summary, names, n, lang))
+    return _png(lambda: replicates_chart(summary, names, n, lang), lang)

@@ -10,13 +10,10 @@ running, sessions), A and B on one scale.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from dashboard.indicators import axis_unit, fund_totals, opening_balance, series, smoothed, target_text
 from dashboard.session import SIDES
@@ -25,6 +22,9 @@ from sim.glossary import label, preset_label
 from sim.indicators import KEY_INDICATORS, TARGETS_BY_KEY
 from sim.kpi_table import is_fraction
 from sim.model import PUBLIC_COSTS
+
+if TYPE_CHECKING:  # matplotlib is imported where a PNG is drawn: the page's start-up does not pay for it (0.3 s)
+    from matplotlib.figure import Figure
 
 # Scenario colours (seaborn's colour-blind palette: blue, orange) and line styles, distinct in greyscale.
 COLORS = {"A": "#0173B2", "B": "#DE8F05"}
@@ -129,6 +129,37 @@ def trajectory_figure(ts: pd.DataFrame, key: str, names: dict[str, str], lang: s
                      "line": line, "hovertemplate": _hover(key, title, name, lang)})
     layout = _event_marks(_layout(title, **_axes(key, lang)), events)
     return _figure(data, _large(layout) if large else layout)
+
+
+def _plain(values) -> list:
+    """Numbers for the browser: a missing value (NaN) becomes null, a gap in the line."""
+    return [None if v != v else float(v) for v in values]
+
+
+def trajectory_spec(ts: pd.DataFrame, key: str, names: dict[str, str], lang: str = "en", events: Events = (),
+                    smoothing: int = 0, large: bool = False) -> dict:
+    """The trajectory chart of :func:`trajectory_figure` as plain data for the page's live chart
+    (dashboard/live_chart.js draws it in the browser, no plotly): the same title, axes, plan target, lever
+    changes and lines (a weekly rate over the last ``smoothing`` weeks, the week-by-week line faint)."""
+    lines = []
+    for side in SIDES:
+        d = ts[ts["scenario"] == side] if len(ts) else ts
+        name = names.get(side, side)
+        smooth = smoothed(d, key, smoothing) if len(d) else None
+        raw = series(d, key) if len(d) else pd.Series(dtype=float)
+        if smooth is not None:
+            name = f"{name} · {label('smoothed_weeks', lang, weeks=smoothing)}"
+        lines.append({"side": side, "color": COLORS[side], "dash": PLOTLY_DASH[side], "name": name,
+                      "x": d["step"].astype(int).tolist() if len(d) else [],
+                      "y": _plain(raw if smooth is None else smooth), "raw": None if smooth is None else _plain(raw)})
+    t = TARGETS_BY_KEY.get(key)
+    return {"key": key, "title": label(key, lang), "x_title": label("step", lang), "y_title": axis_unit(key, lang),
+            "percent": bool(is_fraction(key)), "from_zero": not is_fraction(key),
+            "target": None if t is None else {"value": float(t.value), "text": target_text(key, lang)},
+            "events": [{"x": week + 0.5, "text": f"{side} ▸ {week + 1}", "hover": text,
+                        "color": COLORS.get(side, "#333333")} for week, side, text in events],
+            "lines": lines, "large": bool(large), "font": FONT_STACK,
+            "font_size": LARGE_FONT if large else 13, "height": 470 if large else 340}
 
 
 LARGE_FONT = 18  # px: chart text on a projector (presentation mode)
@@ -294,6 +325,8 @@ def band_figure(summary: pd.DataFrame, key: str, names: dict[str, str], n: int, 
 # ---------------------------------------------------------------------------------------------
 def _value_axis(ax, key: str, lang: str) -> None:
     """Title, axis labels, per-cent or thousands ticks and the plan target of one indicator's panel."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
     if is_fraction(key):
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     else:  # counts, yuan and people per 10,000: whole-number ticks (never "0, 0, 1, 2, 2" for 0, 0.5, …, 2)
@@ -310,6 +343,8 @@ def _value_axis(ax, key: str, lang: str) -> None:
 
 
 def _scenario_legend(fig: Figure, names: dict[str, str]) -> None:
+    from matplotlib.lines import Line2D
+
     handles = [Line2D([], [], color=COLORS[s], linestyle=MPL_LINESTYLE[s], linewidth=2) for s in SIDES]
     fig.legend(handles, [names.get(s, s) for s in SIDES], loc="outside lower center", ncol=2, frameon=False)
 
@@ -328,6 +363,9 @@ def indicators_chart(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", 
                      events: Events = ()) -> Figure:
     """The key indicators of A and B over the weeks, one panel each, with the plan targets and the lever changes
     (``events``: dash-dot lines, listed under the title).  Weeks are whole: the ticks are integers."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     fig = Figure(figsize=(13, 7.6), layout="constrained")
     for ax, key in zip(fig.subplots(2, 3).flat, KEY_INDICATORS, strict=True):
         for side in SIDES:
@@ -348,6 +386,9 @@ def indicators_chart(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", 
 def fund_chart(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", steps: int | None = None) -> Figure:
     """Fund income by source (after the balance at week 1) and spending by use (and the balance kept) over the
     weeks shown, A and B as stacked bars."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
     fig = Figure(figsize=(13, 5.2), layout="constrained")
     ax_in, ax_out = fig.subplots(1, 2, sharex=True)
     amounts = {}
@@ -383,6 +424,9 @@ def fund_chart(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", steps:
 
 def replicates_chart(summary: pd.DataFrame, names: dict[str, str], n: int, lang: str = "en") -> Figure:
     """Mean and 95 % confidence band of A and B over the seeds, one panel per key indicator."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     fig = Figure(figsize=(13, 7.6), layout="constrained")
     for ax, key in zip(fig.subplots(2, 3).flat, KEY_INDICATORS, strict=True):
         data = summary[summary["indicator"] == key]

@@ -2,15 +2,14 @@
 
 The content depends only on the scenarios, the week and the language, so it is built once and shared
 by every page that shows the same (a workshop's participants usually follow the trainer's setup):
-a bounded cache, most recently used kept.  Building the six trajectory charts, the four charts of the
-linkage at work and the two fund diagrams is most of the cost of redrawing the page.
+a bounded cache, most recently used kept.  A tab's charts are built when a page first opens it.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -23,40 +22,62 @@ from sim.indicators import KEY_INDICATORS
 CACHED_VIEWS = 96  # views kept (each about 0.3 MB: twelve charts of up to 520 weeks)
 
 
-@dataclass(frozen=True)
 class LiveContent:
-    """Names, key indicators and charts of both sides at one week, in one language."""
+    """Names, key indicators and charts of both sides at one week, in one language.
 
-    names: dict[str, str]
-    kpis: dict[str, list[KpiRow]]
-    trajectories: dict[str, Any]   # indicator -> plotly figure (A and B)
-    differences: dict[str, Any]    # indicator -> plotly figure of B − A
-    linkage: dict[str, Any]        # demand handlers, public cost by kind, projects running, sessions (A and B)
-    fund: dict[str, Any]           # "in", "out" -> plotly figure of the fund's income and spending (A and B)
-    maps: dict[str, Any]           # side -> plotly map of the community's grids at this week
-    organisations: dict[str, pd.DataFrame]  # side -> the organisations and their projects (columns in the language)
-    units: dict[str, pd.DataFrame]          # side -> the resident units and the projects they claimed
+    The key numbers and the trajectories (the open tab when a page starts) are built at once; the other tabs'
+    charts and tables when first asked for (a page draws only its open tab), from the week's tables and
+    community snapshots taken here, so a view built at week 5 shows week 5 whenever it is drawn."""
+
+    def __init__(self, comp: Comparison, lang: str, smoothing: int = DEFAULT_SMOOTHING, large: bool = False) -> None:
+        self.lang, self.smoothing, self.large = lang, smoothing, large
+        self.names: dict[str, str] = comp.names(lang)
+        self._ts = comp.timeseries()
+        self._events = comp.events(lang)
+        self._community = {side: comp.community(side) for side in SIDES}
+        self.kpis: dict[str, list[KpiRow]] = {side: key_indicators(comp.timeseries(side)) for side in SIDES}
+        # indicator -> the live chart's data, A and B (dashboard.live_chart draws it)
+        self.trajectories: dict[str, dict] = {
+            key: figures.trajectory_spec(self._ts, key, self.names, lang, self._events, smoothing, large)
+            for key in KEY_INDICATORS}
+
+    @cached_property
+    def differences(self) -> dict[str, Any]:
+        """Indicator -> plotly figure of B − A."""
+        return {key: figures.difference_figure(self._ts, key, self.lang, self._events, self.smoothing, self.large)
+                for key in KEY_INDICATORS}
+
+    @cached_property
+    def linkage(self) -> dict[str, Any]:
+        """Demand handlers, public cost by kind, projects running, sessions (A and B)."""
+        return figures.linkage_figures(self._ts, self.names, self.lang, self._events)
+
+    @cached_property
+    def fund(self) -> dict[str, Any]:
+        """"in", "out" -> plotly figure of the fund's income and spending (A and B)."""
+        return figures.fund_flow_figures(self._ts, self.names, self.lang)
+
+    @cached_property
+    def maps(self) -> dict[str, Any]:
+        """Side -> plotly map of the community's grids at this week."""
+        return {side: community_map.map_figure(self._community[side], self.names[side], self.lang, self.large)
+                for side in SIDES}
+
+    @cached_property
+    def organisations(self) -> dict[str, pd.DataFrame]:
+        """Side -> the organisations and their projects (columns in the language)."""
+        return {side: community_map.organisation_table(self._community[side], self.lang) for side in SIDES}
+
+    @cached_property
+    def units(self) -> dict[str, pd.DataFrame]:
+        """Side -> the resident units and the projects they claimed."""
+        return {side: community_map.unit_table(self._community[side], self.lang) for side in SIDES}
 
 
 def build(comp: Comparison, lang: str, smoothing: int = DEFAULT_SMOOTHING, large: bool = False) -> LiveContent:
     """The live view's content, computed from the comparison's weekly tables (weekly rates over the last
     ``smoothing`` weeks; ``large``: projector type on the charts)."""
-    names = comp.names(lang)
-    series = {side: comp.timeseries(side) for side in SIDES}
-    ts = comp.timeseries()
-    events = comp.events(lang)
-    community = {side: comp.community(side) for side in SIDES}
-    return LiveContent(
-        names=names,
-        kpis={side: key_indicators(series[side]) for side in SIDES},
-        trajectories={key: figures.trajectory_figure(ts, key, names, lang, events, smoothing, large)
-                      for key in KEY_INDICATORS},
-        differences={key: figures.difference_figure(ts, key, lang, events, smoothing, large) for key in KEY_INDICATORS},
-        linkage=figures.linkage_figures(ts, names, lang, events),
-        fund=figures.fund_flow_figures(ts, names, lang),
-        maps={side: community_map.map_figure(community[side], names[side], lang, large) for side in SIDES},
-        organisations={side: community_map.organisation_table(community[side], lang) for side in SIDES},
-        units={side: community_map.unit_table(community[side], lang) for side in SIDES})
+    return LiveContent(comp, lang, smoothing, large)
 
 
 class ViewCache:

@@ -18,7 +18,6 @@ import pandas as pd
 
 from dashboard.indicators import series, weekly_column
 from dashboard.session import Comparison, SharedRuns
-from experiments.stats import summarise
 from sim.config import with_values
 from sim.indicators import KEY_INDICATORS
 from sim.kpi_table import is_fraction
@@ -107,6 +106,8 @@ def _replayed(comp: Comparison, seeds: list[int], columns: Sequence[str],
 def replicate_summary(reps: pd.DataFrame, columns: Sequence[str] = KEY_INDICATORS) -> pd.DataFrame:
     """Per indicator, scenario and week: n, mean, sd and the 95 % t confidence interval (low, high) of the mean
     (experiments.stats.summarise), rates' intervals clipped to [0, 1]."""
+    from experiments.stats import summarise  # here: scipy.stats takes 0.5 s to import, the page's first run need not
+
     present = [c for c in columns if c in reps.columns]
     long = reps.melt(id_vars=["scenario", "seed", "step"], value_vars=present, var_name="indicator")
     out = summarise(long, by=["indicator", "scenario", "step"])

@@ -193,7 +193,7 @@ class LeverChange:
 # ---------------------------------------------------------------------------------------------
 # Two models stepped together, shared by every page that shows the same scenarios
 # ---------------------------------------------------------------------------------------------
-SHARED_RUNS = 12  # pairs of models kept in memory at once (about 15 MB each for 12,000 residents, 260 weeks)
+SHARED_RUNS = 40  # pairs of models kept in memory at once (about 15 MB each for 12,000 residents, 260 weeks)
 
 
 class SharedRun:

@@ -26,7 +26,7 @@ from dashboard import session as se
 from sim import glossary
 from sim.config import ConfigError, community_presets, iter_params, settings_for, to_plain_dict
 from sim.glossary import COLUMNS, GLOSSARY, PRESETS, label, preset_label
-from sim.indicators import KEY_INDICATORS, compute_kpis, kpi_report, met
+from sim.indicators import KEY_INDICATORS, TARGETS_BY_KEY, compute_kpis, kpi_report, met
 from sim.kpi_table import format_value
 from sim.outputs import read_manifest, read_status
 
@@ -515,6 +515,54 @@ def test_smoothed_rates_are_rates_over_the_window_and_the_difference_is_b_minus_
     assert all(a.font.size >= 18 for a in large.layout.annotations)
 
 
+def test_live_chart_data_is_the_trajectory_figure(pair):
+    """The browser-drawn live chart (dashboard/live_chart.js) gets what the plotly trajectory shows: the same lines
+    (smoothed over the faint weekly one), target, lever-change marks and labels; a missing rate is a gap (null),
+    never NaN (not JSON) or 0."""
+    import json
+
+    both = pair.timeseries()
+    events = [(3, "B", "B: purchase")]
+    for lang in LANGS:
+        for key in KEY_INDICATORS:
+            fig = figures.trajectory_figure(both, key, pair.names(lang), lang, events, smoothing=4)
+            spec = figures.trajectory_spec(both, key, pair.names(lang), lang, events, smoothing=4)
+            json.dumps(spec, allow_nan=False)  # plain JSON for the browser
+            main = [t for t in fig.data if t.opacity != 0.25]
+            assert [line["name"] for line in spec["lines"]] == [t.name for t in main]
+            for line, trace in zip(spec["lines"], main, strict=True):
+                assert line["x"] == list(trace.x)
+                assert line["y"] == pytest.approx([None if v != v else v for v in trace.y], nan_ok=True)
+                assert (line["raw"] is not None) == (ind.smoothed(both, key, 4) is not None)
+            assert spec["title"] == fig.layout.title.text == label(key, lang)
+            assert spec["x_title"] == fig.layout.xaxis.title.text and spec["y_title"] == fig.layout.yaxis.title.text
+            target = TARGETS_BY_KEY.get(key)
+            assert (spec["target"] is None) == (target is None)
+            if target is not None:
+                assert spec["target"]["value"] == target.value and spec["target"]["text"] == ind.target_text(key, lang)
+            assert [e["text"] for e in spec["events"]] == ["B ▸ 4"] and spec["events"][0]["x"] == 3.5
+    quiet = both.assign(demands_responded=0, demands_expired=0, demands_responded_in_time=0)
+    spec = figures.trajectory_spec(quiet, "response_rate", pair.names("en"), "en", smoothing=4)
+    assert all(v is None for line in spec["lines"] for v in line["y"])  # no demands: no rate drawn
+    large = figures.trajectory_spec(both, "response_rate", pair.names("zh"), "zh", smoothing=4, large=True)
+    assert large["font_size"] >= 18
+
+
+def test_a_view_shows_its_own_week_whenever_a_tab_is_opened():
+    """The other tabs' charts are built when first opened, from the week the view was made for."""
+    comp = se.comparison(SMALL, seed=3, steps=30, a=("baseline", {}), b=("five_society", {}))
+    comp.step(5)
+    view = live.build(comp, "en")
+    comp.step(7)
+    assert label("map_week", "en", week=5) in view.maps["A"].layout.title.text
+    at_five = se.Comparison(comp.initial["A"], comp.initial["B"])
+    at_five.step(5)
+    def fund_in(c):
+        return figures.fund_flow_figures(c.timeseries(), view.names, "en")["in"].to_dict()
+
+    assert view.fund["in"].to_dict() == fund_in(at_five) != fund_in(comp)
+
+
 def test_community_map_shows_the_model_grids_at_the_page_week():
     """The map's tiles are the model's grids at this page's week: counts from sim.grids, both languages, A and B
     the same residents; a page behind the shared run still sees its own week; no demand, no colour."""
@@ -560,3 +608,18 @@ def test_community_map_shows_the_model_grids_at_the_page_week():
     assert cm.tile_shape(10) == (3, 4) and cm.tile_shape(1) == (1, 1)
     rows, cols = cm.tile_shape(37)
     assert rows * cols >= 37 and (rows - 1) * cols < 37 and cols >= rows
+
+
+def test_pages_playing_together_share_the_server():
+    """One page playing redraws a tick after each run; pages playing together wait longer each (the server's
+    redraws shared), and a page that paused or left stops counting after the window."""
+    from dashboard.page_state import PLAY_REDRAWS_PER_S, TICK_SECONDS, PlayingPages
+
+    playing = PlayingPages(window_s=2.0)
+    assert playing.tick_seconds("a", now=100.0) == TICK_SECONDS
+    assert playing.tick_seconds("a", now=100.5) == TICK_SECONDS  # the same page again: still alone
+    for page in "bcdefghij":
+        playing.tick_seconds(page, now=101.0)
+    assert playing.tick_seconds("a", now=101.2) == pytest.approx(9 / PLAY_REDRAWS_PER_S)  # ten pages
+    assert playing.tick_seconds("b", now=103.1) == pytest.approx(max(TICK_SECONDS, 1 / PLAY_REDRAWS_PER_S))
+    assert playing.tick_seconds("z", now=200.0) == TICK_SECONDS  # the others stopped long ago

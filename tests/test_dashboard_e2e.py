@@ -99,9 +99,8 @@ def choose(page, container, label_text: str, option: str) -> None:
 
 
 def trace_path(page, key: str, side_index: int) -> str:
-    """The SVG path of scenario A (0) or B (1) in the trajectory chart of ``key``."""
-    return page.locator(f".st-key-traj_{key} .scatterlayer .trace").nth(side_index).locator("path.js-line") \
-        .get_attribute("d") or ""
+    """The SVG path of scenario A (0) or B (1) in the trajectory chart of ``key`` (dashboard/live_chart.js)."""
+    return page.locator(f".st-key-traj_{key} .live-chart path.line-{'AB'[side_index]}").get_attribute("d") or ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -116,11 +115,11 @@ def test_page_shows_a_and_b_against_targets(ui):
         expect(metrics).to_have_count(6)
         expect(metrics.filter(has_text=label("response_rate"))).to_contain_text("Target ≥ 100 %")
     # the live view's parts are tabs, the trajectories open; only the open tab is drawn
-    expect(page.locator("[class*='st-key-traj_'] [data-testid='stPlotlyChart']")).to_have_count(6)
+    expect(page.locator("[class*='st-key-traj_'] .live-chart svg.main-svg")).to_have_count(6)
     expect(page.locator("[class*='st-key-fund_'] [data-testid='stPlotlyChart']")).to_have_count(0)
     open_tab(page, "tab_fund")
     expect(page.locator("[class*='st-key-fund_'] [data-testid='stPlotlyChart']")).to_have_count(2)
-    expect(page.locator("[class*='st-key-traj_'] [data-testid='stPlotlyChart']")).to_have_count(0)
+    expect(page.locator("[class*='st-key-traj_'] .live-chart svg.main-svg")).to_have_count(0)
     # the linkage at work: demand handlers, public cost by kind, projects running, project sessions
     open_tab(page, "tab_linkage")
     expect(page.locator("[class*='st-key-linkage_'] [data-testid='stPlotlyChart']")).to_have_count(4)
@@ -157,7 +156,9 @@ def test_lever_for_b_and_stepping_change_indicators_and_charts(ui):
     expect(page.get_by_text(re.compile(r"^Week 2 of 260$"))).to_be_visible()
     step(page, 2, 2)
     expect(page.locator(".st-key-traj_response_rate")).to_contain_text("B ▸ 3")
-    expect(page.get_by_text("B from week 3: One-cent charity: fen per bottle → 10")).to_be_visible()
+    change = "B from week 3: One-cent charity: fen per bottle → 10"
+    expect(page.get_by_test_id("stMarkdownContainer").get_by_text(change)).to_be_visible()  # listed above the charts
+    expect(page.locator(".st-key-traj_response_rate .event title")).to_have_text(change)  # the mark's hover text
     open_tab(page, "tab_fund")
     expect(page.locator(".st-key-fund_in .legend")).to_contain_text(one_cent)
     open_tab(page, "tab_trajectories")
