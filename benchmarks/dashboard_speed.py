@@ -6,7 +6,8 @@
 * **Step**: from the click to the new week number on the page, and to the trajectory chart redrawn (median and
   worst of ``--steps`` clicks);
 * **Play**: at each asked speed (weeks per second), the weeks the page actually showed per second and how often
-  it redrew (a MutationObserver in the page timestamps every change of the week number).
+  it redrew (a MutationObserver in the page timestamps every change of the week number), and how often the
+  response-rate chart redrew and by how many weeks it advanced each time.
 
 Figures are recorded, not asserted: they depend on the machine and its load (``uptime`` is printed with them).
 Needs Chromium (``./dev.sh test`` installs it).
@@ -40,6 +41,18 @@ OBSERVER = """() => {
   };
   new MutationObserver(seen).observe(document.body, {subtree: true, childList: true, characterData: true});
   seen();
+  // the response-rate chart's redraws (dashboard/live_chart.js rebuilds its SVG): time and weeks drawn
+  window.__charts = [];
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.target.classList && r.target.classList.contains('live-chart')
+          && r.target.closest('.st-key-traj_response_rate')) {
+        const line = r.target.querySelector('path.line-A');
+        window.__charts.push([performance.now(), line ? +line.dataset.weeks : 0]);
+        break;
+      }
+    }
+  }).observe(document.body, {subtree: true, childList: true});
 }"""
 
 
@@ -118,7 +131,7 @@ def measure(steps: int, play_seconds: float, speeds: list[int], chromium: str) -
                 page.evaluate(OBSERVER)
                 page.get_by_role("button", name="Play", exact=True).click()
                 page.wait_for_timeout(play_seconds * 1000)
-                weeks = page.evaluate("window.__weeks")
+                weeks, charts = page.evaluate("[window.__weeks, window.__charts]")
                 pause = page.get_by_role("button", name="Pause", exact=True)
                 if pause.count():  # (at a high speed the run may have reached its last week and stopped)
                     with contextlib.suppress(PlaywrightTimeout):  # it reached its last week meanwhile and stopped
@@ -133,12 +146,24 @@ def measure(steps: int, play_seconds: float, speeds: list[int], chromium: str) -
                 out["play"][speed] = {"weeks_per_s": (moving[-1][1] - moving[0][1]) / span if span else float("nan"),
                                       "redraws_per_s": (len(moving) - 1) / span if span else float("nan"),
                                       "median_gap_s": statistics.median(gaps), "max_gap_s": max(gaps),
-                                      "weeks_shown": moving[-1][1]}
+                                      "weeks_shown": moving[-1][1], **_chart_rate(charts)}
             browser.close()
     finally:
         server.terminate()
         server.wait(timeout=30)
     return out
+
+
+def _chart_rate(charts: list) -> dict:
+    """The chart's redraws a second while it moved, and the weeks it advanced by at a redraw (median, most)."""
+    moving = [c for c in charts if c[1] > 0]
+    moving = [b for a, b in itertools.pairwise(moving) if b[1] != a[1]] if len(moving) > 1 else []
+    if len(moving) < 2:
+        return {"chart_redraws_per_s": float("nan"), "chart_weeks_per_redraw": (float("nan"), float("nan"))}
+    span = (moving[-1][0] - moving[0][0]) / 1000
+    steps = [b[1] - a[1] for a, b in itertools.pairwise(moving)]
+    return {"chart_redraws_per_s": (len(moving) - 1) / span if span else float("nan"),
+            "chart_weeks_per_redraw": (statistics.median(steps), max(steps))}
 
 
 def report(out: dict) -> str:
@@ -152,7 +177,9 @@ def report(out: dict) -> str:
             lines.append(f"Play at {speed} weeks/s: the page did not move")
             continue
         lines.append(f"Play at {speed} weeks/s: showed {p['weeks_per_s']:.1f} weeks/s, {p['redraws_per_s']:.2f} "
-                     f"redraws/s (median gap {p['median_gap_s']:.2f} s, worst {p['max_gap_s']:.2f} s)")
+                     f"page redraws/s (median gap {p['median_gap_s']:.2f} s, worst {p['max_gap_s']:.2f} s); chart "
+                     f"{p['chart_redraws_per_s']:.1f} redraws/s, advancing {p['chart_weeks_per_redraw'][0]:.0f} "
+                     f"week(s) a redraw (most {p['chart_weeks_per_redraw'][1]:.0f})")
     return "\n".join(lines)
 
 

@@ -440,15 +440,16 @@ def replicates_section(comp: Comparison, lang: str) -> None:
 
 
 def guide(comp: Comparison, lang: str) -> None:
-    with st.expander(t("lever_guide", lang)):
+    with st.expander(t("lever_guide", lang)):  # one text, not two elements a lever: each run sends the page whole
+        entries = []
         for row in lever_guide(lang):
-            st.markdown(f"**{row['label']}** — {row['explanation']}")
             detail = f"{t('config_key', lang)}: `{row['key']}` · {t('allowed_range', lang)}: {row['range']}"
             if lang == "en" and row["help"]:
                 detail += f" · {row['help']}"
             if row["source"] and row["source"] != "assumption":
                 detail += f" · {t('source', lang)}: {row['source']}"
-            st.caption(detail)
+            entries.append(f"**{row['label']}** — {row['explanation']}  \n:gray[{detail}]")
+        st.markdown("\n\n".join(entries))
     with st.expander(t("cli", lang)):
         st.code("\n".join(sc.command() for sc in comp.scenarios.values()), language="bash")
 

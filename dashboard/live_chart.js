@@ -7,6 +7,11 @@
 // faint week-by-week one) and keeps its element between redraws: only the data change.
 //
 // Hover: a vertical rule at the week under the pointer and a box with A's and B's values there.
+//
+// Play: the page brings several new weeks at a time (one run of the page every ~0.3 s, each the asked speed times
+// the time since the last). The chart shows them one week after another over the time since the previous data
+// came, so the lines advance at the asked pace, a week at a time, between two runs of the page. A Step (one new
+// week), a jump back or a pause of more than REVEAL_MAX_MS is drawn at once.
 
 const NS = "http://www.w3.org/2000/svg";
 const GROUPED = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
@@ -191,6 +196,22 @@ function hover(root, spec, geo) {
   area.addEventListener("mouseleave", () => { tip.style.display = "none"; rule.setAttribute("visibility", "hidden"); });
 }
 
+const REVEAL_MAX_MS = 1500;
+
+function lastWeek(spec) {
+  return Math.max(-Infinity, ...spec.lines.map((line) => (line.x.length ? line.x[line.x.length - 1] : -Infinity)));
+}
+
+// The chart as it stood at week `until`: the lines (and lever-change marks) up to that week.
+function upTo(spec, until) {
+  const lines = spec.lines.map((line) => {
+    let n = line.x.length;
+    while (n > 0 && line.x[n - 1] > until) n--;
+    return { ...line, x: line.x.slice(0, n), y: line.y.slice(0, n), raw: line.raw ? line.raw.slice(0, n) : null };
+  });
+  return { ...spec, lines, events: spec.events.filter((e) => e.x <= until + 0.5) };
+}
+
 export default function (component) {
   const { data, parentElement } = component;
   let root = parentElement.querySelector(":scope > .live-chart");
@@ -199,11 +220,36 @@ export default function (component) {
     root.className = "live-chart";
     parentElement.appendChild(root);
   }
-  const draw = () => render(root, data, Math.max(280, Math.floor(root.clientWidth || parentElement.clientWidth || 600)));
-  draw();
-  const observer = new ResizeObserver(() => {
+  // A new call comes with each run of the page, not always after the last one's clean-up: stop what it left.
+  cancelAnimationFrame(root._frame);
+  if (root._observer) root._observer.disconnect();
+  const width = () => Math.max(280, Math.floor(root.clientWidth || parentElement.clientWidth || 600));
+  const now = performance.now();
+  const last = lastWeek(data), shown = root._shownWeek, since = now - (root._dataAt || -Infinity);
+  const weeks = last - shown;
+  root._dataAt = now;
+  let current = data;
+  const draw = () => render(root, current, width());
+  if (root._spec && root._spec.key === data.key && weeks > 1 && weeks < 1000 && since < REVEAL_MAX_MS) {
+    const start = now, span = since, from = shown;
+    const stepFrame = (t) => {
+      const week = Math.min(last, from + Math.max(1, Math.floor(((t - start) / span) * weeks)));
+      if (week !== root._shownWeek) {
+        current = week >= last ? data : upTo(data, week);
+        root._shownWeek = week;
+        draw();
+      }
+      if (week < last) root._frame = requestAnimationFrame(stepFrame);
+    };
+    root._frame = requestAnimationFrame(stepFrame);
+  } else {
+    root._shownWeek = last;
+    draw();
+  }
+  root._spec = data;
+  root._observer = new ResizeObserver(() => {
     if (Math.abs(Math.floor(root.clientWidth) - root._drawnWidth) > 1) draw();
   });
-  observer.observe(root);
-  return () => observer.disconnect();
+  root._observer.observe(root);
+  return () => { cancelAnimationFrame(root._frame); root._observer.disconnect(); };
 }
