@@ -69,8 +69,9 @@ from mesa import Agent
 from omegaconf import DictConfig
 
 from sim.config import GROUPS, Governance, SimConfig, to_settings
-from sim.model import BASELINE, PUBLIC_COSTS, CommunityModel, Week
+from sim.model import BASELINE, CommunityModel
 from sim.projects import deliver
+from sim.record import PUBLIC_COSTS, Week
 from sim.residents import NO_MEETING, WINDOW, Activities, Attendance, DemandKind, Donations, NewDemands, Redemptions
 from sim.sales import sales_week
 

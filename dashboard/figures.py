@@ -21,7 +21,7 @@ from sim.fund import INFLOW_SOURCES, OUTFLOW_USES
 from sim.glossary import label, preset_label
 from sim.indicators import KEY_INDICATORS, TARGETS_BY_KEY
 from sim.kpi_table import is_fraction
-from sim.model import PUBLIC_COSTS
+from sim.record import PUBLIC_COSTS
 
 if TYPE_CHECKING:  # matplotlib is imported where a PNG is drawn: the page's start-up does not pay for it (0.3 s)
     from matplotlib.figure import Figure

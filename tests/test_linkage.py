@@ -18,9 +18,10 @@ from sim.config import GROUPS, settings_for
 from sim.indicators import TARGETS, compute_kpis, kpi_report
 from sim.lever_rules import levers
 from sim.levers import PolicyConfig
-from sim.model import PUBLIC_COSTS, CommunityModel
+from sim.model import CommunityModel
 from sim.organisations import OrgKind
 from sim.projects import deliver
+from sim.record import PUBLIC_COSTS
 
 
 def report(model: CommunityModel, ts) -> dict:
