@@ -403,9 +403,9 @@ def section(result: LoadResult, seed: int) -> str:
         "arrivals took 14 s median to open the page), hence its memory before the first session.",
         "",
         "Play's re-runs are asked as the page's ticker asks for them in the browser: its trigger, after the wait the "
-        "page gives it (`dashboard.page_state.PlayingPages`: 0.1 s for one page playing; with n playing, "
-        "(n − 1) ÷ 4 s each, so that the pages playing share four redraws a second). When this benchmark first sent "
-        "the ticker's re-runs (2026-12-05; before, it still asked for the timed fragment Play had used, and Play "
+        "page gives it (`dashboard.page_state.PlayingPages`: 0.25 s for one page playing; with n playing, at "
+        "least (n − 1) ÷ 4 s each, so that the pages playing share four redraws a second). When this benchmark first "
+        "sent the ticker's re-runs (2026-12-05; before, it still asked for the timed fragment Play had used, and Play "
         "ran nothing), the page re-runs took 0.45 s median and 15–20 s at the 95th percentile, with stalls of 30 s "
         "for every session at once: 12 shared runs were kept (`SHARED_RUNS`), the participants' scenarios evicted "
         "each other, and each evicted run was stepped again from week 0 to its week, which Play had moved on. "

@@ -18,7 +18,7 @@ from dashboard.session import DEFAULT_COMMUNITY, SIDES, policy_levers
 ss = st.session_state
 # Play: the page's ticker asks for the next run this long after a run has finished (dashboard/app.py; the load
 # benchmark's participants tick as the browser does), or longer when many pages play at once (PlayingPages).
-TICK_SECONDS = 0.10
+TICK_SECONDS = 0.25
 PLAY_REDRAWS_PER_S = 4.0  # what the server gives Play's redraws of other pages than one (a redraw: ~0.1 s of CPU)
 
 
