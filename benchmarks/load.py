@@ -37,6 +37,7 @@ from pathlib import Path
 
 import psutil
 import websockets
+from streamlit.components.v2.bidi_component.main import _make_trigger_id  # the id the browser sends
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -225,7 +226,7 @@ class Participant:
             await asyncio.sleep(self.tick_s)
             self.ticks += 1
             tick = WidgetState(json_trigger_value=json.dumps([{"event": "tick", "value": self.ticks}]))
-            await self.rerun("redraw", {f"$$STREAMLIT_INTERNAL_KEY_{self.ticker}__events": tick}, what="redraw")
+            await self.rerun("redraw", {_make_trigger_id(self.ticker, "events"): tick}, what="redraw")
         await self.click("btn_play", "pause")
 
     async def act(self) -> None:

@@ -106,6 +106,25 @@ def _event_marks(layout: dict, events: Events) -> dict:
     return {**layout, "shapes": shapes, "annotations": notes}
 
 
+def _trajectory_lines(ts: pd.DataFrame, key: str, names: dict[str, str], lang: str,
+                      smoothing: int) -> list[tuple[str, str, list, list, list | None, str | None]]:
+    """Per side: (side, name, weeks, values, week-by-week values, their name). A weekly rate is its value over the
+    last ``smoothing`` weeks (dashboard.indicators.smoothed), named so, with the week-by-week line beside it;
+    another indicator is its values alone (the last two None)."""
+    out = []
+    for side in SIDES:
+        d = ts[ts["scenario"] == side] if len(ts) else ts
+        name = names.get(side, side)
+        smooth = smoothed(d, key, smoothing) if len(d) else None
+        x, raw = (d["step"].tolist(), series(d, key).tolist()) if len(d) else ([], [])
+        if smooth is None:
+            out.append((side, name, x, raw, None, None))
+        else:
+            out.append((side, f"{name} · {label('smoothed_weeks', lang, weeks=smoothing)}", x, smooth.tolist(), raw,
+                        f"{name} · {label('weekly', lang)}"))
+    return out
+
+
 def trajectory_figure(ts: pd.DataFrame, key: str, names: dict[str, str], lang: str = "en", events: Events = (),
                       smoothing: int = 0, large: bool = False):
     """One indicator over the weeks, A and B on the same axes, with the plan target (dotted) and the lever
@@ -113,20 +132,13 @@ def trajectory_figure(ts: pd.DataFrame, key: str, names: dict[str, str], lang: s
     weeks (dashboard.indicators.smoothed) with the week-by-week line faint behind it.  ``large``: projector type."""
     title = label(key, lang)
     data = []
-    for side in SIDES:
-        d = ts[ts["scenario"] == side] if len(ts) else ts
-        name = names.get(side, side)
-        x = d["step"].tolist() if len(d) else []
-        smooth = smoothed(d, key, smoothing) if len(d) else None
+    for side, name, x, y, raw, raw_name in _trajectory_lines(ts, key, names, lang, smoothing):
+        if raw is not None:
+            data.append({"type": "scatter", "mode": "lines", "name": raw_name, "x": x, "y": raw, "showlegend": False,
+                         "opacity": 0.25, "line": {"color": COLORS[side], "width": 1}, "hoverinfo": "skip"})
         line = {"color": COLORS[side], "dash": PLOTLY_DASH[side], "width": 2.6 if large else 2.2}
-        if smooth is not None:
-            data.append({"type": "scatter", "mode": "lines", "name": f"{name} · {label('weekly', lang)}",
-                         "x": x, "y": series(d, key).tolist(), "showlegend": False, "opacity": 0.25,
-                         "line": {"color": COLORS[side], "width": 1}, "hoverinfo": "skip"})
-            name = f"{name} · {label('smoothed_weeks', lang, weeks=smoothing)}"
-        data.append({"type": "scatter", "mode": "lines", "name": name, "x": x,
-                     "y": (smooth if smooth is not None else series(d, key)).tolist() if len(d) else [],
-                     "line": line, "hovertemplate": _hover(key, title, name, lang)})
+        data.append({"type": "scatter", "mode": "lines", "name": name, "x": x, "y": y, "line": line,
+                     "hovertemplate": _hover(key, title, name, lang)})
     layout = _event_marks(_layout(title, **_axes(key, lang)), events)
     return _figure(data, _large(layout) if large else layout)
 
@@ -141,17 +153,9 @@ def trajectory_spec(ts: pd.DataFrame, key: str, names: dict[str, str], lang: str
     """The trajectory chart of :func:`trajectory_figure` as plain data for the page's live chart
     (dashboard/live_chart.js draws it in the browser, no plotly): the same title, axes, plan target, lever
     changes and lines (a weekly rate over the last ``smoothing`` weeks, the week-by-week line faint)."""
-    lines = []
-    for side in SIDES:
-        d = ts[ts["scenario"] == side] if len(ts) else ts
-        name = names.get(side, side)
-        smooth = smoothed(d, key, smoothing) if len(d) else None
-        raw = series(d, key) if len(d) else pd.Series(dtype=float)
-        if smooth is not None:
-            name = f"{name} · {label('smoothed_weeks', lang, weeks=smoothing)}"
-        lines.append({"side": side, "color": COLORS[side], "dash": PLOTLY_DASH[side], "name": name,
-                      "x": d["step"].astype(int).tolist() if len(d) else [],
-                      "y": _plain(raw if smooth is None else smooth), "raw": None if smooth is None else _plain(raw)})
+    lines = [{"side": side, "color": COLORS[side], "dash": PLOTLY_DASH[side], "name": name, "x": x, "y": _plain(y),
+              "raw": None if raw is None else _plain(raw)}
+             for side, name, x, y, raw, _raw_name in _trajectory_lines(ts, key, names, lang, smoothing)]
     t = TARGETS_BY_KEY.get(key)
     return {"key": key, "title": label(key, lang), "x_title": label("step", lang), "y_title": axis_unit(key, lang),
             "percent": bool(is_fraction(key)), "from_zero": not is_fraction(key),

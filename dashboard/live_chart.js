@@ -79,7 +79,7 @@ function extent(spec) {
     if (line.x.length) { xlo = Math.min(xlo, line.x[0]); xhi = Math.max(xhi, line.x[line.x.length - 1]); }
   }
   if (spec.target) { lo = Math.min(lo, spec.target.value); hi = Math.max(hi, spec.target.value); }
-  if (!isFinite(lo)) { lo = 0; hi = spec.percent ? 1 : 1; }
+  if (!isFinite(lo)) { lo = 0; hi = 1; }  // no value yet: an empty 0–1 axis
   if (spec.from_zero) lo = Math.min(0, lo);
   if (hi - lo < 1e-9) { hi = lo + (spec.percent ? 0.01 : 1); }
   const pad = (hi - lo) * 0.06;

@@ -27,8 +27,9 @@ class PlayingPages:
     each run; with n pages playing, each waits (n − 1) / PLAY_REDRAWS_PER_S seconds, and clicks still find the
     server free.  Play's pace does not change (each run advances the asked speed times the time since the last).
 
-    Measured (benchmarks/results.md, 30 participants): without it, the pages that played took the two cores and a
-    click waited 20 s at the 95th percentile."""
+    Measured with it and 40 shared runs (benchmarks/results.md, 30 participants): page re-runs 0.10–0.19 s median;
+    the 15–20 s waits seen before came from shared runs evicted and re-stepped (dashboard.session.SHARED_RUNS),
+    not from Play's redraws, and were not measured without it once that was fixed."""
 
     def __init__(self, window_s: float = 2.0) -> None:
         self.window_s = window_s

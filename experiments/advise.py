@@ -39,7 +39,7 @@ from experiments.bands import parameter_sets
 from experiments.calibrate import PRIORS
 from experiments.loading import COMPLETE
 from experiments.presentation import kpi_label, save_figure, setup_theme, term
-from sim.config import get_value, settings_for, with_values
+from sim.config import settings_for, with_values
 from sim.indicators import TARGETS, met
 from sim.kpi_table import DISTRICT_TARGETS
 from sim.outputs import write_atomic
@@ -140,8 +140,7 @@ def plot(table: pd.DataFrame, choice: int, robust: float, lang: str, folder: Pat
     ax.set_ylabel(term("advice_expected", lang))
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _p: f"{v:,.0f}"))
     ax.legend(loc="lower right", frameon=False)
-    save_figure(fig, folder, "advice")
-    plt.close(fig)
+    save_figure(fig, folder, "advice")  # closes it
 
 
 def report(table: pd.DataFrame, mixes: pd.DataFrame, choice: int, args: argparse.Namespace, n_runs: int) -> str:
@@ -224,7 +223,7 @@ def run(args: argparse.Namespace) -> tuple[pd.DataFrame, int]:
     runs = runs[runs["status"].isin(COMPLETE)]
     if runs.empty:
         raise AdviceError(f"no complete run in {args.out / 'sweep'}: every run failed (see its status.json)")
-    table = summarise(runs, get_value(base, "steps"), args.robust)
+    table = summarise(runs, base.steps, args.robust)
     choice = robust_choice(table)
     setup_theme(args.lang)
     write_atomic(args.out / "mixes.csv", mixes.to_csv())
