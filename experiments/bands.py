@@ -35,9 +35,9 @@ from scipy.stats import qmc
 
 from experiments import stats
 from experiments.calibrate import PRIORS, Prior
-from experiments.figures import percent_axis
+from experiments.figures import plot_bands
 from experiments.loading import COMPLETE
-from experiments.presentation import is_fraction, kpi_label, save_figure, setup_theme, term
+from experiments.presentation import kpi_label, save_figure, setup_theme, term
 from sim.config import check_value, schema_fields, settings_for, with_values
 from sim.indicators import KEY_INDICATORS
 from sim.outputs import write_atomic
@@ -46,7 +46,6 @@ from sim.params import ConfigError
 from sim.runner import run_many
 
 SAMPLE_SEED = 12  # the Latin hypercube's own seed: the same parameter sets on every run of the command
-BAND = (2.5, 97.5)  # percentiles of the per-set means
 
 
 class BandsError(ValueError):
@@ -80,59 +79,6 @@ def contrasts(runs: pd.DataFrame, policies: list[str], kpis: list[str]) -> pd.Da
             parts.append(diff.rename("diff").reset_index().assign(policy=policy, kpi=k))
     cols = ["policy", "set", "seed", "kpi", "diff"]
     return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
-
-
-def bands(diffs: pd.DataFrame) -> pd.DataFrame:
-    """Per policy and indicator: mean difference, seed half-width, parameter band, sign share, what dominates."""
-    rows = []
-    for (policy, k), g in diffs.dropna(subset=["diff"]).groupby(["policy", "kpi"], sort=False):
-        per_set = g.groupby("set")["diff"]
-        means = per_set.mean()
-        seed_hw = float(np.nanmean([stats.mean_ci(v).half_width for _, v in per_set]))
-        mean = float(g["diff"].mean())
-        low, high = np.percentile(means, BAND)
-        sign = np.sign(mean)
-        share = float((np.sign(means) == sign).mean()) if sign != 0 else float((means == 0).mean())
-        band_hw = (high - low) / 2
-        dominant = "parameters" if band_hw > seed_hw else ("seeds" if seed_hw > band_hw else "neither")
-        rows.append({"policy": policy, "kpi": k, "sets": int(means.size), "seeds": int(per_set.size().max()),
-                     "mean_diff": mean, "seed_half_width": seed_hw, "band_low": float(low), "band_high": float(high),
-                     "sign_share": share, "dominant": dominant})
-    cols = ["policy", "kpi", "sets", "seeds", "mean_diff", "seed_half_width", "band_low", "band_high", "sign_share",
-            "dominant"]
-    return pd.DataFrame(rows, columns=cols)
-
-
-def plot(diffs: pd.DataFrame, table: pd.DataFrame, lang: str, folder: Path) -> None:
-    """Per indicator: each parameter set's mean difference (dots), the parameter band (bar) and the seed
-    interval around the overall mean (thick line)."""
-    import matplotlib.pyplot as plt
-
-    kpis = list(dict.fromkeys(table["kpi"]))
-    policies = list(dict.fromkeys(table["policy"]))
-    fig, axes = plt.subplots(len(kpis), 1, figsize=(6.5, 0.8 + (0.55 + 0.35 * len(policies)) * len(kpis)),
-                             squeeze=False)
-    for ax, k in zip(axes[:, 0], kpis, strict=True):
-        for y, policy in enumerate(policies):
-            row = table[(table["kpi"] == k) & (table["policy"] == policy)].iloc[0]
-            means = diffs[(diffs["kpi"] == k) & (diffs["policy"] == policy)].groupby("set")["diff"].mean()
-            ax.plot([row.band_low, row.band_high], [y, y], color="#9ecae1", linewidth=9, solid_capstyle="butt",
-                    label=term("parameter_band", lang) if y == 0 else None)
-            ax.scatter(means, np.full(means.size, y), s=12, color="#3182bd", zorder=3,
-                       label=term("per_set_mean", lang) if y == 0 else None)
-            ax.plot([row.mean_diff - row.seed_half_width, row.mean_diff + row.seed_half_width], [y, y],
-                    color="black", linewidth=2.5, zorder=4, label=term("seed_interval", lang) if y == 0 else None)
-        ax.axvline(0, color="grey", linewidth=0.8)
-        ax.set_ylim(-0.7, len(policies) - 0.3)
-        ax.set_yticks(range(len(policies)), policies)
-        ax.set_title(kpi_label(k, lang), fontsize=9, loc="left")
-        percent_axis(ax, k, axis="x", diff=True)  # differences of rates in percentage points
-        if is_fraction(k):
-            ax.set_xlabel(term("pp", lang), fontsize=8)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    save_figure(fig, folder, "bands")
 
 
 def report(table: pd.DataFrame, args: argparse.Namespace, n_runs: int, lang: str) -> str:
@@ -235,14 +181,14 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
     runs = runs[runs["status"].isin(COMPLETE)]  # "skipped": complete from an earlier call
     kpis = [k for k in KEY_INDICATORS if k in runs.columns]
     diffs = contrasts(runs, args.policy_list, kpis)
-    table = bands(diffs)
+    table = stats.band_table(diffs)
     if table.empty:
         raise BandsError(f"no complete pair of runs in {args.out / 'sweep'}: every run failed (see its status.json)")
     setup_theme(args.lang)
     write_atomic(args.out / "parameter_sets.csv", sets.to_csv())
     write_atomic(args.out / "differences.csv", diffs.to_csv(index=False))
     write_atomic(args.out / "bands.csv", table.to_csv(index=False))
-    plot(diffs, table, args.lang, args.out)
+    save_figure(plot_bands(diffs, table, args.lang), args.out, "bands")
     write_atomic(args.out / "report.md", report(table, args, len(settings), args.lang))
     return table
 

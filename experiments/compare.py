@@ -1,7 +1,7 @@
 """Compare the scenarios of a sweep: charts, paired differences vs a baseline, a replication check.
 
 ``python -m experiments.compare <sweep_dir> [--baseline policy=baseline] [--lang zh|en] [--pdf]
-[--width single|double] [--greyscale] [--kpis k1,k2] [--heatmap KPI] [--out DIR]`` reads
+[--width single|double] [--greyscale] [--kpis k1,k2] [--heatmap KPI] [--over K1,K2] [--out DIR]`` reads
 ``runs.parquet`` and ``timeseries.parquet`` (collating the sweep first if they are missing) and
 writes into ``<sweep_dir>/compare/``:
 
@@ -12,6 +12,9 @@ writes into ``<sweep_dir>/compare/``:
   of the other swept parameters), mean and 95 % t interval; table ``differences.csv``;
 * ``heatmap_<KPI>`` — for a sweep of exactly two parameters: the KPI's mean over the grid;
 * ``replication``   — CI half-width against the number of seeds used, with a verdict per comparison;
+* ``bands``         — with ``--over KEY[,KEY]`` (swept parameters that are uncertain inputs, not scenarios): for
+  each paired difference, the seed interval next to the band over the parameter sets, the share of sets in which
+  its sign holds and which of the two widths dominates; table ``bands.csv``;
 * ``report.md`` and ``report.html`` (self-contained), ``scenarios.csv``, ``replication.csv``.
 
 A *scenario* is one combination of the swept parameters other than the seed, named in words in the
@@ -38,6 +41,7 @@ from experiments.compare_report import report_blocks
 from experiments.figures import (
     GROUP_MAX,
     Styles,
+    plot_bands,
     plot_distributions,
     plot_forest,
     plot_heatmap,
@@ -95,6 +99,9 @@ def draw_figures(res: Results, folder: Path, pdf: bool, width: str = "double", g
         table = heatmap_table(res.ends, sw, res.heatmap)
         save(plot_heatmap(table, res.heatmap, sw.params[0], sw.params[1], lang, width, greyscale),
              f"heatmap_{res.heatmap}", label("cap_heatmap", lang, kpi=kpi_label(res.heatmap, lang)))
+    if res.bands is not None and not res.bands.empty:
+        save(plot_bands(res.band_diffs, res.bands, lang, names), "bands",
+             label("cap_bands", lang, n=int(res.bands["sets"].max()), over=", ".join(sw.over)))
     if not res.curves.empty:
         what = label("cap_what_pair" if res.diffs is not None else "rep_what_mean", lang)
         save(plot_replication(res.curves, kpis, styles, lang, diffs=res.diffs is not None, groups=groups,
@@ -109,6 +116,8 @@ def write_tables(res: Results, folder: Path) -> None:
         res.diffs.to_csv(folder / "differences.csv", index=False)
     if res.cost is not None:
         res.cost.to_csv(folder / "cost_effectiveness.csv", index=False)
+    if res.bands is not None:
+        res.bands.rename(columns={"policy": "scenario"}).to_csv(folder / "bands.csv", index=False)
     res.curves.to_csv(folder / "replication.csv", index=False)
 
 
@@ -134,13 +143,16 @@ def run(args: argparse.Namespace) -> tuple[Results, Path]:
 
     Returns the results and the output folder.
     """
-    sweep = load_sweep(Path(args.sweep_dir), args.baseline)
+    over = [k.strip() for k in (args.over or "").split(",") if k.strip()]
+    sweep = load_sweep(Path(args.sweep_dir), args.baseline, over)
     wanted = [k.strip() for k in args.kpis.split(",") if k.strip()] if args.kpis is not None else \
         [k for k in DEFAULT_KPIS if k in sweep.kpi_columns or k in sweep.indicators]
     kpis = resolve_kpis(sweep, list(dict.fromkeys(wanted)))
     heatmap = resolve_kpis(sweep, [args.heatmap or DEFAULT_HEATMAP], "--heatmap")[0]
-    if len(sweep.params) != 2:
-        if args.heatmap:
+    if len(sweep.params) != 2 or sweep.over:
+        if args.heatmap and sweep.over:
+            print("note: no heatmap with --over (its grid would mix scenarios and parameter sets)", file=sys.stderr)
+        elif args.heatmap:
             print(f"note: no heatmap: it needs exactly two swept parameters besides the seed; this sweep has "
                   f"{len(sweep.params)} ({', '.join(sweep.params) or 'none'})", file=sys.stderr)
         heatmap = None
@@ -204,6 +216,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          f"(default: {', '.join(DEFAULT_KPIS)})")
     ap.add_argument("--heatmap", metavar="KPI",
                     help=f"KPI of the heatmap drawn for a two-parameter sweep (default: {DEFAULT_HEATMAP})")
+    ap.add_argument("--over", metavar="K1,K2,...",
+                    help="swept parameters that are uncertain inputs, not scenarios (e.g. a sample of "
+                         "behaviour.professional_share values): each scenario is drawn over their value sets x the "
+                         "seeds, and each paired difference is reported with its seed interval, its band over the "
+                         "sets, the share of sets in which its sign holds and which width dominates (needs a "
+                         "baseline)")
     ap.add_argument("--out", metavar="DIR", help="output folder (default: <sweep_dir>/compare); replaced if it "
                                                  "holds an earlier comparison")
     return ap.parse_args(argv)
@@ -221,6 +239,10 @@ def main(argv: list[str] | None = None) -> int:
     n = len(res.sweep.scenarios)
     print(f"compared {n} scenario{'' if n == 1 else 's'} ({len(res.sweep.runs)} complete runs, "
           f"{len(res.sweep.problems)} excluded) → {out / 'report.html'}")
+    if res.bands is not None:
+        wider = res.bands["dominant"].value_counts()
+        print(f"parameter sets ({', '.join(res.sweep.over)}): the band is wider than the seed interval in "
+              f"{int(wider.get('parameters', 0))} of {len(res.bands)} differences (bands.csv)")
     if short:
         print(f"warning: too few seeds for {short} of {len(table)} comparisons (see the replication check in the "
               "report)")

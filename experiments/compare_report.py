@@ -77,6 +77,21 @@ def cost_for_report(cost: pd.DataFrame, lang: str) -> pd.DataFrame:
     })
 
 
+def bands_for_report(bands: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Seed interval against parameter band (stats.band_table) with labels in ``lang`` and formatted numbers."""
+    kpis = bands["kpi"]
+    return pd.DataFrame({
+        term("scenario", lang): bands["policy"],
+        term("indicator", lang): [kpi_label(k, lang) for k in kpis],
+        term("mean_diff", lang): _values(kpis, bands["mean_diff"], diff=True, lang=lang),
+        term("seed_interval", lang): ["±" + format_value(k, v, True, lang).lstrip("+")
+                                      for k, v in zip(kpis, bands["seed_half_width"], strict=True)],
+        term("parameter_band", lang): _intervals(kpis, bands["band_low"], bands["band_high"], lang, diff=True),
+        term("sign_share", lang): [f"{v:.0%}" for v in bands["sign_share"]],
+        term("dominant", lang): [term(f"dominant_{d}", lang) for d in bands["dominant"]],
+    })
+
+
 def summary_for_report(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Scenario means with CI and the replication verdict for the mean (used when there is no baseline)."""
     kpis = summary["kpi"]
@@ -143,6 +158,14 @@ def _difference_blocks(res: Results) -> list[Block]:
     if unpaired:
         blocks.append(Alert(label("rep_unpaired", lang, scenarios="; ".join(unpaired))))
     blocks += [Paragraph(label("rep_differences_text", lang)), Table(differences_for_report(res.diffs, lang))]
+    if res.bands is not None and not res.bands.empty:
+        blocks += [Heading(label("rep_bands", lang)),
+                   Paragraph(label("rep_bands_text", lang, over=", ".join(f"`{k}`" for k in res.sweep.over),
+                                   sets=int(res.bands["sets"].max()), seeds=int(res.bands["seeds"].max()))),
+                   Table(bands_for_report(res.bands, lang))]
+        wider = int((res.bands["dominant"] == "parameters").sum())
+        blocks.append(Paragraph(label("rep_bands_verdict" if wider else "rep_bands_verdict_none", lang, n=wider,
+                                      total=len(res.bands))))
     if res.cost is not None and not res.cost.empty:
         blocks += [Heading(label("rep_cost", lang)), Paragraph(label("rep_cost_text", lang)),
                    Table(cost_for_report(res.cost, lang))]

@@ -483,3 +483,36 @@ def plot_replication(curves: pd.DataFrame, kpis: Sequence[str], styles: Styles, 
     legend_below(fig, shown, shown.order, lang, width)
     declutter(fig)
     return fig
+
+
+def plot_bands(diffs: pd.DataFrame, table: pd.DataFrame, lang: str = "en", names: dict | None = None):
+    """Per indicator: each parameter set's mean difference (dots), the parameter band (bar) and the seed
+    interval around the overall mean (thick line). ``diffs`` and ``table`` as for :func:`stats.band_table`
+    (its input and its result); ``names``: the policies' names as shown (default: as in the table); returns the
+    figure."""
+
+    kpis = list(dict.fromkeys(table["kpi"]))
+    policies = list(dict.fromkeys(table["policy"]))
+    fig, axes = plt.subplots(len(kpis), 1, figsize=(6.5, 0.8 + (0.55 + 0.35 * len(policies)) * len(kpis)),
+                             squeeze=False)
+    for ax, k in zip(axes[:, 0], kpis, strict=True):
+        for y, policy in enumerate(policies):
+            row = table[(table["kpi"] == k) & (table["policy"] == policy)].iloc[0]
+            means = diffs[(diffs["kpi"] == k) & (diffs["policy"] == policy)].groupby("set")["diff"].mean()
+            ax.plot([row.band_low, row.band_high], [y, y], color="#9ecae1", linewidth=9, solid_capstyle="butt",
+                    label=term("parameter_band", lang) if y == 0 else None)
+            ax.scatter(means, np.full(means.size, y), s=12, color="#3182bd", zorder=3,
+                       label=term("per_set_mean", lang) if y == 0 else None)
+            ax.plot([row.mean_diff - row.seed_half_width, row.mean_diff + row.seed_half_width], [y, y],
+                    color="black", linewidth=2.5, zorder=4, label=term("seed_interval", lang) if y == 0 else None)
+        ax.axvline(0, color="grey", linewidth=0.8)
+        ax.set_ylim(-0.7, len(policies) - 0.3)
+        ax.set_yticks(range(len(policies)), [(names or {}).get(p, p) for p in policies])
+        ax.set_title(kpi_label(k, lang), fontsize=9, loc="left")
+        percent_axis(ax, k, axis="x", diff=True)  # differences of rates in percentage points
+        if is_fraction(k):
+            ax.set_xlabel(term("pp", lang), fontsize=8)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig

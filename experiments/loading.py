@@ -48,6 +48,7 @@ class Sweep:
     baseline: dict[str, str] = field(default_factory=dict)  # {key: value as written} of the baseline runs
     settings: dict[str, dict[str, object]] = field(default_factory=dict)  # scenario -> {swept key: value}
     warmup_weeks: int = 0             # first recorded weeks not yet steady, shaded in weekly charts (warmup_weeks())
+    over: list[str] = field(default_factory=list)  # swept parameters that are uncertainty, not scenarios (--over)
 
 
 def parameter_columns(runs: pd.DataFrame) -> list[str]:
@@ -107,8 +108,11 @@ def matches(series: pd.Series, text: str) -> pd.Series:
     return series.map(same).astype(bool)
 
 
-def load_sweep(path: Path, baseline_spec: str | None) -> Sweep:
-    """Read (or first collate) the sweep, label its scenarios and resolve the baseline."""
+def load_sweep(path: Path, baseline_spec: str | None, over: list[str] | None = None) -> Sweep:
+    """Read (or first collate) the sweep, label its scenarios and resolve the baseline.
+
+    ``over``: swept parameters whose values are draws of an uncertain parameter (parameter sets), not scenarios:
+    a scenario is then one combination of the *other* swept parameters, drawn over those sets and the seeds."""
     if not path.is_dir():
         raise CompareError(f"no such sweep folder: {path}")
     if not (path / RUNS_FILE).is_file() or not (path / COLLATED_TIMESERIES_FILE).is_file():
@@ -123,7 +127,8 @@ def load_sweep(path: Path, baseline_spec: str | None) -> Sweep:
         raise CompareError(f"{path / RUNS_FILE} holds no complete run (statuses: {sorted(runs['status'].unique())})")
     params = swept_parameters(complete)
     baseline = resolve_baseline(complete, params, baseline_spec)
-    label_keys = params or ["policy"]
+    over = resolve_over(params, baseline, over or [])
+    label_keys = [p for p in params if p not in over] or ["policy"]
     names = short_names(label_keys)
     complete["scenario"] = [", ".join(f"{names[k]}={format_param(row[k])}" for k in label_keys)
                             for _, row in complete.iterrows()]
@@ -135,7 +140,7 @@ def load_sweep(path: Path, baseline_spec: str | None) -> Sweep:
     settings = {r["scenario"]: {k: r[k] for k in label_keys} for r in order}
     return Sweep(path, complete, problems, ts, params, [r["scenario"] for r in order], kpi_columns(complete),
                  sorted(ts["indicator"].astype(str).unique()), baseline, settings,
-                 warmup_weeks(path / str(complete["run_dir"].iloc[0])))
+                 warmup_weeks(path / str(complete["run_dir"].iloc[0])), over)
 
 
 def warmup_weeks(run_dir: Path) -> int:
@@ -197,6 +202,21 @@ def resolve_baseline(runs: pd.DataFrame, params: list[str], spec: str | None) ->
         raise CompareError(f"--baseline {spec}: no complete run has {key}={text}; allowed values: "
                            + ", ".join(format_param(v) for v in values))
     return {key: text}
+
+
+def resolve_over(params: list[str], baseline: dict[str, str], over: list[str]) -> list[str]:
+    """Check ``--over`` keys: swept parameters of the sweep, not the baseline's key, at least one left for scenarios."""
+    for key in over:
+        if key not in params:
+            allowed = ", ".join(params) if params else "none (this sweep varies only the seed)"
+            raise CompareError(f"--over {key}: not a swept parameter of this sweep; allowed keys: {allowed}")
+        if key in baseline:
+            raise CompareError(f"--over {key}: it names the baseline (--baseline {key}=...); the parameter sets must "
+                               "be shared by the baseline and the scenarios")
+    if over and not baseline:
+        raise CompareError("--over needs a baseline (--baseline KEY=VALUE): the parameter band is of paired "
+                           "differences")
+    return list(dict.fromkeys(over))
 
 
 def resolve_kpis(sweep: Sweep, kpis: list[str], what: str = "--kpis") -> list[str]:

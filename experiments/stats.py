@@ -32,6 +32,7 @@ from scipy import stats as _st
 LEVEL = 0.95
 REL_DIFF = 0.5    # enough seeds for a difference: half-width ≤ 50 % of |mean difference|
 REL_MEAN = 0.1    # enough seeds for a scenario mean: half-width ≤ 10 % of |mean|
+BAND = (2.5, 97.5)  # percentiles of per-parameter-set means: the parameter band
 N_CAP = 1000      # n_needed() answers at most this (None = more than the cap)
 
 ENOUGH, MORE, IDENTICAL, TOO_FEW, NO_DATA = "enough", "more", "identical", "too_few", "no_data"
@@ -188,3 +189,31 @@ def summarise(df: pd.DataFrame, by: list[str], value: str = "value", level: floa
     out["low"] = out["mean"] - out["half_width"]
     out["high"] = out["mean"] + out["half_width"]
     return out
+
+
+def band_table(diffs: pd.DataFrame) -> pd.DataFrame:
+    """Seed noise against parameter uncertainty for paired differences.
+
+    ``diffs``: long table policy, set, seed, kpi, diff (a policy's difference from its control under the same
+    parameter set and seed). Per policy and indicator: the mean difference over all sets and seeds; the seed
+    half-width (the 95 % t half-width over seeds within a set, averaged over the sets: what a seed-only comparison
+    would report); the parameter band (the BAND percentiles of the per-set means); the share of sets whose mean
+    has the overall mean's sign; and which of the two half-widths dominates ("parameters", "seeds" or "neither").
+    """
+    rows = []
+    for (policy, k), g in diffs.dropna(subset=["diff"]).groupby(["policy", "kpi"], sort=False):
+        per_set = g.groupby("set")["diff"]
+        means = per_set.mean()
+        seed_hw = float(np.nanmean([mean_ci(v).half_width for _, v in per_set]))
+        mean = float(g["diff"].mean())
+        low, high = np.percentile(means, BAND)
+        sign = np.sign(mean)
+        share = float((np.sign(means) == sign).mean()) if sign != 0 else float((means == 0).mean())
+        band_hw = (high - low) / 2
+        dominant = "parameters" if band_hw > seed_hw else ("seeds" if seed_hw > band_hw else "neither")
+        rows.append({"policy": policy, "kpi": k, "sets": int(means.size), "seeds": int(per_set.size().max()),
+                     "mean_diff": mean, "seed_half_width": seed_hw, "band_low": float(low), "band_high": float(high),
+                     "sign_share": share, "dominant": dominant})
+    cols = ["policy", "kpi", "sets", "seeds", "mean_diff", "seed_half_width", "band_low", "band_high", "sign_share",
+            "dominant"]
+    return pd.DataFrame(rows, columns=cols)

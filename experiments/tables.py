@@ -29,6 +29,8 @@ class Results:
     heatmap: str | None
     figures: dict[str, str] = field(default_factory=dict)  # stem -> caption
     cost: pd.DataFrame | None = None  # cost-effectiveness (cost_effectiveness); None without a baseline or costs
+    bands: pd.DataFrame | None = None  # seed interval against parameter band (stats.band_table); with --over only
+    band_diffs: pd.DataFrame | None = None  # its input: policy (the scenario), set, seed, kpi, diff
 
 
 def end_values(sweep: Sweep, kpis: list[str]) -> pd.DataFrame:
@@ -175,4 +177,15 @@ def analyse(sweep: Sweep, kpis: list[str], heatmap: str | None, lang: str) -> Re
             cost = cost_effectiveness(pairs, cost_pairs, sweep.scenarios, kpis)
     else:
         pairs, diffs, curves = None, None, replication_curves(kpi_ends, "value")
-    return Results(sweep, kpis, lang, ends, summary, diffs, pairs, curves, heatmap, cost=cost)
+    band_diffs = by_parameter_set(pairs, sweep.over) if pairs is not None and sweep.over else None
+    bands = stats.band_table(band_diffs) if band_diffs is not None else None
+    return Results(sweep, kpis, lang, ends, summary, diffs, pairs, curves, heatmap, cost=cost, bands=bands,
+                   band_diffs=band_diffs)
+
+
+def by_parameter_set(pairs: pd.DataFrame, over: list[str]) -> pd.DataFrame:
+    """The paired differences with their parameter set named (the ``over`` values, e.g. "0.3, 500"): the input
+    of :func:`stats.band_table` (policy = the scenario)."""
+    sets = pairs[over].map(format_param).agg(", ".join, axis=1)
+    return pd.DataFrame({"policy": pairs["scenario"], "set": sets, "seed": pairs["seed"], "kpi": pairs["kpi"],
+                         "diff": pairs["diff"]})

@@ -11,8 +11,9 @@ import pytest
 from conftest import REPO
 
 from experiments import stats
-from experiments.bands import bands, contrasts, parameter_sets
+from experiments.bands import contrasts, parameter_sets
 from experiments.calibrate import PRIORS
+from experiments.stats import band_table
 
 
 def _diffs(per_set: dict[int, list[float]], kpi: str = "response_rate") -> pd.DataFrame:
@@ -23,7 +24,7 @@ def _diffs(per_set: dict[int, list[float]], kpi: str = "response_rate") -> pd.Da
 
 def test_the_band_spreads_over_parameter_sets_and_the_seed_interval_over_seeds():
     per_set = {0: [0.9, 1.0, 1.1, 1.0], 1: [2.9, 3.0, 3.1, 3.0], 2: [-1.1, -1.0, -0.9, -1.0]}
-    row = bands(_diffs(per_set)).iloc[0]
+    row = band_table(_diffs(per_set)).iloc[0]
     assert row["mean_diff"] == pytest.approx(1.0) and (row["sets"], row["seeds"]) == (3, 4)
     assert (row["band_low"], row["band_high"]) == pytest.approx(tuple(np.percentile([1.0, 3.0, -1.0], (2.5, 97.5))))
     assert row["seed_half_width"] == pytest.approx(stats.mean_ci(per_set[0]).half_width)  # the same in every set
@@ -32,9 +33,9 @@ def test_the_band_spreads_over_parameter_sets_and_the_seed_interval_over_seeds()
 
 
 def test_seed_noise_dominates_when_the_sets_agree_and_neither_when_nothing_varies():
-    noisy = bands(_diffs({0: [0.0, 2.0, -1.0, 3.0], 1: [0.1, 2.1, -0.9, 3.1]})).iloc[0]
+    noisy = band_table(_diffs({0: [0.0, 2.0, -1.0, 3.0], 1: [0.1, 2.1, -0.9, 3.1]})).iloc[0]
     assert noisy["dominant"] == "seeds" and noisy["sign_share"] == 1.0
-    flat = bands(_diffs({0: [1.0, 1.0], 1: [1.0, 1.0]}, kpi="social_orgs_serving")).iloc[0]
+    flat = band_table(_diffs({0: [1.0, 1.0], 1: [1.0, 1.0]}, kpi="social_orgs_serving")).iloc[0]
     assert flat["dominant"] == "neither" and flat["seed_half_width"] == 0
 
 

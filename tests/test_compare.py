@@ -159,6 +159,40 @@ def test_two_parameter_sweep_heatmap_and_pairing(sweeps, tmp_path):
     assert "fen=0, units=500" in md and "(heatmap_fund_inflow_run.png)" in md
 
 
+def test_over_reports_the_seed_interval_against_the_band_over_parameter_sets(sweeps, tmp_path):
+    """--over: the swept units per week are draws of an uncertain input, not scenarios. The one scenario (5 fen)
+    is paired with the baseline (0 fen) under the same units and seed; its extra money differs tenfold between
+    the two sets while the seeds barely move it, so the band dominates; its sign holds in both sets."""
+    out = tmp_path / "over"
+    assert run_compare(sweeps["grid"], "--baseline", "policy.micro_fund.fen_per_unit=0", "--over",
+                       "community.units_per_week", "--kpis", "fund_inflow_run,response_rate", "--out", out) == 0
+    bands = pd.read_csv(out / "bands.csv").set_index(["scenario", "kpi"])
+    assert list(bands.index.get_level_values(0).unique()) == ["fen=5"]
+    money = bands.loc[("fen=5", "fund_inflow_run")]
+    assert money["sets"] == 2 and money["seeds"] == 2 and money["sign_share"] == 1.0
+    assert money["band_low"] > 0 and money["band_high"] > 5 * money["band_low"]
+    assert money["dominant"] == "parameters" and money["band_high"] - money["band_low"] > 2 * money["seed_half_width"]
+    per_set = pd.read_csv(out / "differences.csv").set_index(["scenario", "kpi"])
+    assert per_set.loc[("fen=5", "fund_inflow_run"), "n_pairs"] == 4  # two sets x two seeds, pooled
+    assert money["mean_diff"] == pytest.approx(per_set.loc[("fen=5", "fund_inflow_run"), "mean_diff"])
+    assert (out / "bands.png").is_file() and not (out / "heatmap_satisfaction_mean.png").exists()
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "Seed noise against parameter uncertainty" in md and "(bands.png)" in md
+    assert "The parameter band is wider than the seed interval in" in md
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--over", "nope"), "--over nope: not a swept parameter of this sweep; allowed keys: "),
+    (("--over", "policy.micro_fund.fen_per_unit"), "it names the baseline"),
+    (("--baseline", "none", "--over", "community.units_per_week"), "--over needs a baseline"),
+])
+def test_over_refuses_keys_it_cannot_use(sweeps, tmp_path, capsys, args, message):
+    base = () if "--baseline" in args else ("--baseline", "policy.micro_fund.fen_per_unit=0")
+    assert run_compare(sweeps["grid"], *base, *args, "--out", tmp_path / "out") == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_sweep_without_baseline_reports_scenario_means(sweeps, tmp_path):
     out = tmp_path / "means"
     assert run_compare(sweeps["grid"], "--kpis", "satisfaction_mean,demand_queue", "--out", out) == 0
