@@ -5,6 +5,12 @@
 * **first render**: from starting ``python -m dashboard.serve`` to the page's title, and to all its charts drawn;
 * **Step**: from the click to the new week number on the page, and to the trajectory chart redrawn (median and
   worst of ``--steps`` clicks);
+
+Times are taken in the page: a MutationObserver notes when the title, the charts, the week number or the chart's
+line appear or change, and the first animation frame after it (the frame that shows it); a Step's start is its
+click event in the page. (Until 2026-12-06 they were taken by Playwright's waits, which poll at growing intervals
+of 20–100 ms and so added up to 100 ms to a Step and more to the first render; the two methods side by side are in
+benchmarks/results.md.)
 * **Play**: at each asked speed (weeks per second), the weeks the page actually showed per second and how often
   it redrew (a MutationObserver in the page timestamps every change of the week number), and how often the
   response-rate chart redrew and by how many weeks it advanced each time.
@@ -19,23 +25,22 @@ import argparse
 import contextlib
 import itertools
 import os
-import re
 import socket
 import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-WEEK = re.compile(r"Week (\d+) of (\d+)")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 SPEEDS = (1, 2, 4, 8, 13, 26, 52)  # the page's speed choices (dashboard/app.py)
 OBSERVER = """() => {
   window.__weeks = [];
   const seen = () => {
-    const p = [...document.querySelectorAll('p')].find(e => /^Week \\d+ of \\d+$/.test(e.innerText));
-    const m = p && p.innerText.match(/^Week (\\d+) of/);
+    const p = [...document.querySelectorAll('p')].find(e => /^Week \\d+ of \\d+$/.test(e.textContent));
+    const m = p && p.textContent.match(/^Week (\\d+) of/);
     if (m) { const w = +m[1]; const last = window.__weeks[window.__weeks.length - 1];
              if (!last || last[1] !== w) window.__weeks.push([performance.now(), w]); }
   };
@@ -56,22 +61,64 @@ OBSERVER = """() => {
 }"""
 
 
+# Installed before the page's own scripts: the wall-clock time (ms since the epoch) of the first animation frame
+# after the title, and after all six trajectory charts, appeared. (textContent, not innerText, in the observers:
+# innerText makes the browser lay the page out at every change, which slowed the page being measured.)
+FIRST_RENDER = """
+window.__first = {};
+new MutationObserver(() => {
+  const f = window.__first;
+  const mark = (key) => { f[key] = 0; requestAnimationFrame(() => { f[key] = Date.now(); }); };
+  if (f.title === undefined && [...document.querySelectorAll('h1')].some(
+        h => h.textContent.includes('Five-society linkage: comparing two scenarios'))) mark('title');
+  if (f.charts === undefined && document.querySelectorAll('.live-chart svg.main-svg').length >= 6) mark('charts');
+}).observe(document, {subtree: true, childList: true});
+"""
+# One Step: the click event's time, and the first animation frame after the week number, and after the response-rate
+# chart's line, changed (performance.now() ms).
+STEP_OBSERVER = """() => {
+  const s = window.__step = {};
+  const weekText = () => {
+    const p = [...document.querySelectorAll('p')].find(e => /^Week \\d+ of \\d+$/.test(e.textContent));
+    return p ? p.textContent : '';
+  };
+  const line = () => { const e = document.querySelector('.st-key-traj_response_rate path.line-A');
+                       return e ? e.getAttribute('d') || '' : ''; };
+  const week0 = weekText(), line0 = line();
+  document.addEventListener('click', () => { if (s.click === undefined) s.click = performance.now(); },
+                            {capture: true, once: true});
+  const mark = (key) => { s[key] = 0; requestAnimationFrame(() => { s[key] = performance.now(); }); };
+  const obs = new MutationObserver(() => {
+    if (s.week === undefined && weekText() !== week0) mark('week');
+    if (s.chart === undefined && line() !== line0) mark('chart');
+    if (s.week !== undefined && s.chart !== undefined) obs.disconnect();
+  });
+  obs.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true,
+                              attributeFilter: ['d']});
+}"""
+
+
+def _wait_healthy(port: int, server: subprocess.Popen, timeout_s: float = 120.0) -> None:
+    """Return once the dashboard answers http://127.0.0.1:PORT/_stcore/health (asked every 20 ms)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:  # not listening yet
+            pass
+        if server.poll() is not None:
+            raise RuntimeError(f"python -m dashboard.serve exited with {server.returncode}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the dashboard did not answer within {timeout_s:.0f} s")
+        time.sleep(0.02)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _week(page) -> int:
-    text = page.get_by_text(WEEK).first.inner_text()
-    return int(WEEK.search(text).group(1))
-
-
-def _trace(page) -> str:
-    """The response-rate chart's first line ("" at week 0, when there is no line yet)."""
-    return page.evaluate("() => { const e = document.querySelector("
-                         "'.st-key-traj_response_rate path.line-A');"
-                         " return e ? e.getAttribute('d') || '' : ''; }")
 
 
 def measure(steps: int, play_seconds: float, speeds: list[int], chromium: str) -> dict:
@@ -79,7 +126,7 @@ def measure(steps: int, play_seconds: float, speeds: list[int], chromium: str) -
     from playwright.sync_api import sync_playwright
 
     port = _free_port()
-    started = time.monotonic()
+    started = time.time()
     server = subprocess.Popen([sys.executable, "-m", "dashboard.serve", "--port", str(port)], cwd=REPO,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     out: dict = {}
@@ -87,33 +134,26 @@ def measure(steps: int, play_seconds: float, speeds: list[int], chromium: str) -
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1366, "height": 768})
-            deadline = time.monotonic() + 120
-            while True:  # the server accepts connections after its warm-up
-                try:
-                    page.goto(f"http://127.0.0.1:{port}/?lang=en", timeout=5_000)
-                    break
-                except Exception:  # not up yet
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-            page.get_by_role("heading", name="Five-society linkage: comparing two scenarios").wait_for(timeout=120_000)
-            out["first_title_s"] = time.monotonic() - started
-            page.wait_for_function("document.querySelectorAll('.live-chart svg.main-svg').length >= 6",
-                                   timeout=120_000)
-            out["first_charts_s"] = time.monotonic() - started
+            page.add_init_script(FIRST_RENDER)
+            # open the page once the server answers its health probe, as `python -m dashboard.serve --open` does
+            # (asking the browser every 50 ms instead loads Chromium's error page each time, which competes with
+            # the starting server for the two cores)
+            _wait_healthy(port, server)
+            page.goto(f"http://127.0.0.1:{port}/?lang=en", timeout=60_000)
+            page.wait_for_function("window.__first.title > 0 && window.__first.charts > 0", timeout=120_000)
+            first = page.evaluate("window.__first")
+            out["first_title_s"] = first["title"] / 1000 - started
+            out["first_charts_s"] = first["charts"] / 1000 - started
 
             to_week, to_chart = [], []
             step = page.get_by_role("button", name="Step", exact=True)
             for _ in range(steps):
-                week, trace = _week(page), _trace(page)
-                t0 = time.monotonic()
+                page.evaluate(STEP_OBSERVER)
                 step.click()
-                page.get_by_text(f"Week {week + 1} of").wait_for(timeout=60_000)
-                to_week.append(time.monotonic() - t0)
-                page.wait_for_function("prev => { const e = document.querySelector("
-                                       "'.st-key-traj_response_rate path.line-A');"
-                                       " return e && e.getAttribute('d') !== prev; }", arg=trace, timeout=60_000)
-                to_chart.append(time.monotonic() - t0)
+                page.wait_for_function("window.__step.week > 0 && window.__step.chart > 0", timeout=60_000)
+                times = page.evaluate("window.__step")
+                to_week.append((times["week"] - times["click"]) / 1000)
+                to_chart.append((times["chart"] - times["click"]) / 1000)
                 page.wait_for_timeout(300)
             out["step_to_week_s"] = (statistics.median(to_week), max(to_week))
             out["step_to_chart_s"] = (statistics.median(to_chart), max(to_chart))

@@ -113,6 +113,8 @@ def choose(key: str, widget: str, options: list[str], then: Callable[..., None] 
     """A select box was changed: keep its choice if it is one of the options and a new one, then run
     ``then(*args)`` (a callback that fires with the choice already made changes nothing: it would, e.g., set
     a side's levers back to its preset)."""
+    if ss.get("select_widgets", {}).get(key) != widget:  # a widget from an earlier drawing: see select()
+        return
     value = ss.get(widget)
     if value in options and value != ss.get(key):
         ss[key] = value
@@ -138,10 +140,17 @@ def select(text: str, options: list[str], key: str, format_func: Callable[[str],
     language, the browser could otherwise send the old widget's value from before the switch, which Streamlit
     takes for a change (seen in the random-click test: every select box's callback fired at once and a side's
     levers went back to its preset). The language is display only and never reaches the model's settings.
+    Two guards against values on their way from an earlier drawing: a change reported by a widget that is no longer
+    the one drawn for ``key`` is ignored (Streamlit keeps an old widget and its callback until a page run ends
+    uninterrupted, which during Play can take many runs; seen firing in every random-click run); and the widget is
+    set from the choice only when the two differ, because a value set by the page is pushed to the browser and
+    replaces what the browser holds, so setting it on every run could undo a choice made while that run was drawn.
     ``widget`` names the widget (default ``key``; a lever's changes with each preset, see :func:`lever_widget`).
     """
     widget = f"{widget or key}@{lang}.{ss.get('language_switches', 0)}"
-    ss[widget] = ss[key]
+    ss.setdefault("select_widgets", {})[key] = widget
+    if ss.get(widget) != ss[key]:
+        ss[widget] = ss[key]
     st.selectbox(text, options, key=widget, format_func=format_func, help=help, on_change=choose,
                  args=(key, widget, list(options), on_change, args))
 

@@ -23,6 +23,11 @@ DEFAULT_PORT = 8501
 # Keep in sync with .streamlit/config.toml.
 SETTINGS: dict[str, object] = {
     "global.developmentMode": False,        # serve the front end bundled in the wheel, not a dev server
+    # Page elements are always sent whole, never as a reference to the browser's cache of earlier ones: during Play
+    # the browser can drop a cached element the server still refers to, and the page then stops with "Connection
+    # error: Cached ForwardMsg MISS" (seen once in a random-click run of tests/test_dashboard_e2e.py). On the
+    # loopback the few kB re-sent cost nothing.
+    "global.minCachedMessageSize": 1e15,
     "server.headless": True,                # no browser launch, no e-mail prompt
     "server.address": DEFAULT_HOST,         # loopback only; set manually, so no external-IP lookup either
     "server.port": DEFAULT_PORT,

@@ -43,7 +43,10 @@ class Label(NamedTuple):
 GLOSSARY: dict[str, Label] = {}
 # The table itself: sim/glossary.yaml (one row per key, grouped by kind), so that a translator edits a
 # table, not code.
-_TABLE = yaml.safe_load(files("sim").joinpath("glossary.yaml").read_text(encoding="utf-8"))
+# libyaml's safe loader where PyYAML has it (the same result, a tenth of the time: 8 against 76 ms, which every
+# start of the dashboard and of a run pays)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TABLE = yaml.load(files("sim").joinpath("glossary.yaml").read_text(encoding="utf-8"), Loader=_LOADER)
 KINDS = ("output", "fund_source", "fund_use", "term", "ui", "lever")
 
 
@@ -73,7 +76,7 @@ _PRESET_NAMES_EN: dict[str, dict[str, str]] = _TABLE["preset_en"]
 
 def _preset_label_zh(group: str, name: str) -> str:
     text = files("sim.configs").joinpath(group, f"{name}.yaml").read_text(encoding="utf-8")
-    return str(yaml.safe_load(text)["label_zh"])
+    return str(yaml.load(text, Loader=_LOADER)["label_zh"])
 
 
 for _group, _names in _PRESET_NAMES_EN.items():
