@@ -1,7 +1,15 @@
 """Global sensitivity analysis of the main indicators (docs/sensitivity.md).
 
-``python -m experiments.sensitivity method=morris|sobol [--trajectories N] [--levels L] [--samples N]
-[--seeds R] [--steps W] [--out DIR] [community=...] [policy=...]``
+``python -m experiments.sensitivity method=morris|sobol|screen [--trajectories N] [--levels L] [--samples N]
+[--seeds R] [--steps W] [--contrast CONTROL] [--out DIR] [community=A[,B...]] [policy=...]``
+
+``method=screen`` is the two together: Morris screening, then Sobol on the survivors (the parameters whose mu*
+reaches :data:`SURVIVE` of the largest mu* for at least one indicator, at most ``--max-survivors``), each with
+its own report in ``morris/`` and ``sobol/`` and a summary in ``screen.md``. With ``--contrast CONTROL`` the
+analysed quantity is a policy contrast (``--policy`` − CONTROL, both run with the same seeds at every point)
+and the inputs are drawn from the prior distributions of :mod:`experiments.priors` (behavioural, structural
+and initial-condition parameters, each with its source). Several communities (``community=a,b``) are
+analysed one after another, each in its own folder, with a table across them (``presets.md``).
 
 1. The parameters (:data:`DEFAULT_PARAMS`: policy levers and behavioural parameters) are sampled
    over their ranges: the schema's ``lo``/``hi`` (``sim.config.iter_params``), or the narrower
@@ -41,11 +49,13 @@ from experiments.design import (
     schema_fields,
 )
 from experiments.presentation import save_figure, setup_theme
+from experiments.priors import CONTRAST_PRIORS, Distribution
 from experiments.report import Block, Figure, Heading, Paragraph, Table, render, write_report
 from sim.config import community_presets
 from sim.indicators import KEY_INDICATORS
 
-METHODS = ("morris", "sobol")
+METHODS = ("morris", "sobol", "screen")
+SURVIVE = 0.1  # screen: a parameter survives Morris if its mu* is at least this share of the largest, for an indicator
 INDICATORS = KEY_INDICATORS  # the six key indicators (sim/indicators.py)
 KEY_VALUE_ARGS = ("method", "community", "policy")
 
@@ -132,13 +142,18 @@ def param_range(key: str) -> tuple[float, float]:
     return float(m["lo"]), float(m["hi"])
 
 
-def problem(keys: list[str]) -> dict:
-    """The SALib problem: names and bounds."""
+def problem(keys: list[str], priors: dict[str, Distribution] | None = None) -> dict:
+    """The SALib problem: names and bounds; with ``priors``, each listed key drawn from its distribution (the
+    others uniform over :func:`param_range`)."""
     if len(keys) < 2:
         raise SensitivityError("give at least two parameters")
     if len(set(keys)) != len(keys):
         raise SensitivityError("a parameter is listed twice")
-    return {"num_vars": len(keys), "names": list(keys), "bounds": [list(param_range(k)) for k in keys]}
+    prob = {"num_vars": len(keys), "names": list(keys), "bounds": [list(param_range(k)) for k in keys]}
+    if priors:
+        drawn = [priors[k].salib() if k in priors else (prob["bounds"][i], "unif") for i, k in enumerate(keys)]
+        prob["bounds"], prob["dists"] = [list(b) for b, _ in drawn], [d for _, d in drawn]
+    return prob
 
 
 def sample(method: str, prob: dict, args: argparse.Namespace) -> np.ndarray:
@@ -164,6 +179,13 @@ def analyse(method: str, prob: dict, x: np.ndarray, y: np.ndarray, args: argpars
             resamples: int | None = None) -> pd.DataFrame:
     """Indices of one indicator: one row per parameter (with bootstrap confidence half-widths)."""
     resamples = args.resamples if resamples is None else resamples
+    if np.ptp(y) == 0:  # the indicator does not move at all: no effect, no variance to decompose
+        zeros = np.zeros(prob["num_vars"])
+        if method == "morris":
+            return pd.DataFrame({"parameter": prob["names"], "mu_star": zeros, "mu_star_conf": zeros, "sigma": zeros,
+                                 "mu": zeros})
+        return pd.DataFrame({"parameter": prob["names"], "S1": zeros, "S1_conf": zeros, "ST": zeros,
+                             "ST_conf": zeros})
     if method == "morris":
         from SALib.analyze import morris
 
@@ -320,6 +342,26 @@ def indices_blocks(indices: pd.DataFrame, method: str) -> list[Block]:
     return blocks
 
 
+def priors_table(keys: list[str], priors: dict[str, Distribution]) -> pd.DataFrame:
+    """Each varied parameter's prior and its source (uniform over its range where it has no prior)."""
+    rows = []
+    for k in keys:
+        d = priors.get(k)
+        lo, hi = param_range(k) if d is None else (d.lo, d.hi)
+        rows.append({"parameter": k, "distribution": d.describe() if d else f"uniform {lo:g}–{hi:g}",
+                     "source": d.source if d else "the range of RANGES or the schema"})
+    return pd.DataFrame(rows)
+
+
+def priors_blocks(rows: list[dict] | None) -> list[Block]:
+    if not rows:
+        return []
+    return [Heading("What is varied: the priors"),
+            Paragraph("Each input is drawn from its prior (experiments/priors.py); Morris's grid takes each "
+                      "distribution's quantiles, Sobol's sample is transformed to it."),
+            Table(pd.DataFrame(rows))]
+
+
 def report_blocks(summary: dict, indices: pd.DataFrame, rank: pd.DataFrame) -> list[Block]:
     """The whole analysis as one report: set-up, ranking, figures, every index."""
     method, col = summary["method"], "mu_star" if summary["method"] == "morris" else "ST"
@@ -331,6 +373,7 @@ def report_blocks(summary: dict, indices: pd.DataFrame, rank: pd.DataFrame) -> l
         Heading(f"{method.capitalize()} sensitivity analysis" + (f" of {contrast}" if contrast else ""), 1),
         Paragraph(f"{summary['points']} parameter points × {summary['seeds']} seeds = {summary['runs']} runs "
                   f"({summary['runs_formula']}), {summary['steps']} weeks, {of}. Command: `{summary['command']}`."),
+        *priors_blocks(summary.get("priors")),
         Heading("Ranking"),
         Paragraph(f"Parameters by their {col} averaged over the indicators, each indicator's {col} scaled to its "
                   "largest (1 = the most influential parameter of that indicator)."),
@@ -369,18 +412,22 @@ class _Parser(argparse.ArgumentParser):
 def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = _Parser(prog="python -m experiments.sensitivity", description=__doc__.split("\n\n")[0],
                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    ap.add_argument("--method", required=True, help="morris or sobol (also as method=...)")
+    ap.add_argument("--method", required=True, help="morris, sobol or screen (Morris, then Sobol on the survivors; "
+                                                     "also as method=...)")
     ap.add_argument("--trajectories", type=int, default=10, help="Morris: trajectories r")
     ap.add_argument("--levels", type=int, default=4, help="Morris: grid levels")
     ap.add_argument("--samples", type=int, default=64, help="Sobol: base samples N (a power of 2)")
+    ap.add_argument("--max-survivors", type=int, default=8, help="screen: at most this many parameters go on to Sobol")
     ap.add_argument("--seeds", type=int, default=2, help="seeds per parameter point (averaged)")
     ap.add_argument("--steps", type=int, default=156, help="weeks per run")
-    ap.add_argument("--community", default="urban_traditional", help="community preset")
+    ap.add_argument("--community", default="urban_traditional",
+                    help="community preset, or several separated by commas (each analysed in its own folder)")
     ap.add_argument("--policy", default="five_society", help="policy preset (the levers switched on)")
     ap.add_argument("--contrast", default=None, metavar="CONTROL",
                     help="analyse the policy contrast --policy − CONTROL (both run at every point with the same "
                          "seeds) instead of the levels of --policy, e.g. --contrast baseline")
-    ap.add_argument("--params", default=",".join(DEFAULT_PARAMS), help="comma-separated parameter keys")
+    ap.add_argument("--params", default=None, help="comma-separated parameter keys (default: the levers and "
+                    "behavioural parameters of DEFAULT_PARAMS; with --contrast, the inputs of experiments.priors)")
     ap.add_argument("--indicators", default=",".join(INDICATORS), help="comma-separated KPI columns")
     ap.add_argument("--seed", type=int, default=0, help="seed of the sample and the bootstrap")
     ap.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples for the confidence intervals")
@@ -394,23 +441,30 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def validate(args: argparse.Namespace) -> None:
     if args.method not in METHODS:
         raise SensitivityError(f"unknown method {args.method!r}; choose one of: {', '.join(METHODS)}")
-    if args.method == "morris" and (args.trajectories < 2 or args.levels < 2 or args.levels % 2):
+    if args.method in ("morris", "screen") and (args.trajectories < 2 or args.levels < 2 or args.levels % 2):
         raise SensitivityError("Morris needs --trajectories ≥ 2 and an even --levels ≥ 2")
-    if args.method == "sobol" and (args.samples < 2 or args.samples & (args.samples - 1)):
+    if args.method in ("sobol", "screen") and (args.samples < 2 or args.samples & (args.samples - 1)):
         raise SensitivityError(f"--samples={args.samples}: Sobol needs a power of 2 (e.g. 64)")
+    if args.method == "screen" and args.max_survivors < 2:
+        raise SensitivityError(f"--max-survivors={args.max_survivors}: at least 2 (Sobol needs two parameters)")
     if args.seeds < 1 or args.steps < 2:
         raise SensitivityError("--seeds must be ≥ 1 and --steps ≥ 2")
-    if args.community not in community_presets():
-        raise SensitivityError(f"community={args.community!r}: choose one of {', '.join(community_presets())}")
+    args.communities = [c.strip() for c in str(args.community).split(",") if c.strip()]
+    unknown = [c for c in args.communities if c not in community_presets()]
+    if unknown or not args.communities:
+        raise SensitivityError(f"community={args.community!r}: choose one or more of {', '.join(community_presets())}")
+    args.community = args.communities[0]
+    if args.params is None:
+        args.params = ",".join(DEFAULT_PARAMS if args.contrast is None else CONTRAST_PRIORS)
     args.params = [p.strip() for p in args.params.split(",") if p.strip()]
     if args.contrast is not None:  # a point's parameters apply to both policies: a lever would change the control too
         levers = [p for p in args.params if p.startswith("policy.")]
-        if levers and args.params != list(DEFAULT_PARAMS):
+        if levers:
             raise SensitivityError(f"--contrast: {', '.join(levers)} would be set in both policies; vary behaviour "
                                    "and community parameters for a contrast (the policies set the levers)")
-        args.params = [p for p in args.params if not p.startswith("policy.")]
+    args.priors = CONTRAST_PRIORS if args.contrast is not None else None
     args.indicators = tuple(i.strip() for i in args.indicators.split(",") if i.strip())
-    problem(args.params)  # checks the keys and their ranges
+    problem(args.params, args.priors)  # checks the keys and their ranges
     if args.contrast is not None and args.contrast == args.policy:
         raise SensitivityError(f"--contrast {args.contrast}: choose a control other than --policy {args.policy}")
     args.out = args.out or Path("results") / "sensitivity" / (
@@ -420,7 +474,7 @@ def validate(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace, argv: list[str]) -> dict:
     """The whole analysis; returns the summary (also written to summary.json)."""
     start = time.perf_counter()
-    prob = problem(args.params)
+    prob = problem(args.params, args.priors)
     x = sample(args.method, prob, args)
     design = pd.DataFrame(x, columns=prob["names"])
     policies = [args.policy] if args.contrast is None else [args.policy, args.contrast]
@@ -456,6 +510,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
         "simulation_minutes": round(sim_minutes, 2), "total_minutes": round((time.perf_counter() - start) / 60, 2),
         "command": "python -m experiments.sensitivity " + shlex.join(argv),
         "jobs_skipped": int((runs["status"] == "skipped").sum()),
+        "priors": priors_table(prob["names"], args.priors).to_dict("records") if args.priors else None,
     }
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     title = f"{args.method.capitalize()} sensitivity analysis" + ("" if args.contrast is None else f" of {what}")
@@ -463,17 +518,94 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
     return summary
 
 
+def survivors(indices: pd.DataFrame, most: int) -> pd.Series:
+    """The parameters that go on from Morris to Sobol: those whose mu* is at least SURVIVE of the largest mu* of
+    some indicator, ranked by that share (their largest over the indicators), the ``most`` first; at least the
+    two highest even if fewer pass. Returns each survivor's share."""
+    top = indices.groupby("indicator")["mu_star"].transform("max")
+    share = (indices["mu_star"] / top.where(top > 0)).fillna(0.0)
+    best = share.groupby(indices["parameter"]).max().sort_values(ascending=False, kind="stable")
+    keep = best[best >= SURVIVE].iloc[:most]
+    return keep if len(keep) >= 2 else best.iloc[:2]
+
+
+def screen(args: argparse.Namespace, argv: list[str]) -> dict:
+    """Morris over every parameter, then Sobol on the survivors; both reports and ``screen.md``."""
+    morris_args = argparse.Namespace(**{**vars(args), "method": "morris", "out": args.out / "morris"})
+    morris = run(morris_args, argv)
+    kept = survivors(pd.read_csv(morris_args.out / "indices.csv"), args.max_survivors)
+    print(f"screen: {len(kept)} of {len(args.params)} parameters go on to Sobol: {', '.join(kept.index)}", flush=True)
+    sobol_args = argparse.Namespace(**{**vars(args), "method": "sobol", "out": args.out / "sobol",
+                                       "params": list(kept.index)})
+    sobol = run(sobol_args, argv)
+    indices = pd.read_csv(sobol_args.out / "indices.csv")
+    best = indices.loc[indices.groupby("indicator", sort=False)["ST"].idxmax()].copy()
+    best.loc[best["ST"] <= 0, "parameter"] = "— (the indicator does not vary)"
+    what = morris["contrast"] or morris["policy"]
+    blocks: list[Block] = [
+        Heading(f"Screening, then variance decomposition: {what} in {args.community}", 1),
+        Paragraph(f"Morris over {morris['k']} parameters ({morris['runs']} runs), then Sobol on the {len(kept)} "
+                  f"survivors ({sobol['runs']} runs), {args.steps} weeks, {args.seeds} seeds a point; "
+                  f"{morris['total_minutes'] + sobol['total_minutes']:.1f} min. A parameter survives when its mu* "
+                  f"is at least {SURVIVE:.0%} of the largest mu* of some indicator (at most {args.max_survivors})."),
+        Heading("Survivors"),
+        Table(pd.DataFrame({"parameter": kept.index, "largest mu* share": kept.to_numpy()}), floatfmt=".2f"),
+        Heading("The largest total-order index of each indicator"),
+        Table(best[["indicator", "parameter", "ST", "ST_conf", "S1", "S1_conf"]], floatfmt=".3f"),
+        Paragraph("Reports: [morris/report.md](morris/report.md), [sobol/report.md](sobol/report.md)."),
+        *priors_blocks(morris.get("priors")),
+    ]
+    (args.out / "screen.md").write_text(render(blocks), encoding="utf-8")
+    summary = {"method": "screen", "community": args.community, "contrast": morris["contrast"],
+               "survivors": kept.round(4).to_dict(), "morris": morris, "sobol": sobol,
+               "runs": morris["runs"] + sobol["runs"], "jobs_skipped": morris["jobs_skipped"] + sobol["jobs_skipped"],
+               "total_minutes": round(morris["total_minutes"] + sobol["total_minutes"], 2),
+               "top": best[["indicator", "parameter", "ST", "ST_conf"]].to_dict("records")}
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return summary
+
+
+def presets_table(results: dict[str, dict]) -> pd.DataFrame:
+    """Across communities: each indicator's most influential parameter (Sobol ST, or Morris mu*) per community."""
+    rows = []
+    for community, summary in results.items():
+        folder = Path(summary["out"]) / ("sobol" if summary["method"] == "screen" else "")
+        indices = pd.read_csv(folder / "indices.csv")
+        col = "mu_star" if "mu_star" in indices else "ST"
+        for ind, d in indices.groupby("indicator", sort=False):
+            top = d.nlargest(2, col)
+            moves = top[col].iloc[0] > 0
+            rows.append({"community": community, "indicator": ind,
+                         "first": top["parameter"].iloc[0] if moves else "— (does not vary)", col: top[col].iloc[0],
+                         "second": top["parameter"].iloc[-1] if moves else ""})
+    return pd.DataFrame(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    results: dict[str, dict] = {}
     try:
         args = parse_args(argv)
-        summary = run(args, argv)
+        for community in args.communities:
+            one = argparse.Namespace(**{**vars(args), "community": community,
+                                        "out": args.out / community if len(args.communities) > 1 else args.out})
+            summary = screen(one, argv) if args.method == "screen" else run(one, argv)
+            results[community] = {**summary, "out": str(one.out)}
+            report = one.out / ("screen.md" if args.method == "screen" else "ranking.md")
+            print(report.read_text(encoding="utf-8"))
+            print(f"{summary['runs']} runs ({summary['jobs_skipped']} reused), {summary['total_minutes']:.1f} min; "
+                  f"outputs in {one.out}/")
     except (SensitivityError, DesignError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print((args.out / "ranking.md").read_text(encoding="utf-8"))
-    print(f"{summary['runs']} runs ({summary['jobs_skipped']} reused), {summary['total_minutes']:.1f} min; "
-          f"outputs in {args.out}/")
+    if len(results) > 1:
+        table = presets_table(results)
+        (args.out / "presets.md").write_text(render([
+            Heading("The most influential parameters, community by community", 1),
+            Paragraph("For each community and indicator: the parameter with the largest index (Sobol ST after "
+                      "screening, else Morris mu*) and the runner-up."),
+            Table(table, floatfmt=".3f")]), encoding="utf-8")
+        print(f"across communities: {args.out / 'presets.md'}")
     return 0
 
 

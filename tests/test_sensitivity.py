@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from experiments import sensitivity as sa
+from experiments.priors import CONTRAST_PRIORS, Distribution
 from sim.config import schema_fields
 
 PARAMS = "behaviour.register_base,behaviour.activity_prob,policy.fund.transparency"
@@ -142,3 +143,63 @@ def test_a_contrast_refuses_levers_that_would_change_the_control_too(tmp_path, c
                     "--out", str(tmp_path / "sa")]) == 2
     assert "would be set in both policies" in capsys.readouterr().err and not (tmp_path / "sa").exists()
     assert sa.main(["method=morris", "--contrast", "five_society", "--out", str(tmp_path / "sa")]) == 2
+
+
+def test_priors_are_valid_distributions_with_sources_and_are_sampled_as_given():
+    """Every contrast prior names a schema parameter, has a source, and SALib draws it as stated: inside its
+    bounds, a triangle's mean at (lo + hi + mode) / 3."""
+    fields = schema_fields()
+    for key, d in CONTRAST_PRIORS.items():
+        assert key in fields and not key.startswith("policy."), key
+        assert d.source and d.lo < d.hi
+    keys = ["community.satisfaction_initial", "behaviour.professional_share"]
+    prob = sa.problem(keys, CONTRAST_PRIORS)
+    assert prob["dists"] == ["triang", "unif"]
+    x = sa.sample("sobol", prob, argparse.Namespace(samples=1024, seed=0))
+    tri, uni = CONTRAST_PRIORS[keys[0]], CONTRAST_PRIORS[keys[1]]
+    assert tri.lo <= x[:, 0].min() and x[:, 0].max() <= tri.hi
+    assert x[:, 0].mean() == pytest.approx((tri.lo + tri.hi + tri.mode) / 3, abs=0.01)
+    assert x[:, 1].mean() == pytest.approx((uni.lo + uni.hi) / 2, abs=0.01)
+    with pytest.raises(ValueError, match="mode"):
+        Distribution("triangular", 0.0, 1.0, "x")
+    with pytest.raises(ValueError, match="kind"):
+        Distribution("normal", 0.0, 1.0, "x")
+
+
+def test_survivors_pass_the_share_of_the_largest_effect_of_some_indicator():
+    """A parameter goes on to Sobol when its mu* reaches SURVIVE of the largest of any one indicator (so a
+    parameter that matters for one indicator only survives), at most ``most`` of them, and never fewer than two."""
+    indices = pd.DataFrame({
+        "indicator": ["a"] * 4 + ["b"] * 4,
+        "parameter": ["p", "q", "r", "s"] * 2,
+        "mu_star": [10.0, 0.5, 2.0, 0.0, 0.0, 0.01, 0.0, 3.0]})
+    kept = sa.survivors(indices, most=8)
+    assert list(kept.index) == ["p", "s", "r"]  # q: 5 % of a's largest, 0.3 % of b's: screened out
+    assert list(sa.survivors(indices, most=2).index) == ["p", "s"]
+    flat = indices.assign(mu_star=0.0)
+    assert len(sa.survivors(flat, most=8)) == 2  # nothing moves: still two, for a Sobol that can run
+
+
+def test_screen_runs_morris_then_sobol_on_the_survivors_across_communities(tmp_path):
+    """method=screen --contrast baseline over two communities: Morris on all given inputs (drawn from their
+    priors), Sobol on the survivors only, a screen.md per community and presets.md across them."""
+    params = "behaviour.professional_share,community.units_per_week,behaviour.satisfaction_rate"
+    proc = run_sa(tmp_path, "method=screen", "--contrast", "baseline", "--trajectories", "2", "--samples", "4",
+                  "--seeds", "1", "--steps", "52", "community=relocation,township", "--params", params,
+                  "--resamples", "50", "--max-survivors", "2", "--out", "sa")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = tmp_path / "sa"
+    for community in ("relocation", "township"):
+        summary = json.loads((out / community / "summary.json").read_text())
+        survivors = list(summary["survivors"])
+        assert len(survivors) == 2 and set(survivors) <= set(params.split(","))
+        sobol = pd.read_csv(out / community / "sobol" / "indices.csv")
+        assert set(sobol["parameter"]) == set(survivors)  # Sobol only on the survivors
+        morris = pd.read_csv(out / community / "morris" / "indices.csv")
+        assert set(morris["parameter"]) == set(params.split(","))
+        assert summary["runs"] == 2 * (3 + 1) * 2 + 4 * (2 + 2) * 2  # Morris r(k+1)·2 policies + Sobol N(k+2)·2
+        md = (out / community / "screen.md").read_text(encoding="utf-8")
+        assert "five_society − baseline" in md and "uniform 0.1–0.5" in md  # the priors, with their sources
+        assert "docs/literature.md" in (out / community / "morris" / "report.md").read_text(encoding="utf-8")
+    presets = (out / "presets.md").read_text(encoding="utf-8")
+    assert "| relocation |" in presets and "| township |" in presets
