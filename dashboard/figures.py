@@ -244,16 +244,21 @@ def fund_flow_figures(ts: pd.DataFrame, names: dict[str, str], lang: str = "en")
     for kind, parts, colors in (("in", income, FUND_IN_COLORS), ("out", spending, FUND_OUT_COLORS)):
         out[kind] = _bars(label("inflows" if kind == "in" else "outflows", lang), parts, names, label("yuan", lang),
                           colors, prefix="¥", x_max=total * 1.03 if total > 0 else None,
-                          note=None if total > 0 else label("no_money", lang))
+                          note=None if total > 0 else label("no_money", lang),
+                          entries=max(len(income), len(spending)))
     return out
 
 
+LEGEND_ROW_PX = 24  # the height of one more legend entry below a bar chart (one entry a row at half width)
+
+
 def _bars(title: str, parts: dict[str, dict[str, float]], names: dict[str, str], unit: str, colors: list[str],
-          prefix: str = "", x_max: float | None = None, note: str | None = None):
+          prefix: str = "", x_max: float | None = None, note: str | None = None, entries: int | None = None):
     """Horizontal stacked bars, one per scenario (A above B), on one scale: ``parts`` = label → side → value.
 
     The unit is in the hover text (and ``prefix``, e.g. ¥, on the ticks): an axis title would collide with the
-    legend below the chart."""
+    legend below the chart. ``entries``: legend entries to make room for (default: this chart's; charts shown
+    side by side pass the larger count, so that they keep one height)."""
     ys = [names.get(side, side) for side in SIDES]
     data = []
     for (text, values), color in zip(parts.items(), colors, strict=False):
@@ -263,7 +268,10 @@ def _bars(title: str, parts: dict[str, dict[str, float]], names: dict[str, str],
     xaxis = {"tickformat": ",", "tickprefix": prefix, "rangemode": "tozero"}
     if x_max:
         xaxis["range"] = [0, x_max]
-    layout = _layout(title, height=300, barmode="stack", xaxis=xaxis, yaxis={"autorange": "reversed"})
+    # a taller chart for a longer legend: the legend, below the axis, takes its room from the plot area, and with
+    # the fund's seven sources on a half-width chart the bars were squeezed until the legend hid the axis' ticks
+    height = 300 + LEGEND_ROW_PX * max(0, (entries or len(parts)) - 4)
+    layout = _layout(title, height=height, barmode="stack", xaxis=xaxis, yaxis={"autorange": "reversed"})
     if note:
         layout["annotations"] = [{"text": note, "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper",
                                   "yref": "paper"}]
@@ -275,6 +283,7 @@ HANDLERS = {"handler_community_staff": "demands_to_community_staff", "handler_vo
             "handler_organisations": "demands_to_organisations", "handler_departments": "demands_escalated"}
 HANDLER_COLORS = ["#029E73", "#56B4E9", "#CC78BC", "#949494"]
 COST_COLORS = ["#029E73", "#56B4E9", "#CC78BC", "#CA9161", "#D55E00", "#949494"]
+LINKAGE_ENTRIES = max(len(HANDLERS), len(PUBLIC_COSTS))  # the two bar charts side by side keep one height
 
 
 def handlers_figure(ts: pd.DataFrame, names: dict[str, str], lang: str = "en"):
@@ -283,7 +292,8 @@ def handlers_figure(ts: pd.DataFrame, names: dict[str, str], lang: str = "en"):
     by_side = {side: ts[ts["scenario"] == side].tail(52) if len(ts) else ts for side in SIDES}
     parts = {label(term, lang): {side: float(d[col].sum()) if len(d) else 0.0 for side, d in by_side.items()}
              for term, col in HANDLERS.items()}
-    return _bars(label("handlers_title", lang), parts, names, label("unit:demands", lang), HANDLER_COLORS)
+    return _bars(label("handlers_title", lang), parts, names, label("unit:demands", lang), HANDLER_COLORS,
+                 entries=LINKAGE_ENTRIES)
 
 
 def cost_figure(ts: pd.DataFrame, names: dict[str, str], lang: str = "en"):
@@ -292,7 +302,8 @@ def cost_figure(ts: pd.DataFrame, names: dict[str, str], lang: str = "en"):
     by_side = {side: ts[ts["scenario"] == side] if len(ts) else ts for side in SIDES}
     parts = {label(f"cost_{kind}", lang): {side: float(d[f"public_cost_{kind}"].sum()) if len(d) else 0.0
                                            for side, d in by_side.items()} for kind in PUBLIC_COSTS}
-    return _bars(label("cost_title", lang), parts, names, label("yuan", lang), COST_COLORS, prefix="¥")
+    return _bars(label("cost_title", lang), parts, names, label("yuan", lang), COST_COLORS, prefix="¥",
+                 entries=LINKAGE_ENTRIES)
 
 
 def linkage_figures(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", events: Events = ()) -> dict[str, Any]:
