@@ -533,7 +533,9 @@ def screen(args: argparse.Namespace, argv: list[str]) -> dict:
     """Morris over every parameter, then Sobol on the survivors; both reports and ``screen.md``."""
     morris_args = argparse.Namespace(**{**vars(args), "method": "morris", "out": args.out / "morris"})
     morris = run(morris_args, argv)
-    kept = survivors(pd.read_csv(morris_args.out / "indices.csv"), args.max_survivors)
+    morris_indices = pd.read_csv(morris_args.out / "indices.csv")
+    kept = survivors(morris_indices, args.max_survivors)
+    passed = survivors(morris_indices, len(args.params))  # every parameter over the threshold, before the cap
     print(f"screen: {len(kept)} of {len(args.params)} parameters go on to Sobol: {', '.join(kept.index)}", flush=True)
     sobol_args = argparse.Namespace(**{**vars(args), "method": "sobol", "out": args.out / "sobol",
                                        "params": list(kept.index)})
@@ -549,7 +551,11 @@ def screen(args: argparse.Namespace, argv: list[str]) -> dict:
                   f"{morris['total_minutes'] + sobol['total_minutes']:.1f} min. A parameter survives when its mu* "
                   f"is at least {SURVIVE:.0%} of the largest mu* of some indicator (at most {args.max_survivors})."),
         Heading("Survivors"),
-        Table(pd.DataFrame({"parameter": kept.index, "largest mu* share": kept.to_numpy()}), floatfmt=".2f"),
+        Paragraph("Every parameter over the threshold, by its largest mu* share; the first "
+                  f"{args.max_survivors} go on to Sobol."),
+        Table(pd.DataFrame({"parameter": passed.index, "largest mu* share": passed.to_numpy(),
+                            "to Sobol": ["yes" if k in kept.index else "no (cap)" for k in passed.index]}),
+              floatfmt=".2f"),
         Heading("The largest total-order index of each indicator"),
         Table(best[["indicator", "parameter", "ST", "ST_conf", "S1", "S1_conf"]], floatfmt=".3f"),
         Paragraph("Reports: [morris/report.md](morris/report.md), [sobol/report.md](sobol/report.md)."),
