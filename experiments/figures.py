@@ -490,7 +490,6 @@ def plot_bands(diffs: pd.DataFrame, table: pd.DataFrame, lang: str = "en", names
     interval around the overall mean (thick line). ``diffs`` and ``table`` as for :func:`stats.band_table`
     (its input and its result); ``names``: the policies' names as shown (default: as in the table); returns the
     figure."""
-
     kpis = list(dict.fromkeys(table["kpi"]))
     policies = list(dict.fromkeys(table["policy"]))
     fig, axes = plt.subplots(len(kpis), 1, figsize=(6.5, 0.8 + (0.55 + 0.35 * len(policies)) * len(kpis)),

@@ -3,10 +3,10 @@
 A seed-only interval holds these inputs fixed; the sensitivity analysis of a contrast
 (``python -m experiments.sensitivity method=screen --contrast baseline``) draws them from the distributions
 below. Each says where its range comes from: a figure in ``docs/literature.md`` (cited by its tag there) or
-"assumption" with the reasoning. The kinds are the two SALib samples exactly for both Morris and Sobol (a
-finite support: Morris's grid takes the distribution's quantiles 0 and 1): ``uniform`` on [lo, hi] where
-nothing favours a value inside the range, ``triangular`` with its mode at the model's default where a source or
-the calibration names a central value.
+"assumption" with the reasoning. Two kinds, both with a finite support, so that Morris's grid (which takes
+each distribution's quantiles, 0 and 1 included) and Sobol's sample can draw them alike: ``uniform`` on [lo, hi]
+where nothing favours a value inside the range, ``triangular`` with its mode at the model's default where a
+source or the calibration names a central value.
 """
 
 from __future__ import annotations
