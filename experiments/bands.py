@@ -1,12 +1,15 @@
 """Seed noise against parameter uncertainty for a policy contrast (issue #12, item 2, in part).
 
     python -m experiments.bands [--policies baseline,five_society] [--sets 16] [--seeds 4] [--jobs N]
-                                [--out DIR] [--lang en|zh] [overrides ...]      e.g. community=relocation
+                                [--posterior [FILE]] [--out DIR] [--lang en|zh] [overrides ...]
+                                                                                e.g. community=relocation
 
 A seed-only confidence interval says how sure we are of a policy's effect *for one set of the model's uncertain
 parameters*. This command draws ``--sets`` parameter sets from the calibration's prior ranges
 (:data:`experiments.calibrate.PRIORS`, each range with its source; a Latin hypercube, seeded, the same sets for
-every policy), runs every policy under every set with the same ``--seeds`` seeds (common random numbers) through
+every policy) — or, with ``--posterior``, resampled by weight from the calibration's ABC posterior
+(``results/calibration/posterior.parquet``: what the patterns leave of that uncertainty) — runs every policy under
+every set with the same ``--seeds`` seeds (common random numbers) through
 :func:`sim.runner.run_many`, and reports for each key indicator the paired difference of each policy against the
 first (the control):
 
@@ -38,6 +41,7 @@ from experiments.calibrate import PRIORS, Prior
 from experiments.figures import plot_bands
 from experiments.loading import COMPLETE
 from experiments.presentation import kpi_label, save_figure, setup_theme, term
+from experiments.validation import resample
 from sim.config import check_value, schema_fields, settings_for, with_values
 from sim.indicators import KEY_INDICATORS
 from sim.outputs import write_atomic
@@ -46,6 +50,7 @@ from sim.params import ConfigError
 from sim.runner import run_many
 
 SAMPLE_SEED = 12  # the Latin hypercube's own seed: the same parameter sets on every run of the command
+POSTERIOR = Path("results") / "calibration" / "posterior.parquet"
 
 
 class BandsError(ValueError):
@@ -65,6 +70,30 @@ def parameter_sets(n: int, priors: dict = PRIORS) -> pd.DataFrame:
             values[k] = values[k].round().astype(int)
     values.index.name = "set"
     return values
+
+
+def posterior_sets(n: int, path: Path, extra: dict[str, Prior]) -> pd.DataFrame:
+    """``n`` sets of the calibrated parameters resampled by weight from an ABC posterior file (seeded); the
+    ``extra`` parameters (``--param``) spread over their ranges as without a posterior."""
+    try:
+        post = pd.read_parquet(path)
+    except FileNotFoundError:
+        raise BandsError(f"--posterior {path}: no such file (run python -m experiments.calibrate first)") from None
+    except Exception as exc:  # any unreadable file: say which and why
+        raise BandsError(f"--posterior {path}: not a readable Parquet file ({exc.__class__.__name__})") from None
+    missing = [c for c in (*PRIORS, "weight") if c not in post.columns]
+    if missing or post.empty or not (post["weight"] >= 0).all() or not post["weight"].sum() > 0:
+        raise BandsError(f"--posterior {path}: not an ABC posterior (needs rows, the columns {', '.join(PRIORS)} and "
+                         f"a non-negative weight; missing: {', '.join(missing) or 'none'})")
+    sets = resample(post, list(PRIORS), n, SAMPLE_SEED)
+    fields = schema_fields()
+    for k in PRIORS:
+        if fields[k].type in (int, "int"):
+            sets[k] = sets[k].round().astype(int)
+    if extra:
+        sets = sets.join(parameter_sets(n, extra))
+    sets.index.name = "set"
+    return sets
 
 
 def contrasts(runs: pd.DataFrame, policies: list[str], kpis: list[str]) -> pd.DataFrame:
@@ -89,11 +118,15 @@ def report(table: pd.DataFrame, args: argparse.Namespace, n_runs: int, lang: str
         wider = term("dominant_" + r.dominant, lang)
         rows.append(f"| {r.policy} | {kpi_label(r.kpi, lang)} | {r.mean_diff:.4g} | ±{r.seed_half_width:.3g} | "
                     f"[{r.band_low:.4g}, {r.band_high:.4g}] | {r.sign_share:.0%} | {wider} |")
-    heads = {"en": ("Seed noise and parameter uncertainty", f"{args.sets} parameter sets from the calibration's "
-                    f"prior ranges × {args.seeds} seeds × {len(args.policy_list)} policies = {n_runs} runs; "
+    post = args.posterior is not None
+    source = {"en": f"resampled from the ABC posterior ({args.posterior})" if post else "from the calibration's prior "
+                    "ranges",
+              "zh": f"从校准的ABC后验（{args.posterior}）按权重重抽样" if post else "从校准先验范围抽取"}
+    heads = {"en": ("Seed noise and parameter uncertainty", f"{args.sets} parameter sets {source['en']} "
+                    f"× {args.seeds} seeds × {len(args.policy_list)} policies = {n_runs} runs; "
                     f"differences against {args.policy_list[0]}, paired by set and seed."),
              "zh": ("随机种子噪声与参数不确定性",
-                    f"从校准先验范围抽取 {args.sets} 组参数 × {args.seeds} 个随机种子 × "
+                    f"{source['zh']} {args.sets} 组参数 × {args.seeds} 个随机种子 × "
                     f"{len(args.policy_list)} 个政策 = {n_runs} 次运行；"
                     f"与 {args.policy_list[0]} 按参数组和种子配对比较。")}
     title, intro = heads[lang]
@@ -111,6 +144,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--param", action="append", default=[], metavar="KEY=LO:HI",
                         help="also vary this parameter uniformly over [LO, HI] (repeatable), e.g. "
                              "behaviour.professional_share=0.3:0.9")
+    parser.add_argument("--posterior", type=Path, nargs="?", const=POSTERIOR, default=None, metavar="FILE",
+                        help="draw the calibrated parameters from this ABC posterior instead of their prior ranges "
+                             f"(default file: {POSTERIOR})")
     parser.add_argument("--lang", choices=("en", "zh"), default="en")
     parser.add_argument("overrides", nargs="*", help="community and other settings, as for python -m sim")
     args = parser.parse_args(argv)
@@ -156,12 +192,16 @@ def validate(args: argparse.Namespace) -> None:
         check_overrides([*args.overrides, *(f"policy={p}" for p in args.policy_list)])
     except ConfigError as exc:
         raise BandsError(str(exc)) from None
-    args.priors = {**PRIORS, **extra_priors(args.param)}
+    args.extra = extra_priors(args.param)
+    args.priors = {**PRIORS, **args.extra}
 
 
 def run(args: argparse.Namespace) -> pd.DataFrame:
     validate(args)
-    sets = parameter_sets(args.sets, args.priors)
+    if args.posterior is not None:
+        sets = posterior_sets(args.sets, args.posterior, {k: v for k, v in args.extra.items() if k not in PRIORS})
+    else:
+        sets = parameter_sets(args.sets, args.priors)
     settings, names, overrides, index = [], [], [], []
     for policy in args.policy_list:
         base = settings_for(*args.overrides, f"policy={policy}")

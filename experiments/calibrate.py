@@ -1,33 +1,37 @@
 """Calibrate the uncertain behavioural parameters to the observed patterns (docs/calibration.md).
 
-``python -m experiments.calibrate [--samples N] [--seeds R] [--steps W] [--accept FRACTION] [--out DIR]
-[--write-config]``
+``python -m experiments.calibrate [--samples N] [--alpha A] [--generations G] [--seeds R] [--steps W]
+[--out DIR] [--write-config]``
 
-Rejection ABC (approximate Bayesian computation) over a Latin hypercube:
+Sequential ABC (approximate Bayesian computation) by adaptive population Monte Carlo
+(:mod:`experiments.abc_smc`, Lenormand et al. 2013):
 
 1. draw N parameter sets from the prior box :data:`PRIORS` (``scipy.stats.qmc.LatinHypercube``, seeded);
 2. run each with R seeds in the calibration scenario (baseline policy, ``--community``, W weeks,
    the other behavioural parameters at the schema defaults) through the sweep machinery
-   (:func:`experiments.design.run_design`: parallel, resumable);
-3. compute each pattern's statistic (:mod:`experiments.patterns`), average it over the seeds, and the
-   distance: the root mean square of the range-normalised deviations of the fitted patterns;
-4. accept the fraction ``--accept`` of parameter sets with the smallest distance (the ABC
-   posterior); the point estimate is the posterior median of each parameter;
-5. check the point estimate with more seeds on every pattern (validation patterns included) and
-   report the five_society scenario against the Enyang 2025 targets (a yardstick, never fitted).
+   (:func:`experiments.design.run_design`: parallel, resumable — one folder per generation);
+3. compute each *fitted* pattern's statistic (:mod:`experiments.patterns`), average it over the seeds, and the
+   distance: the root mean square of the range-normalised deviations;
+4. keep the ``alpha`` share nearest; propose the rest anew around them (a Gaussian kernel, importance
+   weights), and repeat until few new particles beat the tolerance: the last generation is the posterior;
+5. a parameter whose weighted posterior 5–95 % range is below 60 % of its prior range is identified and takes
+   its posterior median; the others keep their defaults;
+6. check on seeds never used in the fit (:mod:`experiments.validation`): the point estimate on every pattern,
+   and a posterior predictive check (parameter sets drawn from the posterior × fresh seeds) on the fitted and
+   the held-out patterns; the five_society scenario against the Enyang 2025 targets (a yardstick, never fitted).
 
-Outputs in ``--out``: ``samples.parquet`` (every sample: parameters, statistics, distance),
-``accepted.parquet``, ``posterior.csv``/``.md``, ``check.csv``/``.md``, ``yardstick.csv``,
-``patterns.png``/``.svg`` (simulated vs observed), ``parameters.png``/``.svg`` (prior vs posterior),
-``report.md``/``report.html`` (all of it, the HTML self-contained), ``summary.json``; with ``--write-config``
-also ``configs/behaviour/calibrated.yaml``.
+Outputs in ``--out``: ``samples.parquet`` (every simulated particle: generation, parameters, statistics,
+distance, posterior weight), ``posterior.parquet`` (the last generation, weighted), ``generations.csv``,
+``posterior.csv``/``.md``, ``check.csv``/``.md``, ``predictive.csv``/``.md``, ``predictive_runs.parquet``,
+``yardstick.csv``, ``predictive.png``/``.svg``, ``parameters.png``/``.svg``, ``report.md``/``.html`` (the
+calibration), ``validation.md``/``.html`` (the checks), ``summary.json``; with ``--write-config`` also
+``configs/behaviour/calibrated.yaml``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import shlex
 import sys
 import time
@@ -40,6 +44,9 @@ import pandas as pd
 from scipy.stats import qmc
 
 from experiments import patterns as pt
+from experiments import validation as val
+from experiments.abc_smc import apmc, effective_sample_size, weighted_quantile
+from experiments.calibration_report import config_text, plot_parameters, report_blocks, validation_blocks
 from experiments.design import (
     DesignError,
     coerce_design,
@@ -48,8 +55,7 @@ from experiments.design import (
     run_design,
     schema_fields,
 )
-from experiments.presentation import save_figure, setup_theme
-from experiments.report import Block, Figure, Heading, Paragraph, Table, markdown_table, write_report
+from experiments.report import markdown_table, write_report
 from sim.config import community_presets
 
 REPO = Path(__file__).resolve().parent.parent
@@ -166,41 +172,89 @@ def per_point(stats: pd.DataFrame, pats: list[pt.Pattern]) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------
 # ABC
 # ------------------------------------------------------------------------------------------------
-def score(samples: pd.DataFrame, pats: list[pt.Pattern], accept: float) -> pd.DataFrame:
-    """Add ``distance``, ``within_ranges`` and ``accepted`` columns.
-
-    The accepted samples are the ``accept`` fraction nearest to the patterns, taking first those
-    that meet every range (a sample just outside a bound can have a small distance, since the
-    observed patterns count even inside their ranges), then, if too few do, the nearest others.
-    """
-    out = samples.copy()
+def score(points: pd.DataFrame, pats: list[pt.Pattern]) -> pd.DataFrame:
+    """Add ``distance`` (RMS of the range-normalised deviations) and ``within_ranges`` to per-point statistics."""
+    out = points.copy()
     out["distance"] = [pt.distance(row, pats) for _, row in out.iterrows()]
     out["within_ranges"] = [pt.all_match(row, pats) for _, row in out.iterrows()]
-    n_accept = max(1, math.ceil(accept * len(out)))
-    order = out.sort_values(["within_ranges", "distance"], ascending=[False, True]).index[:n_accept]
-    out["accepted"] = out.index.isin(order)
     return out
 
 
-def posterior_summary(samples: pd.DataFrame, priors: dict[str, Prior]) -> pd.DataFrame:
-    """Per parameter: previous default, prior range, posterior median and 5–95 % range, the point estimate.
+def run_abc(args: argparse.Namespace, out: Path) -> tuple[pd.DataFrame, list]:
+    """APMC over the prior box; every generation's new particles run as one resumable sweep.
 
-    A parameter is *identified* when its posterior 5–95 % range is narrower than :data:`IDENTIFIED`
-    of its prior range; its estimate is then the posterior median. An unidentified parameter keeps
-    its previous default: the patterns carry no information on it, and its posterior median would
-    differ from the default only by the noise of a few accepted samples.
+    Returns (samples, history): one row per simulated particle in order of simulation (its ``sample`` number
+    is the one :func:`experiments.abc_smc.apmc` reports), and the generations."""
+    fitted = pt.fitted()
+    keys = list(PRIORS)
+    records: list[pd.DataFrame] = []
+
+    def simulate_generation(theta: np.ndarray, generation: int) -> np.ndarray:
+        design = coerce_design(pd.DataFrame(theta, columns=keys))
+        _, stats = simulate(design, fitted, out / "abc" / f"g{generation:02d}", args.seeds, args.steps,
+                            args.community, n_jobs=args.jobs)
+        points = design.rename_axis("design_row").reset_index().merge(per_point(stats, fitted), on="design_row")
+        points = score(points.sort_values("design_row"), fitted)
+        points.insert(0, "generation", generation)
+        records.append(points)
+        return points["distance"].to_numpy(float)
+
+    first = lhs_design(args.samples, args.lhs_seed)
+    history = apmc(simulate_generation, keys, [PRIORS[k].lo for k in keys], [PRIORS[k].hi for k in keys],
+                   first[keys].to_numpy(float), alpha=args.alpha, p_acc_min=args.p_acc_min,
+                   max_generations=args.generations, seed=args.lhs_seed, integer=[is_integer_param(k) for k in keys])
+    samples = pd.concat(records, ignore_index=True).drop(columns="design_row")
+    samples.insert(0, "sample", np.arange(len(samples)))
+    last = history[-1].particles.set_index("sample")["weight"]
+    samples["posterior_weight"] = samples["sample"].map(last).fillna(0.0)
+    samples["accepted"] = samples["posterior_weight"] > 0
+    return samples, history
+
+
+def generations_table(history: list) -> pd.DataFrame:
+    return pd.DataFrame([{"generation": g.index, "tolerance": g.epsilon, "new_particles_simulated": g.simulated,
+                          "share_of_new_within_previous_tolerance": g.p_acc,
+                          "effective_sample_size": effective_sample_size(g.particles["weight"])}
+                         for g in history])
+
+
+def posterior_summary(posterior: pd.DataFrame, priors: dict[str, Prior]) -> pd.DataFrame:
+    """Per parameter: previous default, prior range, weighted posterior median and 5–95 % range, identifiability,
+    the point estimate.
+
+    A parameter is *identified* when its posterior 5–95 % range is narrower than :data:`IDENTIFIED` of its prior
+    range; its estimate is then the posterior median. Otherwise the patterns may still inform it *in
+    combination*: ``partner`` names the parameter its posterior is most correlated with (weighted correlation
+    ``partner_r``; |r| ≥ 0.5 is reported as a combination). An unidentified parameter keeps its previous
+    default: its posterior median would differ from the default only by the noise of a few particles.
     """
     fields = schema_fields()
-    acc = samples[samples["accepted"]]
+    keys = list(priors)
+    w = posterior["weight"].to_numpy(float)
+    x = posterior[keys].to_numpy(float)
+    centred = x - w @ x / w.sum()
+    cov = (centred * w[:, None]).T @ centred / w.sum()
+    sd = np.sqrt(np.diag(cov))
+    corr = cov / np.outer(np.where(sd > 0, sd, np.nan), np.where(sd > 0, sd, np.nan))
     rows = []
-    for key, p in priors.items():
-        q05, q50, q95 = np.quantile(acc[key], [0.05, 0.5, 0.95])
+    for i, (key, p) in enumerate(priors.items()):
+        q05, q50, q95 = weighted_quantile(x[:, i], w, [0.05, 0.5, 0.95])
         spread = (q95 - q05) / (p.hi - p.lo)
         identified = bool(spread < IDENTIFIED)
+        others = np.where(np.arange(len(keys)) == i, 0.0, np.nan_to_num(corr[i]))
+        j = int(np.argmax(np.abs(others)))
+        r = float(others[j])
+        if identified:
+            status = "identified"
+        elif abs(r) >= 0.5:
+            status = f"in combination with {keys[j].removeprefix('behaviour.')} (r = {r:+.2f})"
+        else:
+            status = "not identified"
         default = fields[key].default
         rows.append({"parameter": key, "default": default, "prior_lo": p.lo, "prior_hi": p.hi,
                      "posterior_q05": q05, "posterior_median": q50, "posterior_q95": q95,
-                     "posterior_width_share": spread, "identified": identified,
+                     "posterior_width_share": spread, "partner": keys[j], "partner_r": r,
+                     "identifiability": status, "identified": identified,
                      "estimate": point_value(key, q50) if identified else default,
                      "unit": fields[key].metadata["unit"]})
     return pd.DataFrame(rows)
@@ -218,128 +272,33 @@ def point_value(key: str, value: float) -> float | int:
 # ------------------------------------------------------------------------------------------------
 # figures
 # ------------------------------------------------------------------------------------------------
-def plot_patterns(samples: pd.DataFrame, check: pd.DataFrame, pats: list[pt.Pattern], path: Path) -> None:
-    """Simulated pattern statistics (all samples vs accepted, point estimate) against the observed ranges."""
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    setup_theme()
-    long = samples.melt(id_vars=["accepted"], value_vars=[p.key for p in pats], var_name="pattern")
-    long["set"] = np.where(long["accepted"], "accepted (posterior)", "all samples (prior)")
-    both = pd.concat([long.assign(set="all samples (prior)"), long[long["accepted"]]])
-    ncol = min(4, len(pats))
-    nrow = math.ceil(len(pats) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.6 * nrow), squeeze=False)
-    for ax, p in zip(axes.flat, pats, strict=False):
-        data = both[(both["pattern"] == p.key) & both["value"].notna()]
-        if data.empty:  # e.g. a rate that a run shorter than its definition cannot measure
-            ax.text(0.5, 0.5, "not measurable in these runs", ha="center", va="center", transform=ax.transAxes)
-            ax.set_title(f"{p.key}\n({p.role})", fontsize=9)
-            continue
-        sns.boxplot(data=data, x="set", y="value", hue="set", ax=ax, fliersize=0, width=0.5, legend=False,
-                    palette={"all samples (prior)": "#bbbbbb", "accepted (posterior)": "#4c72b0"})
-        sns.stripplot(data=data, x="set", y="value", ax=ax, size=2.5, color="black", alpha=0.35)
-        ax.axhspan(p.low, p.high, color="#55a868", alpha=0.15, label="match range")
-        if p.observed is not None:
-            ax.axhline(p.observed, color="#55a868", lw=2, label="observed")
-        row = check[check["pattern"] == p.key]
-        if len(row):
-            ax.plot([1], [row["mean"].iloc[0]], marker="D", color="#c44e52", ms=8, ls="", label="point estimate")
-        ax.set_title(f"{p.key}\n({p.role})", fontsize=9)
-        ax.set_xlabel("")
-        ax.set_ylabel(p.unit)
-        ax.tick_params(axis="x", labelsize=8)
-        if p.observed is None and p.low <= 0 and samples[p.key].max() < p.high / 3:
-            ax.set_ylim(0, samples[p.key].max() * 1.3)  # a bound far above every sample: zoom in
-    for ax in list(axes.flat)[len(pats):]:
-        ax.set_visible(False)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
-    fig.suptitle("Calibration: simulated patterns vs observed figures and plan-target bounds")
-    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
-    save_figure(fig, path.parent, path.name)
-
-
-def plot_parameters(samples: pd.DataFrame, summary: pd.DataFrame, path: Path) -> None:
-    """Prior (all samples) vs accepted histograms of each parameter; default and estimate marked."""
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    setup_theme()
-    keys = summary["parameter"].tolist()
-    ncol = 4
-    nrow = math.ceil(len(keys) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.0 * nrow), squeeze=False)
-    for ax, (_, row) in zip(axes.flat, summary.iterrows(), strict=False):
-        key = row["parameter"]
-        bins = np.linspace(row["prior_lo"], row["prior_hi"], 11)
-        sns.histplot(samples[key], bins=bins, ax=ax, color="#bbbbbb", stat="density", label="prior samples")
-        sns.histplot(samples.loc[samples["accepted"], key], bins=bins, ax=ax, color="#4c72b0", stat="density",
-                     alpha=0.6, label="accepted")
-        ax.axvline(row["default"], color="black", ls="--", lw=1.2, label="previous default")
-        ax.axvline(row["estimate"], color="#c44e52", lw=2, label="calibrated")
-        ax.set_title(key.removeprefix("behaviour."), fontsize=9)
-        ax.set_xlabel(row["unit"], fontsize=8)
-    for ax in list(axes.flat)[len(keys):]:
-        ax.set_visible(False)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
-    fig.suptitle("Calibration: prior and ABC posterior of the behavioural parameters")
-    fig.tight_layout(rect=(0, 0.06, 1, 0.95))
-    save_figure(fig, path.parent, path.name)
-
-
 # ------------------------------------------------------------------------------------------------
-# check of the point estimate, and the config file
+# checks on fresh seeds, and the config file
 # ------------------------------------------------------------------------------------------------
 def check_point(estimate: dict, out: Path, seeds: int, steps: int, community: str,
                 n_jobs: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run the point estimate on every pattern, and five_society for the yardstick; return both tables."""
+    """Run the point estimate on every pattern with fresh seeds, and five_society for the yardstick."""
     pats = list(pt.PATTERNS)
     five = pt.Scenario("five_society")
-    runs, stats = simulate(pd.DataFrame([estimate]), pats, out / "check", seeds, steps, community,
+    fresh = list(range(val.FRESH_SEED, val.FRESH_SEED + seeds))
+    runs, stats = simulate(pd.DataFrame([estimate]), pats, out / "check", fresh, steps, community,
                            extra=(five,), n_jobs=n_jobs)
-    rows = []
-    for p in pats:
-        v = stats[p.key]
-        rows.append({"pattern": p.key, "role": p.role, "scenario": p.scenario.label(community),
-                     "mean": v.mean(), "sd": v.std(ddof=1), "low": p.low, "high": p.high, "observed": p.observed,
-                     "match": p.matches(v.mean())})
     mine = runs[(runs["community"] == community) & (runs["policy"] == five.policy)]
     # an indicator that is not modelled (or not measurable) is null in every run: a column of None
     kpis = mine.reindex(columns=[t.key for t in pt.TARGETS]).apply(pd.to_numeric, errors="coerce").mean().to_dict()
-    return pd.DataFrame(rows), pt.yardstick(kpis)
+    return val.point_table(stats, pats, community), pt.yardstick(kpis)
 
 
-def config_text(summary: pd.DataFrame, info: dict) -> str:
-    """calibrated.yaml: the point estimate with its provenance as comments."""
-    lines = [
-        "# Calibrated behavioural parameters (the shipped default: configs/config.yaml has `behaviour: calibrated`).",
-        "# Written by experiments/calibrate.py — do not edit by hand; re-run the command below. Method and",
-        "# results: docs/calibration.md; the patterns: docs/patterns.md and experiments/patterns.py.",
-        f"# date: {info['date']}",
-        "# method: rejection ABC over a Latin hypercube (scipy.stats.qmc.LatinHypercube, seed "
-        f"{info['lhs_seed']}); distance = RMS of range-normalised pattern deviations;",
-        f"#   accepted the {info['accept']:.0%} nearest of {info['samples']} samples, those meeting every range first "
-        f"({info['n_accepted']} sets; {info['n_within']} of all samples met every range);",
-        "#   point estimate = posterior median (3 significant digits) of the parameters the patterns identify",
-        f"#   (posterior 5–95 % range < {IDENTIFIED:.0%} of the prior range); the others keep their defaults.",
-        f"# scenario: community={info['community']}, policy=baseline, steps={info['steps']}, "
-        f"seeds 0–{info['seeds'] - 1} per sample, other behaviour at the schema defaults.",
-        "# patterns fitted: " + ", ".join(info["fitted"]),
-        "# patterns checked only: " + ", ".join(info["validation"]),
-        f"# command: {info['command']}",
-        "# Parameters not listed here keep their schema defaults (sim/config.py, BehaviourConfig).",
-    ]
-    for _, r in summary.iterrows():
-        key = r["parameter"].removeprefix("behaviour.")
-        note = (f"prior [{r['prior_lo']:g}, {r['prior_hi']:g}]; posterior 5–95 % [{r['posterior_q05']:.3g}, "
-                f"{r['posterior_q95']:.3g}]; previous default {r['default']:g}")
-        if r["identified"]:
-            lines.append(f"{key}: {point_value(r['parameter'], r['estimate'])!r}  # {note}")
-        else:
-            lines.append(f"# {key}: not identified by the patterns, default kept ({note})")
-    return "\n".join(lines) + "\n"
+def predictive_check(posterior: pd.DataFrame, out: Path, args: argparse.Namespace) -> pd.DataFrame:
+    """Posterior predictive runs: ``--ppc-draws`` sets from the posterior, each with ``--ppc-seeds`` fresh seeds of
+    its own (from :data:`experiments.validation.PREDICTIVE_SEED` on: no two draws share a seed, so the predictive
+    spread holds the seed noise as well as the parameters'), every pattern; one row per run (``design_row``,
+    ``seed``) and one column per pattern."""
+    draws = val.resample(posterior, list(PRIORS), args.ppc_draws, args.lhs_seed)
+    draws["seed"] = val.PREDICTIVE_SEED + args.ppc_seeds * np.arange(len(draws))
+    _, stats = simulate(coerce_design(draws), list(pt.PATTERNS), out / "predictive", args.ppc_seeds, args.steps,
+                        args.community, n_jobs=args.jobs)
+    return stats
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -355,13 +314,20 @@ def write_text_atomic(path: Path, text: str) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m experiments.calibrate", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    ap.add_argument("--samples", type=int, default=200, help="Latin-hypercube parameter sets")
-    ap.add_argument("--seeds", type=int, default=3, help="seeds per parameter set")
+    ap.add_argument("--samples", type=int, default=200, help="particles per generation (the first: a Latin hypercube)")
+    ap.add_argument("--alpha", type=float, default=0.5, help="share of particles kept in each generation")
+    ap.add_argument("--generations", type=int, default=8, help="at most this many generations")
+    ap.add_argument("--p-acc-min", type=float, default=0.05,
+                    help="stop once at most this share of a generation's new particles beat the tolerance")
+    ap.add_argument("--seeds", type=int, default=3, help="seeds per particle (seeds 0…R−1)")
     ap.add_argument("--steps", type=int, default=156, help="weeks per run (patterns use the final 52)")
-    ap.add_argument("--accept", type=float, default=0.1, help="fraction of samples accepted (nearest first)")
     ap.add_argument("--community", default="urban_traditional", help="community preset of the calibration")
-    ap.add_argument("--lhs-seed", type=int, default=0, help="seed of the Latin hypercube")
-    ap.add_argument("--check-seeds", type=int, default=10, help="seeds for the check of the point estimate")
+    ap.add_argument("--lhs-seed", type=int, default=0, help="seed of the Latin hypercube and of the APMC kernel")
+    ap.add_argument("--check-seeds", type=int, default=10,
+                    help=f"fresh seeds (from {val.FRESH_SEED}) for the check of the point estimate")
+    ap.add_argument("--ppc-draws", type=int, default=40, help="posterior draws of the posterior predictive check")
+    ap.add_argument("--ppc-seeds", type=int, default=2,
+                    help=f"fresh seeds (from {val.PREDICTIVE_SEED}) per posterior draw")
     ap.add_argument("--jobs", type=int, default=None, help="parallel jobs (default: all cores)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (re-run to resume)")
     ap.add_argument("--write-config", action="store_true", help="write the point estimate to --config-path")
@@ -372,14 +338,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def validate(args: argparse.Namespace) -> None:
-    if args.samples < 2:
-        raise CalibrationError(f"--samples={args.samples}: need at least 2")
-    if args.seeds < 1 or args.check_seeds < 2:
-        raise CalibrationError("--seeds must be ≥ 1 and --check-seeds ≥ 2")
+    if args.samples < 4:
+        raise CalibrationError(f"--samples={args.samples}: need at least 4")
+    if not 0 < args.alpha < 1 or int(args.alpha * args.samples) < 2 or int(args.alpha * args.samples) >= args.samples:
+        raise CalibrationError(f"--alpha={args.alpha}: must be in (0, 1) and keep at least 2 and fewer than all of "
+                               f"--samples={args.samples}")
+    if args.generations < 1:
+        raise CalibrationError(f"--generations={args.generations}: need at least 1")
+    if not 0 <= args.p_acc_min < 1:
+        raise CalibrationError(f"--p-acc-min={args.p_acc_min}: must be in [0, 1)")
+    if args.seeds < 1 or args.check_seeds < 2 or args.ppc_draws < 1 or args.ppc_seeds < 1:
+        raise CalibrationError("--seeds, --ppc-draws and --ppc-seeds must be ≥ 1 and --check-seeds ≥ 2")
+    if args.seeds > val.FRESH_SEED:
+        raise CalibrationError(f"--seeds={args.seeds}: the checks' fresh seeds start at {val.FRESH_SEED}")
+    if args.check_seeds > val.PREDICTIVE_SEED - val.FRESH_SEED:
+        raise CalibrationError(f"--check-seeds={args.check_seeds}: at most {val.PREDICTIVE_SEED - val.FRESH_SEED} "
+                               f"(the posterior predictive seeds start at {val.PREDICTIVE_SEED})")
     if args.steps < 2:
         raise CalibrationError(f"--steps={args.steps}: need at least 2 weeks")
-    if not 0 < args.accept <= 1:
-        raise CalibrationError(f"--accept={args.accept}: must be in (0, 1]")
     if args.community not in community_presets():
         raise CalibrationError(f"--community={args.community!r}: choose one of {', '.join(community_presets())}")
     if args.jobs is not None and args.jobs < 1:
@@ -388,18 +364,17 @@ def validate(args: argparse.Namespace) -> None:
 
 
 def calibrate(args: argparse.Namespace, argv: list[str]) -> dict:
-    """The whole calibration; returns the summary (also written to summary.json)."""
+    """The whole calibration and its checks; returns the summary (also written to summary.json)."""
     start = time.perf_counter()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    fitted = pt.fitted()
-    design = lhs_design(args.samples, args.lhs_seed)
-    _, stats = simulate(design, fitted, out / "abc", args.seeds, args.steps, args.community, n_jobs=args.jobs)
-    samples = design.rename_axis("design_row").reset_index().merge(per_point(stats, fitted), on="design_row")
-    samples = score(samples, fitted, args.accept)
+    samples, history = run_abc(args, out)
     samples.to_parquet(out / "samples.parquet", index=False)
-    samples[samples["accepted"]].sort_values("distance").to_parquet(out / "accepted.parquet", index=False)
-    summary = posterior_summary(samples, PRIORS)
+    posterior = samples[samples["accepted"]].rename(columns={"posterior_weight": "weight"})
+    posterior.sort_values("distance").to_parquet(out / "posterior.parquet", index=False)
+    generations = generations_table(history)
+    generations.to_csv(out / "generations.csv", index=False)
+    summary = posterior_summary(posterior, PRIORS)
     summary.to_csv(out / "posterior.csv", index=False)
     (out / "posterior.md").write_text(markdown_table(summary), encoding="utf-8")
     abc_minutes = (time.perf_counter() - start) / 60
@@ -409,60 +384,46 @@ def calibrate(args: argparse.Namespace, argv: list[str]) -> dict:
     check.to_csv(out / "check.csv", index=False)
     (out / "check.md").write_text(markdown_table(check), encoding="utf-8")
     yard.to_csv(out / "yardstick.csv", index=False)
-    plot_patterns(samples, check, fitted, out / "patterns")
+    runs = predictive_check(posterior, out, args)
+    runs.to_parquet(out / "predictive_runs.parquet", index=False)
+    predictive = val.predictive_table(runs, list(pt.PATTERNS), args.community)
+    predictive.to_csv(out / "predictive.csv", index=False)
+    (out / "predictive.md").write_text(markdown_table(predictive), encoding="utf-8")
+    val.plot_predictive(runs, check, list(pt.PATTERNS), out / "predictive")
     plot_parameters(samples, summary, out / "parameters")
 
     info = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "lhs_seed": args.lhs_seed,
-        "samples": args.samples, "seeds": args.seeds, "steps": args.steps, "accept": args.accept,
-        "community": args.community, "n_accepted": int(samples["accepted"].sum()),
-        "n_within": int(samples["within_ranges"].sum()),
-        "n_accepted_within": int((samples["accepted"] & samples["within_ranges"]).sum()),
-        "fitted": [p.key for p in fitted], "validation": [p.key for p in pt.patterns(("validation",))],
+        "identified_share": IDENTIFIED,
+        "samples": args.samples, "alpha": args.alpha, "p_acc_min": args.p_acc_min,
+        "generations": len(history), "simulated": len(samples), "runs_abc": len(samples) * args.seeds,
+        "last_p_acc": history[-1].p_acc, "tolerance": history[-1].epsilon,
+        "ess": effective_sample_size(posterior["weight"]), "seeds": args.seeds, "steps": args.steps,
+        "community": args.community, "n_accepted": len(posterior),
+        "n_within": int(samples["within_ranges"].sum()), "n_accepted_within": int(posterior["within_ranges"].sum()),
+        "fitted": [p.key for p in pt.fitted()], "held_out": [p.key for p in pt.held_out()],
+        "check_seeds": args.check_seeds, "ppc_draws": args.ppc_draws, "ppc_seeds": args.ppc_seeds,
+        "predictive_summary": val.summary_line(predictive),
         "command": "python -m experiments.calibrate " + shlex.join(argv),
         "estimate": estimate, "check_all_match": bool(check["match"].all()),
         "abc_minutes": round(abc_minutes, 2), "total_minutes": round((time.perf_counter() - start) / 60, 2),
     }
     (out / "summary.json").write_text(json.dumps(info, indent=2, ensure_ascii=False, default=str) + "\n",
                                       encoding="utf-8")
-    write_report(report_blocks(info, summary, check, yard), out, "Calibration")
+    write_report(report_blocks(info, generations, summary), out, "Calibration")
+    write_report(validation_blocks(info, check, predictive, yard), out, "Validation", stem="validation")
     if args.write_config:
         write_text_atomic(args.config_path, config_text(summary, info))
         info["config_written"] = str(args.config_path)
     return info
 
 
-def report_blocks(info: dict, posterior: pd.DataFrame, check: pd.DataFrame, yard: pd.DataFrame) -> list[Block]:
-    """The calibration as one report: set-up, posterior, check of the point estimate, yardstick, figures."""
-    return [
-        Heading("Calibration: rejection ABC of the behavioural parameters", 1),
-        Paragraph(f"{info['samples']} Latin-hypercube samples (seed {info['lhs_seed']}) × {info['seeds']} seeds in "
-                  f"{info['community']} × baseline, {info['steps']} weeks; accepted the {info['accept']:.0%} nearest "
-                  f"to the patterns ({info['n_accepted']} samples; {info['n_within']} samples met every range, "
-                  f"{info['n_accepted_within']} of the accepted did). Command: `{info['command']}`."),
-        Heading("Posterior"),
-        Paragraph(f"A parameter is identified when its posterior 5–95 % range is below {IDENTIFIED:.0%} of its prior "
-                  "range; its estimate is then the posterior median, else it keeps its default."),
-        Table(posterior),
-        Heading("Check of the point estimate"),
-        Paragraph("Every pattern (validation patterns included) on the point estimate, mean over the check seeds."),
-        Table(check),
-        Heading("Five-society linkage against the Enyang 2025 targets"),
-        Paragraph("A yardstick, never fitted: the plan's targets are goals, not observations."),
-        Table(yard),
-        Heading("Figures"),
-        Figure("patterns.png", "Simulated pattern statistics (all samples, accepted, point estimate) against the "
-                               "observed figures and their match ranges."),
-        Figure("parameters.png", "Prior and ABC posterior of each searched parameter; previous default and "
-                                 "calibrated value."),
-    ]
-
-
 def report(info: dict, out: Path) -> None:
-    print(f"\naccepted {info['n_accepted']} of {info['samples']} samples "
-          f"({info['n_within']} samples met every range; {info['n_accepted_within']} of the accepted did)")
+    print(f"\n{info['generations']} generations, {info['simulated']} particles; posterior {info['n_accepted']} "
+          f"particles (effective size {info['ess']:.0f})")
     print((out / "posterior.md").read_text(encoding="utf-8"))
-    print((out / "check.md").read_text(encoding="utf-8"))
+    print((out / "predictive.md").read_text(encoding="utf-8"))
+    print(f"posterior predictive: {info['predictive_summary']}")
     print(f"ABC {info['abc_minutes']:.1f} min, total {info['total_minutes']:.1f} min; outputs in {out}/")
     if "config_written" in info:
         print(f"wrote {info['config_written']}")

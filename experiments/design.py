@@ -106,6 +106,8 @@ def plan_runs(design: pd.DataFrame | None, seeds: Sequence[int], overrides: Iter
 
     A run's folder is named like a Hydra sweep job's, by its sorted overrides, with the design row
     in place of the row's values (``community=relocation,design_row=3,policy=baseline,seed=0``).
+    A design column ``seed`` shifts that row's seeds: it runs with ``seed + s`` for each ``s`` in ``seeds``
+    (so that rows can have seeds of their own, e.g. posterior predictive draws).
     """
     rows: list[tuple[int | None, dict]] = [(None, {})] if design is None else \
         [(i, {k: v.item() if hasattr(v, "item") else v for k, v in r.items()})
@@ -117,7 +119,9 @@ def plan_runs(design: pd.DataFrame | None, seeds: Sequence[int], overrides: Iter
         except Exception as exc:  # a composition or range error: name the combination
             raise DesignError(f"{' '.join(combo)}: {exc}") from None
         for i, values in rows:
-            for seed in seeds:
+            shift = int(values.get("seed", 0))
+            values = {k: v for k, v in values.items() if k != "seed"}
+            for seed in (shift + s for s in seeds):
                 try:
                     settings.append(with_values(base, {**values, "seed": seed}))
                 except ValueError as exc:

@@ -2,14 +2,16 @@
 
 A :class:`Pattern` names one figure from the sources (``shared/seeds``, quoted in docs/sources.md),
 the scenario it is compared in, the statistic computed from a run (its weekly series and final
-KPIs), and the range of simulated values that counts as a match.  Three roles:
+KPIs), the range of simulated values that counts as a match, and the *level* the figure comes from
+(one community, a city, a province, the nation, or a plan target).  Three roles, two of them fitted:
 
-* ``calibration`` — an *observation* (Jianyang, 002). Enters the calibration distance.
+* ``calibration`` — an *observation* (Jianyang, 002). Enters the calibration distance (fitted).
 * ``plausibility`` — a bound read from a *plan target* (Enyang 专栏1, 003): targets for 2025 are
   not observations, so they only say the status quo (the baseline) has not yet reached them. A
-  value inside the bound adds nothing to the distance; outside, it counts like a miss.
-* ``validation`` — an observation checked on the calibrated model but not used to fit it
-  (its statistic is driven by policy levers or presets rather than by the searched parameters).
+  value inside the bound adds nothing to the distance; outside, it counts like a miss (fitted).
+* ``held_out`` — an observation or published range checked on the calibrated model (posterior predictive
+  check, fresh seeds) but never used to fit it: the seeds' organisation figures, and published national and
+  provincial figures on volunteer hours, 12345 hotlines and community funds (docs/validation.md).
 
 Statistics are per run; a sample's value is the mean over its seeds.
 """
@@ -25,7 +27,9 @@ import pandas as pd
 from sim.indicators import TARGETS, met
 
 YEAR = 52
-ROLES = ("calibration", "plausibility", "validation")
+ROLES = ("calibration", "plausibility", "held_out")
+FITTED_ROLES = ("calibration", "plausibility")
+LEVELS = ("community", "city", "province", "nation", "plan")
 
 
 @dataclass(frozen=True)
@@ -54,14 +58,21 @@ class Pattern:
     role: str = "calibration"
     indicators: tuple[str, ...] = ()   # weekly indicators the statistic reads
     unit: str = ""
+    level: str = "city"                # where the figure was measured: one of LEVELS
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise ValueError(f"pattern {self.key}: role {self.role!r} is not one of {', '.join(ROLES)}")
+        if self.level not in LEVELS:
+            raise ValueError(f"pattern {self.key}: level {self.level!r} is not one of {', '.join(LEVELS)}")
         if not self.low < self.high:
             raise ValueError(f"pattern {self.key}: low {self.low} must be below high {self.high}")
         if self.observed is not None and not self.low <= self.observed <= self.high:
             raise ValueError(f"pattern {self.key}: observed {self.observed} outside [{self.low}, {self.high}]")
+
+    @property
+    def fitted(self) -> bool:
+        return self.role in FITTED_ROLES
 
     def deviation(self, value: float) -> float:
         """Signed, range-normalised miss: ±1 at the range's edges, 0 at the observed value.
@@ -125,6 +136,40 @@ def self_org_inflow_ratio(ts: pd.DataFrame, kpis: Mapping) -> float:
     return float(ts["self_orgs_formed"].sum()) / years / stock if stock else float("nan")
 
 
+def hours_per_registered_volunteer(ts: pd.DataFrame, kpis: Mapping) -> float:
+    """Registered volunteers' activity hours in the final year ÷ registered volunteers at the end (per year).
+
+    ``volunteer_hours`` also counts unregistered residents' activities, which no registry records: the
+    registered volunteers' part is their share of the activities."""
+    year = last_year(ts)
+    acts = float(year["volunteer_activities"].sum())
+    total = acts + float(year["casual_activities"].sum())
+    stock = float(ts["volunteers_registered"].iloc[-1])
+    if not stock or not total:
+        return float("nan")
+    return float(year["volunteer_hours"].sum()) * acts / total / _window_years(ts) / stock
+
+
+def yearly_sum(indicator: str) -> Callable[[pd.DataFrame, Mapping], float]:
+    """The statistic 'sum of the weekly ``indicator`` over the final year' (per year)."""
+    def stat(ts: pd.DataFrame, kpis: Mapping) -> float:
+        return float(last_year(ts)[indicator].sum()) / _window_years(ts)
+    stat.__name__ = f"yearly_{indicator}"
+    stat.__doc__ = f"{indicator} summed over the final 52 weeks"
+    return stat
+
+
+def enterprise_share_of_private_giving(ts: pd.DataFrame, kpis: Mapping) -> float:
+    """Enterprises' and resident units' money ÷ all private money the fund received in the final year.
+
+    Private money: everything but the government's (match and grants); charity sales and social-enterprise
+    income count as private, on the residents' side."""
+    year = last_year(ts)
+    firms = sum(float(year[f"fund_inflow_{s}"].sum()) for s in FIRM_SOURCES)
+    private = sum(float(year[c].sum()) for c in PRIVATE_GIVING)
+    return firms / private if private else float("nan")
+
+
 def final(indicator: str) -> Callable[[pd.DataFrame, Mapping], float]:
     """The statistic 'final KPI value of ``indicator``' (as in kpis.json / runs.parquet)."""
     def stat(ts: pd.DataFrame, kpis: Mapping) -> float:
@@ -149,8 +194,14 @@ def final_stock(indicator: str) -> Callable[[pd.DataFrame, Mapping], float]:
 # ------------------------------------------------------------------------------------------------
 JIANYANG_NEW, JIANYANG_TOTAL = 6942, 131940          # 002: 今年新增志愿者6942人 … 全市志愿者总数131940人
 JIANYANG_NEW_ORGS, JIANYANG_SELF_ORGS = 200, 1357    # 002: 登记备案社区自组织1357个,新增备案社区社会组织200余支
+SICHUAN_CALLED, SICHUAN_UNSATISFIED = 737_702, 64_735    # H1: 回访737,702件,群众评价不满意64,735件 (2023-09)
+HUBEI_YUAN, HUBEI_FUNDS, HUBEI_YEARS = 906_227_000, 21_100, 5.0  # H7: 90622.7万元, 近2.11万支, 2018-09 to 2023-08
 BASELINE = Scenario("baseline")
 VOL = ("volunteers_registered", "volunteers_new", "volunteers_dropped")
+HOURS = ("volunteer_hours", "volunteer_activities", "casual_activities", "volunteers_registered")
+FIRM_SOURCES = ("enterprise_per_unit", "enterprise_lump", "resident_units")
+PRIVATE_GIVING = tuple(f"fund_inflow_{s}" for s in (*FIRM_SOURCES, "resident_donations", "charity_sales",
+                                                     "social_enterprise"))
 
 
 def _target(key: str) -> float:
@@ -176,33 +227,33 @@ PATTERNS: tuple[Pattern, ...] = (
         description="the baseline has not reached the plan's ≥ 2,500 registered volunteers per 10,000",
         source="003 专栏1 #15 (target for 2025, not an observation)",
         scenario=BASELINE, statistic=final("volunteers_per_10k"), unit="per 10,000",
-        low=0.0, high=_target("volunteers_per_10k"), role="plausibility"),
+        low=0.0, high=_target("volunteers_per_10k"), role="plausibility", level="plan"),
     Pattern(
         key="active_share_below_target",
         description="the baseline has not reached the plan's two-thirds of residents volunteering ≥ 2 times a year",
         source="003 专栏1 #28 (target for 2025, not an observation)",
         scenario=BASELINE, statistic=final("volunteer_active_share_2plus"), unit="fraction",
-        low=0.0, high=_target("volunteer_active_share_2plus"), role="plausibility"),
+        low=0.0, high=_target("volunteer_active_share_2plus"), role="plausibility", level="plan"),
     Pattern(
         key="response_rate_below_target",
         description="the baseline does not already answer 100 % of closed demands within the time limit "
                     "(and answers at least half in time)",
         source="003 专栏1 #33 (target 100 % for 2025, not an observation); lower bound: judgement",
         scenario=BASELINE, statistic=final("response_rate"), unit="fraction",
-        low=0.5, high=0.995, role="plausibility"),
+        low=0.5, high=0.995, role="plausibility", level="plan"),
     Pattern(
         key="completion_rate_below_target",
         description="the baseline does not already resolve ≥ 95 % of closed demands (and resolves at least half)",
         source="003 专栏1 #34 (target ≥ 95 % for 2025, not an observation); lower bound: judgement",
         scenario=BASELINE, statistic=final("completion_rate"), unit="fraction",
-        low=0.5, high=_target("completion_rate"), role="plausibility"),
+        low=0.5, high=_target("completion_rate"), role="plausibility", level="plan"),
     Pattern(
         key="callback_satisfaction_below_target",
         description="the baseline's callback survey (回访) does not already find ≥ 95 % satisfied "
                     "(and finds at least half satisfied)",
         source="003 专栏1 #35 (target ≥ 95 % for 2025, not an observation); lower bound: judgement",
         scenario=BASELINE, statistic=final("callback_satisfaction"), unit="fraction",
-        low=0.5, high=_target("callback_satisfaction"), role="plausibility"),
+        low=0.5, high=_target("callback_satisfaction"), role="plausibility", level="plan"),
     Pattern(
         key="self_org_inflow_ratio",
         description="self-organisations formed per year (bottom-up or incubated) as a share of the stock "
@@ -210,7 +261,7 @@ PATTERNS: tuple[Pattern, ...] = (
         source="002: 登记备案社区自组织1357个,新增备案社区社会组织200余支",
         scenario=BASELINE, statistic=self_org_inflow_ratio,
         indicators=("social_orgs_self", "self_orgs_formed"), unit="1/year",
-        observed=JIANYANG_NEW_ORGS / JIANYANG_SELF_ORGS, low=0.07, high=0.30, role="validation"),
+        observed=JIANYANG_NEW_ORGS / JIANYANG_SELF_ORGS, low=0.07, high=0.30, role="held_out"),
     Pattern(
         key="organised_urban_self_orgs_persist",
         description="an organisation-led community like Shunhe keeps its 38 self-organisation teams "
@@ -218,7 +269,51 @@ PATTERNS: tuple[Pattern, ...] = (
         source="004: 培育壮大38支社区社会组织队伍 (顺河社区)",
         scenario=Scenario("five_society", "organised_urban"), statistic=final_stock("social_orgs_self"),
         indicators=("social_orgs_self",), unit="organisations",
-        observed=38.0, low=30.0, high=60.0, role="validation"),
+        observed=38.0, low=30.0, high=60.0, role="held_out", level="community"),
+    # ---- published figures beyond the seeds (docs/literature.md §10), never fitted ----
+    Pattern(
+        key="hours_per_registered_volunteer",
+        description="hours of volunteering a year per registered volunteer lie within the published figures: "
+                    "2.5 (Shaoxing platform, cumulative) to 14 (national registry 2017, Chongqing 2020)",
+        source="[V1][V2] 人均志愿服务时间11.93小时 (2016), 13.85小时 (2017); [V6] 8.1亿小时 / 6720万人 (2017-12); "
+               "[V7] 绍兴 170万小时 / 69万人; [H5] 重庆 8700多万小时 / 620万人 (2020)",
+        scenario=BASELINE, statistic=hours_per_registered_volunteer, indicators=HOURS, unit="hours/year",
+        low=2.5, high=14.0, role="held_out", level="nation"),
+    Pattern(
+        key="hotline_callback_satisfaction",
+        description="residents satisfied among those called back (回访) after a closed demand, as Sichuan's "
+                    "12345 hotlines report (91.2 % in Sept 2023; Chengdu 80.9 % in March 2018)",
+        source="[H1] 四川省 2023-09: 回访737,702件,群众评价不满意64,735件,不满意率8.78%; [H3] 成都 2018-03: "
+               "群众评价满意率80.85%; [D1] 北京 满意率94.1%; [H6] 江阴 纪委抽查 240/246",
+        scenario=BASELINE, statistic=final("callback_satisfaction"), unit="fraction",
+        observed=1 - SICHUAN_UNSATISFIED / SICHUAN_CALLED, low=0.80, high=0.976, role="held_out", level="province"),
+    Pattern(
+        key="hotline_resolution_rate",
+        description="demands resolved among demands closed, as city hotlines report (Chengdu 2020 > 90 %; "
+                    "Beijing 94.3 %, 12328 transport hotline 86.8 % on time)",
+        source="[H2] 成都 2020: 诉求解决率和满意率高于90%; [D1] 北京 解决率94.3%; [D6] 12328 限时办结率86.78%",
+        scenario=BASELINE, statistic=final("completion_rate"), unit="fraction",
+        observed=0.90, low=0.85, high=0.95, role="held_out", level="city"),
+    Pattern(
+        key="community_fund_income",
+        description="a community fund raises a few thousand to about a hundred thousand yuan a year "
+                    "(Hubei 幸福家园 funds ≈ 8,600 yuan/year each; Chengdu: ≥ 3,000 yuan to start, "
+                    "≈ 105,000 yuan per fund raised in all)",
+        source="[H7] 湖北: 社区公益基金近2.11万支 … 累计筹集善款90622.7万元 (2018-09 to 2023-08); [H8] 成都: "
+               "社区需筹集不低于3000元的启动资金; [H9] 成都 社区发展基金会募集款物达4704万元 … "
+               "专项基金239支,社区基金210支",
+        scenario=BASELINE, statistic=yearly_sum("fund_inflow_total"), indicators=("fund_inflow_total",),
+        unit="yuan/year", observed=HUBEI_YUAN / HUBEI_FUNDS / HUBEI_YEARS, low=3000.0, high=105_000.0,
+        role="held_out", level="province"),
+    Pattern(
+        key="enterprise_share_of_private_giving",
+        description="enterprises and resident units give most of the private money once they are engaged "
+                    "(nationally 58–77 % of giving; one Kunming community fund 76 %)",
+        source="[G2] 企业捐赠…占捐赠总额的58.4%; [G3] 企业捐赠的占比高达76.6%; [H10] 昆明官渡: 爱心企业捐赠1.6万余元,"
+               "…居民自筹募捐5000余元",
+        scenario=Scenario("five_society"), statistic=enterprise_share_of_private_giving,
+        indicators=PRIVATE_GIVING, unit="fraction", observed=16_000 / 21_000, low=0.55, high=0.80,
+        role="held_out", level="nation"),
 )
 
 
@@ -229,7 +324,12 @@ def patterns(roles: tuple[str, ...] = ROLES) -> list[Pattern]:
 
 def fitted() -> list[Pattern]:
     """The patterns that enter the calibration distance (observations and plausibility bounds)."""
-    return patterns(("calibration", "plausibility"))
+    return patterns(FITTED_ROLES)
+
+
+def held_out() -> list[Pattern]:
+    """The patterns checked on the calibrated model but never fitted."""
+    return patterns(("held_out",))
 
 
 def needed_indicators(pats: list[Pattern]) -> list[str]:

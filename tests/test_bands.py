@@ -12,7 +12,7 @@ from conftest import REPO
 
 from experiments import stats
 from experiments.bands import contrasts, parameter_sets
-from experiments.calibrate import PRIORS
+from experiments.calibrate import PRIORS, Prior
 from experiments.stats import band_table
 
 
@@ -82,3 +82,34 @@ def test_the_command_runs_resumes_and_refuses_bad_input(tmp_path):
     again = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=False)  # resumes: nothing rerun
     assert again.returncode == 0 and "0 done, 12 skipped" in again.stderr + again.stdout
     pd.testing.assert_frame_equal(pd.read_csv(out / "bands.csv"), table)
+
+
+def _posterior(path, weights):
+    """A small ABC posterior file: each particle at a distinct point of the prior box."""
+    rows = []
+    for i, w in enumerate(weights):
+        point = {k: p.lo + (p.hi - p.lo) * (i + 1) / (len(weights) + 1) for k, p in PRIORS.items()}
+        rows.append({**point, "distance": 0.1 * i, "weight": w})
+    pd.DataFrame(rows).to_parquet(path)
+    return path
+
+
+def test_sets_from_the_posterior_follow_its_weights_and_bad_files_are_refused(tmp_path):
+    from experiments.bands import BandsError, posterior_sets
+
+    one = posterior_sets(12, _posterior(tmp_path / "p.parquet", [0.0, 1.0, 0.0]), {})
+    middle = {k: p.lo + (p.hi - p.lo) * 2 / 4 for k, p in PRIORS.items()}
+    assert len(one) == 12 and list(one.columns) == list(PRIORS)
+    assert one["behaviour.register_base"].eq(middle["behaviour.register_base"]).all()  # all weight on particle 2
+    assert one["behaviour.recognition_window_weeks"].dtype.kind == "i"
+    both = posterior_sets(400, _posterior(tmp_path / "q.parquet", [0.25, 0.75, 0.0]), {})
+    share = both["behaviour.register_base"].eq(middle["behaviour.register_base"]).mean()
+    assert 0.65 < share < 0.85  # drawn in proportion to the weights
+    extra = posterior_sets(5, tmp_path / "q.parquet", {"behaviour.professional_share": Prior(0.1, 0.5, "test")})
+    assert extra["behaviour.professional_share"].between(0.1, 0.5).all()
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    for path, message in ((tmp_path / "none.parquet", "no such file"), (tmp_path / "bad.parquet", "not a readable"),
+                          (_posterior(tmp_path / "z.parquet", [0.0, 0.0]), "not an ABC posterior")):
+        with pytest.raises(BandsError, match=message) as err:
+            posterior_sets(3, path, {})
+        assert str(path) in str(err.value)

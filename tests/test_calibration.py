@@ -42,6 +42,37 @@ def test_patterns_have_unique_keys_sources_and_valid_ranges():
         if p.role == "plausibility":  # plan targets bound the baseline; they are never point targets
             assert p.observed is None and p.scenario.policy == "baseline"
     assert {p.role for p in pt.fitted()} == {"calibration", "plausibility"}
+    assert all(p.level in pt.LEVELS for p in pt.PATTERNS)
+
+
+def test_patterns_are_split_into_fitted_and_held_out_at_several_levels():
+    fitted, held = pt.fitted(), pt.held_out()
+    assert {p.key for p in fitted}.isdisjoint(p.key for p in held)
+    assert len(fitted) + len(held) == len(pt.PATTERNS)
+    assert all(p.fitted for p in fitted) and not any(p.fitted for p in held)
+    # held-out figures come from beyond the one city the fit uses, and one checks a policy scenario
+    assert {"community", "city", "province", "nation"} <= {p.level for p in held}
+    assert any(p.scenario.policy != "baseline" for p in held)
+    sichuan = next(p for p in held if p.key == "hotline_callback_satisfaction")
+    assert sichuan.observed == pytest.approx(1 - 64_735 / 737_702)  # 不满意率8.78% of those called back
+
+
+def test_held_out_statistics_at_the_edges():
+    year = 52
+    ts = pd.DataFrame({"volunteers_registered": [100] * year, "volunteer_activities": [2] * year,
+                       "casual_activities": [2] * year, "volunteer_hours": [12.0] * year})
+    # 624 hours in the year, half of them by registered volunteers, over 100 registered: 3.12 h each
+    assert pt.hours_per_registered_volunteer(ts, {}) == pytest.approx(3.12)
+    assert np.isnan(pt.hours_per_registered_volunteer(ts.assign(volunteers_registered=0), {}))
+    assert np.isnan(pt.hours_per_registered_volunteer(ts.assign(volunteer_activities=0, casual_activities=0), {}))
+    money = {c: [0.0] * year for c in pt.PRIVATE_GIVING} | {"fund_inflow_government": [50.0] * year}
+    fund = pd.DataFrame(money)
+    assert np.isnan(pt.enterprise_share_of_private_giving(fund, {}))  # only public money: no private share
+    fund["fund_inflow_resident_donations"] = 3.0
+    assert pt.enterprise_share_of_private_giving(fund, {}) == 0.0     # residents only: no firm's share
+    fund["fund_inflow_enterprise_lump"] = 1.0
+    assert pt.enterprise_share_of_private_giving(fund, {}) == pytest.approx(0.25)
+    assert pt.yearly_sum("fund_inflow_government")(fund, {}) == pytest.approx(50.0 * year)
 
 
 def test_jianyang_figures_are_the_observed_values():
@@ -82,6 +113,8 @@ def test_yardstick_never_meets_an_indicator_that_is_not_modelled():
 def test_bad_pattern_is_refused():
     with pytest.raises(ValueError, match="role"):
         pt.Pattern("x", "d", "s", pt.Scenario(), pt.final("x"), low=0, high=1, role="target")
+    with pytest.raises(ValueError, match="level"):
+        pt.Pattern("x", "d", "s", pt.Scenario(), pt.final("x"), low=0, high=1, level="planet")
     with pytest.raises(ValueError, match="outside"):
         pt.Pattern("x", "d", "s", pt.Scenario(), pt.final("x"), low=0, high=1, observed=2)
 
@@ -143,7 +176,7 @@ def test_calibrated_config_records_its_provenance():
         assert field in text
 
 
-@pytest.mark.parametrize("pattern", [p for p in pt.PATTERNS if p.role != "validation"], ids=lambda p: p.key)
+@pytest.mark.parametrize("pattern", pt.fitted(), ids=lambda p: p.key)
 def test_defaults_reproduce_fitted_patterns(default_statistics, pattern):
     value = default_statistics[pattern.key]
     assert pattern.low <= value <= pattern.high, (
@@ -162,26 +195,36 @@ def test_defaults_keep_organised_urban_self_organisations(default_statistics):
 def test_calibrate_smoke(tmp_path):
     before = CONFIG_PATH.stat().st_mtime_ns
     out, cfg = tmp_path / "cal", tmp_path / "calibrated.yaml"
-    proc = run_calibrate(tmp_path, "--samples", "4", "--seeds", "1", "--steps", "26", "--community", "relocation",
-                         "--check-seeds", "2", "--accept", "0.5", "--out", str(out), "--write-config",
-                         "--config-path", str(cfg))
+    proc = run_calibrate(tmp_path, "--samples", "6", "--seeds", "1", "--steps", "26", "--community", "relocation",
+                         "--generations", "2", "--check-seeds", "2", "--ppc-draws", "2", "--ppc-seeds", "1",
+                         "--alpha", "0.5", "--out", str(out), "--write-config", "--config-path", str(cfg))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    for name in ("samples.parquet", "accepted.parquet", "posterior.csv", "check.csv", "yardstick.csv",
-                 "patterns.png", "patterns.svg", "parameters.png", "parameters.svg", "summary.json"):
+    for name in ("samples.parquet", "posterior.parquet", "generations.csv", "posterior.csv", "check.csv",
+                 "predictive.csv", "predictive_runs.parquet", "yardstick.csv", "predictive.png", "predictive.svg",
+                 "parameters.png", "parameters.svg", "report.md", "validation.md", "validation.html",
+                 "summary.json"):
         assert (out / name).is_file(), name
-    accepted = pd.read_parquet(out / "accepted.parquet")
-    assert len(accepted) == 2 and accepted["distance"].is_monotonic_increasing
-    assert set(PRIORS) <= set(accepted.columns)
+    samples = pd.read_parquet(out / "samples.parquet")
+    assert samples["generation"].tolist() == [0] * 6 + [1] * 3  # the first generation, then the new half
+    posterior = pd.read_parquet(out / "posterior.parquet")
+    assert len(posterior) == 3 and posterior["distance"].is_monotonic_increasing
+    assert set(PRIORS) <= set(posterior.columns) and posterior["weight"].sum() == pytest.approx(1.0)
+    # the checks ran on seeds the fit never used
+    predictive = pd.read_parquet(out / "predictive_runs.parquet")
+    assert set(predictive["seed"]) == {2000, 2001} and len(predictive) == 2  # each draw a seed of its own
+    table = pd.read_csv(out / "predictive.csv")
+    assert set(table["pattern"]) == {p.key for p in pt.PATTERNS}
     values = OmegaConf.to_container(OmegaConf.load(cfg)) or {}
     assert set(values) <= {k.removeprefix("behaviour.") for k in PRIORS}  # the identified ones
     posterior = pd.read_csv(out / "posterior.csv")
     assert set(posterior["parameter"]) == set(PRIORS) and posterior["identified"].dtype == bool
-    assert "--samples 4" in cfg.read_text(encoding="utf-8")
+    assert "--samples 6" in cfg.read_text(encoding="utf-8")
     assert CONFIG_PATH.stat().st_mtime_ns == before  # the shipped file is untouched
 
 
-@pytest.mark.parametrize("args, message", [(["--accept", "0"], "--accept"), (["--community", "moon"], "moon"),
-                                           (["--samples", "1"], "--samples")])
+@pytest.mark.parametrize("args, message", [(["--alpha", "1"], "--alpha"), (["--community", "moon"], "moon"),
+                                           (["--samples", "1"], "--samples"), (["--generations", "0"], "--generations"),
+                                           (["--ppc-draws", "0"], "--ppc-draws")])
 def test_calibrate_bad_input_fails_cleanly(tmp_path, capsys, args, message):
     assert calibrate_main([*args, "--out", str(tmp_path / "cal")]) != 0
     assert message in capsys.readouterr().err
