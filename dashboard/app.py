@@ -16,6 +16,7 @@ from dataclasses import replace
 import streamlit as st
 
 from dashboard import export, figures
+from dashboard import replicates as rp
 from dashboard import workshop_page as wp
 from dashboard.handout import kpi_table_html
 from dashboard.indicators import DEFAULT_SMOOTHING, SMOOTHING_WEEKS, shown_value, verdict_text, weekly_column
@@ -43,7 +44,6 @@ from dashboard.page_state import (
     ss,
     widget_key,
 )
-from dashboard.replicates import REPLICATE_SEEDS, replicate_summary, run_replicates
 from dashboard.session import (
     MAX_WEEKS,
     SIDES,
@@ -404,33 +404,48 @@ def exports(comp: Comparison, lang: str) -> None:
 def replicates_section(comp: Comparison, lang: str) -> None:
     st.subheader(t("replicates", lang))
     st.caption(t("replicates_intro", lang))
+    with_sets = st.checkbox(t("replicates_parameters", lang), key="chk_param_reps", disabled=bool(comp.changes),
+                            help=t("replicates_parameters_moved" if comp.changes else "replicates_parameters_help",
+                                   lang)) and not comp.changes
     if st.button(t("run_replicates", lang), key="btn_replicates", on_click=stop_playing):
-        bar = st.progress(0.0, text=t("replicates_progress", lang, done=0, total=2 * REPLICATE_SEEDS))
+        from experiments.validation import PosteriorError  # here: not needed for the first page
+
+        bar = st.progress(0.0, text=t("replicates_progress", lang, done=0, total=2 * rp.REPLICATE_SEEDS))
 
         def progress(done: int, total: int) -> None:
             bar.progress(done / total, text=t("replicates_progress", lang, done=done, total=total))
 
-        reps = run_replicates(comp, REPLICATE_SEEDS, on_progress=progress)
-        bar.empty()
-        ss.replicates = {"key": ss.comparison_key, "reps": reps, "summary": replicate_summary(reps),
+        try:
+            reps = rp.run_replicates(comp, rp.REPLICATE_SEEDS, on_progress=progress,
+                                     parameters=rp.parameter_draws() if with_sets else None)
+        except PosteriorError as exc:
+            st.error(str(exc))
+            return
+        finally:
+            bar.empty()
+        ss.replicates = {"key": (ss.comparison_key, with_sets), "reps": reps, "summary": rp.replicate_summary(reps),
                          "names": {lg: comp.names(lg) for lg in LANGS}, "weeks": comp.steps,
-                         "seeds": sorted(reps["seed"].unique().tolist()), "community": comp.scenarios["A"].community}
+                         "community": comp.scenarios["A"].community}
     rep = ss.get("replicates")
     if not rep:
         return
-    if rep["key"] != ss.comparison_key:
+    if rep["key"] != (ss.comparison_key, with_sets):
         st.warning(t("replicates_stale", lang))
-    seeds, names = rep["seeds"], rep["names"][lang]
-    st.caption(t("replicates_done", lang, n=len(seeds), first=seeds[0], last=seeds[-1], weeks=rep["weeks"]))
+    names, runs = rep["names"][lang], rp.runs_per_side(rep["reps"])
+    st.caption(rp.caption(rep["reps"], rep["weeks"], lang))
+    if "parameter_set" in rep["reps"]:
+        with st.container(key="param_bands"):
+            st.markdown(f"**{t('replicates_bands', lang)}**")
+            st.table(rp.band_rows(rp.parameter_bands(rep["reps"]), lang).set_index(t("indicator", lang)))
     keys = KEY_INDICATORS
     for i in range(0, len(keys), 2):
         for key, col in zip(keys[i:i + 2], st.columns(2), strict=False):
             with col, st.container(key=f"band_{key}"):
-                st.plotly_chart(figures.band_figure(rep["summary"], key, names, len(seeds), lang), config=PLOTLY_CONFIG)
+                st.plotly_chart(figures.band_figure(rep["summary"], key, names, runs, lang), config=PLOTLY_CONFIG)
     stem = f"five_society_{rep['community']}_replicates"
     c_png, c_csv = st.columns(2)
     c_png.download_button(t("download_png_replicates", lang),
-                          data=lambda: export.replicates_png(rep["summary"], names, len(seeds), lang),
+                          data=lambda: export.replicates_png(rep["summary"], names, runs, lang),
                           file_name=f"{stem}_{lang}.png", mime="image/png", on_click="ignore", key="dl_png_reps",
                           width="stretch")
     c_csv.download_button(t("download_csv_replicates", lang),

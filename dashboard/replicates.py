@@ -4,6 +4,11 @@ One run can be lucky or unlucky; the page runs A and B for 20 consecutive seeds 
 (the same seeds for both, so the pairs share their random numbers) through ``sim.runner.run_many``:
 worker processes, each run written as a run folder like any sweep job, in a cache folder per
 comparison, so running the same replicates again reads them back instead of running them.
+
+With parameter uncertainty (:func:`parameter_draws`), the 20 runs of a side are 5 parameter sets drawn
+from the calibration's posterior (``configs/behaviour/posterior.csv``) × 4 seeds, the same for A and B;
+:func:`parameter_bands` then gives each difference B − A at the last week its seed interval, its band over
+the parameter sets and the share of sets in which its sign holds (experiments.stats.band_table).
 """
 
 from __future__ import annotations
@@ -25,7 +30,20 @@ from sim.outputs import TIMESERIES_FILE
 from sim.runner import run_many
 
 REPLICATE_SEEDS = 20
+PARAMETER_SETS = 5   # with parameter uncertainty: 5 posterior draws × 4 seeds = the same 20 runs a side
+DRAW_SEED = 0        # the posterior draws are the same on every page and every run
 CACHE = Path(tempfile.gettempdir()) / "five_society_dashboard"
+
+
+def parameter_draws(n_sets: int = PARAMETER_SETS) -> pd.DataFrame:
+    """``n_sets`` sets of the calibrated parameters drawn by weight from the shipped posterior sample (seeded).
+
+    Raises experiments.validation.PosteriorError (naming the file) if the sample is missing or broken."""
+    from experiments.calibrate import PRIORS  # here: the calibration's imports are not needed for a first page
+    from experiments.validation import POSTERIOR_SAMPLE, load_posterior, resample
+
+    keys = list(PRIORS)
+    return resample(load_posterior(POSTERIOR_SAMPLE, keys), keys, n_sets, DRAW_SEED)
 
 
 def replicate_seeds(seed: int, n: int = REPLICATE_SEEDS) -> list[int]:
@@ -35,53 +53,96 @@ def replicate_seeds(seed: int, n: int = REPLICATE_SEEDS) -> list[int]:
     return list(range(start, start + n))
 
 
-def cache_folder(comp: Comparison) -> Path:
-    """The folder of a comparison's replicate runs: one per set of choices (both sides' overrides)."""
-    digest = hashlib.sha256(repr(comp.key).encode()).hexdigest()[:16]
+def cache_folder(comp: Comparison, parameters: pd.DataFrame | None = None) -> Path:
+    """The folder of a comparison's replicate runs: one per set of choices (both sides' overrides) and
+    parameter draws."""
+    extra = "" if parameters is None else parameters.to_csv(index=False)
+    digest = hashlib.sha256((repr(comp.key) + extra).encode()).hexdigest()[:16]
     return CACHE / digest
 
 
 def run_replicates(comp: Comparison, n_seeds: int = REPLICATE_SEEDS, columns: Sequence[str] = KEY_INDICATORS,
                    n_jobs: int | None = None, on_progress: Callable[[int, int], None] | None = None,
-                   folder: Path | None = None) -> pd.DataFrame:
+                   folder: Path | None = None, parameters: pd.DataFrame | None = None) -> pd.DataFrame:
     """Run A and B for ``n_seeds`` seeds (the same seeds for both) in worker processes (``n_jobs``, default
     all cores; 1: in this process), into ``folder`` (default :func:`cache_folder`).
 
+    With ``parameters`` (one row per parameter set, e.g. :func:`parameter_draws`), the ``n_seeds`` runs of a side
+    are each set × ``n_seeds // len(parameters)`` seeds, the same seeds in every set and for both sides; the table
+    then has a ``parameter_set`` column. Not possible once levers moved during the run (ValueError).
+
     Returns a long table: scenario, seed, step and one column per indicator of ``columns`` (a run total, such
-    as the public cost, as its running sum: dashboard.indicators.series).  The seeds
-    run in batches, one A-B pair per two workers, each batch into its own subfolder;
+    as the public cost, as its running sum: dashboard.indicators.series).  The runs
+    go in batches, one A-B pair per two workers, each batch into its own subfolder;
     ``on_progress(done, total)`` is called after each batch.  A failed run raises RuntimeError with its error.
     """
-    folder = cache_folder(comp) if folder is None else Path(folder)
+    folder = cache_folder(comp, parameters) if folder is None else Path(folder)
     workers = n_jobs or os.cpu_count() or 1
-    seeds = replicate_seeds(comp.seed, n_seeds)
-    total = 2 * len(seeds)
+    if parameters is None:
+        seeds = replicate_seeds(comp.seed, n_seeds)
+        pairs: list[tuple[int | None, int]] = [(None, seed) for seed in seeds]
+    else:
+        if comp.changes:
+            raise ValueError("parameter sets need a run whose levers did not move: reset first")
+        per_set = max(1, n_seeds // len(parameters))
+        seeds = replicate_seeds(comp.seed, per_set)
+        pairs = [(j, seed) for j in range(len(parameters)) for seed in seeds]
+    total = 2 * len(pairs)
     if comp.changes:  # levers moved during the run: each seed replays them, in this process
         return _replayed(comp, seeds, columns, on_progress)
-    per_batch = max(1, workers // 2)  # seeds per batch: one A-B pair per two workers
+    per_batch = max(1, workers // 2)  # replicates per batch: one A-B pair per two workers
     frames = []
-    for i in range(0, len(seeds), per_batch):
-        batch = [(side, seed) for seed in seeds[i:i + per_batch] for side in comp.scenarios]
+    for i in range(0, len(pairs), per_batch):
+        batch = [(side, j, seed) for j, seed in pairs[i:i + per_batch] for side in comp.scenarios]
         # each batch in its own folder, so that run_many collates only its own runs
-        out_dir = folder / f"seeds={batch[0][1]}-{batch[-1][1]}"
-        names = [f"{side},seed={seed}" for side, seed in batch]
-        table = run_many([with_values(comp.scenarios[side].settings, {"seed": seed}) for side, seed in batch],
-                         out_dir, n_jobs=workers, names=names, overrides=[[f"seed={seed}"] for _s, seed in batch],
-                         progress=False)
+        out_dir = folder / (f"seeds={batch[0][2]}-{batch[-1][2]}" if parameters is None
+                            else f"runs={i}-{i + len(batch) // 2 - 1}")
+        names = [f"{side},seed={seed}" if j is None else f"{side},set={j},seed={seed}" for side, j, seed in batch]
+        values = [{"seed": seed} if j is None else {"seed": seed, **_point(parameters.iloc[j])}
+                  for _side, j, seed in batch]
+        table = run_many([with_values(comp.scenarios[side].settings, v) for (side, _j, _s), v in zip(batch, values,
+                                                                                                  strict=True)],
+                         out_dir, n_jobs=workers, names=names,
+                         overrides=[[f"{k}={x}" for k, x in v.items()] for v in values], progress=False)
         failed = table[table["status"] == "failed"]
         if len(failed):
             raise RuntimeError(f"replicate {failed['run_dir'].iloc[0]} failed: {failed['error'].iloc[0]}")
-        for (side, seed), name in zip(batch, names, strict=True):
+        for (side, j, seed), name in zip(batch, names, strict=True):
             weekly = pd.read_parquet(out_dir / name / TIMESERIES_FILE,
                                      columns=["step", *dict.fromkeys(weekly_column(c) for c in columns)])
             ts = pd.DataFrame({"step": weekly["step"], **{c: series(weekly, c) for c in columns}})
             ts.insert(0, "scenario", side)
             ts.insert(1, "seed", seed)
+            if j is not None:
+                ts.insert(1, "parameter_set", j)
             frames.append(ts)
         if on_progress is not None:
             on_progress(min(total, 2 * (i + per_batch)), total)
     out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["scenario", "seed", "step"], ignore_index=True)
+    keys = ["scenario", "seed", "step"] if parameters is None else ["scenario", "parameter_set", "seed", "step"]
+    return out.sort_values(keys, ignore_index=True)
+
+
+def _point(row: pd.Series) -> dict:
+    """A parameter set as config values (integers stay integers)."""
+    from experiments.design import is_integer_param
+
+    return {k: (int(v) if float(v).is_integer() and is_integer_param(k) else float(v)) for k, v in row.items()}
+
+
+def parameter_bands(reps: pd.DataFrame, columns: Sequence[str] = KEY_INDICATORS) -> pd.DataFrame:
+    """Per indicator, B − A at the last week, paired by parameter set and seed: mean difference, seed interval,
+    band over the sets, share of sets with its sign, which width dominates (experiments.stats.band_table)."""
+    from experiments.stats import band_table
+
+    last = reps[reps["step"] == reps["step"].max()]
+    a = last[last["scenario"] == "A"].set_index(["parameter_set", "seed"])
+    b = last[last["scenario"] == "B"].set_index(["parameter_set", "seed"])
+    both = a.index.intersection(b.index)
+    parts = [(b.loc[both, c].astype(float) - a.loc[both, c].astype(float)).rename("diff").reset_index()
+             .rename(columns={"parameter_set": "set"}).assign(policy="B", kpi=c)
+             for c in columns if c in reps.columns]
+    return band_table(pd.concat(parts, ignore_index=True)[["policy", "set", "seed", "kpi", "diff"]])
 
 
 def _replayed(comp: Comparison, seeds: list[int], columns: Sequence[str],
@@ -116,3 +177,41 @@ def replicate_summary(reps: pd.DataFrame, columns: Sequence[str] = KEY_INDICATOR
     out.loc[rate, "low"] = out.loc[rate, "low"].clip(lower=0.0)
     out.loc[rate, "high"] = out.loc[rate, "high"].clip(upper=1.0)
     return out
+
+
+def band_rows(bands: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """:func:`parameter_bands` as the page shows it: labels in ``lang``, rates as percentage points."""
+    from experiments.presentation import term
+    from sim.glossary import label
+
+    def shown(value: float, kpi: str, signed: bool = True) -> str:
+        # rounded first, so that a difference of -0.0004 reads 0.0, not -0.0
+        if is_fraction(kpi):
+            pp = round(value * 100, 1) + 0.0
+            return label("difference_pp", lang, value=f"{pp:+.1f}" if signed and pp else f"{pp:.1f}")
+        whole = round(value) + 0
+        return f"{whole:+,}" if signed and whole else f"{whole:,}"
+
+    rows = [{label("indicator", lang): label(r.kpi, lang), term("mean_diff", lang): shown(r.mean_diff, r.kpi),
+             term("seed_interval", lang): "±" + shown(r.seed_half_width, r.kpi, signed=False),
+             term("parameter_band", lang): f"[{shown(r.band_low, r.kpi)}, {shown(r.band_high, r.kpi)}]",
+             term("sign_share", lang): f"{round(r.sign_share * r.sets)}/{r.sets}",
+             term("dominant", lang): term("dominant_" + r.dominant, lang)} for r in bands.itertuples()]
+    return pd.DataFrame(rows)
+
+
+def runs_per_side(reps: pd.DataFrame) -> int:
+    """How many runs each side of a replicate table has (seeds, or parameter sets × seeds)."""
+    keys = [c for c in ("parameter_set", "seed") if c in reps.columns]
+    return len(reps[reps["scenario"] == reps["scenario"].iloc[0]][keys].drop_duplicates())
+
+
+def caption(reps: pd.DataFrame, weeks: int, lang: str) -> str:
+    """'20 seeds (7–26), 260 weeks each.' or '5 parameter sets × 4 seeds (…)' in ``lang``."""
+    from sim.glossary import label
+
+    seeds = sorted(reps["seed"].unique().tolist())
+    if "parameter_set" in reps.columns:
+        return label("replicates_done_sets", lang, sets=reps["parameter_set"].nunique(), n=len(seeds),
+                     first=seeds[0], last=seeds[-1], weeks=weeks)
+    return label("replicates_done", lang, n=len(seeds), first=seeds[0], last=seeds[-1], weeks=weeks)

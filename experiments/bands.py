@@ -8,7 +8,8 @@ A seed-only confidence interval says how sure we are of a policy's effect *for o
 parameters*. This command draws ``--sets`` parameter sets from the calibration's prior ranges
 (:data:`experiments.calibrate.PRIORS`, each range with its source; a Latin hypercube, seeded, the same sets for
 every policy) — or, with ``--posterior``, resampled by weight from the calibration's ABC posterior
-(``results/calibration/posterior.parquet``: what the patterns leave of that uncertainty) — runs every policy under
+(``configs/behaviour/posterior.csv``, shipped with the calibrated values: what the patterns leave of that
+uncertainty) — runs every policy under
 every set with the same ``--seeds`` seeds (common random numbers) through
 :func:`sim.runner.run_many`, and reports for each key indicator the paired difference of each policy against the
 first (the control):
@@ -41,7 +42,7 @@ from experiments.calibrate import PRIORS, Prior
 from experiments.figures import plot_bands
 from experiments.loading import COMPLETE
 from experiments.presentation import kpi_label, save_figure, setup_theme, term
-from experiments.validation import resample
+from experiments.validation import POSTERIOR_SAMPLE, PosteriorError, load_posterior, resample
 from sim.config import check_value, schema_fields, settings_for, with_values
 from sim.indicators import KEY_INDICATORS
 from sim.outputs import write_atomic
@@ -50,7 +51,7 @@ from sim.params import ConfigError
 from sim.runner import run_many
 
 SAMPLE_SEED = 12  # the Latin hypercube's own seed: the same parameter sets on every run of the command
-POSTERIOR = Path("results") / "calibration" / "posterior.parquet"
+POSTERIOR = POSTERIOR_SAMPLE  # the shipped sample; a run's results/calibration/posterior.parquet works too
 
 
 class BandsError(ValueError):
@@ -76,15 +77,9 @@ def posterior_sets(n: int, path: Path, extra: dict[str, Prior]) -> pd.DataFrame:
     """``n`` sets of the calibrated parameters resampled by weight from an ABC posterior file (seeded); the
     ``extra`` parameters (``--param``) spread over their ranges as without a posterior."""
     try:
-        post = pd.read_parquet(path)
-    except FileNotFoundError:
-        raise BandsError(f"--posterior {path}: no such file (run python -m experiments.calibrate first)") from None
-    except Exception as exc:  # any unreadable file: say which and why
-        raise BandsError(f"--posterior {path}: not a readable Parquet file ({exc.__class__.__name__})") from None
-    missing = [c for c in (*PRIORS, "weight") if c not in post.columns]
-    if missing or post.empty or not (post["weight"] >= 0).all() or not post["weight"].sum() > 0:
-        raise BandsError(f"--posterior {path}: not an ABC posterior (needs rows, the columns {', '.join(PRIORS)} and "
-                         f"a non-negative weight; missing: {', '.join(missing) or 'none'})")
+        post = load_posterior(path, list(PRIORS))
+    except PosteriorError as exc:
+        raise BandsError(f"--posterior {exc}") from None
     sets = resample(post, list(PRIORS), n, SAMPLE_SEED)
     fields = schema_fields()
     for k in PRIORS:

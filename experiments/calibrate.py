@@ -25,7 +25,8 @@ distance, posterior weight), ``posterior.parquet`` (the last generation, weighte
 ``posterior.csv``/``.md``, ``check.csv``/``.md``, ``predictive.csv``/``.md``, ``predictive_runs.parquet``,
 ``yardstick.csv``, ``predictive.png``/``.svg``, ``parameters.png``/``.svg``, ``report.md``/``.html`` (the
 calibration), ``validation.md``/``.html`` (the checks), ``summary.json``; with ``--write-config`` also
-``configs/behaviour/calibrated.yaml``.
+``configs/behaviour/calibrated.yaml`` and, beside it, ``posterior.csv`` (the weighted posterior sample that
+``experiments.bands --posterior`` and the dashboard's parameter replicates draw from).
 """
 
 from __future__ import annotations
@@ -413,8 +414,10 @@ def calibrate(args: argparse.Namespace, argv: list[str]) -> dict:
     write_report(report_blocks(info, generations, summary), out, "Calibration")
     write_report(validation_blocks(info, check, predictive, yard), out, "Validation", stem="validation")
     if args.write_config:
+        sample = posterior[[*PRIORS, "distance", "weight"]].sort_values("distance")
+        write_text_atomic(args.config_path.with_name(val.POSTERIOR_SAMPLE.name), sample.to_csv(index=False))
         write_text_atomic(args.config_path, config_text(summary, info))
-        info["config_written"] = str(args.config_path)
+        info["config_written"] = f"{args.config_path} and {val.POSTERIOR_SAMPLE.name} beside it"
     return info
 
 

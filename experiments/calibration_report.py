@@ -72,6 +72,8 @@ def config_text(summary: pd.DataFrame, info: dict) -> str:
         f"# checked on fresh seeds: point estimate × {info['check_seeds']} seeds from {val.FRESH_SEED}; posterior "
         f"predictive {info['ppc_draws']} draws × {info['ppc_seeds']} seeds of their own from {val.PREDICTIVE_SEED}: "
         f"{info['predictive_summary']}",
+        f"# posterior sample: posterior.csv beside this file ({info['n_accepted']} weighted particles; drawn from by "
+        "experiments.bands --posterior and the dashboard's parameter replicates)",
         f"# command: {info['command']}",
         "# Parameters not listed here keep their schema defaults (sim/config.py, BehaviourConfig).",
     ]

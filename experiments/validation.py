@@ -18,6 +18,7 @@ robustly. Held-out patterns were not fitted, so a pass is evidence and a miss is
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,33 @@ from experiments.presentation import save_figure, setup_theme
 
 FRESH_SEED = 1000       # first seed of the point check; the predictive check's seeds follow it
 PREDICTIVE_SEED = 2000  # first seed of the posterior predictive runs
+# The shipped posterior sample (written with calibrated.yaml by ``python -m experiments.calibrate --write-config``):
+# what experiments.bands --posterior and the dashboard's parameter replicates draw from.
+POSTERIOR_SAMPLE = Path(__file__).resolve().parent.parent / "configs" / "behaviour" / "posterior.csv"
+
+
+class PosteriorError(ValueError):
+    """A posterior sample that cannot be used: the message names the file and what is wrong."""
+
+
+def load_posterior(path: Path, keys: Sequence[str]) -> pd.DataFrame:
+    """An ABC posterior sample — a CSV or Parquet file with one column per parameter of ``keys`` and ``weight`` —
+    checked: rows present, every key a column, weights non-negative and not all zero."""
+    path = Path(path)
+    kind = "Parquet" if path.suffix == ".parquet" else "CSV"
+    try:
+        post = pd.read_parquet(path) if kind == "Parquet" else pd.read_csv(path)
+    except FileNotFoundError:
+        raise PosteriorError(f"{path}: no such file (python -m experiments.calibrate --write-config writes "
+                             f"{POSTERIOR_SAMPLE.name} beside calibrated.yaml)") from None
+    except Exception as exc:  # any unreadable file: say which and why
+        raise PosteriorError(f"{path}: not a readable {kind} file ({exc.__class__.__name__})") from None
+    missing = [c for c in (*keys, "weight") if c not in post.columns]
+    weights = pd.to_numeric(post["weight"], errors="coerce") if "weight" in post.columns else pd.Series(dtype=float)
+    if missing or post.empty or weights.isna().any() or (weights < 0).any() or not weights.sum() > 0:
+        raise PosteriorError(f"{path}: not an ABC posterior (needs rows, the columns {', '.join(keys)} and a "
+                             f"non-negative weight; missing: {', '.join(missing) or 'none'})")
+    return post
 
 
 def resample(posterior: pd.DataFrame, keys: list[str], draws: int, seed: int) -> pd.DataFrame:

@@ -170,6 +170,21 @@ def test_the_default_config_is_the_calibrated_one():
     assert default.behaviour != composed.behaviour
 
 
+def test_the_shipped_posterior_sample_is_the_one_the_calibrated_values_came_from():
+    from experiments.abc_smc import weighted_quantile
+    from experiments.validation import POSTERIOR_SAMPLE, load_posterior
+
+    post = load_posterior(POSTERIOR_SAMPLE, list(PRIORS))
+    assert post["weight"].sum() == pytest.approx(1.0) and len(post) >= 20
+    for key, prior in PRIORS.items():
+        assert post[key].between(prior.lo, prior.hi).all()
+    calibrated = OmegaConf.to_container(OmegaConf.load(CONFIG_PATH))
+    for key, value in calibrated.items():  # each identified value is its weighted posterior median
+        median = weighted_quantile(post[f"behaviour.{key}"].to_numpy(), post["weight"].to_numpy(), 0.5)
+        assert point_value(f"behaviour.{key}", median) == value
+    assert "# posterior sample: posterior.csv" in CONFIG_PATH.read_text(encoding="utf-8")
+
+
 def test_calibrated_config_records_its_provenance():
     text = CONFIG_PATH.read_text(encoding="utf-8")
     for field in ("# date:", "# method:", "# patterns fitted:", "# command: python -m experiments.calibrate"):
@@ -219,6 +234,8 @@ def test_calibrate_smoke(tmp_path):
     posterior = pd.read_csv(out / "posterior.csv")
     assert set(posterior["parameter"]) == set(PRIORS) and posterior["identified"].dtype == bool
     assert "--samples 6" in cfg.read_text(encoding="utf-8")
+    sample = pd.read_csv(tmp_path / "posterior.csv")  # the posterior sample, beside the config it was written with
+    assert len(sample) == 3 and sample["weight"].sum() == pytest.approx(1.0) and set(PRIORS) <= set(sample.columns)
     assert CONFIG_PATH.stat().st_mtime_ns == before  # the shipped file is untouched
 
 

@@ -456,6 +456,38 @@ def test_replicates_in_parallel_processes_equal_the_sequential_ones(tmp_path):
     pd.testing.assert_frame_equal(sequential, parallel)
 
 
+def test_replicates_over_parameter_sets_pair_a_and_b_by_set_and_seed(tmp_path):
+    comp = se.comparison(SMALL, seed=7, steps=4, a=("baseline", {}), b=("five_society", {}))
+    sets = rp.parameter_draws(2)  # from the shipped posterior sample, seeded: the same sets every time
+    assert sets.equals(rp.parameter_draws(2)) and len(sets) == 2
+    reps = rp.run_replicates(comp, n_seeds=4, n_jobs=1, folder=tmp_path, parameters=sets)
+    # 2 sets × 2 seeds a side, the same seeds in each set and for both sides
+    pairs = reps[["scenario", "parameter_set", "seed"]].drop_duplicates()
+    assert len(pairs) == 8 and set(pairs["seed"]) == {7, 8} and set(pairs["parameter_set"]) == {0, 1}
+    assert rp.runs_per_side(reps) == 4
+    # each run used its set's calibrated parameters
+    run_dir = tmp_path / "runs=2-2" / "B,set=1,seed=7"  # one A-B pair a batch with one worker
+    config = read_manifest(run_dir)["config"]["behaviour"]
+    assert config["register_base"] == pytest.approx(sets.loc[1, "behaviour.register_base"])
+    assert config["recognition_window_weeks"] == int(sets.loc[1, "behaviour.recognition_window_weeks"])
+    bands = rp.parameter_bands(reps)
+    assert set(bands["kpi"]) <= set(KEY_INDICATORS) and (bands["sets"] == 2).all() and (bands["seeds"] == 2).all()
+    cost = bands.set_index("kpi").loc["public_cost_run"]
+    assert cost["mean_diff"] > 0 and cost["sign_share"] == 1.0  # five_society spends more in every set
+    for lang, head in (("en", "Sets with the same sign"), ("zh", "符号相同的参数组比例")):
+        shown = rp.band_rows(bands, lang)
+        assert head in shown.columns and len(shown) == len(bands)
+        assert shown[head].str.fullmatch(r"\d/2").all()
+    assert "5 parameter sets" not in rp.caption(reps, 4, "en") and "2 parameter sets × 2 seeds (7–8)" in \
+        rp.caption(reps, 4, "en")
+    assert rp.cache_folder(comp, sets) != rp.cache_folder(comp)
+    moved = se.comparison(SMALL, seed=7, steps=4, a=("baseline", {}), b=("baseline", {}))
+    moved.step(1)
+    moved.change_levers("B", {FEN: 3})
+    with pytest.raises(ValueError, match="reset first"):
+        rp.run_replicates(moved, n_seeds=4, n_jobs=1, folder=tmp_path / "moved", parameters=sets)
+
+
 # ---------------------------------------------------------------------------------------------
 # The offline launcher
 # ---------------------------------------------------------------------------------------------

@@ -264,6 +264,24 @@ def test_replicates_show_confidence_bands(ui):
     expect(page.locator(".st-key-band_response_rate .legend")).to_contain_text("95 % band")
 
 
+def test_replicates_over_parameter_sets_show_the_band_table(ui):
+    page = ui.page
+    sidebar = page.get_by_test_id("stSidebar")
+    choose(page, sidebar, "Community type", "Relocation community")
+    weeks = sidebar.get_by_role("spinbutton", name="Weeks to simulate")
+    weeks.fill("8")
+    weeks.press("Enter")
+    expect(page.get_by_text(re.compile(r"^Week 0 of 8$"))).to_be_visible()
+    page.get_by_text(label("replicates_parameters"), exact=True).click()
+    page.get_by_role("button", name="Run 20 seeds").click()
+    expect(page.get_by_text("5 parameter sets × 4 seeds (0–3), 8 weeks each.")).to_be_visible(timeout=2 * TIMEOUT)
+    table = page.locator(".st-key-param_bands")
+    expect(table).to_contain_text(label("replicates_bands"))
+    expect(table).to_contain_text("Sets with the same sign")
+    expect(table.get_by_role("row")).to_have_count(1 + 6)  # the header and the six key indicators
+    expect(page.locator("[class*='st-key-band_'] [data-testid='stPlotlyChart']")).to_have_count(6)
+
+
 def _settings_shown(page, lang: str, expected: dict) -> None:
     """The page shows ``expected`` (community, seed, per side: fen per bottle, deliberation) in ``lang``."""
     sidebar = page.get_by_test_id("stSidebar")
