@@ -431,7 +431,7 @@ def replicates_section(comp: Comparison, lang: str) -> None:
         return
     if rep["key"] != (ss.comparison_key, with_sets):
         st.warning(t("replicates_stale", lang))
-    names, runs = rep["names"][lang], rp.runs_per_side(rep["reps"])
+    names, runs = rep["names"][lang], rp.runs_label(rep["reps"])
     st.caption(rp.caption(rep["reps"], rep["weeks"], lang))
     if "parameter_set" in rep["reps"]:
         with st.container(key="param_bands"):

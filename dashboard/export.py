@@ -101,6 +101,6 @@ def fund_png(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", steps: i
     return _png(lambda: fund_chart(ts, names, lang, steps), lang)
 
 
-def replicates_png(summary: pd.DataFrame, names: dict[str, str], n: int, lang: str = "en") -> bytes:
+def replicates_png(summary: pd.DataFrame, names: dict[str, str], n: int | str, lang: str = "en") -> bytes:
     """PNG: mean and 95 % confidence band of A and B over the seeds."""
     return _png(lambda: replicates_chart(summary, names, n, lang), lang)

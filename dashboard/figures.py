@@ -313,7 +313,7 @@ def linkage_figures(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", e
             "project_sessions": trajectory_figure(ts, "project_sessions", names, lang, events)}
 
 
-def band_figure(summary: pd.DataFrame, key: str, names: dict[str, str], n: int, lang: str = "en"):
+def band_figure(summary: pd.DataFrame, key: str, names: dict[str, str], n: int | str, lang: str = "en"):
     """Replicates of one indicator: mean line and 95 % confidence band per scenario."""
     rows = summary[summary["indicator"] == key]
     title = label(key, lang)
@@ -437,7 +437,7 @@ def fund_chart(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", steps:
     return fig
 
 
-def replicates_chart(summary: pd.DataFrame, names: dict[str, str], n: int, lang: str = "en") -> Figure:
+def replicates_chart(summary: pd.DataFrame, names: dict[str, str], n: int | str, lang: str = "en") -> Figure:
     """Mean and 95 % confidence band of A and B over the seeds, one panel per key indicator."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator

@@ -206,6 +206,13 @@ def runs_per_side(reps: pd.DataFrame) -> int:
     return len(reps[reps["scenario"] == reps["scenario"].iloc[0]][keys].drop_duplicates())
 
 
+def runs_label(reps: pd.DataFrame) -> str:
+    """What the charts' titles say the band is over: '20' (seeds) or '5 × 4' (parameter sets × seeds)."""
+    if "parameter_set" not in reps.columns:
+        return str(runs_per_side(reps))
+    return f"{reps['parameter_set'].nunique()} × {reps['seed'].nunique()}"
+
+
 def caption(reps: pd.DataFrame, weeks: int, lang: str) -> str:
     """'20 seeds (7–26), 260 weeks each.' or '5 parameter sets × 4 seeds (…)' in ``lang``."""
     from sim.glossary import label

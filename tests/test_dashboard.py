@@ -464,7 +464,7 @@ def test_replicates_over_parameter_sets_pair_a_and_b_by_set_and_seed(tmp_path):
     # 2 sets × 2 seeds a side, the same seeds in each set and for both sides
     pairs = reps[["scenario", "parameter_set", "seed"]].drop_duplicates()
     assert len(pairs) == 8 and set(pairs["seed"]) == {7, 8} and set(pairs["parameter_set"]) == {0, 1}
-    assert rp.runs_per_side(reps) == 4
+    assert rp.runs_per_side(reps) == 4 and rp.runs_label(reps) == "2 × 2"
     # each run used its set's calibrated parameters
     run_dir = tmp_path / "runs=2-2" / "B,set=1,seed=7"  # one A-B pair a batch with one worker
     config = read_manifest(run_dir)["config"]["behaviour"]
