@@ -48,9 +48,16 @@ from experiments.design import (
     run_design,
     schema_fields,
 )
-from experiments.presentation import save_figure, setup_theme
 from experiments.priors import CONTRAST_PRIORS, Distribution
-from experiments.report import Block, Figure, Heading, Paragraph, Table, render, write_report
+from experiments.report import Block, Heading, Paragraph, Table, render, write_report
+from experiments.sensitivity_report import (
+    indices_blocks,
+    plot_convergence,
+    plot_indices,
+    presets_table,
+    priors_blocks,
+    report_blocks,
+)
 from sim.config import community_presets
 from sim.indicators import KEY_INDICATORS
 
@@ -264,84 +271,8 @@ def ranking(indices: pd.DataFrame, method: str) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------------
-# figures and tables
+# the priors table (figures and report: experiments/sensitivity_report.py)
 # ------------------------------------------------------------------------------------------------
-def plot_indices(indices: pd.DataFrame, method: str, path: Path, contrast: str | None = None) -> None:
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    setup_theme()
-    inds = list(dict.fromkeys(indices["indicator"]))
-    ncol = 3
-    nrow = math.ceil(len(inds) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(6.0 * ncol, 0.32 * indices["parameter"].nunique() * nrow + 2),
-                             squeeze=False)
-    for ax, ind in zip(axes.flat, inds, strict=False):
-        d = indices[indices["indicator"] == ind]
-        if method == "morris":
-            d = d.sort_values("mu_star", ascending=False)
-            sns.barplot(data=d, y="parameter", x="mu_star", ax=ax, color="#4c72b0", orient="h")
-            ax.errorbar(d["mu_star"], np.arange(len(d)), xerr=d["mu_star_conf"], fmt="none", ecolor="black", lw=1)
-            ax.plot(d["sigma"], np.arange(len(d)), "o", color="#dd8452", ms=4, label="sigma")
-            ax.set_xlabel("mu* (bar, 95 % CI) and sigma (dot)")
-        else:
-            d = d.sort_values("ST", ascending=False)
-            long = d.melt(id_vars="parameter", value_vars=["S1", "ST"], var_name="index")
-            sns.barplot(data=long, y="parameter", x="value", hue="index", ax=ax, orient="h",
-                        palette={"S1": "#4c72b0", "ST": "#dd8452"})
-            offset = {"S1": -0.2, "ST": 0.2}
-            for name in ("S1", "ST"):
-                ax.errorbar(d[name], np.arange(len(d)) + offset[name], xerr=d[f"{name}_conf"], fmt="none",
-                            ecolor="black", lw=1)
-            ax.set_xlabel("Sobol index (95 % CI)")
-            ax.legend(loc="lower right", fontsize=8, title=None)
-        ax.set_title(ind)
-        ax.set_ylabel("")
-        ax.set_yticks(range(len(d)), [p.split(".", 1)[1] for p in d["parameter"]], fontsize=8)
-    for ax in list(axes.flat)[len(inds):]:
-        ax.set_visible(False)
-    fig.suptitle(f"{method.capitalize()} sensitivity indices of the main indicators"
-                 + (f": the contrast {contrast}" if contrast else ""))
-    fig.tight_layout()
-    save_figure(fig, path.parent, path.name)
-
-
-def plot_convergence(conv: pd.DataFrame, method: str, path: Path, top: int = 5) -> None:
-    """Index vs sample size for each indicator's ``top`` parameters (by the full-sample index)."""
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    col = "mu_star" if method == "morris" else "ST"
-    setup_theme()
-    inds = list(dict.fromkeys(conv["indicator"]))
-    ncol = 3
-    nrow = math.ceil(len(inds) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(5.5 * ncol, 3.6 * nrow), squeeze=False)
-    last = conv["size"].max()
-    for ax, ind in zip(axes.flat, inds, strict=False):
-        d = conv[conv["indicator"] == ind]
-        best = d[d["size"] == last].nlargest(top, col)["parameter"]
-        d = d[d["parameter"].isin(best)].assign(parameter=lambda t: t["parameter"].str.split(".", n=1).str[1])
-        sns.lineplot(data=d, x="size", y=col, hue="parameter", marker="o", ax=ax)
-        ax.set_title(ind)
-        ax.set_xlabel("trajectories" if method == "morris" else "base samples N")
-        ax.legend(fontsize=7, title=None)
-    for ax in list(axes.flat)[len(inds):]:
-        ax.set_visible(False)
-    fig.suptitle(f"Convergence: {col} of the top {top} parameters as the sample grows")
-    fig.tight_layout()
-    save_figure(fig, path.parent, path.name)
-
-
-def indices_blocks(indices: pd.DataFrame, method: str) -> list[Block]:
-    """Every index with its interval, one table per indicator (parameters by decreasing mu* or ST)."""
-    col = "mu_star" if method == "morris" else "ST"
-    blocks: list[Block] = []
-    for ind, d in indices.groupby("indicator", sort=False):
-        blocks += [Heading(str(ind), 3), Table(d.sort_values(col, ascending=False).drop(columns="indicator"))]
-    return blocks
-
-
 def priors_table(keys: list[str], priors: dict[str, Distribution]) -> pd.DataFrame:
     """Each varied parameter's prior and its source (uniform over its range where it has no prior)."""
     rows = []
@@ -351,39 +282,6 @@ def priors_table(keys: list[str], priors: dict[str, Distribution]) -> pd.DataFra
         rows.append({"parameter": k, "distribution": d.describe() if d else f"uniform {lo:g}–{hi:g}",
                      "source": d.source if d else "the range of RANGES or the schema"})
     return pd.DataFrame(rows)
-
-
-def priors_blocks(rows: list[dict] | None) -> list[Block]:
-    if not rows:
-        return []
-    return [Heading("What is varied: the priors"),
-            Paragraph("Each input is drawn from its prior (experiments/priors.py); Morris's grid takes each "
-                      "distribution's quantiles, Sobol's sample is transformed to it."),
-            Table(pd.DataFrame(rows))]
-
-
-def report_blocks(summary: dict, indices: pd.DataFrame, rank: pd.DataFrame) -> list[Block]:
-    """The whole analysis as one report: set-up, ranking, figures, every index."""
-    method, col = summary["method"], "mu_star" if summary["method"] == "morris" else "ST"
-    contrast = summary.get("contrast")
-    of = (f"{summary['community']} × {summary['policy']}; indicators averaged over the seeds of each point" if not
-          contrast else f"{summary['community']}; the contrast {contrast} of each indicator at each point, both "
-          "policies run with the same seeds (common random numbers) and averaged over them")
-    return [
-        Heading(f"{method.capitalize()} sensitivity analysis" + (f" of {contrast}" if contrast else ""), 1),
-        Paragraph(f"{summary['points']} parameter points × {summary['seeds']} seeds = {summary['runs']} runs "
-                  f"({summary['runs_formula']}), {summary['steps']} weeks, {of}. Command: `{summary['command']}`."),
-        *priors_blocks(summary.get("priors")),
-        Heading("Ranking"),
-        Paragraph(f"Parameters by their {col} averaged over the indicators, each indicator's {col} scaled to its "
-                  "largest (1 = the most influential parameter of that indicator)."),
-        Table(rank, floatfmt=".2f"),
-        Heading("Figures"),
-        Figure("indices.png", f"{method.capitalize()} indices of each indicator, with bootstrap 95 % intervals."),
-        Figure("convergence.png", f"{col} of each indicator's five most influential parameters as the sample grows."),
-        Heading("Indices"),
-        *indices_blocks(indices, method),
-    ]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -569,22 +467,6 @@ def screen(args: argparse.Namespace, argv: list[str]) -> dict:
                "top": best[["indicator", "parameter", "ST", "ST_conf"]].to_dict("records")}
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
-
-
-def presets_table(results: dict[str, dict]) -> pd.DataFrame:
-    """Across communities: each indicator's most influential parameter (Sobol ST, or Morris mu*) per community."""
-    rows = []
-    for community, summary in results.items():
-        folder = Path(summary["out"]) / ("sobol" if summary["method"] == "screen" else "")
-        indices = pd.read_csv(folder / "indices.csv")
-        col = "mu_star" if "mu_star" in indices else "ST"
-        for ind, d in indices.groupby("indicator", sort=False):
-            top = d.nlargest(2, col)
-            moves = top[col].iloc[0] > 0
-            rows.append({"community": community, "indicator": ind,
-                         "first": top["parameter"].iloc[0] if moves else "— (does not vary)", col: top[col].iloc[0],
-                         "second": top["parameter"].iloc[-1] if moves else ""})
-    return pd.DataFrame(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
