@@ -84,9 +84,12 @@ def run_replicates(comp: Comparison, n_seeds: int = REPLICATE_SEEDS, columns: Se
     else:
         if comp.changes:
             raise ValueError("parameter sets need a run whose levers did not move: reset first")
+        from experiments.design import coerce_design  # here: not needed for a first page
+
+        points = coerce_design(parameters).to_dict("records")  # schema parameters, integers whole, Python numbers
         per_set = max(1, n_seeds // len(parameters))
         seeds = replicate_seeds(comp.seed, per_set)
-        pairs = [(j, seed) for j in range(len(parameters)) for seed in seeds]
+        pairs = [(j, seed) for j in range(len(points)) for seed in seeds]
     total = 2 * len(pairs)
     if comp.changes:  # levers moved during the run: each seed replays them, in this process
         return _replayed(comp, seeds, columns, on_progress)
@@ -98,11 +101,10 @@ def run_replicates(comp: Comparison, n_seeds: int = REPLICATE_SEEDS, columns: Se
         out_dir = folder / (f"seeds={batch[0][2]}-{batch[-1][2]}" if parameters is None
                             else f"runs={i}-{i + len(batch) // 2 - 1}")
         names = [f"{side},seed={seed}" if j is None else f"{side},set={j},seed={seed}" for side, j, seed in batch]
-        values = [{"seed": seed} if j is None else {"seed": seed, **_point(parameters.iloc[j])}
-                  for _side, j, seed in batch]
-        table = run_many([with_values(comp.scenarios[side].settings, v) for (side, _j, _s), v in zip(batch, values,
-                                                                                                  strict=True)],
-                         out_dir, n_jobs=workers, names=names,
+        values = [{"seed": seed, **({} if j is None else points[j])} for _side, j, seed in batch]
+        settings = [with_values(comp.scenarios[side].settings, v) for (side, _j, _s), v in zip(batch, values,
+                                                                                              strict=True)]
+        table = run_many(settings, out_dir, n_jobs=workers, names=names,
                          overrides=[[f"{k}={x}" for k, x in v.items()] for v in values], progress=False)
         failed = table[table["status"] == "failed"]
         if len(failed):
@@ -121,13 +123,6 @@ def run_replicates(comp: Comparison, n_seeds: int = REPLICATE_SEEDS, columns: Se
     out = pd.concat(frames, ignore_index=True)
     keys = ["scenario", "seed", "step"] if parameters is None else ["scenario", "parameter_set", "seed", "step"]
     return out.sort_values(keys, ignore_index=True)
-
-
-def _point(row: pd.Series) -> dict:
-    """A parameter set as config values (integers stay integers)."""
-    from experiments.design import is_integer_param
-
-    return {k: (int(v) if float(v).is_integer() and is_integer_param(k) else float(v)) for k, v in row.items()}
 
 
 def parameter_bands(reps: pd.DataFrame, columns: Sequence[str] = KEY_INDICATORS) -> pd.DataFrame:

@@ -39,6 +39,7 @@ from scipy.stats import qmc
 
 from experiments import stats
 from experiments.calibrate import PRIORS, Prior
+from experiments.design import coerce_design
 from experiments.figures import plot_bands
 from experiments.loading import COMPLETE
 from experiments.presentation import kpi_label, save_figure, setup_theme, term
@@ -64,11 +65,7 @@ def parameter_sets(n: int, priors: dict = PRIORS) -> pd.DataFrame:
     unit = qmc.LatinHypercube(d=len(keys), seed=SAMPLE_SEED).random(n)
     lo = np.array([priors[k].lo for k in keys])
     hi = np.array([priors[k].hi for k in keys])
-    values = pd.DataFrame(lo + unit * (hi - lo), columns=keys)
-    fields = schema_fields()
-    for k in keys:
-        if fields[k].type in (int, "int"):
-            values[k] = values[k].round().astype(int)
+    values = coerce_design(pd.DataFrame(lo + unit * (hi - lo), columns=keys))  # integer parameters rounded
     values.index.name = "set"
     return values
 
@@ -80,11 +77,7 @@ def posterior_sets(n: int, path: Path, extra: dict[str, Prior]) -> pd.DataFrame:
         post = load_posterior(path, list(PRIORS))
     except PosteriorError as exc:
         raise BandsError(f"--posterior {exc}") from None
-    sets = resample(post, list(PRIORS), n, SAMPLE_SEED)
-    fields = schema_fields()
-    for k in PRIORS:
-        if fields[k].type in (int, "int"):
-            sets[k] = sets[k].round().astype(int)
+    sets = coerce_design(resample(post, list(PRIORS), n, SAMPLE_SEED))
     if extra:
         sets = sets.join(parameter_sets(n, extra))
     sets.index.name = "set"

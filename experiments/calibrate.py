@@ -46,7 +46,7 @@ from scipy.stats import qmc
 
 from experiments import patterns as pt
 from experiments import validation as val
-from experiments.abc_smc import apmc, effective_sample_size, weighted_quantile
+from experiments.abc_smc import apmc, effective_sample_size, weighted_cov, weighted_quantile
 from experiments.calibration_report import config_text, plot_parameters, report_blocks, validation_blocks
 from experiments.design import (
     DesignError,
@@ -233,8 +233,7 @@ def posterior_summary(posterior: pd.DataFrame, priors: dict[str, Prior]) -> pd.D
     keys = list(priors)
     w = posterior["weight"].to_numpy(float)
     x = posterior[keys].to_numpy(float)
-    centred = x - w @ x / w.sum()
-    cov = (centred * w[:, None]).T @ centred / w.sum()
+    cov = weighted_cov(x, w)
     sd = np.sqrt(np.diag(cov))
     corr = cov / np.outer(np.where(sd > 0, sd, np.nan), np.where(sd > 0, sd, np.nan))
     rows = []

@@ -117,12 +117,13 @@ def plot_predictive(stats: pd.DataFrame, point: pd.DataFrame, pats: list[pt.Patt
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.0 * ncol, 3.2 * nrow), squeeze=False)
     for ax, p in zip(axes.flat, pats, strict=False):
         v = stats[p.key].dropna()
+        zoom = p.observed is None and p.low <= 0 and len(v) and v.max() < p.high / 3  # a bound far above every run
         ax.axvspan(p.low, p.high, color="#55a868", alpha=0.15, label="match range")
         if len(v):
             # bins a sixtieth of the axis wide: a narrow predictive stays visible beside a wide match range
             ends = [p.low, p.high, v.min(), v.max(), *([p.observed] if p.observed is not None else [])]
-            if p.observed is None and p.low <= 0 and v.max() < p.high / 3:
-                ends = [0.0, v.max() * 1.3]  # a bound far above every run: zoom in
+            if zoom:
+                ends = [0.0, v.max() * 1.3]
             bins = np.linspace(min(ends), max(ends), 61)
             sns.histplot(v, ax=ax, bins=bins, stat="probability", color="#4c72b0" if p.fitted else "#dd8452",
                          label="posterior predictive, fitted" if p.fitted else "posterior predictive, held out")
@@ -131,7 +132,7 @@ def plot_predictive(stats: pd.DataFrame, point: pd.DataFrame, pats: list[pt.Patt
         row = point[point["pattern"] == p.key]
         if len(row) and not np.isnan(row["mean"].iloc[0]):
             ax.axvline(row["mean"].iloc[0], color="#c44e52", ls="--", lw=1.5, label="point estimate (mean)")
-        if p.observed is None and p.low <= 0 and len(v) and v.max() < p.high / 3:
+        if zoom:
             ax.set_xlim(0, v.max() * 1.3)
         ax.set_title(f"{p.key}\n({'fitted' if p.fitted else 'held out'}, {p.level})", fontsize=9)
         ax.set_xlabel(p.unit, fontsize=8)
