@@ -88,7 +88,8 @@ def groups_week(model: CommunityModel, incubators: int) -> tuple[GroupsWeek, np.
             by_grid.setdefault(o.grid, []).append(o.unique_id)
         grid_groups = [by_grid.get(g, []) for g in range(r.n_grids)]
         n_choices = np.array([len(ids) for ids in grid_groups])
-        joining = np.flatnonzero(free & (u_join < b.self_org_join_prob) & (n_choices[r.grid] > 0))
+        joining = np.flatnonzero(free & (u_join < b.self_org_join_prob))
+        joining = joining[n_choices[r.grid[joining]] > 0]  # in a grid that has a group
         for i in joining.tolist():
             ids = grid_groups[r.grid[i]]
             r.member_of[i] = ids[min(len(ids) - 1, int(u_join[i] / b.self_org_join_prob * len(ids)))]  # u/p: uniform
@@ -116,7 +117,7 @@ def groups_week(model: CommunityModel, incubators: int) -> tuple[GroupsWeek, np.
     for o in model.organisations:
         if o.kind is OrgKind.SELF_ORGANISATION:
             o.members = counts.get(o.unique_id, 0)
-    return GroupsWeek(member_activities=int(took_part.sum()), formed=formed, incubated=incubated), took_part
+    return GroupsWeek(member_activities=np.count_nonzero(took_part), formed=formed, incubated=incubated), took_part
 
 
 def dissolve(model: CommunityModel, org: SocialOrganization) -> None:

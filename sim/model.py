@@ -45,7 +45,7 @@ from sim.organisations import OrgKind, SocialOrganization, SocialWorker
 from sim.platform import Community
 from sim.projects import deliver
 from sim.record import PUBLIC_COSTS, WEEKLY_TABLE, Week, WeeklyRecord
-from sim.residents import CHILDREN, Residents
+from sim.residents import Residents
 from sim.sales import sales_week
 
 # Named random streams, each spawned from the model's seeded generator in this fixed order.  A
@@ -102,7 +102,7 @@ class CommunityModel(Model):
             self.add_organisation(OrgKind.PROFESSIONAL_AGENCY, incubated=False)
         rng = self.streams["population"]
         r = self.residents
-        adults = r.group != CHILDREN
+        adults = r.adult
         for k in range(c.self_organisations):  # the preset's groups, each with its founders in one grid
             grid = k % r.n_grids
             pool = np.flatnonzero(adults & (r.grid == grid) & (r.member_of < 0))

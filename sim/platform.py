@@ -147,9 +147,10 @@ class Community(Agent):
             staff_capacity += self.self_governing_cases_week
         volunteer_capacity = volunteer_hours * (1 + model.policy.social_work.supervision_gain * coverage) \
             / b.volunteer_hours_per_case + mutual_aid
-        orgs = [o for o in model.organisations if o.capacity() > 0]
+        caps = [(o, o.capacity()) for o in model.organisations]
+        orgs = [o for o, cap in caps if cap > 0]
         order = rng.permutation(len(orgs))
-        org_caps = np.array([orgs[i].capacity() for i in order], dtype=float)
+        org_caps = np.array([cap for _, cap in caps if cap > 0], dtype=float)[order]
         org_capacity = float(org_caps.sum())
         capacity = {
             Handler.COMMUNITY_STAFF: self._whole_cases(Handler.COMMUNITY_STAFF, staff_capacity),
@@ -166,8 +167,9 @@ class Community(Agent):
             (Handler.DEPARTMENT, ~simple),
         )
         for h, eligible in can_take:
-            waiting = np.flatnonzero((handler < 0) & eligible)  # the queue is oldest first
-            handler[waiting[:capacity[h]]] = h
+            if capacity[h] > 0:
+                waiting = np.flatnonzero((handler < 0) & eligible)  # the queue is oldest first
+                handler[waiting[:capacity[h]]] = h
         to_org = np.flatnonzero(handler == Handler.ORGANISATION)
 
         # which organisation took which case: fill whole-case shares of the capacities in a random order
@@ -207,20 +209,20 @@ class Community(Agent):
         self.q_resident, self.q_kind, self.q_week = self.q_resident[keep], self.q_kind[keep], self.q_week[keep]
         return DispatchCounts(
             responded=int(n - by_handler[0]),
-            responded_in_time=int(in_time.sum()),
-            completed=int(completed.sum()),
-            expired=int(expired.sum()),
+            responded_in_time=np.count_nonzero(in_time),
+            completed=np.count_nonzero(completed),
+            expired=np.count_nonzero(expired),
             to_volunteers=int(by_handler[1 + Handler.VOLUNTEER]),
             to_community_staff=int(by_handler[1 + Handler.COMMUNITY_STAFF]),
             to_organisations=int(by_handler[1 + Handler.ORGANISATION]),
             escalated=int(by_handler[1 + Handler.DEPARTMENT]),
-            simple_to_volunteers=int((simple & (handler == Handler.VOLUNTEER)).sum()),
-            simple_to_community_staff=int((simple & (handler == Handler.COMMUNITY_STAFF)).sum()),
+            simple_to_volunteers=np.count_nonzero(simple & (handler == Handler.VOLUNTEER)),
+            simple_to_community_staff=np.count_nonzero(simple & (handler == Handler.COMMUNITY_STAFF)),
             capacity_volunteers=float(volunteer_capacity),
             capacity_organisations=org_capacity,
             capacity_community_staff=float(staff_capacity),
-            callbacks=int(called.sum()),
-            callbacks_satisfied=int(satisfied.sum()),
+            callbacks=np.count_nonzero(called),
+            callbacks_satisfied=np.count_nonzero(satisfied),
             answered=queued[answered],
             unanswered=queued[expired],
         )

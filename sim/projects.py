@@ -238,9 +238,9 @@ def deliver(model: CommunityModel, volunteers: float) -> Sessions:
         took_part[attend] = True
         r.experience(attend[ok], attend[~ok], b.session_satisfaction_rate)
         p.sessions += attend.size
-        p.good_sessions += int(ok.sum())
+        p.good_sessions += np.count_nonzero(ok)
         sessions += attend.size
-        good += int(ok.sum())
+        good += np.count_nonzero(ok)
         employee_hours += hours_per_unit * len(p.claimed_by)
         for e in p.claimed_by:
             e.last_joined_week = model.week

@@ -74,7 +74,7 @@ WEEKLY_TABLE = {
     "volunteer_activities": lambda m: m.this_week.activities.activities,
     "casual_activities": lambda m: m.this_week.activities.casual,
     "member_activities": lambda m: m.this_week.groups.member_activities,
-    "self_org_members": lambda m: int((m.residents.member_of >= 0).sum()),
+    "self_org_members": lambda m: np.count_nonzero(m.residents.member_of >= 0),
     "volunteer_hours": lambda m: float(m.this_week.activities.hours),
     "volunteers_new": lambda m: m.this_week.volunteers_new,
     "volunteers_dropped": lambda m: m.this_week.volunteers_dropped,

@@ -154,6 +154,7 @@ class Residents:
             volunteer[rng.choice(adults, size=n_vol, replace=False, p=civic[adults] / civic[adults].sum())] = True
 
         self.group = group                                       # int8, index into GROUPS (青老幼工新)
+        self.adult = group != CHILDREN                           # bool, not a child (groups do not change)
         self.household = household                               # int32
         self.grid = (household * self.n_grids // h).astype(np.int32)  # int32, the grid (网格) of the household
         self.grid_people = np.bincount(self.grid, minlength=self.n_grids)  # residents of each grid
@@ -181,7 +182,7 @@ class Residents:
     @property
     def adults(self) -> int:
         """Residents who are not children (the buyers of the local product)."""
-        return int((self.group != CHILDREN).sum())
+        return np.count_nonzero(self.adult)
 
     @property
     def volunteers(self) -> int:
@@ -190,7 +191,7 @@ class Residents:
 
     @property
     def n_needy(self) -> int:
-        return int(self.needy.sum())
+        return np.count_nonzero(self.needy)
 
     def grid_volunteer_share(self) -> np.ndarray:
         """Share of registered volunteers among each grid's residents (the neighbourhood influence)."""
@@ -225,11 +226,9 @@ class Residents:
         p_report = b.report_base + b.report_trust_weight * self.trust[who]
         reported = (u_report < p_report) | (u_grid < b.grid_discovery)
         unmet = who[~reported]
-        np.add.at(self.demands_cycle, who, 1)
-        np.add.at(self.unmet_cycle, unmet, 1)
-        counts = np.bincount(unmet, minlength=0)
-        hit = np.flatnonzero(counts)
-        _update_towards(self.satisfaction, hit, 0, counts[hit], b.satisfaction_rate)
+        self.demands_cycle[who] += 1  # one demand at most per resident a week
+        self.unmet_cycle[unmet] += 1
+        _update_towards(self.satisfaction, unmet, 0, 1, b.satisfaction_rate)
         return NewDemands(residents=who[reported], kinds=kind[reported], raised=int(who.size), unmet=unmet)
 
     def take_part(self, coverage: float, week: int) -> Activities:
@@ -251,14 +250,14 @@ class Residents:
         p = b.activity_prob * self.civic * (1 + b.activity_supervised_boost * coverage) \
             * (1 + b.activity_recognition_boost * pol.moral_bank.enabled)
         active = self.volunteer & (u_act < p)
-        casual = ~self.volunteer & (self.group != CHILDREN) & (u_act < b.casual_activity_prob * self.civic)
+        casual = ~self.volunteer & self.adult & (u_act < b.casual_activity_prob * self.civic)
         if pol.moral_bank.enabled:
             self.points[active | casual] += pol.moral_bank.points_per_activity
             self.last_recognised[active] = week
         else:
             recognised = active & (u_act < p * coverage)  # given u < p, u / p is uniform: a fresh chance
             self.last_recognised[recognised] = week
-        n_active, n_casual = int(active.sum()), int(casual.sum())
+        n_active, n_casual = np.count_nonzero(active), np.count_nonzero(casual)
         return Activities(activities=n_active, casual=n_casual, hours=(n_active + n_casual) * b.hours_per_activity,
                           took_part=active | casual)
 
@@ -270,10 +269,10 @@ class Residents:
         """
         b, lever = self.model.cfg.behaviour, self.model.policy.moral_bank
         u = self.model.streams["volunteer"].random(self.size, dtype=np.float32)
-        acts = (self.group != CHILDREN) & (u < b.civic_act_prob * self.civic)
+        acts = self.adult & (u < b.civic_act_prob * self.civic)
         if lever.enabled:
             self.points[acts] += lever.points_per_civic_act
-        return int(acts.sum())
+        return np.count_nonzero(acts)
 
     def reward_sessions(self, took_part: np.ndarray) -> None:
         """Project sessions earn moral-bank points like volunteer activities, where the bank runs."""
@@ -301,12 +300,13 @@ class Residents:
         if closed.size == 0:
             return
         b = self.model.cfg.behaviour
-        good = np.bincount(completed, minlength=self.size)
-        bad = np.bincount(closed, minlength=self.size) - good
-        who = np.flatnonzero(good + bad)
-        self.unmet_cycle[who] += bad[who].astype(np.int16)
-        _update_towards(self.satisfaction, who, good[who], bad[who], b.satisfaction_rate)
-        _update_towards(self.trust, who, good[who], bad[who], b.trust_rate)
+        outcomes = np.bincount(closed, minlength=self.size)
+        who = np.flatnonzero(outcomes)  # residents with a closed demand
+        good = np.bincount(completed, minlength=self.size)[who]
+        bad = outcomes[who] - good
+        self.unmet_cycle[who] += bad.astype(np.int16)
+        _update_towards(self.satisfaction, who, good, bad, b.satisfaction_rate)
+        _update_towards(self.trust, who, good, bad, b.trust_rate)
 
     def donate(self) -> Donations:
         """Residents give to the fund (003 居民捐赠).  Rule (assumption):
@@ -348,7 +348,7 @@ class Residents:
         fen = np.round(self.points[want] * lever.yuan_per_point * 100).astype(np.int64)
         affordable = np.cumsum(fen) <= fund_balance_fen
         self.points[want[affordable]] = 0.0
-        return Redemptions(redeemed=int(affordable.sum()), fen=int(fen[affordable].sum()))
+        return Redemptions(redeemed=np.count_nonzero(affordable), fen=int(fen[affordable].sum()))
 
     def receive_needy_support(self, support: float) -> None:
         """The fund's care (关爱帮扶) reaches the needy: a good experience of size
@@ -394,7 +394,7 @@ class Residents:
         p = b.dropout_base + b.dropout_unrecognised * unrecognised + b.dropout_burnout * burnt
         leaving = self.volunteer & (u < p)
         self.volunteer[leaving] = False
-        return int(leaving.sum())
+        return np.count_nonzero(leaving)
 
     def register_volunteers(self, coverage: float, week: int, u: np.ndarray) -> int:
         """Residents register as volunteers (003 志愿服务; rule: assumption).
@@ -413,10 +413,10 @@ class Residents:
             * (1 + b.register_moral_bank * pol.moral_bank.enabled)
         if pol.social_work.mobilisation:  # a registration drive reaches residents whatever their civic propensity
             p = p + b.register_base * b.register_mobilisation * coverage
-        new = ~self.volunteer & (self.group != CHILDREN) & (u < p)
+        new = ~self.volunteer & self.adult & (u < p)
         self.volunteer[new] = True
         self.last_recognised[new] = week
-        return int(new.sum())
+        return np.count_nonzero(new)
 
     def update_attitudes(self) -> None:
         """Weekly memory and trust feedback (assumption).

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.organisations import OrgKind
-from sim.residents import CHILDREN
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import CommunityModel
@@ -43,8 +42,8 @@ def sales_week(model: CommunityModel) -> SalesWeek:
     rng = model.streams["market"]
     u_buy = rng.random(r.size, dtype=np.float32)
     u_revenue = rng.random()
-    buyers = (r.group != CHILDREN) & (u_buy < b.charity_buy_prob * r.civic)
-    spend = round(int(buyers.sum()) * b.charity_buy_yuan * 100)
+    buyers = r.adult & (u_buy < b.charity_buy_prob * r.civic)
+    spend = round(np.count_nonzero(buyers) * b.charity_buy_yuan * 100)
     workshops = [o for o in model.organisations if o.workshop]
     sales = to_fund = 0
     if pol.charity_sales.enabled and workshops:
