@@ -389,7 +389,7 @@ class Residents:
         Returns the number of volunteers who left.
         """
         b = self.model.cfg.behaviour
-        unrecognised = (week - self.last_recognised) >= b.recognition_window_weeks
+        unrecognised = self.last_recognised <= week - b.recognition_window_weeks
         burnt = self.activities_52 > b.burnout_activities
         p = b.dropout_base + b.dropout_unrecognised * unrecognised + b.dropout_burnout * burnt
         leaving = self.volunteer & (u < p)
