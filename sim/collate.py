@@ -191,7 +191,8 @@ def _read_job(job: Path) -> tuple[dict, pa.Table | None]:
     for key, value in kpis.get("totals", {}).items():
         row[key] = value
     try:
-        ts = pq.read_table(job / TIMESERIES_FILE)
+        with pq.ParquetFile(job / TIMESERIES_FILE) as file:
+            ts = file.read(use_threads=False)  # a small file: threads would cost more than they save
     except Exception as exc:
         raise CollateError(f"corrupt or unreadable file {job / TIMESERIES_FILE}: {exc}") from None
     return row, ts
