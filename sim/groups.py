@@ -47,17 +47,6 @@ def active_outside_groups(model: CommunityModel) -> np.ndarray:
     return (r.activities_52 >= 2) & (r.member_of == NO_GROUP)
 
 
-def member_counts(model: CommunityModel) -> dict[int, int]:
-    """Members of each self-organisation, by its unique id."""
-    r = model.residents
-    ids = r.member_of[r.member_of != NO_GROUP]
-    if ids.size == 0:
-        return {}
-    counts = np.bincount(ids)
-    uniq = np.flatnonzero(counts)
-    return dict(zip(uniq.tolist(), counts[uniq].tolist(), strict=True))
-
-
 def found_group(model: CommunityModel, grid: int, candidates: np.ndarray, incubated: bool,
                 size: int) -> SocialOrganization:
     """A new self-organisation in ``grid`` whose founders are the first ``size`` of ``candidates``."""
@@ -113,10 +102,10 @@ def groups_week(model: CommunityModel, incubators: int) -> tuple[GroupsWeek, np.
         free_by_grid[g] = 0
         incubated += 1
 
-    counts = member_counts(model)
+    counts = np.bincount(r.member_of + 1)  # members by the group's unique id + 1 (0: in no group)
     for o in model.organisations:
         if o.kind is OrgKind.SELF_ORGANISATION:
-            o.members = counts.get(o.unique_id, 0)
+            o.members = int(counts[o.unique_id + 1]) if o.unique_id + 1 < counts.size else 0
     return GroupsWeek(member_activities=np.count_nonzero(took_part), formed=formed, incubated=incubated), took_part
 
 

@@ -170,16 +170,6 @@ class Community(Agent):
             if capacity[h] > 0:
                 waiting = np.flatnonzero((handler < 0) & eligible)  # the queue is oldest first
                 handler[waiting[:capacity[h]]] = h
-        to_org = np.flatnonzero(handler == Handler.ORGANISATION)
-
-        # which organisation took which case: fill whole-case shares of the capacities in a random order
-        per_org, left = [], int(to_org.size)
-        shares = np.floor(org_caps / org_capacity * to_org.size + 1e-9).astype(int) if org_capacity else org_caps
-        for k, share in enumerate(shares.tolist()):
-            take = left if k == len(shares) - 1 else min(int(share), left)
-            per_org.append(take)
-            left -= take
-        org_of_case = np.repeat(order, per_org)
 
         vol_success = b.volunteer_success + (b.supervised_success - b.volunteer_success) * coverage
         success = np.array([0.0, vol_success, b.staff_success, b.org_success, b.department_success])[handler + 1]
@@ -190,11 +180,7 @@ class Community(Agent):
         expired = ~answered & (waited >= b.response_deadline_weeks)
         closed = answered | expired
         if orgs:
-            done_by_org = np.bincount(org_of_case, weights=completed[to_org], minlength=len(orgs))
-            for i, k in zip(order.tolist(), per_org, strict=True):
-                orgs[i].cases += k
-                orgs[i].cases_period += k
-                orgs[i].cases_completed_period += int(done_by_org[i])
+            self._count_org_cases(orgs, order, org_caps, np.flatnonzero(handler == Handler.ORGANISATION), completed)
 
         # callback survey (回访) of a share of the closed demands
         p_sat = np.where(completed, np.where(in_time, b.callback_satisfied_resolved, b.callback_satisfied_late),
@@ -226,6 +212,25 @@ class Community(Agent):
             answered=queued[answered],
             unanswered=queued[expired],
         )
+
+    @staticmethod
+    def _count_org_cases(orgs: list, order: np.ndarray, org_caps: np.ndarray, to_org: np.ndarray,
+                         completed: np.ndarray) -> None:
+        """Which organisation took which of the cases ``to_org`` (queue positions): whole-case shares of their
+        capacities ``org_caps``, filled in the random ``order``; each counts its cases and those completed."""
+        per_org, left = [], int(to_org.size)
+        total = float(org_caps.sum())
+        shares = np.floor(org_caps / total * to_org.size + 1e-9).astype(int) if total else org_caps
+        for k, share in enumerate(shares.tolist()):
+            take = left if k == len(shares) - 1 else min(int(share), left)
+            per_org.append(take)
+            left -= take
+        org_of_case = np.repeat(order, per_org)
+        done_by_org = np.bincount(org_of_case, weights=completed[to_org], minlength=len(orgs))
+        for i, k in zip(order.tolist(), per_org, strict=True):
+            orgs[i].cases += k
+            orgs[i].cases_period += k
+            orgs[i].cases_completed_period += int(done_by_org[i])
 
     # --- government purchase of services ---------------------------------------------------------
     def contract_round(self) -> int:
