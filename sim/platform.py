@@ -86,7 +86,7 @@ class Community(Agent):
         self.q_resident = np.zeros(0, dtype=np.int64)
         self.q_kind = np.zeros(0, dtype=np.int8)
         self.q_week = np.zeros(0, dtype=np.int64)
-        self.carry = np.zeros(4)            # fractional capacity carried over, by handler
+        self.carry = [0.0] * 4              # fractional capacity carried over, by handler
         self.projects: list[Project] = []
         # a purchase contract with the community's self-governing bodies (居委会、居民小组)
         self.self_governing_fen_week = 0
@@ -202,8 +202,8 @@ class Community(Agent):
             to_community_staff=int(by_handler[1 + Handler.COMMUNITY_STAFF]),
             to_organisations=int(by_handler[1 + Handler.ORGANISATION]),
             escalated=int(by_handler[1 + Handler.DEPARTMENT]),
-            simple_to_volunteers=np.count_nonzero(simple & (handler == Handler.VOLUNTEER)),
-            simple_to_community_staff=np.count_nonzero(simple & (handler == Handler.COMMUNITY_STAFF)),
+            simple_to_volunteers=int(by_handler[1 + Handler.VOLUNTEER]),  # they take simple demands only
+            simple_to_community_staff=int(by_handler[1 + Handler.COMMUNITY_STAFF]),
             capacity_volunteers=float(volunteer_capacity),
             capacity_organisations=org_capacity,
             capacity_community_staff=float(staff_capacity),
