@@ -325,6 +325,9 @@ def sweep_section(sweep: tuple) -> str:
 
 
 VERSUS_POLICIES = ["baseline", "five_society", "gov_purchase", "micro_fund"]
+# the sweeps compared: (name, policies or None, extra overrides).  The third is the seed sweep of runs without
+# the warm-up: 260 weeks of model, what a run was when issue #10 set its 3× target (before #11 added the warm-up)
+VERSUS_SWEEPS = (("policies", VERSUS_POLICIES, []), ("seeds", None, []), ("seeds_no_warmup", None, ["warmup_weeks=0"]))
 
 
 def versus_case(quick: bool) -> tuple:
@@ -333,11 +336,11 @@ def versus_case(quick: bool) -> tuple:
     runs = 12 if quick else 200
     load = os.getloadavg()[0]
     rates = {}
-    for sweep, policies in (("policies", VERSUS_POLICIES), ("seeds", None)):
-        hydra = many_rate("hydra", runs, 2, VERSUS_OVERRIDES, policies)
-        many = many_rate("run_many", runs, 2, VERSUS_OVERRIDES, policies)
+    for sweep, policies, extra in VERSUS_SWEEPS:
+        hydra = many_rate("hydra", runs, 2, [*VERSUS_OVERRIDES, *extra], policies)
+        many = many_rate("run_many", runs, 2, [*VERSUS_OVERRIDES, *extra], policies)
         rates[sweep] = (hydra, many)
-        print(f"  {runs} runs ({sweep}: {' '.join(VERSUS_OVERRIDES)}), 2 worker processes: Hydra multirun "
+        print(f"  {runs} runs ({sweep}: {' '.join([*VERSUS_OVERRIDES, *extra])}), 2 worker processes: Hydra multirun "
               f"{hydra[0]:.0f} runs/min, run_many {many[0]:.0f} runs/min ({many[0] / hydra[0]:.1f}×) over the whole "
               f"command; steady state {hydra[1]:.0f} vs {many[1]:.0f} ({many[1] / hydra[1]:.1f}×)", flush=True)
     proc = subprocess.run([sys.executable, "-m", "benchmarks.run", "--per-run", str(4 if quick else 20), "--",
@@ -354,7 +357,8 @@ def versus_targets(versus: tuple) -> list[tuple[str, str, bool]]:
     runs, rates, *_ = versus
     out = []
     for sweep, what in (("policies", f"{len(VERSUS_POLICIES)} policies × {runs // len(VERSUS_POLICIES)} seeds"),
-                        ("seeds", f"one policy × {runs} seeds")):
+                        ("seeds", f"one policy × {runs} seeds"),
+                        ("seeds_no_warmup", f"one policy × {runs} seeds, without the warm-up")):
         hydra, many = rates[sweep]
         out.append((f"run_many ≥ 3 × the runs per minute of a Hydra multirun ({runs} relocation runs, 260 weeks, "
                     f"2 cores: {what})",
@@ -373,9 +377,13 @@ def versus_section(versus: tuple) -> str:
              f"`python -m benchmarks.run --many {runs} --jobs 2 --policies {','.join(VERSUS_POLICIES)} -- "
              "community=relocation steps=260`"),
             ("seeds", f"`python -m sim -m community=relocation seed='range(0,{runs})' hydra.launcher.n_jobs=2`",
-             f"`python -m benchmarks.run --many {runs} --jobs 2 -- community=relocation steps=260`")):
+             f"`python -m benchmarks.run --many {runs} --jobs 2 -- community=relocation steps=260`"),
+            ("seeds_no_warmup", f"`python -m sim -m community=relocation warmup_weeks=0 seed='range(0,{runs})' "
+                                "hydra.launcher.n_jobs=2`",
+             f"`python -m benchmarks.run --many {runs} --jobs 2 -- community=relocation steps=260 warmup_weeks=0`")):
         (hydra, hydra_steady), (many, many_steady) = rates[sweep]
-        what = f"{len(VERSUS_POLICIES)} policies × {seeds} seeds" if sweep == "policies" else f"1 policy × {runs} seeds"
+        what = {"policies": f"{len(VERSUS_POLICIES)} policies × {seeds} seeds", "seeds": f"1 policy × {runs} seeds",
+                "seeds_no_warmup": f"1 policy × {runs} seeds, no warm-up"}[sweep]
         rows.append(f"| {what} | Hydra multirun (joblib launcher) | {hydra_cmd} | {hydra:.0f} | {hydra_steady:.0f} | |")
         rows.append(f"| {what} | `sim.runner.run_many` | {many_cmd} | {many:.0f} | {many_steady:.0f} | "
                     f"**{many / hydra:.1f}×** ({many_steady / hydra_steady:.1f}× steady) |")
@@ -390,7 +398,9 @@ def versus_section(versus: tuple) -> str:
             f"process takes the next job). The runs of one seed under several policies go to one job process, "
             f"which warms the community once for them all (`sim.runner.WarmedModels`; the warm-up runs under the "
             f"baseline levers whatever the policy, and the outputs are byte-identical to separate runs, "
-            f"tests/test_run_many_isolation.py). A seed sweep has no warm-up to share.\n\n"
+            f"tests/test_run_many_isolation.py). A seed sweep has no warm-up to share. The third sweep runs "
+            f"without the warm-up (`warmup_weeks=0`): 260 weeks of model a run, what a run was when the 3× target "
+            f"was set.\n\n"
             "| sweep | how | command | runs/min (whole command) | runs/min (steady state) | run_many ÷ Hydra |\n"
             "|---|---|---|---:|---:|---:|\n" + "\n".join(rows) + "\n\n"
             "Where a run's time goes, one run after another on one core (`python -m benchmarks.run --per-run 20 -- "
