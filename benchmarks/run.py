@@ -470,11 +470,12 @@ def write_results(rows, targets, ref, sweep, versus, scaling, quick) -> None:
     lines += [f"| {name} | {value} | {'pass' if ok else '**fail**'} |" for name, value, ok in targets]
     lines += ["", "![time vs residents](scaling.png)", ""]
     path = HERE / "results.md"
-    # keep the section python -m benchmarks.load writes (its own measurement, not re-run here)
-    begin, end = "<!-- BEGIN dashboard-load -->", "<!-- END dashboard-load -->"
+    # keep what follows the chart: the sections other commands write (benchmarks.load, benchmarks.dashboard_speed
+    # and their notes), their own measurements, not re-run here
+    chart = "![time vs residents](scaling.png)"
     old = path.read_text(encoding="utf-8") if path.exists() else ""
-    if begin in old and end in old:
-        lines += [old[old.index(begin):old.index(end) + len(end)], ""]
+    if chart in old and old[old.index(chart) + len(chart):].strip():
+        lines += [old[old.index(chart) + len(chart):].strip("\n"), ""]
     path.write_text("\n".join(lines), encoding="utf-8")
     _scaling_chart(scaling)
     print(f"\nwrote {HERE / 'results.md'} and {HERE / 'scaling.png'}")
