@@ -451,6 +451,15 @@ def only(name: str, quick: bool) -> int:
     return 0 if all(ok for *_, ok in targets) else 1
 
 
+CHART = "![time vs residents](scaling.png)"
+
+
+def sections_after_chart(text: str) -> str:
+    """What follows the chart in results.md: the sections other commands write (``benchmarks.load``,
+    ``benchmarks.dashboard_speed`` and their notes), their own measurements, which a full run keeps as they are."""
+    return text[text.index(CHART) + len(CHART):].strip("\n") if CHART in text else ""
+
+
 def write_results(rows, targets, ref, sweep, versus, scaling, quick) -> None:
     m = machine()
     lines = ["# Benchmark results", "",
@@ -468,14 +477,11 @@ def write_results(rows, targets, ref, sweep, versus, scaling, quick) -> None:
     lines += ["", sweep_section(sweep), versus_section(versus), "## Targets", "",
               "| target | measured | |", "|---|---|---|"]
     lines += [f"| {name} | {value} | {'pass' if ok else '**fail**'} |" for name, value, ok in targets]
-    lines += ["", "![time vs residents](scaling.png)", ""]
+    lines += ["", CHART, ""]
     path = HERE / "results.md"
-    # keep what follows the chart: the sections other commands write (benchmarks.load, benchmarks.dashboard_speed
-    # and their notes), their own measurements, not re-run here
-    chart = "![time vs residents](scaling.png)"
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    if chart in old and old[old.index(chart) + len(chart):].strip():
-        lines += [old[old.index(chart) + len(chart):].strip("\n"), ""]
+    kept = sections_after_chart(path.read_text(encoding="utf-8") if path.exists() else "")
+    if kept:
+        lines += [kept, ""]
     path.write_text("\n".join(lines), encoding="utf-8")
     _scaling_chart(scaling)
     print(f"\nwrote {HERE / 'results.md'} and {HERE / 'scaling.png'}")
