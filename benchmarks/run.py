@@ -330,6 +330,14 @@ VERSUS_POLICIES = ["baseline", "five_society", "gov_purchase", "micro_fund"]
 VERSUS_SWEEPS = (("policies", VERSUS_POLICIES, []), ("seeds", None, []), ("seeds_no_warmup", None, ["warmup_weeks=0"]))
 
 
+def _sweep_text(sweep: str, runs: int, table: bool) -> str:
+    """How a sweep of VERSUS_SWEEPS is named: in the comparison's table (``table``) or in the targets."""
+    one = "1 policy" if table else "one policy"
+    return {"policies": f"{len(VERSUS_POLICIES)} policies × {runs // len(VERSUS_POLICIES)} seeds",
+            "seeds": f"{one} × {runs} seeds",
+            "seeds_no_warmup": f"{one} × {runs} seeds, " + ("no warm-up" if table else "without the warm-up")}[sweep]
+
+
 def versus_case(quick: bool) -> tuple:
     """The same runs through a Hydra multirun and through run_many: a policy sweep (4 policies × 50 seeds, the
     sweep of a policy comparison) and a seed sweep (one policy, 200 seeds)."""
@@ -356,9 +364,8 @@ def versus_case(quick: bool) -> tuple:
 def versus_targets(versus: tuple) -> list[tuple[str, str, bool]]:
     runs, rates, *_ = versus
     out = []
-    for sweep, what in (("policies", f"{len(VERSUS_POLICIES)} policies × {runs // len(VERSUS_POLICIES)} seeds"),
-                        ("seeds", f"one policy × {runs} seeds"),
-                        ("seeds_no_warmup", f"one policy × {runs} seeds, without the warm-up")):
+    for sweep, *_ in VERSUS_SWEEPS:
+        what = _sweep_text(sweep, runs, table=False)
         hydra, many = rates[sweep]
         out.append((f"run_many ≥ 3 × the runs per minute of a Hydra multirun ({runs} relocation runs, 260 weeks, "
                     f"2 cores: {what})",
@@ -369,21 +376,17 @@ def versus_targets(versus: tuple) -> list[tuple[str, str, bool]]:
 
 def versus_section(versus: tuple) -> str:
     runs, rates, load, costs = versus
-    seeds = runs // len(VERSUS_POLICIES)
     rows = []
-    for sweep, hydra_cmd, many_cmd in (
-            ("policies", f"`python -m sim -m community=relocation policy={','.join(VERSUS_POLICIES)} "
-                         f"seed='range(0,{seeds})' hydra.launcher.n_jobs=2`",
-             f"`python -m benchmarks.run --many {runs} --jobs 2 --policies {','.join(VERSUS_POLICIES)} -- "
-             "community=relocation steps=260`"),
-            ("seeds", f"`python -m sim -m community=relocation seed='range(0,{runs})' hydra.launcher.n_jobs=2`",
-             f"`python -m benchmarks.run --many {runs} --jobs 2 -- community=relocation steps=260`"),
-            ("seeds_no_warmup", f"`python -m sim -m community=relocation warmup_weeks=0 seed='range(0,{runs})' "
-                                "hydra.launcher.n_jobs=2`",
-             f"`python -m benchmarks.run --many {runs} --jobs 2 -- community=relocation steps=260 warmup_weeks=0`")):
+    for sweep, policies, extra in VERSUS_SWEEPS:
+        seeds = runs // len(policies) if policies else runs
+        hydra_cmd = " ".join(["`python -m sim -m community=relocation", *extra,
+                              *([f"policy={','.join(policies)}"] if policies else []),
+                              f"seed='range(0,{seeds})' hydra.launcher.n_jobs=2`"])
+        many_cmd = " ".join([f"`python -m benchmarks.run --many {runs} --jobs 2",
+                             *([f"--policies {','.join(policies)}"] if policies else []), "--", *VERSUS_OVERRIDES,
+                             *extra]) + "`"
         (hydra, hydra_steady), (many, many_steady) = rates[sweep]
-        what = {"policies": f"{len(VERSUS_POLICIES)} policies × {seeds} seeds", "seeds": f"1 policy × {runs} seeds",
-                "seeds_no_warmup": f"1 policy × {runs} seeds, no warm-up"}[sweep]
+        what = _sweep_text(sweep, runs, table=True)
         rows.append(f"| {what} | Hydra multirun (joblib launcher) | {hydra_cmd} | {hydra:.0f} | {hydra_steady:.0f} | |")
         rows.append(f"| {what} | `sim.runner.run_many` | {many_cmd} | {many:.0f} | {many_steady:.0f} | "
                     f"**{many / hydra:.1f}×** ({many_steady / hydra_steady:.1f}× steady) |")

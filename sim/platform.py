@@ -180,7 +180,8 @@ class Community(Agent):
         expired = ~answered & (waited >= b.response_deadline_weeks)
         closed = answered | expired
         if orgs:
-            self._count_org_cases(orgs, order, org_caps, np.flatnonzero(handler == Handler.ORGANISATION), completed)
+            self._count_org_cases(orgs, order, org_caps, org_capacity, np.flatnonzero(handler == Handler.ORGANISATION),
+                                  completed)
 
         # callback survey (回访) of a share of the closed demands
         p_sat = np.where(completed, np.where(in_time, b.callback_satisfied_resolved, b.callback_satisfied_late),
@@ -214,13 +215,13 @@ class Community(Agent):
         )
 
     @staticmethod
-    def _count_org_cases(orgs: list, order: np.ndarray, org_caps: np.ndarray, to_org: np.ndarray,
-                         completed: np.ndarray) -> None:
+    def _count_org_cases(orgs: list, order: np.ndarray, org_caps: np.ndarray, org_capacity: float,
+                         to_org: np.ndarray, completed: np.ndarray) -> None:
         """Which organisation took which of the cases ``to_org`` (queue positions): whole-case shares of their
-        capacities ``org_caps``, filled in the random ``order``; each counts its cases and those completed."""
+        capacities ``org_caps`` (in all ``org_capacity``), filled in the random ``order``; each counts its cases and
+        those completed."""
         per_org, left = [], int(to_org.size)
-        total = float(org_caps.sum())
-        shares = np.floor(org_caps / total * to_org.size + 1e-9).astype(int) if total else org_caps
+        shares = np.floor(org_caps / org_capacity * to_org.size + 1e-9).astype(int) if org_capacity else org_caps
         for k, share in enumerate(shares.tolist()):
             take = left if k == len(shares) - 1 else min(int(share), left)
             per_org.append(take)

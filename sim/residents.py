@@ -148,13 +148,14 @@ class Residents:
         if n_needy_hh:
             needy_hh[np.argsort(first_income, kind="stable")[:n_needy_hh]] = True
         volunteer = np.zeros(n, dtype=bool)
-        adults = np.flatnonzero(group != CHILDREN)
+        adult = group != CHILDREN
+        adults = np.flatnonzero(adult)
         n_vol = min(round(cfg.volunteers_initial_share * n), adults.size)
         if n_vol:
             volunteer[rng.choice(adults, size=n_vol, replace=False, p=civic[adults] / civic[adults].sum())] = True
 
         self.group = group                                       # int8, index into GROUPS (青老幼工新)
-        self.adult = group != CHILDREN                           # bool, not a child (groups do not change)
+        self.adult = adult                                       # bool, not a child (groups do not change)
         self.household = household                               # int32
         self.grid = (household * self.n_grids // h).astype(np.int32)  # int32, the grid (网格) of the household
         self.grid_people = np.bincount(self.grid, minlength=self.n_grids)  # residents of each grid
