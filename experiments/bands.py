@@ -40,8 +40,8 @@ from scipy.stats import qmc
 from experiments import stats
 from experiments.calibrate import PRIORS, Prior
 from experiments.design import coerce_design
-from experiments.figures import plot_bands
 from experiments.loading import COMPLETE
+from experiments.parameter_figures import plot_bands
 from experiments.presentation import kpi_label, save_figure, setup_theme, term
 from experiments.validation import POSTERIOR_SAMPLE, PosteriorError, load_posterior, resample
 from sim.config import check_value, schema_fields, settings_for, with_values

@@ -23,8 +23,9 @@ figures (``--lang``).  Figures are PNG (300 dpi) and SVG (and PDF with ``--pdf``
 written into a temporary folder that replaces the output folder at the end, so a failure leaves the
 earlier output (or none), never a partial one.
 The parts: loading the sweep (experiments/loading.py), tables (experiments/tables.py, statistics
-and the rules for the verdicts in experiments/stats.py), figures (experiments/figures.py), the
-report's content (experiments/compare_report.py) rendered by experiments/report.py.
+and the rules for the verdicts in experiments/stats.py), figures (experiments/figures.py, and
+experiments/parameter_figures.py for the heatmap and bands), the report's content
+(experiments/compare_report.py) rendered by experiments/report.py.
 """
 
 from __future__ import annotations
@@ -41,15 +42,14 @@ from experiments.compare_report import report_blocks
 from experiments.figures import (
     GROUP_MAX,
     Styles,
-    plot_bands,
     plot_distributions,
     plot_forest,
-    plot_heatmap,
     plot_replication,
     plot_trajectories,
     scenario_groups,
 )
 from experiments.loading import CompareError, load_sweep, resolve_kpis, weekly_indicator
+from experiments.parameter_figures import plot_bands, plot_heatmap
 from experiments.presentation import (
     PAPER_DPI,
     WIDTHS_MM,

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_rgb
 
-from experiments import figures, plot, presentation
+from experiments import figures, parameter_figures, plot, presentation
 from experiments.presentation import overlapping_tick_labels, scenario_label
 
 KPIS = ("volunteers_per_10k", "response_rate", "satisfaction_mean", "fund_balance")
@@ -76,7 +76,7 @@ def every_figure(n: int, lang: str, width: str, only: tuple[str, ...] = ()):
     yield "replication", figures.plot_replication(curves, KPIS, styles, lang, groups=groups, width=width)
     table = pd.DataFrame([[1234.5, 2345.6, 3456.7], [4567.8, 5678.9, 6789.0]], index=["0", "10"],
                          columns=["500", "5,000", "50,000"])
-    yield "heatmap", figures.plot_heatmap(table, "fund_balance", "policy.micro_fund.fen_per_unit",
+    yield "heatmap", parameter_figures.plot_heatmap(table, "fund_balance", "policy.micro_fund.fen_per_unit",
                                           "community.units_per_week", lang, width)
 
 
