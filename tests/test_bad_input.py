@@ -311,11 +311,17 @@ def test_every_bad_override_is_refused_cleanly(tmp_path):
 
 
 def test_ctrl_c_during_a_run_leaves_no_folder(tmp_path):
-    """A real SIGINT while the model runs: exit 130, one line, the run folder removed."""
+    """A real SIGINT while the model runs: exit 130, one line, the run folder removed.
+
+    The child gets SIGINT's default disposition, as a command typed at a terminal has: when the tests themselves
+    run in the background (``cmd &`` in a script, nohup), SIGINT is ignored, the child inherits that and Python
+    then raises no KeyboardInterrupt (the run would finish, exit 0, and this test would fail for no fault of
+    the CLI's).
+    """
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     proc = subprocess.Popen([sys.executable, "-m", "sim", "steps=5200",
                              "hydra.run.dir=a/run"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+                            text=True, env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not (tmp_path / "a" / "run").exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
