@@ -77,7 +77,7 @@ def every_figure(n: int, lang: str, width: str, only: tuple[str, ...] = ()):
     table = pd.DataFrame([[1234.5, 2345.6, 3456.7], [4567.8, 5678.9, 6789.0]], index=["0", "10"],
                          columns=["500", "5,000", "50,000"])
     yield "heatmap", parameter_figures.plot_heatmap(table, "fund_balance", "policy.micro_fund.fen_per_unit",
-                                          "community.units_per_week", lang, width)
+                                                    "community.units_per_week", lang, width)
 
 
 @pytest.mark.parametrize(("lang", "width", "n", "only"), [("en", "single", 6, ()), ("zh", "single", 6, ()),
