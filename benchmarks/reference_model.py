@@ -130,10 +130,11 @@ class ReferenceResident(Agent):
         self.trust = towards(self.trust, good, bad, rate if trust_rate is None else trust_rate)
 
     # --- phase 1 and 2: before dispatch -----------------------------------------------------------
-    def raise_demand(self) -> tuple[int, int, bool] | None:
+    def raise_demand(self) -> tuple[int, int, int, bool] | None:
         """Residents.raise_demands: raise a demand at the group's rate; report it or be found by the grid.
 
-        Returns None without a demand, else who raised it, its kind and whether it reached the community.
+        Returns None without a demand, else who raised it, its kind, its work-order type and whether it reached
+        the community.
         """
         b, rng = self.model.cfg.behaviour, self.model.streams["demand"]
         if rng.random() >= self.demand_rate:
@@ -145,13 +146,15 @@ class ReferenceResident(Agent):
             kind = DemandKind.PROFESSIONAL
         else:
             kind = DemandKind.SIMPLE
+        u_type = rng.random()
+        order_type = 1 if u_type < b.complaint_share else 2 if u_type < b.complaint_share + b.suggestion_share else 0
         reported = rng.random() < b.report_base + b.report_trust_weight * self.trust \
             or rng.random() < b.grid_discovery
         self.demands_cycle += 1
         if not reported:  # an unmet demand: one bad outcome for satisfaction (nobody was asked: trust stays)
             self.unmet_cycle += 1
             self.satisfaction = towards(self.satisfaction, 0, 1, b.satisfaction_rate)
-        return self.index, kind, reported
+        return self.index, kind, order_type, reported
 
     def take_part(self) -> str | None:
         """Residents.take_part: a volunteer, or an unregistered adult, takes part in a volunteer activity.
@@ -344,6 +347,12 @@ class ReferenceModel(CommunityModel):
                 r.experience(n_good, n_closed - n_good, b.satisfaction_rate, b.trust_rate)
             write_back(closed_of)
 
+        def react_to_waiting(waiting: np.ndarray) -> None:
+            who = sorted(set(waiting.tolist()))
+            for i in who:  # satisfaction only, as an unmet demand
+                self.people[i].satisfaction = towards(self.people[i].satisfaction, 0, 1, b.satisfaction_rate)
+            write_back(who)
+
         def receive_needy_support(support: float) -> None:
             if support > 0:
                 needy = [r.index for r in self.people if r.needy]
@@ -362,7 +371,7 @@ class ReferenceModel(CommunityModel):
             write_back(who)
             return Attendance(who=np.array(sorted(who), dtype=np.int64), met=True)
 
-        pop.experience, pop.react_to_outcomes = experience, react_to_outcomes
+        pop.experience, pop.react_to_outcomes, pop.react_to_waiting = experience, react_to_outcomes, react_to_waiting
         pop.receive_needy_support, pop.attend_council = receive_needy_support, attend_council
 
     # --- the population mirror ----------------------------------------------------------------------
@@ -404,12 +413,13 @@ class ReferenceModel(CommunityModel):
 
         # 2–3. residents raise demands and take part; project sessions (shared code)
         raised = [demand for demand in self.each("raise_demand") if demand is not None]
-        reported = [(i, kind) for i, kind, ok in raised if ok]
-        demands = NewDemands(residents=np.array([i for i, _ in reported], dtype=np.int64),
-                             kinds=np.array([k for _, k in reported], dtype=np.int8),
+        reported = [(i, kind, t) for i, kind, t, ok in raised if ok]
+        demands = NewDemands(residents=np.array([i for i, _, _ in reported], dtype=np.int64),
+                             kinds=np.array([k for _, k, _ in reported], dtype=np.int8),
+                             types=np.array([t for _, _, t in reported], dtype=np.int8),
                              raised=len(raised),
-                             unmet=np.array([i for i, _, ok in raised if not ok], dtype=np.int64))
-        platform.receive_demands(demands.residents, demands.kinds, self.week)
+                             unmet=np.array([i for i, _, _, ok in raised if not ok], dtype=np.int64))
+        platform.receive_demands(demands.residents, demands.kinds, self.week, demands.types)
         self.coverage = coverage = self.supervision_coverage()
         self.activity_prob = b.activity_prob * (1 + b.activity_supervised_boost * coverage) \
             * (1 + b.activity_recognition_boost * pol.moral_bank.enabled)
@@ -455,7 +465,7 @@ class ReferenceModel(CommunityModel):
         self.orgs_incubated += groups.incubated
 
         # 9. the activity window, volunteering and trust
-        took_part = activities.took_part | sessions.took_part | group_activity
+        took_part = activities.took_part | group_activity  # recipients of sessions are not participants (#28)
         self.took_part = set(np.flatnonzero(took_part).tolist())
         self.each("record_activity")
         dropped = sum(self.each("drop_out"))

@@ -16,7 +16,7 @@ import pandas as pd
 
 from sim.fund import INFLOW_SOURCES, OUTFLOW_USES
 from sim.glossary import COLUMNS, GLOSSARY, label
-from sim.indicators import KEY_INDICATORS, TARGETS_BY_KEY, Target, compute_kpis, met
+from sim.indicators import KEY_INDICATORS, RATE_PARTS, TARGETS_BY_KEY, Target, compute_kpis, met
 from sim.kpi_table import format_value, is_fraction, is_money
 
 # Key indicators that are run totals (kpis.json "totals"), and the weekly column they sum.
@@ -67,11 +67,7 @@ def series(ts: pd.DataFrame, key: str) -> pd.Series:
 
 # The weekly rates and what they are the ratio of (sim/indicators.py): smoothed as the ratio of rolling sums, so
 # that a smoothed rate is the rate over the window (a quiet week weighs less than a busy one).
-RATE_PARTS = {
-    "response_rate": ("demands_responded_in_time", ("demands_responded", "demands_expired")),
-    "completion_rate": ("demands_completed", ("demands_responded", "demands_expired")),
-    "callback_satisfaction": ("callbacks_satisfied", ("callbacks",)),
-}
+# (RATE_PARTS: the one definition, in sim/indicators.py)
 SMOOTHING_WEEKS = (4, 13)  # the window the page lets a trainer choose (weeks), default DEFAULT_SMOOTHING
 DEFAULT_SMOOTHING = 8
 

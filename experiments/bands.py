@@ -84,6 +84,22 @@ def posterior_sets(n: int, path: Path, extra: dict[str, Prior]) -> pd.DataFrame:
     return sets
 
 
+def draw_sets(n: int, posterior: Path | None = None, extra: dict[str, Prior] | None = None) -> pd.DataFrame:
+    """The ``n`` parameter sets of a study over parameter uncertainty (bands, decompose): a Latin hypercube over
+    the calibration's prior ranges and the ``extra`` ranges (``--param``), or, with ``posterior``, the calibrated
+    parameters resampled from that ABC posterior file and only the ``extra`` parameters not among them spread over
+    their ranges."""
+    extra = extra or {}
+    if posterior is not None:
+        return posterior_sets(n, posterior, {k: v for k, v in extra.items() if k not in PRIORS})
+    return parameter_sets(n, {**PRIORS, **extra})
+
+
+def set_values(values: pd.Series) -> dict[str, int | float]:
+    """One parameter set (a row of :func:`draw_sets`) as plain Python values for :func:`sim.config.with_values`."""
+    return {k: (int(v) if isinstance(v, np.integer) else float(v)) for k, v in values.items()}
+
+
 def contrasts(runs: pd.DataFrame, policies: list[str], kpis: list[str]) -> pd.DataFrame:
     """Long table of paired differences: policy, set, seed, kpi, diff (policy − control, same set and seed)."""
     control, parts = policies[0], []
@@ -186,16 +202,13 @@ def validate(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> pd.DataFrame:
     validate(args)
-    if args.posterior is not None:
-        sets = posterior_sets(args.sets, args.posterior, {k: v for k, v in args.extra.items() if k not in PRIORS})
-    else:
-        sets = parameter_sets(args.sets, args.priors)
+    sets = draw_sets(args.sets, args.posterior, args.extra)
     settings, names, overrides, index = [], [], [], []
     for policy in args.policy_list:
         base = settings_for(*args.overrides, f"policy={policy}")
         for j, values in sets.iterrows():
             for seed in range(args.seeds):
-                point = {k: (int(v) if isinstance(v, np.integer) else float(v)) for k, v in values.items()}
+                point = set_values(values)
                 settings.append(with_values(base, {**point, "seed": seed}))
                 names.append(f"set={j:03d},policy={policy},seed={seed}")
                 overrides.append([f"policy={policy}", f"seed={seed}", *(f"{k}={v}" for k, v in point.items())])

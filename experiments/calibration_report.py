@@ -81,9 +81,10 @@ def config_text(summary: pd.DataFrame, info: dict) -> str:
         key = r["parameter"].removeprefix("behaviour.")
         note = (f"prior [{r['prior_lo']:g}, {r['prior_hi']:g}]; posterior 5–95 % [{r['posterior_q05']:.3g}, "
                 f"{r['posterior_q95']:.3g}]; previous default {r['default']:g}")
-        if r["identified"]:
+        if r["identified"] or r["estimate"] != r["default"]:  # identified, or informed in combination
             value = int(r["estimate"]) if is_integer_param(r["parameter"]) else float(r["estimate"])
-            lines.append(f"{key}: {value!r}  # {note}")
+            how = "" if r["identified"] else f"{r['identifiability']}: its posterior median; "
+            lines.append(f"{key}: {value!r}  # {how}{note}")
         else:
             lines.append(f"# {key}: {r['identifiability']}, default kept ({note})")
     return "\n".join(lines) + "\n"

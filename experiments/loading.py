@@ -10,6 +10,7 @@ same values of the other swept parameters).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,25 +144,29 @@ def load_sweep(path: Path, baseline_spec: str | None, over: list[str] | None = N
                  warmup_weeks(path / str(complete["run_dir"].iloc[0])), over)
 
 
+WAIT_KEYS = ("help_limit_days", "complaint_limit_days", "suggestion_limit_days", "extension_days")
+
+
 def warmup_weeks(run_dir: Path) -> int:
     """The recorded weeks at the start of a run that are not yet steady, shaded in weekly charts.
 
-    A run that starts from the preset's initial state starts with an empty queue, so in its first
-    ``behaviour.response_deadline_weeks`` weeks no demand can be closed unanswered and the weekly response
-    rate is 100 % (sim/indicators.py: answered in time ÷ closed).  The model's own warm-up
-    (``warmup_weeks``, run before week 1 and not recorded) fills the queue first: only the part of the
-    deadline that the warm-up does not cover is shaded, usually none.
+    A run that starts from the preset's initial state starts with no open work orders, so in its first weeks
+    (the longest time limit and its extension, ``BehaviourConfig.longest_wait_weeks``) no order can yet be
+    closed late or past its limit.  The model's own warm-up (``warmup_weeks``, run before week 1 and not
+    recorded) fills the queue first: only the part of that wait the warm-up does not cover is shaded, usually none.
 
     Read from the run's manifest.json (its resolved config), else the schema's defaults."""
     fields = schema_fields()
+    days = {k: fields[f"behaviour.{k}"].default for k in WAIT_KEYS}
+    model_warmup = int(fields["warmup_weeks"].default)
     try:
         config = json.loads((run_dir / MANIFEST_FILE).read_text(encoding="utf-8"))["config"]
-        deadline = int(config["behaviour"]["response_deadline_weeks"])
-        model_warmup = int(config.get("warmup_weeks", fields["warmup_weeks"].default))
+        days = {k: int(config["behaviour"].get(k, v)) for k, v in days.items()}
+        model_warmup = int(config.get("warmup_weeks", model_warmup))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        deadline = int(fields["behaviour.response_deadline_weeks"].default)
-        model_warmup = int(fields["warmup_weeks"].default)
-    return max(0, deadline - model_warmup)
+        pass
+    longest = max(math.ceil(days[k] / 5) for k in WAIT_KEYS[:3]) + math.ceil(days["extension_days"] / 5)
+    return max(0, longest - model_warmup)
 
 
 def weekly_indicator(kpi: str, indicators: list[str]) -> str | None:

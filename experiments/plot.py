@@ -59,7 +59,7 @@ from experiments.presentation import (
 )
 from sim.fund import INFLOW_SOURCES, OUTFLOW_USES
 from sim.glossary import COLUMNS, label
-from sim.indicators import KEY_INDICATORS, callback_satisfaction, completion_rate, response_rate
+from sim.indicators import KEY_INDICATORS, RATE_PARTS, callback_satisfaction, completion_rate, response_rate
 from sim.outputs import DISTRICT_TIMESERIES_FILE, MANIFEST_FILE, TIMESERIES_FILE, read_json
 
 MAX_RUNS = 8
@@ -67,10 +67,8 @@ COUNT_UNITS = ("organisations", "persons")  # indicators counted in whole units
 WINDOW = 13  # weeks: a single run's weekly rates jump between 0 and 100 %; drawn over a rolling quarter
 # rates drawn over the rolling window, from their weekly counts (the formulas of sim.indicators):
 # rate -> (formula, numerator column, the columns summed into the denominator)
-CLOSED = ("demands_responded", "demands_expired")  # demands closed: answered, or unanswered past the deadline
-RATES = {"response_rate": (response_rate, "demands_responded_in_time", CLOSED),
-         "completion_rate": (completion_rate, "demands_completed", CLOSED),
-         "callback_satisfaction": (callback_satisfaction, "callbacks_satisfied", ("callbacks",))}
+RATES = {key: ({"response_rate": response_rate, "completion_rate": completion_rate,
+                 "callback_satisfaction": callback_satisfaction}[key], *RATE_PARTS[key]) for key in RATE_PARTS}
 USE_COLOURS = ("#4d4d4d", "#7f7f7f", "#a6a6a6", "#cccccc", "#e6e6e6")  # spending: greys, darkest first
 SETTINGS = ("community", "policy")
 

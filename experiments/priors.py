@@ -57,10 +57,15 @@ CONTRAST_PRIORS: dict[str, Distribution] = {
     "community.department_cases_per_1000_week": Distribution(
         "uniform", 0.5, 2.0, "assumption (docs/literature.md §1 'not found'): half to twice the default"),
     "behaviour.professional_share": Distribution(
-        "uniform", 0.1, 0.5, "assumption (docs/literature.md §1 'not found'): the share of demands needing "
-        "professionals; moves baseline response 0.61–0.90 (review in issue #12)"),
+        "uniform", 0.05, 0.5, "calibration prior (no published share of orders needing professionals, "
+        "docs/literature.md §'Work orders' not found)"),
     "behaviour.structural_share": Distribution(
-        "uniform", 0.05, 0.2, "assumption (docs/literature.md §1 'not found'): demands only a department can solve"),
+        "uniform", 0.04, 0.26, "routing: 25.5 % of Chengdu's dispatched hotline orders went to city departments "
+        "([K15]); most community orders are grid-found (84 %, [K30]) and settled locally"),
+    "behaviour.intake_orders_per_worker_week": Distribution(
+        "uniform", 4.0, 20.0, "calibration prior: orders a community or grid worker signs for or answers a week"),
+    "behaviour.staff_success": Distribution(
+        "uniform", 0.80, 0.99, "published resolution rates 80–97 % ([K20][K22][K25])"),
     # initial conditions
     "community.volunteers_initial_share": Distribution(
         "uniform", 0.05, 0.2, "registered volunteers ≈ 5 % (2017: 6,720万) and ≈ 7 % (2018: >1亿) of the population "

@@ -27,7 +27,7 @@ from mesa import Model
 
 from sim.config import SimConfig, load_community_preset
 from sim.groups import NO_GROUP, active_outside_groups, found_group
-from sim.indicators import callback_satisfaction, completion_rate, not_measurable, response_rate
+from sim.indicators import RATE_PARTS, not_measurable, rate_over
 from sim.model import CommunityModel
 from sim.organisations import SocialWorker
 
@@ -35,9 +35,12 @@ SUM_COLUMNS = ("residents", "volunteers_registered", "volunteer_activities", "vo
                "volunteers_dropped", "social_workers", "social_orgs_active", "social_orgs_professional",
                "social_orgs_self", "social_enterprises", "orgs_incubated_total", "orgs_folded_total",
                "demands_raised", "demands_reported", "demands_unreported", "demands_responded", "demands_completed",
-               "demands_expired", "demands_escalated", "deliberation_participants", "projects_funded", "donors",
+               "demands_completed_on_time", "demands_explained", "demands_closed", "demands_closed_unresolved",
+               "demands_closed_on_time", "demands_closed_overdue", "demands_overdue", "demands_due",
+               "demands_newly_overdue", "demands_signed",
+               "demands_sign_missed", "demands_escalated", "deliberation_participants", "projects_funded", "donors",
                "fund_balance", "fund_inflow_total", "fund_outflow_total", "enterprise_units_sold", "gov_spending",
-               "demands_responded_in_time", "callbacks", "callbacks_satisfied", "social_orgs_serving",
+               "demands_signed_in_time", "callbacks", "callbacks_satisfied", "social_orgs_serving",
                "projects_running", "public_cost")
 
 
@@ -136,10 +139,8 @@ class DistrictModel(Model):
         out["volunteer_active_share_2plus"] = sum(r["volunteer_active_share_2plus"] * r["residents"] for r in rows) / n
         out["satisfaction_mean"] = sum(r["satisfaction_mean"] * r["residents"] for r in rows) / n
         out["trust_mean"] = sum(r["trust_mean"] * r["residents"] for r in rows) / n
-        closed = out["demands_responded"] + out["demands_expired"]
-        out["response_rate"] = response_rate(out["demands_responded_in_time"], closed)
-        out["completion_rate"] = completion_rate(out["demands_completed"], closed)
-        out["callback_satisfaction"] = callback_satisfaction(out["callbacks_satisfied"], out["callbacks"])
+        for key in RATE_PARTS:
+            out[key] = rate_over(out, key)
         out["orgs_per_community"] = out["social_orgs_active"] / len(rows)
         return out
 
@@ -182,19 +183,15 @@ def _none_if_nan(x: float) -> float | None:
 def district_kpis(district_ts: pd.DataFrame, model: DistrictModel) -> dict:
     """District indicators against the Enyang targets, plus totals."""
     last, year = district_ts.iloc[-1], district_ts.tail(52)
-    closed = year["demands_responded"].sum() + year["demands_expired"].sum()
     values = {
         "orgs_incubated_total": int(last["orgs_incubated_total"]),  # includes the station's incubations
         "orgs_per_community": float(last["orgs_per_community"]),
         "social_workers": int(last["social_workers"]),
         "volunteers_per_10k": float(last["volunteers_per_10k"]),
-        "response_rate": _none_if_nan(response_rate(year["demands_responded_in_time"].sum(), closed)),
-        "completion_rate": _none_if_nan(completion_rate(year["demands_completed"].sum(), closed)),
-        "callback_satisfaction": _none_if_nan(callback_satisfaction(year["callbacks_satisfied"].sum(),
-                                                                    year["callbacks"].sum())),
+        **{key: _none_if_nan(rate_over(year, key)) for key in RATE_PARTS},
     }
     # a run too short for a rate's definition reports it as not measurable (as a community's KPIs do)
-    unmeasured = not_measurable(len(district_ts), model.cfg.behaviour.response_deadline_weeks)
+    unmeasured = not_measurable(len(district_ts), model.cfg.behaviour.longest_wait_weeks())
     targets = {}
     for key, number, target, unit, note in DISTRICT_TARGETS:
         v = values[key]

@@ -48,8 +48,13 @@ class Enterprise(Agent):
 
     @property
     def takes_part(self) -> bool:
-        """Took part in co-building in the last 52 weeks: claimed or joined a project, or gave (#5)."""
-        return self.model.week - self.last_joined_week < 52
+        """Took part in co-building during the year that ends with the week just completed: claimed or joined a
+        project, or gave (#5, 驻区单位参与社区共建率: the share of units that took part in the year).
+
+        Read at the end of a week, when the week count has moved on: the year is weeks ``week − 52`` … ``week − 1``,
+        so a unit that gives once a year, in the year's first week, counts in every week of that year (a window
+        one week short read the yearly givers' absence at the year's last week: issue 24, finding 7)."""
+        return self.model.week - self.last_joined_week <= 52
 
     def _record_giving(self, fen: int, new_week: bool) -> None:
         slot = self.model.week % 52

@@ -31,7 +31,7 @@ GRID_COLUMNS = (
     "residents",
     "demands_raised",         # demands raised this week by the grid's residents (reported or not)
     "demands_answered",       # demands of the grid's residents answered this week
-    "demands_unmet",          # raised and not reported, or closed unanswered at the deadline, this week
+    "demands_unmet",          # raised and not reported, or closed with an explained reply (no handler), this week
     "demands_waiting",        # reported demands of the grid's residents still in the queue
     "volunteering",           # residents who took part in a volunteer activity this week
     "volunteers_registered",  # registered volunteers living in the grid

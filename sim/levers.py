@@ -115,9 +115,13 @@ class GovPurchaseLever:
                                         help="yearly budget for service contracts", source="003: 政府购买服务")
     contract_weeks: int = param(52, "weeks", 1, 520, help="length of a contract",
                                 source="yearly contracts: 项目购买一般采取年度制 (docs/literature.md [P9])")
-    cost_per_case_yuan: float = param(200.0, "yuan/case", 1, 100_000,
-                                      help="what a contracted organisation is paid per case of capacity "
-                                           "(assumption: no published price per case)")
+    cost_per_case_yuan: float = param(400.0, "yuan/case", 1, 100_000,
+                                      help="what a contracted organisation is paid per case of capacity; its "
+                                           "posts are paid by the same money (a post handles "
+                                           "behaviour.org_cases_per_staff_week cases)",
+                                      source="a purchased social-work post costs ≈ 62,000 yuan a year (national "
+                                             "2021: 24.9亿 for 4万 social workers, docs/literature.md [K32]; "
+                                             "Shenzhen 6万, [K33]) ÷ (3 cases a week × 52) ≈ 400")
     self_governing_share: float = param(0.0, "fraction", 0, 1,
                                         help="share of the budget contracted to the community's self-governing "
                                              "bodies (居委会、居民小组) for simple-case services, handled with the "

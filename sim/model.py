@@ -206,12 +206,17 @@ class CommunityModel(Model):
         """Cases the street and departments take this week (fractions carry over in the platform)."""
         return self.cfg.community.department_cases_per_1000_week * self.residents.size / 1000
 
-    def add_organisation(self, kind: OrgKind, incubated: bool, grid: int = -1) -> SocialOrganization:
+    def add_organisation(self, kind: OrgKind, incubated: bool, grid: int = -1,
+                         for_contract: bool = False) -> SocialOrganization:
+        """A new organisation.  An agency present from the start has ``org_staff`` workers and half a year's
+        costs; one that ``for_contract`` comes to take a purchase contract brings neither: its posts are those
+        the contract pays (:meth:`Community.let_contracts`)."""
         b = self.cfg.behaviour
+        agency = kind is OrgKind.PROFESSIONAL_AGENCY
         budget = b.org_seed_budget_yuan + b.org_cost_yuan_week * b.org_fold_weeks \
-            if kind is OrgKind.PROFESSIONAL_AGENCY else 0.0  # an agency starts with half a year's costs
+            if agency and not for_contract else 0.0  # an agency starts with half a year's costs
         org = SocialOrganization(self, kind, budget, incubated, grid=grid)
-        if kind is OrgKind.PROFESSIONAL_AGENCY:
+        if agency and not for_contract:
             org.staff = [SocialWorker(self, employer=org) for _ in range(b.org_staff)]
         self.organisations.append(org)
         self.orgs_incubated += int(incubated)
@@ -220,7 +225,7 @@ class CommunityModel(Model):
     def fold_organisation(self, org: SocialOrganization) -> None:
         for sw in org.staff:
             sw.remove()
-        org.staff = []
+        org.staff, org.contract_staff = [], []
         dissolve(self, org)
         self.organisations.remove(org)
         org.remove()
@@ -287,7 +292,7 @@ class CommunityModel(Model):
         sales = sales_week(self)
         # 2–3. demands, and who takes part in activities
         demands = residents.raise_demands()
-        platform.receive_demands(demands.residents, demands.kinds, self.week)
+        platform.receive_demands(demands.residents, demands.kinds, self.week, demands.types)
         coverage = self.supervision_coverage()
         activities = residents.take_part(coverage, self.week)
         sessions = deliver(self, activities.activities + activities.casual)
@@ -310,7 +315,9 @@ class CommunityModel(Model):
         incubators = sum(sw.incubates() for sw in self.station_workers)
         groups, group_activity, contracts_fen = self.run_organisations(incubators)
         self.orgs_incubated += groups.incubated
-        residents.record_activities(activities.took_part | sessions.took_part | group_activity, self.week)
+        # #28 counts volunteering, mutual aid and group activities (三分之二以上社区居民志愿服务参与度, 003 专栏1): the
+        # residents a project session serves are its recipients, not participants
+        residents.record_activities(activities.took_part | group_activity, self.week)
         # 9. volunteering and trust
         dropped, new = residents.turnover(coverage, self.week)
         residents.update_attitudes()

@@ -97,22 +97,20 @@ class SocialOrganization(Agent):
         self.track_record = 0.5           # 0–1: evaluated delivery of its last contracts and projects
         self.last_served_week = -10**9    # last week it handled a case or ran a project session
         self.staff: list[SocialWorker] = []
+        self.contract_staff: list[SocialWorker] = []  # posts a running purchase contract pays (in ``staff`` too)
 
     # capacity --------------------------------------------------------------------------------
     def capacity(self) -> float:
         """Cases (professional or simple) this organisation can take this week; fractions count.
 
-        An agency's staff handle ``org_cases_per_staff_week`` each while it can pay them; a contract
-        adds the cases it pays for (contract ÷ cost per case, 003 政府购买服务); the social enterprise
-        takes ``service_cases_week``.  A self-organisation's mutual aid is counted with the
-        volunteers (:meth:`mutual_aid_capacity`).
+        An agency takes work orders only as paid work: the cases its purchase contract pays for (contract ÷
+        ``cost_per_case_yuan``, 003 政府购买服务; agencies live on contracts and project money, docs/literature.md
+        [P9]); its own staff without a contract run projects, not casework, and an agency without a contract has
+        no casework capacity.  The social enterprise takes ``service_cases_week``.  A self-organisation's mutual
+        aid is counted with the volunteers (:meth:`mutual_aid_capacity`).
         """
-        b = self.model.cfg.behaviour
         cases = 0.0
-        if self.kind is OrgKind.PROFESSIONAL_AGENCY:
-            if self.budget_fen > 0 or self.contract_weeks_left > 0:
-                cases += len(self.staff) * b.org_cases_per_staff_week
-        elif self.kind is OrgKind.SOCIAL_ENTERPRISE:
+        if self.kind is OrgKind.SOCIAL_ENTERPRISE:
             cases += self.model.policy.social_enterprise.service_cases_week
         if self.contract_weeks_left > 0:
             cases += self.contract_cases_week
@@ -158,6 +156,8 @@ class SocialOrganization(Agent):
             contract_fen = self.contract_fen_week
             self.earn(contract_fen)
             self.contract_weeks_left -= 1
+            if self.contract_weeks_left == 0:
+                self.end_contract_posts()
         folds = False
         if self.kind is OrgKind.PROFESSIONAL_AGENCY:
             self.budget_fen = max(0, self.budget_fen - round(b.org_cost_yuan_week * 100))
@@ -168,6 +168,18 @@ class SocialOrganization(Agent):
         if self.cases:
             self.last_served_week = model.week
         return OrganisationWeek(contract_fen=contract_fen, folds=folds)
+
+    def hire_contract_posts(self, posts: int) -> None:
+        """The whole social-work posts a new contract pays: they join the staff while it runs."""
+        self.end_contract_posts()
+        self.contract_staff = [SocialWorker(self.model, employer=self) for _ in range(posts)]
+        self.staff.extend(self.contract_staff)
+
+    def end_contract_posts(self) -> None:
+        for sw in self.contract_staff:
+            self.staff.remove(sw)
+            sw.remove()
+        self.contract_staff = []
 
     def start_week(self) -> None:
         self.income_fen = 0

@@ -28,41 +28,70 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class Handler:
-    """Who answered a demand."""
+    """Who handled a work order (and, for the carried fractions of capacity, the intake desk)."""
 
     VOLUNTEER = 0
     COMMUNITY_STAFF = 1  # the community's own workers: grid workers and the two committees' staff
     ORGANISATION = 2
     DEPARTMENT = 3
+    INTAKE = 4           # signing for orders (签收) and explained replies (答复), by the same workers
+
+
+class OrderType:
+    """Work-order types of the 12345 hotline as Sichuan counts them (docs/literature.md [K1][K5])."""
+
+    HELP = 0        # 求助
+    COMPLAINT = 1   # 投诉举报
+    SUGGESTION = 2  # 建议
 
 
 @dataclass(frozen=True, eq=False)
 class DispatchCounts:
-    """One dispatch round: demands answered (by whom, in time or late), resolved, expired, called back,
-    and the capacities offered (cases; fractions of a case carry over to the next week); who was
-    answered and who was left unanswered at the deadline (resident indices, for the community map)."""
+    """One week of work orders: signed for (in time or late), handled (by whom), closed (resolved or unresolved,
+    on time or overdue, and why), open past their deadline, called back, and the capacities offered (cases;
+    fractions of a case carry over to the next week); whose orders were handled and whose were closed with an
+    explained reply (resident indices, for the community map)."""
 
-    responded: int
-    responded_in_time: int
-    completed: int
-    expired: int
+    signed: int                    # orders signed for (签收) this week
+    signed_in_time: int            # … within behaviour.response_limit_weeks
+    sign_missed: int               # orders whose signing limit ended this week unsigned
+    responded: int                 # orders a handler took this week
+    completed: int                 # … and resolved (closed resolved)
+    completed_on_time: int         # … by the order's deadline
+    explained: int                 # closed unresolved with an explained reply: no handler took it in time
+    closed_on_time: int            # closed (resolved or not) by the deadline
+    closed_overdue: int            # closed after the deadline
+    extended: int                  # orders given their one extension (延期) this week
+    overdue: int                   # orders open past their deadline at the end of the week (超期, escalated: 督办)
+    newly_overdue: int             # … of them, whose deadline was this week
     to_volunteers: int
     to_community_staff: int
     to_organisations: int
-    escalated: int                 # to the street and departments
+    escalated: int                 # taken by the street and departments
     simple_to_volunteers: int
     simple_to_community_staff: int
     capacity_volunteers: float     # cases volunteers could take this week
     capacity_organisations: float  # cases organisations could take this week
     capacity_community_staff: float
-    callbacks: int                 # closed demands called back (回访)
+    capacity_intake: float         # orders the community's workers could sign for or answer
+    callbacks: int                 # closed orders called back (回访)
     callbacks_satisfied: int
-    answered: np.ndarray           # residents whose demand was answered this week (one entry per demand)
-    unanswered: np.ndarray         # residents whose demand was closed unanswered at the deadline
+    answered: np.ndarray           # residents whose order a handler took this week (one entry per order)
+    unanswered: np.ndarray         # residents whose order was closed with an explained reply
 
     @property
     def closed(self) -> int:
-        return self.responded + self.expired
+        return self.responded + self.explained
+
+    @property
+    def closed_unresolved(self) -> int:
+        return self.closed - self.completed
+
+    @property
+    def due(self) -> int:
+        """Orders due (应办结) this week: closed on time, or their deadline passed with the order open.  Each order
+        is due once, so the on-time and overdue shares of due orders leave out no order that waits."""
+        return self.closed_on_time + self.newly_overdue
 
 
 @dataclass(frozen=True)
@@ -74,19 +103,29 @@ class Deliberation:
 
 
 class Community(Agent):
-    """The community platform (社区"两委"): demand dispatch, contracts, council and project round.
+    """The community platform (社区"两委"): work orders, contracts, council and project round.
 
-    It keeps the queue of reported demands, oldest first (who raised each, its kind, the week it was
-    reported), the fractions of a case each handler's capacity carries to the next week, and the
-    running projects.
+    It keeps the open work orders (who raised each, who can solve it, its type, the week it was reported, its
+    deadline week, the week it was signed for, whether it was extended), the fractions of a case each
+    handler's capacity carries to the next week, and the running projects.  Every reported order is, at the
+    end of every week, exactly one of: open (here), closed resolved, closed unresolved (with its reason: the
+    handler failed, or an explained reply); ``reported_total`` and ``closed_total`` count them.
     """
 
     def __init__(self, model: CommunityModel) -> None:
         super().__init__(model)
         self.q_resident = np.zeros(0, dtype=np.int64)
         self.q_kind = np.zeros(0, dtype=np.int8)
+        self.q_type = np.zeros(0, dtype=np.int8)
         self.q_week = np.zeros(0, dtype=np.int64)
-        self.carry = [0.0] * 4              # fractional capacity carried over, by handler
+        self.q_deadline = np.zeros(0, dtype=np.int64)   # the last week it may be closed on time
+        self.q_signed = np.zeros(0, dtype=np.int64)     # the week it was signed for, -1 while unsigned
+        self.q_extended = np.zeros(0, dtype=bool)
+        self.open_of = np.zeros(0, dtype=bool)  # residents with an open order (sized at the first orders)
+        self.merged_week = 0                    # demands merged into open orders this week
+        self.carry = [0.0] * 5              # fractional capacity carried over, by handler
+        self.reported_total = 0
+        self.closed_total = 0
         self.projects: list[Project] = []
         # a purchase contract with the community's self-governing bodies (居委会、居民小组)
         self.self_governing_fen_week = 0
@@ -97,16 +136,40 @@ class Community(Agent):
     def queue_length(self) -> int:
         return int(self.q_resident.size)
 
+    def overdue_now(self) -> int:
+        """Orders open past their deadline at the end of the week (超期)."""
+        return int(np.count_nonzero(self.q_deadline < self.model.week))
+
     def served_now(self) -> np.ndarray:
         """Residents served by a running project."""
         if not self.projects:
             return np.zeros(0, dtype=np.int64)
         return np.concatenate([p.served for p in self.projects])
 
-    def receive_demands(self, residents: np.ndarray, kinds: np.ndarray, week: int) -> None:
+    def receive_demands(self, residents: np.ndarray, kinds: np.ndarray, week: int,
+                        types: np.ndarray | None = None) -> int:
+        """New work orders: their deadline is the time limit of their type (``behaviour.*_limit_days``).
+
+        A demand of a resident whose earlier order is still open is merged into it (重复诉求合并, an urging of the
+        open order: docs/literature.md [K18]), not opened again.  Returns the demands merged."""
+        types = np.zeros(residents.size, dtype=np.int8) if types is None else types.astype(np.int8)
+        if self.open_of.size < self.model.residents.size:
+            self.open_of = np.zeros(self.model.residents.size, dtype=bool)
+        new = ~self.open_of[residents]
+        merged = self.merged_week = int(residents.size - np.count_nonzero(new))
+        if merged:
+            residents, kinds, types = residents[new], kinds[new], types[new]
+        self.open_of[residents] = True
+        limits = np.asarray(self.model.cfg.behaviour.time_limit_weeks(), dtype=np.int64)
         self.q_resident = np.concatenate([self.q_resident, residents.astype(np.int64)])
         self.q_kind = np.concatenate([self.q_kind, kinds.astype(np.int8)])
+        self.q_type = np.concatenate([self.q_type, types])
         self.q_week = np.concatenate([self.q_week, np.full(residents.size, week, dtype=np.int64)])
+        self.q_deadline = np.concatenate([self.q_deadline, week + limits[types] - 1])
+        self.q_signed = np.concatenate([self.q_signed, np.full(residents.size, -1, dtype=np.int64)])
+        self.q_extended = np.concatenate([self.q_extended, np.zeros(residents.size, dtype=bool)])
+        self.reported_total += int(residents.size)
+        return merged
 
     def _whole_cases(self, handler: int, capacity: float) -> int:
         """This week's whole cases of ``handler``; the fraction left carries to next week (so money buys
@@ -116,32 +179,53 @@ class Community(Agent):
         self.carry[handler] = total - cases
         return cases
 
-    # --- demand → dispatch → response → completion → callback -------------------------------------
+    # --- work order → sign → dispatch → close → callback ------------------------------------------
     def dispatch(self, volunteer_hours: float, mutual_aid: float, coverage: float) -> DispatchCounts:
-        """Dispatch the queue oldest first, within this week's capacities ("中心接件+分类派单", 003).
+        """One week of the work orders, as the 12345 hotline and the grid handle them ("中心接件+分类派单", 003;
+        docs/literature.md [K5]–[K10], [K31]).
 
-        * simple demands go to the community's own workers first (community workers ×
-          ``staff_cases_week`` + grid workers × ``grid_worker_cases_week``), then to volunteers, who
-          assist (capacity: ``volunteer_hours`` ÷ hours per case, raised by social-worker guidance of
-          ``coverage`` of them, plus self-organisations' ``mutual_aid``), then to organisations;
-        * professional demands go to organisations (agencies' staff, contracts, the social
-          enterprise), then to departments;
-        * structural demands go to the street and departments ("街道吹哨、部门报到");
-        * a demand answered within ``response_limit_weeks`` (the week it was reported counts as the
-          first) is answered in time (#33); one not answered within ``response_deadline_weeks`` is
-          closed unanswered.
-        An answered demand is resolved with the handler's success chance.  Each outcome moves the
-        resident's satisfaction and trust (:meth:`Residents.react_to_outcomes`); a ``callback_share``
-        of closed demands is called back and the resident says satisfied with a chance that depends
-        on the outcome (resolved in time, resolved late, unresolved, unanswered; [D1][D4][D6]).
+        1. **Sign for** (签收): the community's workers sign for unsigned orders, oldest first, within their
+           intake capacity (community and grid workers × ``intake_orders_per_worker_week``), shared between signing
+           and the replies of step 3 in proportion to the orders waiting for each (assumption); signed within
+           ``response_limit_weeks`` counts for #33 ([K9][K10]).
+        2. **Handle** the orders that can still be closed on time first, earliest deadline first (ties: oldest
+           first; [K8]: units are pressed by the deadline), then the overdue ones, longest overdue first:
+           simple orders go to the community's own workers (``staff_cases_week``, ``grid_worker_cases_week``),
+           then volunteers, who assist (capacity: ``volunteer_hours`` ÷ hours per case, raised by social-worker
+           guidance of ``coverage`` of them, plus self-organisations' ``mutual_aid``), then organisations;
+           professional orders go to organisations (by purchase contract), then departments; structural ones and
+           every order past its deadline (督办) to the street and departments ("街道吹哨、部门报到").  A handled
+           order is closed: resolved with the handler's success chance, else unresolved (the handler failed).
+        3. **At the deadline**, an order no handler took: one that needs the street or departments gets one
+           extension (延期) of ``extension_days`` ([K5][K8]); any other is closed unresolved with an explained
+           reply (答复: 已解释; signed or not) if the intake desk has capacity for it (those due this week first,
+           then the overdue, longest overdue first);
+           otherwise it stays open, past its deadline (超期), escalated to the street and departments, and its
+           resident grows less satisfied every week it waits ([K26]).
+        Each closed order moves the resident's satisfaction and trust (:meth:`Residents.react_to_outcomes`); a
+        ``callback_share`` of closed orders is called back (回访, [K23]) and the resident says satisfied with a
+        chance that depends on the outcome (resolved by the deadline, resolved late, unresolved, explained).
         """
         model, b = self.model, self.model.cfg.behaviour
         rng = model.streams["dispatch"]
+        week = model.week
         n = self.q_resident.size
         u_done, u_call, u_sat = rng.random(n), rng.random(n), rng.random(n)
-        handler = np.full(n, -1, dtype=np.int8)
 
         c = model.cfg.community
+        workers = c.community_workers + model.residents.n_grids
+        intake = self._whole_cases(Handler.INTAKE, workers * b.intake_orders_per_worker_week)
+        # 1. sign for the orders still within their signing limit, oldest first (the queue is in the order
+        #    reported): timely signing is what units are scored on ([K10]); late ones are signed at the end
+        sign_end = self.q_week + b.response_limit_weeks - 1          # the last week to sign in time
+        signing = np.flatnonzero((self.q_signed < 0) & (sign_end >= week))[:intake]
+        intake -= signing.size
+        self.q_signed[signing] = week
+        signed_in_time = signing.size
+        sign_missed = np.count_nonzero((self.q_signed < 0) & (sign_end == week))  # its limit ends unsigned
+        signed = self.q_signed >= 0
+
+        # 2. handle signed orders, earliest deadline first
         staff_capacity = c.community_workers * b.staff_cases_week + model.residents.n_grids * b.grid_worker_cases_week
         if self.self_governing_weeks_left > 0:  # bought from the self-governing bodies, handled with the staff
             staff_capacity += self.self_governing_cases_week
@@ -158,34 +242,56 @@ class Community(Agent):
             Handler.ORGANISATION: self._whole_cases(Handler.ORGANISATION, org_capacity),
             Handler.DEPARTMENT: self._whole_cases(Handler.DEPARTMENT, model.department_capacity()),
         }
-        simple = self.q_kind == DemandKind.SIMPLE
-        structural = self.q_kind == DemandKind.STRUCTURAL
-        can_take = (  # which kinds each handler may take, in the order they are asked
+        # orders that can still be closed on time first, earliest deadline first; then the overdue ones, longest
+        # overdue first (among equals, the oldest first: np.lexsort is stable)
+        overdue_now = self.q_deadline < week
+        urgency = np.lexsort((self.q_deadline, overdue_now))
+        kind = self.q_kind[urgency]
+        past_deadline = overdue_now[urgency]
+        simple, structural = kind == DemandKind.SIMPLE, kind == DemandKind.STRUCTURAL
+        can_take = (  # which orders each handler may take, in the order they are asked
             (Handler.COMMUNITY_STAFF, simple),
             (Handler.VOLUNTEER, simple),
             (Handler.ORGANISATION, ~structural),
-            (Handler.DEPARTMENT, ~simple),
+            (Handler.DEPARTMENT, ~simple | past_deadline),   # 督办: overdue orders of any kind
         )
+        handler_sorted = np.full(n, -1, dtype=np.int8)
+        waiting_signed = signed[urgency]
         for h, eligible in can_take:
             if capacity[h] > 0:
-                waiting = np.flatnonzero((handler < 0) & eligible)  # the queue is oldest first
-                handler[waiting[:capacity[h]]] = h
+                waiting = np.flatnonzero((handler_sorted < 0) & eligible & waiting_signed)
+                handler_sorted[waiting[:capacity[h]]] = h
+        handler = np.empty(n, dtype=np.int8)
+        handler[urgency] = handler_sorted
 
         vol_success = b.volunteer_success + (b.supervised_success - b.volunteer_success) * coverage
         success = np.array([0.0, vol_success, b.staff_success, b.org_success, b.department_success])[handler + 1]
         answered = handler >= 0
-        waited = model.week - self.q_week + 1
-        in_time = answered & (waited <= b.response_limit_weeks)
-        completed = u_done < success          # success is 0 for unanswered demands
-        expired = ~answered & (waited >= b.response_deadline_weeks)
-        closed = answered | expired
+        completed = u_done < success          # success is 0 for orders nobody took
+
+        # 3. at the deadline: one extension for orders that need the street or departments, else an explained reply
+        due = ~answered & (self.q_deadline <= week)
+        extend = due & ~self.q_extended & (self.q_kind == DemandKind.STRUCTURAL) & (b.extension_days > 0)
+        self.q_deadline[extend] += math.ceil(b.extension_days / 5)
+        self.q_extended |= extend
+        to_explain = np.flatnonzero(due & ~extend)
+        to_explain = to_explain[np.lexsort((self.q_deadline[to_explain], overdue_now[to_explain]))][:intake]
+        intake -= to_explain.size
+        explained = np.zeros(n, dtype=bool)
+        explained[to_explain] = True
+        # … and with what is left, sign for the late ones, oldest first (they can be handled from next week)
+        late = np.flatnonzero((self.q_signed < 0) & ~explained)[:intake]
+        self.q_signed[late] = week
+
+        closed = answered | explained
+        on_time = closed & (self.q_deadline >= week)
         if orgs:
             self._count_org_cases(orgs, order, org_caps, org_capacity, np.flatnonzero(handler == Handler.ORGANISATION),
                                   completed)
 
-        # callback survey (回访) of a share of the closed demands
-        p_sat = np.where(completed, np.where(in_time, b.callback_satisfied_resolved, b.callback_satisfied_late),
-                         np.where(answered, b.callback_satisfied_unresolved, b.callback_satisfied_unanswered))
+        # callback survey (回访) of a share of the closed orders
+        p_sat = np.where(completed, np.where(on_time, b.callback_satisfied_resolved, b.callback_satisfied_late),
+                         np.where(answered, b.callback_satisfied_unresolved, b.callback_satisfied_explained))
         called = closed & (u_call < b.callback_share)
         satisfied = called & (u_sat < p_sat)
 
@@ -193,25 +299,41 @@ class Community(Agent):
 
         by_handler = np.bincount(handler + 1, minlength=5)
         keep, queued = ~closed, self.q_resident
-        self.q_resident, self.q_kind, self.q_week = self.q_resident[keep], self.q_kind[keep], self.q_week[keep]
+        self.open_of[queued[closed]] = False
+        for name in ("q_resident", "q_kind", "q_type", "q_week", "q_deadline", "q_signed", "q_extended"):
+            setattr(self, name, getattr(self, name)[keep])
+        overdue = self.q_deadline < week + 1    # open past the deadline at the end of the week
+        newly_overdue = np.count_nonzero(self.q_deadline == week)
+        model.residents.react_to_waiting(self.q_resident[overdue])
+        n_closed = np.count_nonzero(closed)
+        self.closed_total += n_closed
         return DispatchCounts(
+            signed=int(signing.size + late.size),
+            signed_in_time=int(signed_in_time),
+            sign_missed=int(sign_missed),
             responded=int(n - by_handler[0]),
-            responded_in_time=np.count_nonzero(in_time),
             completed=np.count_nonzero(completed),
-            expired=np.count_nonzero(expired),
+            completed_on_time=np.count_nonzero(completed & on_time),
+            explained=int(to_explain.size),
+            closed_on_time=np.count_nonzero(on_time),
+            closed_overdue=n_closed - np.count_nonzero(on_time),
+            extended=np.count_nonzero(extend),
+            overdue=np.count_nonzero(overdue),
+            newly_overdue=int(newly_overdue),
             to_volunteers=int(by_handler[1 + Handler.VOLUNTEER]),
             to_community_staff=int(by_handler[1 + Handler.COMMUNITY_STAFF]),
             to_organisations=int(by_handler[1 + Handler.ORGANISATION]),
             escalated=int(by_handler[1 + Handler.DEPARTMENT]),
-            simple_to_volunteers=int(by_handler[1 + Handler.VOLUNTEER]),  # they take simple demands only
+            simple_to_volunteers=int(by_handler[1 + Handler.VOLUNTEER]),  # they take simple orders only
             simple_to_community_staff=int(by_handler[1 + Handler.COMMUNITY_STAFF]),
             capacity_volunteers=float(volunteer_capacity),
             capacity_organisations=org_capacity,
             capacity_community_staff=float(staff_capacity),
+            capacity_intake=float(workers * b.intake_orders_per_worker_week),
             callbacks=np.count_nonzero(called),
             callbacks_satisfied=np.count_nonzero(satisfied),
             answered=queued[answered],
-            unanswered=queued[expired],
+            unanswered=queued[explained],
         )
 
     @staticmethod
@@ -243,8 +365,10 @@ class Community(Agent):
         organisations; informal self-organisations are not eligible, [O2]); each gets a share weighted by its
         staff and its track record (the evaluation of its last contract, 003 "评估", assumption).
         Capacity is bought in proportion to the money: a contract of ``fen`` a period buys
-        fen ÷ ``cost_per_case_yuan`` cases, fractions included.  If there is budget but no agency,
-        one sets up in the community to bid (assumption).  Returns the contracts let (0 or more).
+        fen ÷ ``cost_per_case_yuan`` cases, fractions included, and the whole social-work posts that pays
+        (cases a week ÷ ``org_cases_per_staff_week``); nothing else.  If there is budget but no agency, an agency
+        from outside takes the contract with no staff or money of its own (assumption).  Returns the contracts
+        let (0 or more).
         """
         lever = self.model.policy.gov_purchase
         if self.model.policy_week % lever.contract_weeks != 0:
@@ -261,12 +385,13 @@ class Community(Agent):
             return 0
         for org in self.model.organisations:
             org.contract_weeks_left = 0
+            org.end_contract_posts()
         self.self_governing_weeks_left = 0
         return self.let_contracts(left)
 
     def let_contracts(self, weeks: int) -> int:
         """Let purchase contracts of ``weeks`` weeks from the budget in force (see :meth:`contract_round`)."""
-        model, lever = self.model, self.model.policy.gov_purchase
+        model, lever, b = self.model, self.model.policy.gov_purchase, self.model.cfg.behaviour
         budget = model.purchase_budget()
         if budget <= 0:
             return 0
@@ -279,8 +404,8 @@ class Community(Agent):
         if total_fen <= 0:
             return int(to_self_governing > 0)
         agencies = [o for o in model.organisations if o.kind is OrgKind.PROFESSIONAL_AGENCY]
-        if not agencies:
-            agencies = [model.add_organisation(OrgKind.PROFESSIONAL_AGENCY, incubated=False)]
+        if not agencies:  # an agency from outside takes the contract: no staff or money but what it pays
+            agencies = [model.add_organisation(OrgKind.PROFESSIONAL_AGENCY, incubated=False, for_contract=True)]
         weights = []
         for o in agencies:
             if o.cases_period:
@@ -295,6 +420,10 @@ class Community(Agent):
             o.contract_fen_week = fen // weeks
             o.contract_cases_week = fen / 100 / lever.cost_per_case_yuan / weeks
             o.contract_weeks_left = weeks
+            # the whole posts this money pays (a post handles org_cases_per_staff_week cases): they supervise
+            # volunteers and run projects like any agency worker; fractions of a post are bought as casework only
+            o.hire_contract_posts(math.floor(o.contract_cases_week / b.org_cases_per_staff_week + 1e-9)
+                                  if b.org_cases_per_staff_week > 0 else 0)
         return len(agencies) + int(to_self_governing > 0)
 
     def pay_self_governing(self) -> int:

@@ -45,7 +45,8 @@ class NewDemands:
     """This week's new demands: those that reached the community (by report or grid worker) and the rest."""
 
     residents: np.ndarray  # who raised each demand that reached the community, by resident index
-    kinds: np.ndarray      # its DemandKind
+    kinds: np.ndarray      # its DemandKind (who can solve it)
+    types: np.ndarray      # its work-order type (sim.platform.OrderType: help, complaint, suggestion)
     raised: int            # all demands raised this week
     unmet: np.ndarray      # who raised a demand that was neither reported nor found (it stays unmet)
 
@@ -220,17 +221,21 @@ class Residents:
         n = self.size
         who = np.flatnonzero(rng.random(n, dtype=np.float32) < self.demand_rate)
         # the raisers are the same under every policy (their rates are), so these draws are too
-        u_kind, u_report, u_grid = (rng.random(who.size, dtype=np.float32) for _ in range(3))
+        u_kind, u_report, u_grid, u_type = (rng.random(who.size, dtype=np.float32) for _ in range(4))
         kind = np.where(u_kind < b.structural_share, DemandKind.STRUCTURAL,
                         np.where(u_kind < b.structural_share + b.professional_share,
                                  DemandKind.PROFESSIONAL, DemandKind.SIMPLE)).astype(np.int8)
+        # its work-order type, independent of who can solve it (assumption); shares from [K1]
+        order_type = np.where(u_type < b.complaint_share, 1, np.where(u_type < b.complaint_share + b.suggestion_share,
+                                                                      2, 0)).astype(np.int8)
         p_report = b.report_base + b.report_trust_weight * self.trust[who]
         reported = (u_report < p_report) | (u_grid < b.grid_discovery)
         unmet = who[~reported]
         self.demands_cycle[who] += 1  # one demand at most per resident a week
         self.unmet_cycle[unmet] += 1
         _update_towards(self.satisfaction, unmet, 0, 1, b.satisfaction_rate)
-        return NewDemands(residents=who[reported], kinds=kind[reported], raised=int(who.size), unmet=unmet)
+        return NewDemands(residents=who[reported], kinds=kind[reported], types=order_type[reported],
+                          raised=int(who.size), unmet=unmet)
 
     def take_part(self, coverage: float, week: int) -> Activities:
         """Residents take part in volunteer activities (rule: assumption in form, rates from [V3][V4]).
@@ -308,6 +313,12 @@ class Residents:
         self.unmet_cycle[who] += bad.astype(np.int16)
         _update_towards(self.satisfaction, who, good, bad, b.satisfaction_rate)
         _update_towards(self.trust, who, good, bad, b.trust_rate)
+
+    def react_to_waiting(self, waiting: np.ndarray) -> None:
+        """Residents whose order is open past its deadline (超期) grow less satisfied, each week they wait, as with
+        an unmet demand (rule: assumption; longer waits lower satisfaction, docs/literature.md [K26])."""
+        if waiting.size:
+            _update_towards(self.satisfaction, np.unique(waiting), 0, 1, self.model.cfg.behaviour.satisfaction_rate)
 
     def donate(self) -> Donations:
         """Residents give to the fund (003 居民捐赠).  Rule (assumption):

@@ -99,7 +99,7 @@ def _simulate(settings: SimConfig, progress: bool, share_warmup: bool = False) -
         model = WARMED.model(settings) if share_warmup else CommunityModel(settings)
         ts = model.run(progress=progress)
         return {TIMESERIES_FILE: ts}, kpi_report(compute_kpis(ts, model), len(ts),
-                                                 settings.behaviour.response_deadline_weeks)
+                                                 settings.behaviour.longest_wait_weeks())
     from sim.district import DistrictModel, district_kpis
 
     model = DistrictModel(settings)

@@ -160,12 +160,39 @@ class BehaviourConfig:
                                        help="extra chance of reporting at full trust")
     grid_discovery: float = param(0.30, "probability", 0, 1,
                                   help="chance a grid worker finds an unreported demand (网格发现, 003)")
+    complaint_share: float = param(0.60, "fraction", 0, 1,
+                                   help="share of work orders that are complaints (投诉举报); the rest are requests "
+                                        "for help (求助) and suggestions (建议)",
+                                   source="Sichuan 12345, 2024-07: 投诉举报 33.3 %, 求助 19.5 %, 建议 2.2 % of "
+                                          "all contacts, i.e. 0.60 / 0.36 / 0.04 of the work orders "
+                                          "(docs/literature.md [K1])")
+    suggestion_share: float = param(0.04, "fraction", 0, 1, help="share of work orders that are suggestions (建议)",
+                                    source="Sichuan 12345, 2024-07 (docs/literature.md [K1])")
+    help_limit_days: int = param(7, "working days", 1, 260,
+                                 help="time limit for closing a request for help (求助)",
+                                 source="四川省12345热线管理办法 (2025): 求助、建议类7个工作日 "
+                                        "(docs/literature.md [K5])")
+    complaint_limit_days: int = param(15, "working days", 1, 260,
+                                      help="time limit for closing a complaint (投诉举报)",
+                                      source="四川省12345热线管理办法 (2025): 投诉举报类15个工作日 "
+                                             "(docs/literature.md [K5])")
+    suggestion_limit_days: int = param(7, "working days", 1, 260,
+                                       help="time limit for closing a suggestion (建议)",
+                                       source="四川省12345热线管理办法 (2025): 求助、建议类7个工作日 "
+                                              "(docs/literature.md [K5])")
+    extension_days: int = param(10, "working days", 0, 260,
+                                help="one approved extension (延期) of an order that needs the street or departments "
+                                     "and is not handled by its deadline",
+                                source="complex cases 按规定延期, approved before expiry "
+                                       "(docs/literature.md [K5][K8]); its length: assumption")
     response_limit_weeks: int = param(1, "weeks", 1, 52,
-                                      help="time limit for answering a demand: answered within it counts for #33",
-                                      source="当天答复 / 3个工作日内办结 (docs/literature.md [D5])")
-    response_deadline_weeks: int = param(3, "weeks", 1, 52,
-                                         help="weeks a reported demand may wait before it is closed unanswered",
-                                         source="13个工作日内办结 for complaints (docs/literature.md [D5])")
+                                      help="time limit for signing for an order (签收, first response): signed within "
+                                           "it counts for #33; the week it was reported counts as the first",
+                                      source="签收 within 1 working day (docs/literature.md [K9][K10])")
+    intake_orders_per_worker_week: float = param(10.0, "orders/(worker·week)", 0, 1000,
+                                                 help="orders a community or grid worker can sign for (签收) or close "
+                                                      "with an explained reply (答复) a week, besides casework "
+                                                      "(assumption: two a working day)")
     staff_cases_week: float = param(2.0, "cases/(community worker·week)", 0, 100,
                                     help="demands a community worker (社区工作者) handles a week besides other duties")
     grid_worker_cases_week: float = param(3.0, "cases/(grid worker·week)", 0, 100,
@@ -173,7 +200,9 @@ class BehaviourConfig:
     volunteer_hours_per_case: float = param(4.0, "hours/case", 0.1, 1000,
                                             help="volunteer hours an unguided volunteer needs per case")
     staff_success: float = param(0.92, "probability", 0, 1,
-                                 help="chance community staff resolve a simple case")
+                                 help="chance community staff resolve a simple case they take",
+                                 source="published resolution rates 80–97 % (docs/literature.md [K20][K22][K25]); "
+                                        "the value: assumption within them")
     org_cases_per_staff_week: float = param(3.0, "cases/(worker·week)", 0, 100,
                                             help="cases one agency social worker handles per week")
     volunteer_success: float = param(0.85, "probability", 0, 1,
@@ -183,9 +212,10 @@ class BehaviourConfig:
     org_success: float = param(0.95, "probability", 0, 1, help="chance an organisation resolves a case")
     department_success: float = param(0.90, "probability", 0, 1,
                                       help="chance an escalated case is resolved")
-    callback_share: float = param(0.44, "fraction", 0, 1,
+    callback_share: float = param(0.56, "fraction", 0, 1,
                                   help="share of closed demands called back (回访) and asked about satisfaction",
-                                  source="12328: 抽查回访率为44.25% (docs/literature.md [D6])")
+                                  source="Sichuan 12345, 2023-09: 56 % of closed orders called back "
+                                         "(docs/literature.md [K23]); 12328: 44.25 % ([D6])")
     callback_satisfied_resolved: float = param(0.95, "probability", 0, 1,
                                                help="chance a resident whose demand was resolved in time says "
                                                     "satisfied",
@@ -196,8 +226,9 @@ class BehaviourConfig:
                                                  help="… answered but not resolved",
                                                  source="repeat complaints 75.86 % (docs/literature.md [D4]); "
                                                         "lower: assumption")
-    callback_satisfied_unanswered: float = param(0.15, "probability", 0, 1,
-                                                 help="… closed unanswered after the deadline (assumption)")
+    callback_satisfied_explained: float = param(0.15, "probability", 0, 1,
+                                                help="… closed unresolved with an explained reply because no handler "
+                                                     "took it by its deadline (assumption)")
     # --- volunteering and other civic acts -------------------------------------------------------------
     register_base: float = param(0.0004, "1/week", 0, 1,
                                  help="weekly chance a resident of civic propensity 1 registers as volunteer")
@@ -345,6 +376,23 @@ class BehaviourConfig:
                                                     help="what government pays per station social worker",
                                                     source="每个站资助15万元用于聘请3名社工 ≈ 50,000 "
                                                            "(docs/literature.md [O7]); 60,000: 2020s wages")
+
+    def __post_init__(self) -> None:
+        for a, b in (("professional_share", "structural_share"), ("complaint_share", "suggestion_share")):
+            total = getattr(self, a) + getattr(self, b)
+            if total > 1 + 1e-9:
+                raise ConfigError(f"behaviour.{a} + behaviour.{b} = {total:g} exceeds 1: they are shares of the "
+                                  "same work orders")
+
+    def time_limit_weeks(self) -> tuple[int, int, int]:
+        """The time limits of help, complaint and suggestion orders in weeks: working days ÷ 5, rounded up (a week
+        is the model's step; the week an order is reported counts as the first)."""
+        return tuple(math.ceil(d / 5) for d in (self.help_limit_days, self.complaint_limit_days,
+                                                self.suggestion_limit_days))
+
+    def longest_wait_weeks(self) -> int:
+        """The longest an order can stay open on time: the longest time limit and the extension."""
+        return max(self.time_limit_weeks()) + math.ceil(self.extension_days / 5)
 
 
 # --------------------------------------------------------------------------------------------

@@ -62,7 +62,7 @@ def test_parameter_sets_cover_the_prior_ranges_the_same_way_every_time():
 def test_the_command_runs_resumes_and_refuses_bad_input(tmp_path):
     out = tmp_path / "bands"
     for args, message in ((["--policies", "baseline"], "two or more different policies"),
-                          (["--param", "behaviour.professional_share=0.5:2"], "out of range"),
+                          (["--param", "behaviour.structural_share=0.5:2"], "out of range"),
                           (["--param", "nothing=1:2"], "'nothing' is not a parameter"),
                           (["--sets", "1"], "--sets 1: allowed ≥ 2"), (["seed=3"], "set by --policies and --seeds")):
         done = subprocess.run([sys.executable, "-m", "experiments.bands", *args, "--out", str(out)],
@@ -70,7 +70,7 @@ def test_the_command_runs_resumes_and_refuses_bad_input(tmp_path):
         assert done.returncode == 2 and message in done.stderr, done.stderr
         assert not out.exists()
     cmd = [sys.executable, "-m", "experiments.bands", "--sets", "3", "--seeds", "2", "--jobs", "2", "--out", str(out),
-           "--param", "behaviour.professional_share=0.1:0.5", "community=relocation", "steps=52"]
+           "--param", "behaviour.structural_share=0.1:0.5", "community=relocation", "steps=52"]
     first = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=False)
     assert first.returncode == 0, first.stderr
     table = pd.read_csv(out / "bands.csv")
@@ -78,7 +78,7 @@ def test_the_command_runs_resumes_and_refuses_bad_input(tmp_path):
     assert (table["band_low"] <= table["band_high"]).all() and table["sign_share"].between(0, 1).all()
     assert (out / "bands.png").stat().st_size > 10_000 and "Seed noise" in (out / "report.md").read_text()
     sets = pd.read_csv(out / "parameter_sets.csv")
-    assert sets["behaviour.professional_share"].between(0.1, 0.5).all() and len(sets) == 3
+    assert sets["behaviour.structural_share"].between(0.1, 0.5).all() and len(sets) == 3
     again = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=False)  # resumes: nothing rerun
     assert again.returncode == 0 and "0 done, 12 skipped" in again.stderr + again.stdout
     pd.testing.assert_frame_equal(pd.read_csv(out / "bands.csv"), table)
@@ -105,8 +105,8 @@ def test_sets_from_the_posterior_follow_its_weights_and_bad_files_are_refused(tm
     both = posterior_sets(400, _posterior(tmp_path / "q.parquet", [0.25, 0.75, 0.0]), {})
     share = both["behaviour.register_base"].eq(middle["behaviour.register_base"]).mean()
     assert 0.65 < share < 0.85  # drawn in proportion to the weights
-    extra = posterior_sets(5, tmp_path / "q.parquet", {"behaviour.professional_share": Prior(0.1, 0.5, "test")})
-    assert extra["behaviour.professional_share"].between(0.1, 0.5).all()
+    extra = posterior_sets(5, tmp_path / "q.parquet", {"behaviour.structural_share": Prior(0.1, 0.5, "test")})
+    assert extra["behaviour.structural_share"].between(0.1, 0.5).all()
     (tmp_path / "bad.parquet").write_text("not parquet")
     for path, message in ((tmp_path / "none.parquet", "no such file"), (tmp_path / "bad.parquet", "not a readable"),
                           (_posterior(tmp_path / "z.parquet", [0.0, 0.0]), "not an ABC posterior")):

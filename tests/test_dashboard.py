@@ -529,11 +529,11 @@ def test_launcher_command_keeps_the_dashboard_offline():
 def test_smoothed_rates_are_rates_over_the_window_and_the_difference_is_b_minus_a(pair):
     ts = pair.timeseries("B")
     four = ind.smoothed(ts, "response_rate", 4)
-    closed = ts["demands_responded"] + ts["demands_expired"]
-    week = 5  # the rate of weeks 3–6 (index 2–5): all their demands together
-    assert four.iloc[week] == pytest.approx(ts["demands_responded_in_time"].iloc[2:6].sum() / closed.iloc[2:6].sum())
+    due = ts["demands_signed_in_time"] + ts["demands_sign_missed"]
+    week = 5  # the rate of weeks 3–6 (index 2–5): all their orders together
+    assert four.iloc[week] == pytest.approx(ts["demands_signed_in_time"].iloc[2:6].sum() / due.iloc[2:6].sum())
     assert ind.smoothed(ts, "volunteers_per_10k", 4) is None and ind.smoothed(ts, "response_rate", 1) is None
-    quiet = ts.assign(demands_responded=0, demands_expired=0, demands_responded_in_time=0)
+    quiet = ts.assign(demands_signed_in_time=0, demands_sign_missed=0)
     assert ind.smoothed(quiet, "response_rate", 4).isna().all()  # no demands: no rate, not 0 or 1
     both = pair.timeseries()
     fig = figures.trajectory_figure(both, "response_rate", pair.names("en"), "en", smoothing=4)
@@ -573,7 +573,7 @@ def test_live_chart_data_is_the_trajectory_figure(pair):
             if target is not None:
                 assert spec["target"]["value"] == target.value and spec["target"]["text"] == ind.target_text(key, lang)
             assert [e["text"] for e in spec["events"]] == ["B ▸ 4"] and spec["events"][0]["x"] == 3.5
-    quiet = both.assign(demands_responded=0, demands_expired=0, demands_responded_in_time=0)
+    quiet = both.assign(demands_signed_in_time=0, demands_sign_missed=0)
     spec = figures.trajectory_spec(quiet, "response_rate", pair.names("en"), "en", smoothing=4)
     assert all(v is None for line in spec["lines"] for v in line["y"])  # no demands: no rate drawn
     large = figures.trajectory_spec(both, "response_rate", pair.names("zh"), "zh", smoothing=4, large=True)
@@ -616,7 +616,7 @@ def test_community_map_shows_the_model_grids_at_the_page_week():
         grids = shown.grid_table()
         row = comp.timeseries(side).iloc[-1]
         assert grids["demands_raised"].sum() == row["demands_raised"]
-        assert grids["demands_unmet"].sum() == row["demands_unreported"] + row["demands_expired"]
+        assert grids["demands_unmet"].sum() == row["demands_unreported"] + row["demands_explained"]
         assert grids["residents"].tolist() == comp.community("A").grid_table()["residents"].tolist()
     for lang in LANGS:
         view = live.build(comp, lang)

@@ -53,13 +53,12 @@ def test_district_totals_add_up_and_station_counts():
         assert last[col] == pytest.approx(week[col].sum()), col
     assert last["social_workers"] == week["social_workers"].sum() + 3
     assert last["orgs_per_community"] == pytest.approx(week["social_orgs_active"].mean())
-    for col in ("demands_responded_in_time", "callbacks", "callbacks_satisfied", "public_cost"):
+    for col in ("demands_signed_in_time", "demands_due", "callbacks", "callbacks_satisfied", "public_cost"):
         assert last[col] == pytest.approx(week[col].sum()), col
     # the district's rates are ratios of its totals (every closed demand weighs the same), not means of rates
     assert last["callbacks"] > 0
     assert last["callback_satisfaction"] == pytest.approx(last["callbacks_satisfied"] / last["callbacks"])
-    closed = week["demands_responded"].sum() + week["demands_expired"].sum()
-    assert last["response_rate"] == pytest.approx(week["demands_responded_in_time"].sum() / closed)
+    assert last["completion_rate"] == pytest.approx(week["demands_completed_on_time"].sum() / week["demands_due"].sum())
     # the district station's social workers are paid through the communities' shares of their time
     wage = m.cfg.behaviour.social_worker_wage_yuan_per_year
     shares = sum(c.district_worker_share for c in m.communities)

@@ -187,14 +187,17 @@ def test_plot_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
 
 
 def test_warmup_weeks_come_from_the_run_config(run_dirs, tmp_path):
-    """Shaded: the weeks of the response deadline that the model's warm-up did not cover."""
+    """Shaded: the weeks of the longest wait (time limit and extension) that the model's warm-up did not cover."""
     from experiments.loading import warmup_weeks
     manifest = json.loads((run_dirs[0] / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["config"]["warmup_weeks"] > manifest["config"]["behaviour"]["response_deadline_weeks"]
+    assert manifest["config"]["warmup_weeks"] > 5
     assert warmup_weeks(run_dirs[0]) == 0  # the shipped warm-up fills the queue: nothing to shade
-    assert warmup_weeks(tmp_path) == 0  # no manifest: the schema's defaults (a warm-up longer than the deadline)
-    for model_warmup, deadline, shaded in ((0, 3, 3), (1, 3, 2), (0, 5, 5), (4, 3, 0)):
+    assert warmup_weeks(tmp_path) == 0  # no manifest: the schema's defaults (a warm-up longer than the wait)
+    # limits in working days: the longest of the three, rounded up to weeks, plus the extension
+    for model_warmup, complaint_days, extension_days, shaded in ((0, 15, 10, 5), (1, 15, 10, 4), (0, 15, 0, 3),
+                                                                 (0, 25, 10, 7), (6, 15, 10, 0)):
         config = {**manifest["config"], "warmup_weeks": model_warmup}
-        config["behaviour"] = {**config["behaviour"], "response_deadline_weeks": deadline}
+        config["behaviour"] = {**config["behaviour"], "complaint_limit_days": complaint_days,
+                               "extension_days": extension_days}
         (tmp_path / "manifest.json").write_text(json.dumps({**manifest, "config": config}), encoding="utf-8")
-        assert warmup_weeks(tmp_path) == shaded, (model_warmup, deadline)
+        assert warmup_weeks(tmp_path) == shaded, (model_warmup, complaint_days, extension_days)

@@ -27,7 +27,7 @@ def test_the_grids_add_up_to_the_weekly_row_every_week(community, policy):
         assert g["residents"].sum() == c.residents and g["households"].sum() == c.households
         assert g["demands_raised"].sum() == row["demands_raised"]
         assert g["demands_answered"].sum() == row["demands_responded"]
-        assert g["demands_unmet"].sum() == row["demands_unreported"] + row["demands_expired"]
+        assert g["demands_unmet"].sum() == row["demands_unreported"] + row["demands_explained"]
         assert g["demands_waiting"].sum() == row["demand_queue"]
         assert g["volunteering"].sum() == row["volunteer_activities"] + row["casual_activities"]
         assert g["volunteers_registered"].sum() == row["volunteers_registered"]

@@ -5,6 +5,7 @@ Demand handling (dispatch, deadlines, callbacks) is tested in tests/test_demand_
 
 from __future__ import annotations
 
+import copy
 import math
 from fractions import Fraction
 
@@ -292,13 +293,14 @@ def test_government_purchase_contracts_pay_agencies_and_count_as_government_spen
     model = CommunityModel(s)
     assert not any(o.kind is OrgKind.PROFESSIONAL_AGENCY for o in model.organisations)
     model.step()
-    # relocation has no agency: one sets up to bid; only it (a registered organisation) gets the contract,
-    # not the informal self-organisation
+    # relocation has no agency: one from outside takes the contract, with no staff or money of its own; only it
+    # (a registered organisation) gets the contract, not the informal self-organisation
     (agency,) = [o for o in model.organisations if o.kind is OrgKind.PROFESSIONAL_AGENCY]
     assert all(o.contract_fen_week == 0 for o in model.organisations if o is not agency)
     assert agency.contract_fen_week == 100_000  # 52,000 yuan a year = 1,000 yuan a week
-    # capacity bought in proportion to the money, fractions included: 1,000 yuan ÷ 200 yuan per case
+    # capacity bought in proportion to the money, fractions included: 1,000 yuan ÷ 400 yuan per case
     assert agency.contract_cases_week == pytest.approx(52_000 / s.policy.gov_purchase.cost_per_case_yuan / 52)
+    assert agency.staff == []  # 2.5 cases a week pay no whole post (3 cases a week)
     for _ in range(51):
         model.step()
         assert agency.income_fen >= agency.contract_fen_week
@@ -307,8 +309,7 @@ def test_government_purchase_contracts_pay_agencies_and_count_as_government_spen
         assert model.fund.inflow_fen["government"] == 0
     ts = model.timeseries()
     assert ts["gov_spending"].sum() == pytest.approx(52_000)
-    staff = len(agency.staff) * s.behaviour.org_cases_per_staff_week
-    assert ts["capacity_organisations"].iloc[1:].tolist() == pytest.approx([staff + 5.0] * 51)
+    assert ts["capacity_organisations"].iloc[1:].tolist() == pytest.approx([2.5] * 51)  # the contract's cases only
 
 
 def test_no_purchase_budget_means_no_contracts_and_no_government_spending(small_settings):
@@ -487,3 +488,49 @@ def test_volunteers_who_drop_out_and_register_are_the_counts_returned(small_sett
     before = res.volunteer.copy()
     dropped, new = res.turnover(model.supervision_coverage(), model.week)
     assert dropped == int((before & ~res.volunteer).sum()) > 0 and new == int((~before & res.volunteer).sum()) == 0
+
+
+# --------------------------------------------------------------------------------------------
+# #5 and #28 as the plan defines them (issue 24, findings 7 and 8)
+# --------------------------------------------------------------------------------------------
+def test_units_that_give_once_a_year_take_part_in_every_week_of_that_year(small_settings):
+    """#5 (驻区单位参与社区共建率) is the share of units that took part during the year: a unit that gives its yearly
+    lump in the year's first week counts in every week of the year, the last included (a window one week short
+    read 12.5 % at week 260 of industrial_park × five_society while 31–38 % took part in every other week)."""
+    s = small_settings(policy="baseline", steps=104, community="industrial_park")
+    s.policy.enterprise.lump_yuan_per_year = 1000.0
+    s.policy.enterprise.lump_donor_share = 1.0
+    model, ts = run_model(s)
+    assert (ts["enterprise_participation"] == 1.0).all(), ts["enterprise_participation"].tolist()
+    # a unit that stops giving drops out of #5 after its year, not before: give only in the first year
+    s = small_settings(policy="baseline", steps=104, community="industrial_park")
+    s.policy.enterprise.lump_yuan_per_year = 1000.0
+    s.policy.enterprise.lump_donor_share = 1.0
+    model = CommunityModel(s)
+    for _ in range(52):
+        model.step()
+    stopped = copy.deepcopy(s.policy)
+    stopped.enterprise.lump_donor_share = 0.0
+    model.change_policy(stopped)
+    ts = model.run()
+    assert (ts["enterprise_participation"].iloc[:52] == 1.0).all()
+    assert (ts["enterprise_participation"].iloc[52:] == 0.0).all()
+
+
+def test_residents_served_by_project_sessions_are_not_counted_as_participants(small_settings):
+    """#28 (三分之二以上社区居民志愿服务参与度) counts residents who volunteer or take part in mutual aid, not the
+    recipients of a project's sessions: with no volunteering at all, sessions are held and #28 stays 0."""
+    s = small_settings(policy="five_society", steps=104)
+    b, c = s.behaviour, s.community
+    c.volunteers_initial_share = 0.0
+    b.register_base = b.casual_activity_prob = 0.0
+    b.self_org_emergence_prob = b.self_org_join_prob = b.member_activity_prob = 0.0
+    b.project_cycle_weeks = 13
+    s.policy.social_work.mobilisation = False
+    s.policy.social_work.incubations_per_worker_year = 0.0
+    s.policy.moral_bank.enabled = False
+    s.policy.enterprise.employee_volunteer_hours_week = 0.0
+    _, ts = run_model(s)
+    assert ts["project_sessions"].sum() > 0, "the probe needs sessions"
+    assert (ts["volunteer_activities"] == 0).all() and (ts["casual_activities"] == 0).all()
+    assert (ts["volunteer_active_share_2plus"] == 0).all()

@@ -20,7 +20,7 @@ REQUIRED = [
     *(f"fund_outflow_{u}" for u in ("needy_residents", "services", "projects", "moral_bank", "administration")),
     "enterprise_units_sold", "gov_spending",
     # issue #11: demand handling, callbacks, the project round, charity sales and public cost
-    "demands_responded_in_time", "simple_to_volunteers", "simple_to_community_staff", "capacity_community_staff",
+    "demands_signed_in_time", "simple_to_volunteers", "simple_to_community_staff", "capacity_community_staff",
     "callbacks", "callbacks_satisfied", "needs_listed", "projects_designed", "projects_claimed", "projects_funded",
     "projects_running", "project_sessions", "project_sessions_good", "units_taking_part", "charity_buyers_spend",
     "charity_sales_income", "fund_inflow_resident_units", "public_cost",
@@ -54,18 +54,26 @@ def test_preset_runs_under_policy_with_all_columns(community, policy):
 
 def assert_stocks_follow_flows(ts, s):
     """Demands, volunteers and organisations are conserved: each stock changes by its weekly flows."""
+    # every reported demand opens an order or is merged into its resident's open one; every order is open,
+    # closed resolved or closed unresolved (issue 24)
     queue_before = ts["demand_queue"].shift(1, fill_value=0)
-    assert (ts["demand_queue"] == queue_before + ts["demands_reported"] - ts["demands_responded"]
-            - ts["demands_expired"]).all()
+    assert (ts["demand_queue"] == queue_before + ts["demands_reported"] - ts["demands_merged"]
+            - ts["demands_closed"]).all()
+    assert (ts["demands_closed"] == ts["demands_responded"] + ts["demands_explained"]).all()
+    assert (ts["demands_closed"] == ts["demands_completed"] + ts["demands_closed_unresolved"]).all()
+    assert (ts["demands_closed"] == ts["demands_closed_on_time"] + ts["demands_closed_overdue"]).all()
+    assert (ts["demands_due"] == ts["demands_closed_on_time"] + ts["demands_newly_overdue"]).all()
+    assert (ts["demands_overdue"] <= ts["demand_queue"]).all()
     assert (ts["demands_raised"] == ts["demands_reported"] + ts["demands_unreported"]).all()
     handlers = ["demands_to_volunteers", "demands_to_community_staff", "demands_to_organisations",
                 "demands_escalated"]
     assert (ts[handlers].sum(axis=1) == ts["demands_responded"]).all()
-    assert (ts["demands_responded_in_time"] <= ts["demands_responded"]).all()
+    assert (ts["demands_signed_in_time"] <= ts["demands_signed"]).all()
+    assert (ts["demands_completed_on_time"] <= ts["demands_completed"]).all()
     assert (ts["simple_to_volunteers"] <= ts["demands_to_volunteers"]).all()
     assert (ts["simple_to_community_staff"] <= ts["demands_to_community_staff"]).all()
     assert (ts["callbacks_satisfied"] <= ts["callbacks"]).all()
-    assert (ts["callbacks"] <= ts["demands_responded"] + ts["demands_expired"]).all()
+    assert (ts["callbacks"] <= ts["demands_closed"]).all()
     assert (ts["projects_funded"] <= ts["projects_designed"]).all()
     assert (ts["project_sessions_good"] <= ts["project_sessions"]).all()
     initial = round(s.community.volunteers_initial_share * s.community.residents)

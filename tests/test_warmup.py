@@ -29,8 +29,8 @@ def _runs(settle_week: int, drift_per_week: float = 0.0, seeds: int = 5) -> pd.D
     for seed in range(seeds):
         noise = rng.normal(0, 0.002, WEEKS)
         data = {c: level + noise for pair in INDICATORS.values() for c in pair if c}
-        data.update(callbacks=np.full(WEEKS, 10.0), closed=np.full(WEEKS, 10.0),
-                    callbacks_satisfied=10 * (level + noise), demands_completed=10 * (level + noise))
+        data.update(callbacks=np.full(WEEKS, 10.0), demands_due=np.full(WEEKS, 10.0),
+                    callbacks_satisfied=10 * (level + noise), demands_completed_on_time=10 * (level + noise))
         frames.append(pd.DataFrame({"step": week, **data}).assign(community="x", policy="baseline", seed=seed))
     return pd.concat(frames, ignore_index=True)
 
