@@ -200,26 +200,45 @@ def validate(args: argparse.Namespace) -> None:
     args.priors = {**PRIORS, **args.extra}
 
 
-def run(args: argparse.Namespace) -> pd.DataFrame:
-    validate(args)
-    sets = draw_sets(args.sets, args.posterior, args.extra)
-    settings, names, overrides, index = [], [], [], []
-    for policy in args.policy_list:
-        base = settings_for(*args.overrides, f"policy={policy}")
+def plan_set_runs(policies: list[str], sets: pd.DataFrame, seeds: int, overrides: list[str] | tuple[str, ...] = (),
+                  scope: tuple[str, ...] = ()) -> tuple[list, list[str], list[list[str]], list[tuple[str, int]]]:
+    """The runs of every policy under every parameter set (a row of :func:`draw_sets`) and seed ``0..seeds-1``:
+    (settings, folder names, the overrides that describe each run, (folder name, set) pairs).  ``scope``: extra
+    ``key=value`` settings of every run that also name its folder and come first in its overrides (e.g.
+    ``community=relocation``, for several studies in one sweep folder); ``overrides``: settings of every run that
+    name nothing.  Raises :class:`sim.params.ConfigError` for a bad setting."""
+    settings, names, run_overrides, index = [], [], [], []
+    prefix = "".join(f"{s}," for s in scope)
+    for policy in policies:
+        base = settings_for(*overrides, *scope, f"policy={policy}")
         for j, values in sets.iterrows():
-            for seed in range(args.seeds):
+            for seed in range(seeds):
                 point = set_values(values)
                 settings.append(with_values(base, {**point, "seed": seed}))
-                names.append(f"set={j:03d},policy={policy},seed={seed}")
-                overrides.append([f"policy={policy}", f"seed={seed}", *(f"{k}={v}" for k, v in point.items())])
+                names.append(f"{prefix}set={j:03d},policy={policy},seed={seed}")
+                run_overrides.append([*scope, f"policy={policy}", f"seed={seed}",
+                                      *(f"{k}={v}" for k, v in point.items())])
                 index.append((names[-1], j))
-    runs = run_many(settings, args.out / "sweep", args.jobs, names=names, overrides=overrides)
+    return settings, names, run_overrides, index
+
+
+def complete_runs(runs: pd.DataFrame, index: list[tuple[str, int]], sweep: Path) -> pd.DataFrame:
+    """The complete runs of ``index`` (the (folder name, set) pairs of :func:`plan_set_runs`) among the collated
+    ``runs``, with their ``set``; a note on stderr counts those left out."""
     runs = runs.merge(pd.DataFrame(index, columns=["run_dir", "set"]), on="run_dir", how="inner")
     failed = runs[~runs["status"].isin(COMPLETE)]
     if len(failed):
         print(f"note: {len(failed)} runs did not finish and are left out (see their status.json in "
-              f"{args.out / 'sweep'})", file=sys.stderr)
-    runs = runs[runs["status"].isin(COMPLETE)]  # "skipped": complete from an earlier call
+              f"{sweep})", file=sys.stderr)
+    return runs[runs["status"].isin(COMPLETE)]  # "skipped": complete from an earlier call
+
+
+def run(args: argparse.Namespace) -> pd.DataFrame:
+    validate(args)
+    sets = draw_sets(args.sets, args.posterior, args.extra)
+    settings, names, overrides, index = plan_set_runs(args.policy_list, sets, args.seeds, args.overrides)
+    runs = run_many(settings, args.out / "sweep", args.jobs, names=names, overrides=overrides)
+    runs = complete_runs(runs, index, args.out / "sweep")
     kpis = [k for k in KEY_INDICATORS if k in runs.columns]
     diffs = contrasts(runs, args.policy_list, kpis)
     table = stats.band_table(diffs)

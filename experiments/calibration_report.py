@@ -63,8 +63,8 @@ def config_text(summary: pd.DataFrame, info: dict) -> str:
         "#   distance = RMS of the range-normalised deviations of the fitted patterns; posterior = the last "
         f"generation's {info['n_accepted']} weighted particles (effective size {info['ess']:.0f});",
         "#   point estimate = weighted posterior median (3 significant digits) of the parameters the patterns identify",
-        f"#   (posterior 5–95 % range < {info['identified_share']:.0%} of the prior range); the others keep their "
-        "defaults.",
+        f"#   (posterior 5–95 % range < {info['identified_share']:.0%} of the prior range) or inform in combination "
+        "(|r| >= 0.5 with another); the others keep their defaults.",
         f"# scenario: community={info['community']}, policy=baseline, steps={info['steps']}, "
         f"seeds 0–{info['seeds'] - 1} per particle, other behaviour at the schema defaults.",
         "# patterns fitted: " + ", ".join(info["fitted"]),

@@ -1,13 +1,23 @@
 """The scenario-result tables of README.md and README.zh-CN.md, generated (issue 24).
 
 ``python -m experiments.readme_tables [--out DIR] [--jobs N] [--write-readme] [--check] [--render-only]
-[--seeds N] [--replications DIR] [--community NAME] [--policies a,b] [--presets a,b] [KEY=VALUE ...]``
+[--tables a,b] [--seeds N] [--replications DIR] [--community NAME] [--policies a,b] [--presets a,b]
+[--band-presets a,b] [--band-policies a,b] [--band-sets N] [--band-seeds N] [--band-param KEY=LO:HI ...]
+[KEY=VALUE ...]``
 
-Two tables:
+Three tables (``--tables``: some of them; default all):
 
 * ``policies``: the default community (configs/config.yaml's ``community``) under every policy preset;
 * ``presets``: every other community preset under the baseline and ``five_society``, with the paired
-  gain of ``five_society`` over the baseline (same seed) under each preset's two rows.
+  gain of ``five_society`` over the baseline (same seed) under each preset's two rows;
+* ``bands``: how sure the gains are: in every community preset (``--band-presets``), the gain of each policy of
+  ``--band-policies`` (default ``gov_purchase,five_society``) over the baseline, over ``--band-sets`` parameter
+  sets × ``--band-seeds`` seeds with common random numbers, the sets drawn as ``python -m experiments.bands``
+  draws them (:func:`experiments.bands.draw_sets`: a Latin hypercube over the calibration's prior ranges and the
+  ``--band-param`` ranges, the same sets in every preset): each cell the mean paired difference ± the seed
+  interval (95 % t, averaged over the sets) [the band over the sets, 2.5–97.5 %] and the sets in which it has
+  the mean's sign (:func:`experiments.stats.band_table`).  Its runs go into ``<--out>/sweep/bands``, its
+  numbers into ``<--out>/readme_bands.csv``.
 
 Each cell is the mean over seeds ± the 95 % t half-width (experiments/stats.py), in the units README
 uses: fractions in per cent (gains in percentage points), counts as they are, run totals of a weekly
@@ -27,7 +37,10 @@ are rendered from it, also as ``readme_tables.en.md`` / ``readme_tables.zh.md``.
 replaces the text between ``<!-- readme_tables:<table>:start -->`` and ``<!-- readme_tables:<table>:end -->``
 in both READMEs (both checked before either is written).  ``--check`` runs nothing: it exits 1, naming
 the file and table, when a README's marked region differs from what the saved CSV renders;
-``--render-only`` renders the saved CSV again (e.g. after a label changed) without running.
+``--render-only`` renders the saved CSV again (e.g. after a label changed) without running.  Both read the
+tables of ``--tables`` (each must be saved), else every table saved in ``--out``.  A run of some tables
+keeps the saved numbers of the others; the rates among the work orders' service indicators are shown in
+per cent like the plan's fractions.
 """
 
 from __future__ import annotations
@@ -50,7 +63,9 @@ from sim.kpi_table import DISTRICT_TARGETS, MISSING, format_value, is_fraction
 
 REPO = Path(__file__).resolve().parent.parent
 README = {"en": REPO / "README.md", "zh": REPO / "README.zh-CN.md"}
-TABLES = ("policies", "presets")
+TABLES = ("policies", "presets", "bands")
+CELL_TABLES = ("policies", "presets")  # the tables of readme_tables.csv (mean ± half-width cells)
+BANDS = "bands"  # the table of readme_bands.csv: gains over parameter sets × seeds
 PREFIX = "readme_tables"  # the regions' markers, <!-- readme_tables:<table>:start -->: experiments/readme_regions.py
 TREATMENT = "five_society"  # the policy of the per-preset table, next to the baseline
 CSV_FILE = "readme_tables.csv"
@@ -61,6 +76,15 @@ RUN_TOTAL = "_run"  # kpis.json's suffix of a total over the run
 CSV_COLUMNS = ["table", "community", "policy", "row", "indicator", "seeds", "n", "mean", "half_width", "steps",
                "warmup_weeks", "seeds_source"]
 RESERVED = ("community", "policy", "seed", "district", "hydra")  # set by the command, not by an override
+BANDS_FILE = "readme_bands.csv"
+BANDS_SWEEP = "bands"  # the bands table's runs: <out>/sweep/bands
+BAND_POLICIES = ("gov_purchase", "five_society")
+BAND_SETS = 8
+BAND_SEEDS = 3
+BAND_PARAMS = ("community.satisfaction_initial=0.5:0.9", "behaviour.structural_share=0.04:0.26")
+BANDS_COLUMNS = ["table", "community", "policy", "baseline", "indicator", "sets", "seeds", "mean", "seed_half_width",
+                 "band_low", "band_high", "sign_share", "same_sign", "dominant", "steps", "warmup_weeks", "params",
+                 "command"]
 
 
 class TablesError(ValueError):
@@ -191,9 +215,49 @@ def summarise(runs: pd.DataFrame, community: str, policies: Sequence[str], prese
     return pd.DataFrame(rows, columns=CSV_COLUMNS)
 
 
+def summarise_bands(runs: pd.DataFrame, policies: Sequence[str], baseline: str = "baseline",
+                    indicators: Sequence[str] | None = None, params: Sequence[str] = (), command: str = ""
+                    ) -> pd.DataFrame:
+    """The cells of the bands table from a runs table (one row per run: community, policy, set, seed, steps,
+    warmup_weeks and the indicators): per community (in the runs' order), policy of ``policies`` and indicator,
+    the paired differences from ``baseline`` (same community, set and seed; :func:`experiments.bands.contrasts`)
+    summed up by :func:`experiments.stats.band_table`; run totals of a weekly flow per year.  An indicator with
+    no difference (e.g. undefined under the baseline) has no row.  A pure function."""
+    from experiments.bands import contrasts
+    from experiments.stats import band_table
+
+    indicators = list(indicator_columns() if indicators is None else indicators)
+    missing = [k for k in [*indicators, "community", "policy", "set", "seed", "steps", "warmup_weeks"]
+               if k not in runs]
+    if missing:
+        raise TablesError(f"the runs table has no column {', '.join(missing)}")
+    runs = per_run_values(runs, indicators)
+    parts = []
+    for comm, g in runs.groupby("community", sort=False):
+        for pol in (baseline, *policies):
+            if not (g["policy"] == pol).any():
+                raise TablesError(f"no runs of community={comm} policy={pol}")
+        table = band_table(contrasts(g, [baseline, *policies], indicators))
+        first = g.iloc[0]
+        parts.append(table.rename(columns={"kpi": "indicator", "mean_diff": "mean"}).assign(
+            table=BANDS, community=comm, baseline=baseline,
+            same_sign=(table["sign_share"] * table["sets"]).round().astype(int),
+            steps=int(first["steps"]), warmup_weeks=int(first["warmup_weeks"]), params=" ".join(params),
+            command=command))
+    if not parts:
+        raise TablesError("no runs for the bands table")
+    return pd.concat(parts, ignore_index=True)[BANDS_COLUMNS]
+
+
 # ------------------------------------------------------------------------------------------------
 # Markdown
 # ------------------------------------------------------------------------------------------------
+def shown_as_fraction(key: str) -> bool:
+    """Shown in per cent (gains in percentage points): the fractions of :func:`sim.kpi_table.is_fraction` and the
+    rates among the service indicators (sim/indicators.py ``SERVICE_INDICATORS``: ratios of order counts)."""
+    return is_fraction(key) or (key in getattr(sim_indicators, "SERVICE_INDICATORS", {}) and key.endswith("_rate"))
+
+
 def _number(x: float, decimals: int) -> str:
     text = f"{abs(x):,.{decimals}f}"
     return ("−" if x < 0 and float(text.replace(",", "")) != 0 else "") + text
@@ -203,7 +267,7 @@ def format_cell(key: str, mean: float, half_width: float, gain: bool = False, la
     """``mean ± half-width`` in README's units: "60.4 ± 0.3 %", gains "+24.0 ± 1.2 pp", "1,537 ± 21", "3.4 ± 0.5"."""
     if mean is None or math.isnan(mean):
         return MISSING
-    fraction = is_fraction(key)
+    fraction = shown_as_fraction(key)
     scale = 100.0 if fraction else 1.0
     m, h = mean * scale, half_width * scale
     decimals = 1 if fraction else (0 if flow_of(key) or abs(m) >= 100 else 1)
@@ -258,8 +322,8 @@ def _joined(values) -> str:
 
 def render_table(cells: pd.DataFrame, table: str, lang: str = "en") -> str:
     """One table as Markdown (with its note) from the cells of :func:`summarise` (or the saved CSV)."""
-    if table not in TABLES:
-        raise TablesError(f"unknown table {table!r}; allowed: {', '.join(TABLES)}")
+    if table not in CELL_TABLES:
+        raise TablesError(f"unknown table {table!r}; allowed: {', '.join(CELL_TABLES)}")
     t = cells[cells["table"] == table]
     if t.empty:
         raise TablesError(f"no cells of table {table!r}")
@@ -292,7 +356,70 @@ def render_table(cells: pd.DataFrame, table: str, lang: str = "en") -> str:
 
 
 def render_all(cells: pd.DataFrame, lang: str) -> dict[str, str]:
-    return {table: render_table(cells, table, lang) for table in TABLES if (cells["table"] == table).any()}
+    """The tables of readme_tables.csv that ``cells`` hold (policies, presets)."""
+    return {table: render_table(cells, table, lang) for table in CELL_TABLES if (cells["table"] == table).any()}
+
+
+def format_band(key: str, mean: float, half_width: float, low: float, high: float, same: int, sets: int,
+                lang: str = "en") -> str:
+    """A gain with its seed interval, parameter band and sign count in README's units, e.g.
+    "+917 ±58 [606, 1,249] 8/8", "+21.0 ±6.9 [0.0, 37.1] pp 7/8" (fractions in percentage points)."""
+    if mean is None or math.isnan(mean):
+        return MISSING
+    fraction = shown_as_fraction(key)
+    scale = 100.0 if fraction else 1.0
+    m = mean * scale
+    decimals = 1 if fraction else (0 if flow_of(key) or abs(m) >= 100 else 1)
+    text = _number(m, decimals)
+    if float(text.replace(",", "").replace("−", "-")) > 0:
+        text = "+" + text
+    if not math.isnan(half_width):
+        text += f" ±{_number(half_width * scale, decimals)}"
+    text += f" [{_number(low * scale, decimals)}, {_number(high * scale, decimals)}]"
+    if fraction:
+        text += f" {label('pp', lang)}"
+    return f"{text} {int(same)}/{int(sets)}"
+
+
+POSTERIOR_TOKEN = "posterior"  # in the saved params: the sets were drawn from the ABC posterior
+
+def _ranges_text(params: str, lang: str) -> str:
+    specs = [p for p in str(params).split() if p]
+    posterior = POSTERIOR_TOKEN in specs
+    specs = [p for p in specs if p != POSTERIOR_TOKEN]
+    if not specs:
+        return label("readme_bands_posterior" if posterior else "readme_bands_priors", lang)
+    return label("readme_bands_posterior_ranges" if posterior else "readme_bands_ranges", lang,
+                 extra=("、" if lang == "zh" else ", ").join(f"`{p}`" for p in specs))
+
+
+def render_bands(bands: pd.DataFrame, lang: str = "en") -> str:
+    """The bands table as Markdown (with its caption) from :func:`summarise_bands` (or readme_bands.csv): rows
+    "community / policy − baseline", columns the indicators (in :func:`indicator_columns`'s order) that have a
+    difference in some row."""
+    t = bands[bands["table"] == BANDS]
+    if t.empty:
+        raise TablesError(f"no cells of table {BANDS!r}")
+    order = {k: i for i, k in enumerate(indicator_columns())}
+    keys = sorted(dict.fromkeys(t["indicator"]), key=lambda k: order.get(k, len(order)))
+    first = f"{label('community', lang)} / {label('policy', lang)}"
+    lines = ["| " + " | ".join([first, *(column_label(k, lang) for k in keys)]) + " |", "|---|" + "---:|" * len(keys)]
+    for (comm, pol, base), g in t.groupby(["community", "policy", "baseline"], sort=False):
+        by_key = g.set_index("indicator")
+        values = []
+        for k in keys:
+            if k not in by_key.index:
+                values.append(MISSING)
+                continue
+            r = by_key.loc[k]
+            values.append(format_band(k, float(r["mean"]), float(r["seed_half_width"]), float(r["band_low"]),
+                                      float(r["band_high"]), int(r["same_sign"]), int(r["sets"]), lang))
+        lines.append("| " + " | ".join([f"`{comm}` / `{pol}` − `{base}`", *values]) + " |")
+    meta = t.iloc[0]
+    caption = label("readme_bands_caption", lang, baseline=_joined(t["baseline"]), sets=_joined(t["sets"]),
+                    seeds=_joined(t["seeds"]), steps=_joined(t["steps"]), warmup=_joined(t["warmup_weeks"]),
+                    ranges=_ranges_text(meta["params"], lang), command=str(meta["command"]))
+    return "\n".join([*lines, "", caption])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -335,7 +462,7 @@ def plan(community: str, policies: Sequence[str], presets: Sequence[str], seeds:
     """The runs of both tables, each once: (settings, overrides, folder names)."""
     from experiments.design import DesignError, plan_runs
 
-    wanted = {community: list(policies)}
+    wanted = {community: list(policies)} if policies else {}
     for comm in presets:
         wanted.setdefault(comm, [])
         wanted[comm] += [p for p in (baseline, treatment) if p not in wanted[comm]]
@@ -352,21 +479,31 @@ def plan(community: str, policies: Sequence[str], presets: Sequence[str], seeds:
     return settings, run_overrides, names
 
 
-def run_tables(args: argparse.Namespace) -> pd.DataFrame:
-    """Run (or resume) the sweep and return the cells of both tables."""
+def check_labels() -> None:
+    """Every column and caption has its labels (en, zh) before anything runs."""
+    for lang in README:
+        for key in indicator_columns():
+            column_label(key, lang)
+        for key in ("readme_bands_caption", "readme_bands_ranges", "readme_bands_priors", "readme_bands_posterior",
+                    "readme_bands_posterior_ranges"):
+            if key not in GLOSSARY:
+                raise TablesError(f"no label {key!r}: add it to sim/glossary.yaml (en and zh)")
+
+
+def run_tables(args: argparse.Namespace, tables: Sequence[str] = CELL_TABLES) -> pd.DataFrame:
+    """Run (or resume) the sweep and return the cells of ``tables`` (policies, presets)."""
     from experiments.design import DesignError, check_runs
     from sim.runner import run_many
 
-    for lang in README:  # every column has its labels before anything runs
-        for key in indicator_columns():
-            column_label(key, lang)
-    communities = list(dict.fromkeys([args.community, *args.presets]))
+    check_labels()
+    policies = list(args.policies) if "policies" in tables else []
+    presets = list(args.presets) if "presets" in tables else []
+    communities = list(dict.fromkeys([*([args.community] if policies else []), *presets]))
     seeds = seeds_per_preset(communities, args.replications, args.seeds)
     for comm in communities:
         n, source = seeds[comm]
         print(f"{comm}: {n} seeds ({source})", flush=True)
-    settings, run_overrides, names = plan(args.community, args.policies, args.presets, seeds, args.overrides,
-                                          args.baseline)
+    settings, run_overrides, names = plan(args.community, policies, presets, seeds, args.overrides, args.baseline)
     print(f"{len(settings)} runs into {args.out / 'sweep'} …", flush=True)
     runs = run_many(settings, args.out / "sweep", args.jobs, names=names, overrides=run_overrides)
     try:
@@ -376,14 +513,75 @@ def run_tables(args: argparse.Namespace) -> pd.DataFrame:
     weeks = {n: (s.steps, s.warmup_weeks) for n, s in zip(names, settings, strict=True)}
     runs = runs.assign(steps=runs["run_dir"].map(lambda n: weeks[n][0]),
                        warmup_weeks=runs["run_dir"].map(lambda n: weeks[n][1]))
-    return summarise(runs, args.community, args.policies, args.presets, baseline=args.baseline,
+    return summarise(runs, args.community, policies, presets, baseline=args.baseline,
                      sources={c: s for c, (_, s) in seeds.items()})
+
+
+def bands_command(args: argparse.Namespace) -> str:
+    """The command that makes the bands table again (the caption's): its options spelled out, not left to
+    defaults that may change."""
+    from sim.config import community_presets
+
+    parts = ["python -m experiments.readme_tables --tables bands"]
+    if list(args.band_presets) != community_presets():
+        parts.append(f"--band-presets {','.join(args.band_presets)}")
+    parts += [f"--band-policies {','.join(args.band_policies)}", f"--band-sets {args.band_sets}",
+              f"--band-seeds {args.band_seeds}", *(["--band-posterior"] if args.band_posterior else []),
+              *(f"--band-param {p}" for p in args.band_param)]
+    if Path(args.out) != DEFAULT_OUT:
+        parts.append(f"--out {args.out}")
+    return " ".join([*parts, "--write-readme", *args.overrides])
+
+
+def run_bands(args: argparse.Namespace) -> pd.DataFrame:
+    """Run (or resume) the bands table's runs in ``<out>/sweep/bands`` and return its cells: every preset of
+    ``--band-presets`` × the baseline and ``--band-policies`` × the parameter sets of
+    :func:`experiments.bands.draw_sets` × seeds, each run once."""
+    from experiments.bands import complete_runs, draw_sets, plan_set_runs
+    from experiments.design import DesignError, check_runs
+    from sim.params import ConfigError
+    from sim.runner import run_many
+
+    check_labels()
+    from experiments.validation import POSTERIOR_SAMPLE
+
+    sets = draw_sets(args.band_sets, POSTERIOR_SAMPLE if args.band_posterior else None, args.band_extra)
+    policies = [args.baseline, *args.band_policies]
+    settings, names, run_overrides, index = [], [], [], []
+    for comm in args.band_presets:
+        try:
+            s, n, o, i = plan_set_runs(policies, sets, args.band_seeds, args.overrides, scope=(f"community={comm}",))
+        except ConfigError as exc:
+            raise TablesError(str(exc)) from None
+        settings += s
+        names += n
+        run_overrides += o
+        index += i
+    sweep = args.out / "sweep" / BANDS_SWEEP
+    print(f"bands: {len(args.band_presets)} presets × {len(policies)} policies × {args.band_sets} parameter sets × "
+          f"{args.band_seeds} seeds = {len(settings)} runs into {sweep} …", flush=True)
+    runs = run_many(settings, sweep, args.jobs, names=names, overrides=run_overrides)
+    try:
+        check_runs(runs[runs["run_dir"].isin(names)], sweep)
+    except DesignError as exc:
+        raise TablesError(str(exc)) from None
+    runs = complete_runs(runs, index, sweep)
+    weeks = {n: (s.steps, s.warmup_weeks, s.community.name) for n, s in zip(names, settings, strict=True)}
+    runs = runs.assign(steps=runs["run_dir"].map(lambda n: weeks[n][0]),
+                       warmup_weeks=runs["run_dir"].map(lambda n: weeks[n][1]),
+                       community=runs["run_dir"].map(lambda n: weeks[n][2]))
+    order = {c: i for i, c in enumerate(args.band_presets)}
+    runs = runs.sort_values("community", key=lambda c: c.map(order), kind="stable")  # rows in --band-presets order
+    indicators = [k for k in indicator_columns() if k in runs.columns]
+    params = [*([POSTERIOR_TOKEN] if args.band_posterior else []), *args.band_param]
+    return summarise_bands(runs, args.band_policies, args.baseline, indicators, params, bands_command(args))
 
 
 def read_cells(out: Path) -> pd.DataFrame:
     path = out / CSV_FILE
     if not path.exists():
-        raise TablesError(f"no {path}: run python -m experiments.readme_tables --out {out} first")
+        raise TablesError(f"no {path}: run python -m experiments.readme_tables --out {out} --tables policies,presets "
+                          "first")
     cells = pd.read_csv(path, keep_default_na=False, na_values=[""])
     missing = [c for c in CSV_COLUMNS if c not in cells]
     if missing:
@@ -398,6 +596,56 @@ def write_cells(cells: pd.DataFrame, out: Path) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / CSV_FILE, cells.to_csv(index=False, lineterminator="\n"))
+
+
+def merged_cells(cells: pd.DataFrame, out: Path) -> pd.DataFrame:
+    """``cells`` and, of a saved ``<out>/readme_tables.csv``, the cells of the tables ``cells`` lacks (a run of
+    some tables keeps the others)."""
+    if not (out / CSV_FILE).exists():
+        return cells
+    old = read_cells(out)
+    kept = old[~old["table"].isin(set(cells["table"]))][CSV_COLUMNS]
+    return pd.concat([kept, cells], ignore_index=True) if len(kept) else cells
+
+
+def read_bands(out: Path) -> pd.DataFrame:
+    path = out / BANDS_FILE
+    if not path.exists():
+        raise TablesError(f"no {path}: run python -m experiments.readme_tables --out {out} --tables bands first")
+    bands = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    missing = [c for c in BANDS_COLUMNS if c not in bands]
+    if missing:
+        raise TablesError(f"{path}: not a readme_tables bands CSV (no column {', '.join(missing)})")
+    for col in ("params", "command"):
+        bands[col] = bands[col].fillna("").astype(str)
+    return bands
+
+
+def write_bands(bands: pd.DataFrame, out: Path) -> None:
+    """The cells of the bands table as ``<out>/readme_bands.csv`` (replaced whole)."""
+    from sim.outputs import write_atomic
+
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / BANDS_FILE, bands.to_csv(index=False, lineterminator="\n"))
+
+
+def saved_tables(out: Path) -> list[str]:
+    """The tables whose numbers ``<out>`` holds (readme_tables.csv, readme_bands.csv), in :data:`TABLES` order."""
+    have = set(read_cells(out)["table"]) if (out / CSV_FILE).exists() else set()
+    if (out / BANDS_FILE).exists():
+        have.add(BANDS)
+    return [t for t in TABLES if t in have]
+
+
+def render_saved(out: Path, tables: Sequence[str]) -> dict[str, dict[str, str]]:
+    """language → table → Markdown of ``tables``, rendered from the CSVs saved in ``out`` (what --check compares)."""
+    cells = read_cells(out) if any(t in CELL_TABLES for t in tables) else None
+    bands = read_bands(out) if BANDS in tables else None
+    rendered: dict[str, dict[str, str]] = {}
+    for lang in README:
+        rendered[lang] = {t: render_bands(bands, lang) if t == BANDS else render_table(cells, t, lang)
+                          for t in TABLES if t in tables}
+    return rendered
 
 
 def write_markdown(rendered: Mapping[str, Mapping[str, str]], out: Path) -> None:
@@ -427,9 +675,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     communities, policies = _preset_names()
     default_community, baseline = default_scenario()
     ap = argparse.ArgumentParser(prog="python -m experiments.readme_tables", description=__doc__.split("\n\n")[0],
-                                 epilog="Example (tests): python -m experiments.readme_tables --seeds 2 "
-                                        "--community relocation --presets relocation --out /tmp/rt "
-                                        "warmup_weeks=0 steps=60",
+                                 epilog="Examples (tests): python -m experiments.readme_tables --seeds 2 "
+                                        "--community relocation --presets relocation --tables policies,presets "
+                                        "--out /tmp/rt warmup_weeks=0 steps=60; python -m experiments.readme_tables "
+                                        "--tables bands --band-presets relocation --band-sets 2 --band-seeds 2 "
+                                        "--out /tmp/rt warmup_weeks=0 steps=60",
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                     help="settings of every run, e.g. steps=156 warmup_weeks=0 (not community, policy or seed)")
@@ -448,12 +698,32 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     ap.add_argument("--presets", default=None,
                     help="the communities of the per-preset table, comma-separated "
                          "(default: every preset but --community)")
+    ap.add_argument("--tables", default=None,
+                    help=f"the tables to make, comma-separated, of {', '.join(TABLES)} (default: all; with --check or "
+                         "--render-only: every table whose CSV is saved in --out)")
+    ap.add_argument("--band-presets", default=None,
+                    help="bands table: the community presets, comma-separated (default: every preset)")
+    ap.add_argument("--band-policies", default=",".join(BAND_POLICIES),
+                    help="bands table: the policies whose gains over the baseline it shows (default: %(default)s)")
+    ap.add_argument("--band-sets", type=int, default=BAND_SETS,
+                    help="bands table: parameter sets, as python -m experiments.bands --sets (default: %(default)s)")
+    ap.add_argument("--band-seeds", type=int, default=BAND_SEEDS,
+                    help="bands table: seeds per set, preset and policy (default: %(default)s)")
+    ap.add_argument("--band-param", action="append", default=None, metavar="KEY=LO:HI",
+                    help="bands table: also vary this parameter uniformly over [LO, HI], as python -m "
+                         "experiments.bands --param (repeatable; replaces the defaults: "
+                         f"{' '.join(BAND_PARAMS)})")
+    ap.add_argument("--band-posterior", action="store_true",
+                    help="bands table: draw the calibrated parameters from the ABC posterior shipped with them "
+                         "(configs/behaviour/posterior.csv, as python -m experiments.bands --posterior) instead of "
+                         "spreading them over their prior ranges")
     ap.add_argument("--write-readme", action="store_true", help="replace the marked tables in both READMEs")
     ap.add_argument("--check", action="store_true",
                     help="run nothing; exit 1 if a README's marked table differs from what <out>/readme_tables.csv "
-                         "renders")
+                         f"(policies, presets) or <out>/{BANDS_FILE} (bands) renders")
     ap.add_argument("--render-only", action="store_true",
-                    help="run nothing; render <out>/readme_tables.csv again (with --write-readme: into the READMEs)")
+                    help=f"run nothing; render <out>/readme_tables.csv and <out>/{BANDS_FILE} again (with "
+                         "--write-readme: into the READMEs)")
     ap.add_argument("--readme", type=Path, default=README["en"],
                     help="the English README (default: README.md of the repository)")
     ap.add_argument("--readme-zh", type=Path, default=README["zh"],
@@ -481,6 +751,23 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
             raise TablesError(f"override {o!r}: give KEY=VALUE settings of the runs (not {', '.join(RESERVED)}: "
                               "the command sets those)")
     args.readmes = {"en": args.readme, "zh": args.readme_zh}
+    args.tables = _names("--tables", args.tables, TABLES) if args.tables is not None else None
+    args.band_presets = _names("--band-presets", args.band_presets, communities) if args.band_presets is not None \
+        else list(communities)
+    args.band_policies = _names("--band-policies", args.band_policies, policies)
+    if baseline in args.band_policies:
+        raise TablesError(f"--band-policies: the gains are over {baseline}; name the other policies only")
+    if args.band_sets < 2:
+        raise TablesError(f"--band-sets must be ≥ 2 (a band needs several parameter sets); got {args.band_sets}")
+    if args.band_seeds < 2:
+        raise TablesError(f"--band-seeds must be ≥ 2 (a seed interval needs two seeds); got {args.band_seeds}")
+    args.band_param = list(BAND_PARAMS if args.band_param is None else args.band_param)
+    from experiments.bands import BandsError, extra_priors
+
+    try:
+        args.band_extra = extra_priors(args.band_param)
+    except BandsError as exc:
+        raise TablesError(str(exc).replace("--param", "--band-param", 1)) from None
     return args
 
 
@@ -490,31 +777,57 @@ def _preset_names() -> tuple[list[str], list[str]]:
     return community_presets(), policy_presets()
 
 
+def _saved_selection(args: argparse.Namespace) -> list[str]:
+    """The tables --check and --render-only read: those of --tables, else every table saved in --out (a note
+    names the tables not saved, which are then not checked)."""
+    if args.tables is not None:
+        return args.tables
+    tables = saved_tables(args.out)
+    if not tables:
+        raise TablesError(f"no {args.out / CSV_FILE} or {args.out / BANDS_FILE}: run python -m "
+                          f"experiments.readme_tables --out {args.out} first")
+    absent = [t for t in TABLES if t not in tables]
+    if absent:
+        print(f"note: no saved numbers of table {', '.join(absent)} in {args.out}: not read (make it with "
+              f"--tables {','.join(absent)})", file=sys.stderr)
+    return tables
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = parse_args(argv)
         if args.check:
-            rendered = {lang: render_all(read_cells(args.out), lang) for lang in README}
+            rendered = render_saved(args.out, _saved_selection(args))
             stale = stale_regions(rendered, args.readmes)
             if stale:
-                print("out of date (README differs from what " + str(args.out / CSV_FILE) + " renders):\n  "
-                      + "\n  ".join(stale) + "\nrun python -m experiments.readme_tables --render-only --write-readme "
-                      "(or the full command)", file=sys.stderr)
+                print(f"out of date (README differs from what {args.out / CSV_FILE} or {args.out / BANDS_FILE} "
+                      "renders):\n  " + "\n  ".join(stale) + "\nrun python -m experiments.readme_tables "
+                      "--render-only --write-readme (or the full command)", file=sys.stderr)
                 return 1
-            print(f"READMEs match {args.out / CSV_FILE}")
+            print(f"READMEs match the tables saved in {args.out}: {', '.join(rendered['en'])}")
             return 0
+        tables = _saved_selection(args) if args.render_only else (args.tables or list(TABLES))
         if args.write_readme:  # markers first: a missing one fails before anything runs or is written
-            regions.check_files(list(TABLES), args.readmes, PREFIX, TablesError)
-        cells = read_cells(args.out) if args.render_only else run_tables(args)
-        for lang in README:  # a table that cannot be rendered fails before anything is written
-            render_all(cells, lang)
+            regions.check_files(tables, args.readmes, PREFIX, TablesError)
         if not args.render_only:
-            write_cells(cells, args.out)
-        cells = read_cells(args.out)  # what --check will render: the tables come from the saved CSV
-        rendered = {lang: render_all(cells, lang) for lang in README}
+            cell_tables = [t for t in tables if t in CELL_TABLES]
+            cells = merged_cells(run_tables(args, cell_tables), args.out) if cell_tables else None
+            bands = run_bands(args) if BANDS in tables else None
+            for lang in README:  # a table that cannot be rendered fails before anything is written
+                if cells is not None:
+                    render_all(cells, lang)
+                if bands is not None:
+                    render_bands(bands, lang)
+            if cells is not None:
+                write_cells(cells, args.out)
+            if bands is not None:
+                write_bands(bands, args.out)
+        # what --check will render: the tables come from the saved CSVs; the Markdown files hold every saved table
+        rendered = render_saved(args.out, tables)
+        everything = render_saved(args.out, saved_tables(args.out))
         new_readmes = updated_readmes(rendered, args.readmes) if args.write_readme else {}
-        write_markdown(rendered, args.out)
+        write_markdown(everything, args.out)
     except TablesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -523,8 +836,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path, text in new_readmes.items():
         write_atomic(path, text)
         print(f"updated {path}")
-    print(rendered["en"].get("policies", ""))
-    print(f"tables in {args.out}/ ({CSV_FILE}, readme_tables.en.md, readme_tables.zh.md)")
+    print(rendered["en"].get("policies") or next(iter(rendered["en"].values()), ""))
+    print(f"tables in {args.out}/ ({', '.join(f for f in (CSV_FILE, BANDS_FILE) if (args.out / f).exists())}, "
+          "readme_tables.en.md, readme_tables.zh.md)")
     return 0
 
 

@@ -132,7 +132,8 @@ def recommend(ind: pd.DataFrame, cap: int, floor: int = FLOOR) -> pd.DataFrame:
         used = g[~g["flat"]]
         ok = used[used["seeds_typical"] <= cap]
         beyond = used[used["seeds_typical"] > cap]
-        need = int(ok["seeds_typical"].max()) if len(ok) else floor
+        # the median of an even number of requirements can be a half (15.5): round it up, not down
+        need = math.ceil(ok["seeds_typical"].max()) if len(ok) else floor
         seeds = max(floor, 5 * math.ceil(need / 5))
         worst = ok.loc[ok["seeds_typical"].idxmax(), "indicator"] if len(ok) else ""
         rows.append({"community": comm, "seeds": seeds, "driven_by": worst,

@@ -341,3 +341,12 @@ def test_the_readmes_carry_the_decompose_markers():
         text = path.read_text(encoding="utf-8")
         for place in ("urban_traditional", "relocation"):
             assert dec.regions.region(text, place, path.name, dec.PREFIX)
+
+
+@pytest.mark.parametrize("place", ["urban_traditional", "relocation"])
+def test_the_readmes_decomposition_is_what_the_shipped_csv_renders(place):
+    """README's tables are generated: the decomposition each was rendered from ships in docs/decomposition/ (the
+    runs do not), and --check confirms both READMEs hold what it renders (issue 24: tables not typed)."""
+    out = REPO / "docs" / "decomposition" / place
+    assert (out / "decomposition.csv").exists(), f"{out}/decomposition.csv: copy it from results/decompose/{place}"
+    assert dec.main(["--check", "--out", str(out), f"community={place}"]) == 0

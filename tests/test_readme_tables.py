@@ -148,10 +148,12 @@ def test_the_readmes_carry_the_markers():
             assert rt.region(text, table, path.name)  # exactly one start and one end, in order
 
 
-def test_readme_is_what_the_saved_csv_renders():
-    if not (REPO / rt.DEFAULT_OUT / rt.CSV_FILE).exists():
-        pytest.skip(f"no {rt.DEFAULT_OUT / rt.CSV_FILE}: python -m experiments.readme_tables --write-readme not run")
-    assert rt.main(["--check", "--out", str(REPO / rt.DEFAULT_OUT)]) == 0
+def test_readme_is_what_the_shipped_csv_renders():
+    """README's scenario tables are generated: the tables they were rendered from ship in docs/readme_tables/ (the
+    runs do not), and --check confirms both READMEs hold what they render (issue 24: tables not typed)."""
+    shipped = REPO / "docs" / "readme_tables"
+    assert (shipped / rt.CSV_FILE).exists(), f"{shipped}: copy readme_tables.csv and readme_bands.csv from results"
+    assert rt.main(["--check", "--out", str(shipped)]) == 0
 
 
 # ------------------------------------------------------------------------------------------------
@@ -220,7 +222,7 @@ def test_a_tiny_real_run_through_the_command_line(tmp_path: Path):
     readme_with_markers(tmp_path / "README.zh-CN.md")
     cmd = [sys.executable, "-m", "experiments.readme_tables", "--seeds", "2", "--community", "relocation",
            "--presets", "relocation", "--out", str(out), "--jobs", "1", "--write-readme", *_readme_args(tmp_path),
-           "warmup_weeks=0", "steps=60"]
+           "--tables", "policies,presets", "warmup_weeks=0", "steps=60"]
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     runs = pd.read_parquet(out / "sweep" / "runs.parquet")
@@ -229,10 +231,149 @@ def test_a_tiny_real_run_through_the_command_line(tmp_path: Path):
     assert set(cells["seeds"]) == {2} and set(cells["steps"]) == {60} and set(cells["warmup_weeks"]) == {0}
     assert (cells["row"] == "gain").any()
     en = (tmp_path / "README.md").read_text(encoding="utf-8")
-    assert "`relocation` / `five_society` − `baseline` | 2 |" in en and "old table" not in en
+    assert "`relocation` / `five_society` − `baseline` | 2 |" in en
+    assert "old table" not in rt.region(en, "policies") + rt.region(en, "presets")
+    assert rt.region(en, "bands") == "old table"  # not among --tables
     assert (out / "readme_tables.zh.md").read_text(encoding="utf-8").count("随机种子数") >= 2
     check = subprocess.run([*cmd[:3], "--check", "--out", str(out), *_readme_args(tmp_path)], cwd=REPO,
                            capture_output=True, text=True, timeout=120)
     assert check.returncode == 0, check.stderr
     helped = subprocess.run([*cmd[:3], "--help"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert helped.returncode == 0 and "--write-readme" in helped.stdout
+
+
+# ------------------------------------------------------------------------------------------------
+# the bands table: how sure the gains are, over parameter sets × seeds
+# ------------------------------------------------------------------------------------------------
+T975_1 = 12.706204736174707  # Student's t, 0.975 quantile, 1 degree of freedom
+
+
+def band_runs() -> pd.DataFrame:
+    """2 seeds × 3 parameter sets of the baseline and five_society in two communities, 104 recorded weeks."""
+    rows = []
+    for comm in ("township", "relocation"):
+        for pol in ("baseline", "five_society"):
+            for j in range(3):
+                for i in range(2):
+                    treated = pol == "five_society"
+                    rows.append({"community": comm, "policy": pol, "set": j, "seed": i, "steps": 104,
+                                 "warmup_weeks": 0,
+                                 "volunteers_per_10k": 1000.0 + 10 * i + (100 * (j + 1) + 20 * i if treated else 0),
+                                 "response_rate": 0.6 + (0.1 * (j - 1) + 0.01 * i if treated else 0),
+                                 "public_cost_run": 1_000_000.0 if treated else 120_000.0,
+                                 "deliberation_satisfaction": 0.8 if treated else math.nan})
+    return pd.DataFrame(rows)
+
+
+def band_cells() -> pd.DataFrame:
+    return rt.summarise_bands(band_runs(), ["five_society"], "baseline", KEYS,
+                              ["community.satisfaction_initial=0.5:0.9"],
+                              "python -m experiments.readme_tables --tables bands --band-sets 3")
+
+
+def test_bands_are_paired_over_sets_and_seeds_and_render_in_english_and_chinese():
+    cells = band_cells()
+    assert list(dict.fromkeys(cells["community"])) == ["township", "relocation"]  # the runs' order
+    assert "deliberation_satisfaction" not in set(cells["indicator"])  # no difference under the baseline
+    vol = cells.set_index(["community", "indicator"]).loc[("township", "volunteers_per_10k")]
+    assert vol["mean"] == pytest.approx(210) and vol["seed_half_width"] == pytest.approx(T975_1 * 10)
+    assert (vol["band_low"], vol["band_high"], vol["same_sign"], vol["sets"]) == (pytest.approx(115),
+                                                                                  pytest.approx(305), 3, 3)
+    en = rt.render_bands(cells, "en").splitlines()
+    zh = rt.render_bands(cells, "zh").splitlines()
+    assert en[0] == ("| Community / Policy | " + " | ".join(rt.column_label(k, "en") for k in
+                                                          ("volunteers_per_10k", "response_rate", "public_cost_run"))
+                     + " |")
+    assert en[2] == ("| `township` / `five_society` − `baseline` | +210 ±127 [115, 305] 3/3 | "
+                     "+0.5 ±6.4 [−9.0, 10.0] pp 2/3 | +440,000 ±0 [440,000, 440,000] 3/3 |")
+    assert en[3].startswith("| `relocation` / `five_society` − `baseline` |") and len(en) == 6
+    assert "3 parameter sets × 2 seeds" in en[-1] and "`community.satisfaction_initial=0.5:0.9`" in en[-1]
+    assert "Generated by `python -m experiments.readme_tables --tables bands --band-sets 3`" in en[-1]
+    assert zh[0].startswith(f"| {label('community', 'zh')} / {label('policy', 'zh')} | "
+                            f"{rt.column_label('volunteers_per_10k', 'zh')}")
+    assert "+0.5 ±6.4 [−9.0, 10.0] 个百分点 2/3" in zh[2] and "3 组参数 × 2 个随机种子" in zh[-1]
+
+
+def test_the_saved_bands_csv_renders_the_same_table(tmp_path: Path):
+    cells = band_cells()
+    rt.write_bands(cells, tmp_path)
+    back = rt.read_bands(tmp_path)
+    assert rt.saved_tables(tmp_path) == ["bands"]
+    for lang in ("en", "zh"):
+        assert rt.render_bands(back, lang) == rt.render_bands(cells, lang)
+
+
+def test_check_and_render_only_cover_the_bands_table(tmp_path: Path, capsys):
+    out = tmp_path / "out"
+    rt.write_bands(band_cells(), out)
+    readme_with_markers(tmp_path / "README.md")
+    readme_with_markers(tmp_path / "README.zh-CN.md")
+    args = ["--out", str(out), *_readme_args(tmp_path)]
+    assert rt.main(["--check", "--tables", "bands", *args]) == 1
+    assert "README.zh-CN.md: table 'bands'" in capsys.readouterr().err
+    assert rt.main(["--render-only", "--write-readme", "--tables", "bands", *args]) == 0
+    text = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert rt.region(text, "bands") == rt.render_bands(band_cells(), "en")
+    assert rt.region(text, "policies") == "old table"  # the other tables are left alone
+    assert rt.main(["--check", "--tables", "bands", *args]) == 0
+    assert rt.main(["--check", *args]) == 0  # by default: the tables saved in --out
+    assert "no saved numbers of table policies, presets" in capsys.readouterr().err
+    assert rt.main(["--check", "--tables", "policies,bands", *args]) == 2  # a named table must be saved
+    assert "readme_tables.csv" in capsys.readouterr().err
+    rt.write_cells(small_cells(), out)  # both CSVs: --render-only renders all of them, --check checks all
+    assert rt.main(["--check", *args]) == 1
+    assert rt.main(["--render-only", "--write-readme", *args]) == 0
+    assert rt.main(["--check", *args]) == 0
+    capsys.readouterr()
+    edited = (tmp_path / "README.zh-CN.md").read_text(encoding="utf-8").replace("个百分点 2/3", "个百分点 3/3", 1)
+    (tmp_path / "README.zh-CN.md").write_text(edited, encoding="utf-8")
+    assert rt.main(["--check", *args]) == 1
+    err = capsys.readouterr().err
+    assert "README.zh-CN.md: table 'bands'" in err and "policies" not in err
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["--tables", "bands,nope"], "--tables: unknown nope; allowed: policies, presets, bands"),
+    (["--band-policies", "baseline,five_society"], "--band-policies: the gains are over baseline"),
+    (["--band-presets", "mars"], "--band-presets: unknown mars"),
+    (["--band-sets", "1"], "--band-sets must be ≥ 2"),
+    (["--band-seeds", "1"], "--band-seeds must be ≥ 2"),
+    (["--band-param", "community.nope=0:1"], "--band-param 'community.nope=0:1'"),
+    (["--band-param", "community.satisfaction_initial=0.9:0.5"], "LO must be below HI"),
+])
+def test_bad_band_options_are_named(argv: list[str], says: str, tmp_path: Path, capsys):
+    assert rt.main([*argv, "--out", str(tmp_path / "out")]) == 2
+    assert says in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_tiny_real_bands_run_through_the_command_line(tmp_path: Path):
+    from experiments.bands import draw_sets, extra_priors
+
+    out = tmp_path / "out"
+    readme_with_markers(tmp_path / "README.md")
+    readme_with_markers(tmp_path / "README.zh-CN.md")
+    cmd = [sys.executable, "-m", "experiments.readme_tables", "--tables", "bands", "--band-sets", "2",
+           "--band-seeds", "2", "--band-presets", "relocation", "--out", str(out), "--jobs", "1", "--write-readme",
+           *_readme_args(tmp_path), "warmup_weeks=0", "steps=60"]
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    runs = pd.read_parquet(out / "sweep" / rt.BANDS_SWEEP / "runs.parquet")
+    assert len(runs) == 2 * 2 * (1 + len(rt.BAND_POLICIES)) and set(runs["community"]) == {"relocation"}
+    sets = draw_sets(2, None, extra_priors(list(rt.BAND_PARAMS)))  # the sets python -m experiments.bands draws
+    for key in sets.columns:
+        got = runs[runs["policy"] == "baseline"].sort_values(["run_dir"])[key].astype(float).to_numpy()
+        assert got == pytest.approx(sets[key].astype(float).repeat(2).to_numpy()), key
+    assert not (out / rt.CSV_FILE).exists()  # only the bands table was made
+    cells = rt.read_bands(out)
+    assert set(cells["sets"]) == {2} and set(cells["seeds"]) == {2} and set(cells["steps"]) == {60}
+    assert list(dict.fromkeys(cells["policy"])) == list(rt.BAND_POLICIES)
+    assert {"completion_rate", "callback_satisfaction", "response_rate", "volunteers_per_10k", "social_orgs_serving",
+            "volunteer_active_share_2plus", "enterprise_participation", "public_cost_run"} <= set(cells["indicator"])
+    en = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "| `relocation` / `five_society` − `baseline` | +" in rt.region(en, "bands")
+    assert "--band-presets relocation --band-policies gov_purchase,five_society --band-sets 2 --band-seeds 2" in en
+    assert rt.region(en, "policies") == "old table"
+    check = subprocess.run([*cmd[:3], "--check", "--out", str(out), *_readme_args(tmp_path)], cwd=REPO,
+                           capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stderr

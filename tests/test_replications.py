@@ -91,3 +91,10 @@ def test_bad_policies_are_refused(tmp_path, capsys):
     assert replications_main(["--policies", "micro_fund", "--out", str(tmp_path / "rep")]) != 0
     assert "baseline" in capsys.readouterr().err
     assert not (tmp_path / "rep").exists()
+
+
+def test_a_half_seed_requirement_rounds_up_to_the_next_multiple_of_five():
+    """The typical requirement is a median: 15.5 (two policies needing 15 and 16) needs 20 seeds, not 15."""
+    per = pd.DataFrame({"community": ["c", "c"], "indicator": ["k", "m"], "seeds_typical": [15.5, 3.0],
+                        "seeds_worst": [16, 3], "typical_diff": [1.0, 1.0], "flat": [False, False]})
+    assert recommend(per, cap=50).loc[0, "seeds"] == 20
