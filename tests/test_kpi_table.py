@@ -100,3 +100,18 @@ def test_the_command_line_prints_the_header(tmp_path):
     header = "社区：易地扶贫搬迁社区  ·  政策：一分钱公益微基金  ·  随机种子：3  ·  模拟周数：8"
     assert proc.stdout.splitlines()[0] == header
     assert "全区目标" in proc.stdout
+
+
+def test_every_glossary_entry_parses_into_its_own_fields():
+    """A flow mapping in sim/glossary.yaml whose unquoted text holds ", " splits into a stray key: the Chinese cost
+    paragraph of compare's report was cut at "…再乘以10" (issue 27, item 3). Every entry has only its fields."""
+    from importlib.resources import files
+
+    import yaml
+
+    data = yaml.safe_load(files("sim").joinpath("glossary.yaml").read_text(encoding="utf-8"))
+    fields = {"en", "zh", "unit", "meaning"}
+    stray = [(section, key, sorted(set(value) - fields)) for section, entries in data.items()
+             if section != "preset_en" for key, value in entries.items()
+             if isinstance(value, dict) and set(value) - fields]
+    assert stray == []
