@@ -10,7 +10,6 @@ same values of the other swept parameters).
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from sim.collate import CollateError, collate
 from sim.config import schema_fields
 from sim.indicators import TARGETS_BY_KEY
 from sim.outputs import COLLATED_TIMESERIES_FILE, MANIFEST_FILE, RUNS_FILE
+from sim.schema import weeks_of
 
 COMPLETE = ("done", "skipped")
 # Run totals (``<column>_run`` in kpis.json) whose weekly column is not simply the name without ``_run``.
@@ -165,7 +165,7 @@ def warmup_weeks(run_dir: Path) -> int:
         model_warmup = int(config.get("warmup_weeks", model_warmup))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
-    longest = max(math.ceil(days[k] / 5) for k in WAIT_KEYS[:3]) + math.ceil(days["extension_days"] / 5)
+    longest = max(weeks_of(days[k]) for k in WAIT_KEYS[:3]) + weeks_of(days["extension_days"])
     return max(0, longest - model_warmup)
 
 

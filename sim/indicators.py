@@ -113,8 +113,7 @@ RATE_PARTS = {
 def rate_over(rows, key: str) -> float:
     """The rate ``key`` of :data:`RATE_PARTS` over ``rows`` (a table or a row of summed counts)."""
     num, den = RATE_PARTS[key]
-    return _ratio(float(rows[num].sum() if hasattr(rows[num], "sum") else rows[num]),
-                  float(sum(rows[c].sum() if hasattr(rows[c], "sum") else rows[c] for c in den)))
+    return _ratio(float(np.sum(rows[num])), float(sum(np.sum(rows[c]) for c in den)))
 
 
 def completion_rate(completed: float, due: float) -> float:

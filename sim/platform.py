@@ -22,6 +22,7 @@ from mesa import Agent
 from sim.organisations import OrgKind
 from sim.projects import NO_ROUND, Project, RoundResult, run_round
 from sim.residents import DemandKind
+from sim.schema import weeks_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import CommunityModel
@@ -111,6 +112,8 @@ class Community(Agent):
     end of every week, exactly one of: open (here), closed resolved, closed unresolved (with its reason: the
     handler failed, or an explained reply); ``reported_total`` and ``closed_total`` count them.
     """
+
+    QUEUE = ("q_resident", "q_kind", "q_type", "q_week", "q_deadline", "q_signed", "q_extended")  # one entry per order
 
     def __init__(self, model: CommunityModel) -> None:
         super().__init__(model)
@@ -214,7 +217,8 @@ class Community(Agent):
 
         c = model.cfg.community
         workers = c.community_workers + model.residents.n_grids
-        intake = self._whole_cases(Handler.INTAKE, workers * b.intake_orders_per_worker_week)
+        intake_capacity = workers * b.intake_orders_per_worker_week
+        intake = self._whole_cases(Handler.INTAKE, intake_capacity)
         # 1. sign for the orders still within their signing limit, oldest first (the queue is in the order
         #    reported): timely signing is what units are scored on ([K10]); late ones are signed at the end
         sign_end = self.q_week + b.response_limit_weeks - 1          # the last week to sign in time
@@ -225,7 +229,7 @@ class Community(Agent):
         sign_missed = np.count_nonzero((self.q_signed < 0) & (sign_end == week))  # its limit ends unsigned
         signed = self.q_signed >= 0
 
-        # 2. handle signed orders, earliest deadline first
+        # 2. handle signed orders
         staff_capacity = c.community_workers * b.staff_cases_week + model.residents.n_grids * b.grid_worker_cases_week
         if self.self_governing_weeks_left > 0:  # bought from the self-governing bodies, handled with the staff
             staff_capacity += self.self_governing_cases_week
@@ -272,7 +276,7 @@ class Community(Agent):
         # 3. at the deadline: one extension for orders that need the street or departments, else an explained reply
         due = ~answered & (self.q_deadline <= week)
         extend = due & ~self.q_extended & (self.q_kind == DemandKind.STRUCTURAL) & (b.extension_days > 0)
-        self.q_deadline[extend] += math.ceil(b.extension_days / 5)
+        self.q_deadline[extend] += weeks_of(b.extension_days)
         self.q_extended |= extend
         to_explain = np.flatnonzero(due & ~extend)
         to_explain = to_explain[np.lexsort((self.q_deadline[to_explain], overdue_now[to_explain]))][:intake]
@@ -300,7 +304,7 @@ class Community(Agent):
         by_handler = np.bincount(handler + 1, minlength=5)
         keep, queued = ~closed, self.q_resident
         self.open_of[queued[closed]] = False
-        for name in ("q_resident", "q_kind", "q_type", "q_week", "q_deadline", "q_signed", "q_extended"):
+        for name in self.QUEUE:
             setattr(self, name, getattr(self, name)[keep])
         overdue = self.q_deadline < week + 1    # open past the deadline at the end of the week
         newly_overdue = np.count_nonzero(self.q_deadline == week)
@@ -329,7 +333,7 @@ class Community(Agent):
             capacity_volunteers=float(volunteer_capacity),
             capacity_organisations=org_capacity,
             capacity_community_staff=float(staff_capacity),
-            capacity_intake=float(workers * b.intake_orders_per_worker_week),
+            capacity_intake=float(intake_capacity),
             callbacks=np.count_nonzero(called),
             callbacks_satisfied=np.count_nonzero(satisfied),
             answered=queued[answered],

@@ -130,6 +130,14 @@ class CommunityConfig:
 # --------------------------------------------------------------------------------------------
 # Behavioural parameters (uncertain; the calibration issue searches them)
 # --------------------------------------------------------------------------------------------
+WORKING_DAYS_PER_WEEK = 5
+
+
+def weeks_of(working_days: int) -> int:
+    """A limit in working days as the model's weekly steps: rounded up (7 working days → 2 weeks)."""
+    return math.ceil(working_days / WORKING_DAYS_PER_WEEK)
+
+
 @dataclass
 class DemandRates:
     """Weekly probability that a resident of each group raises a service demand."""
@@ -387,12 +395,12 @@ class BehaviourConfig:
     def time_limit_weeks(self) -> tuple[int, int, int]:
         """The time limits of help, complaint and suggestion orders in weeks: working days ÷ 5, rounded up (a week
         is the model's step; the week an order is reported counts as the first)."""
-        return tuple(math.ceil(d / 5) for d in (self.help_limit_days, self.complaint_limit_days,
-                                                self.suggestion_limit_days))
+        return tuple(weeks_of(d) for d in (self.help_limit_days, self.complaint_limit_days,
+                                           self.suggestion_limit_days))
 
     def longest_wait_weeks(self) -> int:
         """The longest an order can stay open on time: the longest time limit and the extension."""
-        return max(self.time_limit_weeks()) + math.ceil(self.extension_days / 5)
+        return max(self.time_limit_weeks()) + weeks_of(self.extension_days)
 
 
 # --------------------------------------------------------------------------------------------
