@@ -49,9 +49,8 @@ from dashboard.session import (
     SIDES,
     Comparison,
     comparison,
-    policy_presets,
 )
-from sim.config import community_presets
+from sim.config import community_presets, policy_presets
 from sim.glossary import label as t
 from sim.glossary import preset_label
 from sim.indicators import KEY_INDICATORS

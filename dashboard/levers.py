@@ -32,27 +32,15 @@ class Lever:
     requires: str | None = None  # key of a toggle this lever only matters with
 
 
-LEVERS: tuple[Lever, ...] = (
-    Lever("policy.micro_fund.fen_per_unit", "slider", "lever_fen", 0.0, 10.0, 0.5),
-    Lever("community.units_per_week", "number", "lever_units", 0, 100_000, 500),
-    Lever("policy.gov_purchase.budget_yuan_per_year", "number", "lever_gov_budget", 0, 2_000_000, 10_000),
-    Lever("policy.party_building.strength", "slider", "lever_party", 0.0, 1.0, 0.05),
-    Lever("policy.venture.budget_yuan_per_year", "number", "lever_venture", 0, 1_000_000, 10_000),
-    Lever("policy.moral_bank.enabled", "toggle", "lever_moral_bank"),
-    Lever("policy.moral_bank.points_per_activity", "slider", "lever_points", 0.0, 50.0, 1.0,
-          requires="policy.moral_bank.enabled"),
-    Lever("policy.moral_bank.government_yuan_per_year", "number", "lever_moral_bank_gov", 0, 500_000, 5_000,
-          requires="policy.moral_bank.enabled"),
-    Lever("policy.fund.transparency", "slider", "lever_transparency", 0.0, 1.0, 0.05),
-    Lever("policy.fund.governance", "select", "lever_governance"),
-    Lever("policy.fund.public_fundraising", "toggle", "lever_fundraising"),
-    Lever("policy.fund.government_match_ratio", "slider", "lever_match", 0.0, 2.0, 0.1),
-    Lever("policy.social_work.extra_social_workers", "number", "lever_social_workers", 0, 20, 1),
-    Lever("policy.social_work.mobilisation", "toggle", "lever_mobilisation"),
-    Lever("policy.deliberation.enabled", "toggle", "lever_deliberation"),
-    Lever("policy.charity_sales.enabled", "toggle", "lever_charity_sales"),
-    Lever("policy.social_enterprise.enabled", "toggle", "lever_social_enterprise"),
-)
+def _declared() -> tuple[Lever, ...]:
+    """The parameters whose declaration carries a ``widget`` (sim/levers/<lever>.py, and the community's flagged
+    inputs in sim/schema.py), in the order of their ranks: the page's levers are declared with the parameters."""
+    rows = [(f.metadata["widget"], key) for key, f in schema_fields().items() if f.metadata.get("widget")]
+    return tuple(Lever(key, w.kind, w.term, w.lo, w.hi, w.step, requires=w.requires)
+                 for w, key in sorted(rows, key=lambda row: (row[0].rank, row[1])))
+
+
+LEVERS: tuple[Lever, ...] = _declared()
 LEVER_OF: dict[str, Lever] = {lv.key: lv for lv in LEVERS}
 
 

@@ -21,14 +21,13 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from enum import Enum
-from importlib.resources import files
 from typing import Any
 
 import pandas as pd
 
 from dashboard.levers import LEVER_OF, LEVERS, clean_value, is_community_lever, same_value, value_text
 from sim.config import SimConfig, get_value, settings_for, with_values
-from sim.glossary import PRESETS, label, preset_label
+from sim.glossary import label, preset_label
 from sim.grids import CommunityWeek, community_week
 from sim.model import CommunityModel, warmup_key
 
@@ -37,12 +36,6 @@ DEFAULT_COMMUNITY = "urban_traditional"
 DEFAULT_POLICIES = {"A": "baseline", "B": "five_society"}
 DEFAULT_WEEKS = 260
 MAX_WEEKS = 520
-
-
-def policy_presets() -> list[str]:
-    """Names of the policy presets in configs/policy/, in the glossary's order (baseline first)."""
-    names = {p.name[:-5] for p in files("sim.configs").joinpath("policy").iterdir() if p.name.endswith(".yaml")}
-    return [n for n in PRESETS["policy"] if n in names] + sorted(names - set(PRESETS["policy"]))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,9 +24,8 @@ from dashboard.session import (
     MAX_WEEKS,
     SIDES,
     policy_levers,
-    policy_presets,
 )
-from sim.config import community_presets
+from sim.config import community_presets, policy_presets
 from sim.glossary import label
 
 WEEKS_RANGE = (1, MAX_WEEKS)

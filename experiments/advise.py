@@ -4,7 +4,7 @@
                                  [--lang en|zh] [overrides ...]      e.g. community=relocation
 
 Starting from the ``five_society`` preset (every lever on), the public-money levers and the extra social workers
-(:data:`LEVER_SPACE`) are varied over ``--mixes`` lever mixes: the no-public-money mix (all of them at zero)
+(:func:`lever_space`) are varied over ``--mixes`` lever mixes: the no-public-money mix (all of them at zero)
 first, then a seeded Latin hypercube over the ranges. Every mix runs under the same ``--sets`` parameter sets
 (drawn from the calibration's prior ranges, as :mod:`experiments.bands` does) and the same ``--seeds`` seeds,
 through :func:`sim.runner.run_many`. For each mix:
@@ -27,6 +27,7 @@ zero to twice the ``five_society`` preset's value (docs/advice.md).
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,9 +40,10 @@ from experiments.bands import parameter_sets
 from experiments.calibrate import PRIORS
 from experiments.loading import COMPLETE
 from experiments.presentation import kpi_label, save_figure, setup_theme, term
-from sim.config import settings_for, with_values
+from sim.config import get_value, settings_for, with_values
 from sim.indicators import TARGETS, met
 from sim.kpi_table import DISTRICT_TARGETS
+from sim.levers import LEVERS, lever_parameters
 from sim.outputs import write_atomic
 from sim.overrides import check_overrides
 from sim.params import ConfigError
@@ -60,23 +62,30 @@ class Lever:
     integer: bool = False
 
 
-# The levers searched, and their ranges: zero to twice the five_society preset's value (assumption; the preset's
-# values are themselves assumptions or figures of 003/004, see docs/ODD.md's parameter table).
-LEVER_SPACE = (
-    Lever("policy.gov_purchase.budget_yuan_per_year", 0, 400_000),
-    Lever("policy.venture.budget_yuan_per_year", 0, 200_000),
-    Lever("policy.fund.government_match_ratio", 0, 1.0),
-    Lever("policy.moral_bank.government_yuan_per_year", 0, 40_000),
-    Lever("policy.social_work.extra_social_workers", 0, 4, integer=True),
-)
+@functools.cache
+def lever_space() -> tuple[Lever, ...]:
+    """The levers searched, and their ranges: every lever parameter that spends public money or adds public staff
+    (declared ``money=True`` or ``staff=True`` in sim/levers/<lever>.py), in the levers' order, from zero to twice
+    the five_society preset's value (assumption; the preset's values are themselves assumptions or figures of
+    003/004, see docs/ODD.md's parameter table).  A parameter the preset leaves at zero (e.g. the fund's government
+    grant) has no range and is not searched."""
+    base = settings_for(f"policy={BASE_POLICY}")
+    space = []
+    for key in (k for lever in LEVERS for k in lever_parameters("money") + lever_parameters("staff")
+                if k.split(".")[1] == lever.name):
+        value = get_value(base, key)
+        if value > 0:
+            space.append(Lever(key, 0, 2 * value, integer=isinstance(value, int)))
+    return tuple(space)
 
 
 class AdviceError(ValueError):
     """Bad input: the message names the option and what is allowed."""
 
 
-def lever_mixes(n: int, space: tuple[Lever, ...] = LEVER_SPACE) -> pd.DataFrame:
+def lever_mixes(n: int, space: tuple[Lever, ...] | None = None) -> pd.DataFrame:
     """``n`` lever mixes: the no-public-money mix (every lever at its lower bound), then a Latin hypercube."""
+    space = lever_space() if space is None else space
     unit = np.vstack([np.zeros(len(space)), qmc.LatinHypercube(d=len(space), seed=MIX_SEED).random(n - 1)])
     lo, hi = np.array([v.lo for v in space]), np.array([v.hi for v in space])
     mixes = pd.DataFrame(lo + unit * (hi - lo), columns=[v.key for v in space])
@@ -155,7 +164,7 @@ def report(table: pd.DataFrame, mixes: pd.DataFrame, choice: int, args: argparse
         rows.append(f"| {name} | {r['cost_per_year']:,.0f} | {r['expected_met']:.2f} | {int(r['robust_met'])} | "
                     + " | ".join(f"{r['p_' + k]:.0%}" for k in judged) + " |")
     levers = "\n".join(f"- `{v.key}` = {int(mixes.loc[choice, v.key]) if v.integer else mixes.loc[choice, v.key]:,}"
-                       for v in LEVER_SPACE)
+                       for v in lever_space())
     heads = {"en": ("Lever mixes against the plan targets and their public cost",
                     f"{len(mixes)} lever mixes (from `{BASE_POLICY}`) × {args.sets} parameter sets × {args.seeds} "
                     f"seeds = {n_runs} runs ({' '.join(args.overrides) or 'default community'}). ★: on the Pareto "
@@ -206,7 +215,7 @@ def run(args: argparse.Namespace) -> tuple[pd.DataFrame, int]:
     base = settings_for(*args.overrides, f"policy={BASE_POLICY}")
     settings, names, overrides, index = [], [], [], []
     for m, levers in mixes.iterrows():
-        lever_values = {v.key: int(levers[v.key]) if v.integer else float(levers[v.key]) for v in LEVER_SPACE}
+        lever_values = {v.key: int(levers[v.key]) if v.integer else float(levers[v.key]) for v in lever_space()}
         for j, values in sets.iterrows():
             point = {k: (int(v) if isinstance(v, np.integer) else float(v)) for k, v in values.items()}
             for seed in range(args.seeds):

@@ -68,7 +68,6 @@ import re
 import shlex
 import sys
 import typing
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +80,15 @@ from experiments.bands import POSTERIOR, BandsError, draw_sets, extra_priors, se
 from experiments.decompose_report import DEFAULT_GROUPS, OTHER, FontError, setup_theme
 from experiments.loading import COMPLETE
 from experiments.readme_tables import README
-from sim.config import PolicyConfig, SimConfig, get_value, settings_for, to_plain_dict, with_values
+from sim.config import (
+    PolicyConfig,
+    SimConfig,
+    get_value,
+    policy_presets,
+    settings_for,
+    to_plain_dict,
+    with_values,
+)
 from sim.indicators import KEY_INDICATORS
 from sim.outputs import write_atomic
 from sim.overrides import check_overrides
@@ -188,11 +195,6 @@ def lever_names() -> list[str]:
     """The lever groups of the policy schema (PolicyConfig's sections), in the schema's order."""
     hints = typing.get_type_hints(PolicyConfig)
     return [f.name for f in dataclasses.fields(PolicyConfig) if dataclasses.is_dataclass(hints[f.name])]
-
-
-def policy_presets() -> list[str]:
-    """The policy presets shipped in configs/policy/."""
-    return sorted(p.name[:-5] for p in files("sim.configs").joinpath("policy").iterdir() if p.name.endswith(".yaml"))
 
 
 def changed_settings(control: SimConfig, bundle: SimConfig) -> dict[str, dict[str, object]]:

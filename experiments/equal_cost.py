@@ -3,8 +3,9 @@
     python -m experiments.equal_cost --budget 300000 [--seeds 3] [--tolerance 0.01] [--out FILE.yaml]
                                      [overrides ...]        e.g. policy=five_society community=relocation
 
-A policy spends public money through the levers of :data:`MONEY_LEVERS` (service purchase, venture
-philanthropy, the fund's government grant and match ratio, the moral bank's government support) and through
+A policy spends public money through the levers of :data:`MONEY_LEVERS` (the parameters declared ``money=True``
+in sim/levers/: service purchase, venture philanthropy, the fund's government grant and match ratio, the moral
+bank's government support, meal aid) and through
 its social workers' wages (people, not scaled). All money levers are multiplied by one factor ``s``, chosen so
 that the policy's mean public cost per year (``public_cost_run`` over the run's years, mean over ``--seeds``
 seeds, the same seeds at every ``s``) equals ``--budget``. The cost at ``s = 0`` is the fixed part (the
@@ -28,14 +29,13 @@ import numpy as np
 
 from sim.config import get_value, settings_for, with_values
 from sim.indicators import compute_kpis
+from sim.levers import money_levers
 from sim.model import CommunityModel
 from sim.outputs import write_atomic
 from sim.overrides import check_overrides
 from sim.params import ConfigError
 
-MONEY_LEVERS = ("policy.gov_purchase.budget_yuan_per_year", "policy.venture.budget_yuan_per_year",
-                "policy.fund.government_grant_yuan_per_year", "policy.fund.government_match_ratio",
-                "policy.moral_bank.government_yuan_per_year")
+MONEY_LEVERS = money_levers()  # declared money=True in sim/levers/<lever>.py
 WEEKS_PER_YEAR = 52
 MAX_STEPS = 8  # secant corrections after the linear guess
 
@@ -102,6 +102,7 @@ def scale_to_budget(overrides: Sequence[str], budget: float, seeds: int = 3, tol
     if base.district is not None:
         raise EqualCostError("district=…: scale one community's policy (a district's communities each have one)")
     as_set = {key: float(get_value(base, key)) for key in MONEY_LEVERS}
+    as_set = {key: value for key, value in as_set.items() if value != 0} or as_set  # the levers the policy uses
 
     def settings(s: float, seed: int):
         return with_values(base, {"seed": seed, **{k: v * s for k, v in as_set.items()}})

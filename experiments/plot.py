@@ -29,6 +29,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -112,6 +113,13 @@ def run_names(manifests: list[dict], lang: str) -> list[str]:
     return [f"{n} ({i + 1})" if names.count(n) > 1 else n for i, n in enumerate(names)]
 
 
+def event_weeks(ts: pd.DataFrame) -> list[int]:
+    """The weeks at whose start scheduled lever changes came into force (a run's ``lever_events`` column)."""
+    if "lever_events" not in ts.columns:
+        return []
+    return [int(w) for w in ts.loc[ts["lever_events"].fillna("").astype(str) != "", "step"]]
+
+
 def series(ts: pd.DataFrame, key: str) -> pd.Series:
     """The weekly values drawn for ``key``: a rate over the last :data:`WINDOW` weeks, else the column."""
     if key in RATES and all(c in ts.columns for c in (RATES[key][1], *RATES[key][2])):
@@ -150,6 +158,9 @@ def plot_runs(runs: list[tuple[pd.DataFrame, dict]], lang: str = "en", width: st
             ax.plot(ts["step"], series(ts, key), color=styles.palette[name], marker=styles.markers[name],
                     dashes=styles.dashes[name] or (None, None), markevery=max(1, steps // 6),
                     markeredgecolor="black", markeredgewidth=0.4)
+        for (ts, _), name in zip(runs, names, strict=True):  # scheduled lever changes (sim/levers/schedule.py)
+            for week in event_weeks(ts):
+                ax.axvline(week - 0.5, color=styles.palette[name], ls=":", lw=1.0)
         ax.set_xlim(0.5, steps + 0.5)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         possible_range(ax, key, all(ts[key].min() >= 0 for ts, _ in runs))
@@ -167,7 +178,11 @@ def plot_runs(runs: list[tuple[pd.DataFrame, dict]], lang: str = "en", width: st
     if warmup:
         handles.append(Patch(color="0.86", linewidth=0))
         labels.append(wrap(term("warmup", lang, weeks=warmup), lang, 40))
-    if len(runs) > 1 or warmup:
+    events = any(len(event_weeks(ts)) for ts, _ in runs)
+    if events:
+        handles.append(Line2D([], [], color="0.3", ls=":", lw=1.0))
+        labels.append(wrap(term("lever_events_mark", lang), lang, 40))
+    if len(runs) > 1 or warmup or events:
         top.legend(handles, labels, loc="outside lower center", ncol=1 if width == "single" else 2, frameon=False)
     if len(runs) == 1:
         fig.suptitle(wrap(names[0], lang, 90))

@@ -50,14 +50,14 @@ import json
 import math
 import sys
 from collections.abc import Mapping, Sequence
-from importlib.resources import files
 from pathlib import Path
 
 import pandas as pd
 
 from experiments import readme_regions as regions
 from sim import indicators as sim_indicators
-from sim.glossary import COLUMNS, GLOSSARY, PRESETS, label
+from sim.config import policy_presets
+from sim.glossary import COLUMNS, GLOSSARY, label
 from sim.indicators import KEY_INDICATORS, TARGETS, TARGETS_BY_KEY, YEAR_WEEKS
 from sim.kpi_table import DISTRICT_TARGETS, MISSING, format_value, is_fraction
 
@@ -94,13 +94,6 @@ class TablesError(ValueError):
 # ------------------------------------------------------------------------------------------------
 # what the tables hold: presets, indicators, seeds
 # ------------------------------------------------------------------------------------------------
-def policy_presets() -> list[str]:
-    """The policy presets shipped in configs/policy/, in the glossary's order (baseline first), others after."""
-    names = [p.name[:-5] for p in files("sim.configs").joinpath("policy").iterdir() if p.name.endswith(".yaml")]
-    order = {n: i for i, n in enumerate(PRESETS.get("policy", ()))}
-    return sorted(names, key=lambda n: (order.get(n, len(order)), n))
-
-
 def default_scenario() -> tuple[str, str]:
     """The community and policy of a run with no overrides (configs/config.yaml): the table's defaults."""
     from sim.config import shipped_settings

@@ -44,12 +44,11 @@ from experiments.design import DesignError, load_runs, run_design
 from experiments.presentation import save_figure, setup_theme
 from experiments.report import Figure, Heading, Paragraph, Table, render, write_report
 from experiments.stats import LEVEL, REL_DIFF, seeds_needed, t_half_width
-from sim.config import community_presets
+from sim.config import community_presets, policy_presets
 from sim.indicators import KEY_INDICATORS
 
 INDICATORS = KEY_INDICATORS  # the six key indicators (sim/indicators.py)
-POLICIES = ("baseline", "micro_fund", "moral_bank", "gov_purchase", "charity_sales", "social_enterprise",
-            "five_society")
+POLICIES = tuple(policy_presets())  # every policy preset of configs/policy/
 DETECT = 0.2  # the difference to resolve, as a share of the typical between-policy difference δ
 FLAT = 0.01   # an indicator is flat when the policies' means spread by less than 1 % of its level
 FLOOR = 10    # never fewer seeds than this: the standard deviation itself needs a few seeds to estimate

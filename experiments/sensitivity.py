@@ -66,31 +66,12 @@ SURVIVE = 0.1  # screen: a parameter survives Morris if its mu* is at least this
 INDICATORS = KEY_INDICATORS  # the six key indicators (sim/indicators.py)
 KEY_VALUE_ARGS = ("method", "community", "policy")
 
-# Documented ranges where the schema's hard limits are absurd for a sensitivity analysis, or where
-# the calibration's prior range applies (experiments/calibrate.py, PRIORS), or where a source gives a
-# plausible range (docs/literature.md).
+# Documented ranges where the schema's hard limits are absurd for a sensitivity analysis (budgets up to 10⁹ yuan), where
+# a source gives a plausible range (docs/literature.md), or the flagged one-cent volume: each declared with its
+# parameter (``prior=`` in sim/levers/<lever>.py and sim/schema.py); the calibration's prior ranges override
+# (experiments/calibrate.py, PRIORS).
 RANGES: dict[str, tuple[float, float]] = {
-    "policy.micro_fund.fen_per_unit": (0.0, 5.0),            # schema ≤ 10,000 fen; the source: 1 fen
-    "policy.fund.government_match_ratio": (0.0, 2.0),        # schema ≤ 10 yuan per yuan
-    "policy.fund.spend_share_per_week": (0.01, 0.10),        # schema [0, 1] per week
-    "policy.gov_purchase.budget_yuan_per_year": (0.0, 400_000.0),  # schema ≤ 10⁹; presets: 200,000
-    "policy.venture.budget_yuan_per_year": (0.0, 200_000.0),  # schema ≤ 10⁸; five_society: 100,000
-    "policy.social_work.extra_social_workers": (0, 6),       # schema ≤ 1,000 persons
-    "policy.social_work.supervision_gain": (0.0, 1.5),       # schema ≤ 5
-    "policy.enterprise.lump_yuan_per_year": (0.0, 5000.0),   # schema ≤ 10⁷ yuan
-    "policy.deliberation.interval_weeks": (1, 13),           # schema ≤ 52: at least quarterly
-    "policy.moral_bank.points_per_activity": (0.0, 20.0),    # schema ≤ 1,000
-    "community.units_per_week": (500.0, 50_000.0),           # flagged input: the schema's documented range
-    "behaviour.activity_prob": (0.04, 0.16),                 # schema [0, 1] per week: 2–8 activities a year
-    "behaviour.dropout_unrecognised": (0.0, 0.003),          # schema [0, 1] per week: 0–15 %/year
-    "behaviour.donate_prob": (0.0005, 0.005),                # schema [0, 1] per week
-    "behaviour.satisfaction_rate": (0.1, 0.5),               # schema [0, 1]
-    "behaviour.session_satisfaction_rate": (0.02, 0.3),      # schema [0, 1]; default 0.1
-    "behaviour.satisfaction_memory_weeks": (13.0, 156.0),    # schema ≤ 10,000 weeks: a quarter to three years
-    "behaviour.callback_satisfied_resolved": (0.90, 0.99),   # schema [0, 1]; observed 94–97 % ([D1][D6])
-    "behaviour.project_cost_yuan": (10_000.0, 100_000.0),    # schema ≤ 10⁷; 公益创投 1万~10万元 ([P1][P2])
-    "behaviour.claim_prob": (0.1, 0.9),                      # schema [0, 1]
-    "behaviour.org_fold_weeks": (13, 52),                    # schema ≤ 520 weeks
+    **{key: f.metadata["prior"] for key, f in schema_fields().items() if f.metadata.get("prior")},
     **{k: (p.lo, p.hi) for k, p in PRIORS.items()},
 }
 

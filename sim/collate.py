@@ -125,8 +125,13 @@ def _long_table(series: list[tuple[int, pa.Table]]) -> pd.DataFrame:
 
     Rows come run by run, and within a run indicator by indicator in the table's column order, as
     ``DataFrame.melt`` orders them; built from the column arrays directly (a melt per run costs
-    more than the rest of the collation).
+    more than the rest of the collation).  Only numeric columns are indicators: text columns (a scheduled run's
+    ``lever_events``) stay in each run's own ``timeseries.parquet``.
     """
+    series = [(run_id, table.select([c for c in table.column_names
+                                      if not pa.types.is_string(table.schema.field(c).type)
+                                      and not pa.types.is_large_string(table.schema.field(c).type)]))
+              for run_id, table in series]
     if not series:
         return pd.DataFrame({"run": pd.Series(dtype="int32"), "step": pd.Series(dtype="int32"),
                              "indicator": pd.Series(dtype="category"), "value": pd.Series(dtype="float64")})

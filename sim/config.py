@@ -23,69 +23,55 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
+from sim.levers import Governance
+from sim.params import coerce_value
 from sim.schema import (
     ASSUMPTION,
     GROUPS,
     BehaviourConfig,
-    CharitySalesLever,
     CommunityConfig,
     ConfigError,
-    DeliberationLever,
     DemandRates,
     DistrictConfig,
     DistrictMember,
-    EnterpriseLever,
-    FundLever,
-    Governance,
-    GovPurchaseLever,
     GroupShares,
-    MicroFundLever,
-    MoralBankLever,
     PolicyConfig,
     SimConfig,
-    SocialEnterpriseLever,
-    SocialWorkLever,
     check_leaf,
     check_ranges,
     community_presets,
+    district_presets,
     format_limit,
     iter_params,
     param,
+    policy_presets,
     section,
-    shown,
 )
 
 __all__ = [
     "ASSUMPTION",
     "GROUPS",
     "BehaviourConfig",
-    "CharitySalesLever",
     "CommunityConfig",
     "ConfigError",
-    "DeliberationLever",
     "DemandRates",
     "DistrictConfig",
     "DistrictMember",
-    "EnterpriseLever",
-    "FundLever",
-    "GovPurchaseLever",
     "Governance",
     "GroupShares",
-    "MicroFundLever",
-    "MoralBankLever",
     "PolicyConfig",
     "SimConfig",
-    "SocialEnterpriseLever",
-    "SocialWorkLever",
     "check_ranges",
     "check_value",
     "coerce_value",
     "community_presets",
     "compose_config",
+    "district_presets",
     "iter_params",
     "load_community_preset",
     "param",
     "parameter_table",
+    "policy_presets",
     "register_configs",
     "schema_fields",
     "section",
@@ -126,47 +112,6 @@ def check_value(key: str, value: Any) -> bool:
         return False
     check_leaf(key, f, coerce_value(key, f, value))
     return True
-
-
-def coerce_value(key: str, f: dataclasses.Field, value: Any) -> Any:
-    """``value`` as the type of parameter ``key`` (as OmegaConf would store it), or ConfigError.
-
-    Stricter than OmegaConf where it would silently guess: a yes/no parameter takes only true or
-    false (not ``2`` or ``"yes"``), a number must fit a float, a whole number must be whole.
-    """
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()  # a numpy scalar, e.g. from a design table
-    kind = f.type
-    if kind in ("int", "float") and (isinstance(value, bool) or not isinstance(value, (int, float, str))):
-        raise ConfigError(f"{key}={shown(value)} is not a{'n integer' if kind == 'int' else ' number'}")
-    if kind in ("int", "float") and isinstance(value, str):  # OmegaConf converts numeric text
-        try:
-            value = int(value) if kind == "int" else float(value)
-        except ValueError:
-            raise ConfigError(f"{key}={shown(value)} is not a{'n integer' if kind == 'int' else ' number'}") \
-                from None
-    if kind == "float" and isinstance(value, int):
-        try:
-            return float(value)
-        except OverflowError:
-            raise ConfigError(f"{key}={shown(value)} is too large a number") from None
-    if kind == "int" and isinstance(value, float):
-        if not value.is_integer():
-            raise ConfigError(f"{key}={shown(value)} is not an integer")
-        return int(value)
-    if kind == "bool" and not isinstance(value, bool):
-        raise ConfigError(f"{key}={shown(value)} must be true or false")
-    if kind == "str" and not isinstance(value, str):
-        raise ConfigError(f"{key}={shown(value)} must be text")
-    if kind == "Governance":
-        try:
-            return value if isinstance(value, Governance) else Governance[value]
-        except (KeyError, TypeError):
-            raise ConfigError(f"{key}={shown(value)} is not allowed; choose one of: "
-                              f"{', '.join(f.metadata['choices'])}") from None
-    if kind not in ("int", "float", "bool", "str"):
-        raise ConfigError(f"{key} is not a single value; set it through a config file")
-    return value
 
 
 def with_values(settings: SimConfig, values: Mapping[str, Any]) -> SimConfig:
@@ -280,7 +225,8 @@ def _revalidate(obj) -> None:
 
 
 def to_plain_dict(cfg: SimConfig) -> dict:
-    """The config as plain JSON-able data (enums by name), in field order.
+    """The config as plain JSON-able data (enums by name), in field order; a field declared ``quiet_default``
+    (a lever's schedule, :mod:`sim.levers.schedule`) is left out at its default, so that it names no run folder.
 
     The same data as ``OmegaConf.to_container(OmegaConf.structured(cfg), enum_to_str=True)`` (a
     test checks this) at a hundredth of the cost: it is hashed and written for every run.
@@ -288,9 +234,14 @@ def to_plain_dict(cfg: SimConfig) -> dict:
     return _plain(cfg)
 
 
+def _default(f: dataclasses.Field):
+    return f.default_factory() if f.default is dataclasses.MISSING else f.default
+
+
 def _plain(value):
     if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not (f.metadata.get("quiet_default") and getattr(value, f.name) == _default(f))}
     if isinstance(value, Enum):
         return value.name
     if isinstance(value, list | tuple):
@@ -334,9 +285,17 @@ def parameter_table(markdown: bool = True) -> str:
     """
     shipped = {key: value for key, _f, value in iter_params(shipped_settings())}
     choice = _default_choices()
-    rows = []
+    rows, schedule_rows = [], {}
     for key, f, schema_value in iter_params(SimConfig):
         m = f.metadata
+        if key.startswith("policy.") and m.get("quiet_default"):  # every lever's schedule: one row per field
+            name = key.rsplit(".", 1)[1]
+            if name not in schedule_rows:
+                lo, hi = m.get("lo"), m.get("hi")
+                rng = "" if lo is None and hi is None else f"[{format_limit(lo)}, {format_limit(hi)}]"
+                schedule_rows[name] = (f"policy.<lever>.{name}", str(schema_value).replace("None", "null"),
+                                       m.get("unit", ""), rng, m.get("help", ""), m.get("source", ""))
+            continue
         value = shipped.get(key, schema_value)
         if value is None:  # a group off by default (district): its schema defaults apply when chosen
             value = schema_value
@@ -352,6 +311,7 @@ def parameter_table(markdown: bool = True) -> str:
         rng = ", ".join(m["choices"]) if m.get("choices") else (
             "" if lo is None and hi is None else f"[{format_limit(lo)}, {format_limit(hi)}]")
         rows.append((key, text, m.get("unit", ""), rng, m.get("help", ""), source))
+    rows += schedule_rows.values()
     if markdown:
         out = ["| parameter | default | unit | range | meaning | source |", "|---|---|---|---|---|---|"]
         out += ["| `" + r[0] + "` | " + " | ".join(c.replace("|", "/") for c in r[1:]) + " |" for r in rows]

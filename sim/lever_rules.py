@@ -1,7 +1,9 @@
-"""Where each policy lever's rules live: a table generated from the code, for docs/ODD.md.
+"""Where each policy lever's rules live: a table generated from the lever modules and the code, for docs/ODD.md.
 
-A lever is a section of :class:`sim.config.PolicyConfig` (``policy.micro_fund``, ``policy.fund`` …).
-A rule *uses* a lever when its function body reads that section: the levers in force, written as
+A lever is a module of :mod:`sim.levers` and a section of :class:`sim.config.PolicyConfig` (``policy.micro_fund``,
+``policy.fund`` …).  Its own rules are those its module runs at the named points of the week (``Lever.rules``);
+the parties' rules that read its values are found in their code.  A party's rule *uses* a lever when its function
+body reads that section: the levers in force, written as
 ``model.policy.<lever>``, ``self.model.policy.<lever>`` or through the usual local alias ``pol.<lever>``
 (``pol = model.policy``), or the run's configured levers, ``cfg.policy.<lever>``.  The levers in force are
 the baseline's during the warm-up and the run's after it (sim/model.py); a rule that reads the configured
@@ -18,7 +20,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-from sim.config import PolicyConfig
+from sim.levers import LEVERS
 
 PACKAGE = Path(__file__).resolve().parent
 # Modules that describe or present the levers rather than apply them.
@@ -27,9 +29,14 @@ NOT_RULES = {"config.py", "schema.py", "levers.py", "params.py", "overrides.py",
 
 
 def levers() -> list[str]:
-    """The lever sections of the policy config, in schema order."""
-    return [f.name for f in dataclasses.fields(PolicyConfig) if dataclasses.is_dataclass(f.type)
-            or (isinstance(f.type, str) and f.type.endswith(("Lever", "Config")))]
+    """The levers (their config sections), in the levers' order."""
+    return [lever.name for lever in LEVERS]
+
+
+def own_rules() -> dict[str, list[str]]:
+    """lever → its own rules, ``point: module.function`` (run at the named points of the week, sim/model.py)."""
+    return {lv.name: [f"{point}: `levers.{lv.name}.{rule.__name__}`" for point, rule in lv.rules.items()]
+            for lv in LEVERS}
 
 
 def _functions(tree: ast.Module):
@@ -83,16 +90,20 @@ def lever_rules(package: Path = PACKAGE) -> dict[str, list[str]]:
 
 
 def lever_table() -> str:
-    """The markdown table of docs/ODD.md: lever, its parameters, the rules that read it (†: the configured lever)."""
-    from sim.config import iter_params  # the schema's own walk over its parameters
+    """The markdown table of docs/ODD.md: lever, its module, its parameters, its own rules (at which point of the
+    week), the parties' rules that read it (†: the configured lever), and what it adds to the weekly table."""
 
-    params: dict[str, list[str]] = {}
-    for key, *_ in iter_params(PolicyConfig, "policy."):
-        section = key.split(".")[1]
-        params.setdefault(section, []).append(key.rsplit(".", 1)[1])
-    rows = ["| lever | parameters | rules that read it (`sim/<module>.py`) |", "|---|---|---|"]
-    configured = configured_reads()
-    for lever, rules in lever_rules().items():
-        rule_text = ", ".join(f"`{r}`" + (" †" if r in configured[lever] else "") for r in rules) or "—"
-        rows.append(f"| `policy.{lever}` | {', '.join(params.get(lever, []))} | {rule_text} |")
+    from sim.levers import SCHEDULE_FIELDS
+
+    rows = ["| lever | parameters (besides `start_week`, `end_week`, `changes`) | its own rules "
+            "(`sim/levers/<lever>.py`) | rules of the parties that read it (`sim/<module>.py`) | adds |",
+            "|---|---|---|---|---|"]
+    configured, own, read = configured_reads(), own_rules(), lever_rules()
+    for lv in LEVERS:
+        params = [f.name for f in dataclasses.fields(lv.params) if f.name not in SCHEDULE_FIELDS]
+        rule_text = ", ".join(f"`{r}`" + (" †" if r in configured[lv.name] else "") for r in read[lv.name]) or "—"
+        adds = [*(f"column `{c}`" for c in lv.columns), *(f"cost `{k}`" for k in lv.cost_kinds),
+                *(f"stream `{st}`" for st in lv.streams)]
+        rows.append(f"| `policy.{lv.name}` | {', '.join(params)} | {'; '.join(own[lv.name]) or '—'} | {rule_text} | "
+                    f"{', '.join(adds) or '—'} |")
     return "\n".join(rows)

@@ -41,10 +41,11 @@ from sim.config import PolicyConfig, SimConfig, to_plain_dict
 from sim.enterprises import Enterprise
 from sim.fund import CommunityFund
 from sim.groups import GroupsWeek, dissolve, found_group, groups_week
+from sim.levers import LEVERS, lever_cost_kinds, lever_streams, schedule
 from sim.organisations import OrgKind, SocialOrganization, SocialWorker
 from sim.platform import Community
 from sim.projects import deliver
-from sim.record import PUBLIC_COSTS, WEEKLY_TABLE, Week, WeeklyRecord
+from sim.record import PUBLIC_COSTS, Week, WeeklyRecord, weekly_table
 from sim.residents import Residents
 from sim.sales import sales_week
 
@@ -54,8 +55,10 @@ from sim.sales import sales_week
 # population and the same market noise: common random numbers for paired comparisons.
 STREAMS = ("population", "demand", "dispatch", "volunteer", "donation", "market", "groups", "deliberation",
            "projects_survey", "orgs", "redemption", "projects")  # the last three: draws whose number depends on
-# the policy (incubations, redemptions, project sessions)
+# the policy (incubations, redemptions, project sessions).  The levers' own streams (sim/levers/) are spawned
+# after these, so a new lever changes no draw of the others.
 
+COST_KINDS = PUBLIC_COSTS + lever_cost_kinds()  # the kinds of public cost: the model's own, then the levers'
 BASELINE = PolicyConfig()  # the levers of the warm-up: the status quo (configs/policy/baseline.yaml)
 
 
@@ -76,20 +79,27 @@ class CommunityModel(Model):
     def __init__(self, cfg: SimConfig) -> None:
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
-        self.streams = dict(zip(STREAMS, self.rng.spawn(len(STREAMS)), strict=True))
+        names = STREAMS + lever_streams()
+        self.streams = dict(zip(names, self.rng.spawn(len(names)), strict=True))
         self.week = 0                       # weeks run, warm-up included
         self.warmup_weeks = cfg.warmup_weeks
-        self.policy = BASELINE if self.warmup_weeks > 0 else cfg.policy  # the levers in force
+        # the levers in force: the baseline's during the warm-up, then the run's as scheduled (sim/levers/schedule.py)
+        self.policy = BASELINE if self.warmup_weeks > 0 else schedule.policy_at(cfg.policy, 1)
+        self.record_started = False         # the run's levers are in force and the record has started
+        self.schedule_weeks = schedule.boundaries(cfg.policy)  # recorded weeks at whose start levers change
+        self.lever_results: dict[str, dict[str, object]] = {lv.name: {} for lv in LEVERS}  # what their rules returned
+        self.lever_state: dict[str, dict] = {}  # what a lever's rules keep from week to week (by lever name)
+        self.events: list[str] = []         # lever changes that came into force this week
         self.orgs_incubated = 0
         self.orgs_folded = 0
         self.opening_balance_fen = 0        # the fund's balance when the record starts (after the warm-up)
         self._wage_carry_fen = 0.0          # fraction of a fen of social workers' wages owed
         self.this_week: Week | None = None  # the results of the week being recorded
-        self.public_cost_fen = dict.fromkeys(PUBLIC_COSTS, 0)  # this week
-        self.record = WeeklyRecord(WEEKLY_TABLE)
+        self.public_cost_fen = dict.fromkeys(COST_KINDS, 0)  # this week
+        self.record = WeeklyRecord(weekly_table(cfg.policy))
         # Set by a district (sim/district.py): the government purchase budget allotted to this
         # community, and the share of district social workers' time it receives.
-        self.purchase_budget_yuan_per_year = cfg.policy.gov_purchase.budget_yuan_per_year
+        self.purchase_budget_yuan_per_year = schedule.policy_at(cfg.policy, 1).gov_purchase.budget_yuan_per_year
         self.district_worker_share = 0.0
 
         c, b = cfg.community, cfg.behaviour
@@ -122,6 +132,17 @@ class CommunityModel(Model):
         self.start_policy(self.policy)
 
     # ---------------------------------------------------------------------------------------------
+    # the levers' rules
+    # ---------------------------------------------------------------------------------------------
+    def run_levers(self, point: str) -> None:
+        """Run the levers' rules at a named point of the week (sim/levers/base.py, HOOK_POINTS), in the levers'
+        order, each with its values in force; a rule's result is kept for the lever's columns."""
+        for lever in LEVERS:
+            rule = lever.rules.get(point)
+            if rule is not None:
+                self.lever_results[lever.name][point] = rule(self, getattr(self.policy, lever.name))
+
+    # ---------------------------------------------------------------------------------------------
     # the policy in force
     # ---------------------------------------------------------------------------------------------
     @property
@@ -139,37 +160,28 @@ class CommunityModel(Model):
         social enterprise is set up if the policy asks for one and the community has an asset for it
         (004 顺河社区 精品游线).
         """
-        pol = self.policy = policy or self.cfg.policy
-        c = self.cfg.community
+        self.policy = policy or schedule.policy_at(self.cfg.policy, 1)
         if self.week == self.warmup_weeks:  # week 1: the record starts
             self.orgs_incubated = self.orgs_folded = 0
             self.opening_balance_fen = self.fund.balance_fen
-        n_join = math.floor(pol.micro_fund.participating_share * c.product_enterprises + 0.5)  # half up
-        n_lump = math.floor(pol.enterprise.lump_donor_share * c.enterprises + 0.5)
-        for rank, e in enumerate(self.enterprises):
-            e.per_unit_donor = e.sells_product and rank < n_join
-            e.lump_donor = bool(self._lump_order[rank] < n_lump)
-        has_se = any(o.kind is OrgKind.SOCIAL_ENTERPRISE for o in self.organisations)
-        if pol.social_enterprise.enabled and c.social_enterprise_asset and not has_se:
-            self.add_organisation(OrgKind.SOCIAL_ENTERPRISE, incubated=False)
-        extra = pol.social_work.extra_social_workers - sum(sw.extra for sw in self.station_workers)
-        for _ in range(max(0, extra)):
-            self.station_workers.append(SocialWorker(self))
-            self.station_workers[-1].extra = True
+            self.record_started = True
+        self.run_levers("policy_start")
 
     def change_policy(self, policy: PolicyConfig) -> None:
         """Put other levers in force from the next week on, during a recorded run (the dashboard's live levers:
         "in year 2 the street office starts buying services").
 
         As :meth:`start_policy`, and the purchase budget becomes the new levers' own (for a single community: a
-        district allots its communities' budgets itself).  What the earlier levers set up stays: extra social
-        workers already hired, a social enterprise already founded, the projects and contracts of the current
-        round.  A change of the purchase levers ends the running contracts and lets new ones for the rest of
-        the contract period (:meth:`Community.renew_contracts`).
+        district allots its communities' budgets itself).  Extra station posts follow the new values (posts no
+        longer paid end, sim/levers/social_work.py); what else the earlier levers set up stays: a social enterprise
+        already founded, the projects and contracts of the current round.  Scheduled lever changes
+        (sim/levers/schedule.py) come into force through this method too.  A change of the purchase levers ends the
+        running contracts and lets new ones for the rest of the contract period (:meth:`Community.renew_contracts`).
         """
         if self.week < self.warmup_weeks:
             raise ValueError(f"change_policy during the warm-up (week {self.week} of {self.warmup_weeks})")
         purchase_changed = policy.gov_purchase != self.policy.gov_purchase
+        self.events += schedule.events(self.policy, policy)
         self.purchase_budget_yuan_per_year = policy.gov_purchase.budget_yuan_per_year
         self.start_policy(policy)
         if purchase_changed:
@@ -177,7 +189,7 @@ class CommunityModel(Model):
 
     def purchase_budget(self) -> float:
         """The government purchase budget (yuan/year) in force: none under the warm-up's baseline."""
-        return self.purchase_budget_yuan_per_year if self.policy is not BASELINE else 0.0
+        return self.purchase_budget_yuan_per_year if self.record_started else 0.0
 
     def add_public_cost(self, kind: str, fen: int) -> None:
         self.public_cost_fen[kind] += int(fen)
@@ -205,6 +217,25 @@ class CommunityModel(Model):
     def department_capacity(self) -> float:
         """Cases the street and departments take this week (fractions carry over in the platform)."""
         return self.cfg.community.department_cases_per_1000_week * self.residents.size / 1000
+
+    def has_social_enterprise(self) -> bool:
+        return any(o.kind is OrgKind.SOCIAL_ENTERPRISE for o in self.organisations)
+
+    def found_social_enterprise(self) -> SocialOrganization:
+        """The community's social enterprise (sim/levers/social_enterprise.py)."""
+        return self.add_organisation(OrgKind.SOCIAL_ENTERPRISE, incubated=False)
+
+    def hire_station_worker(self, extra: bool = False) -> SocialWorker:
+        """A social worker joins the station; ``extra``: a post the policy pays (sim/levers/social_work.py)."""
+        sw = SocialWorker(self)
+        sw.extra = extra
+        self.station_workers.append(sw)
+        return sw
+
+    def end_station_post(self, sw: SocialWorker) -> None:
+        """A station post ends (its money withdrawn): the worker leaves."""
+        self.station_workers.remove(sw)
+        sw.remove()
 
     def add_organisation(self, kind: OrgKind, incubated: bool, grid: int = -1,
                          for_contract: bool = False) -> SocialOrganization:
@@ -275,17 +306,16 @@ class CommunityModel(Model):
         self.add_public_cost("social_workers", fen)
 
     def step(self) -> None:
-        if self.week == self.warmup_weeks and self.policy is BASELINE and self.warmup_weeks > 0:
+        if self.week == self.warmup_weeks and not self.record_started:
             self.start_policy()
+        elif self.record_started and self.policy_week + 1 in self.schedule_weeks:  # a scheduled change of levers
+            self.change_policy(schedule.policy_at(self.cfg.policy, self.policy_week + 1))
         residents, fund, platform = self.residents, self.fund, self.platform
         fund.start_week()
-        self.public_cost_fen = dict.fromkeys(PUBLIC_COSTS, 0)
+        self.public_cost_fen = dict.fromkeys(COST_KINDS, 0)
         for org in self.organisations:
             org.start_week()
-        if self.policy.moral_bank.government_yuan_per_year > 0:  # government stocks the moral bank (003:208)
-            support = round(self.policy.moral_bank.government_yuan_per_year * 100 / 52)
-            fund.receive("government", support, pot="moral_bank")
-            self.add_public_cost("moral_bank", support)
+        self.run_levers("week_start")  # e.g. government stocks the moral bank (003:208)
 
         # 1. enterprises, workshops and the social enterprise
         units_sold = self.trade()
@@ -308,6 +338,7 @@ class CommunityModel(Model):
         fund.pay("moral_bank", redemptions.fen, pot="moral_bank")
         # 6. the fund spends
         residents.receive_needy_support(fund.step(residents.n_needy))
+        self.run_levers("after_fund")
         # 7. contracts, council, project round
         platform.contract_round()
         deliberation, project_round = platform.deliberate()
@@ -321,6 +352,7 @@ class CommunityModel(Model):
         # 9. volunteering and trust
         dropped, new = residents.turnover(coverage, self.week)
         residents.update_attitudes()
+        self.run_levers("week_end")
         # 10. cost and record
         self.pay_social_workers()
         week = Week(
@@ -338,6 +370,7 @@ class CommunityModel(Model):
             self.record_week(week)
         else:
             self.this_week = week
+        self.events = []
 
     def warm_up(self) -> None:
         """Run the warm-up weeks (not recorded) that are still to run."""
@@ -360,9 +393,11 @@ class CommunityModel(Model):
         if warmup_key(settings) != warmup_key(self.cfg):
             raise ValueError("warmed_copy: the settings have another warm-up (community, behaviour, seed or "
                              "warmup_weeks differ)")
-        model = copy.deepcopy(self, {id(BASELINE): BASELINE})  # the baseline levers are recognised by identity
+        model = copy.deepcopy(self)
         model.cfg = copy.deepcopy(settings)
-        model.purchase_budget_yuan_per_year = settings.policy.gov_purchase.budget_yuan_per_year  # as __init__ does
+        model.purchase_budget_yuan_per_year = schedule.policy_at(settings.policy, 1).gov_purchase.budget_yuan_per_year
+        model.schedule_weeks = schedule.boundaries(settings.policy)
+        model.record = WeeklyRecord(weekly_table(settings.policy))
         return model
 
     @property

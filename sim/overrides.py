@@ -27,6 +27,7 @@ import dataclasses
 import difflib
 import functools
 import math
+import re
 from collections.abc import Iterable, Sequence
 from importlib.resources import files
 from typing import Any
@@ -219,6 +220,8 @@ def _check_value(key: str, value: Any) -> None:
             _check_value(sub, v)
         return
     f = schema_fields()[key]
+    if value is None and f.metadata.get("nullable"):
+        return
     if value is None:
         raise ConfigError(f"{key}=null: a value is needed")
     if f.type == "list[DistrictMember]":
@@ -246,9 +249,45 @@ def _check_members(key: str, value: Any) -> None:
             check_leaf(f"{key}[{k}].{name}", members[name], coerce_value(f"{key}[{k}].{name}", members[name], v))
 
 
+CHANGE_KEY = re.compile(r"^policy\.(?P<lever>\w+)\.changes(?:\.(?P<week>[^.]+)(?:\.(?P<param>\w+))?)?$")
+
+
+def _check_change(key: str, lever: str, week: Any, param: str | None, value: Any) -> None:
+    """A scheduled change of a lever (sim/levers/schedule.py): ``+policy.<lever>.changes.<week>.<param>=value``,
+    or a whole mapping ``++policy.<lever>.changes={week: {param: value}}``."""
+    if param is None:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}={shown(value)}: write {key}.<week>.<parameter>=<value> (with a leading +), or "
+                              f"'++{key}={{<week>: {{<parameter>: <value>}}}}'")
+        for k, v in value.items():
+            if week is None:
+                _check_change(f"{key}.{k}", lever, k, None, v)
+            else:
+                _check_change(f"{key}.{k}", lever, week, str(k), v)
+        return
+    if not ((isinstance(week, int) and not isinstance(week, bool)) or str(week).isdigit()) or int(week) < 1:
+        raise ConfigError(f"{key}: week {week!r} is not a recorded week (a whole number ≥ 1)")
+    target = f"policy.{lever}.{param}"
+    if target not in schema_fields() or param in ("start_week", "end_week", "changes"):
+        names = sorted(k.split(".")[2] for k in schema_fields() if k.startswith(f"policy.{lever}.")
+                       and k.split(".")[2] not in ("start_week", "end_week", "changes"))
+        raise ConfigError(f"{key}: {param} is not a parameter of policy.{lever}; allowed: {', '.join(names)}")
+    _check_value(target, value)
+
+
 def _check_value_override(override: Override, multirun: bool) -> str:
     """A parameter (or section) set by ``key=value``, ``+key=value`` or ``++key=value``; returns the key."""
     key = override.key_or_group
+    change = CHANGE_KEY.match(key)
+    if change and f"policy.{change['lever']}" in _sections():
+        if override.is_delete():
+            raise ConfigError(f"~{key}: a scheduled change cannot be removed here; leave it out of the command")
+        for value in _values(override, multirun):
+            if change["week"] is None:
+                _check_change(key, change["lever"], None, None, value)
+            else:
+                _check_change(key, change["lever"], change["week"], change["param"], value)
+        return key
     known = key in schema_fields() or key in _sections()
     if not known:
         raise _unknown_key(key)

@@ -162,6 +162,22 @@ WEEKLY_TABLE = {
 }
 
 
+def weekly_table(policy) -> dict:
+    """The columns of a run of ``policy``: :data:`WEEKLY_TABLE`, then what its levers add where it uses them (the
+    columns and kinds of public cost a lever module declares, sim/levers/), and ``lever_events`` (the lever changes
+    that came into force in the week, "" in the others) when its levers follow a schedule."""
+    from sim.levers import LEVERS, schedule
+
+    table = dict(WEEKLY_TABLE)
+    for lever in LEVERS:
+        if lever.used_by(policy):
+            table.update(lever.columns)
+            table.update({f"public_cost_{k}": _public_cost(k) for k in lever.cost_kinds})
+    if any(schedule.is_scheduled(getattr(policy, lv.name)) for lv in LEVERS):
+        table["lever_events"] = lambda m: "; ".join(m.events)
+    return table
+
+
 class WeeklyRecord:
     """The weekly table: one list per column of :data:`WEEKLY_TABLE`, a value appended each recorded week.
 

@@ -191,6 +191,11 @@ class Residents:
         """Registered volunteers."""
         return int(np.count_nonzero(self.volunteer))
 
+    def members_of(self, group: str) -> np.ndarray:
+        """Indices of the residents in ``group`` of 青老幼工新 (sim.schema.GROUPS: youth, elderly, children, workers,
+        new_employment)."""
+        return np.flatnonzero(self.group == GROUPS.index(group))
+
     @property
     def n_needy(self) -> int:
         return np.count_nonzero(self.needy)

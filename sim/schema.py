@@ -15,23 +15,18 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import Any
 
-from sim.levers import (  # noqa: F401  (the levers are part of the schema)
-    CharitySalesLever,
-    DeliberationLever,
-    EnterpriseLever,
-    FundLever,
-    Governance,
-    GovPurchaseLever,
-    MicroFundLever,
-    MoralBankLever,
-    PolicyConfig,
-    SocialEnterpriseLever,
-    SocialWorkLever,
+from sim.levers import PolicyConfig  # the levers are part of the schema (sim/levers/, one module per lever)
+from sim.params import (  # noqa: F401  (check_leaf, format_limit and shown are part of the schema's interface)
+    ASSUMPTION,
+    ConfigError,
+    Widget,
+    check_leaf,
+    format_limit,
+    param,
+    section,
+    shown,
 )
-from sim.params import ASSUMPTION, ConfigError, param, section
 
 GROUPS = ("youth", "elderly", "children", "workers", "new_employment")  # 青老幼工新 (004)
 
@@ -89,7 +84,9 @@ class CommunityConfig:
                                        "per week (the one-cent volume); no source gives it — vary it over "
                                        "500–50,000 (a small to mid-size distiller's weekly bottles) before drawing "
                                        "a conclusion about the one-cent charity",
-                                  source="assumption: no published volume (docs/literature.md §4, §9)")
+                                  source="assumption: no published volume (docs/literature.md §4, §9)",
+                                  prior=(500.0, 50_000.0),  # the flagged input's documented range
+                                  widget=Widget("number", "lever_units", 0, 100_000, 500, rank=20))
     professional_agencies: int = param(1, "organisations", 0, 1000,
                                        help="professional social-work agencies present at start")
     self_organisations: int = param(2, "organisations", 0, 10_000,
@@ -225,6 +222,7 @@ class BehaviourConfig:
                                   source="Sichuan 12345, 2023-09: 56 % of closed orders called back "
                                          "(docs/literature.md [K23]); 12328: 44.25 % ([D6])")
     callback_satisfied_resolved: float = param(0.95, "probability", 0, 1,
+                                               prior=(0.90, 0.99),
                                                help="chance a resident whose demand was resolved in time says "
                                                     "satisfied",
                                                source="回访满意率 94–97 % (docs/literature.md [D1][D6])")
@@ -248,6 +246,7 @@ class BehaviourConfig:
     register_moral_bank: float = param(0.5, "multiplier", 0, 100,
                                        help="extra registration when the moral bank runs")
     activity_prob: float = param(0.06, "1/week", 0, 1,
+                                 prior=(0.04, 0.16),
                                  help="weekly chance a registered volunteer of civic propensity 1 takes part in "
                                       "an activity",
                                  source="宁波 2022: 1.33 participations per registered volunteer a year "
@@ -265,6 +264,7 @@ class BehaviourConfig:
                                 help="weekly chance a volunteer leaves the register (registrations are sticky: "
                                      "docs/literature.md [V3])")
     dropout_unrecognised: float = param(0.0015, "1/week", 0, 1,
+                                        prior=(0.0, 0.003),
                                         help="extra drop-out when unrecognised for the recognition window (the "
                                              "direction is published: recognition predicts retention, "
                                              "docs/literature.md [V9]; the size is not)")
@@ -281,6 +281,7 @@ class BehaviourConfig:
                                help="weekly chance a resident over the threshold redeems points")
     # --- giving ----------------------------------------------------------------------------------------
     donate_prob: float = param(0.002, "1/week", 0, 1,
+                               prior=(0.0005, 0.005),
                                help="weekly chance a resident of civic propensity and trust 1 donates")
     donate_income_share: float = param(0.01, "fraction", 0, 1, help="a donation as share of monthly income")
     fundraising_boost: float = param(0.5, "multiplier", 0, 100,
@@ -301,18 +302,21 @@ class BehaviourConfig:
                                     source="≈ 46 yuan per item at a charity fair (docs/literature.md [G15])")
     # --- satisfaction and trust (from one's own experiences) ---------------------------------------------
     satisfaction_rate: float = param(0.30, "fraction", 0, 1,
+                                     prior=(0.1, 0.5),
                                      help="how far one demand outcome moves the resident's satisfaction")
     trust_rate: float = param(0.10, "fraction", 0, 1,
                               help="how far one demand outcome moves the resident's trust")
     trust_drift: float = param(0.01, "1/week", 0, 1,
                                help="weekly pull of a resident's trust towards their own satisfaction")
     satisfaction_memory_weeks: float = param(52.0, "weeks", 1, 10_000,
+                                             prior=(13.0, 156.0),
                                              help="how long experiences are remembered: each week satisfaction "
                                                   "moves 1/this of the way back towards the resident's reference "
                                                   "level (the preset's initial draw; assumption)",
                                              source="expectancy-disconfirmation: satisfaction is experience "
                                                     "relative to expectation (docs/literature.md [T1]–[T4])")
     session_satisfaction_rate: float = param(0.10, "fraction", 0, 1,
+                                             prior=(0.02, 0.3),
                                              help="how far one project session moves a served resident's "
                                                   "satisfaction and trust")
     deliberation_participation: float = param(0.15, "probability", 0, 1,
@@ -331,7 +335,7 @@ class BehaviourConfig:
     org_cost_yuan_week: float = param(1500.0, "yuan/week", 0, 1_000_000,
                                       help="running cost of a professional agency")
     org_fold_weeks: int = param(26, "weeks", 1, 520,
-                                help="weeks without income after which an agency folds")
+                                prior=(13, 52), help="weeks without income after which an agency folds")
     org_seed_budget_yuan: float = param(2000.0, "yuan", 0, 10_000_000,
                                         help="budget an agency setting up to bid starts with, besides half a "
                                              "year's costs")
@@ -366,7 +370,8 @@ class BehaviourConfig:
                                        help="projects one social worker can design and supervise in a round")
     places_per_project: int = param(40, "persons", 1, 100_000,
                                     help="residents a project serves")
-    project_cost_yuan: float = param(25000.0, "yuan", 1, 10_000_000, help="cost of one project for a round",
+    project_cost_yuan: float = param(25000.0, "yuan", 1, 10_000_000, prior=(10_000.0, 100_000.0),
+                                     help="cost of one project for a round",
                                      source="公益创投 1万~10万元 per project (docs/literature.md [P1][P2])")
     session_prob: float = param(0.5, "1/week", 0, 1,
                                 help="weekly chance a served resident takes part in a project session")
@@ -378,6 +383,7 @@ class BehaviourConfig:
     self_org_session_success: float = param(0.80, "probability", 0, 1,
                                             help="chance a session run by a self-organisation goes well")
     claim_prob: float = param(0.5, "probability", 0, 1,
+                              prior=(0.1, 0.9),
                               help="chance a resident unit claims a listed project in a round, at full "
                                    "party-building strength")
     social_worker_wage_yuan_per_year: float = param(60000.0, "yuan/(worker·year)", 0, 10_000_000,
@@ -443,12 +449,34 @@ class DistrictConfig:
                                   f"choose one of: {', '.join(known)}")
 
 
-def community_presets() -> list[str]:
-    """Names of the community presets shipped in configs/community/."""
+def _preset_files(group: str) -> dict[str, str]:
+    """name → text of the presets shipped in configs/<group>/ (the one source of the preset lists)."""
     from importlib.resources import files
 
-    return sorted(p.name[:-5] for p in files("sim.configs").joinpath("community").iterdir()
-                  if p.name.endswith(".yaml"))
+    return {p.name[:-5]: p.read_text(encoding="utf-8") for p in files("sim.configs").joinpath(group).iterdir()
+            if p.name.endswith(".yaml")}
+
+
+def community_presets() -> list[str]:
+    """Names of the community presets shipped in configs/community/."""
+    return sorted(_preset_files("community"))
+
+
+def district_presets() -> list[str]:
+    """Names of the district presets shipped in configs/district/."""
+    return sorted(_preset_files("district"))
+
+
+def policy_presets() -> list[str]:
+    """Names of the policy presets shipped in configs/policy/, in the glossary's order (its English names of the
+    policies, sim/glossary.yaml ``preset_en.policy``: the baseline first, five_society last), others after by name."""
+    from importlib.resources import files
+
+    import yaml
+
+    glossary = yaml.safe_load(files("sim").joinpath("glossary.yaml").read_text(encoding="utf-8"))
+    order = {name: k for k, name in enumerate(glossary["preset_en"]["policy"])}
+    return sorted(_preset_files("policy"), key=lambda n: (order.get(n, len(order)), n))
 
 
 # --------------------------------------------------------------------------------------------
@@ -494,6 +522,13 @@ class SimConfig:
 
     def __post_init__(self) -> None:
         check_ranges(self)
+        if self.district is not None:
+            from sim.levers import LEVERS, schedule
+
+            for lever in LEVERS:
+                if schedule.is_scheduled(getattr(self.policy, lever.name)):
+                    raise ConfigError(f"policy.{lever.name}: start_week, end_week and changes are for one community; "
+                                      f"a district (district={self.district.name}) runs its policy for the whole run")
 
 
 # --------------------------------------------------------------------------------------------
@@ -521,37 +556,9 @@ def iter_params(obj_or_cls, prefix: str = ""):
             yield key, f, value
 
 
-def format_limit(x: float | None) -> str:
-    """A range limit as printed in messages and tables: ``10000``, ``0.5``, ``∞`` for none."""
-    if x is None:
-        return "∞"
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
-
 def check_ranges(cfg: SimConfig) -> None:
     """Raise ConfigError naming the first key whose value is outside its allowed range."""
     for key, f, value in iter_params(cfg):
         check_leaf(key, f, value)
 
 
-def shown(value: Any, width: int = 40) -> str:
-    """``repr(value)`` for a message, shortened to ``width`` characters (a 400-digit number stays one line)."""
-    text = "null" if value is None else str(value).lower() if isinstance(value, bool) else repr(value)
-    return text if len(text) <= width else f"{text[:width - 12]}…({len(text)} characters)"
-
-
-def check_leaf(key: str, f: dataclasses.Field, value: Any) -> None:
-    """Raise ConfigError if ``value`` is not allowed for parameter ``key`` (its choices or its range)."""
-    lo, hi, choices = f.metadata.get("lo"), f.metadata.get("hi"), f.metadata.get("choices")
-    unit = f.metadata.get("unit", "").strip("-")  # "-": no unit
-    if choices and not isinstance(value, Enum) and value not in choices:
-        raise ConfigError(f"{key}={shown(value)} is not allowed; choose one of: {', '.join(choices)}")
-    if lo is None and hi is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-            (isinstance(value, float) and math.isnan(value)):
-        raise ConfigError(f"{key}={shown(value)} must be a number in [{format_limit(lo)}, {format_limit(hi)}] {unit}"
-                          .rstrip())
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ConfigError(f"{key}={shown(value)} is out of range: allowed [{format_limit(lo)}, {format_limit(hi)}] "
-                          f"{unit}".rstrip())

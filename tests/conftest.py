@@ -15,16 +15,14 @@ import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 from omegaconf import DictConfig
 
-from sim.config import SimConfig, compose_config, settings_for
+from sim.config import SimConfig, community_presets, compose_config, policy_presets, settings_for
 from sim.model import CommunityModel
 
 REPO = Path(__file__).resolve().parent.parent
 # Hypothesis caches into ./.hypothesis by default; keep the working tree clean.
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "five-society-sim-hypothesis")
-POLICIES = ("baseline", "micro_fund", "moral_bank", "gov_purchase", "charity_sales", "social_enterprise",
-            "five_society")
-COMMUNITIES = ("industrial_park", "organised_urban", "relocation", "tourism_village", "township",
-               "urban_rural_fringe", "urban_traditional")
+POLICIES = tuple(policy_presets())        # configs/policy/: the one source of the preset lists
+COMMUNITIES = tuple(community_presets())  # configs/community/
 SMALL_COMMUNITIES = ("relocation", "tourism_village")  # 1,500 and 1,800 residents
 
 

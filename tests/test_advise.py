@@ -33,7 +33,7 @@ def test_the_robust_choice_is_the_cheapest_of_the_most_robust():
 def test_lever_mixes_start_with_no_public_money_and_stay_in_their_ranges():
     mixes = advise.lever_mixes(9)
     assert len(mixes) == 9 and (mixes.iloc[0] == 0).all()
-    for lever in advise.LEVER_SPACE:
+    for lever in advise.lever_space():
         assert mixes[lever.key].between(lever.lo, lever.hi).all()
     workers = "policy.social_work.extra_social_workers"
     assert mixes[workers].dtype.kind == "i"

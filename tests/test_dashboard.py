@@ -24,7 +24,7 @@ from dashboard import levers as lv
 from dashboard import replicates as rp
 from dashboard import session as se
 from sim import glossary
-from sim.config import ConfigError, community_presets, iter_params, settings_for, to_plain_dict
+from sim.config import ConfigError, community_presets, iter_params, policy_presets, settings_for, to_plain_dict
 from sim.glossary import COLUMNS, GLOSSARY, PRESETS, label, preset_label
 from sim.indicators import KEY_INDICATORS, TARGETS_BY_KEY, compute_kpis, kpi_report, met
 from sim.kpi_table import format_value
@@ -89,14 +89,14 @@ def test_every_lever_has_a_label_and_a_plain_explanation_in_both_languages():
 
 
 def test_preset_labels_come_from_the_configs_in_chinese():
-    for group, names in (("community", community_presets()), ("policy", se.policy_presets())):
+    for group, names in (("community", community_presets()), ("policy", policy_presets())):
         assert set(names) == set(PRESETS[group]), group  # every preset has an English name, and only presets do
         for name in names:
             assert CJK.search(preset_label(group, name, "zh")), (group, name)
             assert not CJK.search(preset_label(group, name, "en")), (group, name)
     assert preset_label("policy", "micro_fund", "zh") == settings_for("policy=micro_fund").policy.label_zh
     assert preset_label("community", "relocation", "zh") == settings_for("community=relocation").community.label_zh
-    assert se.policy_presets()[0] == "baseline"
+    assert policy_presets()[0] == "baseline"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -110,7 +110,7 @@ def test_levers_are_schema_parameters_and_presets_fit_the_widgets():
         if lever.widget in ("slider", "number"):
             lo, hi = lv.widget_bounds(lever)
             assert meta["lo"] <= lo < hi <= meta["hi"], lever.key
-            for policy in se.policy_presets():  # a preset value outside a slider's bounds would break the page
+            for policy in policy_presets():  # a preset value outside a slider's bounds would break the page
                 assert lo <= se.policy_levers(policy)[lever.key] <= hi, (lever.key, policy)
         if lever.widget == "select":
             assert lv.lever_options(lever) == list(meta["choices"])

@@ -219,6 +219,7 @@ OFF = {
     "deliberation": {"enabled": False},
     "party_building": {"strength": 0.0},
     "venture": {"budget_yuan_per_year": 0.0},
+    "meal_aid": {"budget_yuan_per_year": 0.0},
 }
 
 

@@ -94,7 +94,14 @@ def test_combined_settings_equal_a_direct_composition():
 
 
 def test_every_timeseries_column_is_documented_and_every_documented_column_exists():
-    _, ts = run_model(make_settings(policy="five_society", steps=2))
+    """Every lever used (the columns a lever adds appear only where it is used) and a schedule (lever_events)."""
+    from sim.levers import LEVERS
+
+    s = make_settings("policy.meal_aid.budget_yuan_per_year=1000", "policy.venture.end_week=1", policy="five_society",
+                      steps=2)
+    assert all(lever.used_by(s.policy) for lever in LEVERS if lever.columns or lever.cost_kinds), \
+        "a lever adds columns: use it in this test"
+    _, ts = run_model(s)
     assert set(ts.columns) - set(COLUMNS) == set(), "undocumented columns"
     assert set(COLUMNS) - set(ts.columns) == set(), "documented columns the model does not write"
     for key, (en, zh, unit, meaning) in COLUMNS.items():

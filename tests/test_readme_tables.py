@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from experiments import readme_tables as rt
+from sim.config import policy_presets
 from sim.glossary import label
 from sim.indicators import KEY_INDICATORS, TARGETS
 
@@ -62,7 +63,7 @@ def test_columns_are_the_computed_targets_then_the_key_indicators():
 
 def test_policies_and_communities_come_from_the_preset_files():
     shipped = {p.name[:-5] for p in files("sim.configs").joinpath("policy").iterdir() if p.name.endswith(".yaml")}
-    policies = rt.policy_presets()
+    policies = policy_presets()
     assert set(policies) == shipped and policies[0] == "baseline" and rt.TREATMENT in policies
     assert rt.default_scenario() == ("urban_traditional", "baseline")
 
@@ -226,7 +227,7 @@ def test_a_tiny_real_run_through_the_command_line(tmp_path: Path):
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     runs = pd.read_parquet(out / "sweep" / "runs.parquet")
-    assert len(runs) == 2 * len(rt.policy_presets()) and set(runs["community"]) == {"relocation"}
+    assert len(runs) == 2 * len(policy_presets()) and set(runs["community"]) == {"relocation"}
     cells = rt.read_cells(out)
     assert set(cells["seeds"]) == {2} and set(cells["steps"]) == {60} and set(cells["warmup_weeks"]) == {0}
     assert (cells["row"] == "gain").any()

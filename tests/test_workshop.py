@@ -7,7 +7,7 @@ import pytest
 from dashboard import session as se
 from dashboard.levers import LEVER_OF
 from dashboard.workshop import SCENARIOS, BadLink, Setup, from_query, next_stage, setup_of, staged_due, to_query
-from sim.config import community_presets
+from sim.config import community_presets, policy_presets
 from sim.glossary import label
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -17,7 +17,7 @@ def test_three_ready_scenarios_with_story_question_and_answers_in_both_languages
     assert set(SCENARIOS) == {"one_cent", "purchase", "full"}
     for sc in SCENARIOS.values():
         assert sc.community in community_presets()
-        assert set(sc.policies) == set(se.SIDES) and set(sc.policies.values()) <= set(se.policy_presets())
+        assert set(sc.policies) == set(se.SIDES) and set(sc.policies.values()) <= set(policy_presets())
         for change in sc.staged:
             assert change.side in se.SIDES and set(change.levers) <= set(LEVER_OF) and 0 < change.week < sc.weeks
         for lang in ("zh", "en"):

@@ -1,0 +1,48 @@
+"""Professional social workers (003, 004: 专业社工+志愿服务).
+
+Rules: the policy's extra social workers join the station (:func:`hire`, when the values come into force); social
+workers supervise volunteers (:meth:`sim.model.CommunityModel.supervision_capacity`; the dispatch's volunteer
+capacity, :meth:`sim.platform.Community.dispatch`), run registration drives
+(:meth:`sim.residents.Residents.register_volunteers`) and incubate self-organisations
+(:meth:`sim.organisations.SocialWorker.incubates`).
+"""
+
+from __future__ import annotations
+
+from sim.levers.base import Lever, lever_params
+from sim.params import Widget, param
+
+
+@lever_params
+class SocialWorkLever:
+    """Professional social workers (003, 004: 专业社工+志愿服务)."""
+
+    extra_social_workers: int = param(0, "persons", 0, 1000,
+                                      help="social workers added to the station by the policy", staff=True,
+                                      prior=(0, 6),
+                                      widget=Widget("number", "lever_social_workers", 0, 20, 1, rank=130))
+    volunteers_per_worker: float = param(100.0, "volunteers/worker", 1, 10_000,
+                                         help="volunteers one social worker can supervise")
+    supervision_gain: float = param(0.5, "fraction", 0, 5,
+                                    help="volunteer capacity: cases per hour × (1 + gain × supervision coverage)",
+                                    prior=(0.0, 1.5))
+    mobilisation: bool = param(False, "-", help="social workers recruit volunteers",
+                               widget=Widget("toggle", "lever_mobilisation", rank=140))
+    incubations_per_worker_year: float = param(0.3, "organisations/(worker·year)", 0, 50,
+                                               help="groups of active residents a station worker helps form "
+                                                    "a self-organisation (incubation)",
+                                               source="003: 孵化培育社会组织; rate: assumption")
+
+
+def hire(model, lever: SocialWorkLever) -> None:
+    """The station has the extra social workers the values in force pay for: new posts are filled, and posts the
+    values no longer pay (the money withdrawn, a smaller number) end, the most recently hired first."""
+    extra = [sw for sw in model.station_workers if sw.extra]
+    for _ in range(max(0, lever.extra_social_workers - len(extra))):
+        model.hire_station_worker(extra=True)
+    for sw in extra[lever.extra_social_workers:][::-1]:
+        model.end_station_post(sw)
+
+
+LEVER = Lever("social_work", SocialWorkLever, order=80, rules={"policy_start": hire},
+              source="003, 004: 专业社工+志愿服务")
