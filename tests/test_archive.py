@@ -7,9 +7,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
+from pathlib import Path
 
 import pytest
 from conftest import REPO
@@ -53,6 +56,20 @@ def test_a_dirty_tree_is_refused_unless_allowed(tmp_path, monkeypatch):
     assert not list(tmp_path.iterdir())
 
 
+def installed_layout(code: Path, site: Path) -> Path:
+    """The archive's packages laid out as ``pip install .`` lays them out (pyproject's ``package-dir``: the
+    top-level configs/ is the package sim.configs), without building: a copy of each mapped package with its
+    mapped sub-packages linked in.  The rest is imported from ``code`` itself (second on the path)."""
+    mapping = tomllib.loads((code / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-dir"]
+    for package, folder in mapping.items():
+        target = site.joinpath(*package.split("."))
+        if package == folder:
+            shutil.copytree(code / folder, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            target.symlink_to((code / folder).resolve(), target_is_directory=True)
+    return site
+
+
 def test_the_archive_unpacks_and_runs_the_default_scenario(tmp_path):
     path = archive.build(tmp_path / "dist", allow_dirty=True)
     with zipfile.ZipFile(path) as zf:
@@ -80,16 +97,20 @@ def test_the_archive_unpacks_and_runs_the_default_scenario(tmp_path):
         assert bad == [], doc
 
     code = top / "code"
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(code)}
-    where = subprocess.run([sys.executable, "-c", "import sim, experiments; print(sim.__file__)"], cwd=code, env=env,
-                           capture_output=True, text=True, check=True)
-    assert where.stdout.strip().startswith(str(code))  # the archived code, not this checkout
+    site = installed_layout(code, tmp_path / "site")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": f"{site}{os.pathsep}{code}"}
+    where = subprocess.run([sys.executable, "-c", "from importlib.resources import files; import sim, experiments; "
+                            "print(sim.__file__); print(files('sim.configs')); print(experiments.__file__)"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    sim_file, configs, experiments_file = where.stdout.split()
+    assert sim_file.startswith(str(site)) and experiments_file.startswith(str(code))  # the archived code ...
+    assert Path(configs).resolve() == (code / "configs").resolve()                   # ... and its configs
     run = subprocess.run([sys.executable, "-m", "sim", "steps=3", "progress=false",
-                          f"hydra.run.dir={tmp_path / 'run'}"], cwd=code, env=env, capture_output=True, text=True,
+                          f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path, env=env, capture_output=True, text=True,
                          check=False)
     assert run.returncode == 0, run.stderr[-2000:]
     kpis = json.loads((tmp_path / "run" / "kpis.json").read_text(encoding="utf-8"))
     assert kpis["targets"]["volunteers_per_10k"]["value"] > 0
-    check = subprocess.run([sys.executable, "-m", "experiments.metadata", "--check"], cwd=code, env=env,
+    check = subprocess.run([sys.executable, "-m", "experiments.metadata", "--check"], cwd=tmp_path, env=env,
                            capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stderr
