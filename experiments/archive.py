@@ -56,6 +56,9 @@ README_FIGURES: dict[str, list[str]] = {
         "cp results/decompose/relocation/decomposition.png docs/figures/decomposition_relocation.png",
         "cp results/decompose/relocation/decomposition.csv docs/decomposition/relocation/decomposition.csv",
     ],
+    "docs/figures/pilot_withdrawal_en.png": [
+        "python -m experiments.pilot_withdrawal --write-readme   # also docs/figures/pilot_withdrawal_zh.png",
+    ],
     "docs/discovery/box.png": [
         "python -m experiments.bands --policies baseline,five_society --sets 96 --seeds 2 "
         "--param behaviour.structural_share=0.04:0.26 --param community.satisfaction_initial=0.5:0.9 "

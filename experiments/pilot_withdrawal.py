@@ -307,7 +307,7 @@ def command_text(args: argparse.Namespace) -> str:
     for opt in ("community", "pilot_years", "years", "seeds", "sets", "set_seeds"):
         if getattr(args, opt) != getattr(defaults, opt):
             parts.append(f"--{opt.replace('_', '-')} {getattr(args, opt)}")
-    return " ".join(parts + [shlex.quote(o) for o in args.overrides])
+    return " ".join(parts + [shlex.quote(o) for o in args.overrides] + ["--write-readme"])
 
 
 def render(table: pd.DataFrame, args: argparse.Namespace, out: Path) -> dict[str, str]:
