@@ -1,14 +1,14 @@
 """A per-agent Mesa implementation of the residents' weekly rules: the reference for the speed benchmark
 (``benchmarks/run.py``) and for the statistical-equivalence test (``tests/test_equivalence.py``).
 
-The production model (:class:`sim.model.CommunityModel`) keeps the residents' numbers in numpy arrays
-(:class:`sim.residents.Residents`) and applies each weekly resident rule to all residents at once.  Here
+The production model (:class:`sim.model.community_model.CommunityModel`) keeps the residents' numbers in numpy arrays
+(:class:`sim.model.residents.Residents`) and applies each weekly resident rule to all residents at once.  Here
 the same rules are written the plain Mesa way: every :class:`ReferenceResident` is a ``mesa.Agent``
 holding its own state as Python attributes (group, income, civic propensity, trust, satisfaction and its
 reference level, moral-bank points, volunteer flag, week last recognised, the weeks of its activities in
 the last 52 weeks, its demands and unmet demands since the last project round), applying the rules to
 itself with scalar Python code and scalar draws, in a random order each phase.  The formulas, parameters
-and probabilities are those of ``sim/residents.py``, rule by rule (each method names the production rule
+and probabilities are those of ``sim/model/residents.py``, rule by rule (each method names the production rule
 it mirrors), written again from the rules' descriptions, not by calling them: an experience is applied
 one step at a time (``x += rate × (1 − x)`` per good outcome, ``x −= rate × x`` per bad one), not in the
 closed form; a resident draws a number only when a rule needs it.  Each agent's method returns its
@@ -19,13 +19,13 @@ not run by run.
 Everything that is not a per-resident rule is reused unchanged from the base class: construction (the
 initial population is the production one, so the same seed gives the same residents), the warm-up and the
 levers in force, the enterprises (``CommunityModel.trade``), charity sales and the social enterprise
-(``sim.sales``), the fund (``CommunityFund``), the project round and its delivery (``sim.projects``), the
-organisations, self-organisations and their members (``CommunityModel.run_organisations``, ``sim.groups``:
+(``sim.model.sales``), the fund (``CommunityFund``), the project round and its delivery (``sim.model.projects``), the
+organisations, self-organisations and their members (``CommunityModel.run_organisations``, ``sim.model.groups``:
 membership stays in the array ``member_of``), social workers, the community platform's dispatch, contracts
 and council (``Community``), public cost, and the weekly indicator table (``CommunityModel.record_week``).
 
 **How the agents and the shared code meet.**  The agents are the state of record for every resident
-variable except self-organisation membership; the model's :class:`~sim.residents.Residents` arrays
+variable except self-organisation membership; the model's :class:`~sim.model.residents.Residents` arrays
 (``model.residents``) are a mirror that the shared code reads (satisfaction of a project's served residents
 at its evaluation, demands since the last round for the needs survey, activities in 52 weeks for groups,
 and everything for the weekly table).  The mirror is written from the agents just before a shared step
@@ -44,7 +44,7 @@ within a rule (the moral bank's stock for redemptions, the grid's volunteers for
 split into phases, each a pass over all residents in a random order (:meth:`ReferenceModel.each`:
 ``AgentSet.shuffle_do``, keeping what each agent returns), with the model-level quantities taken once at
 the start of the phase, exactly as the vectorised rule takes them.  The phases follow the week of
-:meth:`sim.model.CommunityModel.step`: 1. ``raise_demand``, 2. ``take_part``, 3. ``reward_session``
+:meth:`sim.model.community_model.CommunityModel.step`: 1. ``raise_demand``, 2. ``take_part``, 3. ``reward_session``
 (after project delivery), 4. ``donate``, 5. ``civic_act``, 6. ``redeem_points``, 7. ``record_activity``
 (after the groups' week), 8. ``drop_out``, 9. ``register``, 10. ``update_attitudes``.
 
@@ -68,12 +68,21 @@ import pandas as pd
 from mesa import Agent
 from omegaconf import DictConfig
 
-from sim.config import GROUPS, Governance, SimConfig, to_settings
-from sim.model import BASELINE, CommunityModel
-from sim.projects import deliver
-from sim.record import PUBLIC_COSTS, Week
-from sim.residents import NO_MEETING, WINDOW, Activities, Attendance, DemandKind, Donations, NewDemands, Redemptions
-from sim.sales import sales_week
+from sim.model.community_model import BASELINE, CommunityModel
+from sim.model.projects import deliver
+from sim.model.record import PUBLIC_COSTS, Week
+from sim.model.residents import (
+    NO_MEETING,
+    WINDOW,
+    Activities,
+    Attendance,
+    DemandKind,
+    Donations,
+    NewDemands,
+    Redemptions,
+)
+from sim.model.sales import sales_week
+from sim.settings.config import GROUPS, Governance, SimConfig, to_settings
 
 # the resident variables the agents hold, each mirrored into the array of the same name in model.residents
 MIRRORED = ("satisfaction", "trust", "points", "volunteer", "last_recognised", "activities_52", "demands_cycle",
@@ -273,7 +282,8 @@ class ReferenceResident(Agent):
 
 
 class ReferenceModel(CommunityModel):
-    """:class:`~sim.model.CommunityModel` with the resident rules run agent by agent (see the module docstring)."""
+    """:class:`~sim.model.community_model.CommunityModel` with the resident rules run agent by agent (see the module
+    docstring)."""
 
     def __init__(self, cfg: SimConfig) -> None:
         super().__init__(cfg)

@@ -11,7 +11,7 @@ Targets checked:
 * a district of 40 communities (~390,000 residents), 260 weeks: < 60 s and < 4 GB peak memory;
 * time per resident-week from 1,000 to 400,000 residents varies by less than a factor of 2;
 * at least 20 × faster than the per-agent Mesa reference (benchmarks/reference_model.py);
-* a sweep (:func:`sim.runner.run_many`) on 2 cores runs at least 1.8 × as many runs per minute as on 1;
+* a sweep (:func:`sim.runs.runner.run_many`) on 2 cores runs at least 1.8 × as many runs per minute as on 1;
 * ``run_many`` runs at least 3 × as many runs per minute as a Hydra multirun of the same 200 runs
   (``community=relocation``, 260 weeks, 2 cores), each over the whole command.
 
@@ -51,8 +51,8 @@ def scaled_overrides(residents: int) -> list[str]:
 # one case, in this process (called in a subprocess by the driver)
 # ------------------------------------------------------------------------------------------------
 def run_case(kind: str, overrides: list[str]) -> dict:
-    from sim.config import settings_for
-    from sim.runner import run
+    from sim.runs.runner import run
+    from sim.settings.config import settings_for
 
     settings = settings_for("progress=false", *overrides)
     if kind == "reference":
@@ -68,14 +68,14 @@ def run_case(kind: str, overrides: list[str]) -> dict:
             seconds = time.perf_counter() - start
     loop = None
     if kind == "model" and settings.district is None:  # the weekly loop alone, for the scaling series
-        from sim.model import CommunityModel
+        from sim.model.community_model import CommunityModel
 
         model = CommunityModel(settings)
         start = time.perf_counter()
         model.run(progress=False)
         loop = time.perf_counter() - start
     if settings.district is not None:
-        from sim.config import load_community_preset
+        from sim.settings.config import load_community_preset
 
         residents = sum(load_community_preset(m.preset).residents * m.count for m in settings.district.communities)
     else:
@@ -103,11 +103,11 @@ def case(kind: str, overrides: list[str], repeat: int = 1) -> dict:
 
 
 def run_seeds(runs: int, n_jobs: int, out: str, overrides: list[str], policies: list[str] | None = None) -> None:
-    """``runs`` runs of one scenario through :func:`sim.runner.run_many` (called in a subprocess by the driver):
+    """``runs`` runs of one scenario through :func:`sim.runs.runner.run_many` (called in a subprocess by the driver):
     seeds 0…runs-1, or with ``policies`` each policy × seeds 0…runs/len(policies)-1 (policy-major, as Hydra
     orders ``policy=a,b seed=range(…)``)."""
-    from sim.config import settings_for, with_values
-    from sim.runner import run_many
+    from sim.runs.runner import run_many
+    from sim.settings.config import settings_for, with_values
 
     if not policies:
         base = settings_for("progress=false", *overrides)
@@ -124,15 +124,15 @@ def run_seeds(runs: int, n_jobs: int, out: str, overrides: list[str], policies: 
 def per_run_costs(runs: int, overrides: list[str]) -> dict:
     """Milliseconds per run of ``runs`` seeds run one after another, three ways (called in a subprocess).
 
-    ``in_process``: :func:`sim.runner.run` in this process; ``fresh_child``: each run as the only job of
-    a child forked for it (:func:`sim.runner.run_job`, as each job of a Hydra multirun); ``reused_child``:
-    every run in one job process that runs job after job (:func:`sim.isolation.run_jobs`, as
-    :func:`sim.runner.run_many`).  A first run in this process warms its caches for all three.  Each
+    ``in_process``: :func:`sim.runs.runner.run` in this process; ``fresh_child``: each run as the only job of
+    a child forked for it (:func:`sim.runs.runner.run_job`, as each job of a Hydra multirun); ``reused_child``:
+    every run in one job process that runs job after job (:func:`sim.runs.isolation.run_jobs`, as
+    :func:`sim.runs.runner.run_many`).  A first run in this process warms its caches for all three.  Each
     way: ``ms`` per run and ``page_faults`` per run (minor faults of the process that ran it).
     """
-    from sim.config import settings_for, with_values
-    from sim.isolation import Job, run_jobs
-    from sim.runner import run, run_job
+    from sim.runs.isolation import Job, run_jobs
+    from sim.runs.runner import run, run_job
+    from sim.settings.config import settings_for, with_values
 
     base = settings_for("progress=false", *overrides)
     settings = [with_values(base, {"seed": s}) for s in range(runs)]
@@ -318,7 +318,7 @@ def sweep_target(sweep: tuple) -> tuple[str, str, bool]:
 def sweep_section(sweep: tuple) -> str:
     wall1, wall2, rate1, rate2, jobs, steps = sweep
     return (f"{SWEEP_HEADING}\n\n{jobs} runs × {steps} weeks (urban_traditional × five_society) through "
-            f"`sim.runner.run_many` (forked job processes): {wall1:.1f} runs/min on 1 core and {wall2:.1f} "
+            f"`sim.runs.runner.run_many` (forked job processes): {wall1:.1f} runs/min on 1 core and {wall2:.1f} "
             f"on 2 ({wall2 / wall1:.2f}×) over the whole command; {rate1:.1f} and {rate2:.1f} runs/min "
             f"({rate2 / rate1:.2f}×) in steady state, between the first and the last run's completion (the fixed "
             "start-up of the interpreter and the worker processes is amortised by thousands of runs).\n")
@@ -388,7 +388,7 @@ def versus_section(versus: tuple) -> str:
         (hydra, hydra_steady), (many, many_steady) = rates[sweep]
         what = _sweep_text(sweep, runs, table=True)
         rows.append(f"| {what} | Hydra multirun (joblib launcher) | {hydra_cmd} | {hydra:.0f} | {hydra_steady:.0f} | |")
-        rows.append(f"| {what} | `sim.runner.run_many` | {many_cmd} | {many:.0f} | {many_steady:.0f} | "
+        rows.append(f"| {what} | `sim.runs.runner.run_many` | {many_cmd} | {many:.0f} | {many_steady:.0f} | "
                     f"**{many / hydra:.1f}×** ({many_steady / hydra_steady:.1f}× steady) |")
     return (f"{VERSUS_HEADING}\n\nThe same {runs} runs (`community=relocation`, 260 weeks each after the 208-week "
             f"warm-up), two at a time, each written to its own folder and collated at the end, timed over the "
@@ -399,7 +399,7 @@ def versus_section(versus: tuple) -> str:
             f"`run_many` forks 2 job processes from its own process, each running job after job until a job ends "
             f"it (a death, an error or a limit: the job is recorded as failed with its cause, and a new job "
             f"process takes the next job). The runs of one seed under several policies go to one job process, "
-            f"which warms the community once for them all (`sim.runner.WarmedModels`; the warm-up runs under the "
+            f"which warms the community once for them all (`sim.runs.runner.WarmedModels`; the warm-up runs under the "
             f"baseline levers whatever the policy, and the outputs are byte-identical to separate runs, "
             f"tests/test_run_many_isolation.py). A seed sweep has no warm-up to share. The third sweep runs "
             f"without the warm-up (`warmup_weeks=0`): 260 weeks of model a run, what a run was when the 3× target "

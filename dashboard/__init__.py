@@ -12,9 +12,9 @@ A layer above the model (sim) and the analysis (experiments); it imports both an
 * :mod:`dashboard.figures`: the page's plotly charts (key indicators; the linkage at work: who answered
   demands, public cost by kind, projects running and sessions; the fund) and the matplotlib charts of the exports;
 * :mod:`dashboard.export`: CSV and PNG downloads;
-* :mod:`dashboard.replicates`: A and B over 20 seeds (``sim.runner.run_many``), 95 % bands;
+* :mod:`dashboard.replicates`: A and B over 20 seeds (``sim.runs.runner.run_many``), 95 % bands;
 * :mod:`dashboard.app`: the Streamlit page, which only lays these out;
 * :mod:`dashboard.serve`: the offline launcher, ``python -m dashboard.serve``.
 
-Every label comes from sim/glossary.py (``sim.glossary.label``), in English or Chinese.
+Every label comes from sim/tables/glossary.py (``sim.tables.glossary.label``), in English or Chinese.
 """

@@ -4,7 +4,7 @@ Start it with ``python -m dashboard.serve`` (offline settings; see dashboard/ser
 ``streamlit run dashboard/app.py`` from the repository root.  Everything it computes comes from the
 other modules of the package (scenarios and stepping: session; the live view's content: live;
 indicators; figures; export; replicates), which call the same model and Hydra configs as the command
-line; this file only lays the page out.  Every label comes from sim/glossary.py.
+line; this file only lays the page out.  Every label comes from sim/tables/glossary.py.
 """
 
 from __future__ import annotations
@@ -50,11 +50,11 @@ from dashboard.session import (
     Comparison,
     comparison,
 )
-from sim.config import community_presets, policy_presets
-from sim.glossary import label as t
-from sim.glossary import preset_label
-from sim.indicators import KEY_INDICATORS
-from sim.kpi_table import format_value
+from sim.model.indicators import KEY_INDICATORS
+from sim.settings.config import community_presets, policy_presets
+from sim.tables.glossary import in_display_order, preset_label
+from sim.tables.glossary import label as t
+from sim.tables.kpi_table import format_value
 
 LANGS = ("zh", "en")                    # the page opens in Chinese; ?lang=en for English
 CATCH_UP_SECONDS = 3.0                  # Play never runs more than this many seconds' worth of weeks at once
@@ -212,7 +212,8 @@ def sidebar(lang: str) -> None:
 
 
 def lever_controls(side: str, lang: str) -> None:
-    select(t("policy_preset", lang), policy_presets(), f"{side}_policy", lambda n: preset_label("policy", n, lang),
+    select(t("policy_preset", lang), in_display_order("policy", policy_presets()), f"{side}_policy",
+           lambda n: preset_label("policy", n, lang),
            lang, on_change=apply_preset, args=(side,), help=t("policy_preset_help", lang))
     for lever in LEVERS:
         key, widget = widget_key(side, lever), lever_widget(side, lever)

@@ -1,6 +1,6 @@
 """The community on screen: a map of its grids (网格) and a list of its organisations and resident units.
 
-Drawn from :class:`sim.grids.CommunityWeek`, what the model holds at the page's week: each tile is one
+Drawn from :class:`sim.model.grids.CommunityWeek`, what the model holds at the page's week: each tile is one
 grid of households, with this week's demands raised, answered and left unmet, the residents who
 volunteered, the self-organisations based there and the projects serving its residents; the colour is
 the share of this week's demands left unmet (grey when none were raised: no demand, no verdict).
@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from dashboard.figures import FONT_STACK, LARGE_FONT, _figure, _layout
-from sim.glossary import label
-from sim.grids import GRID_COLUMNS, CommunityWeek
+from sim.model.grids import GRID_COLUMNS, CommunityWeek
+from sim.tables.glossary import label
 
 NO_DEMAND_COLOR = "#E6E6E6"  # tiles of grids without demands this week
 UNMET_SCALE = [[0.0, "#F7FBF7"], [0.25, "#FDD49E"], [0.5, "#FC8D59"], [1.0, "#B30000"]]  # 0 → 100 % unmet

@@ -13,8 +13,8 @@ import pandas as pd
 from dashboard.figures import fund_chart, indicators_chart, replicates_chart
 from dashboard.levers import LEVER_OF, value_text
 from dashboard.session import Comparison
-from sim.glossary import GLOSSARY, label, preset_label
-from sim.kpi_table import is_fraction
+from sim.tables.glossary import GLOSSARY, label, preset_label
+from sim.tables.kpi_table import is_fraction
 
 ID_COLUMNS = ("scenario", "community", "policy", "seed")
 

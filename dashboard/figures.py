@@ -17,11 +17,11 @@ import pandas as pd
 
 from dashboard.indicators import axis_unit, fund_totals, opening_balance, series, smoothed, target_text
 from dashboard.session import SIDES
-from sim.fund import INFLOW_SOURCES, OUTFLOW_USES
-from sim.glossary import label, preset_label
-from sim.indicators import KEY_INDICATORS, TARGETS_BY_KEY
-from sim.kpi_table import is_fraction
-from sim.record import PUBLIC_COSTS
+from sim.model.fund import INFLOW_SOURCES, OUTFLOW_USES
+from sim.model.indicators import KEY_INDICATORS, TARGETS_BY_KEY
+from sim.model.record import PUBLIC_COSTS
+from sim.tables.glossary import label, preset_label
+from sim.tables.kpi_table import is_fraction
 
 if TYPE_CHECKING:  # matplotlib is imported where a PNG is drawn: the page's start-up does not pay for it (0.3 s)
     from matplotlib.figure import Figure

@@ -24,9 +24,9 @@ from dashboard.figures import FONT_STACK
 from dashboard.indicators import KpiRow, key_indicators, shown_value, target_text
 from dashboard.levers import LEVER_OF, value_text
 from dashboard.session import SIDES, Comparison
-from sim.glossary import label as t
-from sim.glossary import preset_label
-from sim.indicators import KEY_INDICATORS
+from sim.model.indicators import KEY_INDICATORS
+from sim.tables.glossary import label as t
+from sim.tables.glossary import preset_label
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 PDF_TIMEOUT_S = 120

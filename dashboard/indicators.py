@@ -1,8 +1,8 @@
 """The key indicators of a run so far against the Enyang plan targets, and the fund's cumulative flows.
 
-Indicators are computed as the command line's ``kpis.json`` computes them (sim/indicators.py: rates
+Indicators are computed as the command line's ``kpis.json`` computes them (sim/model/indicators.py: rates
 over the last 52 weeks, stocks at the current week, run totals such as the public cost summed over the
-weeks so far); values are written by the project's one formatter (sim/kpi_table.py) and labelled from
+weeks so far); values are written by the project's one formatter (sim/tables/kpi_table.py) and labelled from
 the glossary.
 """
 
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sim.fund import INFLOW_SOURCES, OUTFLOW_USES
-from sim.glossary import COLUMNS, GLOSSARY, label
-from sim.indicators import KEY_INDICATORS, RATE_PARTS, TARGETS_BY_KEY, Target, compute_kpis, met
-from sim.kpi_table import format_value, is_fraction, is_money
+from sim.model.fund import INFLOW_SOURCES, OUTFLOW_USES
+from sim.model.indicators import KEY_INDICATORS, RATE_PARTS, TARGETS_BY_KEY, Target, compute_kpis, met
+from sim.tables.glossary import COLUMNS, GLOSSARY, label
+from sim.tables.kpi_table import format_value, is_fraction, is_money
 
 # Key indicators that are run totals (kpis.json "totals"), and the weekly column they sum.
 RUN_TOTALS = {"public_cost_run": "public_cost"}
@@ -65,9 +65,9 @@ def series(ts: pd.DataFrame, key: str) -> pd.Series:
     return ts[key]
 
 
-# The weekly rates and what they are the ratio of (sim/indicators.py): smoothed as the ratio of rolling sums, so
+# The weekly rates and what they are the ratio of (sim/model/indicators.py): smoothed as the ratio of rolling sums, so
 # that a smoothed rate is the rate over the window (a quiet week weighs less than a busy one).
-# (RATE_PARTS: the one definition, in sim/indicators.py)
+# (RATE_PARTS: the one definition, in sim/model/indicators.py)
 SMOOTHING_WEEKS = (4, 13)  # the window the page lets a trainer choose (weeks), default DEFAULT_SMOOTHING
 DEFAULT_SMOOTHING = 8
 
@@ -84,7 +84,7 @@ def smoothed(ts: pd.DataFrame, key: str, weeks: int) -> pd.Series | None:
 
 
 def shown_value(key: str, value: float | None, lang: str = "en", decimals: int = 1) -> str:
-    """A value as the page shows it: fractions in per cent, money in whole yuan, counts (sim.kpi_table)."""
+    """A value as the page shows it: fractions in per cent, money in whole yuan, counts (sim.tables.kpi_table)."""
     return format_value(weekly_column(key), value, lang=lang, decimals=decimals, yuan=True)
 
 

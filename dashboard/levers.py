@@ -1,8 +1,8 @@
 """The policy levers of the workshop page: which config parameters it exposes, and how.
 
-A lever is a parameter of the config schema (sim/config.py: unit, range, source); the page adds a
+A lever is a parameter of the config schema (sim/settings/config.py: unit, range, source); the page adds a
 widget, the bounds the widget shows, and a plain-language label and explanation from the glossary
-(``lever_…`` and ``lever_…_help`` in sim/glossary.py).  Most levers belong to the policy (``policy.…``);
+(``lever_…`` and ``lever_…_help`` in sim/tables/glossary.py).  Most levers belong to the policy (``policy.…``);
 a few are facts about the community the sources leave open (``community.…``, e.g. how many bottles the
 one-cent enterprise sells): they start at the community preset's value and follow it when the community
 changes (:func:`is_community_lever`).
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sim.config import Governance, schema_fields
-from sim.glossary import GLOSSARY, label
+from sim.settings.config import Governance, schema_fields
+from sim.tables.glossary import GLOSSARY, label
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class Lever:
 
 def _declared() -> tuple[Lever, ...]:
     """The parameters whose declaration carries a ``widget`` (sim/levers/<lever>.py, and the community's flagged
-    inputs in sim/schema.py), in the order of their ranks: the page's levers are declared with the parameters."""
+    inputs in sim/settings/schema.py), in the order of their ranks: the page's levers are declared with the
+    parameters."""
     rows = [(f.metadata["widget"], key) for key, f in schema_fields().items() if f.metadata.get("widget")]
     return tuple(Lever(key, w.kind, w.term, w.lo, w.hi, w.step, requires=w.requires)
                  for w, key in sorted(rows, key=lambda row: (row[0].rank, row[1])))
@@ -50,7 +51,7 @@ def is_community_lever(lever: Lever) -> bool:
 
 
 def lever_meta(key: str) -> dict:
-    """The schema's documentation of a parameter: unit, lo, hi, help, source, choices (sim/config.py)."""
+    """The schema's documentation of a parameter: unit, lo, hi, help, source, choices (sim/settings/config.py)."""
     return dict(schema_fields()[key].metadata)
 
 

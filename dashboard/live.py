@@ -17,7 +17,7 @@ import pandas as pd
 from dashboard import community_map, figures
 from dashboard.indicators import DEFAULT_SMOOTHING, KpiRow, key_indicators
 from dashboard.session import SIDES, Comparison, comparison
-from sim.indicators import KEY_INDICATORS
+from sim.model.indicators import KEY_INDICATORS
 
 CACHED_VIEWS = 96  # views kept (each about 0.3 MB: twelve charts of up to 520 weeks)
 

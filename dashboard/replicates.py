@@ -1,7 +1,7 @@
 """Replicates: scenarios A and B over the same 20 seeds, and 95 % confidence bands of their means.
 
 One run can be lucky or unlucky; the page runs A and B for 20 consecutive seeds starting at its own
-(the same seeds for both, so the pairs share their random numbers) through ``sim.runner.run_many``:
+(the same seeds for both, so the pairs share their random numbers) through ``sim.runs.runner.run_many``:
 worker processes, each run written as a run folder like any sweep job, in a cache folder per
 comparison, so running the same replicates again reads them back instead of running them.
 
@@ -23,11 +23,11 @@ import pandas as pd
 
 from dashboard.indicators import series, weekly_column
 from dashboard.session import Comparison, SharedRuns
-from sim.config import with_values
-from sim.indicators import KEY_INDICATORS
-from sim.kpi_table import is_fraction
-from sim.outputs import TIMESERIES_FILE
-from sim.runner import run_many
+from sim.model.indicators import KEY_INDICATORS
+from sim.runs.outputs import TIMESERIES_FILE
+from sim.runs.runner import run_many
+from sim.settings.config import with_values
+from sim.tables.kpi_table import is_fraction
 
 REPLICATE_SEEDS = 20
 PARAMETER_SETS = 5   # with parameter uncertainty: 5 posterior draws × 4 seeds = the same 20 runs a side
@@ -177,7 +177,7 @@ def replicate_summary(reps: pd.DataFrame, columns: Sequence[str] = KEY_INDICATOR
 def band_rows(bands: pd.DataFrame, lang: str) -> pd.DataFrame:
     """:func:`parameter_bands` as the page shows it: labels in ``lang``, rates as percentage points."""
     from experiments.presentation import term
-    from sim.glossary import label
+    from sim.tables.glossary import label
 
     def shown(value: float, kpi: str, signed: bool = True) -> str:
         # rounded first, so that a difference of -0.0004 reads 0.0, not -0.0
@@ -210,7 +210,7 @@ def runs_label(reps: pd.DataFrame) -> str:
 
 def caption(reps: pd.DataFrame, weeks: int, lang: str) -> str:
     """'20 seeds (7–26), 260 weeks each.' or '5 parameter sets × 4 seeds (…)' in ``lang``."""
-    from sim.glossary import label
+    from sim.tables.glossary import label
 
     seeds = sorted(reps["seed"].unique().tolist())
     if "parameter_set" in reps.columns:

@@ -1,7 +1,7 @@
 """Scenarios A and B of the workshop page, and the two models stepped together.
 
 The page compares two scenarios of one community run with the same seed (common random numbers,
-see sim/model.py).  :func:`scenario` builds a side's settings from the same Hydra configs as the
+see sim/model/community_model.py).  :func:`scenario` builds a side's settings from the same Hydra configs as the
 command line (``community=…``, ``policy=…`` and the levers changed from the preset), and
 :class:`Comparison` steps both models week by week.  The models are shared by every page showing the
 same scenarios (:class:`SharedRun`, a bounded number kept in memory), so thirty participants of a
@@ -26,10 +26,10 @@ from typing import Any
 import pandas as pd
 
 from dashboard.levers import LEVER_OF, LEVERS, clean_value, is_community_lever, same_value, value_text
-from sim.config import SimConfig, get_value, settings_for, with_values
-from sim.glossary import label, preset_label
-from sim.grids import CommunityWeek, community_week
-from sim.model import CommunityModel, warmup_key
+from sim.model.community_model import CommunityModel, warmup_key
+from sim.model.grids import CommunityWeek, community_week
+from sim.settings.config import SimConfig, get_value, settings_for, with_values
+from sim.tables.glossary import label, preset_label
 
 SIDES = ("A", "B")
 DEFAULT_COMMUNITY = "urban_traditional"
@@ -104,7 +104,7 @@ def scenario(side: str, community: str, policy: str, levers: dict[str, Any] | No
     """Settings of one side: ``community=…``, ``policy=…``, the levers that differ from the preset, seed, steps.
 
     ``overrides`` are the equivalent command-line overrides.  To keep the page quick, the settings are
-    the composed preset pair (cached) with these values set by ``sim.config.with_values`` (range-checked),
+    the composed preset pair (cached) with these values set by ``sim.settings.config.with_values`` (range-checked),
     which gives the same settings as ``settings_for(*overrides)`` (tests/test_dashboard.py checks it).
     """
     preset = policy_levers(policy, community)
@@ -136,7 +136,7 @@ _WARMED_LOCK = threading.Lock()
 def warmed_model(settings: SimConfig) -> CommunityModel:
     """A model of ``settings`` that has run its warm-up: its next step is the recorded week 1.
 
-    The warmed state of the community and seed (:func:`sim.model.warmup_key`) is computed once and kept
+    The warmed state of the community and seed (:func:`sim.model.community_model.warmup_key`) is computed once and kept
     (:data:`WARMED_STATES` of them); each call returns an independent copy given ``settings``
     (:meth:`CommunityModel.warmed_copy`: its policy comes into force at week 1).  The result equals
     ``CommunityModel(settings)`` after ``warm_up()`` (tests/test_dashboard.py checks it).

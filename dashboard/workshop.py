@@ -25,8 +25,8 @@ from dashboard.session import (
     SIDES,
     policy_levers,
 )
-from sim.config import community_presets, policy_presets
-from sim.glossary import label
+from sim.settings.config import community_presets, policy_presets
+from sim.tables.glossary import label
 
 WEEKS_RANGE = (1, MAX_WEEKS)
 SEED_RANGE = (0, 2**32 - 1)  # as the seed box of the page

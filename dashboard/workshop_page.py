@@ -11,8 +11,8 @@ from dashboard.levers import LEVER_OF, value_text
 from dashboard.page_state import apply_preset, lever_values, select, set_levers, ss
 from dashboard.session import SIDES, Comparison
 from dashboard.workshop import SCENARIOS, BadLink, Setup, Staged, from_query, next_stage, setup_of, staged_due, to_query
-from sim.glossary import label as t
-from sim.indicators import compute_kpis
+from sim.model.indicators import compute_kpis
+from sim.tables.glossary import label as t
 
 PAGE_PARAMS = ("lang", "present")  # URL parameters of the page's display, not of the setup
 

@@ -5,7 +5,7 @@ Computational Statistics 28:2777–2796 (https://doi.org/10.1007/s00180-013-0428
 ABC rejection because it spends its simulations near the posterior, and over ABC-SMC with a fixed tolerance
 schedule (Toni et al. 2009; Beaumont et al. 2009) because it needs no schedule: the tolerance of each generation
 is a quantile of the distances, and every generation is one batch of simulations — which the calibration
-runs through :func:`sim.runner.run_many` (parallel, resumable), not through a library's own sampler.
+runs through :func:`sim.runs.runner.run_many` (parallel, resumable), not through a library's own sampler.
 
 Per generation ``t``:
 

@@ -7,10 +7,10 @@ Starting from the ``five_society`` preset (every lever on), the public-money lev
 (:func:`lever_space`) are varied over ``--mixes`` lever mixes: the no-public-money mix (all of them at zero)
 first, then a seeded Latin hypercube over the ranges. Every mix runs under the same ``--sets`` parameter sets
 (drawn from the calibration's prior ranges, as :mod:`experiments.bands` does) and the same ``--seeds`` seeds,
-through :func:`sim.runner.run_many`. For each mix:
+through :func:`sim.runs.runner.run_many`. For each mix:
 
 * its mean **public cost** per year (the run's public cost over its years);
-* for each plan target of a single community (003 专栏1, sim/indicators.py), the **probability it is met**: the
+* for each plan target of a single community (003 专栏1, sim/model/indicators.py), the **probability it is met**: the
   share of (parameter set, seed) runs in which it is;
 * the **targets expected to be met** (the sum of those probabilities) and the **robust count**: targets met with
   probability ≥ ``--robust``;
@@ -40,14 +40,14 @@ from experiments.bands import parameter_sets
 from experiments.calibrate import PRIORS
 from experiments.loading import COMPLETE
 from experiments.presentation import kpi_label, save_figure, setup_theme, term
-from sim.config import get_value, settings_for, with_values
-from sim.indicators import TARGETS, met
-from sim.kpi_table import DISTRICT_TARGETS
 from sim.levers import LEVERS, lever_parameters
-from sim.outputs import write_atomic
-from sim.overrides import check_overrides
-from sim.params import ConfigError
-from sim.runner import run_many
+from sim.model.indicators import TARGETS, met
+from sim.runs.outputs import write_atomic
+from sim.runs.runner import run_many
+from sim.settings.config import get_value, settings_for, with_values
+from sim.settings.overrides import check_overrides
+from sim.settings.params import ConfigError
+from sim.tables.kpi_table import DISTRICT_TARGETS
 
 BASE_POLICY = "five_society"
 MIX_SEED = 5  # the lever design's own seed: the same mixes on every run of the command

@@ -11,7 +11,7 @@ every policy) — or, with ``--posterior``, resampled by weight from the calibra
 (``configs/behaviour/posterior.csv``, shipped with the calibrated values: what the patterns leave of that
 uncertainty) — runs every policy under
 every set with the same ``--seeds`` seeds (common random numbers) through
-:func:`sim.runner.run_many`, and reports for each key indicator the paired difference of each policy against the
+:func:`sim.runs.runner.run_many`, and reports for each key indicator the paired difference of each policy against the
 first (the control):
 
 * the mean difference over all sets and seeds;
@@ -44,12 +44,12 @@ from experiments.loading import COMPLETE
 from experiments.parameter_figures import plot_bands
 from experiments.presentation import kpi_label, save_figure, setup_theme, term
 from experiments.validation import POSTERIOR_SAMPLE, PosteriorError, load_posterior, resample
-from sim.config import check_value, schema_fields, settings_for, with_values
-from sim.indicators import KEY_INDICATORS
-from sim.outputs import write_atomic
-from sim.overrides import check_overrides
-from sim.params import ConfigError
-from sim.runner import run_many
+from sim.model.indicators import KEY_INDICATORS
+from sim.runs.outputs import write_atomic
+from sim.runs.runner import run_many
+from sim.settings.config import check_value, schema_fields, settings_for, with_values
+from sim.settings.overrides import check_overrides
+from sim.settings.params import ConfigError
 
 SAMPLE_SEED = 12  # the Latin hypercube's own seed: the same parameter sets on every run of the command
 POSTERIOR = POSTERIOR_SAMPLE  # the shipped sample; a run's results/calibration/posterior.parquet works too
@@ -96,7 +96,8 @@ def draw_sets(n: int, posterior: Path | None = None, extra: dict[str, Prior] | N
 
 
 def set_values(values: pd.Series) -> dict[str, int | float]:
-    """One parameter set (a row of :func:`draw_sets`) as plain Python values for :func:`sim.config.with_values`."""
+    """One parameter set (a row of :func:`draw_sets`) as plain Python values for
+    :func:`sim.settings.config.with_values`."""
     return {k: (int(v) if isinstance(v, np.integer) else float(v)) for k, v in values.items()}
 
 
@@ -206,7 +207,7 @@ def plan_set_runs(policies: list[str], sets: pd.DataFrame, seeds: int, overrides
     (settings, folder names, the overrides that describe each run, (folder name, set) pairs).  ``scope``: extra
     ``key=value`` settings of every run that also name its folder and come first in its overrides (e.g.
     ``community=relocation``, for several studies in one sweep folder); ``overrides``: settings of every run that
-    name nothing.  Raises :class:`sim.params.ConfigError` for a bad setting."""
+    name nothing.  Raises :class:`sim.settings.params.ConfigError` for a bad setting."""
     settings, names, run_overrides, index = [], [], [], []
     prefix = "".join(f"{s}," for s in scope)
     for policy in policies:

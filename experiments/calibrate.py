@@ -60,7 +60,7 @@ from experiments.design import (
     schema_fields,
 )
 from experiments.report import markdown_table, write_report
-from sim.config import community_presets
+from sim.settings.config import community_presets
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG_PATH = REPO / "configs" / "behaviour" / "calibrated.yaml"

@@ -75,7 +75,7 @@ def config_text(summary: pd.DataFrame, info: dict) -> str:
         f"# posterior sample: posterior.csv beside this file ({info['n_accepted']} weighted particles; drawn from by "
         "experiments.bands --posterior and the dashboard's parameter replicates)",
         f"# command: {info['command']}",
-        "# Parameters not listed here keep their schema defaults (sim/config.py, BehaviourConfig).",
+        "# Parameters not listed here keep their schema defaults (sim/settings/config.py, BehaviourConfig).",
     ]
     for _, r in summary.iterrows():
         key = r["parameter"].removeprefix("behaviour.")

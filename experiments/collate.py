@@ -1,4 +1,4 @@
-"""``python -m experiments.collate <sweep_dir> [--export csv,dta]``: ``python -m sim.collate`` (the collation
+"""``python -m experiments.collate <sweep_dir> [--export csv,dta]``: ``python -m sim.runs.collate`` (the collation
 lives in sim), then, with ``--export``, the runs table as ``runs.csv`` and/or Stata ``runs.dta`` for R, Stata
 or SPSS users (experiments/export.py)."""
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from experiments.export import FORMATS, export_runs, parse_formats
-from sim.collate import main as collate_main
+from sim.runs.collate import main as collate_main
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = ap.parse_known_args(argv)
     if "-h" in rest or "--help" in rest:
         ap.print_help()
-        print("\nand every option of python -m sim.collate:\n")
+        print("\nand every option of python -m sim.runs.collate:\n")
         return collate_main(["--help"])
     try:
         formats = parse_formats(args.export) if args.export is not None else ()

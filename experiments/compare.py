@@ -61,9 +61,9 @@ from experiments.presentation import (
 )
 from experiments.report import render, write_report
 from experiments.tables import Results, analyse, heatmap_table
-from sim.glossary import label
-from sim.indicators import KEY_INDICATORS
-from sim.outputs import write_atomic
+from sim.model.indicators import KEY_INDICATORS
+from sim.runs.outputs import write_atomic
+from sim.tables.glossary import label
 
 DEFAULT_KPIS = KEY_INDICATORS
 DEFAULT_HEATMAP = "satisfaction_mean"

@@ -17,8 +17,8 @@ from experiments.loading import Sweep
 from experiments.presentation import format_value, kpi_label, term
 from experiments.report import Alert, Block, Bullets, Code, Figure, Heading, Paragraph, Table
 from experiments.tables import Results
-from sim.glossary import label
-from sim.outputs import MANIFEST_FILE
+from sim.runs.outputs import MANIFEST_FILE
+from sim.tables.glossary import label
 
 PACKAGES = ("numpy", "pandas", "scipy", "matplotlib", "seaborn", "pyarrow", "jinja2")
 

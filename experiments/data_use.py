@@ -9,8 +9,9 @@ for what: to *specify* it (a parameter's value or a rule taken from a source), t
 calibration fits the uncertain parameters to) or to *validate* it (a figure checked but never fitted).  The table
 is generated from the one place each fact is recorded, so that it cannot drift from the model:
 
-* **specification** — the ``source=`` of every schema parameter (``sim.config.iter_params``; a parameter without
-  one is an assumption, ``sim.params.ASSUMPTION``);
+* **specification** — the ``source=`` of every schema parameter (``sim.settings.config.iter_params``; a parameter
+without
+  one is an assumption, ``sim.settings.params.ASSUMPTION``);
 * **calibration** and **validation** — the patterns of ``experiments.patterns`` by role (``calibration`` and
   ``plausibility`` are fitted, ``held_out`` only checked, docs/patterns.md);
 * **analysis ranges** — the sources of the prior ranges the contrast sensitivity analysis and the bands draw
@@ -32,9 +33,9 @@ from pathlib import Path
 from experiments.calibrate import PRIORS
 from experiments.patterns import FITTED_ROLES, PATTERNS
 from experiments.priors import CONTRAST_PRIORS
-from sim.config import SimConfig
-from sim.params import ASSUMPTION
-from sim.schema import iter_params
+from sim.settings.config import SimConfig
+from sim.settings.params import ASSUMPTION
+from sim.settings.schema import iter_params
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "data_use.md"
@@ -143,8 +144,8 @@ def render() -> str:
         "Which data source the model uses, and for what, in the form the RAT-RS reporting standard asks (Achter "
         "et al. 2022, *International Journal of Social Research Methodology* 25: 517–540: specification, "
         "calibration, validation). "
-        "Generated from the model's own records: each schema parameter's `source=` (sim/schema.py), the patterns "
-        "of experiments/patterns.py by role (docs/patterns.md) and the prior ranges of experiments/priors.py. "
+        "Generated from the model's own records: each schema parameter's `source=` (sim/settings/schema.py), the "
+        "patterns of experiments/patterns.py by role (docs/patterns.md) and the prior ranges of experiments/priors.py. "
         "Seed documents (`001`–`004`) are described in [sources.md](sources.md), tagged references (`[K1]`, "
         "`[D13]` …) in [literature.md](literature.md).",
         "",

@@ -7,7 +7,8 @@
 ``five_society`` (``--bundle``) switches on many levers at once; against ``baseline`` (``--control``) it gains on
 every key indicator. This command splits that gain among the levers by **Shapley values** (Shapley 1953): the
 levers are put into ``k`` groups, and each of the ``2^k`` subsets S of groups is run as a scenario — the control
-policy with the bundle's values of exactly the levers in S (the lever groups of :class:`sim.schema.PolicyConfig`
+policy with the bundle's values of exactly the levers in S (the lever groups of
+:class:`sim.settings.schema.PolicyConfig`
 whose values differ between the two presets, read from the composed configs). With ``v(S)`` = indicator under S
 minus indicator under the control, a group's Shapley value is its marginal gain ``v(S ∪ {i}) − v(S)`` averaged
 over every order in which the groups could be added. The Shapley values add up to the full gain
@@ -20,7 +21,7 @@ get the same value. Beside it, per group:
 and per indicator the **interaction**: ``v(all) − Σ main effects`` (> 0: the levers reinforce each other; < 0:
 they overlap, e.g. two ways of answering the same demands).
 
-Every subset runs with the same ``--seeds`` seeds (common random numbers; :func:`sim.runner.run_many` runs the
+Every subset runs with the same ``--seeds`` seeds (common random numbers; :func:`sim.runs.runner.run_many` runs the
 warm-up, under the baseline levers, once per seed and copies it to every subset), so each quantity is computed
 per seed and reported as its mean with a 95 % t half-width over seeds. With ``--sets N`` the whole design runs
 under N parameter sets drawn as :mod:`experiments.bands` draws them (a Latin hypercube over the calibration's
@@ -80,7 +81,10 @@ from experiments.bands import POSTERIOR, BandsError, draw_sets, extra_priors, se
 from experiments.decompose_report import DEFAULT_GROUPS, OTHER, FontError, setup_theme
 from experiments.loading import COMPLETE
 from experiments.readme_tables import README
-from sim.config import (
+from sim.model.indicators import KEY_INDICATORS
+from sim.runs.outputs import write_atomic
+from sim.runs.runner import run_many
+from sim.settings.config import (
     PolicyConfig,
     SimConfig,
     get_value,
@@ -89,11 +93,8 @@ from sim.config import (
     to_plain_dict,
     with_values,
 )
-from sim.indicators import KEY_INDICATORS
-from sim.outputs import write_atomic
-from sim.overrides import check_overrides
-from sim.params import ConfigError
-from sim.runner import run_many
+from sim.settings.overrides import check_overrides
+from sim.settings.params import ConfigError
 
 # The indicators decomposed: the six key indicators, #5 (resident units taking part) and #28 (residents taking
 # part twice a year), the two plan indicators the levers aim at beyond the key six.

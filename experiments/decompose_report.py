@@ -1,6 +1,7 @@
 """The figure, the printed table and the report of :mod:`experiments.decompose` (what each lever adds).
 
-Labels come from the glossary (sim/glossary.yaml): the indicators' names, the lever groups (``levers:<group>`` for
+Labels come from the glossary (sim/tables/glossary.yaml): the indicators' names, the lever groups (``levers:<group>``
+for
 the default groups, ``lever:<lever>`` for a group of one lever; a group of one's own is shown by its name) and the
 figure's terms (``dec_*``), in English or Chinese.
 """
@@ -36,9 +37,9 @@ from experiments.presentation import (
     term,
     wrap,
 )
-from sim.glossary import COLUMNS, GLOSSARY, label
-from sim.indicators import TARGETS_BY_KEY
-from sim.outputs import write_atomic
+from sim.model.indicators import TARGETS_BY_KEY
+from sim.runs.outputs import write_atomic
+from sim.tables.glossary import COLUMNS, GLOSSARY, label
 
 __all__ = ["DEFAULT_GROUPS", "OTHER", "README_INDICATORS", "FontError", "plot_decomposition", "printed_table",
            "readme_table", "report", "save_figure_atomic", "setup_theme"]
@@ -185,7 +186,7 @@ def plot_decomposition(table: pd.DataFrame, lang: str = "en", ncols: int = 2):
 
 
 def save_figure_atomic(fig, folder: Path, stem: str) -> list[Path]:
-    """Save ``fig`` as PNG (300 dpi) and SVG through :func:`sim.outputs.write_atomic` (no half-written file);
+    """Save ``fig`` as PNG (300 dpi) and SVG through :func:`sim.runs.outputs.write_atomic` (no half-written file);
     closes it."""
     paths = []
     for ext in ("png", "svg"):

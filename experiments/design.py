@@ -1,10 +1,10 @@
-"""Run a design (a table of parameter points × seeds) with :func:`sim.runner.run_many`.
+"""Run a design (a table of parameter points × seeds) with :func:`sim.runs.runner.run_many`.
 
 A design is a DataFrame whose columns are dotted parameter keys (``behaviour.register_base``,
 ``policy.fund.transparency`` …), one row per parameter point.  :func:`run_design` composes the
 scenario overrides once per combination (``community=relocation``, ``policy=baseline,five_society``
 …: a comma list multiplies the runs, as on the command line), sets each row's values and each seed
-(:func:`sim.config.with_values`), and runs them all in parallel worker processes, each in its own
+(:func:`sim.settings.config.with_values`), and runs them all in parallel worker processes, each in its own
 folder of the sweep folder.  A re-run of the same design into the same folder skips the complete
 runs (resume); a failed run does not stop the others.  The collated runs table comes back,
 restricted to this design's runs, with a ``design_row`` column and the design's values as columns.
@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.config import SimConfig, schema_fields, settings_for, with_values
-from sim.outputs import COLLATED_TIMESERIES_FILE, RUNS_FILE, write_atomic
-from sim.runner import run_many
+from sim.runs.outputs import COLLATED_TIMESERIES_FILE, RUNS_FILE, write_atomic
+from sim.runs.runner import run_many
+from sim.settings.config import SimConfig, schema_fields, settings_for, with_values
 
 DESIGN_FILE = "design.parquet"
 
@@ -135,7 +135,7 @@ def plan_runs(design: pd.DataFrame | None, seeds: Sequence[int], overrides: Iter
 
 def run_design(design: pd.DataFrame | None, sweep_dir: str | os.PathLike, seeds: int | Sequence[int],
                overrides: Iterable[str] = (), n_jobs: int | None = None, quiet: bool = False) -> pd.DataFrame:
-    """Run every row of ``design`` with every seed (:func:`sim.runner.run_many`); return its runs table.
+    """Run every row of ``design`` with every seed (:func:`sim.runs.runner.run_many`); return its runs table.
 
     ``seeds`` is a count (seeds 0…R-1) or a list.  ``overrides`` are scenario overrides, e.g.
     ``["community=township", "policy=baseline", "steps=156"]``; a comma list such as

@@ -5,11 +5,11 @@
                                    [--out DIR] [--lang en,zh]
 
 ``RUN_DIR`` is a study folder whose runs vary uncertain parameters: a bands, advise, decompose or sensitivity
-study (its ``sweep/`` folder is found), a Hydra sweep or any folder of runs collated by ``python -m sim.collate``
+study (its ``sweep/`` folder is found), a Hydra sweep or any folder of runs collated by ``python -m sim.runs.collate``
 (``runs.parquet``: one row per run, the swept parameters as columns).  Each *case* is one parameter set: the
 outcome is averaged over the set's seeds (``--per-run``: every run is a case).  A case is *of interest* when
 
-* ``--target KPI`` — the policy meets the KPI's plan target (sim/indicators.py: ``completion_rate`` ≥ 95 %, also
+* ``--target KPI`` — the policy meets the KPI's plan target (sim/model/indicators.py: ``completion_rate`` ≥ 95 %, also
   written ``#34``);
 * ``--target "KPI>=VALUE"`` (or ``>``, ``<=``, ``<``) — the policy's KPI passes that threshold; fractions may be
   written ``0.9`` or ``90%``;
@@ -65,9 +65,9 @@ from experiments.presentation import (
     term,
     wrap,
 )
-from sim.collate import CollateError, collate
-from sim.indicators import KEY_INDICATORS, TARGETS, TARGETS_BY_KEY
-from sim.outputs import MANIFEST_FILE, RUNS_FILE
+from sim.model.indicators import KEY_INDICATORS, TARGETS, TARGETS_BY_KEY
+from sim.runs.collate import CollateError, collate
+from sim.runs.outputs import MANIFEST_FILE, RUNS_FILE
 
 OPS = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
 LANGS = ("en", "zh")
@@ -89,7 +89,7 @@ class Target:
     kpi: str
     op: str
     threshold: float
-    plan: bool            # the plan target of sim/indicators.py (not a threshold given on the command line)
+    plan: bool            # the plan target of sim/model/indicators.py (not a threshold given on the command line)
     control: str | None = None
 
     def holds(self, values: pd.Series | np.ndarray) -> np.ndarray:

@@ -27,13 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.config import get_value, settings_for, with_values
-from sim.indicators import compute_kpis
 from sim.levers import money_levers
-from sim.model import CommunityModel
-from sim.outputs import write_atomic
-from sim.overrides import check_overrides
-from sim.params import ConfigError
+from sim.model.community_model import CommunityModel
+from sim.model.indicators import compute_kpis
+from sim.runs.outputs import write_atomic
+from sim.settings.config import get_value, settings_for, with_values
+from sim.settings.overrides import check_overrides
+from sim.settings.params import ConfigError
 
 MONEY_LEVERS = money_levers()  # declared money=True in sim/levers/<lever>.py
 WEEKS_PER_YEAR = 52

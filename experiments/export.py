@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.glossary import GLOSSARY
-from sim.outputs import RUNS_FILE
+from sim.runs.outputs import RUNS_FILE
+from sim.tables.glossary import GLOSSARY
 
 FORMATS = ("csv", "dta")
 STATA_NAME_MAX = 32

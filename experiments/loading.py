@@ -1,6 +1,6 @@
 """Load a collated sweep for comparison: its runs, scenarios, baseline and KPIs.
 
-A sweep is read from the two tables ``sim.collate`` writes (``runs.parquet``: one row per run
+A sweep is read from the two tables ``sim.runs.collate`` writes (``runs.parquet``: one row per run
 with the swept parameters as columns; ``timeseries.parquet``: long weekly series), collating the
 sweep folder first if they are missing.  A *scenario* is one combination of the swept parameters
 other than the seed; the *baseline* is the set of runs the others are paired with (same seed,
@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.collate import CollateError, collate
-from sim.config import schema_fields
-from sim.indicators import TARGETS_BY_KEY
-from sim.outputs import COLLATED_TIMESERIES_FILE, MANIFEST_FILE, RUNS_FILE
-from sim.schema import weeks_of
+from sim.model.indicators import TARGETS_BY_KEY
+from sim.runs.collate import CollateError, collate
+from sim.runs.outputs import COLLATED_TIMESERIES_FILE, MANIFEST_FILE, RUNS_FILE
+from sim.settings.config import schema_fields
+from sim.settings.schema import weeks_of
 
 COMPLETE = ("done", "skipped")
 # Run totals (``<column>_run`` in kpis.json) whose weekly column is not simply the name without ``_run``.

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.indicators import TARGETS, met
+from sim.model.indicators import TARGETS, met
 
 YEAR = 52
 ROLES = ("calibration", "plausibility", "held_out")

@@ -49,12 +49,12 @@ from experiments.bands import POSTERIOR, draw_sets, set_values
 from experiments.presentation import save_figure, setup_theme, term, unit_label
 from experiments.readme_tables import README
 from experiments.stats import paired_diff, t_half_width
-from sim.config import ConfigError, community_presets, settings_for, with_values
-from sim.indicators import rate_over
 from sim.levers import LEVERS, lever_parameters
-from sim.outputs import write_atomic
-from sim.overrides import check_overrides
-from sim.runner import run_many
+from sim.model.indicators import rate_over
+from sim.runs.outputs import write_atomic
+from sim.runs.runner import run_many
+from sim.settings.config import ConfigError, community_presets, settings_for, with_values
+from sim.settings.overrides import check_overrides
 
 ARMS = ("never", "continue", "withdraw")
 POLICY = {"never": "baseline", "continue": "five_society", "withdraw": "five_society"}

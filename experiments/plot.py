@@ -6,7 +6,7 @@
 ``run.png`` (300 dpi) and ``run.svg`` (and ``run.pdf``) into ``--out`` (default: ``RUN_DIR/figures``
 for one run, ``./run_figures`` for several):
 
-* one panel per key indicator (sim.indicators.KEY_INDICATORS; a run total such as ``public_cost_run`` as
+* one panel per key indicator (sim.model.indicators.KEY_INDICATORS; a run total such as ``public_cost_run`` as
   its weekly column, ``public_cost``), one line per run, the plan target as a dashed line or, far outside
   the data, an arrow with its value; weeks not yet steady shaded; the response, completion and callback
   satisfaction rates over a rolling 13 weeks (one run's weekly rates jump between 0 and 100 %);
@@ -58,15 +58,15 @@ from experiments.presentation import (
     term,
     wrap,
 )
-from sim.fund import INFLOW_SOURCES, OUTFLOW_USES
-from sim.glossary import COLUMNS, label
-from sim.indicators import KEY_INDICATORS, RATE_PARTS, callback_satisfaction, completion_rate, response_rate
-from sim.outputs import DISTRICT_TIMESERIES_FILE, MANIFEST_FILE, TIMESERIES_FILE, read_json
+from sim.model.fund import INFLOW_SOURCES, OUTFLOW_USES
+from sim.model.indicators import KEY_INDICATORS, RATE_PARTS, callback_satisfaction, completion_rate, response_rate
+from sim.runs.outputs import DISTRICT_TIMESERIES_FILE, MANIFEST_FILE, TIMESERIES_FILE, read_json
+from sim.tables.glossary import COLUMNS, label
 
 MAX_RUNS = 8
 COUNT_UNITS = ("organisations", "persons")  # indicators counted in whole units
 WINDOW = 13  # weeks: a single run's weekly rates jump between 0 and 100 %; drawn over a rolling quarter
-# rates drawn over the rolling window, from their weekly counts (the formulas of sim.indicators):
+# rates drawn over the rolling window, from their weekly counts (the formulas of sim.model.indicators):
 # rate -> (formula, numerator column, the columns summed into the denominator)
 RATES = {key: ({"response_rate": response_rate, "completion_rate": completion_rate,
                  "callback_satisfaction": callback_satisfaction}[key], *RATE_PARTS[key]) for key in RATE_PARTS}
@@ -197,7 +197,7 @@ def _fund_panels(sub, runs, names: list[str], ncols: int, lang: str, greyscale: 
     for ax in axes[len(runs):]:
         ax.remove()
     source_colours = (["#000000", "#2b2b2b", "#555555", "#808080", "#aaaaaa", "#cfcfcf", "#ebebeb"] if greyscale
-                      else list(OKABE_ITO[1:8]))  # one per source of income (sim.fund.INFLOW_SOURCES)
+                      else list(OKABE_ITO[1:8]))  # one per source of income (sim.model.fund.INFLOW_SOURCES)
     layers = [(f"fund_inflow_{s}", c, 1) for s, c in zip(INFLOW_SOURCES, source_colours, strict=True)]
     layers += [(f"fund_outflow_{u}", c, -1) for u, c in zip(OUTFLOW_USES, USE_COLOURS, strict=True)]
     used: dict[str, Patch] = {}

@@ -1,11 +1,11 @@
 """Presentation shared by the analysis (experiments) and the workshop dashboard.
 
-One place for what a chart term is called (labels from :mod:`sim.glossary`), how a scenario and a
+One place for what a chart term is called (labels from :mod:`sim.tables.glossary`), how a scenario and a
 swept parameter are named ("One-cent charity micro-fund, one cent per bottle = 2 fen"), the unit of
 each value axis, the seaborn theme with a CJK font for Chinese, the journal widths and palettes of
 publication figures, a check that no two tick labels overlap, and how a figure is saved or turned
 into PNG bytes.  How a value is written (per cent for fractions, percentage points for their
-differences) is sim.kpi_table's :func:`format_value`, re-exported here so that the command line,
+differences) is sim.tables.kpi_table's :func:`format_value`, re-exported here so that the command line,
 the reports and the dashboard write numbers the same way.
 """
 
@@ -28,10 +28,10 @@ from matplotlib import font_manager
 from matplotlib.ticker import MaxNLocator
 
 from experiments.loading import RUN_TOTAL_COLUMNS
-from sim.config import schema_fields
-from sim.glossary import GLOSSARY, label, preset_label
-from sim.indicators import TARGETS_BY_KEY
-from sim.kpi_table import format_value, is_fraction
+from sim.model.indicators import TARGETS_BY_KEY
+from sim.settings.config import schema_fields
+from sim.tables.glossary import GLOSSARY, label, preset_label
+from sim.tables.kpi_table import format_value, is_fraction
 
 __all__ = ["CJK_FONTS", "DPI", "PAPER_DPI", "TARGETS_BY_KEY", "WIDTHS_MM", "FontError", "axis_unit",
            "declutter", "distinct_formatter", "figure_width", "find_cjk_font", "format_value", "is_fraction",
@@ -107,7 +107,7 @@ def unit_label(unit: str, lang: str = "en") -> str:
 
 def axis_unit(key: str, lang: str = "en", diff: bool = False) -> str:
     """The unit of a KPI's values: % for fractions (percentage points for a difference of two), else the unit
-    of its output column (sim/glossary.py); a run total (``*_run``) is the weekly unit without '/week'."""
+    of its output column (sim/tables/glossary.py); a run total (``*_run``) is the weekly unit without '/week'."""
     if is_fraction(key):
         return term("pp", lang) if diff else "%"
     column = RUN_TOTAL_COLUMNS.get(key, key.removesuffix("_run"))

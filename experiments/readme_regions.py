@@ -4,7 +4,7 @@ A region ``NAME`` of a command ``PREFIX`` is everything between ``<!-- PREFIX:NA
 ``<!-- PREFIX:NAME:end -->`` (each on a line of its own).  experiments/readme_tables.py (prefix ``readme_tables``)
 and experiments/decompose.py (prefix ``decompose``) write their tables there: every README is read and every
 region replaced in memory first (:func:`updated_files`), so that a missing marker fails before anything is
-written, and then each file is replaced whole (:func:`write_files`, through :func:`sim.outputs.write_atomic`).
+written, and then each file is replaced whole (:func:`write_files`, through :func:`sim.runs.outputs.write_atomic`).
 ``--check`` compares the regions with what the saved CSV renders (:func:`stale`).
 
 Errors are raised as the caller's own exception class (``error``), so that each command keeps its messages.
@@ -91,7 +91,7 @@ def stale(rendered: Mapping[str, Mapping[str, str]], paths: Mapping[str, Path], 
 
 def write_files(texts: Mapping[Path, str]) -> list[Path]:
     """Replace each file whole with its new text (atomically: a reader never sees half a README)."""
-    from sim.outputs import write_atomic
+    from sim.runs.outputs import write_atomic
 
     for path, text in texts.items():
         write_atomic(path, text)

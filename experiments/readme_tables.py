@@ -22,8 +22,8 @@ Three tables (``--tables``: some of them; default all):
 Each cell is the mean over seeds ± the 95 % t half-width (experiments/stats.py), in the units README
 uses: fractions in per cent (gains in percentage points), counts as they are, run totals of a weekly
 flow (the public cost) per year.  The columns are the plan targets the model computes
-(sim/indicators.py ``TARGETS``, not those ``not_modelled``) and then the other key indicators
-(``KEY_INDICATORS``), labelled from the glossary (sim/glossary.py) in English (README.md) or Chinese
+(sim/model/indicators.py ``TARGETS``, not those ``not_modelled``) and then the other key indicators
+(``KEY_INDICATORS``), labelled from the glossary (sim/tables/glossary.py) in English (README.md) or Chinese
 (README.zh-CN.md); the policies and communities are the preset files in configs/.
 
 Seeds per community preset: the replication study's recommendation (``recommended`` in
@@ -31,7 +31,7 @@ Seeds per community preset: the replication study's recommendation (``recommende
 a preset it does not cover gets the rule's minimum (``experiments.replications.FLOOR``, 10 seeds), and
 the tables say so.  ``--seeds N`` sets one count for every preset instead (tests, a quick look).
 
-The runs go through :func:`sim.runner.run_many` into ``<--out>/sweep`` (resumable: a re-run skips the
+The runs go through :func:`sim.runs.runner.run_many` into ``<--out>/sweep`` (resumable: a re-run skips the
 complete runs).  ``<--out>/readme_tables.csv`` holds every cell (mean, half-width, n) and the tables
 are rendered from it, also as ``readme_tables.en.md`` / ``readme_tables.zh.md``.  ``--write-readme``
 replaces the text between ``<!-- readme_tables:<table>:start -->`` and ``<!-- readme_tables:<table>:end -->``
@@ -56,10 +56,10 @@ import pandas as pd
 
 from experiments import readme_regions as regions
 from sim import indicators as sim_indicators
-from sim.config import policy_presets
-from sim.glossary import COLUMNS, GLOSSARY, label
-from sim.indicators import KEY_INDICATORS, TARGETS, TARGETS_BY_KEY, YEAR_WEEKS
-from sim.kpi_table import DISTRICT_TARGETS, MISSING, format_value, is_fraction
+from sim.model.indicators import KEY_INDICATORS, TARGETS, TARGETS_BY_KEY, YEAR_WEEKS
+from sim.settings.config import policy_presets
+from sim.tables.glossary import COLUMNS, GLOSSARY, in_display_order, label
+from sim.tables.kpi_table import DISTRICT_TARGETS, MISSING, format_value, is_fraction
 
 REPO = Path(__file__).resolve().parent.parent
 README = {"en": REPO / "README.md", "zh": REPO / "README.zh-CN.md"}
@@ -96,7 +96,7 @@ class TablesError(ValueError):
 # ------------------------------------------------------------------------------------------------
 def default_scenario() -> tuple[str, str]:
     """The community and policy of a run with no overrides (configs/config.yaml): the table's defaults."""
-    from sim.config import shipped_settings
+    from sim.settings.config import shipped_settings
 
     s = shipped_settings()
     return s.community.name, s.policy.name
@@ -104,7 +104,7 @@ def default_scenario() -> tuple[str, str]:
 
 def indicator_columns() -> list[str]:
     """The tables' columns: the plan targets the model computes, the service indicators of the work orders
-    (``SERVICE_INDICATORS``, where sim/indicators.py defines them), then the other key indicators."""
+    (``SERVICE_INDICATORS``, where sim/model/indicators.py defines them), then the other key indicators."""
     keys = [t.key for t in TARGETS if t.status != "not_modelled"]
     keys += [k for k in getattr(sim_indicators, "SERVICE_INDICATORS", {}) if k not in keys]
     return keys + [k for k in KEY_INDICATORS if k not in keys]
@@ -246,8 +246,8 @@ def summarise_bands(runs: pd.DataFrame, policies: Sequence[str], baseline: str =
 # Markdown
 # ------------------------------------------------------------------------------------------------
 def shown_as_fraction(key: str) -> bool:
-    """Shown in per cent (gains in percentage points): the fractions of :func:`sim.kpi_table.is_fraction` and the
-    rates among the service indicators (sim/indicators.py ``SERVICE_INDICATORS``: ratios of order counts)."""
+    """Shown in per cent (gains in percentage points): the fractions of :func:`sim.tables.kpi_table.is_fraction` and the
+    rates among the service indicators (sim/model/indicators.py ``SERVICE_INDICATORS``: ratios of order counts)."""
     return is_fraction(key) or (key in getattr(sim_indicators, "SERVICE_INDICATORS", {}) and key.endswith("_rate"))
 
 
@@ -280,7 +280,8 @@ def column_label(key: str, lang: str = "en") -> str:
     try:
         name = label(flow or key, lang)  # a run total is shown per year: named as its weekly flow, with the unit
     except KeyError:
-        raise TablesError(f"indicator {flow or key!r} has no label: add it to sim/glossary.yaml (en and zh)") from None
+        raise TablesError(f"indicator {flow or key!r} has no label: add it to sim/tables/glossary.yaml (en and zh)") \
+            from None
     target = TARGETS_BY_KEY.get(key)
     parts = []
     if target is not None:
@@ -480,13 +481,13 @@ def check_labels() -> None:
         for key in ("readme_bands_caption", "readme_bands_ranges", "readme_bands_priors", "readme_bands_posterior",
                     "readme_bands_posterior_ranges"):
             if key not in GLOSSARY:
-                raise TablesError(f"no label {key!r}: add it to sim/glossary.yaml (en and zh)")
+                raise TablesError(f"no label {key!r}: add it to sim/tables/glossary.yaml (en and zh)")
 
 
 def run_tables(args: argparse.Namespace, tables: Sequence[str] = CELL_TABLES) -> pd.DataFrame:
     """Run (or resume) the sweep and return the cells of ``tables`` (policies, presets)."""
     from experiments.design import DesignError, check_runs
-    from sim.runner import run_many
+    from sim.runs.runner import run_many
 
     check_labels()
     policies = list(args.policies) if "policies" in tables else []
@@ -513,7 +514,7 @@ def run_tables(args: argparse.Namespace, tables: Sequence[str] = CELL_TABLES) ->
 def bands_command(args: argparse.Namespace) -> str:
     """The command that makes the bands table again (the caption's): its options spelled out, not left to
     defaults that may change."""
-    from sim.config import community_presets
+    from sim.settings.config import community_presets
 
     parts = ["python -m experiments.readme_tables --tables bands"]
     if list(args.band_presets) != community_presets():
@@ -532,8 +533,8 @@ def run_bands(args: argparse.Namespace) -> pd.DataFrame:
     :func:`experiments.bands.draw_sets` × seeds, each run once."""
     from experiments.bands import complete_runs, draw_sets, plan_set_runs
     from experiments.design import DesignError, check_runs
-    from sim.params import ConfigError
-    from sim.runner import run_many
+    from sim.runs.runner import run_many
+    from sim.settings.params import ConfigError
 
     check_labels()
     from experiments.validation import POSTERIOR_SAMPLE
@@ -585,7 +586,7 @@ def read_cells(out: Path) -> pd.DataFrame:
 
 def write_cells(cells: pd.DataFrame, out: Path) -> None:
     """The cells of both tables as ``<out>/readme_tables.csv`` (replaced whole)."""
-    from sim.outputs import write_atomic
+    from sim.runs.outputs import write_atomic
 
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / CSV_FILE, cells.to_csv(index=False, lineterminator="\n"))
@@ -616,7 +617,7 @@ def read_bands(out: Path) -> pd.DataFrame:
 
 def write_bands(bands: pd.DataFrame, out: Path) -> None:
     """The cells of the bands table as ``<out>/readme_bands.csv`` (replaced whole)."""
-    from sim.outputs import write_atomic
+    from sim.runs.outputs import write_atomic
 
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / BANDS_FILE, bands.to_csv(index=False, lineterminator="\n"))
@@ -643,7 +644,7 @@ def render_saved(out: Path, tables: Sequence[str]) -> dict[str, dict[str, str]]:
 
 def write_markdown(rendered: Mapping[str, Mapping[str, str]], out: Path) -> None:
     """The rendered tables as ``<out>/readme_tables.<lang>.md``."""
-    from sim.outputs import write_atomic
+    from sim.runs.outputs import write_atomic
 
     out.mkdir(parents=True, exist_ok=True)
     for lang, tables in rendered.items():
@@ -765,9 +766,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def _preset_names() -> tuple[list[str], list[str]]:
-    from sim.config import community_presets
+    from sim.settings.config import community_presets
 
-    return community_presets(), policy_presets()
+    return community_presets(), in_display_order("policy", policy_presets())
 
 
 def _saved_selection(args: argparse.Namespace) -> list[str]:
@@ -824,7 +825,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TablesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from sim.outputs import write_atomic
+    from sim.runs.outputs import write_atomic
 
     for path, text in new_readmes.items():
         write_atomic(path, text)

@@ -44,11 +44,12 @@ from experiments.design import DesignError, load_runs, run_design
 from experiments.presentation import save_figure, setup_theme
 from experiments.report import Figure, Heading, Paragraph, Table, render, write_report
 from experiments.stats import LEVEL, REL_DIFF, seeds_needed, t_half_width
-from sim.config import community_presets, policy_presets
-from sim.indicators import KEY_INDICATORS
+from sim.model.indicators import KEY_INDICATORS
+from sim.settings.config import community_presets, policy_presets
+from sim.tables.glossary import in_display_order
 
-INDICATORS = KEY_INDICATORS  # the six key indicators (sim/indicators.py)
-POLICIES = tuple(policy_presets())  # every policy preset of configs/policy/
+INDICATORS = KEY_INDICATORS  # the six key indicators (sim/model/indicators.py)
+POLICIES = tuple(in_display_order("policy", policy_presets()))  # every policy preset of configs/policy/
 DETECT = 0.2  # the difference to resolve, as a share of the typical between-policy difference δ
 FLAT = 0.01   # an indicator is flat when the policies' means spread by less than 1 % of its level
 FLOOR = 10    # never fewer seeds than this: the standard deviation itself needs a few seeds to estimate

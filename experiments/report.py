@@ -20,7 +20,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from sim.glossary import label
+from sim.tables.glossary import label
 
 TEMPLATE = "report.j2"
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("experiments", "templates"), autoescape=False,

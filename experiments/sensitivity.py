@@ -12,7 +12,7 @@ and initial-condition parameters, each with its source). Several communities (``
 analysed one after another, each in its own folder, with a table across them (``presets.md``).
 
 1. The parameters (:data:`DEFAULT_PARAMS`: policy levers and behavioural parameters) are sampled
-   over their ranges: the schema's ``lo``/``hi`` (``sim.config.iter_params``), or the narrower
+   over their ranges: the schema's ``lo``/``hi`` (``sim.settings.config.iter_params``), or the narrower
    documented range of :data:`RANGES` where the hard limit is absurd (budgets up to 10⁹ yuan), a
    source's plausible range (project cost, callback satisfaction, the flagged one-cent volume) and
    the calibration priors for the behavioural parameters it searched.
@@ -58,17 +58,17 @@ from experiments.sensitivity_report import (
     priors_blocks,
     report_blocks,
 )
-from sim.config import community_presets
-from sim.indicators import KEY_INDICATORS
+from sim.model.indicators import KEY_INDICATORS
+from sim.settings.config import community_presets
 
 METHODS = ("morris", "sobol", "screen")
 SURVIVE = 0.1  # screen: a parameter survives Morris if its mu* is at least this share of the largest, for an indicator
-INDICATORS = KEY_INDICATORS  # the six key indicators (sim/indicators.py)
+INDICATORS = KEY_INDICATORS  # the six key indicators (sim/model/indicators.py)
 KEY_VALUE_ARGS = ("method", "community", "policy")
 
 # Documented ranges where the schema's hard limits are absurd for a sensitivity analysis (budgets up to 10⁹ yuan), where
 # a source gives a plausible range (docs/literature.md), or the flagged one-cent volume: each declared with its
-# parameter (``prior=`` in sim/levers/<lever>.py and sim/schema.py); the calibration's prior ranges override
+# parameter (``prior=`` in sim/levers/<lever>.py and sim/settings/schema.py); the calibration's prior ranges override
 # (experiments/calibrate.py, PRIORS).
 RANGES: dict[str, tuple[float, float]] = {
     **{key: f.metadata["prior"] for key, f in schema_fields().items() if f.metadata.get("prior")},

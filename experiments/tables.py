@@ -94,7 +94,7 @@ def paired_table(pairs: pd.DataFrame, scenarios: list[str], kpis: list[str]) -> 
     return out
 
 
-COST_KPI = "public_cost_run"  # the public money a run spends, in yuan (sim/indicators.py)
+COST_KPI = "public_cost_run"  # the public money a run spends, in yuan (sim/model/indicators.py)
 PER_YUAN = 10_000               # effects are reported per this many yuan of extra public money
 
 

@@ -26,7 +26,7 @@ indicator that keeps drifting.
 
 A second batch measures the horizon dependence of the plan's indicators as a run reports them:
 each preset runs ``baseline`` and ``five_society`` after that warm-up, and the KPIs
-(sim.indicators.compute_kpis) are read after 52, 104, 156, 260 and 520 recorded weeks.
+(sim.model.indicators.compute_kpis) are read after 52, 104, 156, 260 and 520 recorded weeks.
 
 Outputs in ``--out``: ``runs.parquet`` (the weekly columns of the runs from the initial state, reused by
 ``--reuse``), ``settle.csv`` (settling week and drift per preset, policy and indicator),
@@ -50,9 +50,9 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from sim.config import SimConfig, community_presets, settings_for
-from sim.indicators import TARGETS_BY_KEY, compute_kpis
-from sim.model import CommunityModel
+from sim.model.community_model import CommunityModel
+from sim.model.indicators import TARGETS_BY_KEY, compute_kpis
+from sim.settings.config import SimConfig, community_presets, settings_for
 
 POLICIES = ("baseline", "five_society")
 # indicator → (numerator column, denominator column or None for a plain weekly value)

@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sim.config import community_presets, district_presets, policy_presets
+from sim.settings.config import community_presets, district_presets, policy_presets
 
 PRESETS = tuple(community_presets())
 POLICIES = tuple(policy_presets())
@@ -63,8 +63,8 @@ def _kpi_numbers(report: dict) -> dict:
 
 
 def hash_run(overrides: list[str]) -> dict[str, str]:
-    from sim.config import settings_for
-    from sim.runner import run
+    from sim.runs.runner import run
+    from sim.settings.config import settings_for
 
     settings = settings_for("progress=false", *overrides)
     with tempfile.TemporaryDirectory() as tmp:

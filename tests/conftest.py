@@ -15,8 +15,8 @@ import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 from omegaconf import DictConfig
 
-from sim.config import SimConfig, community_presets, compose_config, policy_presets, settings_for
-from sim.model import CommunityModel
+from sim.model.community_model import CommunityModel
+from sim.settings.config import SimConfig, community_presets, compose_config, policy_presets, settings_for
 
 REPO = Path(__file__).resolve().parent.parent
 # Hypothesis caches into ./.hypothesis by default; keep the working tree clean.

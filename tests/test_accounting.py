@@ -11,9 +11,9 @@ from conftest import POLICIES, SMALL_COMMUNITIES, make_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.config import Governance, check_ranges
-from sim.fund import INFLOW_SOURCES, OUTFLOW_USES, POTS
-from sim.model import CommunityModel
+from sim.model.community_model import CommunityModel
+from sim.model.fund import INFLOW_SOURCES, OUTFLOW_USES, POTS
+from sim.settings.config import Governance, check_ranges
 
 fraction = st.floats(0, 1, allow_nan=False)
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import REPO
 
 from experiments import advise
-from sim.indicators import TARGETS_BY_KEY
+from sim.model.indicators import TARGETS_BY_KEY
 
 
 def test_the_pareto_front_keeps_exactly_the_undominated_mixes():

@@ -79,7 +79,7 @@ def test_the_archive_unpacks_and_runs_the_default_scenario(tmp_path):
     top = tmp_path / "unpacked" / path.stem
     for name in ("RUN.md", "LICENSE", "CITATION.cff", "codemeta.json", "docs/ODD.md", "docs/TRACE.md",
                  "docs/data_use.md", "code/pyproject.toml", "code/dev.sh", "code/lock/run.txt", "code/lock/test.txt",
-                 "code/sim/model.py", "code/configs/config.yaml", "code/docs/ODD.md"):
+                 "code/sim/model/community_model.py", "code/configs/config.yaml", "code/docs/ODD.md"):
         assert f"{path.stem}/{name}" in names, name
     stray = [n for n in names if ("/results/" in n and not n.endswith("results/README.md")) or "__pycache__" in n
              or "/.venv/" in n or "/dist/" in n]

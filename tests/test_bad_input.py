@@ -8,7 +8,7 @@ that happen only once the config is built (a rule relating two values, a folder 
 holds a run, a run folder that cannot be made, a full disk, Ctrl-C).  For each case: the exit
 status, one line on stderr naming the key, no traceback, and no new file or folder anywhere.
 
-All cases run in ONE subprocess (this file run as a script: it calls :func:`sim.cli.main` with each
+All cases run in ONE subprocess (this file run as a script: it calls :func:`sim.runs.cli.main` with each
 case's arguments, catching its exit), so the table costs seconds, not one Python start-up per case.
 """
 
@@ -62,8 +62,8 @@ def _misspellings(key: str, taken: set[str]) -> list[str]:
 
 def generate_cases() -> list[Case]:
     """Several hundred bad command lines, generated from the schema and the config groups."""
-    from sim.config import schema_fields
-    from sim.overrides import _sections, group_options
+    from sim.settings.config import schema_fields
+    from sim.settings.overrides import _sections, group_options
 
     fields = schema_fields()
     taken = set(fields) | set(_sections())
@@ -208,7 +208,7 @@ def _fault(kind: str):
         finally:
             os.replace = real
     elif kind == "interrupt":
-        from sim.model import CommunityModel
+        from sim.model.community_model import CommunityModel
 
         real_step = CommunityModel.step
 
@@ -233,7 +233,7 @@ def _fault(kind: str):
 
 
 def drive(cases_file: str) -> None:
-    """Run each case through :func:`sim.cli.main`; print one JSON line of results per case."""
+    """Run each case through :func:`sim.runs.cli.main`; print one JSON line of results per case."""
     from hydra.core.global_hydra import GlobalHydra
 
     from sim import cli

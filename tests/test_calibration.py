@@ -15,9 +15,9 @@ from omegaconf import OmegaConf
 from experiments import patterns as pt
 from experiments.calibrate import CONFIG_PATH, PRIORS, check_priors, lhs_design, point_value
 from experiments.calibrate import main as calibrate_main
-from sim.config import settings_for
-from sim.indicators import compute_kpis
-from sim.model import CommunityModel
+from sim.model.community_model import CommunityModel
+from sim.model.indicators import compute_kpis
+from sim.settings.config import settings_for
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = 4     # seeds averaged in the defaults check (the calibration used 3 per sample)

@@ -15,8 +15,8 @@ import pytest
 import yaml
 from conftest import COMMUNITIES, POLICIES, REPO
 
-from sim.config import community_presets, district_presets, policy_presets, schema_fields
 from sim.levers import LEVERS, PolicyConfig, lever_parameters, money_levers
+from sim.settings.config import community_presets, district_presets, policy_presets, schema_fields
 
 CODE = ("sim", "experiments", "dashboard", "tests", "scripts", "benchmarks")
 

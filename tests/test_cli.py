@@ -239,14 +239,14 @@ def test_wheel_ships_the_configs_and_works_when_installed(tmp_path):
                 *(f"sim/configs/community/{c}.yaml" for c in COMMUNITIES),
                 *(f"sim/configs/policy/{p}.yaml" for p in POLICIES)}
     assert expected <= names, sorted(expected - names)
-    assert "sim/config.py" in names and "sim/configs/__init__.py" in names
+    assert "sim/settings/config.py" in names and "sim/configs/__init__.py" in names
 
     # "install" the pure-Python wheel by unpacking it, and compose a config from the installed copy
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     env = {**os.environ, "PYTHONPATH": str(site)}
     env.pop("HYDRA_FULL_ERROR", None)
-    code = ("import sim, sim.configs; from sim.config import settings_for; "
+    code = ("import sim, sim.configs; from sim.settings.config import settings_for; "
             "s = settings_for('community=relocation', 'policy=micro_fund'); "
             "print(sim.__file__); print(list(sim.configs.__path__)[0]); "
             "print(s.community.residents, s.policy.micro_fund.fen_per_unit)")

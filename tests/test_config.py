@@ -13,7 +13,7 @@ from conftest import COMMUNITIES, POLICIES, REPO, composed, make_settings
 from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf import OmegaConf
 
-from sim.config import (
+from sim.settings.config import (
     CommunityConfig,
     ConfigError,
     PolicyConfig,
@@ -179,7 +179,7 @@ def test_to_settings_revalidates_cross_field_rules_of_a_settings_object():
 def test_with_values_equals_the_same_overrides_composed():
     import numpy as np
 
-    from sim.outputs import config_hash
+    from sim.runs.outputs import config_hash
 
     base = make_settings(steps=26)
     values = {"seed": np.int64(3), "behaviour.register_base": np.float64(0.000412),
@@ -308,14 +308,14 @@ ODD = REPO / "docs" / "ODD.md"
 
 @pytest.mark.skipif(not ODD.exists(), reason="docs/ODD.md does not exist (README says it holds the generated tables)")
 def test_generated_tables_of_odd_md_are_up_to_date():
-    from sim.docs import render
+    from sim.tables.docs import render
 
     text = ODD.read_text(encoding="utf-8")
-    assert render(text) == text, "docs/ODD.md is out of date: run python -m sim.docs"
+    assert render(text) == text, "docs/ODD.md is out of date: run python -m sim.tables.docs"
 
 
 def test_shipped_settings_are_what_a_run_without_overrides_uses():
-    from sim.config import shipped_settings
+    from sim.settings.config import shipped_settings
 
     assert to_plain_dict(shipped_settings()) == to_plain_dict(settings_for())
 
@@ -369,7 +369,7 @@ def test_values_that_omegaconf_would_guess_are_refused(values, message):
 
 
 def test_overwrite_is_a_yes_no_setting_outside_the_config_hash():
-    from sim.outputs import config_hash
+    from sim.runs.outputs import config_hash
 
     s = make_settings()
     assert s.overwrite is False

@@ -24,11 +24,11 @@ from dashboard import levers as lv
 from dashboard import replicates as rp
 from dashboard import session as se
 from sim import glossary
-from sim.config import ConfigError, community_presets, iter_params, policy_presets, settings_for, to_plain_dict
-from sim.glossary import COLUMNS, GLOSSARY, PRESETS, label, preset_label
-from sim.indicators import KEY_INDICATORS, TARGETS_BY_KEY, compute_kpis, kpi_report, met
-from sim.kpi_table import format_value
-from sim.outputs import read_manifest, read_status
+from sim.model.indicators import KEY_INDICATORS, TARGETS_BY_KEY, compute_kpis, kpi_report, met
+from sim.runs.outputs import read_manifest, read_status
+from sim.settings.config import ConfigError, community_presets, iter_params, policy_presets, settings_for, to_plain_dict
+from sim.tables.glossary import COLUMNS, GLOSSARY, PRESETS, label, preset_label
+from sim.tables.kpi_table import format_value
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -235,7 +235,7 @@ def test_key_indicators_against_the_plan_targets(pair):
     assert ind.shown_value("fund_balance", 12345.6) == "¥12,346"
     assert ind.shown_value("social_orgs_active", 3) == "3"
     assert ind.shown_value("response_rate", None) == "—"
-    # the page writes numbers as the command line's KPI table does (one formatter, sim.kpi_table)
+    # the page writes numbers as the command line's KPI table does (one formatter, sim.tables.kpi_table)
     assert ind.shown_value("volunteers_per_10k", 1234.56) == format_value("volunteers_per_10k", 1234.56, decimals=1) \
         == "1,234.6"
     # kpis.json carries data; labels are the glossary's
@@ -596,7 +596,7 @@ def test_a_view_shows_its_own_week_whenever_a_tab_is_opened():
 
 
 def test_community_map_shows_the_model_grids_at_the_page_week():
-    """The map's tiles are the model's grids at this page's week: counts from sim.grids, both languages, A and B
+    """The map's tiles are the model's grids at this page's week: counts from sim.model.grids, both languages, A and B
     the same residents; a page behind the shared run still sees its own week; no demand, no colour."""
     import plotly.graph_objects as go
 

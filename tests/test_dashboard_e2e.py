@@ -35,8 +35,8 @@ from browser_support import (
 )
 
 from dashboard import session as se
-from sim.config import community_presets
-from sim.glossary import label, preset_label
+from sim.settings.config import community_presets
+from sim.tables.glossary import label, preset_label
 
 
 @pytest.fixture(scope="module")

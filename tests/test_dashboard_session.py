@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from dashboard import session as se
-from sim.model import CommunityModel
+from sim.model.community_model import CommunityModel
 
 SMALL = "relocation"  # 1,500 residents: quick
 

@@ -7,9 +7,9 @@ import pytest
 
 from experiments import data_use
 from experiments.patterns import FITTED_ROLES, PATTERNS
-from sim.config import SimConfig
-from sim.params import ASSUMPTION
-from sim.schema import iter_params
+from sim.settings.config import SimConfig
+from sim.settings.params import ASSUMPTION
+from sim.settings.schema import iter_params
 
 
 def test_the_shipped_table_is_what_the_code_generates(capsys):

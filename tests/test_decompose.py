@@ -260,7 +260,7 @@ def test_readme_table_in_english_with_units_bands_and_the_command():
 
 def test_readme_table_in_chinese_has_chinese_labels_and_no_config_names():
     from experiments.decompose_report import readme_table
-    from sim.glossary import label
+    from sim.tables.glossary import label
 
     zh = readme_table(synthetic_table(), "zh")
     head = zh.splitlines()[0]

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 from conftest import make_settings, run_model
 
-from sim.config import GROUPS
-from sim.indicators import compute_kpis
-from sim.model import CommunityModel
+from sim.model.community_model import CommunityModel
+from sim.model.indicators import compute_kpis
+from sim.settings.config import GROUPS
 
 
 def no_capacity(s, simple_only: bool = True):

@@ -9,7 +9,7 @@ import pytest
 from conftest import POLICIES, make_settings, run_model
 
 from sim import runner
-from sim.runner import config_hash
+from sim.runs.runner import config_hash
 
 
 def test_same_seed_same_config_gives_identical_timeseries():

@@ -14,7 +14,7 @@ import pytest
 from conftest import REPO
 
 from experiments.discover import DiscoverError, choose_step, find_boxes, main, parse_target
-from sim.outputs import RUNS_FILE
+from sim.runs.outputs import RUNS_FILE
 
 A, B, C = "behaviour.professional_share", "behaviour.structural_share", "behaviour.staff_success"
 KPIS = ["completion_rate", "callback_satisfaction", "volunteers_per_10k"]

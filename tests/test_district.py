@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from sim.config import ConfigError, settings_for
-from sim.district import DistrictModel
+from sim.model.district import DistrictModel
+from sim.settings.config import ConfigError, settings_for
 
 
 def district(*overrides: str) -> DistrictModel:
@@ -93,7 +93,7 @@ def test_district_cli(tmp_path):
 
 
 def test_short_district_run_reports_rates_as_not_measurable():
-    from sim.district import district_kpis
+    from sim.model.district import district_kpis
 
     model = district("steps=8")
     _, district_ts = model.run()

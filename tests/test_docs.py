@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.docs import DOCUMENTS, render
-from sim.lever_rules import lever_rules, lever_table, levers, own_rules
+from sim.tables.docs import DOCUMENTS, render
+from sim.tables.lever_rules import lever_rules, lever_table, levers, own_rules
 
 
 def test_every_lever_has_a_rule_of_its_own_or_is_read_by_one():
@@ -53,4 +53,4 @@ def test_lever_table_lists_each_lever_once_with_its_parameters():
 @pytest.mark.parametrize("path", list(DOCUMENTS), ids=lambda p: p.name)
 def test_generated_blocks_are_up_to_date(path: Path):
     text = path.read_text(encoding="utf-8")
-    assert render(text, DOCUMENTS[path], path) == text, f"{path} is out of date: run python -m sim.docs"
+    assert render(text, DOCUMENTS[path], path) == text, f"{path} is out of date: run python -m sim.tables.docs"

@@ -46,9 +46,9 @@ import pytest
 from conftest import make_settings
 from scipy import stats
 
-import sim.residents
+import sim.model.residents
 from benchmarks.reference_model import ReferenceModel, ReferenceResident, run_reference, towards
-from sim.model import CommunityModel
+from sim.model.community_model import CommunityModel
 
 RESIDENTS, HOUSEHOLDS, STEPS = 600, 160, 52
 OVERRIDES = (f"community.residents={RESIDENTS}", f"community.households={HOUSEHOLDS}",
@@ -122,20 +122,20 @@ def test_stepwise_experience_equals_the_closed_form():
     x = np.array([0.0, 0.3, 0.55, 0.9, 1.0])
     for good, bad, rate in ((0, 0, 0.1), (1, 0, 0.1), (0, 2, 0.05), (3, 2, 0.2), (5, 7, 0.03)):
         closed = x.copy()
-        sim.residents._update_towards(closed, np.arange(x.size), good, bad, rate)
+        sim.model.residents._update_towards(closed, np.arange(x.size), good, bad, rate)
         np.testing.assert_allclose([towards(v, good, bad, rate) for v in x], closed, rtol=1e-12, atol=1e-15)
 
 
 def test_the_reference_runs_none_of_the_vectorised_resident_rules(monkeypatch):
-    """Every resident rule of sim/residents.py is disabled: the reference still runs (its rules are its own)."""
+    """Every resident rule of sim/model/residents.py is disabled: the reference still runs (its rules are its own)."""
     def disabled(*args, **kwargs):
         raise AssertionError("the reference called a vectorised resident rule")
 
     s = settings("five_society", 0, steps=14)
     ref = ReferenceModel(s)  # the initial population is drawn by production code, before the rules are disabled
     for rule in RESIDENT_RULES:
-        monkeypatch.setattr(sim.residents.Residents, rule, disabled)
-    monkeypatch.setattr(sim.residents, "_update_towards", disabled)
+        monkeypatch.setattr(sim.model.residents.Residents, rule, disabled)
+    monkeypatch.setattr(sim.model.residents, "_update_towards", disabled)
     ts = ref.run()
     assert len(ts) == 14 and ts["project_sessions"].sum() > 0 and ts["callbacks"].sum() > 0
     assert ts["moral_bank_points"].iloc[-1] > 0 and ts["deliberation_participants"].sum() > 0

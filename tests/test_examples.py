@@ -17,7 +17,7 @@ from conftest import REPO, make_settings
 from nbclient import NotebookClient
 
 from experiments.export import export_runs, parse_formats, stata_names, variable_label
-from sim.runner import run_many
+from sim.runs.runner import run_many
 
 NOTEBOOK = REPO / "examples" / "analyse_a_sweep.ipynb"
 LEVER = "policy.micro_fund.fen_per_unit"

@@ -1,11 +1,11 @@
-"""The community by grid (sim/grids.py): the grids' counts are the model's, so they add up to the weekly table."""
+"""The community by grid (sim/model/grids.py): the grids' counts are the model's, so they add up to the weekly table."""
 
 import numpy as np
 import pytest
 
-from sim.config import GROUPS, settings_for
-from sim.grids import GRID_COLUMNS, grid_week, organisations_week, units_week
-from sim.model import CommunityModel
+from sim.model.community_model import CommunityModel
+from sim.model.grids import GRID_COLUMNS, grid_week, organisations_week, units_week
+from sim.settings.config import GROUPS, settings_for
 
 
 def _model(*overrides: str) -> CommunityModel:

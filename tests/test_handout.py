@@ -12,8 +12,8 @@ from system_deps import require, require_cjk_font
 from dashboard import session as se
 from dashboard.handout import find_chromium, handout_html, html_to_pdf
 from dashboard.workshop import SCENARIOS, setup_of
-from sim.glossary import label, preset_label
-from sim.indicators import KEY_INDICATORS
+from sim.model.indicators import KEY_INDICATORS
+from sim.tables.glossary import label, preset_label
 
 
 @pytest.fixture(scope="module")

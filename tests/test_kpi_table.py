@@ -8,9 +8,9 @@ import re
 import pytest
 from conftest import make_settings, run_cli
 
-from sim.indicators import compute_kpis, kpi_report
-from sim.kpi_table import DISTRICT_TARGETS, MISSING, format_table, run_header
-from sim.model import CommunityModel
+from sim.model.community_model import CommunityModel
+from sim.model.indicators import compute_kpis, kpi_report
+from sim.tables.kpi_table import DISTRICT_TARGETS, MISSING, format_table, run_header
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -103,13 +103,14 @@ def test_the_command_line_prints_the_header(tmp_path):
 
 
 def test_every_glossary_entry_parses_into_its_own_fields():
-    """A flow mapping in sim/glossary.yaml whose unquoted text holds ", " splits into a stray key: the Chinese cost
+    """A flow mapping in sim/tables/glossary.yaml whose unquoted text holds ", " splits into a stray key: the Chinese
+    cost
     paragraph of compare's report was cut at "…再乘以10" (issue 27, item 3). Every entry has only its fields."""
     from importlib.resources import files
 
     import yaml
 
-    data = yaml.safe_load(files("sim").joinpath("glossary.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load(files("sim.tables").joinpath("glossary.yaml").read_text(encoding="utf-8"))
     fields = {"en", "zh", "unit", "meaning"}
     stray = [(section, key, sorted(set(value) - fields)) for section, entries in data.items()
              if section != "preset_en" for key, value in entries.items()

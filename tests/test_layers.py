@@ -96,7 +96,7 @@ def _graph() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     runtime: dict[str, set[str]] = {m: set() for m in modules}
     for name, path in modules.items():
         for target, runs in _imports(path):
-            # resolve to the longest known module prefix (``from sim.config import X`` → sim.config)
+            # resolve to the longest known module prefix (``from sim.settings.config import X`` → sim.settings.config)
             parts = target.split(".")
             while parts and ".".join(parts) not in modules:
                 parts.pop()
@@ -113,7 +113,7 @@ def _graph() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
 
 def test_the_walker_sees_the_project():
     everything, runtime = _graph()
-    assert {"sim.model", "sim.config", "experiments.stats"} <= set(everything)
+    assert {"sim.model.community_model", "sim.settings.config", "experiments.stats"} <= set(everything)
     assert any(dep.startswith("sim") for deps in runtime.values() for dep in deps)
 
 
@@ -127,6 +127,39 @@ def test_no_upward_imports():
             if dep_layer != layer and dep_layer not in ALLOWED[layer]:
                 upward.append(f"{module} imports {dep}")
     assert not upward, "imports against the layers (sim ← experiments ← dashboard):\n" + "\n".join(sorted(upward))
+
+
+# Inside sim/, four concerns on four floors, one way down (sim/__init__ and python -m sim's __main__ sit above them):
+# parameters and config with the levers; the model; labels and tables; running, sweeps and run files.
+SIM_FLOORS = (("sim.settings", "sim.levers"), ("sim.model",), ("sim.tables",), ("sim.runs",))
+
+
+def _floor(module: str) -> int | None:
+    for k, packages in enumerate(SIM_FLOORS):
+        if any(module == p or module.startswith(p + ".") for p in packages):
+            return k
+    return None
+
+
+def test_sim_is_in_sub_packages_by_concern():
+    modules = {_module_name(p) for p in (REPO / "sim").rglob("*.py") if "configs" not in p.parts}
+    loose = sorted(m for m in modules if _floor(m) is None and m not in ("sim", "sim.__main__"))
+    assert not loose, f"modules of sim/ outside its sub-packages {SIM_FLOORS}: {loose}"
+
+
+def test_no_upward_imports_inside_sim():
+    everything, _ = _graph()
+    upward = []
+    for module, deps in everything.items():
+        here = _floor(module)
+        if here is None:
+            continue
+        for dep in deps:
+            there = _floor(dep)
+            if there is not None and there > here:
+                upward.append(f"{module} imports {dep}")
+    assert not upward, ("imports against sim's floors (settings/levers ← model ← tables ← runs):\n"
+                        + "\n".join(sorted(upward)))
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:

@@ -14,18 +14,18 @@ import numpy as np
 import pytest
 from conftest import COMMUNITIES, POLICIES, make_settings, run_model
 
-from sim.config import GROUPS, settings_for
-from sim.indicators import TARGETS, compute_kpis, kpi_report
-from sim.lever_rules import levers
 from sim.levers import PolicyConfig
-from sim.model import CommunityModel
-from sim.organisations import OrgKind
-from sim.projects import deliver
-from sim.record import PUBLIC_COSTS
+from sim.model.community_model import CommunityModel
+from sim.model.indicators import TARGETS, compute_kpis, kpi_report
+from sim.model.organisations import OrgKind
+from sim.model.projects import deliver
+from sim.model.record import PUBLIC_COSTS
+from sim.settings.config import GROUPS, settings_for
+from sim.tables.lever_rules import levers
 
 
 def report(model: CommunityModel, ts) -> dict:
-    """kpis.json's content for a run, as sim.runner writes it."""
+    """kpis.json's content for a run, as sim.runs.runner writes it."""
     return kpi_report(compute_kpis(ts, model), len(ts), model.cfg.behaviour.longest_wait_weeks())
 
 

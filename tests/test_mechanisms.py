@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from conftest import run_model
 
-from sim.config import GROUPS
-from sim.fund import INFLOW_SOURCES, OUTFLOW_USES, POTS
-from sim.model import CommunityModel
-from sim.organisations import OrgKind
-from sim.residents import Redemptions
+from sim.model.community_model import CommunityModel
+from sim.model.fund import INFLOW_SOURCES, OUTFLOW_USES, POTS
+from sim.model.organisations import OrgKind
+from sim.model.residents import Redemptions
+from sim.settings.config import GROUPS
 
 
 def no_fund_income(s):

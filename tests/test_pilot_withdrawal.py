@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from experiments import pilot_withdrawal as pw
-from sim.config import settings_for
 from sim.levers import lever_parameters, schedule
+from sim.settings.config import settings_for
 
 
 def test_withdrawal_sets_every_public_money_and_staff_parameter_to_zero_after_the_pilot():

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from conftest import COMMUNITIES, POLICIES, make_settings, run_model
 
-from sim.config import settings_for
-from sim.fund import INFLOW_SOURCES, OUTFLOW_USES
-from sim.glossary import COLUMNS, label
-from sim.indicators import compute_kpis
+from sim.model.fund import INFLOW_SOURCES, OUTFLOW_USES
+from sim.model.indicators import compute_kpis
+from sim.settings.config import settings_for
+from sim.tables.glossary import COLUMNS, label
 
 REQUIRED = [
     "step", "residents", "volunteers_registered", "volunteers_per_10k", "volunteer_active_share_2plus",

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from experiments import readme_tables as rt
-from sim.config import policy_presets
-from sim.glossary import label
-from sim.indicators import KEY_INDICATORS, TARGETS
+from sim.model.indicators import KEY_INDICATORS, TARGETS
+from sim.settings.config import policy_presets
+from sim.tables.glossary import label
 
 REPO = Path(__file__).resolve().parent.parent
 KEYS = ["volunteers_per_10k", "response_rate", "deliberation_satisfaction", "public_cost_run"]

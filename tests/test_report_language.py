@@ -10,7 +10,7 @@ from conftest import REPO, make_settings
 from system_deps import require_cjk_font
 
 from experiments import compare
-from sim.runner import run_many
+from sim.runs.runner import run_many
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Four or more English words in a row (letters, separated by spaces or light punctuation) is prose.

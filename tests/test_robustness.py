@@ -15,14 +15,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import sim.runner
-from sim.collate import CollateError, collate, verify
-from sim.config import settings_for, with_values
-from sim.indicators import not_measurable
-from sim.isolation import run_isolated
-from sim.outputs import SweepBusy, lock_sweep, read_manifest, read_status
-from sim.runner import run, run_job, run_many
-from sim.sweep import EXIT_COLLATION_FAILED, EXIT_JOBS_FAILED, EXIT_NOT_STARTED
+import sim.runs.runner
+from sim.model.indicators import not_measurable
+from sim.runs.collate import CollateError, collate, verify
+from sim.runs.isolation import run_isolated
+from sim.runs.outputs import SweepBusy, lock_sweep, read_manifest, read_status
+from sim.runs.runner import run, run_job, run_many
+from sim.runs.sweep import EXIT_COLLATION_FAILED, EXIT_JOBS_FAILED, EXIT_NOT_STARTED
+from sim.settings.config import settings_for, with_values
 
 SMALL = ["community=relocation", "steps=13"]
 # the indicators whose definition spans a year (rates and yearly shares): a shorter run cannot measure them
@@ -65,7 +65,7 @@ def test_time_and_memory_limits_stop_a_job_and_are_recorded_as_its_cause():
 
 
 def _dying_run(settings, out_dir, progress, overrides, share_warmup=False):
-    """`sim.runner.run`, except that seed 1 is killed as the out-of-memory killer would and seed 2 leaves with
+    """`sim.runs.runner.run`, except that seed 1 is killed as the out-of-memory killer would and seed 2 leaves with
     os._exit, half-way through writing."""
     if settings.seed == 1:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -77,7 +77,7 @@ def _dying_run(settings, out_dir, progress, overrides, share_warmup=False):
 
 def test_run_many_records_killed_jobs_and_finishes_the_others(tmp_path, monkeypatch, capsys):
     settings, names = _seeds(4)
-    monkeypatch.setattr(sim.runner, "run", _dying_run)  # inherited by the forked job processes
+    monkeypatch.setattr(sim.runs.runner, "run", _dying_run)  # inherited by the forked job processes
     runs = run_many(settings, tmp_path, n_jobs=1, names=names).set_index("run_dir")
     out = capsys.readouterr().out
     assert "sweep finished: 2 done, 0 skipped, 2 failed" in out
@@ -165,7 +165,7 @@ def test_truncated_or_altered_outputs_are_redone_and_named(tmp_path):
                                 ("seed=1", "kpis.json differs from the SHA-256 the manifest recorded")]
     with pytest.raises(CollateError, match=r"corrupt run .*seed=0: timeseries.parquet has 1000 bytes"):
         collate(tmp_path)
-    for module in ("sim.collate", "experiments.collate"):
+    for module in ("sim.runs.collate", "experiments.collate"):
         proc = subprocess.run([sys.executable, "-m", module, "--verify", str(tmp_path)], capture_output=True,
                               text=True)
         assert proc.returncode == 1
@@ -173,7 +173,7 @@ def test_truncated_or_altered_outputs_are_redone_and_named(tmp_path):
         assert "seed=1: kpis.json differs" in proc.stderr
     runs = run_many(settings, tmp_path, n_jobs=1, names=names, progress=False)  # the re-run redoes both
     assert runs.set_index("run_dir")["status"].to_dict() == {"seed=0": "done", "seed=1": "done", "seed=2": "skipped"}
-    proc = subprocess.run([sys.executable, "-m", "sim.collate", "--verify", str(tmp_path)], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "sim.runs.collate", "--verify", str(tmp_path)], capture_output=True,
                           text=True)
     assert proc.returncode == 0 and "all 3 runs" in proc.stdout
 

@@ -1,4 +1,5 @@
-"""Job processes that run job after job (sim.isolation.run_jobs, behind sim.runner.run_many): reused while their
+"""Job processes that run job after job (sim.runs.isolation.run_jobs, behind sim.runs.runner.run_many): reused while
+their
 jobs succeed, replaced when one dies, raises or hits a limit, each job's end known exactly; outputs unchanged."""
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-import sim.isolation
-import sim.runner
-from sim.config import settings_for, with_values
-from sim.isolation import Job, _next_job, run_jobs
-from sim.runner import run, run_many
+import sim.runs.isolation
+import sim.runs.runner
+from sim.runs.isolation import Job, _next_job, run_jobs
+from sim.runs.runner import run, run_many
+from sim.settings.config import settings_for, with_values
 
 SMALL = ["community=relocation", "steps=13", "progress=false"]
 
@@ -106,7 +107,7 @@ def test_arguments_and_values_that_cannot_be_pickled():
 
 
 def test_without_fork_jobs_run_in_the_calling_process(monkeypatch):
-    monkeypatch.setattr(sim.isolation, "CAN_FORK", False)
+    monkeypatch.setattr(sim.runs.isolation, "CAN_FORK", False)
     ends = dict(run_jobs(_act, [Job("a", ("pid",)), Job("raised", ("raise", "x"))]))
     assert ends["a"].value == os.getpid() and ends["raised"].error == "ValueError: x"
 
@@ -123,7 +124,7 @@ def test_run_many_writes_byte_identical_outputs_to_run(tmp_path, monkeypatch):
         run(s, tmp_path / "alone" / name, progress=False)
     run_many(settings, tmp_path / "many", n_jobs=2, names=names, progress=False)
     run_many(settings, tmp_path / "again", n_jobs=1, names=names, progress=False)
-    monkeypatch.setattr(sim.runner, "CAN_FORK", False)  # where there is no fork: joblib's workers
+    monkeypatch.setattr(sim.runs.runner, "CAN_FORK", False)  # where there is no fork: joblib's workers
     runs = run_many(settings, tmp_path / "joblib", n_jobs=1, names=names, progress=False)
     assert list(runs["status"]) == ["done"] * 5
     for name in names:
@@ -161,15 +162,15 @@ def test_runs_sharing_a_warm_up_are_byte_identical_to_runs_alone(tmp_path):
             names.append(f"policy={policy},seed={seed}")
     assert settings[0].warmup_weeks > 0
     jobs = [(s, None, n, []) for s, n in zip(settings, names, strict=True)]
-    order = [job[2] for job in sim.runner._warmups_together(jobs)]
+    order = [job[2] for job in sim.runs.runner._warmups_together(jobs)]
     assert order == [f"policy={p},seed={s}" for s in seeds for p in policies]  # each seed's runs together
     run_many(settings, tmp_path / "many", n_jobs=2, names=names, progress=False)
-    warmed = sim.runner.WarmedModels(size=1)
+    warmed = sim.runs.runner.WarmedModels(size=1)
     for s, name in zip(settings, names, strict=True):
         assert _outputs(tmp_path / "many" / name) == _outputs(_alone(s, tmp_path / "alone" / name)), name
         warmed.model(s)
     assert (warmed.warmed, warmed.reused) == (len(policies) * len(seeds), 0)  # seeds alternate: nothing to reuse
-    warmed = sim.runner.WarmedModels(size=1)
+    warmed = sim.runs.runner.WarmedModels(size=1)
     for s in sorted(settings, key=lambda s: s.seed):
         warmed.model(s)
     assert (warmed.warmed, warmed.reused) == (len(seeds), len(seeds) * (len(policies) - 1))
@@ -181,7 +182,7 @@ def _alone(settings, folder: Path) -> Path:
 
 
 def _slow_run(settings, out_dir, progress, overrides, share_warmup=False):
-    """`sim.runner.run`, except that seed 1 hangs."""
+    """`sim.runs.runner.run`, except that seed 1 hangs."""
     if settings.seed == 1:
         time.sleep(60)
     return run(settings, out_dir, progress, overrides, share_warmup)
@@ -192,7 +193,7 @@ def test_run_many_records_a_time_limit_and_finishes_the_others(tmp_path, monkeyp
     base = settings_for(*SMALL)
     settings = [with_values(base, {"seed": s}) for s in range(4)]
     settings[1] = with_values(settings[1], {"sweep.job_timeout_s": 0.5})
-    monkeypatch.setattr(sim.runner, "run", _slow_run)  # inherited by the job processes forked from this one
+    monkeypatch.setattr(sim.runs.runner, "run", _slow_run)  # inherited by the job processes forked from this one
     runs = run_many(settings, tmp_path, n_jobs=n_jobs, progress=False).set_index("run_dir")
     assert runs["status"].to_dict() == {"run00000": "done", "run00001": "failed", "run00002": "done",
                                         "run00003": "done"}

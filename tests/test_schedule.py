@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from conftest import REPO, make_settings, run_cli, run_model
 
-from sim.config import ConfigError, settings_for, to_plain_dict
 from sim.levers import LEVERS, money_levers, schedule
-from sim.model import CommunityModel
-from sim.outputs import config_hash
+from sim.model.community_model import CommunityModel
+from sim.runs.outputs import config_hash
+from sim.settings.config import ConfigError, settings_for, to_plain_dict
 
 
 def test_every_lever_has_a_schedule_settable_from_the_command_line():
@@ -136,7 +136,7 @@ def test_a_schedule_runs_from_the_command_line(tmp_path):
                                                          "parameter"),
 ])
 def test_the_command_line_refuses_a_bad_change_naming_the_key(override, message):
-    from sim.overrides import check_overrides
+    from sim.settings.overrides import check_overrides
 
     with pytest.raises(ConfigError, match=re.escape(message)):
         check_overrides(["policy=five_society", override])

@@ -15,7 +15,7 @@ import pytest
 
 from experiments import sensitivity as sa
 from experiments.priors import CONTRAST_PRIORS, Distribution
-from sim.config import schema_fields
+from sim.settings.config import schema_fields
 
 PARAMS = "behaviour.register_base,behaviour.activity_prob,policy.fund.transparency"
 TINY = ["method=morris", "--trajectories", "2", "--seeds", "1", "--steps", "52", "community=relocation",

@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.collate import CollateError, collate
-from sim.config import settings_for, with_values
-from sim.runner import run_many
+from sim.runs.collate import CollateError, collate
+from sim.runs.runner import run_many
+from sim.settings.config import settings_for, with_values
 
 SMALL = ["community=relocation", "steps=13"]
 
@@ -122,7 +122,7 @@ def test_failing_job_is_recorded_and_others_collated(tmp_path):
 
 @pytest.mark.parametrize(("bad", "message"), [
     ("policy.micro_fund.fen_per_unit=1,-1", r"policy.micro_fund.fen_per_unit=-1.0 is out of range: allowed [0, 10000]"),
-    ("policy=baseline,no_such_policy", "no_such_policy"),  # the wording is the command line's (sim.cli)
+    ("policy=baseline,no_such_policy", "no_such_policy"),  # the wording is the command line's (sim.runs.cli)
     ("seed=0,-1", "seed=-1 is out of range: allowed [0, 4294967295]"),  # checked without composing
 ])
 def test_bad_swept_value_stops_the_sweep_before_any_job(tmp_path, bad, message):
@@ -134,7 +134,7 @@ def test_bad_swept_value_stops_the_sweep_before_any_job(tmp_path, bad, message):
 
 
 def test_check_value_checks_numbers_alone_and_leaves_the_rest_to_composition():
-    from sim.config import ConfigError, check_value
+    from sim.settings.config import ConfigError, check_value
 
     assert check_value("seed", 3) and check_value("seed", "3") and check_value("community.residents", 2000.0)
     assert check_value("policy.fund.transparency", 0.25)
@@ -162,7 +162,7 @@ def test_collate_command_and_corrupt_file(joblib_sweep, tmp_path):
     work = tmp_path / "sw"
     shutil.copytree(sweep_dir, work)
     (work / "runs.parquet").unlink()
-    proc = subprocess.run([sys.executable, "-m", "sim.collate", str(work)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "sim.runs.collate", str(work)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "collated 6 runs" in proc.stdout
     runs_before = (work / "runs.parquet").read_bytes()
@@ -179,15 +179,15 @@ def test_collate_command_and_corrupt_file(joblib_sweep, tmp_path):
 
 
 def test_collate_missing_folder(tmp_path):
-    for module in ("sim.collate", "experiments.collate"):  # the old command still works
+    for module in ("sim.runs.collate", "experiments.collate"):  # the old command still works
         proc = subprocess.run([sys.executable, "-m", module, str(tmp_path / "nope")], capture_output=True, text=True)
         assert proc.returncode == 1
         assert "no such sweep folder" in proc.stderr
 
 
 def test_experiment_configs_compose_to_their_job_counts():
-    from sim.config import compose_config
-    from sim.sweep import count_jobs
+    from sim.runs.sweep import count_jobs
+    from sim.settings.config import compose_config
 
     for name, jobs in (("one_cent", 675), ("five_society_vs_baseline", 2450), ("community_types", 700)):
         cfg = compose_config([f"+experiment={name}"], return_hydra_config=True)

@@ -31,7 +31,7 @@ from hydra.types import RunMode
 from omegaconf import MISSING, OmegaConf
 
 from hydra_plugins.five_society_sim.checked_sweeper import JobCheck, SweepConfigError, sweep_jobs
-from sim.config import check_value
+from sim.settings.config import check_value
 
 APP = Path(__file__).parent / "sweeper_app"
 
@@ -50,7 +50,7 @@ class Limits:
 
 @dataclass
 class AppConfig:
-    seed: int = 0  # the project's value check knows `seed` and `steps` (sim.config.check_value)
+    seed: int = 0  # the project's value check knows `seed` and `steps` (sim.settings.config.check_value)
     steps: int = 10
     label: str = "run"
     limits: Limits = field(default_factory=Limits)
@@ -62,7 +62,7 @@ class AppConfig:
 ConfigStore.instance().store(name="app_schema", node=AppConfig)
 SWEEPERS = {
     "basic": ["hydra/sweeper=basic"],
-    "checked": ["hydra/sweeper=checked", "hydra.sweeper.value_check=sim.config.check_value"],
+    "checked": ["hydra/sweeper=checked", "hydra.sweeper.value_check=sim.settings.config.check_value"],
 }
 
 

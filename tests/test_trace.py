@@ -61,7 +61,7 @@ def test_the_checker_finds_what_dangles(tmp_path):
     text = ("[ok](a.md#some-heading) [gone](b.md) [no anchor](a.md#other) "
             "`tests/test_trace.py::test_the_checker_finds_what_dangles` `tests/test_trace.py::test_no_such_test` "
             "`python -m experiments.discover` `python -m experiments.no_such_module` `sim/no_such_file.py` "
-            "`sim/indicators.py` `python scripts/no_such_script.py`")
+            "`sim/model/indicators.py` `python scripts/no_such_script.py`")
     assert dangling(text, tmp_path) == ["link b.md", "anchor a.md#other", "test tests/test_trace.py::test_no_such_test",
                                         "command python -m experiments.no_such_module", "path sim/no_such_file.py",
                                         "script python scripts/no_such_script.py"]

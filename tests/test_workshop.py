@@ -7,8 +7,8 @@ import pytest
 from dashboard import session as se
 from dashboard.levers import LEVER_OF
 from dashboard.workshop import SCENARIOS, BadLink, Setup, from_query, next_stage, setup_of, staged_due, to_query
-from sim.config import community_presets, policy_presets
-from sim.glossary import label
+from sim.settings.config import community_presets, policy_presets
+from sim.tables.glossary import label
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -16,13 +16,13 @@ same verdict, job by job, with far fewer compositions:
   each job, as with the basic sweeper.  Values on unrelated keys cannot affect each other, so each
   distinct value is applied once per combination; values on overlapping keys (``a={x:1}`` and
   ``a.x=2``, ``+a=1`` and ``a=2``) are applied together, as they occur in the jobs.
-* With ``value_check`` (this project: ``sim.config.check_value``), each value set by an override
+* With ``value_check`` (this project: ``sim.settings.config.check_value``), each value set by an override
   is also checked against its allowed range, once per distinct value.
 
 A 7 presets × 7 policies × 30 seeds grid (1,470 jobs) is then 49 compositions (instead of 1,470),
 1,470 assignments of a seed into a composed config (well under a millisecond each) and 30 range checks.
 A rule that only fails for one combination of *values* (more households than residents) is
-left to the job, which is then recorded as failed without stopping the others (sim/sweep.py).
+left to the job, which is then recorded as failed without stopping the others (sim/runs/sweep.py).
 
 A leading underscore keeps Hydra's plugin scan from executing this helper module a second time
 (which would give :class:`SweepConfigError` a second identity that the sweeper does not catch).

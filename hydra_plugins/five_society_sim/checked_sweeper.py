@@ -1,7 +1,7 @@
 """A sweeper that launches exactly the basic sweeper's jobs, after checking all of them cheaply.
 
 ``hydra/sweeper=checked`` (any Hydra app) or this project's ``hydra/sweeper=sim``
-(configs/hydra/sweeper/sim.yaml: this sweeper with ``sim.config.check_value`` as its range check).
+(configs/hydra/sweeper/sim.yaml: this sweeper with ``sim.settings.config.check_value`` as its range check).
 
 * **The same jobs.**  The job lists, their order, the batches cut by ``max_batch_size``, the
   ``hydra.sweeper.params`` of a config (placed before the command line's overrides) and the

@@ -28,7 +28,7 @@ from sim.levers.party_building import PartyBuildingLever
 from sim.levers.social_enterprise import SocialEnterpriseLever
 from sim.levers.social_work import SocialWorkLever
 from sim.levers.venture import VentureLever
-from sim.params import param, section
+from sim.settings.params import param, section
 
 _NOT_LEVERS = {"base", "schedule"}
 
@@ -80,7 +80,7 @@ def lever_streams() -> tuple[str, ...]:
 
 
 def lever_cost_kinds() -> tuple[str, ...]:
-    """The kinds of public cost the levers add (besides the model's own, :data:`sim.record.PUBLIC_COSTS`)."""
+    """The kinds of public cost the levers add (besides the model's own, :data:`sim.model.record.PUBLIC_COSTS`)."""
     return tuple(k for lv in LEVERS for k in lv.cost_kinds)
 
 

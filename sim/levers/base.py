@@ -3,9 +3,10 @@
 A lever is one module of this package (``sim/levers/<name>.py``) that defines its parameter dataclass (decorated
 with :func:`lever_params`, which adds the schedule of :mod:`sim.levers.schedule`) and a :class:`Lever` named
 ``LEVER``.  The package finds the modules itself (:mod:`sim.levers`): adding a lever is adding a module, a policy
-file in ``configs/policy/`` and its labels in ``sim/glossary.yaml`` (docs/architecture.md, "Adding a lever").
+file in ``configs/policy/`` and its labels in ``sim/tables/glossary.yaml`` (docs/architecture.md, "Adding a lever").
 
-The weekly schedule (sim/model.py) calls the levers' rules at named points, :data:`HOOK_POINTS`, in the order of
+The weekly schedule (sim/model/community_model.py) calls the levers' rules at named points, :data:`HOOK_POINTS`, in
+the order of
 the levers (``Lever.order``); a rule is ``rule(model, lever_values)`` with the values in force this week, and may
 return a number the lever's columns read back (``model.lever_results[<lever name>][<point>]``).
 """
@@ -17,9 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.params import param
+from sim.settings.params import param
 
-# The named points of the week at which a lever's rules run (sim/model.py, CommunityModel.step):
+# The named points of the week at which a lever's rules run (sim/model/community_model.py, CommunityModel.step):
 HOOK_POINTS = (
     "policy_start",   # the lever's values come into force (week 1, and at every scheduled change)
     "week_start",     # before anyone acts: government money stocking pots

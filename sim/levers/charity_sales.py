@@ -1,13 +1,13 @@
 """Self-organisations' charity sales feed the micro-fund (004, 顺河社区 豌豆手工坊).
 
 Rules: handicraft workshops offer their goods, buyers among the residents pay, a share goes to the fund
-(:func:`sim.sales.sales_week`).
+(:func:`sim.model.sales.sales_week`).
 """
 
 from __future__ import annotations
 
 from sim.levers.base import Lever, lever_params
-from sim.params import Widget, param
+from sim.settings.params import Widget, param
 
 
 @lever_params

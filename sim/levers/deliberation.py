@@ -1,13 +1,13 @@
 """Residents' deliberation (003 四议; 004 爱邻议事日、火塘议事会) decides fund projects.
 
 Rules: the council meets every ``interval_weeks`` and in the project round ranks the listed projects
-(:meth:`sim.platform.Community.deliberate`, :func:`sim.projects.run_round`).
+(:meth:`sim.model.platform.Community.deliberate`, :func:`sim.model.projects.run_round`).
 """
 
 from __future__ import annotations
 
 from sim.levers.base import Lever, lever_params
-from sim.params import Widget, param
+from sim.settings.params import Widget, param
 
 
 @lever_params

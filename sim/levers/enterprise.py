@@ -1,9 +1,9 @@
 """What resident units (驻区单位) give besides the per-unit donation (003: 双向认领).
 
 Rules: which enterprises make a lump donation (:func:`choose_lump_donors`, when the values come into force); the
-lump itself, moral-bank goods (:meth:`sim.enterprises.Enterprise.give_lump`), cause marketing
-(:meth:`~sim.enterprises.Enterprise.sell`), claiming projects with money and employee volunteers
-(:func:`sim.projects.run_round`, :func:`sim.projects.deliver`).
+lump itself, moral-bank goods (:meth:`sim.model.enterprises.Enterprise.give_lump`), cause marketing
+(:meth:`~sim.model.enterprises.Enterprise.sell`), claiming projects with money and employee volunteers
+(:func:`sim.model.projects.run_round`, :func:`sim.model.projects.deliver`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from sim.levers.base import Lever, lever_params
-from sim.params import param
+from sim.settings.params import param
 
 
 @lever_params

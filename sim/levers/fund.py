@@ -1,8 +1,8 @@
 """The community (micro-)fund's governance and spending (003: 大力推进社区基金发展).
 
-Rules: the fund's own (:class:`sim.fund.CommunityFund`: matching, the government grant, weekly spending by share);
-residents' giving depends on governance, transparency and the appeal (:meth:`sim.residents.Residents.donate`),
-enterprises' lumps on market-led governance (:meth:`sim.enterprises.Enterprise.give_lump`).
+Rules: the fund's own (:class:`sim.model.fund.CommunityFund`: matching, the government grant, weekly spending by share);
+residents' giving depends on governance, transparency and the appeal (:meth:`sim.model.residents.Residents.donate`),
+enterprises' lumps on market-led governance (:meth:`sim.model.enterprises.Enterprise.give_lump`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import Enum
 
 from sim.levers.base import Lever, lever_params
-from sim.params import ConfigError, Widget, param
+from sim.settings.params import ConfigError, Widget, param
 
 
 class Governance(Enum):

@@ -1,14 +1,14 @@
 """Government purchase of services (政府购买服务, 003) from social organisations.
 
 Rules: contracts are let every ``contract_weeks`` and paid per case of capacity; agencies take work orders only
-under contract (:class:`sim.platform.Community`: ``contract_round``, ``let_contracts``, ``renew_contracts``,
-``pay_self_governing``); a district allots the budget among its communities (:mod:`sim.district`).
+under contract (:class:`sim.model.platform.Community`: ``contract_round``, ``let_contracts``, ``renew_contracts``,
+``pay_self_governing``); a district allots the budget among its communities (:mod:`sim.model.district`).
 """
 
 from __future__ import annotations
 
 from sim.levers.base import Lever, lever_params
-from sim.params import Widget, param
+from sim.settings.params import Widget, param
 
 
 @lever_params

@@ -11,17 +11,17 @@ The Enyang plan asks communities to "完善助餐、助浴、助洁、助急、�
   spent and not counted as cost);
 * each diner served has one good experience that week (satisfaction and trust move towards 1 by
   ``behaviour.session_satisfaction_rate``, as a project session or the fund's care do,
-  :meth:`sim.residents.Residents.experience`);
+  :meth:`sim.model.residents.Residents.experience`);
 * the subsidy paid is public cost (kind ``meal_aid``).
 
-This module, ``configs/policy/meal_aid.yaml`` and the lever's lines in ``sim/glossary.yaml`` are the whole lever
+This module, ``configs/policy/meal_aid.yaml`` and the lever's lines in ``sim/tables/glossary.yaml`` are the whole lever
 (docs/architecture.md, "Adding a lever").
 """
 
 from __future__ import annotations
 
 from sim.levers.base import Lever, lever_params
-from sim.params import Widget, param
+from sim.settings.params import Widget, param
 
 ZHUHAI = ("珠海 长者饭堂 (2020–2024): 助餐优惠2000多万元 for 近230万人次, ≈ 8.7 yuan a meal; a 20-yuan lunch costs an "
           "elder 12.6 yuan (http://m.ljsggw.cn/news/324450530b6b86cdf3c0090ee775ca82.html, "

@@ -1,7 +1,7 @@
 """One-cent charity (一分钱公益, 004): enterprises give a fixed donation per unit sold to the micro-fund.
 
 Rules: which product enterprises join the scheme (:func:`join`, when the values come into force); what a joining
-enterprise gives per unit sold is its sale rule (:meth:`sim.enterprises.Enterprise.sell`), earmarked for care of
+enterprise gives per unit sold is its sale rule (:meth:`sim.model.enterprises.Enterprise.sell`), earmarked for care of
 needy residents (004: 用于贴心关爱帮扶).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from sim.levers.base import Lever, lever_params
-from sim.params import Widget, param
+from sim.settings.params import Widget, param
 
 
 @lever_params

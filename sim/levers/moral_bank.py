@@ -2,15 +2,15 @@
 
 Rules: government stocks the bank each week (:func:`stock`, 003:208 asks for government support); residents earn
 points for volunteer and project activities and civic acts, the bank's recognition raises activity and
-registration, and residents redeem points (:class:`sim.residents.Residents`: ``take_part``, ``civic_acts``,
+registration, and residents redeem points (:class:`sim.model.residents.Residents`: ``take_part``, ``civic_acts``,
 ``reward_sessions``, ``redeem_points``, ``register_volunteers``); enterprises donate goods
-(:meth:`sim.enterprises.Enterprise.give_lump`).
+(:meth:`sim.model.enterprises.Enterprise.give_lump`).
 """
 
 from __future__ import annotations
 
 from sim.levers.base import Lever, lever_params
-from sim.params import Widget, param
+from sim.settings.params import Widget, param
 
 
 @lever_params

@@ -1,13 +1,13 @@
 """Party-led convening (党建引领): the community party organisation calls resident units to claim projects.
 
 Rules: in the project round a unit claims a listed project with chance ``strength × behaviour.claim_prob``
-(:func:`sim.projects.run_round`).
+(:func:`sim.model.projects.run_round`).
 """
 
 from __future__ import annotations
 
 from sim.levers.base import Lever, lever_params
-from sim.params import Widget, param
+from sim.settings.params import Widget, param
 
 
 @lever_params

@@ -9,7 +9,8 @@ then withdraw the money"::
 
 (``experiments.pilot_withdrawal`` sets every money lever's ``end_week`` for you).  The model applies the values
 in force at the start of each week at which they change (:func:`boundaries`), through
-:meth:`sim.model.CommunityModel.change_policy`, the same path the dashboard's live levers take, and the weekly
+:meth:`sim.model.community_model.CommunityModel.change_policy`, the same path the dashboard's live levers take, and
+the weekly
 table records what changed (column ``lever_events``, only in runs with a schedule).
 """
 
@@ -19,7 +20,7 @@ import dataclasses
 from typing import Any
 
 from sim.levers.base import SCHEDULE_FIELDS
-from sim.params import ConfigError, check_leaf, coerce_value
+from sim.settings.params import ConfigError, check_leaf, coerce_value
 
 
 def _sections(policy) -> list[str]:

@@ -1,14 +1,14 @@
 """Community social enterprises reinvest profits in the community (004, 顺河社区 精品游线).
 
 Rules: a social enterprise is founded where the community has an asset for it (:func:`found`, when the values come
-into force); it trades and gives a share of its profit to the fund (:func:`sim.sales.sales_week`) and its staff
-take simple demands (:meth:`sim.organisations.SocialOrganization.capacity`).
+into force); it trades and gives a share of its profit to the fund (:func:`sim.model.sales.sales_week`) and its staff
+take simple demands (:meth:`sim.model.organisations.SocialOrganization.capacity`).
 """
 
 from __future__ import annotations
 
 from sim.levers.base import Lever, lever_params
-from sim.params import Widget, param
+from sim.settings.params import Widget, param
 
 
 @lever_params

@@ -1,16 +1,17 @@
 """Professional social workers (003, 004: 专业社工+志愿服务).
 
 Rules: the policy's extra social workers join the station (:func:`hire`, when the values come into force); social
-workers supervise volunteers (:meth:`sim.model.CommunityModel.supervision_capacity`; the dispatch's volunteer
-capacity, :meth:`sim.platform.Community.dispatch`), run registration drives
-(:meth:`sim.residents.Residents.register_volunteers`) and incubate self-organisations
-(:meth:`sim.organisations.SocialWorker.incubates`).
+workers supervise volunteers (:meth:`sim.model.community_model.CommunityModel.supervision_capacity`; the dispatch's
+volunteer
+capacity, :meth:`sim.model.platform.Community.dispatch`), run registration drives
+(:meth:`sim.model.residents.Residents.register_volunteers`) and incubate self-organisations
+(:meth:`sim.model.organisations.SocialWorker.incubates`).
 """
 
 from __future__ import annotations
 
 from sim.levers.base import Lever, lever_params
-from sim.params import Widget, param
+from sim.settings.params import Widget, param
 
 
 @lever_params

@@ -1,13 +1,13 @@
 """Venture philanthropy (公益创投): a government competition that funds community projects.
 
 Rules: in the yearly project round the budget pays the best-ranked projects no one else funds
-(:func:`sim.projects.run_round`).
+(:func:`sim.model.projects.run_round`).
 """
 
 from __future__ import annotations
 
 from sim.levers.base import Lever, lever_params
-from sim.params import Widget, param
+from sim.settings.params import Widget, param
 
 
 @lever_params

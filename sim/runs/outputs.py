@@ -1,0 +1,249 @@
+"""The run files: their names, the manifest, the job status, the sweep lock, and the one way to write a file safely.
+
+Every run writes into its own folder ``timeseries.parquet`` (``district_timeseries.parquet`` too
+for a district), ``kpis.json`` and, last, ``manifest.json`` (seed, full config, config hash,
+package versions, git commit, wall time, and the size and SHA-256 of every output file).  A run
+of a sweep also writes ``status.json`` (done, skipped or failed, with the error and its cause).
+A sweep folder holds one such folder per run, ``sweep.json`` (how many jobs were launched), the
+lock file ``.sweep.lock`` and, once collated (:mod:`sim.runs.collate`), ``runs.parquet`` and a long
+``timeseries.parquet``.
+
+* A run counts as complete only if its manifest names the same config (hash) and every output
+  file still has the size and SHA-256 the manifest recorded (:func:`check_run`): a truncated or
+  altered file makes the run incomplete, so a re-run of the sweep redoes it.
+* Every file is written through :func:`write_atomic`: to a temporary file beside it, then renamed,
+  so a reader never sees half a file.
+* One sweep at a time writes into a sweep folder (:func:`lock_sweep`, an advisory file lock); only
+  the holder removes temporary files that a killed run left behind.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from filelock import FileLock, Timeout
+
+from sim.settings.config import SimConfig, to_plain_dict
+
+TIMESERIES_FILE = "timeseries.parquet"
+DISTRICT_TIMESERIES_FILE = "district_timeseries.parquet"
+KPIS_FILE = "kpis.json"
+MANIFEST_FILE = "manifest.json"
+STATUS_FILE = "status.json"
+SWEEP_FILE = "sweep.json"
+LOCK_FILE = ".sweep.lock"                # held by the one sweep writing into a sweep folder
+RUNS_FILE = "runs.parquet"                # a sweep's collated runs: one row per run
+COLLATED_TIMESERIES_FILE = "timeseries.parquet"  # a sweep's collated series: run, step, indicator, value
+OUTPUT_FILES = (TIMESERIES_FILE, KPIS_FILE, MANIFEST_FILE)  # what a community's run writes, manifest last
+DISTRICT_OUTPUT_FILES = (TIMESERIES_FILE, DISTRICT_TIMESERIES_FILE, KPIS_FILE, MANIFEST_FILE)  # a district's run
+
+# Keys that change how a run is shown or scheduled, not what it computes: left out of the config hash.
+UNHASHED_KEYS = ("progress", "lang", "overwrite", "sweep")
+PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "hydra-core", "omegaconf")
+
+
+def write_atomic(path: str | os.PathLike, data: Any) -> dict:
+    """Write ``data`` to ``path`` through a temporary file and a rename; return the file's record.
+
+    ``bytes`` are written as they are, ``str`` as UTF-8 text, a DataFrame as Parquet (without its
+    index), anything else as indented JSON (UTF-8, non-ASCII kept, a final newline).  The record,
+    ``{"bytes": size, "sha256": hex digest}``, is what a manifest keeps of each output file.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if isinstance(data, bytes):
+            tmp.write_bytes(data)
+        elif isinstance(data, str):
+            tmp.write_text(data, encoding="utf-8")
+        elif isinstance(data, pd.DataFrame):
+            data.to_parquet(tmp, index=False)
+        else:
+            tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        record = file_record(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return record
+
+
+def file_record(path: str | os.PathLike) -> dict:
+    """A file's size in bytes and SHA-256, as the manifest records each output file."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return {"bytes": size, "sha256": digest.hexdigest()}
+
+
+def read_json(path: str | os.PathLike) -> dict | None:
+    """A JSON file's content, or None when it is missing or unreadable."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+# ------------------------------------------------------------------------------------------------
+# the manifest
+# ------------------------------------------------------------------------------------------------
+def config_hash(settings: SimConfig) -> str:
+    """SHA-256 of the resolved config (seed included; display and sweep keys left out): the skip key of a sweep."""
+    return _hash(to_plain_dict(settings))
+
+
+def _hash(plain_config: dict) -> str:
+    data = {k: v for k, v in plain_config.items() if k not in UNHASHED_KEYS}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@functools.cache
+def versions() -> dict:
+    """Python's and the main packages' versions (looked up once per process)."""
+    out = {"python": sys.version.split()[0]}
+    for p in ("sim", *PACKAGES):
+        try:
+            out[p] = metadata.version(p if p != "sim" else "five-society-sim")
+        except metadata.PackageNotFoundError:
+            out[p] = None
+    return out
+
+
+@functools.cache
+def git_commit() -> str | None:
+    """The source tree's git commit, if it is a git checkout (looked up once per process)."""
+    here = Path(__file__).resolve().parent
+    try:
+        r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return r.stdout.strip() or None if r.returncode == 0 else None
+
+
+def build_manifest(settings: SimConfig, overrides: list[str], files: list[str]) -> dict:
+    """A run's manifest, without its wall time and output records (added when the outputs are written)."""
+    plain = to_plain_dict(settings)
+    return {
+        "seed": settings.seed,
+        "community": settings.community.name if settings.district is None else None,
+        "district": settings.district.name if settings.district is not None else None,
+        "policy": settings.policy.name,
+        "config_hash": _hash(plain),
+        "overrides": list(overrides),
+        "config": plain,
+        "versions": dict(versions()),
+        "git_commit": git_commit(),
+        "files": files,
+    }
+
+
+def read_manifest(out_dir: str | os.PathLike) -> dict | None:
+    """The manifest of the run in ``out_dir``, or None when there is none (or it is unreadable)."""
+    return read_json(Path(out_dir) / MANIFEST_FILE)
+
+
+def check_run(out_dir: str | os.PathLike, digest: str | None = None, legacy_ok: bool = False) -> str | None:
+    """Why ``out_dir`` does not hold a complete run (of the config with hash ``digest``, if given); None if it does.
+
+    Complete means: a readable manifest (written last), the same config hash, and every output file
+    the manifest lists with the size and SHA-256 it recorded.  A manifest without these records
+    (written before they existed) cannot vouch for its files: the run counts as incomplete, unless
+    ``legacy_ok`` (collating an old sweep), when its files need only be present.
+    """
+    out = Path(out_dir)
+    if not (out / MANIFEST_FILE).exists():
+        return "no manifest (the run did not finish)"
+    manifest = read_manifest(out)
+    if not isinstance(manifest, dict):
+        return f"{MANIFEST_FILE} is unreadable"
+    if digest is not None and manifest.get("config_hash") != digest:
+        return "the manifest is of another config (config hash differs)"
+    records = manifest.get("outputs")
+    if not isinstance(records, dict) or not records:
+        missing = [f for f in manifest.get("files", []) if not (out / f).is_file()]
+        if legacy_ok and not missing:
+            return None
+        return f"{missing[0]} is missing" if missing else \
+            f"{MANIFEST_FILE} records no sizes and checksums of the output files (written by an older version)"
+    for name, expected in records.items():
+        path = out / name
+        if not path.is_file():
+            return f"{name} is missing"
+        size = path.stat().st_size
+        if size != expected.get("bytes"):
+            return f"{name} has {size} bytes, the manifest recorded {expected.get('bytes')}"
+        if file_record(path)["sha256"] != expected.get("sha256"):
+            return f"{name} differs from the SHA-256 the manifest recorded"
+    return None
+
+
+def is_complete(out_dir: str | os.PathLike, digest: str) -> bool:
+    """True when ``out_dir`` holds a complete, intact run of the config with hash ``digest`` (:func:`check_run`)."""
+    return check_run(out_dir, digest) is None
+
+
+# ------------------------------------------------------------------------------------------------
+# a job's status
+# ------------------------------------------------------------------------------------------------
+def write_status(out_dir: str | os.PathLike, status: str, job: str, digest: str | None, seconds: float,
+                 error: str | None = None, details: dict | None = None) -> None:
+    """Record a job's outcome: ``done``, ``skipped`` or ``failed``, with the error and ``details``.
+
+    ``details`` holds what is known of how the job ended: its ``cause`` (``exception``, ``signal``,
+    ``exit``, ``time_limit``, ``memory_limit``), the ``signal`` number and name, the ``exit_code``,
+    the job's ``peak_memory_mb`` and, for an exception, its ``traceback``.
+    """
+    data = {"status": status, "job": job, "config_hash": digest, "seconds": round(seconds, 3)}
+    if error is not None:
+        data["error"] = error
+    data.update(details or {})
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    write_atomic(Path(out_dir) / STATUS_FILE, data)
+
+
+def read_status(out_dir: str | os.PathLike) -> dict | None:
+    """A job's recorded status, or None when it has none (or it is unreadable)."""
+    return read_json(Path(out_dir) / STATUS_FILE)
+
+
+# ------------------------------------------------------------------------------------------------
+# one sweep per folder
+# ------------------------------------------------------------------------------------------------
+class SweepBusy(RuntimeError):
+    """Another sweep is writing into the folder, and this one was asked not to wait."""
+
+
+def lock_sweep(sweep_dir: str | os.PathLike, wait: bool = True) -> FileLock:
+    """Take the sweep folder's lock (``.sweep.lock``) and clear what killed runs left; return the held lock.
+
+    If another sweep holds it: with ``wait`` say so on stderr and wait until it finishes, otherwise
+    raise :class:`SweepBusy`.  Once held, removes the temporary files (``.*.tmp``) that killed runs
+    left in the folder and its run folders: only the holder may, since another sweep's temporary
+    files are in use while it runs.  Release with ``.release()`` (the lock is also released when the
+    process ends, however it ends).
+    """
+    folder = Path(sweep_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(folder / LOCK_FILE)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        message = f"another sweep is writing into {folder}"
+        if not wait:
+            raise SweepBusy(f"{message}; not started (not asked to wait: sweep.wait=false)") from None
+        print(f"{message}; waiting for it to finish", file=sys.stderr, flush=True)
+        lock.acquire()
+    for stale in (*folder.glob(".*.tmp"), *folder.glob("*/.*.tmp")):
+        stale.unlink(missing_ok=True)
+    return lock

@@ -1,0 +1,165 @@
+"""Sweeps (Hydra multirun): resumable, fault-isolated jobs, one sweep per folder, a summary, exit codes.
+
+* Each job's folder is ``<sweep dir>/<override_dirname>`` (e.g. ``policy=micro_fund,seed=3``), so
+  re-running the same command finds its earlier outputs.  A job whose ``manifest.json`` holds the
+  same config hash (resolved config + seed) and whose files still match the sizes and SHA-256 the
+  manifest recorded is skipped: a killed sweep re-run finishes the rest, and redoes a run whose
+  files were truncated or altered.
+* Each job runs in a child process of its own (:func:`sim.runs.runner.run_job`): an error, a signal
+  (the out-of-memory killer), ``os._exit`` or a limit (``sweep.job_timeout_s``,
+  ``sweep.job_memory_gb``) is recorded in its ``status.json`` with its cause; the worker and the
+  other jobs go on, and Hydra's end-of-sweep callback still runs.
+* :class:`SweepCallback` (registered in configs/config.yaml) takes the sweep folder's lock at the
+  start (a second sweep into the same folder waits, or with ``sweep.wait=false`` refuses), counts
+  the jobs; at the end it prints a summary (done, skipped, failed, wall time, each failed job),
+  collates the sweep (``python -m sim.runs.collate <sweep dir>`` does the same by hand), releases the
+  lock and ends the command with one of the exit codes below.
+
+Exit codes of ``python -m sim -m …``:
+
+==  ===========================================================================================
+0   every job done (or complete from an earlier attempt) and the sweep collated
+2   the sweep could not start: bad input, or another sweep holds the folder and ``sweep.wait=false``
+3   the sweep ran, but some jobs failed (or never reported); the summary names them
+4   every job done, but the collation failed (``python -m sim.runs.collate <dir>`` says why)
+==  ===========================================================================================
+
+The job itself is :func:`sim.runs.runner.run_job`, the same contract :func:`sim.runs.runner.run_many` uses.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from sim.runs.collate import collate
+from sim.runs.outputs import (
+    COLLATED_TIMESERIES_FILE,
+    RUNS_FILE,
+    STATUS_FILE,
+    SWEEP_FILE,
+    SweepBusy,
+    lock_sweep,
+    read_json,
+    read_status,
+    write_atomic,
+)
+from sim.runs.runner import summary_text
+
+EXIT_NOT_STARTED = 2
+EXIT_JOBS_FAILED = 3
+EXIT_COLLATION_FAILED = 4
+
+log = logging.getLogger("sim.runs.sweep")
+
+
+def count_jobs(config: DictConfig) -> int:
+    """Number of jobs the sweep launches: every combination of the values of each key.
+
+    The keys are those of ``hydra.sweeper.params`` and the command line (a key given twice counts
+    once), as both the basic sweeper and this project's (hydra/sweeper=sim) combine them.  Raises
+    for a sweep it cannot count without the config loader (``glob(...)``, ``interval(...)``).
+    """
+    import math
+
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    # unresolved: an interpolation such as ${hydra:runtime.choices.policy} resolves inside each job
+    params = OmegaConf.to_container(config.hydra.sweeper, resolve=False).get("params") or {}
+    task = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
+    values: dict[str, int] = {}
+    for override in OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in params.items()] + task):
+        values[override.get_key_element()] = (len(list(override.sweep_string_iterator()))
+                                              if override.is_sweep_override() else 1)
+    return math.prod(values.values())
+
+
+def job_statuses(sweep_dir: Path) -> list[dict]:
+    """The recorded status of every job of the sweep that has one (unreadable ones left out)."""
+    found = (read_status(f.parent) for f in sorted(sweep_dir.glob(f"*/{STATUS_FILE}")))
+    return [st for st in found if st is not None and "status" in st]
+
+
+def progress_line(sweep_dir: Path, job_name: str, status: str, seconds: float) -> str:
+    """``[12/90] done    policy=micro_fund,seed=3  (1.2 s)``: jobs finished so far out of those launched."""
+    total = (read_json(sweep_dir / SWEEP_FILE) or {}).get("jobs") or "?"
+    n = len(job_statuses(sweep_dir))
+    return f"[{n}/{total}] {status:<7} {job_name}  ({seconds:.1f} s)"
+
+
+class SweepCallback(Callback):
+    """Locks the sweep folder and counts jobs at the start of a multirun; summary, collation, exit code at the end."""
+
+    def __init__(self, collate: bool = True) -> None:
+        self.collate = collate
+        self._start = time.time()
+        self._lock: FileLock | None = None
+
+    def __getstate__(self) -> dict:
+        """Launchers send the callbacks to their workers: the lock stays with the process that holds it."""
+        return {**self.__dict__, "_lock": None}
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        try:
+            self._lock = lock_sweep(sweep_dir, wait=bool(OmegaConf.select(config, "sweep.wait", default=True)))
+        except SweepBusy as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            sys.exit(EXIT_NOT_STARTED)
+        except OSError as exc:  # an unwritable or full results folder
+            print(f"error: cannot write into the sweep folder {sweep_dir}: {exc.strerror or exc}", file=sys.stderr,
+                  flush=True)
+            sys.exit(EXIT_NOT_STARTED)
+        self._start = time.time()
+        for f in sweep_dir.glob(f"*/{STATUS_FILE}"):  # a new attempt: statuses are rewritten per job
+            f.unlink()
+        try:
+            jobs = count_jobs(config)
+        except Exception:  # a sweeper other than the basic one: the count is unknown
+            jobs = None
+        task = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)  # interpolations resolve in jobs
+        write_atomic(sweep_dir / SWEEP_FILE, {"jobs": jobs, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                                              "overrides": task})
+        log.info("sweep of %s jobs into %s", jobs if jobs is not None else "?", sweep_dir)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        try:
+            code = self._finish(sweep_dir)
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+        if code:
+            sys.exit(code)
+
+    def _finish(self, sweep_dir: Path) -> int:
+        """Print the summary and collate; return the command's exit code."""
+        statuses = job_statuses(sweep_dir)
+        counts = Counter(st["status"] for st in statuses)
+        failures = [(st["job"], st.get("error", "")) for st in statuses if st["status"] == "failed"]
+        jobs = (read_json(sweep_dir / SWEEP_FILE) or {}).get("jobs")
+        silent = jobs - len(statuses) if isinstance(jobs, int) and jobs > len(statuses) else 0
+        if silent:  # e.g. a cluster job that never started: not done, so not a success
+            counts["failed"] += silent
+            failures.append((f"{silent} job(s)", "never reported a status"))
+        print(summary_text(counts, time.time() - self._start, sweep_dir, failures), flush=True)
+        collated = True
+        if self.collate:
+            try:
+                runs = collate(sweep_dir)
+                print(f"collated {len(runs)} runs: {sweep_dir / RUNS_FILE}, {sweep_dir / COLLATED_TIMESERIES_FILE}",
+                      flush=True)
+            except Exception as exc:  # report; the runs themselves are safe on disk
+                collated = False
+                print(f"collation failed: {exc}\nrun: python -m sim.runs.collate {sweep_dir}", flush=True)
+        if failures:
+            return EXIT_JOBS_FAILED
+        return 0 if collated else EXIT_COLLATION_FAILED
