@@ -55,7 +55,7 @@ from pathlib import Path
 import pandas as pd
 
 from experiments import readme_regions as regions
-from sim import indicators as sim_indicators
+from sim.model import indicators as sim_indicators
 from sim.model.indicators import KEY_INDICATORS, TARGETS, TARGETS_BY_KEY, YEAR_WEEKS
 from sim.settings.config import policy_presets
 from sim.tables.glossary import COLUMNS, GLOSSARY, in_display_order, label

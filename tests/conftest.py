@@ -93,3 +93,24 @@ def server(tmp_path_factory):
     from browser_support import serve_dashboard
 
     yield from serve_dashboard(tmp_path_factory)
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast tier: ``pytest -m "not slow"`` before each commit; CI runs everything (./dev.sh test)
+# ---------------------------------------------------------------------------------------------
+# Test modules that run subprocesses, studies, browsers or many full runs; a test elsewhere that does is marked
+# ``@pytest.mark.slow`` where it is defined.  README ("Development") gives the fast tier's count and time.
+SLOW_MODULES = {
+    "test_abc_smc", "test_advise", "test_archive", "test_bad_input", "test_bands", "test_benchmark_results",
+    "test_calibration", "test_cli", "test_compare", "test_dashboard_e2e", "test_dashboard_load",
+    "test_dashboard_speed", "test_decompose", "test_discover", "test_district", "test_equal_cost",
+    "test_equivalence", "test_examples", "test_figures", "test_handout", "test_readme_tables", "test_replications",
+    "test_report_language", "test_robustness", "test_run_many_isolation", "test_sensitivity", "test_sweep",
+    "test_sweeper", "test_system_deps", "test_validation", "test_warmup",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.stem in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

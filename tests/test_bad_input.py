@@ -236,7 +236,7 @@ def drive(cases_file: str) -> None:
     """Run each case through :func:`sim.runs.cli.main`; print one JSON line of results per case."""
     from hydra.core.global_hydra import GlobalHydra
 
-    from sim import cli
+    from sim.runs import cli
 
     here, outside = Path.cwd(), Path.cwd().parent / OUTSIDE
     for data in json.loads(Path(cases_file).read_text(encoding="utf-8")):

@@ -23,10 +23,10 @@ from dashboard import indicators as ind
 from dashboard import levers as lv
 from dashboard import replicates as rp
 from dashboard import session as se
-from sim import glossary
 from sim.model.indicators import KEY_INDICATORS, TARGETS_BY_KEY, compute_kpis, kpi_report, met
 from sim.runs.outputs import read_manifest, read_status
 from sim.settings.config import ConfigError, community_presets, iter_params, policy_presets, settings_for, to_plain_dict
+from sim.tables import glossary
 from sim.tables.glossary import COLUMNS, GLOSSARY, PRESETS, label, preset_label
 from sim.tables.kpi_table import format_value
 
@@ -139,6 +139,7 @@ def test_scenario_settings_equal_the_command_line_ones():
     assert not plain.adjusted and plain.name("en") == "A: One-cent charity micro-fund"
 
 
+@pytest.mark.slow
 def test_community_levers_follow_the_community_preset():
     """Bottles sold a week is a fact about the community (its preset), not part of a policy."""
     units = "community.units_per_week"
@@ -406,6 +407,7 @@ def test_figure_export_produces_png_bytes(pair, lang):
 # ---------------------------------------------------------------------------------------------
 # Replicates
 # ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_replicates_run_a_and_b_over_the_same_seeds(tmp_path):
     comp = se.comparison(SMALL, seed=4, steps=5, a=("baseline", {}), b=("baseline", {FEN: 5}))
     calls = []
@@ -449,6 +451,7 @@ def test_replicates_are_run_files_read_back_when_run_again(tmp_path):
     assert rp.cache_folder(comp) != rp.cache_folder(other)
 
 
+@pytest.mark.slow
 def test_replicates_in_parallel_processes_equal_the_sequential_ones(tmp_path):
     comp = se.comparison(SMALL, seed=0, steps=3, a=("baseline", {}), b=("micro_fund", {}))
     sequential = rp.run_replicates(comp, n_seeds=2, n_jobs=1, folder=tmp_path / "one")
@@ -456,6 +459,7 @@ def test_replicates_in_parallel_processes_equal_the_sequential_ones(tmp_path):
     pd.testing.assert_frame_equal(sequential, parallel)
 
 
+@pytest.mark.slow
 def test_replicates_over_parameter_sets_pair_a_and_b_by_set_and_seed(tmp_path):
     comp = se.comparison(SMALL, seed=7, steps=4, a=("baseline", {}), b=("five_society", {}))
     sets = rp.parameter_draws(2)  # from the shipped posterior sample, seeded: the same sets every time

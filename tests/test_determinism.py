@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from conftest import POLICIES, make_settings, run_model
 
-from sim import runner
+from sim.runs import runner
 from sim.runs.runner import config_hash
 
 

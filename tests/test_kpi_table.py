@@ -93,6 +93,7 @@ def test_resident_units_are_enterprises_and_institutions(report):
     assert "#5 驻区单位参与共建比例" in format_table(report, "zh")
 
 
+@pytest.mark.slow
 def test_the_command_line_prints_the_header(tmp_path):
     proc = run_cli(tmp_path, "community=relocation", "policy=micro_fund", "steps=8", "seed=3", "progress=false",
                    "lang=zh", "hydra.run.dir=run")

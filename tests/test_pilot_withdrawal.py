@@ -24,6 +24,7 @@ def test_withdrawal_sets_every_public_money_and_staff_parameter_to_zero_after_th
     assert after.fund.governance == during.fund.governance and after.deliberation.enabled
 
 
+@pytest.mark.slow
 def test_a_small_study_end_to_end(tmp_path, capsys):
     out = tmp_path / "pw"
     rc = pw.main(["--community", "relocation", "--seeds", "2", "--sets", "2", "--set-seeds", "1", "--years", "2",

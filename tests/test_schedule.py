@@ -17,12 +17,13 @@ from sim.settings.config import ConfigError, settings_for, to_plain_dict
 
 
 def test_every_lever_has_a_schedule_settable_from_the_command_line():
-    for lever in LEVERS:
-        s = settings_for("policy=five_society", f"policy.{lever.name}.start_week=3",
-                         f"policy.{lever.name}.end_week=9")
+    s = settings_for("policy=five_society", *(f"policy.{lv.name}.start_week={3 + k}" for k, lv in enumerate(LEVERS)),
+                     *(f"policy.{lv.name}.end_week={30 + k}" for k, lv in enumerate(LEVERS)))
+    for k, lever in enumerate(LEVERS):
         values = getattr(s.policy, lever.name)
-        assert (values.start_week, values.end_week) == (3, 9)
-        assert schedule.boundaries(s.policy) == {3, 10}
+        assert (values.start_week, values.end_week) == (3 + k, 30 + k)
+    assert schedule.boundaries(s.policy) == {*(3 + k for k in range(len(LEVERS))),
+                                             *(31 + k for k in range(len(LEVERS)))}
 
 
 def test_a_change_at_a_week_from_the_command_line_and_as_a_mapping():
@@ -117,6 +118,7 @@ def test_change_policy_and_the_schedule_are_the_same_path():
     pd.testing.assert_frame_equal(live.timeseries()[cols], planned[cols])
 
 
+@pytest.mark.slow
 def test_a_schedule_runs_from_the_command_line(tmp_path):
     r = run_cli(REPO, "community=relocation", "policy=five_society", "steps=6", "warmup_weeks=0",
                 "policy.venture.end_week=2", "+policy.gov_purchase.changes.4.budget_yuan_per_year=1000",
