@@ -23,4 +23,16 @@ class CharitySalesLever:
     share_to_fund: float = param(0.7, "fraction", 0, 1, help="share of proceeds given to the fund")
 
 
+def offer_fen(model, workshops: int) -> int | None:
+    """What the workshops offer this week, ``output_yuan_per_workshop_week`` each; None where no sale is held (the
+    lever off, or no workshop)."""
+    lever = model.policy.charity_sales
+    return round(workshops * lever.output_yuan_per_workshop_week * 100) if lever.enabled and workshops else None
+
+
+def to_fund(model, sales_fen: int) -> int:
+    """The fund's part of the proceeds (``share_to_fund``)."""
+    return round(sales_fen * model.policy.charity_sales.share_to_fund)
+
+
 LEVER = Lever("charity_sales", CharitySalesLever, order=60, source="004: 豌豆手工坊 通过义卖反哺社区微基金")

@@ -20,4 +20,10 @@ class DeliberationLever:
     interval_weeks: int = param(4, "weeks", 1, 52, help="weeks between council meetings", prior=(1, 13))
 
 
+def council_meets(model, round_week: bool) -> bool:
+    """The residents' council meets this week: where it exists, every ``interval_weeks`` and in the round week."""
+    lever = model.policy.deliberation
+    return lever.enabled and (round_week or (model.week + 1) % lever.interval_weeks == 0)
+
+
 LEVER = Lever("deliberation", DeliberationLever, order=90, source="003: 四议; 004: 爱邻议事日、火塘议事会")

@@ -43,5 +43,41 @@ def choose_lump_donors(model, lever: EnterpriseLever) -> None:
         e.lump_donor = bool(model._lump_order[rank] < n_lump)
 
 
+def sales_factor(model, enterprise) -> float:
+    """Cause marketing: sales outside the community × (1 + ``cause_marketing_uplift`` × the enterprise's reputation
+    from giving) (assumption, default no uplift)."""
+    uplift = model.policy.enterprise.cause_marketing_uplift
+    return 1 + uplift * enterprise.reputation if uplift else 1
+
+
+def give_lump(model) -> int:
+    """A lump donor's yearly gifts (week 1 of each year): ``lump_yuan_per_year`` (more where the fund is market-led,
+    ``behaviour.market_led_enterprise``), and, where the moral bank runs, ``moral_bank_sponsor_yuan_per_year`` of
+    goods for its stock (003: 道德银行).  Returns the fen given."""
+    from sim.levers import fund, moral_bank
+
+    lever = model.policy.enterprise
+    boost = 1 + model.cfg.behaviour.market_led_enterprise * fund.is_market_led(model)
+    fen = 0
+    if lever.lump_yuan_per_year > 0:
+        fen = round(lever.lump_yuan_per_year * boost * 100)
+        model.fund.receive("enterprise_lump", fen)
+    if moral_bank.runs(model) and lever.moral_bank_sponsor_yuan_per_year > 0:
+        goods = round(lever.moral_bank_sponsor_yuan_per_year * 100)
+        model.fund.receive("enterprise_lump", goods, pot="moral_bank")
+        fen += goods
+    return fen
+
+
+def claim_fen(model) -> int:
+    """What a unit gives to a project it claims (003: 双向认领), in fen."""
+    return round(model.policy.enterprise.claim_yuan_per_project * 100)
+
+
+def lent_hours(model) -> float:
+    """Employee volunteer hours a claiming unit lends to its project each week it runs."""
+    return model.policy.enterprise.employee_volunteer_hours_week
+
+
 LEVER = Lever("enterprise", EnterpriseLever, order=20, rules={"policy_start": choose_lump_donors},
               source="003: 三张清单和双向认领")

@@ -59,4 +59,51 @@ class FundLever:
                               f"got {total:.6f}")
 
 
+def is_market_led(model) -> bool:
+    return model.policy.fund.governance is Governance.market_led
+
+
+def giving_factor(model) -> float:
+    """Residents give more to a fund that appeals publicly, publishes openly and is run by residents:
+    (1 + fundraising_boost if it appeals) × (1 + transparency_giving × transparency)
+    × (1 + resident_led_giving if resident-led) (behaviour.*; sizes: assumption)."""
+    b, lever = model.cfg.behaviour, model.policy.fund
+    return (1 + b.fundraising_boost * lever.public_fundraising) \
+        * (1 + b.transparency_giving * lever.transparency) \
+        * (1 + b.resident_led_giving * (lever.governance is Governance.resident_led))
+
+
+def match(model, fund, donations_fen: int) -> None:
+    """The government matches residents' gifts, ``government_match_ratio`` yuan per yuan (public cost)."""
+    ratio = model.policy.fund.government_match_ratio
+    if ratio > 0 and donations_fen > 0:
+        matched = round(donations_fen * ratio)
+        fund.receive("government", matched)
+        model.add_public_cost("matching", matched)
+
+
+def grant(model, fund) -> None:
+    """The government's grant to the fund, a fifty-second of the year's each week (public cost)."""
+    lever = model.policy.fund
+    if lever.government_grant_yuan_per_year > 0:
+        fen = round(lever.government_grant_yuan_per_year * 100 / 52)
+        fund.receive("government", fen)
+        model.add_public_cost("fund_grant", fen)
+
+
+def weekly_budget(model, free_fen: int) -> int:
+    """What the fund spends this week from its free balance: ``spend_share_per_week`` of it (whole fen)."""
+    return int(free_fen * model.policy.fund.spend_share_per_week)
+
+
+def share_of(model, budget_fen: int, use: str) -> int:
+    """The part of the week's budget for ``use`` (``needy``, ``services`` or ``projects``: ``<use>_share``)."""
+    return int(budget_fen * getattr(model.policy.fund, f"{use}_share"))
+
+
+def admin_fee(model, spent_fen: int) -> int:
+    """Administration: ``admin_share`` of what was spent (whole fen)."""
+    return round(spent_fen * model.policy.fund.admin_share)
+
+
 LEVER = Lever("fund", FundLever, order=30, source="003: 大力推进社区基金发展")

@@ -36,4 +36,35 @@ class GovPurchaseLever:
                                         source="003: 政府购买服务 from 社会组织 and 社区自治组织")
 
 
+def period(model) -> int:
+    """The contract period in weeks (``contract_weeks``)."""
+    return model.policy.gov_purchase.contract_weeks
+
+
+def weeks_to_next_contract(model) -> int:
+    """Weeks from this one to the next contract date (a full period on a contract date)."""
+    weeks = model.policy.gov_purchase.contract_weeks
+    return weeks - model.policy_week % weeks
+
+
+def self_governing_fen(model, total_fen: int) -> int:
+    """The part of a round's money contracted to the self-governing bodies (``self_governing_share``)."""
+    return int(total_fen * model.policy.gov_purchase.self_governing_share)
+
+
+def cases_bought(model, fen: float, weeks: int) -> float:
+    """Cases a week that ``fen`` buys over ``weeks`` weeks at ``cost_per_case_yuan`` (fractions included)."""
+    return fen / 100 / model.policy.gov_purchase.cost_per_case_yuan / weeks
+
+
+def budget_of(policy) -> float:
+    """A policy's yearly purchase budget (a community's own; a district allots its communities' budgets itself)."""
+    return policy.gov_purchase.budget_yuan_per_year
+
+
+def changed(before, after) -> bool:
+    """Whether the purchase values differ between two policies (then running contracts end and new ones are let)."""
+    return before.gov_purchase != after.gov_purchase
+
+
 LEVER = Lever("gov_purchase", GovPurchaseLever, order=50, source="003: 政府购买服务")

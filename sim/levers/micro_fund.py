@@ -34,5 +34,18 @@ def join(model, lever: MicroFundLever) -> None:
         e.per_unit_donor = e.sells_product and rank < n_join
 
 
+def give_per_unit(model, enterprise) -> int:
+    """A joining enterprise gives ``fen_per_unit`` fen for each unit it sold this week, whole fen (a fraction of a fen
+    carried to the next week), into the fund's care pot (004: 用于贴心关爱帮扶); returns the fen given."""
+    lever = model.policy.micro_fund
+    if not (enterprise.per_unit_donor and lever.fen_per_unit > 0):
+        return 0
+    owed = enterprise.units_sold * lever.fen_per_unit + enterprise.fen_carry
+    give_fen = math.floor(owed + 1e-9)
+    enterprise.fen_carry = max(0.0, owed - give_fen)
+    model.fund.receive("enterprise_per_unit", give_fen, pot="care")
+    return give_fen
+
+
 LEVER = Lever("micro_fund", MicroFundLever, order=10, rules={"policy_start": join},
               source="004: 企业每售卖一瓶酒，向社区微基金捐赠1分钱，用于贴心关爱帮扶")

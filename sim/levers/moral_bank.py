@@ -45,5 +45,47 @@ def stock(model, lever: MoralBankLever) -> None:
         model.add_public_cost("moral_bank", support)
 
 
+def runs(model) -> bool:
+    """Whether the moral bank runs this week."""
+    return model.policy.moral_bank.enabled
+
+
+def activity_factor(model) -> float:
+    """Recognised volunteers take part more: × (1 + ``behaviour.activity_recognition_boost``) where the bank runs."""
+    return 1 + model.cfg.behaviour.activity_recognition_boost * model.policy.moral_bank.enabled
+
+
+def registration_factor(model) -> float:
+    """Residents register more where the bank runs: × (1 + ``behaviour.register_moral_bank``)."""
+    return 1 + model.cfg.behaviour.register_moral_bank * model.policy.moral_bank.enabled
+
+
+def award(model, residents, who, act: str) -> bool:
+    """Points for ``who`` (a mask or indices of residents) for a volunteer or project ``activity`` or another
+    ``civic`` act, where the bank runs; returns whether it runs (the acts then count as recognised)."""
+    lever = model.policy.moral_bank
+    if lever.enabled:
+        residents.points[who] += lever.points_per_activity if act == "activity" else lever.points_per_civic_act
+    return lever.enabled
+
+
+def redeemers(model, points, u):
+    """The residents who ask to redeem this week: at least ``redeem_threshold_points`` and chance
+    ``behaviour.redeem_prob`` (``u``: their uniform draws); an empty array where the bank does not run."""
+    import numpy as np
+
+    lever = model.policy.moral_bank
+    if not lever.enabled:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero((points >= lever.redeem_threshold_points) & (u < model.cfg.behaviour.redeem_prob))
+
+
+def value_fen(model, points):
+    """The goods' value of ``points`` at ``yuan_per_point``, whole fen."""
+    import numpy as np
+
+    return np.round(points * model.policy.moral_bank.yuan_per_point * 100).astype(np.int64)
+
+
 LEVER = Lever("moral_bank", MoralBankLever, order=40, rules={"week_start": stock},
               source="003: 道德银行建设提升计划 (003:208)")

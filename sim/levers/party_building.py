@@ -21,4 +21,9 @@ class PartyBuildingLever:
                             widget=Widget("slider", "lever_party", 0.0, 1.0, 0.05, rank=40))
 
 
+def claim_chance(model) -> float:
+    """A resident unit's chance of claiming a listed project: ``strength`` × ``behaviour.claim_prob``."""
+    return model.policy.party_building.strength * model.cfg.behaviour.claim_prob
+
+
 LEVER = Lever("party_building", PartyBuildingLever, order=100, source="003: 党建引领, 三张清单和双向认领")

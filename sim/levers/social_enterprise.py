@@ -37,5 +37,21 @@ def found(model, lever: SocialEnterpriseLever) -> None:
         model.found_social_enterprise()
 
 
+def service_cases(model) -> float:
+    """Simple demands the social enterprise's staff take a week."""
+    return model.policy.social_enterprise.service_cases_week
+
+
+def trade(model, u_revenue: float) -> tuple[int, int, int, int]:
+    """The social enterprise's week (004): revenue around ``revenue_yuan_per_week`` (× 0.5–1.5, ``u_revenue``),
+    profit at ``margin``, ``reinvest_share`` of it to the fund; returns (revenue, profit, given, jobs) in fen and
+    persons."""
+    lever = model.policy.social_enterprise
+    revenue = round(lever.revenue_yuan_per_week * (0.5 + u_revenue) * 100)
+    profit = round(revenue * lever.margin)
+    give = round(profit * lever.reinvest_share)
+    return revenue, profit, give, lever.jobs
+
+
 LEVER = Lever("social_enterprise", SocialEnterpriseLever, order=70, rules={"policy_start": found},
               source="004: 社区社会企业通过运营精品游线实现盈利并反哺社区")

@@ -45,5 +45,26 @@ def hire(model, lever: SocialWorkLever) -> None:
         model.end_station_post(sw)
 
 
+def mobilises(model) -> bool:
+    """Social workers run registration drives (003: 志愿者招募)."""
+    return model.policy.social_work.mobilisation
+
+
+def can_supervise(model, workers: float) -> float:
+    """Volunteers ``workers`` social workers can supervise (``volunteers_per_worker`` each)."""
+    return workers * model.policy.social_work.volunteers_per_worker
+
+
+def supervised_hours(model, volunteer_hours: float, coverage: float) -> float:
+    """Volunteer hours as casework capacity: supervised volunteers do more, hours × (1 + ``supervision_gain`` ×
+    coverage) (004: 专业社工+志愿服务)."""
+    return volunteer_hours * (1 + model.policy.social_work.supervision_gain * coverage)
+
+
+def incubation_chance(model) -> float:
+    """A station worker's weekly chance of helping a group form a self-organisation."""
+    return model.policy.social_work.incubations_per_worker_year / 52.0
+
+
 LEVER = Lever("social_work", SocialWorkLever, order=80, rules={"policy_start": hire},
               source="003, 004: 专业社工+志愿服务")

@@ -21,4 +21,9 @@ class VentureLever:
                                         widget=Widget("number", "lever_venture", 0, 1_000_000, 10_000, rank=50))
 
 
+def round_budget_fen(model) -> int:
+    """The competition's money for this project round (the year's budget × the round's length ÷ 52), in fen."""
+    return round(model.policy.venture.budget_yuan_per_year * model.cfg.behaviour.project_cycle_weeks / 52 * 100)
+
+
 LEVER = Lever("venture", VentureLever, order=110, source="公益创投 (docs/literature.md [P1][P2])")

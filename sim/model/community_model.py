@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from mesa import Model
 
-from sim.levers import LEVERS, lever_cost_kinds, lever_streams, schedule
+from sim.levers import LEVERS, gov_purchase, lever_cost_kinds, lever_streams, schedule, social_work
 from sim.model.enterprises import Enterprise
 from sim.model.fund import CommunityFund
 from sim.model.groups import GroupsWeek, dissolve, found_group, groups_week
@@ -100,7 +100,7 @@ class CommunityModel(Model):
         self.record = WeeklyRecord(weekly_table(cfg.policy))
         # Set by a district (sim/model/district.py): the government purchase budget allotted to this
         # community, and the share of district social workers' time it receives.
-        self.purchase_budget_yuan_per_year = schedule.policy_at(cfg.policy, 1).gov_purchase.budget_yuan_per_year
+        self.purchase_budget_yuan_per_year = gov_purchase.budget_of(schedule.policy_at(cfg.policy, 1))
         self.district_worker_share = 0.0
 
         c, b = cfg.community, cfg.behaviour
@@ -181,9 +181,9 @@ class CommunityModel(Model):
         """
         if self.week < self.warmup_weeks:
             raise ValueError(f"change_policy during the warm-up (week {self.week} of {self.warmup_weeks})")
-        purchase_changed = policy.gov_purchase != self.policy.gov_purchase
+        purchase_changed = gov_purchase.changed(self.policy, policy)
         self.events += schedule.events(self.policy, policy)
-        self.purchase_budget_yuan_per_year = policy.gov_purchase.budget_yuan_per_year
+        self.purchase_budget_yuan_per_year = gov_purchase.budget_of(policy)
         self.start_policy(policy)
         if purchase_changed:
             self.platform.renew_contracts()
@@ -209,7 +209,7 @@ class CommunityModel(Model):
     def supervision_capacity(self) -> float:
         """Volunteers the community's social workers (and its share of district workers) can supervise."""
         workers = self.social_workers + self.district_worker_share
-        return workers * self.policy.social_work.volunteers_per_worker
+        return social_work.can_supervise(self, workers)
 
     def supervision_coverage(self) -> float:
         """Share of volunteers a social worker can supervise (004 "专业社工+志愿服务")."""
@@ -396,7 +396,7 @@ class CommunityModel(Model):
                              "warmup_weeks differ)")
         model = copy.deepcopy(self)
         model.cfg = copy.deepcopy(settings)
-        model.purchase_budget_yuan_per_year = schedule.policy_at(settings.policy, 1).gov_purchase.budget_yuan_per_year
+        model.purchase_budget_yuan_per_year = gov_purchase.budget_of(schedule.policy_at(settings.policy, 1))
         model.schedule_weeks = schedule.boundaries(settings.policy)
         model.record = WeeklyRecord(weekly_table(settings.policy))
         return model

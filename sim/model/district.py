@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from mesa import Model
 
+from sim.levers import gov_purchase, social_work
 from sim.model.community_model import CommunityModel
 from sim.model.groups import NO_GROUP, active_outside_groups, found_group
 from sim.model.indicators import RATE_PARTS, not_measurable, rate_over
@@ -76,7 +77,7 @@ class DistrictModel(Model):
             share[served] += 1.0 / len(served)
         for c, s in zip(self.communities, share, strict=True):
             c.district_worker_share = float(s)
-        per_community = cfg.policy.gov_purchase.budget_yuan_per_year
+        per_community = gov_purchase.budget_of(cfg.policy)
         self.purchase_budget = d.purchase_budget_yuan_per_year if d.purchase_budget_yuan_per_year >= 0 \
             else per_community * n
         self._reported_since_round = np.zeros(n)
@@ -84,9 +85,14 @@ class DistrictModel(Model):
         self.week = 0
         self.records: list[dict] = []
 
+    @property
+    def policy(self):
+        """The district's levers, in force for the whole run (a district has no schedule: sim/levers/schedule.py)."""
+        return self.cfg.policy
+
     def allocate_purchase_budget(self) -> None:
         """At each contract round, split the shared budget by last round's reported demands."""
-        weeks = self.cfg.policy.gov_purchase.contract_weeks
+        weeks = gov_purchase.period(self)
         if self.week % weeks != 0:
             return
         need = self._reported_since_round
@@ -101,7 +107,7 @@ class DistrictModel(Model):
         """Each district worker incubates at the policy's rate, in one of the communities it serves: it helps
         the grid with most active residents outside any group found one, if it has at least half the
         founders a group needs (as a station worker does, sim/model/groups.py)."""
-        rate = self.cfg.policy.social_work.incubations_per_worker_year / 52.0
+        rate = social_work.incubation_chance(self)
         rng = self.rng
         for served in self.served_by:
             if rng.random() < rate:

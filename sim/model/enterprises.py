@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from mesa import Agent
 
-from sim.settings.config import Governance
+from sim.levers import enterprise, micro_fund
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model.community_model import CommunityModel
@@ -73,37 +73,22 @@ class Enterprise(Agent):
         community (a Poisson number around ``units_per_week``, raised by reputation when cause
         marketing works).  Returns the units sold this week.
         """
-        model, pol = self.model, self.model.policy
+        model = self.model
         outside = 0
         if self.sells_product:
-            uplift = pol.enterprise.cause_marketing_uplift
-            mean = model.cfg.community.units_per_week * (1 + uplift * self.reputation if uplift else 1)
+            mean = model.cfg.community.units_per_week * enterprise.sales_factor(model, self)
             outside = int(model.streams["market"].poisson(mean))
         self.units_sold = outside + units_to_residents
-        give_fen = 0
-        if self.per_unit_donor and pol.micro_fund.fen_per_unit > 0:
-            owed = self.units_sold * pol.micro_fund.fen_per_unit + self.fen_carry
-            give_fen = math.floor(owed + 1e-9)
-            self.fen_carry = max(0.0, owed - give_fen)
-            model.fund.receive("enterprise_per_unit", give_fen, pot="care")
+        give_fen = micro_fund.give_per_unit(model, self)
         self._record_giving(give_fen, new_week=True)
         return self.units_sold
 
     def give_lump(self) -> None:
         """Week 1 of each year: the lump donation and the moral-bank goods (assumption: paid yearly)."""
-        model, lever = self.model, self.model.policy.enterprise
+        model = self.model
         if model.policy_week % 52 != 0 or not self.lump_donor:
             return
-        boost = 1 + model.cfg.behaviour.market_led_enterprise * (
-            model.policy.fund.governance is Governance.market_led)
-        fen = 0
-        if lever.lump_yuan_per_year > 0:
-            fen = round(lever.lump_yuan_per_year * boost * 100)
-            model.fund.receive("enterprise_lump", fen)
-        if model.policy.moral_bank.enabled and lever.moral_bank_sponsor_yuan_per_year > 0:
-            goods = round(lever.moral_bank_sponsor_yuan_per_year * 100)
-            model.fund.receive("enterprise_lump", goods, pot="moral_bank")
-            fen += goods
+        fen = enterprise.give_lump(model)
         if fen:
             self._record_giving(fen, new_week=False)
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from mesa import Agent
 
+from sim.levers import fund as fund_lever
+
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model.community_model import CommunityModel
 
@@ -69,11 +71,7 @@ class CommunityFund(Agent):
     def receive_donations(self, fen: int) -> None:
         """Residents' gifts, and the government's match of ``government_match_ratio`` yuan per yuan given."""
         self.receive("resident_donations", fen)
-        ratio = self.model.policy.fund.government_match_ratio
-        if ratio > 0 and fen > 0:
-            match = round(fen * ratio)
-            self.receive("government", match)
-            self.model.add_public_cost("matching", match)
+        fund_lever.match(self.model, self, fen)
 
     def pay(self, use: str, fen: int, pot: str | None = None) -> int:
         """Pay up to ``fen`` for ``use``, from the pot ``pot`` or else from the free balance.
@@ -109,19 +107,16 @@ class CommunityFund(Agent):
 
         Returns the share of the full weekly support that each needy resident received (0 to 1).
         """
-        model, lever, b = self.model, self.model.policy.fund, self.model.cfg.behaviour
-        if lever.government_grant_yuan_per_year > 0:
-            grant = round(lever.government_grant_yuan_per_year * 100 / 52)
-            self.receive("government", grant)
-            model.add_public_cost("fund_grant", grant)
+        model, b = self.model, self.model.cfg.behaviour
+        fund_lever.grant(model, self)
         ceiling = int(needy_residents * b.needy_support_yuan_week * 100)
         paid_needy = paid_from_care = self.pay("needy_residents", ceiling, pot="care")
-        budget = int(self.free_fen * lever.spend_share_per_week)
+        budget = fund_lever.weekly_budget(model, self.free_fen)
         if budget > 0:
-            needy = min(int(budget * lever.needy_share), ceiling - paid_needy)
+            needy = min(fund_lever.share_of(model, budget, "needy"), ceiling - paid_needy)
             paid_needy += self.pay("needy_residents", needy)
             # services bought from organisations, in proportion to cases handled this week
-            services = int(budget * lever.services_share)
+            services = fund_lever.share_of(model, budget, "services")
             orgs = [o for o in model.organisations if o.cases > 0]
             total_cases = sum(o.cases for o in orgs)
             if services > 0 and total_cases > 0:
@@ -131,10 +126,10 @@ class CommunityFund(Agent):
                     share = self.pay("services", share)
                     o.earn(share)
                     paid += share
-            self.earmark("projects", int(budget * lever.projects_share))
+            self.earmark("projects", fund_lever.share_of(model, budget, "projects"))
         # the fee is not charged on the care pot: one-cent money goes whole to care (004 用于关爱帮扶)
         spent = sum(self.outflow_fen[u] for u in OUTFLOW_USES if u != "administration") - paid_from_care
-        self.pay("administration", round(spent * lever.admin_share))
+        self.pay("administration", fund_lever.admin_fee(model, spent))
         if paid_needy and needy_residents:
             return paid_needy / max(ceiling, 1)
         return 0.0

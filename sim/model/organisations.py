@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 from mesa import Agent
 
+from sim.levers import social_enterprise, social_work
+
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model.community_model import CommunityModel
 
@@ -64,7 +66,7 @@ class SocialWorker(Agent):
         """
         if not self.at_station:
             return False
-        rate = self.model.policy.social_work.incubations_per_worker_year / 52.0
+        rate = social_work.incubation_chance(self.model)
         return bool(self.model.streams["orgs"].random() < rate)
 
 
@@ -111,7 +113,7 @@ class SocialOrganization(Agent):
         """
         cases = 0.0
         if self.kind is OrgKind.SOCIAL_ENTERPRISE:
-            cases += self.model.policy.social_enterprise.service_cases_week
+            cases += social_enterprise.service_cases(self.model)
         if self.contract_weeks_left > 0:
             cases += self.contract_cases_week
         return cases

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa import Agent
 
+from sim.levers import deliberation, gov_purchase, social_work
 from sim.model.organisations import OrgKind
 from sim.model.projects import NO_ROUND, Project, RoundResult, run_round
 from sim.model.residents import DemandKind
@@ -233,7 +234,7 @@ class Community(Agent):
         staff_capacity = c.community_workers * b.staff_cases_week + model.residents.n_grids * b.grid_worker_cases_week
         if self.self_governing_weeks_left > 0:  # bought from the self-governing bodies, handled with the staff
             staff_capacity += self.self_governing_cases_week
-        volunteer_capacity = volunteer_hours * (1 + model.policy.social_work.supervision_gain * coverage) \
+        volunteer_capacity = social_work.supervised_hours(model, volunteer_hours, coverage) \
             / b.volunteer_hours_per_case + mutual_aid
         caps = [(o, o.capacity()) for o in model.organisations]
         orgs = [o for o, cap in caps if cap > 0]
@@ -374,18 +375,16 @@ class Community(Agent):
         from outside takes the contract with no staff or money of its own (assumption).  Returns the contracts
         let (0 or more).
         """
-        lever = self.model.policy.gov_purchase
-        if self.model.policy_week % lever.contract_weeks != 0:
+        if gov_purchase.weeks_to_next_contract(self.model) != gov_purchase.period(self.model):
             return 0
-        return self.let_contracts(lever.contract_weeks)
+        return self.let_contracts(gov_purchase.period(self.model))
 
     def renew_contracts(self) -> int:
         """The purchase levers changed between two contract dates (the dashboard's live levers): the running
         contracts end, and contracts for the weeks left to the next date are let at once from the new budget
         (assumption: a budget approved mid-year is tendered at once).  Returns the contracts let."""
-        lever = self.model.policy.gov_purchase
-        left = lever.contract_weeks - self.model.policy_week % lever.contract_weeks
-        if left == lever.contract_weeks:  # a contract date: this week's contract round lets them
+        left = gov_purchase.weeks_to_next_contract(self.model)
+        if left == gov_purchase.period(self.model):  # a contract date: this week's contract round lets them
             return 0
         for org in self.model.organisations:
             org.contract_weeks_left = 0
@@ -395,14 +394,14 @@ class Community(Agent):
 
     def let_contracts(self, weeks: int) -> int:
         """Let purchase contracts of ``weeks`` weeks from the budget in force (see :meth:`contract_round`)."""
-        model, lever, b = self.model, self.model.policy.gov_purchase, self.model.cfg.behaviour
+        model, b = self.model, self.model.cfg.behaviour
         budget = model.purchase_budget()
         if budget <= 0:
             return 0
         total_fen = round(budget * weeks / 52 * 100)
-        to_self_governing = int(total_fen * lever.self_governing_share)
+        to_self_governing = gov_purchase.self_governing_fen(model, total_fen)
         self.self_governing_fen_week = to_self_governing // weeks
-        self.self_governing_cases_week = to_self_governing / 100 / lever.cost_per_case_yuan / weeks
+        self.self_governing_cases_week = gov_purchase.cases_bought(model, to_self_governing, weeks)
         self.self_governing_weeks_left = weeks if to_self_governing else 0
         total_fen -= to_self_governing
         if total_fen <= 0:
@@ -422,7 +421,7 @@ class Community(Agent):
             fen = total_fen - paid if k == len(agencies) - 1 else int(total_fen * w)
             paid += fen
             o.contract_fen_week = fen // weeks
-            o.contract_cases_week = fen / 100 / lever.cost_per_case_yuan / weeks
+            o.contract_cases_week = gov_purchase.cases_bought(model, fen, weeks)
             o.contract_weeks_left = weeks
             # the whole posts this money pays (a post handles org_cases_per_staff_week cases): they supervise
             # volunteers and run projects like any agency worker; fractions of a post are bought as casework only
@@ -449,9 +448,9 @@ class Community(Agent):
         more than procedure, [T5]).  Without the lever there is no council: the fund committee ranks
         the projects and #16 is undefined.
         """
-        model, b, lever = self.model, self.model.cfg.behaviour, self.model.policy.deliberation
+        model, b = self.model, self.model.cfg.behaviour
         round_week = (model.week + 1) % b.project_cycle_weeks == 0
-        meets = lever.enabled and (round_week or (model.week + 1) % lever.interval_weeks == 0)
+        meets = deliberation.council_meets(model, round_week)
         attendance = model.residents.attend_council(meets)
         result = NO_ROUND
         if round_week:

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.levers import enterprise, party_building, venture
 from sim.model.organisations import OrgKind, SocialOrganization
 from sim.settings.config import GROUPS
 
@@ -155,7 +156,7 @@ def pick_org(model: CommunityModel) -> SocialOrganization | None:
 def run_round(model: CommunityModel, council: np.ndarray | None) -> RoundResult:
     """Steps 1–5 and the start of delivery.  ``council``: the participants of the round's council
     meeting (resident indices), or None without the deliberation lever."""
-    b, pol, fund = model.cfg.behaviour, model.policy, model.fund
+    b, fund = model.cfg.behaviour, model.fund
     found = needs_list(model)
     designs = design(model, found)
     votes = None
@@ -165,9 +166,9 @@ def run_round(model: CommunityModel, council: np.ndarray | None) -> RoundResult:
 
     # two-way claiming by resident units, convened by the party organisation
     u = model.streams["projects"].random(len(model.enterprises)) if model.enterprises else np.zeros(0)
-    claim_p = pol.party_building.strength * b.claim_prob
+    claim_p = party_building.claim_chance(model)
     claims: dict[int, list] = {}
-    claim_fen = round(pol.enterprise.claim_yuan_per_project * 100)
+    claim_fen = enterprise.claim_fen(model)
     next_unclaimed = 0
     for e, ue in zip(model.enterprises, u, strict=True):
         if next_unclaimed >= len(ranked) or ue >= claim_p:
@@ -178,7 +179,7 @@ def run_round(model: CommunityModel, council: np.ndarray | None) -> RoundResult:
 
     # funding in rank order: claims (already in the pot), then the competition, then the pot
     cost = round(b.project_cost_yuan * 100)
-    venture_left = round(pol.venture.budget_yuan_per_year * b.project_cycle_weeks / 52 * 100)
+    venture_left = venture.round_budget_fen(model)
     venture_paid = funded = 0
     funded_groups = set()
     for k, (g, served) in enumerate(ranked):
@@ -224,7 +225,7 @@ def deliver(model: CommunityModel, volunteers: float) -> Sessions:
     if not projects:
         return Sessions(0, 0, 0, 0.0, took_part)
     b, rng = model.cfg.behaviour, model.streams["projects"]
-    hours_per_unit = model.policy.enterprise.employee_volunteer_hours_week
+    hours_per_unit = enterprise.lent_hours(model)
     sessions = good = 0
     employee_hours = 0.0
     share_of_volunteers = volunteers / len(projects)

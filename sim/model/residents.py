@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.settings.config import GROUPS, Governance
+from sim.levers import fund as fund_lever
+from sim.levers import moral_bank, social_work
+from sim.settings.config import GROUPS
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model.community_model import CommunityModel
@@ -255,15 +257,14 @@ class Residents:
         activity earns points and counts as recognition; without it, a volunteer is recognised when
         a social worker supervises them (chance: the supervision ``coverage``).
         """
-        b, pol = self.model.cfg.behaviour, self.model.policy
+        b = self.model.cfg.behaviour
         rng = self.model.streams["volunteer"]
         u_act = rng.random(self.size, dtype=np.float32)
         p = b.activity_prob * self.civic * (1 + b.activity_supervised_boost * coverage) \
-            * (1 + b.activity_recognition_boost * pol.moral_bank.enabled)
+            * moral_bank.activity_factor(self.model)
         active = self.volunteer & (u_act < p)
         casual = ~self.volunteer & self.adult & (u_act < b.casual_activity_prob * self.civic)
-        if pol.moral_bank.enabled:
-            self.points[active | casual] += pol.moral_bank.points_per_activity
+        if moral_bank.award(self.model, self, active | casual, "activity"):
             self.last_recognised[active] = week
         else:
             recognised = active & (u_act < p * coverage)  # given u < p, u / p is uniform: a fresh chance
@@ -278,18 +279,15 @@ class Residents:
         An adult does one with chance ``civic_act_prob`` × civic propensity a week (drawn whatever the
         policy); where the moral bank runs each earns ``points_per_civic_act``.  Returns the acts.
         """
-        b, lever = self.model.cfg.behaviour, self.model.policy.moral_bank
+        b = self.model.cfg.behaviour
         u = self.model.streams["volunteer"].random(self.size, dtype=np.float32)
         acts = self.adult & (u < b.civic_act_prob * self.civic)
-        if lever.enabled:
-            self.points[acts] += lever.points_per_civic_act
+        moral_bank.award(self.model, self, acts, "civic")
         return np.count_nonzero(acts)
 
     def reward_sessions(self, took_part: np.ndarray) -> None:
         """Project sessions earn moral-bank points like volunteer activities, where the bank runs."""
-        lever = self.model.policy.moral_bank
-        if lever.enabled:
-            self.points[took_part] += lever.points_per_activity
+        moral_bank.award(self.model, self, took_part, "activity")
 
     def experience(self, good: np.ndarray, bad: np.ndarray, rate: float) -> None:
         """One good or bad experience each for residents ``good`` and ``bad`` (a project session, care):
@@ -334,12 +332,9 @@ class Residents:
                         × (1 + resident_led_giving if the fund is resident-led);
         a gift is ``donate_income_share`` of the resident's monthly income.
         """
-        b, lever = self.model.cfg.behaviour, self.model.policy.fund
+        b = self.model.cfg.behaviour
         u = self.model.streams["donation"].random(self.size, dtype=np.float32)
-        boost = (1 + b.fundraising_boost * lever.public_fundraising) \
-            * (1 + b.transparency_giving * lever.transparency) \
-            * (1 + b.resident_led_giving * (lever.governance is Governance.resident_led))
-        p = b.donate_prob * self.civic * self.trust * boost
+        p = b.donate_prob * self.civic * self.trust * fund_lever.giving_factor(self.model)
         givers = np.flatnonzero(u < p)
         fen = np.round(self.income[givers] * b.donate_income_share * 100).astype(np.int64)
         return Donations(donors=int(givers.size), fen=int(fen.sum()))
@@ -353,16 +348,12 @@ class Residents:
         earmarked); when it cannot pay everyone, the residents paid are those first in a random
         order and the rest keep their points.
         """
-        lever = self.model.policy.moral_bank
         u = self.model.streams["volunteer"].random(self.size, dtype=np.float32)
-        if not lever.enabled:
-            return Redemptions(redeemed=0, fen=0)
-        want = np.flatnonzero((self.points >= lever.redeem_threshold_points)
-                              & (u < self.model.cfg.behaviour.redeem_prob))
+        want = moral_bank.redeemers(self.model, self.points, u)
         if want.size == 0:
             return Redemptions(redeemed=0, fen=0)
         want = self.model.streams["redemption"].permutation(want)
-        fen = np.round(self.points[want] * lever.yuan_per_point * 100).astype(np.int64)
+        fen = moral_bank.value_fen(self.model, self.points[want])
         affordable = np.cumsum(fen) <= fund_balance_fen
         self.points[want[affordable]] = 0.0
         return Redemptions(redeemed=np.count_nonzero(affordable), fen=int(fen[affordable].sum()))
@@ -424,11 +415,11 @@ class Residents:
                         propensity, so it adds registrants who seldom take part, docs/literature.md [V3]).
         Children do not register; registering is itself recognised.  Returns the number of new volunteers.
         """
-        b, pol = self.model.cfg.behaviour, self.model.policy
+        b = self.model.cfg.behaviour
         grid_share = self.grid_volunteer_share()
         p = b.register_base * self.civic * (1 + b.register_influence * grid_share[self.grid]) \
-            * (1 + b.register_moral_bank * pol.moral_bank.enabled)
-        if pol.social_work.mobilisation:  # a registration drive reaches residents whatever their civic propensity
+            * moral_bank.registration_factor(self.model)
+        if social_work.mobilises(self.model):  # a registration drive reaches residents whatever their civic propensity
             p = p + b.register_base * b.register_mobilisation * coverage
         new = ~self.volunteer & self.adult & (u < p)
         self.volunteer[new] = True

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.levers import charity_sales, social_enterprise
 from sim.model.organisations import OrgKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,7 +39,7 @@ class SalesWeek:
 
 def sales_week(model: CommunityModel) -> SalesWeek:
     """Charity sales and the social enterprise's week (draws from the ``market`` stream, a fixed number)."""
-    r, b, pol = model.residents, model.cfg.behaviour, model.policy
+    r, b = model.residents, model.cfg.behaviour
     rng = model.streams["market"]
     u_buy = rng.random(r.size, dtype=np.float32)
     u_revenue = rng.random()
@@ -46,10 +47,10 @@ def sales_week(model: CommunityModel) -> SalesWeek:
     spend = round(np.count_nonzero(buyers) * b.charity_buy_yuan * 100)
     workshops = [o for o in model.organisations if o.workshop]
     sales = to_fund = 0
-    if pol.charity_sales.enabled and workshops:
-        offer = round(len(workshops) * pol.charity_sales.output_yuan_per_workshop_week * 100)
+    offer = charity_sales.offer_fen(model, len(workshops))
+    if offer is not None:
         sales = min(spend, offer)
-        to_fund = round(sales * pol.charity_sales.share_to_fund)
+        to_fund = charity_sales.to_fund(model, sales)
         model.fund.receive("charity_sales", to_fund)
         shares = np.full(len(workshops), (sales - to_fund) // len(workshops))
         shares[0] += (sales - to_fund) - int(shares.sum())
@@ -57,12 +58,8 @@ def sales_week(model: CommunityModel) -> SalesWeek:
             o.earn(fen)
     revenue = give = jobs = 0
     for se in (o for o in model.organisations if o.kind is OrgKind.SOCIAL_ENTERPRISE):
-        lever = pol.social_enterprise
-        revenue = round(lever.revenue_yuan_per_week * (0.5 + u_revenue) * 100)
-        profit = round(revenue * lever.margin)
-        give = round(profit * lever.reinvest_share)
+        revenue, profit, give, jobs = social_enterprise.trade(model, u_revenue)
         model.fund.receive("social_enterprise", give)
         se.earn(profit - give)
-        jobs = lever.jobs
     return SalesWeek(buyers_spend_fen=spend, charity_sales_fen=sales, charity_to_fund_fen=to_fund,
                      enterprise_revenue_fen=revenue, enterprise_to_fund_fen=give, jobs=jobs)
