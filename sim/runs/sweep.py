@@ -65,18 +65,26 @@ def count_jobs(config: DictConfig) -> int:
     """Number of jobs the sweep launches: every combination of the values of each key.
 
     The keys are those of ``hydra.sweeper.params`` and the command line (a key given twice counts
-    once), as both the basic sweeper and this project's (hydra/sweeper=sim) combine them.  Raises
-    for a sweep it cannot count without the config loader (``glob(...)``, ``interval(...)``).
+    once), as both the basic sweeper and this project's (hydra/sweeper=sim) combine them.  A ``glob(...)`` over a
+    config group (``policy=glob(*)``) counts the group's presets it matches (the files of configs/<group>/).  Raises
+    for a sweep it cannot count without the config loader (``interval(...)``, a glob over anything else).
     """
     import math
 
     from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import Glob
+
+    from sim.settings.schema import preset_names
 
     # unresolved: an interpolation such as ${hydra:runtime.choices.policy} resolves inside each job
     params = OmegaConf.to_container(config.hydra.sweeper, resolve=False).get("params") or {}
     task = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
     values: dict[str, int] = {}
     for override in OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in params.items()] + task):
+        value = override.value()
+        if isinstance(value, Glob) and override.key_or_group in ("community", "policy", "district", "behaviour"):
+            values[override.get_key_element()] = len(value.filter(preset_names(override.key_or_group)))
+            continue
         values[override.get_key_element()] = (len(list(override.sweep_string_iterator()))
                                               if override.is_sweep_override() else 1)
     return math.prod(values.values())

@@ -457,6 +457,11 @@ def _preset_files(group: str) -> dict[str, str]:
             if p.name.endswith(".yaml")}
 
 
+def preset_names(group: str) -> list[str]:
+    """Names of the presets of a config group (``community``, ``policy``, ``district``, ``behaviour``), sorted."""
+    return sorted(_preset_files(group))
+
+
 def community_presets() -> list[str]:
     """Names of the community presets shipped in configs/community/."""
     return sorted(_preset_files("community"))
