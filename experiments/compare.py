@@ -37,6 +37,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pandas as pd
+
 from experiments import stats
 from experiments.compare_report import report_blocks
 from experiments.figures import (
@@ -56,7 +58,6 @@ from experiments.presentation import (
     FontError,
     kpi_label,
     save_figure,
-    scenario_label,
     setup_theme,
 )
 from experiments.report import render, write_report
@@ -73,7 +74,7 @@ REPORT_MARK = "report.md"  # an output folder holding this file may be replaced 
 def draw_figures(res: Results, folder: Path, pdf: bool, width: str = "double", greyscale: bool = False) -> None:
     """Draw every chart into ``folder`` and record its caption in ``res.figures``."""
     sw, lang, kpis = res.sweep, res.lang, res.kpis
-    names = {s: scenario_label(sw.settings.get(s, {}), lang) or s for s in sw.scenarios}
+    names = res.names
     styles = Styles.of(sw.scenarios, names, greyscale)
     baseline = list(dict.fromkeys(res.ends.loc[res.ends["is_baseline"], "scenario"]))
     groups = scenario_groups(styles, sw.settings, baseline, lang)
@@ -109,13 +110,23 @@ def draw_figures(res: Results, folder: Path, pdf: bool, width: str = "double", g
              label("cap_replication", lang, what=what) + facets)
 
 
+def with_names(table: pd.DataFrame, names: dict[str, str], column: str = "scenario") -> pd.DataFrame:
+    """``table`` with the scenario's display name (``scenario_name``) right after its key."""
+    at = list(table.columns).index(column) + 1
+    out = table.copy()
+    out.insert(at, "scenario_name", out[column].map(names))
+    return out
+
+
 def write_tables(res: Results, folder: Path) -> None:
-    """CSV tables beside the figures."""
-    res.summary.to_csv(folder / "scenarios.csv", index=False)
+    """CSV tables beside the figures (UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese names)."""
+    def csv(table: pd.DataFrame, name: str) -> None:
+        table.to_csv(folder / name, index=False, encoding="utf-8-sig")
+    csv(with_names(res.summary, res.names), "scenarios.csv")
     if res.diffs is not None:
-        res.diffs.to_csv(folder / "differences.csv", index=False)
+        csv(with_names(res.diffs, res.names), "differences.csv")
     if res.cost is not None:
-        res.cost.to_csv(folder / "cost_effectiveness.csv", index=False)
+        csv(with_names(res.cost, res.names), "cost_effectiveness.csv")
     if res.bands is not None:
         res.bands.rename(columns={"policy": "scenario"}).to_csv(folder / "bands.csv", index=False)
     res.curves.to_csv(folder / "replication.csv", index=False)
@@ -236,6 +247,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     table = res.diffs if res.diffs is not None else res.summary
     short = int(table["verdict"].isin([stats.MORE, stats.TOO_FEW]).sum())
+    if res.commands:
+        lone = res.missing
+        print(f"warning: {sum(len(s) for s in lone['seeds'])} runs of {lone['scenario'].nunique()} scenarios have no "
+              f"baseline run with the same seed and {', '.join(res.sweep.match) or 'values'} (left out of the paired "
+              "differences); to pair them, add the baseline runs to the same folder and compare again:\n  "
+              + "\n  ".join(res.commands), file=sys.stderr)
     n = len(res.sweep.scenarios)
     print(f"compared {n} scenario{'' if n == 1 else 's'} ({len(res.sweep.runs)} complete runs, "
           f"{len(res.sweep.problems)} excluded) → {out / 'report.html'}")

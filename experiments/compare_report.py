@@ -14,13 +14,31 @@ import pandas as pd
 
 from experiments import stats
 from experiments.loading import Sweep
-from experiments.presentation import format_value, kpi_label, term
+from experiments.presentation import GROUP_KEYS, format_value, kpi_label, param_name, param_value, term
 from experiments.report import Alert, Block, Bullets, Code, Figure, Heading, Paragraph, Table
 from experiments.tables import Results
 from sim.glossary import label
 from sim.outputs import MANIFEST_FILE
 
 PACKAGES = ("numpy", "pandas", "scipy", "matplotlib", "seaborn", "pyarrow", "jinja2")
+
+
+def _number(text: str) -> object:
+    """A value written on the command line as the number it names ('0' → 0.0), else as written."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _mid(name: str, lang: str) -> str:
+    """A term as written inside an English sentence (lower case; Chinese as it is)."""
+    return name if lang == "zh" else name[:1].lower() + name[1:]
+
+
+def key_name(key: str, lang: str) -> str:
+    """A parameter's name in words: the glossary's term for the seed and the config groups, else its short name."""
+    return term(key, lang) if key in ("seed", *GROUP_KEYS) else param_name(key, lang)
 
 
 def verdict_text(verdict: str, n_needed: int | None, lang: str, paired: bool = True) -> str:
@@ -45,11 +63,16 @@ def _intervals(keys, lows, highs, lang: str, diff: bool = False) -> list[str]:
     return [_ci_text(k, lo, hi, lang, diff=diff) for k, lo, hi in zip(keys, lows, highs, strict=True)]
 
 
-def differences_for_report(diffs: pd.DataFrame, lang: str) -> pd.DataFrame:
+def _named(scenarios: pd.Series, names: dict[str, str] | None) -> pd.Series:
+    """Scenario keys as their display names (the keys where ``names`` has none)."""
+    return scenarios.map(lambda s: (names or {}).get(s, s))
+
+
+def differences_for_report(diffs: pd.DataFrame, lang: str, names: dict[str, str] | None = None) -> pd.DataFrame:
     """The paired-difference table with labels in ``lang`` and formatted numbers."""
     kpis = diffs["kpi"]
     return pd.DataFrame({
-        term("scenario", lang): diffs["scenario"],
+        term("scenario", lang): _named(diffs["scenario"], names),
         term("indicator", lang): [kpi_label(k, lang) for k in kpis],
         term("n_pairs", lang): diffs["n_pairs"],
         term("mean_baseline", lang): _values(kpis, diffs["mean_baseline"]),
@@ -62,11 +85,11 @@ def differences_for_report(diffs: pd.DataFrame, lang: str) -> pd.DataFrame:
     })
 
 
-def cost_for_report(cost: pd.DataFrame, lang: str) -> pd.DataFrame:
+def cost_for_report(cost: pd.DataFrame, lang: str, names: dict[str, str] | None = None) -> pd.DataFrame:
     """The cost-effectiveness table with labels in ``lang`` and formatted numbers."""
     kpis, money = cost["kpi"], ["public_cost"] * len(cost)
     return pd.DataFrame({
-        term("scenario", lang): cost["scenario"],
+        term("scenario", lang): _named(cost["scenario"], names),
         term("indicator", lang): [kpi_label(k, lang) for k in kpis],
         term("n_pairs", lang): cost["n_pairs"],
         term("extra_cost", lang): _values(money, cost["extra_cost_yuan"], yuan=True),
@@ -77,11 +100,11 @@ def cost_for_report(cost: pd.DataFrame, lang: str) -> pd.DataFrame:
     })
 
 
-def bands_for_report(bands: pd.DataFrame, lang: str) -> pd.DataFrame:
+def bands_for_report(bands: pd.DataFrame, lang: str, names: dict[str, str] | None = None) -> pd.DataFrame:
     """Seed interval against parameter band (stats.band_table) with labels in ``lang`` and formatted numbers."""
     kpis = bands["kpi"]
     return pd.DataFrame({
-        term("scenario", lang): bands["policy"],
+        term("scenario", lang): _named(bands["policy"], names),
         term("indicator", lang): [kpi_label(k, lang) for k in kpis],
         term("mean_diff", lang): _values(kpis, bands["mean_diff"], diff=True, lang=lang),
         term("seed_interval", lang): ["±" + format_value(k, v, True, lang).lstrip("+")
@@ -92,11 +115,11 @@ def bands_for_report(bands: pd.DataFrame, lang: str) -> pd.DataFrame:
     })
 
 
-def summary_for_report(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
+def summary_for_report(summary: pd.DataFrame, lang: str, names: dict[str, str] | None = None) -> pd.DataFrame:
     """Scenario means with CI and the replication verdict for the mean (used when there is no baseline)."""
     kpis = summary["kpi"]
     return pd.DataFrame({
-        term("scenario", lang): summary["scenario"],
+        term("scenario", lang): _named(summary["scenario"], names),
         term("indicator", lang): [kpi_label(k, lang) for k in kpis],
         term("seeds", lang): summary["n"],
         term("mean", lang): [format_value(k, v) for k, v in zip(kpis, summary["mean"], strict=True)],
@@ -133,11 +156,13 @@ def report_blocks(res: Results) -> list[Block]:
     blocks: list[Block] = [
         Heading(label("rep_title", lang, name=sw.path.name), 1),
         Paragraph(label("rep_intro", lang, folder=sw.path.resolve(), time=time.strftime("%Y-%m-%d %H:%M"),
-                       n=len(sw.runs), params=", ".join(f"`{p}`" for p in sw.params) or label("rep_no_params", lang))),
+                       n=len(sw.runs), params=("、" if lang == "zh" else ", ").join(
+                           f"{key_name(p, lang)} (`{p}`)" for p in sw.params) or label("rep_no_params", lang))),
         Heading(label("rep_scenarios", lang)),
-        Table(pd.DataFrame({term("scenario", lang): sw.scenarios,
+        Table(pd.DataFrame({term("scenario", lang): [res.names.get(s, s) for s in sw.scenarios],
                             term("baseline", lang): ["✓" if s in base else "" for s in sw.scenarios],
-                            term("seeds", lang): [int(seeds.get(s, 0)) for s in sw.scenarios]})),
+                            term("seeds", lang): [int(seeds.get(s, 0)) for s in sw.scenarios],
+                            term("scenario_key", lang): [f"`{s}`" for s in sw.scenarios]})),
     ]
     if not sw.problems.empty:
         blocks += [Heading(label("rep_excluded", lang)), Paragraph(label("rep_excluded_text", lang)),
@@ -150,25 +175,31 @@ def _difference_blocks(res: Results) -> list[Block]:
     if res.diffs is None:
         hint = label("rep_baseline_hint", lang, example=f"{res.sweep.params[0]}=<value>") if res.sweep.params else ""
         return [Heading(label("rep_means", lang)), Paragraph(label("rep_means_text", lang) + hint),
-                Table(summary_for_report(res.summary, lang))]
-    spec = ", ".join(f"{k}={v}" for k, v in res.sweep.baseline.items())
-    base = set(res.ends.loc[res.ends["is_baseline"], "scenario"])
-    unpaired = [s for s in res.sweep.scenarios if s not in base and s not in set(res.diffs["scenario"])]
+                Table(summary_for_report(res.summary, lang, res.names))]
+    spec = ("，" if lang == "zh" else ", ").join(param_value(k, _number(v), lang)
+                                                for k, v in res.sweep.baseline.items())
+    keys = ("、" if lang == "zh" else ", ").join(_mid(key_name(k, lang), lang) for k in ["seed", *res.sweep.match])
     blocks: list[Block] = [Heading(label("rep_differences", lang, spec=spec))]
-    if unpaired:
-        blocks.append(Alert(label("rep_unpaired", lang, scenarios="; ".join(unpaired))))
-    blocks += [Paragraph(label("rep_differences_text", lang)), Table(differences_for_report(res.diffs, lang))]
+    if res.missing is not None and not res.missing.empty:
+        seed = _mid(term("seed", lang), lang)
+        lone = [f"{res.names.get(r.scenario, r.scenario)} ({seed} {', '.join(map(str, r.seeds))})"
+                for r in res.missing.itertuples()]
+        blocks += [Alert(label("rep_unpaired", lang, scenarios="; ".join(lone),
+                               keys=keys)),
+                   Paragraph(label("rep_unpaired_fix", lang)), Code("\n".join(res.commands))]
+    blocks += [Paragraph(label("rep_differences_text", lang, keys=keys)),
+               Table(differences_for_report(res.diffs, lang, res.names))]
     if res.bands is not None and not res.bands.empty:
         blocks += [Heading(label("rep_bands", lang)),
                    Paragraph(label("rep_bands_text", lang, over=", ".join(f"`{k}`" for k in res.sweep.over),
                                    sets=int(res.bands["sets"].max()), seeds=int(res.bands["seeds"].max()))),
-                   Table(bands_for_report(res.bands, lang))]
+                   Table(bands_for_report(res.bands, lang, res.names))]
         wider = int((res.bands["dominant"] == "parameters").sum())
         blocks.append(Paragraph(label("rep_bands_verdict" if wider else "rep_bands_verdict_none", lang, n=wider,
                                       total=len(res.bands))))
     if res.cost is not None and not res.cost.empty:
         blocks += [Heading(label("rep_cost", lang)), Paragraph(label("rep_cost_text", lang)),
-                   Table(cost_for_report(res.cost, lang))]
+                   Table(cost_for_report(res.cost, lang, res.names))]
     return blocks
 
 
@@ -190,7 +221,7 @@ def _replication_blocks(res: Results) -> list[Block]:
     blocks: list[Block] = [Heading(label("rep_replication", lang)), Paragraph(rule)]
     short = table[table["verdict"].isin([stats.MORE, stats.TOO_FEW])]
     if len(short):
-        items = [f"{r.scenario} / {kpi_label(r.kpi, lang)}: "
+        items = [f"{res.names.get(r.scenario, r.scenario)} / {kpi_label(r.kpi, lang)}: "
                  f"{verdict_text(r.verdict, r.n_needed, lang, paired)}" for r in short.itertuples()]
         blocks += [Alert(label("rep_too_few", lang, n=len(short), total=len(table), what=label(whats, lang))),
                    Bullets(items)]

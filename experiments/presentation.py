@@ -36,7 +36,7 @@ from sim.kpi_table import format_value, is_fraction
 __all__ = ["CJK_FONTS", "DPI", "PAPER_DPI", "TARGETS_BY_KEY", "WIDTHS_MM", "FontError", "axis_unit",
            "declutter", "distinct_formatter", "figure_width", "find_cjk_font", "format_value", "is_fraction",
            "kpi_label", "overlapping_tick_labels", "param_name", "param_unit", "png_bytes", "save_figure",
-           "scenario_colours", "scenario_label", "setup_theme", "term", "themed", "thousands", "wrap"]
+           "scenario_colours", "scenario_label", "scenario_names", "setup_theme", "term", "themed", "thousands", "wrap"]
 
 # Run totals whose label the glossary already holds under another key.
 _ALIASES = {"fund_inflow_run": "fund_in_total_run", "fund_outflow_run": "fund_out_total_run"}
@@ -156,6 +156,32 @@ def scenario_label(settings: dict[str, object], lang: str = "en") -> str:
     """A scenario's display name from its swept values, e.g. 'One-cent charity micro-fund, One cent per bottle
     = 2 fen' (zh: '一分钱公益微基金，一分钱/瓶 = 2 分')."""
     return ("，" if lang == "zh" else ", ").join(param_value(k, v, lang) for k, v in settings.items())
+
+
+def named_settings(settings: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+    """Each scenario's swept values worth naming: a policy's lever (``policy.*``) is left out where every
+    scenario of that policy holds it at the same value (the policy's own value: a baseline has 0 fen, five-society
+    linkage 1 fen), so 'Baseline' is not 'Baseline, One cent per bottle = 0 fen' and the one-cent scenarios of an
+    appended fen sweep still say their fen."""
+    def policy(s: str) -> object:
+        return settings[s].get("policy")
+    out = {}
+    for s, values in settings.items():
+        keep = {}
+        for key, value in values.items():
+            if key.startswith("policy."):
+                same_policy = [settings[o][key] for o in settings if policy(o) == policy(s)]
+                if len({str(v) for v in same_policy}) == 1 and len(settings) > 1:
+                    continue
+            keep[key] = value
+        out[s] = keep or values
+    return out
+
+
+def scenario_names(settings: dict[str, dict[str, object]], lang: str = "en") -> dict[str, str]:
+    """Each scenario's display name in ``lang`` (:func:`scenario_label` of :func:`named_settings`), e.g.
+    '搬迁安置社区，一分钱公益微基金，一分钱/瓶 = 2 分'; the scenario's key where it has no swept values."""
+    return {s: scenario_label(v, lang) or s for s, v in named_settings(settings).items()}
 
 
 def wrap(text: str, lang: str = "en", width: int = 26) -> str:

@@ -100,6 +100,8 @@ def cohens_dz(diffs: Iterable[float]) -> float:
     if len(a) < 2:
         return math.nan
     m, sd = float(a.mean()), float(a.std(ddof=1))
+    if sd <= 1e-12 * abs(m):  # equal differences up to rounding (200,000 yuan ± 3e-11)
+        sd = 0.0
     if sd == 0:
         return 0.0 if m == 0 else math.copysign(math.inf, m)
     return m / sd

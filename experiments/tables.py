@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from experiments import stats
-from experiments.loading import CompareError, Sweep, format_param, sort_key
+from experiments.loading import CompareError, Sweep, format_param, parameter_columns, sort_key
+from experiments.presentation import scenario_names
 
 
 @dataclass
@@ -31,6 +33,9 @@ class Results:
     cost: pd.DataFrame | None = None  # cost-effectiveness (cost_effectiveness); None without a baseline or costs
     bands: pd.DataFrame | None = None  # seed interval against parameter band (stats.band_table); with --over only
     band_diffs: pd.DataFrame | None = None  # its input: policy (the scenario), set, seed, kpi, diff
+    names: dict[str, str] = field(default_factory=dict)  # scenario -> display name in ``lang`` (scenario_names)
+    missing: pd.DataFrame | None = None  # scenario runs without a baseline run (missing_baselines)
+    commands: list[str] = field(default_factory=list)  # the sweeps that would add those baselines (baseline_commands)
 
 
 def end_values(sweep: Sweep, kpis: list[str]) -> pd.DataFrame:
@@ -62,20 +67,80 @@ def scenario_summary(ends: pd.DataFrame, scenarios: list[str], kpis: list[str]) 
 
 
 def pair_runs(ends: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
-    """Each non-baseline run next to the baseline run with the same seed and other swept values.
+    """Each non-baseline run next to the baseline run with the same seed and the same values of the swept
+    parameters it is paired on (``sweep.match``: :func:`experiments.loading.pairing_keys`).
 
     Long table: scenario, kpi, seed, treated, control, diff (sorted by seed).
     """
-    match = ["kpi", "seed", *[p for p in sweep.params if p not in sweep.baseline]]
+    match = ["kpi", "seed", *sweep.match]
     base = ends[ends["is_baseline"]][[*match, "value"]].rename(columns={"value": "control"})
     treated = ends[~ends["is_baseline"]][[*match, "scenario", "value"]].rename(columns={"value": "treated"})
     try:
         pairs = treated.merge(base, on=match, how="inner", validate="many_to_one")
     except pd.errors.MergeError:
         raise CompareError("the baseline is not unique: several baseline runs share a seed and the other swept "
-                           f"values ({', '.join(match[1:])}); name a more specific --baseline") from None
+                           f"values ({', '.join(match[1:])}); name a more specific --baseline (swept: "
+                           f"{', '.join(sweep.params)})") from None
     pairs["diff"] = pairs["treated"] - pairs["control"]
     return pairs.sort_values(["scenario", "kpi", "seed"], ignore_index=True)
+
+
+def missing_baselines(sweep: Sweep) -> pd.DataFrame:
+    """The scenario runs with no baseline run to pair with (same seed and ``sweep.match`` values).
+
+    One row per scenario and combination of the paired-on values: scenario, the ``sweep.match`` columns, seeds
+    (sorted list); empty when every run is paired."""
+    cols = ["scenario", *sweep.match, "seeds"]
+    if not sweep.baseline:
+        return pd.DataFrame(columns=cols)
+    keys = ["seed", *sweep.match]
+    runs = sweep.runs
+    base = runs.loc[runs["is_baseline"], keys].drop_duplicates()
+    treated = runs.loc[~runs["is_baseline"], ["scenario", *keys]]
+    lone = treated.merge(base, on=keys, how="left", indicator=True)
+    lone = lone[lone["_merge"] == "left_only"]
+    if lone.empty:
+        return pd.DataFrame(columns=cols)
+    rows = [{"scenario": scenario, **dict(zip(sweep.match, values, strict=True)), "seeds": sorted(g["seed"].tolist())}
+            for (scenario, *values), g in lone.groupby(["scenario", *sweep.match], sort=False, dropna=False)]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def seeds_override(seeds: list[int]) -> str:
+    """Seeds as a sweep override: ``seed='range(3,5)'`` for a run of consecutive seeds, else ``seed=1,4,9``."""
+    seeds = sorted(set(int(s) for s in seeds))
+    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"'seed=range({seeds[0]},{seeds[-1] + 1})'"
+    return "seed=" + ",".join(str(s) for s in seeds)
+
+
+def baseline_commands(sweep: Sweep, missing: pd.DataFrame) -> list[str]:
+    """The sweeps that would give every run in ``missing`` its baseline run, appended into the same folder: the
+    baseline, the paired-on values and seeds that lack one, and every parameter all runs share (``steps=52``)."""
+    if missing.empty:
+        return []
+    runs = sweep.runs
+    constant = [c for c in parameter_columns(runs) if c not in sweep.params and c != "seed"
+                and c not in sweep.baseline and runs[c].notna().all() and runs[c].astype(str).nunique() == 1]
+    fixed = [*(f"{k}={v}" for k, v in sweep.baseline.items()), *(f"{c}={override_value(runs[c].iloc[0])}"
+                                                                 for c in constant)]
+    wanted: dict[tuple, set[int]] = {}
+    for row in missing.itertuples(index=False):
+        values = tuple(row[1:1 + len(sweep.match)])  # after the scenario, before the seeds
+        wanted.setdefault(values, set()).update(row[-1])
+    commands = []
+    for values, seeds in wanted.items():
+        paired = [f"{k}={override_value(v)}" for k, v in zip(sweep.match, values, strict=True)]
+        commands.append(" ".join(["python -m sim -m", *fixed, *paired, seeds_override(sorted(seeds)),
+                                  f"hydra.sweep.dir={sweep.path}"]))
+    return commands
+
+
+def override_value(value: object) -> str:
+    """A parameter value as written in a command-line override (1.0 → 1, True → true)."""
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value)).lower()
+    return format_param(value)
 
 
 def paired_table(pairs: pd.DataFrame, scenarios: list[str], kpis: list[str]) -> pd.DataFrame:
@@ -179,8 +244,10 @@ def analyse(sweep: Sweep, kpis: list[str], heatmap: str | None, lang: str) -> Re
         pairs, diffs, curves = None, None, replication_curves(kpi_ends, "value")
     band_diffs = by_parameter_set(pairs, sweep.over) if pairs is not None and sweep.over else None
     bands = stats.band_table(band_diffs) if band_diffs is not None else None
+    missing = missing_baselines(sweep)
     return Results(sweep, kpis, lang, ends, summary, diffs, pairs, curves, heatmap, cost=cost, bands=bands,
-                   band_diffs=band_diffs)
+                   band_diffs=band_diffs, names=scenario_names(sweep.settings, lang), missing=missing,
+                   commands=baseline_commands(sweep, missing))
 
 
 def by_parameter_set(pairs: pd.DataFrame, over: list[str]) -> pd.DataFrame:

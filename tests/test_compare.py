@@ -358,3 +358,84 @@ def test_report_template_renders_markdown_and_self_contained_html(tmp_path):
     assert report.markdown_table(pd.DataFrame({"x": [0.5]}), floatfmt=".2f") == "| x |\n|---|\n| 0.50 |\n"
     with pytest.raises(ValueError, match="figures' folder"):
         report.render(blocks, "html")
+
+
+MIXED_FIRST = ("community=relocation,urban_traditional", "policy=baseline,gov_purchase", "seed=range(0,2)")
+MIXED_THEN = ("community=relocation,urban_traditional", "policy=micro_fund", "policy.micro_fund.fen_per_unit=1,2",
+              "seed=range(0,2)")
+MIXED_SMALL = ("steps=52", "warmup_weeks=26", "hydra/launcher=basic")
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory) -> Path:
+    """Two sweeps appended into one folder, as a user builds a mixed design: policies x communities, then the
+    one-cent fund at 1 and 2 fen (a lever the first sweep never set)."""
+    cwd = tmp_path_factory.mktemp("mixed")
+    for args in (MIXED_FIRST, MIXED_THEN):
+        proc = subprocess.run([sys.executable, "-m", "sim", "-m", *args, *MIXED_SMALL, "hydra.sweep.dir=sweep"],
+                              cwd=cwd, capture_output=True, text=True, env=_env(), timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return cwd / "sweep"
+
+
+def test_a_lever_a_policy_does_not_set_is_its_effective_value_not_a_gap(mixed):
+    runs = pd.read_parquet(mixed / "runs.parquet")
+    fen = runs.set_index("policy")["policy.micro_fund.fen_per_unit"]
+    assert len(runs) == 16 and fen.notna().all()
+    assert (fen.loc[["baseline", "gov_purchase"]] == 0).all()  # no one-cent charity runs there: 0 fen
+    assert sorted(fen.loc["micro_fund"].unique()) == [1, 2]
+
+
+def test_appended_sweeps_pair_each_scenario_with_its_communitys_baseline(mixed, tmp_path, capsys):
+    require_cjk_font()
+    out = tmp_path / "zh"
+    assert run_compare(mixed, "--lang", "zh", "--kpis", "fund_inflow_run,response_rate", "--out", out) == 0
+    assert "no baseline run" not in capsys.readouterr().err
+    diffs = pd.read_csv(out / "differences.csv")
+    assert diffs["scenario"].nunique() == 6 and (diffs["n_pairs"] == 2).all()  # 2 communities x 3 scenarios
+    assert diffs["scenario_name"].notna().all()
+    names = set(diffs["scenario_name"])
+    assert "易地扶贫搬迁社区，一分钱公益微基金，一分钱/瓶 = 2 分" in names and "传统城区社区，政府购买服务" in names
+    # each difference is against the baseline of the scenario's own community (and seed)
+    runs = pd.read_parquet(mixed / "runs.parquet")
+    for community in ("relocation", "urban_traditional"):
+        base = runs[(runs["policy"] == "baseline") & (runs["community"] == community)]["fund_inflow_run"].mean()
+        rows = diffs[diffs["scenario"].str.contains(f"community={community},") & (diffs["kpi"] == "fund_inflow_run")]
+        assert len(rows) == 3 and np.allclose(rows["mean_baseline"], base)
+    # more fen, more money, in both communities
+    money = diffs[diffs["kpi"] == "fund_inflow_run"].set_index("scenario")["mean_diff"]
+    for community in ("relocation", "urban_traditional"):
+        one, two = (money[f"community={community}, policy=micro_fund, fen={f}"] for f in (1, 2))
+        assert 0 < one < two
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "nan" not in md.lower()
+    table = md.split("## 与基准情景")[1].split("\n## ")[0]  # the differences' section: names, no config strings
+    assert "policy=" not in table and "基线（无联动）" in table.splitlines()[0]
+
+
+def test_unpairable_runs_name_the_sweep_that_would_pair_them(mixed, tmp_path, capsys):
+    """A baseline run removed: compare names the exact sweep to append; running it pairs every scenario again."""
+    sweep = tmp_path / "gap"
+    tables = {"runs.parquet", "timeseries.parquet", "compare"}
+    shutil.copytree(mixed, sweep,
+                    ignore=lambda folder, names: [n for n in names if Path(folder) == mixed and n in tables])
+    gone = [p for p in sweep.iterdir() if "community=urban_traditional,policy=baseline,seed=1," in p.name]
+    assert len(gone) == 1
+    shutil.rmtree(gone[0])
+    assert run_compare(sweep, "--kpis", "fund_inflow_run", "--out", tmp_path / "c1") == 0
+    err = capsys.readouterr().err
+    command = f"python -m sim -m policy=baseline steps=52 warmup_weeks=26 community=urban_traditional seed=1 " \
+              f"hydra.sweep.dir={sweep}"
+    assert "3 runs of 3 scenarios have no baseline run" in err and command in err, err
+    md = (tmp_path / "c1" / "report.md").read_text(encoding="utf-8")
+    assert command in md and "Traditional urban community, Government purchase of services (seed 1)" in md
+    assert "the same seed, community (a lever" in md
+    diffs = pd.read_csv(tmp_path / "c1" / "differences.csv").set_index("scenario")
+    assert diffs.loc["community=urban_traditional, policy=gov_purchase, fen=0", "n_pairs"] == 1
+    # the command as printed, with the basic launcher (no worker start-up in a test)
+    argv = [sys.executable, *command.split()[1:], "hydra/launcher=basic"]
+    proc = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert run_compare(sweep, "--kpis", "fund_inflow_run", "--out", tmp_path / "c2") == 0
+    assert "no baseline run" not in capsys.readouterr().err
+    assert (pd.read_csv(tmp_path / "c2" / "differences.csv")["n_pairs"] == 2).all()
