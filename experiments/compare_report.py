@@ -14,7 +14,16 @@ import pandas as pd
 
 from experiments import stats
 from experiments.loading import Sweep
-from experiments.presentation import GROUP_KEYS, format_value, kpi_label, param_name, param_value, term
+from experiments.presentation import (
+    GROUP_KEYS,
+    format_value,
+    is_money_key,
+    kpi_label,
+    money_text,
+    param_name,
+    param_value,
+    term,
+)
 from experiments.report import Alert, Block, Bullets, Code, Figure, Heading, Paragraph, Table
 from experiments.tables import Results
 from sim.glossary import label
@@ -49,14 +58,21 @@ def verdict_text(verdict: str, n_needed: int | None, lang: str, paired: bool = T
     return text
 
 
+def _fmt(key: str, value: float, diff: bool = False, lang: str = "en", **how) -> str:
+    """:func:`format_value`, money in Chinese in 万元 (43.58 万元)."""
+    if lang == "zh" and is_money_key(key):
+        return money_text(value, lang)
+    return format_value(key, value, diff, lang, **how)
+
+
 def _ci_text(key: str, low: float, high: float, lang: str, diff: bool = False) -> str:
     if pd.isna(low) or pd.isna(high):
         return "—"
-    return f"[{format_value(key, low, diff, lang)}, {format_value(key, high, diff, lang)}]"
+    return f"[{_fmt(key, low, diff, lang)}, {_fmt(key, high, diff, lang)}]"
 
 
 def _values(keys, values, **how) -> list[str]:
-    return [format_value(k, v, **how) for k, v in zip(keys, values, strict=True)]
+    return [_fmt(k, v, **how) for k, v in zip(keys, values, strict=True)]
 
 
 def _intervals(keys, lows, highs, lang: str, diff: bool = False) -> list[str]:
@@ -75,11 +91,11 @@ def differences_for_report(diffs: pd.DataFrame, lang: str, names: dict[str, str]
         term("scenario", lang): _named(diffs["scenario"], names),
         term("indicator", lang): [kpi_label(k, lang) for k in kpis],
         term("n_pairs", lang): diffs["n_pairs"],
-        term("mean_baseline", lang): _values(kpis, diffs["mean_baseline"]),
-        term("mean_scenario", lang): _values(kpis, diffs["mean_scenario"]),
+        term("mean_baseline", lang): _values(kpis, diffs["mean_baseline"], lang=lang),
+        term("mean_scenario", lang): _values(kpis, diffs["mean_scenario"], lang=lang),
         term("mean_diff", lang): _values(kpis, diffs["mean_diff"], diff=True, lang=lang),
         term("ci95", lang): _intervals(kpis, diffs["ci_low"], diffs["ci_high"], lang, diff=True),
-        term("d_z", lang): [format_value("d_z", v) for v in diffs["d_z"]],
+        term("d_z", lang): [_fmt("d_z", v) for v in diffs["d_z"]],
         term("verdict", lang): [verdict_text(v, n, lang)
                                 for v, n in zip(diffs["verdict"], diffs["n_needed"], strict=True)],
     })
@@ -92,7 +108,7 @@ def cost_for_report(cost: pd.DataFrame, lang: str, names: dict[str, str] | None 
         term("scenario", lang): _named(cost["scenario"], names),
         term("indicator", lang): [kpi_label(k, lang) for k in kpis],
         term("n_pairs", lang): cost["n_pairs"],
-        term("extra_cost", lang): _values(money, cost["extra_cost_yuan"], yuan=True),
+        term("extra_cost", lang): _values(money, cost["extra_cost_yuan"], yuan=True, lang=lang),
         term("extra_cost_ci", lang): _intervals(money, cost["extra_cost_low"], cost["extra_cost_high"], lang),
         term("mean_diff", lang): _values(kpis, cost["mean_diff"], diff=True, lang=lang),
         term("per_10k_yuan", lang): _values(kpis, cost["per_10k_yuan"], diff=True, lang=lang),
@@ -107,7 +123,7 @@ def bands_for_report(bands: pd.DataFrame, lang: str, names: dict[str, str] | Non
         term("scenario", lang): _named(bands["policy"], names),
         term("indicator", lang): [kpi_label(k, lang) for k in kpis],
         term("mean_diff", lang): _values(kpis, bands["mean_diff"], diff=True, lang=lang),
-        term("seed_interval", lang): ["±" + format_value(k, v, True, lang).lstrip("+")
+        term("seed_interval", lang): ["±" + _fmt(k, v, True, lang).lstrip("+")
                                       for k, v in zip(kpis, bands["seed_half_width"], strict=True)],
         term("parameter_band", lang): _intervals(kpis, bands["band_low"], bands["band_high"], lang, diff=True),
         term("sign_share", lang): [f"{v:.0%}" for v in bands["sign_share"]],
@@ -122,7 +138,7 @@ def summary_for_report(summary: pd.DataFrame, lang: str, names: dict[str, str] |
         term("scenario", lang): _named(summary["scenario"], names),
         term("indicator", lang): [kpi_label(k, lang) for k in kpis],
         term("seeds", lang): summary["n"],
-        term("mean", lang): [format_value(k, v) for k, v in zip(kpis, summary["mean"], strict=True)],
+        term("mean", lang): [_fmt(k, v, lang=lang) for k, v in zip(kpis, summary["mean"], strict=True)],
         term("ci95", lang): [_ci_text(k, lo, hi, lang)
                              for k, lo, hi in zip(kpis, summary["low"], summary["high"], strict=True)],
         term("verdict", lang): [verdict_text(v, n, lang, paired=False)

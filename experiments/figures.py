@@ -37,8 +37,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 from experiments import stats
 from experiments.presentation import (
     TARGETS_BY_KEY,
-    axis_unit,
     declutter,
+    display_unit,
     figure_width,
     format_value,
     is_fraction,
@@ -47,6 +47,7 @@ from experiments.presentation import (
     scenario_colours,
     term,
     thousands,
+    value_scale,
     wrap,
 )
 
@@ -138,15 +139,36 @@ def scenario_groups(styles: Styles, settings: dict[str, dict[str, object]], base
 # Axis helpers
 # ---------------------------------------------------------------------------------------------
 
-def percent_axis(ax, key: str, axis: str = "y", diff: bool = False) -> None:
+FLAT_REL = 1e-3      # a value axis spanning less than this share of its values' size is widened to it
+FLAT_RATE = 0.002    # … and a rate's axis to at least 0.2 percentage points
+
+
+def percent_axis(ax, key: str, axis: str = "y", diff: bool = False, lang: str = "en") -> None:
     """Per-cent ticks for a fraction; for a difference of fractions, percentage points (×100, no sign); other
-    values with thousands separators."""
+    values with thousands separators, never in scientific notation, money in Chinese in 万元
+    (:func:`experiments.presentation.value_scale`; label the axis with ``display_unit``).  A flat series is not
+    drawn on an axis of rounding noise (1,153.84 … 1,153.85): the view is widened (:func:`widen_flat`)."""
     target = ax.yaxis if axis == "y" else ax.xaxis
+    widen_flat(ax, key, axis)
     if is_fraction(key):
-        fmt = FuncFormatter(lambda v, _: f"{100 * v:g}") if diff else PercentFormatter(1.0, decimals=None)
+        fmt = FuncFormatter(lambda v, _: thousands(100 * v)) if diff else PercentFormatter(1.0, decimals=None)
         target.set_major_formatter(fmt)
     elif target.get_scale() == "linear":
-        target.set_major_formatter(FuncFormatter(thousands))
+        scale = value_scale(key, lang)
+        target.set_major_formatter(FuncFormatter(lambda v, _: thousands(v / scale)))
+
+
+def widen_flat(ax, key: str, axis: str = "y") -> None:
+    """Widen a value axis whose span is below :data:`FLAT_REL` of its values' size (at least :data:`FLAT_RATE`
+    for a rate, 1 around 0) to that, centred: a constant series then reads as a line, not as a block of ticks."""
+    get, put = (ax.get_ylim, ax.set_ylim) if axis == "y" else (ax.get_xlim, ax.set_xlim)
+    low, high = get()
+    if (ax.yaxis if axis == "y" else ax.xaxis).get_scale() != "linear":
+        return
+    centre = (low + high) / 2
+    least = FLAT_RATE if is_fraction(key) else (FLAT_REL * abs(centre) or 1.0)
+    if high - low < least:
+        put(centre - least / 2, centre + least / 2)
 
 
 def possible_range(ax, key: str, never_negative: bool, axis: str = "y") -> None:
@@ -277,7 +299,7 @@ def _label_panel(ax, key: str, lang: str, grouped: bool, first_col: bool, width:
                  unit: str | None = None) -> None:
     """KPI name and unit: the panel's title and y label, or (KPIs in rows, named above) the first column's
     y label."""
-    unit = axis_unit(key, lang, diff) if unit is None else unit
+    unit = display_unit(key, lang, diff) if unit is None else unit
     if not grouped:
         ax.set_title(wrap(kpi_label(key, lang), lang, TITLE_WRAP[width]))
         ax.set_ylabel(wrap(unit, lang, 28))
@@ -317,7 +339,7 @@ def plot_trajectories(series: pd.DataFrame, kpis: Sequence[str], styles: Styles,
         if j == 0:
             possible_range(ax, key, bool(never_negative.get(key, False)))
             target_mark(ax, key, lang)
-        percent_axis(ax, key)
+        percent_axis(ax, key, lang=lang)
         _label_panel(ax, key, lang, len(groups) > 1, j == 0, width)
         ax.set_xlabel(term("step", lang) if _bottom(kpis, key, groups, width) else "")
     legend_below(fig, styles, styles.order, lang, width, warmup)
@@ -380,10 +402,10 @@ def plot_distributions(ends: pd.DataFrame, kpis: Sequence[str], styles: Styles, 
             continue
         possible_range(ax, key, bool(d["value"].min() >= 0) if len(d) else False, axis="x")
         target_mark(ax, key, lang, axis="x")
-        percent_axis(ax, key, axis="x")
+        percent_axis(ax, key, axis="x", lang=lang)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         ax.set_title(wrap(kpi_label(key, lang), lang, TITLE_WRAP[width]))
-        ax.set_xlabel(axis_unit(key, lang))
+        ax.set_xlabel(display_unit(key, lang))
     declutter(fig)
     return fig
 
@@ -412,10 +434,10 @@ def plot_forest(pairs: pd.DataFrame, kpis: Sequence[str], styles: Styles, lang: 
             ax.errorbar([r["mean"]], [i], xerr=[[r["mean"] - low], [high - r["mean"]]], color=shown.palette[s],
                         marker=shown.markers[s], markeredgecolor="black", markeredgewidth=0.4, capsize=2.5,
                         elinewidth=1.2, linestyle="none", zorder=3)
-        percent_axis(ax, key, axis="x", diff=True)
+        percent_axis(ax, key, axis="x", diff=True, lang=lang)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         ax.set_title(wrap(kpi_label(key, lang), lang, TITLE_WRAP[width]))
-        ax.set_xlabel(axis_unit(key, lang, diff=True))
+        ax.set_xlabel(display_unit(key, lang, diff=True))
     declutter(fig)
     return fig
 
@@ -444,9 +466,9 @@ def plot_replication(curves: pd.DataFrame, kpis: Sequence[str], styles: Styles, 
         if len(positive) and (hw > 0).all() and positive.max() / positive.min() > 100:
             ax.set_yscale("log")
         else:
-            percent_axis(ax, key, diff=diffs)
+            percent_axis(ax, key, diff=diffs, lang=lang)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
-        unit = axis_unit(key, lang, diff=diffs)
+        unit = display_unit(key, lang, diff=diffs)
         _label_panel(ax, key, lang, len(groups) > 1, j == 0, width, unit=f"{term('ci_half_width', lang)}"
                      + (f" ({unit})" if unit else "") if len(groups) == 1 else unit)
         ax.set_xlabel(term("seeds", lang) if _bottom(kpis, key, groups, width) else "")
