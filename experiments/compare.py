@@ -132,6 +132,25 @@ def write_tables(res: Results, folder: Path) -> None:
     res.curves.to_csv(folder / "replication.csv", index=False)
 
 
+def parse_deltas(specs: list[str], kpis: list[str]) -> dict[str, float]:
+    """``--delta KPI=VALUE`` options as {KPI: δ}; a KPI not compared or a value not a positive number is an error."""
+    out = {}
+    for spec in specs:
+        key, eq, text = spec.partition("=")
+        key = key.strip()
+        if not eq or key not in kpis:
+            raise CompareError(f"--delta {spec}: write KPI=VALUE with a KPI compared here; allowed KPIs: "
+                               + ", ".join(kpis))
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not value > 0 or value == float("inf"):
+            raise CompareError(f"--delta {spec}: the value must be a positive number in the KPI's own units")
+        out[key] = value
+    return out
+
+
 def check_out_dir(out: Path) -> None:
     """Refuse to replace a folder that is not an earlier comparison output."""
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / REPORT_MARK).exists())):
@@ -173,7 +192,7 @@ def run(args: argparse.Namespace) -> tuple[Results, Path]:
         setup_theme(args.lang, paper=True)
     except FontError as exc:
         raise CompareError(str(exc)) from None
-    res = analyse(sweep, kpis, heatmap, args.lang)
+    res = analyse(sweep, kpis, heatmap, args.lang, parse_deltas(args.delta, kpis))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     title = label("rep_title", args.lang, name=sweep.path.name)
@@ -233,6 +252,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "seeds, and each paired difference is reported with its seed interval, its band over the "
                          "sets, the share of sets in which its sign holds and which width dominates (needs a "
                          "baseline)")
+    ap.add_argument("--delta", metavar="KPI=VALUE", action="append", default=[],
+                    help="the smallest effect of interest of a KPI, in its own units (a rate as a fraction: 0.02 = 2 "
+                         "percentage points), repeatable; a difference whose 95 %% CI lies inside (−δ, δ) is 'no "
+                         "difference larger than δ' (defaults: 1 pp for rates, 25 per 10,000 for volunteers, 0.5 "
+                         "organisations, 10,000 yuan for money)")
     ap.add_argument("--out", metavar="DIR", help="output folder (default: <sweep_dir>/compare); replaced if it "
                                                  "holds an earlier comparison")
     return ap.parse_args(argv)
@@ -246,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     table = res.diffs if res.diffs is not None else res.summary
-    short = int(table["verdict"].isin([stats.MORE, stats.TOO_FEW]).sum())
+    short = int(table["verdict"].isin([stats.MORE, stats.TOO_FEW, stats.UNDECIDED]).sum())
     if res.commands:
         lone = res.missing
         print(f"warning: {sum(len(s) for s in lone['seeds'])} runs of {lone['scenario'].nunique()} scenarios have no "
@@ -261,8 +285,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"parameter sets ({', '.join(res.sweep.over)}): the band is wider than the seed interval in "
               f"{int(wider.get('parameters', 0))} of {len(res.bands)} differences (bands.csv)")
     if short:
-        print(f"warning: too few seeds for {short} of {len(table)} comparisons (see the replication check in the "
-              "report)")
+        what = "undecided (neither a difference nor none larger than δ)" if res.diffs is not None else \
+            "too few seeds"
+        print(f"warning: {what} for {short} of {len(table)} comparisons (see the replication check in the report)")
     return 0
 
 

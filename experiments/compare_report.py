@@ -50,8 +50,17 @@ def key_name(key: str, lang: str) -> str:
     return term(key, lang) if key in ("seed", *GROUP_KEYS) else param_name(key, lang)
 
 
-def verdict_text(verdict: str, n_needed: int | None, lang: str, paired: bool = True) -> str:
-    """The replication verdict in words, with the seeds needed when more are."""
+def verdict_text(verdict: str, n_needed: int | None, lang: str, paired: bool = True, *, kpi: str = "",
+                 delta: float | None = None, more: int | None = None) -> str:
+    """The replication verdict in words: with the seeds needed when more are; for a paired difference
+    'difference', 'no difference larger than δ' (δ in the indicator's unit) or 'undecided: N more seeds'."""
+    if verdict == stats.DIFFERENCE:
+        return label("verdict_difference", lang)
+    if verdict == stats.EQUIVALENT:
+        return label("verdict_equivalent", lang, delta=_fmt(kpi, delta, diff=True, lang=lang))
+    if verdict == stats.UNDECIDED:
+        return (label("verdict_undecided", lang, n=int(more)) if more is not None and not pd.isna(more)
+                else label("verdict_undecided_cap", lang, cap=stats.N_CAP))
     text = term(verdict if paired or verdict != stats.IDENTICAL else "constant", lang)
     if verdict == stats.MORE:
         text += f" (≈{n_needed})" if not pd.isna(n_needed) else f" (>{stats.N_CAP})"
@@ -96,8 +105,9 @@ def differences_for_report(diffs: pd.DataFrame, lang: str, names: dict[str, str]
         term("mean_diff", lang): _values(kpis, diffs["mean_diff"], diff=True, lang=lang),
         term("ci95", lang): _intervals(kpis, diffs["ci_low"], diffs["ci_high"], lang, diff=True),
         term("d_z", lang): [_fmt("d_z", v) for v in diffs["d_z"]],
-        term("verdict", lang): [verdict_text(v, n, lang)
-                                for v, n in zip(diffs["verdict"], diffs["n_needed"], strict=True)],
+        term("delta", lang): [_fmt(k, d, diff=True, lang=lang) for k, d in zip(kpis, diffs["delta"], strict=True)],
+        term("verdict", lang): [verdict_text(r.verdict, r.n_needed, lang, kpi=r.kpi, delta=r.delta, more=r.more_seeds)
+                                for r in diffs.itertuples()],
     })
 
 
@@ -232,11 +242,18 @@ def _replication_blocks(res: Results) -> list[Block]:
     rule = (label("rep_rule", lang, what=label(what, lang), rel=f"{rel:.0%}",
                  margin=label("rep_rule_margin", lang) if paired else "")
             + label("rep_rule_needed", lang, rel=f"{rel:g}", cap=stats.N_CAP)
-            + (label("rep_rule_identical", lang) if paired else "") + label("rep_rule_curve", lang)
-            + (label("rep_rule_defaults", lang) if paired else ""))
+            + (label("rep_rule_identical", lang) + label("rep_rule_equivalence", lang) if paired else "")
+            + label("rep_rule_curve", lang) + (label("rep_rule_defaults", lang) if paired else ""))
     blocks: list[Block] = [Heading(label("rep_replication", lang)), Paragraph(rule)]
-    short = table[table["verdict"].isin([stats.MORE, stats.TOO_FEW])]
-    if len(short):
+    short = table[table["verdict"].isin([stats.MORE, stats.TOO_FEW, stats.UNDECIDED])]
+    if paired and len(short):
+        items = [f"{res.names.get(r.scenario, r.scenario)} / {kpi_label(r.kpi, lang)}: "
+                 + verdict_text(r.verdict, r.n_needed, lang, kpi=r.kpi, delta=r.delta, more=r.more_seeds)
+                 for r in short.itertuples()]
+        blocks += [Alert(label("rep_undecided", lang, n=len(short), total=len(table))), Bullets(items)]
+    elif paired:
+        blocks.append(Paragraph(label("rep_all_decided", lang, total=len(table))))
+    elif len(short):
         items = [f"{res.names.get(r.scenario, r.scenario)} / {kpi_label(r.kpi, lang)}: "
                  f"{verdict_text(r.verdict, r.n_needed, lang, paired)}" for r in short.itertuples()]
         blocks += [Alert(label("rep_too_few", lang, n=len(short), total=len(table), what=label(whats, lang))),

@@ -229,6 +229,8 @@ def test_failed_runs_are_listed_and_excluded(sweeps, tmp_path):
     (("--baseline", "policy"), "--baseline must be KEY=VALUE"),
     (("--kpis", "satisfaction_mean,nope"), "unknown KPI nope; allowed: "),
     (("--heatmap", "nope"), "--heatmap: unknown KPI nope"),
+    (("--delta", "nope=1"), "--delta nope=1: write"),
+    (("--delta", "response_rate=-0.01"), "the value must be a positive number"),
 ])
 def test_bad_input_fails_cleanly(sweeps, tmp_path, capsys, args, message):
     out = tmp_path / "out"
@@ -402,6 +404,13 @@ def test_appended_sweeps_pair_each_scenario_with_its_communitys_baseline(mixed, 
         base = runs[(runs["policy"] == "baseline") & (runs["community"] == community)]["fund_inflow_run"].mean()
         rows = diffs[diffs["scenario"].str.contains(f"community={community},") & (diffs["kpi"] == "fund_inflow_run")]
         assert len(rows) == 3 and np.allclose(rows["mean_baseline"], base)
+    # verdicts with a smallest effect of interest: 1 pp for the response rate, 1 万元 of money
+    assert set(diffs["verdict"]) <= {stats.DIFFERENCE, stats.EQUIVALENT, stats.UNDECIDED, stats.IDENTICAL}
+    assert (diffs.loc[diffs["kpi"] == "response_rate", "delta"] == 0.01).all()
+    assert (diffs.loc[diffs["kpi"] == "fund_inflow_run", "delta"] == 10_000).all()
+    undecided = diffs[diffs["verdict"] == stats.UNDECIDED]
+    assert (undecided["more_seeds"] >= 1).all() and (undecided["n_needed"] == undecided["n_pairs"]
+                                                      + undecided["more_seeds"]).all()
     # more fen, more money, in both communities
     money = diffs[diffs["kpi"] == "fund_inflow_run"].set_index("scenario")["mean_diff"]
     for community in ("relocation", "urban_traditional"):
