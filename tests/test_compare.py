@@ -448,3 +448,44 @@ def test_unpairable_runs_name_the_sweep_that_would_pair_them(mixed, tmp_path, ca
     assert run_compare(sweep, "--kpis", "fund_inflow_run", "--out", tmp_path / "c2") == 0
     assert "no baseline run" not in capsys.readouterr().err
     assert (pd.read_csv(tmp_path / "c2" / "differences.csv")["n_pairs"] == 2).all()
+
+
+def test_paper_table_in_chinese_markdown_latex_and_word_csv(mixed, tmp_path, capsys):
+    """experiments.table: scenario x indicator, the mean [95 % CI] and under each paired scenario its difference."""
+    from experiments import table as paper
+
+    out = tmp_path / "table"
+    assert paper.main([str(mixed), "--lang", "zh", "--kpis", "completion_rate,public_cost_run", "--out",
+                       str(out)]) == 0
+    md = (out / "table.md").read_text(encoding="utf-8")
+    assert md == capsys.readouterr().out.rstrip("\n") + "\n"  # printed as written
+    header = md.splitlines()[0]
+    assert "诉求响应完成率（%；差值为个百分点）" in header and "公共财政成本累计（万元）" in header
+    assert "易地扶贫搬迁社区，一分钱公益微基金，一分钱/瓶 = 2 分" in md and "policy=" not in md
+    assert "nan" not in md.lower() and "e+0" not in md
+    rows = md.splitlines()[2:-2]
+    assert len(rows) == 8 + 6  # 8 scenarios, 6 of them paired with their community's baseline
+    assert sum(r.startswith("| 与基准情景之差 |") for r in rows) == 6
+    # the numbers: five-society's cost in relocation, mean and difference in 万元, from the runs themselves
+    runs = pd.read_parquet(mixed / "runs.parquet")
+    mine = runs[(runs["community"] == "relocation") & (runs["policy"] == "gov_purchase")]
+    base = runs[(runs["community"] == "relocation") & (runs["policy"] == "baseline")]
+    row = rows.index(next(r for r in rows if r.startswith("| 易地扶贫搬迁社区，政府购买服务 |")))
+    cost_mean = float(rows[row].split("|")[3].split("[")[0].replace(",", ""))
+    assert cost_mean == pytest.approx(mine["public_cost_run"].mean() / 10_000, abs=0.01)
+    cost_diff = float(rows[row + 1].split("|")[3].split("[")[0].replace(",", "").replace("+", ""))
+    assert cost_diff == pytest.approx((mine["public_cost_run"].mean() - base["public_cost_run"].mean()) / 10_000,
+                                      abs=0.01)
+    assert "情景减去随机种子、社区相同的基准情景（基线（无联动））" in md
+    tex = (out / "table.tex").read_text(encoding="utf-8")
+    lines = tex.splitlines()
+    assert lines[1] == "\\begin{tabular}{lrr}" and {"\\toprule", "\\midrule", "\\bottomrule"} <= set(lines)
+    body = lines[lines.index("\\toprule") + 1:lines.index("\\bottomrule")]
+    assert all(r.count(" & ") == 2 and r.endswith("\\\\") for r in body if r != "\\midrule")
+    assert "\\%" in tex and " % " not in tex.replace("\\%", "") and "\\quad 与基准情景之差" in tex
+    raw = (out / "table.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte-order mark: Word and Excel read the Chinese
+    csv = pd.read_csv(out / "table.csv", encoding="utf-8-sig", nrows=len(rows))
+    assert csv.columns[0] == "情景" and len(csv) == len(rows)
+    assert paper.main([str(mixed), "--stat", "iqr", "--out", str(tmp_path / "bad")]) == 2
+    assert "--stat iqr: allowed: ci, sd" in capsys.readouterr().err and not (tmp_path / "bad").exists()
