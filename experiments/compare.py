@@ -40,10 +40,11 @@ from pathlib import Path
 import pandas as pd
 
 from experiments import stats
-from experiments.compare_report import report_blocks
+from experiments.compare_report import key_name, report_blocks
 from experiments.figures import (
     GROUP_MAX,
     Styles,
+    facet_groups,
     plot_distributions,
     plot_forest,
     plot_replication,
@@ -53,15 +54,18 @@ from experiments.figures import (
 from experiments.loading import CompareError, load_sweep, resolve_kpis, weekly_indicator
 from experiments.parameter_figures import plot_bands, plot_heatmap
 from experiments.presentation import (
+    GREYS,
+    OKABE_ITO,
     PAPER_DPI,
     WIDTHS_MM,
     FontError,
     kpi_label,
     save_figure,
+    scenario_names,
     setup_theme,
 )
 from experiments.report import render, write_report
-from experiments.tables import Results, analyse, heatmap_table
+from experiments.tables import ROLLING_WEEKS, Results, analyse, heatmap_table, rolling_rates
 from sim.glossary import label
 from sim.indicators import KEY_INDICATORS
 from sim.outputs import write_atomic
@@ -75,11 +79,23 @@ def draw_figures(res: Results, folder: Path, pdf: bool, width: str = "double", g
     """Draw every chart into ``folder`` and record its caption in ``res.figures``."""
     sw, lang, kpis = res.sweep, res.lang, res.kpis
     names = res.names
-    styles = Styles.of(sw.scenarios, names, greyscale)
     baseline = list(dict.fromkeys(res.ends.loc[res.ends["is_baseline"], "scenario"]))
-    groups = scenario_groups(styles, sw.settings, baseline, lang)
-    facets = label("cap_facets_baseline" if len(baseline) == 1 else "cap_facets", lang, n=len(groups),
-                   max=GROUP_MAX) if len(groups) > 1 else ""
+    # facets by the design factors a scenario is paired on (the community): one panel per value with its own
+    # baseline; a policy keeps one style (and one legend entry) across the panels
+    factors = [k for k in sw.match if all(k in v for v in sw.settings.values())] if sw.baseline else []
+    if factors and len({tuple(str(v[k]) for k in factors) for v in sw.settings.values()}) > 1:
+        series = scenario_names({s: {k: v for k, v in values.items() if k not in factors}
+                                 for s, values in sw.settings.items()}, lang)
+        styles = Styles.of(sw.scenarios, names, greyscale, series)
+        most = len(GREYS if greyscale else OKABE_ITO)  # distinct colours per panel
+        groups = facet_groups(sw.settings, styles.order, factors, baseline, lang, most)
+        facets = label("cap_facets_by", lang, by=("、" if lang == "zh" else ", ").join(
+            key_name(k, lang) for k in factors), max=most)
+    else:
+        styles = Styles.of(sw.scenarios, names, greyscale)
+        groups = scenario_groups(styles, sw.settings, baseline, lang)
+        facets = label("cap_facets_baseline" if len(baseline) == 1 else "cap_facets", lang, n=len(groups),
+                       max=GROUP_MAX) if len(groups) > 1 else ""
 
     def save(fig, stem: str, caption: str) -> None:
         save_figure(fig, folder, stem, pdf, dpi=PAPER_DPI)
@@ -88,8 +104,11 @@ def draw_figures(res: Results, folder: Path, pdf: bool, width: str = "double", g
     # a KPI's weekly column: the KPI itself, or the weekly column a run total sums (public_cost_run → public_cost)
     weekly = list(dict.fromkeys(w for k in kpis if (w := weekly_indicator(k, sw.indicators)) is not None))
     if weekly:
-        save(plot_trajectories(sw.ts, weekly, styles, lang, groups, width, sw.warmup_weeks), "trajectories",
+        ts, rolled = rolling_rates(sw.ts, weekly)
+        save(plot_trajectories(ts, weekly, styles, lang, groups, width, sw.warmup_weeks), "trajectories",
              label("cap_trajectories", lang)
+             + (label("cap_rolling", lang, weeks=ROLLING_WEEKS, rates=("、" if lang == "zh" else ", ").join(
+                 kpi_label(k, lang) for k in rolled)) if rolled else "")
              + (label("cap_shaded_start", lang, warmup=sw.warmup_weeks) if sw.warmup_weeks else "") + facets)
     save(plot_distributions(res.ends, kpis, styles, lang, width), "distributions",
          label("cap_distributions", lang))

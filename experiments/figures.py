@@ -56,6 +56,8 @@ DASHES = ("", (4, 1.5), (1, 1), (3, 1.25, 1.5, 1.25), (5, 1, 1, 1), (2, 2, 6, 2)
 GROUP_MAX = 5                          # at most this many scenarios share a line-chart panel
 COLUMNS = {"single": 2, "double": 3}   # panels per row when each panel is one KPI
 PANEL_HEIGHT = {"single": 1.35, "double": 1.7}  # inches, line charts
+MAX_HEIGHT_MM = 230                    # a figure fits a journal page's text block (A4 less margins and caption)
+MIN_PANEL_HEIGHT = 0.75                # inches: line panels are not squeezed below this to fit the page
 NAME_WRAP = {"single": 22, "double": 30}   # characters per line of a scenario's name on a y axis
 TITLE_WRAP = {"single": 18, "double": 30}  # characters per line of a panel's title
 NEAR = 0.15                            # a target within this share of the data's span is drawn on the axis
@@ -69,16 +71,24 @@ class Styles:
     markers: dict[str, str]
     dashes: dict[str, object]
     names: dict[str, str] = field(default_factory=dict)  # scenario -> display name (default: the scenario)
+    legend: dict[str, str] = field(default_factory=dict)  # scenario -> its name in a legend (default: its name)
 
     @classmethod
-    def of(cls, scenarios: Sequence[str], names: dict[str, str] | None = None, greyscale: bool = False) -> Styles:
+    def of(cls, scenarios: Sequence[str], names: dict[str, str] | None = None, greyscale: bool = False,
+           series: dict[str, str] | None = None) -> Styles:
         """A fixed style per scenario, in the given order.  Colours (8), markers (10) and dashes (6) repeat at
-        different lengths, so no two of up to 120 scenarios share all three, nor colour and marker below 40."""
-        colours = scenario_colours(len(scenarios), greyscale)
-        return cls({s: colours[i] for i, s in enumerate(scenarios)},
-                   {s: MARKERS[i % len(MARKERS)] for i, s in enumerate(scenarios)},
-                   {s: DASHES[i % len(DASHES)] for i, s in enumerate(scenarios)},
-                   {s: (names or {}).get(s, s) for s in scenarios})
+        different lengths, so no two of up to 120 scenarios share all three, nor colour and marker below 40.
+
+        ``series``: scenario -> the name of its series across facets (e.g. the policy, without the community the
+        panels are faceted by): scenarios of one series share one style and one legend entry."""
+        keys = list(dict.fromkeys((series or {}).get(s, s) for s in scenarios))
+        colours = scenario_colours(len(keys), greyscale)
+        index = {k: i for i, k in enumerate(keys)}
+        at = {s: index[(series or {}).get(s, s)] for s in scenarios}
+        names = {s: (names or {}).get(s, s) for s in scenarios}
+        return cls({s: colours[at[s]] for s in scenarios}, {s: MARKERS[at[s] % len(MARKERS)] for s in scenarios},
+                   {s: DASHES[at[s] % len(DASHES)] for s in scenarios}, names,
+                   {s: (series or {}).get(s, names[s]) for s in scenarios})
 
     @property
     def order(self) -> list[str]:
@@ -95,11 +105,34 @@ class Styles:
         """The styles of the scenarios in ``shown`` only (each keeps its colour, marker and dashes)."""
         keep = set(shown)
         return Styles(*({s: v for s, v in mapping.items() if s in keep}
-                        for mapping in (self.palette, self.markers, self.dashes, self.names)))
+                        for mapping in (self.palette, self.markers, self.dashes, self.names, self.legend)))
+
+    def legend_name(self, scenario: str) -> str:
+        return self.legend.get(scenario, self.name(scenario))
 
     def handle(self, scenario: str) -> Line2D:
         return Line2D([], [], color=self.palette[scenario], marker=self.markers[scenario], markeredgecolor="black",
                       markeredgewidth=0.4, dashes=self.dashes[scenario] or (None, None))
+
+
+def facet_groups(settings: dict[str, dict[str, object]], order: Sequence[str], keys: Sequence[str],
+                 baseline: Sequence[str] = (), lang: str = "en", most: int = GROUP_MAX) -> list[tuple[str, list[str]]]:
+    """Scenarios in panels by the values of the design factors ``keys`` (e.g. the community): one panel per
+    value, titled by it, its own baseline first; a panel with more than ``most`` scenarios (the palette's
+    distinct colours) split in order ("易地扶贫搬迁社区 (1/2)")."""
+    groups: dict[tuple, list[str]] = {}
+    for s in order:
+        groups.setdefault(tuple(str(settings[s].get(k)) for k in keys), []).append(s)
+    out = []
+    for members in groups.values():
+        title = ("，" if lang == "zh" else ", ").join(param_value(k, settings[members[0]][k], lang) for k in keys)
+        base = [s for s in members if s in baseline]
+        rest = [s for s in members if s not in baseline]
+        size = max(1, most - len(base))
+        chunks = [rest[i:i + size] for i in range(0, len(rest), size)] or [[]]
+        for i, chunk in enumerate(chunks):
+            out.append((title + (f" ({i + 1}/{len(chunks)})" if len(chunks) > 1 else ""), base + chunk))
+    return out
 
 
 def scenario_groups(styles: Styles, settings: dict[str, dict[str, object]], baseline: Sequence[str] = (),
@@ -226,8 +259,11 @@ def shade_warmup(ax, weeks: int) -> None:
 
 
 def _legend_entries(styles: Styles, order: Sequence[str], lang: str, warmup: int) -> tuple[list, list[str]]:
-    handles = [styles.handle(s) for s in order]
-    names = [wrap(styles.name(s), lang, 40) for s in order]
+    first = {}
+    for s in order:  # one entry per series (scenarios of one series across facets share it)
+        first.setdefault(styles.legend_name(s), s)
+    handles = [styles.handle(s) for s in first.values()]
+    names = [wrap(n, lang, 40) for n in first]
     if warmup:
         handles.append(matplotlib.patches.Patch(color="0.86", linewidth=0))
         names.append(wrap(term("warmup", lang, weeks=warmup), lang, 40))
@@ -270,10 +306,16 @@ def _line_panels(kpis: Sequence[str], groups: list[tuple[str, list[str]]], width
     """Axes for line charts: one per KPI (wrapped) with one group; else a row of panels per KPI, a panel per
     group (the groups of one KPI share its y axis; x tick labels on the last row only)."""
     if len(groups) == 1:
-        fig, axes = _grid(len(kpis), width, PANEL_HEIGHT[width], extra=extra, sharex=True)
+        rows = math.ceil(len(kpis) / min(COLUMNS[width], len(kpis)))
+        fit = (MAX_HEIGHT_MM / 25.4 - 0.45 - extra) / rows
+        fig, axes = _grid(len(kpis), width, max(MIN_PANEL_HEIGHT, min(PANEL_HEIGHT[width], fit)), extra=extra,
+                          sharex=True)
         return fig, {(k, 0): ax for k, ax in zip(kpis, axes, strict=True)}
-    # one block per KPI (its name above), a panel per group (the group's name above each panel)
-    fig = plt.figure(figsize=(figure_width(width), 0.6 + extra + (PANEL_HEIGHT[width] + 0.35) * len(kpis)),
+    # one block per KPI (its name above), a panel per group (the group's name above each panel); the panels
+    # lower than PANEL_HEIGHT where the figure would not fit the page (MAX_HEIGHT_MM)
+    fit = (MAX_HEIGHT_MM / 25.4 - 0.6 - extra) / len(kpis) - 0.35
+    panel = max(MIN_PANEL_HEIGHT, min(PANEL_HEIGHT[width], fit))
+    fig = plt.figure(figsize=(figure_width(width), 0.6 + extra + (panel + 0.35) * len(kpis)),
                      layout="constrained")
     blocks = fig.subfigures(len(kpis), 1, squeeze=False)[:, 0]
     panels = {}

@@ -14,6 +14,7 @@ import pandas as pd
 from experiments import stats
 from experiments.loading import CompareError, Sweep, format_param, parameter_columns, sort_key
 from experiments.presentation import is_fraction, is_money_key, scenario_names
+from sim.indicators import RATE_PARTS
 
 
 @dataclass
@@ -247,6 +248,32 @@ def replication_curves(values: pd.DataFrame, column: str) -> pd.DataFrame:
         parts.append(curve.assign(scenario=scenario, kpi=k))
     cols = ["scenario", "kpi", "n", "mean", "sd", "half_width"]
     return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+
+
+ROLLING_WEEKS = 13  # weekly rates are drawn over a rolling quarter: a week's few orders make them jump
+
+
+def rolling_rates(ts: pd.DataFrame, keys: list[str], window: int = ROLLING_WEEKS) -> tuple[pd.DataFrame, list[str]]:
+    """The weekly table with each rate of ``keys`` that has its weekly counts (sim.indicators.RATE_PARTS) replaced
+    by the rate over the last ``window`` weeks of each run (numerator and denominator summed; NaN with none due):
+    the weekly rate of a community's few orders is noise.  Returns the table and the rates replaced."""
+    done = [k for k in keys if k in RATE_PARTS and {RATE_PARTS[k][0], *RATE_PARTS[k][1]} <= set(ts["indicator"])]
+    if not done:
+        return ts, []
+    parts = sorted({c for k in done for c in (RATE_PARTS[k][0], *RATE_PARTS[k][1])})
+    wide = (ts[ts["indicator"].isin(parts)].assign(indicator=lambda d: d["indicator"].astype(str))
+            .pivot_table(index=["run", "step"], columns="indicator", values="value", observed=True).sort_index())
+    sums = wide.groupby(level="run").rolling(window, min_periods=1).sum().droplevel(0)
+    meta = ts.drop_duplicates("run").set_index("run")[[c for c in ts.columns
+                                                        if c not in ("run", "step", "indicator", "value")]]
+    out = []
+    for k in done:
+        num, den = RATE_PARTS[k]
+        d = sums[list(den)].sum(axis=1)
+        rate = (sums[num] / d.where(d > 0)).rename("value").reset_index()
+        out.append(rate.assign(indicator=k).join(meta, on="run"))
+    rest = ts[~ts["indicator"].astype(str).isin(done)].assign(indicator=lambda d: d["indicator"].astype(str))
+    return pd.concat([rest, *out], ignore_index=True)[list(ts.columns)], done
 
 
 def heatmap_table(ends: pd.DataFrame, sweep: Sweep, key: str) -> pd.DataFrame:

@@ -80,3 +80,39 @@ def test_the_heatmap_names_presets_and_does_not_stretch_a_tiny_range():
         plt.close(fig)
     assert parameter_figures.colour_limits(np.array([0.2, 0.9]), "completion_rate") == (0.2, 0.9)
     assert parameter_figures.colour_limits(np.array([0.999, 1.0]), "completion_rate") == (0.95, 1.0)
+
+
+def test_weekly_rates_are_drawn_over_a_rolling_quarter_from_their_counts():
+    from experiments.tables import rolling_rates
+
+    weeks = np.arange(1, 27)
+    signed = np.where(weeks % 2 == 0, 1.0, 0.0)  # a week with one order in time, a week with one missed
+    rows = [{"run": 0, "step": w, "indicator": k, "value": v, "scenario": "a", "seed": 0}
+            for w, s in zip(weeks, signed, strict=True)
+            for k, v in (("demands_signed_in_time", s), ("demands_sign_missed", 1 - s), ("response_rate", s),
+                         ("fund_balance", 5.0))]
+    ts = pd.DataFrame(rows)
+    out, rolled = rolling_rates(ts, ["response_rate", "fund_balance"], window=13)
+    assert rolled == ["response_rate"]
+    rate = out[out["indicator"] == "response_rate"].set_index("step")["value"]
+    assert rate.loc[26] == pytest.approx(7 / 13)  # weeks 14–26: seven even weeks of thirteen, not 0 or 1
+    assert rate.loc[1] == 0 and rate.loc[2] == pytest.approx(0.5)
+    assert (out[out["indicator"] == "fund_balance"]["value"] == 5).all() and list(out.columns) == list(ts.columns)
+
+
+def test_facets_by_community_keep_a_policys_style_and_one_legend_entry():
+    settings = {f"{c}/{p}": {"community": c, "policy": p} for c in ("relocation", "urban_traditional")
+                for p in ("baseline", "gov_purchase", "five_society")}
+    order = list(settings)
+    series = {s: v["policy"] for s, v in settings.items()}
+    styles = figures.Styles.of(order, {s: s for s in order}, series=series)
+    assert styles.palette["relocation/five_society"] == styles.palette["urban_traditional/five_society"]
+    assert len(set(styles.palette.values())) == 3
+    handles, names = figures._legend_entries(styles, order, "en", 0)
+    assert len(handles) == 3
+    assert names == ["baseline", "gov_purchase", "five_society"]
+    base = ["relocation/baseline", "urban_traditional/baseline"]
+    groups = figures.facet_groups(settings, order, ["community"], base, "zh")
+    assert [t for t, _ in groups] == ["易地扶贫搬迁社区", "传统城区社区"]
+    assert groups[0][1][0] == "relocation/baseline" and all(s.startswith("relocation") for s in groups[0][1])
+    assert len(figures.facet_groups(settings, order, ["community"], base, "en", most=2)) == 4  # split: (1/2), (2/2)
