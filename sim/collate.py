@@ -154,7 +154,7 @@ def _long_table(series: list[tuple[int, pa.Table]]) -> pd.DataFrame:
 
 def fill_effective_values(rows: list[dict], configs: list[dict]) -> None:
     """Give every run a value for each parameter any run set by an override: the value its resolved config
-    used (e.g. ``policy.micro_fund.fen_per_unit`` = 0 for a baseline run of a folder into which a one-cent sweep
+    used (e.g. 0 fen per unit of the one-cent lever for a baseline run of a folder into which a one-cent sweep
     was appended).  Runs without a resolved config (failed before their manifest) keep the gap."""
     keys = list(dict.fromkeys(k for row in rows for k in row.get(OVERRIDDEN, ())))
     for row, config in zip(rows, configs, strict=True):

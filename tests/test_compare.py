@@ -135,7 +135,7 @@ def test_chinese_labels_use_a_cjk_font(sweeps, tmp_path, recwarn, caplog):
     svg = (out / "trajectories.svg").read_text(encoding="utf-8")
     assert "NotoSansCJK" in svg or re.search(r"[\u4e00-\u9fff]", svg)  # glyphs drawn from the CJK font
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert "居民满意度" in md and "微基金余额" in md and "policy=micro_fund" in md  # labels from sim/glossary.py
+    assert "居民满意度" in md and "社区基金余额" in md and "policy=micro_fund" in md  # labels from sim/glossary.py
 
 
 def test_two_parameter_sweep_heatmap_and_pairing(sweeps, tmp_path):

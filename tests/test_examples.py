@@ -126,8 +126,8 @@ def test_stata_labels_are_cut_at_a_word_boundary():
     cut = fit_label(text)
     assert len(cut) <= 80 and cut.endswith("…") and text.startswith(cut[:-1]) and text[len(cut) - 1] == " "
     assert fit_label("short label") == "short label"
-    zh = "微基金收入：政府拨款、配捐与道德银行支持，" * 5
-    assert len(fit_label(zh)) <= 80 and fit_label(zh)[-2] in "：、拨持金入援捐与银行道德府政支款配"
+    zh = "社区基金收入：政府拨款、配捐与道德银行支持，" * 5
+    assert len(fit_label(zh)) <= 80 and fit_label(zh)[-2] in "：、拨持金入援捐与银行道德府政支款配区社基"
 
 
 def test_stata_names_are_unique_and_short():
