@@ -4,6 +4,7 @@ and the citation file names the package's version."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tomllib
@@ -31,11 +32,13 @@ def test_notebook_runs_a_sweep_reproduces_a_figure_and_fits_a_regression(tmp_pat
     assert not [o for o in outputs if o.output_type == "error"]
     text = "\n".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "20 runs in" in text
-    assert "OLS Regression Results" in text and "five_society" in text
     images = [o for o in outputs if o.output_type in ("display_data", "execute_result") and "image/png" in o.data]
     assert len(images) == 1  # the distributions figure of experiments.compare
-    coefficients = nb.cells[-1].outputs[0].data["text/plain"]
-    assert "extra_social_workers" in coefficients and "five_society" in coefficients
+    coefficients = nb.cells[-2].outputs[0].data["text/plain"]
+    assert "extra_social_workers" in coefficients and "five_society" in coefficients and "ci_low" in coefficients
+    assert "P>|t|" not in text + coefficients  # no p-values, as experiments.compare reports none
+    changed = re.search(r"change callback satisfaction in (\d+) of (\d+) paired runs", text)
+    assert changed and int(changed[2]) == 10  # the zero coefficient explained by counting the pairs it changed
 
 
 @pytest.fixture(scope="module")
