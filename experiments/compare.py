@@ -43,6 +43,7 @@ from experiments import stats
 from experiments.compare_report import key_name, report_blocks
 from experiments.figures import (
     GROUP_MAX,
+    MAX_HEIGHT_MM,
     Styles,
     facet_groups,
     plot_distributions,
@@ -83,7 +84,8 @@ def draw_figures(res: Results, folder: Path, pdf: bool, width: str = "double", g
     # facets by the design factors a scenario is paired on (the community): one panel per value with its own
     # baseline; a policy keeps one style (and one legend entry) across the panels
     factors = [k for k in sw.match if all(k in v for v in sw.settings.values())] if sw.baseline else []
-    if factors and len({tuple(str(v[k]) for k in factors) for v in sw.settings.values()}) > 1:
+    faceted = bool(factors) and len({tuple(str(v[k]) for k in factors) for v in sw.settings.values()}) > 1
+    if faceted:
         series = scenario_names({s: {k: v for k, v in values.items() if k not in factors}
                                  for s, values in sw.settings.items()}, lang)
         styles = Styles.of(sw.scenarios, names, greyscale, series)
@@ -98,6 +100,10 @@ def draw_figures(res: Results, folder: Path, pdf: bool, width: str = "double", g
                        max=GROUP_MAX) if len(groups) > 1 else ""
 
     def save(fig, stem: str, caption: str) -> None:
+        tall = fig.get_figheight() * 25.4
+        if tall > MAX_HEIGHT_MM + 15:  # the row charts grow with the scenarios' names; say so, do not squeeze
+            print(f"note: {stem} is {tall:.0f} mm tall at {width} width, more than a page ({MAX_HEIGHT_MM} mm); "
+                  "use --width double or fewer --kpis", file=sys.stderr)
         save_figure(fig, folder, stem, pdf, dpi=PAPER_DPI)
         res.figures[stem] = caption
 
@@ -110,10 +116,11 @@ def draw_figures(res: Results, folder: Path, pdf: bool, width: str = "double", g
              + (label("cap_rolling", lang, weeks=ROLLING_WEEKS, rates=("、" if lang == "zh" else ", ").join(
                  kpi_label(k, lang) for k in rolled)) if rolled else "")
              + (label("cap_shaded_start", lang, warmup=sw.warmup_weeks) if sw.warmup_weeks else "") + facets)
-    save(plot_distributions(res.ends, kpis, styles, lang, width), "distributions",
+    rows = groups if faceted else None  # the row charts: scenarios under a heading per community
+    save(plot_distributions(res.ends, kpis, styles, lang, width, rows), "distributions",
          label("cap_distributions", lang))
     if res.pairs is not None:
-        save(plot_forest(res.pairs, kpis, styles, lang, width), "differences",
+        save(plot_forest(res.pairs, kpis, styles, lang, width, rows), "differences",
              label("cap_differences", lang))
     if res.heatmap:
         table = heatmap_table(res.ends, sw, res.heatmap)

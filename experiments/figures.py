@@ -344,9 +344,17 @@ def _label_panel(ax, key: str, lang: str, grouped: bool, first_col: bool, width:
     unit = display_unit(key, lang, diff) if unit is None else unit
     if not grouped:
         ax.set_title(wrap(kpi_label(key, lang), lang, TITLE_WRAP[width]))
-        ax.set_ylabel(wrap(unit, lang, 28))
+        unit_label_on(ax, wrap(unit, lang, 28), lang)
     elif first_col:
-        ax.set_ylabel(wrap(unit, lang, 22))
+        unit_label_on(ax, wrap(unit, lang, 22), lang)
+
+
+def unit_label_on(ax, text: str, lang: str) -> None:
+    """The y axis' unit: a short Chinese unit (个, %, 万元) written upright, not turned on its side."""
+    if lang == "zh" and "\n" not in text and 0 < len(text) <= 3:
+        ax.set_ylabel(text, rotation=0, ha="right", va="center")
+    else:
+        ax.set_ylabel(text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -396,18 +404,48 @@ def _points(ax, values: np.ndarray, y: float, styles: Styles, scenario: str, rng
 
 
 
-def _row_panels(kpis: Sequence[str], order: Sequence[str], styles: Styles, lang: str, width: str):
+Row = tuple[str, str]  # ("scenario", key) or ("head", a facet's title)
+
+
+def row_layout(order: Sequence[str], groups: list[tuple[str, list[str]]] | None = None) -> list[Row]:
+    """The rows of a chart with a row per scenario: in ``order``; with facet ``groups``, each group's title as a
+    heading row above its scenarios (which are then named by their series alone)."""
+    if not groups or len(groups) < 2:
+        return [("scenario", s) for s in order]
+    rows: list[Row] = []
+    for title, members in groups:
+        shown = [s for s in members if s in order]
+        if shown:
+            rows += [("head", title), *(("scenario", s) for s in shown)]
+    return rows
+
+
+def _row_name(row: Row, styles: Styles, grouped: bool) -> str:
+    kind, value = row
+    return value if kind == "head" else (styles.legend_name(value) if grouped else styles.name(value))
+
+
+def _row_panels(kpis: Sequence[str], rows: Sequence[Row], styles: Styles, lang: str, width: str):
     """One panel per KPI, a row per scenario (shared y: scenario names on the first column only), each row
     as tall as its name's lines need."""
-    lines = max(wrap(styles.name(s), lang, NAME_WRAP[width]).count("\n") + 1 for s in order)
-    height = 0.45 + (0.06 + 0.115 * lines) * len(order)
+    grouped = any(kind == "head" for kind, _ in rows)
+    lines = max(wrap(_row_name(r, styles, grouped), lang, NAME_WRAP[width]).count("\n") + 1 for r in rows)
+    height = 0.45 + (0.06 + 0.115 * lines) * len(rows)
     return _grid(len(kpis), width, height, sharey=True)
 
 
-def _scenario_axis(ax, order: Sequence[str], styles: Styles, lang: str, width: str) -> None:
-    ax.set_yticks(range(len(order)), [wrap(styles.name(s), lang, NAME_WRAP[width]) for s in order])
-    ax.set_ylim(len(order) - 0.5, -0.5)
+def _scenario_axis(ax, rows: Sequence[Row], styles: Styles, lang: str, width: str) -> None:
+    grouped = any(kind == "head" for kind, _ in rows)
+    ticks = ax.set_yticks(range(len(rows)), [wrap(_row_name(r, styles, grouped), lang, NAME_WRAP[width])
+                                             for r in rows])
+    for (kind, _), tick in zip(rows, ticks, strict=False):
+        if kind == "head":
+            tick.label1.set_fontweight("bold")
+    ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
+    for i, (kind, _) in enumerate(rows):
+        if kind == "head" and i:
+            ax.axhline(i - 0.5, color="0.75", linewidth=0.5, zorder=0)
 
 
 def _no_value(ax, key: str, lang: str, width: str) -> None:
@@ -419,26 +457,29 @@ def _no_value(ax, key: str, lang: str, width: str) -> None:
 
 
 def plot_distributions(ends: pd.DataFrame, kpis: Sequence[str], styles: Styles, lang: str = "en",
-                       width: str = "double"):
-    """End-of-run value per scenario: a box (quartiles, whiskers at 1.5 IQR) with every seed's point on it.
+                       width: str = "double", groups: list[tuple[str, list[str]]] | None = None):
+    """End-of-run value per scenario: a box (quartiles, whiskers at 1.5 IQR) with every seed's point on it;
+    with facet ``groups`` (e.g. by community), the scenarios under a heading per group.
 
     ``ends``: long table with columns scenario, kpi, value (one row per run and KPI).
     """
-    order = styles.order
-    fig, axes = _row_panels(kpis, order, styles, lang, width)
+    rows = row_layout(styles.order, groups)
+    at = [i for i, (kind, _) in enumerate(rows) if kind == "scenario"]
+    order = [rows[i][1] for i in at]
+    fig, axes = _row_panels(kpis, rows, styles, lang, width)
     rng = np.random.default_rng(0)  # jitter only: the same picture every time
     for key, ax in zip(kpis, axes, strict=True):
         d = ends[ends["kpi"] == key]
         values = [d.loc[d["scenario"] == s, "value"].dropna().to_numpy(dtype=float) for s in order]
-        boxes = ax.boxplot(values, positions=range(len(order)), orientation="horizontal", widths=0.6,
+        boxes = ax.boxplot(values, positions=at, orientation="horizontal", widths=0.6,
                            showfliers=False, patch_artist=True, medianprops={"color": "black", "linewidth": 0.9},
                            whiskerprops={"linewidth": 0.7}, capprops={"linewidth": 0.7},
                            boxprops={"linewidth": 0.7})
         for patch, s in zip(boxes["boxes"], order, strict=True):
             patch.set_facecolor(styles.light(s))
-        for i, (s, v) in enumerate(zip(order, values, strict=True)):
+        for i, s, v in zip(at, order, values, strict=True):
             _points(ax, v, i, styles, s, rng)
-        _scenario_axis(ax, order, styles, lang, width)
+        _scenario_axis(ax, rows, styles, lang, width)
         if not any(len(v) for v in values):  # e.g. a yearly rate in runs shorter than a year: not measurable
             _no_value(ax, key, lang, width)
             continue
@@ -452,23 +493,27 @@ def plot_distributions(ends: pd.DataFrame, kpis: Sequence[str], styles: Styles, 
     return fig
 
 
-def plot_forest(pairs: pd.DataFrame, kpis: Sequence[str], styles: Styles, lang: str = "en", width: str = "double"):
-    """Paired differences vs the baseline: point = mean difference, bar = 95 % t interval, one panel per KPI.
+def plot_forest(pairs: pd.DataFrame, kpis: Sequence[str], styles: Styles, lang: str = "en", width: str = "double",
+                groups: list[tuple[str, list[str]]] | None = None):
+    """Paired differences vs the baseline: point = mean difference, bar = 95 % t interval, one panel per KPI;
+    with facet ``groups``, the scenarios under a heading per group.
 
     ``pairs``: long table of per-seed differences with columns scenario, kpi, diff.
     """
     shown = styles.subset(pairs["scenario"].unique())
-    order = shown.order
+    rows = row_layout(shown.order, groups)
+    at = [i for i, (kind, _) in enumerate(rows) if kind == "scenario"]
+    order = [rows[i][1] for i in at]
     data = pairs[pairs["kpi"].isin(kpis)].dropna(subset=["diff"])
     summary = stats.summarise(data, ["kpi", "scenario"], value="diff").set_index(["kpi", "scenario"])
-    fig, axes = _row_panels(kpis, order, styles, lang, width)
+    fig, axes = _row_panels(kpis, rows, shown, lang, width)
     for key, ax in zip(kpis, axes, strict=True):
-        _scenario_axis(ax, order, shown, lang, width)
+        _scenario_axis(ax, rows, shown, lang, width)
         if key not in summary.index.get_level_values("kpi"):  # no run measured it
             _no_value(ax, key, lang, width)
             continue
         ax.axvline(0, color="black", linewidth=0.8, zorder=1)
-        for i, s in enumerate(order):
+        for i, s in zip(at, order, strict=True):
             if (key, s) not in summary.index:
                 continue
             r = summary.loc[(key, s)]

@@ -40,6 +40,7 @@ from experiments.figures import (
     possible_range,
     shade_warmup,
     target_mark,
+    unit_label_on,
 )
 from experiments.loading import warmup_weeks, weekly_indicator
 from experiments.presentation import (
@@ -161,8 +162,8 @@ def plot_runs(runs: list[tuple[pd.DataFrame, dict]], lang: str = "en", width: st
         if COLUMNS.get(key, ("", "", ""))[2] in COUNT_UNITS:  # a single run's counts are whole numbers
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(wrap(kpi_label(key, lang), lang, TITLE_WRAP[width]))
-        ax.set_ylabel(display_unit(key, lang) + (bracket(term('window_weeks', lang, weeks=WINDOW), lang)
-                                                 if key in RATES else ""))
+        unit_label_on(ax, display_unit(key, lang) + (bracket(term('window_weeks', lang, weeks=WINDOW), lang)
+                                                     if key in RATES else ""), lang)
         ax.set_xlabel(term("step", lang) if shown.index(key) + ncols >= len(shown) else "")
     _fund_panels(bottom, runs, names, ncols, lang, greyscale, width)
     handles = [styles.handle(n) for n in names]
@@ -209,10 +210,10 @@ def _fund_panels(sub, runs, names: list[str], ncols: int, lang: str, greyscale: 
         ax.set_xlim(steps.min() - 0.5, steps.max() + 0.5)
         scale = value_scale("fund_inflow_run", lang)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _, scale=scale: thousands(v / scale)))
-        ax.set_title(wrap(title, lang, 40))
+        ax.set_title(wrap(title, lang, 40 if width == "double" or ncols == 1 else 22))
         if i % ncols == 0:
             ax.set_ylabel(wrap(term("fund_cumulative", lang) + bracket(display_unit("fund_inflow_run", lang), lang),
-                               lang, 30))
+                               lang, 44))
         ax.set_xlabel(term("step", lang))
     order = [c for c, _, _ in layers] + ["fund_balance"]
     handles = [used[c] for c in order if c in used]
