@@ -60,7 +60,7 @@ def plot_heatmap(table: pd.DataFrame, key: str, row_name: str, col_name: str, la
     ax.grid(False)
     unit = axis_unit(key, lang)
     bar = fig.colorbar(image, ax=ax, format=FuncFormatter(lambda v, _: fmt(v)), shrink=0.9)
-    bar.set_label(wrap(kpi_label(key, lang), lang, 28) + (f" ({unit})" if unit else ""))
+    bar.set_label(wrap(kpi_label(key, lang) + (bracket(unit, lang) if unit else ""), lang, 28))
     for name, setter in ((row_name, ax.set_ylabel), (col_name, ax.set_xlabel)):
         u = "" if name in GROUP_KEYS else param_unit(name, lang)
         setter(wrap((term(name, lang) if name in GROUP_KEYS else param_name(name, lang)) + (bracket(u, lang) if u
