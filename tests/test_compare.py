@@ -416,7 +416,12 @@ def test_appended_sweeps_pair_each_scenario_with_its_communitys_baseline(mixed, 
     for community in ("relocation", "urban_traditional"):
         one, two = (money[f"community={community}, policy=micro_fund, fen={f}"] for f in (1, 2))
         assert 0 < one < two
+    # figures for a journal: faceted by community, weekly rates over a rolling quarter (said so), within a page
+    for stem in ("trajectories", "distributions", "differences"):
+        height_mm = Image.open(out / f"{stem}.png").size[1] / 300 * 25.4
+        assert height_mm <= figures.MAX_HEIGHT_MM + 1, (stem, height_mm)
     md = (out / "report.md").read_text(encoding="utf-8")
+    assert "每个社区一列面板" in md and "最近13周" in md
     assert "nan" not in md.lower()
     table = md.split("## 与基准情景")[1].split("\n## ")[0]  # the differences' section: names, no config strings
     assert "policy=" not in table and "基线（无联动）" in table.splitlines()[0]
