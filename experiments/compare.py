@@ -119,7 +119,7 @@ def draw_figures(res: Results, folder: Path, pdf: bool, width: str = "double", g
     rows = groups if faceted else None  # the row charts: scenarios under a heading per community
     save(plot_distributions(res.ends, kpis, styles, lang, width, rows), "distributions",
          label("cap_distributions", lang))
-    if res.pairs is not None:
+    if res.pairs is not None and not res.pairs.empty:
         save(plot_forest(res.pairs, kpis, styles, lang, width, rows), "differences",
              label("cap_differences", lang))
     if res.heatmap:

@@ -187,9 +187,11 @@ def paired_table(pairs: pd.DataFrame, scenarios: list[str], kpis: list[str],
                          "ci_high": ci.high, "half_width": ci.half_width, "sd_diff": ci.sd, "d_z": ci.d_z,
                          "delta": delta, "verdict": verdict, "more_seeds": more,
                          "n_needed": None if more is None else ci.n + more})
-    out = pd.DataFrame(rows)
+    cols = ["scenario", "kpi", "n_pairs", "mean_baseline", "mean_scenario", "mean_diff", "ci_low", "ci_high",
+            "half_width", "sd_diff", "d_z", "delta", "verdict", "more_seeds", "n_needed"]
+    out = pd.DataFrame(rows, columns=cols)
     for column in ("more_seeds", "n_needed"):
-        out[column] = out[column].astype("Int64") if len(out) else out[column]
+        out[column] = out[column].astype("Int64")
     return out
 
 

@@ -494,3 +494,20 @@ def test_paper_table_in_chinese_markdown_latex_and_word_csv(mixed, tmp_path, cap
     assert csv.columns[0] == "情景" and len(csv) == len(rows)
     assert paper.main([str(mixed), "--stat", "iqr", "--out", str(tmp_path / "bad")]) == 2
     assert "--stat iqr: allowed: ci, sd" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+
+
+def test_a_lever_baseline_in_a_mixed_folder_names_the_baselines_it_lacks(mixed, tmp_path, capsys):
+    """--baseline policy.micro_fund.fen_per_unit=0 over the mixed folder: the 0-fen runs are baseline and
+    gov_purchase, so the baseline varies the policy and is paired on it; the one-cent runs have no 0-fen run of
+    their own policy: none is paired (no figure of differences, no crash), and the sweeps that would pair them
+    are named."""
+    out = tmp_path / "fen0"
+    assert run_compare(mixed, "--baseline", "policy.micro_fund.fen_per_unit=0", "--kpis", "completion_rate",
+                       "--out", out) == 0
+    err = capsys.readouterr().err
+    for community in ("relocation", "urban_traditional"):
+        assert (f"python -m sim -m policy.micro_fund.fen_per_unit=0 steps=52 warmup_weeks=26 community={community} "
+                f"policy=micro_fund 'seed=range(0,2)'") not in err  # two seeds: written out, not as a range
+        assert (f"python -m sim -m policy.micro_fund.fen_per_unit=0 steps=52 warmup_weeks=26 community={community} "
+                f"policy=micro_fund seed=0,1 hydra.sweep.dir={mixed}") in err
+    assert not (out / "differences.png").exists() and (out / "report.md").is_file()
