@@ -430,8 +430,11 @@ def _row_panels(kpis: Sequence[str], rows: Sequence[Row], styles: Styles, lang: 
     as tall as its name's lines need."""
     grouped = any(kind == "head" for kind, _ in rows)
     lines = max(wrap(_row_name(r, styles, grouped), lang, NAME_WRAP[width]).count("\n") + 1 for r in rows)
-    height = 0.45 + (0.06 + 0.115 * lines) * len(rows)
-    return _grid(len(kpis), width, height, sharey=True)
+    # each row as tall as its name's lines and a gap; the gaps shrink (not the lines) to fit the page if they can
+    panels = math.ceil(len(kpis) / min(COLUMNS[width], len(kpis)))
+    fit = (MAX_HEIGHT_MM / 25.4 - 0.45) / panels - 0.45
+    row = max(0.115 * lines + 0.015, min(0.06 + 0.115 * lines, fit / len(rows)))
+    return _grid(len(kpis), width, 0.45 + row * len(rows), sharey=True)
 
 
 def _scenario_axis(ax, rows: Sequence[Row], styles: Styles, lang: str, width: str) -> None:
