@@ -123,7 +123,8 @@ def load_sweep(path: Path, baseline_spec: str | None, over: list[str] | None = N
         except CollateError as exc:
             raise CompareError(str(exc)) from None
     runs = pd.read_parquet(path / RUNS_FILE)
-    if runs.loc[runs["status"].isin(COMPLETE), parameter_columns(runs)].isna().any().any():
+    leaves = [c for c in parameter_columns(runs) if c not in GROUPS]  # a group (district) may be null by design
+    if runs.loc[runs["status"].isin(COMPLETE), leaves].isna().any().any():
         # collated before a gap was filled with the run's effective value (sim.collate.fill_effective_values)
         try:
             runs = collate(path)

@@ -511,3 +511,15 @@ def test_a_lever_baseline_in_a_mixed_folder_names_the_baselines_it_lacks(mixed, 
         assert (f"python -m sim -m policy.micro_fund.fen_per_unit=0 steps=52 warmup_weeks=26 community={community} "
                 f"policy=micro_fund seed=0,1 hydra.sweep.dir={mixed}") in err
     assert not (out / "differences.png").exists() and (out / "report.md").is_file()
+
+
+def test_a_folder_collated_before_the_fill_is_collated_again(mixed, tmp_path):
+    """runs.parquet written by an older collate (NaN where a run did not set the lever): loading collates again."""
+    sweep = tmp_path / "old"
+    shutil.copytree(mixed, sweep, ignore=shutil.ignore_patterns("compare", "table"))
+    runs = pd.read_parquet(sweep / "runs.parquet")
+    runs.loc[runs["policy"] != "micro_fund", "policy.micro_fund.fen_per_unit"] = np.nan
+    runs.to_parquet(sweep / "runs.parquet")
+    loaded = loading.load_sweep(sweep, None)
+    assert loaded.runs["policy.micro_fund.fen_per_unit"].notna().all()
+    assert loaded.match == ["community"] and "fen=nan" not in " ".join(loaded.scenarios)
