@@ -39,10 +39,12 @@ from scipy.stats import qmc
 
 from experiments import stats
 from experiments.calibrate import PRIORS, Prior
+from experiments.compare_report import bands_for_report
 from experiments.design import coerce_design
 from experiments.loading import COMPLETE
 from experiments.parameter_figures import plot_bands
-from experiments.presentation import kpi_label, save_figure, setup_theme, term
+from experiments.presentation import save_figure, setup_theme, term
+from experiments.report import markdown_table
 from experiments.validation import POSTERIOR_SAMPLE, PosteriorError, load_posterior, resample
 from sim.model.indicators import KEY_INDICATORS
 from sim.runs.outputs import write_atomic
@@ -50,6 +52,7 @@ from sim.runs.runner import run_many
 from sim.settings.config import check_value, schema_fields, settings_for, with_values
 from sim.settings.overrides import check_overrides
 from sim.settings.params import ConfigError
+from sim.tables.glossary import GLOSSARY, preset_label
 
 SAMPLE_SEED = 12  # the Latin hypercube's own seed: the same parameter sets on every run of the command
 POSTERIOR = POSTERIOR_SAMPLE  # the shipped sample; a run's results/calibration/posterior.parquet works too
@@ -115,25 +118,29 @@ def contrasts(runs: pd.DataFrame, policies: list[str], kpis: list[str]) -> pd.Da
     return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
 
 
+def policy_names(policies: list[str], lang: str) -> dict[str, str]:
+    """Each policy preset's display name (the glossary's; the name itself for a preset it does not know)."""
+    return {p: preset_label("policy", p, lang) if f"policy={p}" in GLOSSARY else p for p in policies}
+
+
 def report(table: pd.DataFrame, args: argparse.Namespace, n_runs: int, lang: str) -> str:
-    rows = ["| " + " | ".join(term(c, lang) for c in ("policy", "indicator", "mean_diff", "seed_interval",
-                                                      "parameter_band", "sign_share", "dominant")) + " |",
-            "|---|---|---:|---:|---|---:|---|"]
-    for r in table.itertuples():
-        wider = term("dominant_" + r.dominant, lang)
-        rows.append(f"| {r.policy} | {kpi_label(r.kpi, lang)} | {r.mean_diff:.4g} | ±{r.seed_half_width:.3g} | "
-                    f"[{r.band_low:.4g}, {r.band_high:.4g}] | {r.sign_share:.0%} | {wider} |")
+    """The report: the policies by name, rates' differences in percentage points, money (in Chinese, 万元) and
+    counts as :mod:`experiments.compare_report` writes them."""
+    names = policy_names(args.policy_list, lang)
+    shown = bands_for_report(table, lang, names)
+    shown.columns = [term("policy", lang), *shown.columns[1:]]
+    rows = [markdown_table(shown)]
     post = args.posterior is not None
     source = {"en": f"resampled from the ABC posterior ({args.posterior})" if post else "from the calibration's prior "
                     "ranges",
               "zh": f"从校准的ABC后验（{args.posterior}）按权重重抽样" if post else "从校准先验范围抽取"}
     heads = {"en": ("Seed noise and parameter uncertainty", f"{args.sets} parameter sets {source['en']} "
                     f"× {args.seeds} seeds × {len(args.policy_list)} policies = {n_runs} runs; "
-                    f"differences against {args.policy_list[0]}, paired by set and seed."),
+                    f"differences against {names[args.policy_list[0]]}, paired by set and seed."),
              "zh": ("随机种子噪声与参数不确定性",
                     f"{source['zh']} {args.sets} 组参数 × {args.seeds} 个随机种子 × "
                     f"{len(args.policy_list)} 个政策 = {n_runs} 次运行；"
-                    f"与 {args.policy_list[0]} 按参数组和种子配对比较。")}
+                    f"与{names[args.policy_list[0]]}按参数组和种子配对比较。")}
     title, intro = heads[lang]
     return "\n".join([f"# {title}", "", intro, "", *rows, "", "![](bands.png)", ""])
 
@@ -249,7 +256,7 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
     write_atomic(args.out / "parameter_sets.csv", sets.to_csv())
     write_atomic(args.out / "differences.csv", diffs.to_csv(index=False))
     write_atomic(args.out / "bands.csv", table.to_csv(index=False))
-    save_figure(plot_bands(diffs, table, args.lang), args.out, "bands")
+    save_figure(plot_bands(diffs, table, args.lang, policy_names(args.policy_list, args.lang)), args.out, "bands")
     write_atomic(args.out / "report.md", report(table, args, len(settings), args.lang))
     return table
 

@@ -37,11 +37,15 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pandas as pd
+
 from experiments import stats
-from experiments.compare_report import report_blocks
+from experiments.compare_report import key_name, report_blocks
 from experiments.figures import (
     GROUP_MAX,
+    MAX_HEIGHT_MM,
     Styles,
+    facet_groups,
     plot_distributions,
     plot_forest,
     plot_replication,
@@ -51,16 +55,18 @@ from experiments.figures import (
 from experiments.loading import CompareError, load_sweep, resolve_kpis, weekly_indicator
 from experiments.parameter_figures import plot_bands, plot_heatmap
 from experiments.presentation import (
+    GREYS,
+    OKABE_ITO,
     PAPER_DPI,
     WIDTHS_MM,
     FontError,
     kpi_label,
     save_figure,
-    scenario_label,
+    scenario_names,
     setup_theme,
 )
 from experiments.report import render, write_report
-from experiments.tables import Results, analyse, heatmap_table
+from experiments.tables import ROLLING_WEEKS, Results, analyse, heatmap_table, rolling_rates
 from sim.model.indicators import KEY_INDICATORS
 from sim.runs.outputs import write_atomic
 from sim.tables.glossary import label
@@ -73,27 +79,48 @@ REPORT_MARK = "report.md"  # an output folder holding this file may be replaced 
 def draw_figures(res: Results, folder: Path, pdf: bool, width: str = "double", greyscale: bool = False) -> None:
     """Draw every chart into ``folder`` and record its caption in ``res.figures``."""
     sw, lang, kpis = res.sweep, res.lang, res.kpis
-    names = {s: scenario_label(sw.settings.get(s, {}), lang) or s for s in sw.scenarios}
-    styles = Styles.of(sw.scenarios, names, greyscale)
+    names = res.names
     baseline = list(dict.fromkeys(res.ends.loc[res.ends["is_baseline"], "scenario"]))
-    groups = scenario_groups(styles, sw.settings, baseline, lang)
-    facets = label("cap_facets_baseline" if len(baseline) == 1 else "cap_facets", lang, n=len(groups),
-                   max=GROUP_MAX) if len(groups) > 1 else ""
+    # facets by the design factors a scenario is paired on (the community): one panel per value with its own
+    # baseline; a policy keeps one style (and one legend entry) across the panels
+    factors = [k for k in sw.match if all(k in v for v in sw.settings.values())] if sw.baseline else []
+    faceted = bool(factors) and len({tuple(str(v[k]) for k in factors) for v in sw.settings.values()}) > 1
+    if faceted:
+        series = scenario_names({s: {k: v for k, v in values.items() if k not in factors}
+                                 for s, values in sw.settings.items()}, lang)
+        styles = Styles.of(sw.scenarios, names, greyscale, series)
+        most = len(GREYS if greyscale else OKABE_ITO)  # distinct colours per panel
+        groups = facet_groups(sw.settings, styles.order, factors, baseline, lang, most)
+        facets = label("cap_facets_by", lang, by=("、" if lang == "zh" else ", ").join(
+            key_name(k, lang) for k in factors), max=most)
+    else:
+        styles = Styles.of(sw.scenarios, names, greyscale)
+        groups = scenario_groups(styles, sw.settings, baseline, lang)
+        facets = label("cap_facets_baseline" if len(baseline) == 1 else "cap_facets", lang, n=len(groups),
+                       max=GROUP_MAX) if len(groups) > 1 else ""
 
     def save(fig, stem: str, caption: str) -> None:
+        tall = fig.get_figheight() * 25.4
+        if tall > MAX_HEIGHT_MM + 15:  # the row charts grow with the scenarios' names; say so, do not squeeze
+            print(f"note: {stem} is {tall:.0f} mm tall at {width} width, more than a page ({MAX_HEIGHT_MM} mm); "
+                  "use --width double or fewer --kpis", file=sys.stderr)
         save_figure(fig, folder, stem, pdf, dpi=PAPER_DPI)
         res.figures[stem] = caption
 
     # a KPI's weekly column: the KPI itself, or the weekly column a run total sums (public_cost_run → public_cost)
     weekly = list(dict.fromkeys(w for k in kpis if (w := weekly_indicator(k, sw.indicators)) is not None))
     if weekly:
-        save(plot_trajectories(sw.ts, weekly, styles, lang, groups, width, sw.warmup_weeks), "trajectories",
+        ts, rolled = rolling_rates(sw.ts, weekly)
+        save(plot_trajectories(ts, weekly, styles, lang, groups, width, sw.warmup_weeks), "trajectories",
              label("cap_trajectories", lang)
+             + (label("cap_rolling", lang, weeks=ROLLING_WEEKS, rates=("、" if lang == "zh" else ", ").join(
+                 kpi_label(k, lang) for k in rolled)) if rolled else "")
              + (label("cap_shaded_start", lang, warmup=sw.warmup_weeks) if sw.warmup_weeks else "") + facets)
-    save(plot_distributions(res.ends, kpis, styles, lang, width), "distributions",
+    rows = groups if faceted else None  # the row charts: scenarios under a heading per community
+    save(plot_distributions(res.ends, kpis, styles, lang, width, rows), "distributions",
          label("cap_distributions", lang))
-    if res.pairs is not None:
-        save(plot_forest(res.pairs, kpis, styles, lang, width), "differences",
+    if res.pairs is not None and not res.pairs.empty:
+        save(plot_forest(res.pairs, kpis, styles, lang, width, rows), "differences",
              label("cap_differences", lang))
     if res.heatmap:
         table = heatmap_table(res.ends, sw, res.heatmap)
@@ -109,16 +136,45 @@ def draw_figures(res: Results, folder: Path, pdf: bool, width: str = "double", g
              label("cap_replication", lang, what=what) + facets)
 
 
+def with_names(table: pd.DataFrame, names: dict[str, str], column: str = "scenario") -> pd.DataFrame:
+    """``table`` with the scenario's display name (``scenario_name``) right after its key."""
+    at = list(table.columns).index(column) + 1
+    out = table.copy()
+    out.insert(at, "scenario_name", out[column].map(names))
+    return out
+
+
 def write_tables(res: Results, folder: Path) -> None:
-    """CSV tables beside the figures."""
-    res.summary.to_csv(folder / "scenarios.csv", index=False)
+    """CSV tables beside the figures (UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese names)."""
+    def csv(table: pd.DataFrame, name: str) -> None:
+        table.to_csv(folder / name, index=False, encoding="utf-8-sig")
+    csv(with_names(res.summary, res.names), "scenarios.csv")
     if res.diffs is not None:
-        res.diffs.to_csv(folder / "differences.csv", index=False)
+        csv(with_names(res.diffs, res.names), "differences.csv")
     if res.cost is not None:
-        res.cost.to_csv(folder / "cost_effectiveness.csv", index=False)
+        csv(with_names(res.cost, res.names), "cost_effectiveness.csv")
     if res.bands is not None:
         res.bands.rename(columns={"policy": "scenario"}).to_csv(folder / "bands.csv", index=False)
     res.curves.to_csv(folder / "replication.csv", index=False)
+
+
+def parse_deltas(specs: list[str], kpis: list[str]) -> dict[str, float]:
+    """``--delta KPI=VALUE`` options as {KPI: δ}; a KPI not compared or a value not a positive number is an error."""
+    out = {}
+    for spec in specs:
+        key, eq, text = spec.partition("=")
+        key = key.strip()
+        if not eq or key not in kpis:
+            raise CompareError(f"--delta {spec}: write KPI=VALUE with a KPI compared here; allowed KPIs: "
+                               + ", ".join(kpis))
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not value > 0 or value == float("inf"):
+            raise CompareError(f"--delta {spec}: the value must be a positive number in the KPI's own units")
+        out[key] = value
+    return out
 
 
 def check_out_dir(out: Path) -> None:
@@ -162,7 +218,7 @@ def run(args: argparse.Namespace) -> tuple[Results, Path]:
         setup_theme(args.lang, paper=True)
     except FontError as exc:
         raise CompareError(str(exc)) from None
-    res = analyse(sweep, kpis, heatmap, args.lang)
+    res = analyse(sweep, kpis, heatmap, args.lang, parse_deltas(args.delta, kpis))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     title = label("rep_title", args.lang, name=sweep.path.name)
@@ -222,6 +278,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "seeds, and each paired difference is reported with its seed interval, its band over the "
                          "sets, the share of sets in which its sign holds and which width dominates (needs a "
                          "baseline)")
+    ap.add_argument("--delta", metavar="KPI=VALUE", action="append", default=[],
+                    help="the smallest effect of interest of a KPI, in its own units (a rate as a fraction: 0.02 = 2 "
+                         "percentage points), repeatable; a difference whose 95 %% CI lies inside (−δ, δ) is 'no "
+                         "difference larger than δ' (defaults: 1 pp for rates, 25 per 10,000 for volunteers, 0.5 "
+                         "organisations, 10,000 yuan for money)")
     ap.add_argument("--out", metavar="DIR", help="output folder (default: <sweep_dir>/compare); replaced if it "
                                                  "holds an earlier comparison")
     return ap.parse_args(argv)
@@ -235,7 +296,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     table = res.diffs if res.diffs is not None else res.summary
-    short = int(table["verdict"].isin([stats.MORE, stats.TOO_FEW]).sum())
+    short = int(table["verdict"].isin([stats.MORE, stats.TOO_FEW, stats.UNDECIDED]).sum())
+    if res.commands:
+        lone = res.missing
+        print(f"warning: {sum(len(s) for s in lone['seeds'])} runs of {lone['scenario'].nunique()} scenarios have no "
+              f"baseline run with the same seed and {', '.join(res.sweep.match) or 'values'} (left out of the paired "
+              "differences); to pair them, add the baseline runs to the same folder and compare again:\n  "
+              + "\n  ".join(res.commands), file=sys.stderr)
     n = len(res.sweep.scenarios)
     print(f"compared {n} scenario{'' if n == 1 else 's'} ({len(res.sweep.runs)} complete runs, "
           f"{len(res.sweep.problems)} excluded) → {out / 'report.html'}")
@@ -244,8 +311,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"parameter sets ({', '.join(res.sweep.over)}): the band is wider than the seed interval in "
               f"{int(wider.get('parameters', 0))} of {len(res.bands)} differences (bands.csv)")
     if short:
-        print(f"warning: too few seeds for {short} of {len(table)} comparisons (see the replication check in the "
-              "report)")
+        what = "undecided (neither a difference nor none larger than δ)" if res.diffs is not None else \
+            "too few seeds"
+        print(f"warning: {what} for {short} of {len(table)} comparisons (see the replication check in the report)")
     return 0
 
 

@@ -14,7 +14,16 @@ import pandas as pd
 
 from experiments import stats
 from experiments.loading import Sweep
-from experiments.presentation import format_value, kpi_label, term
+from experiments.presentation import (
+    GROUP_KEYS,
+    format_value,
+    is_money_key,
+    kpi_label,
+    money_text,
+    param_name,
+    param_value,
+    term,
+)
 from experiments.report import Alert, Block, Bullets, Code, Figure, Heading, Paragraph, Table
 from experiments.tables import Results
 from sim.runs.outputs import MANIFEST_FILE
@@ -23,53 +32,93 @@ from sim.tables.glossary import label
 PACKAGES = ("numpy", "pandas", "scipy", "matplotlib", "seaborn", "pyarrow", "jinja2")
 
 
-def verdict_text(verdict: str, n_needed: int | None, lang: str, paired: bool = True) -> str:
-    """The replication verdict in words, with the seeds needed when more are."""
+def _number(text: str) -> object:
+    """A value written on the command line as the number it names ('0' → 0.0), else as written."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _mid(name: str, lang: str) -> str:
+    """A term as written inside an English sentence (lower case; Chinese as it is)."""
+    return name if lang == "zh" else name[:1].lower() + name[1:]
+
+
+def key_name(key: str, lang: str) -> str:
+    """A parameter's name in words: the glossary's term for the seed and the config groups, else its short name."""
+    return term(key, lang) if key in ("seed", *GROUP_KEYS) else param_name(key, lang)
+
+
+def verdict_text(verdict: str, n_needed: int | None, lang: str, paired: bool = True, *, kpi: str = "",
+                 delta: float | None = None, more: int | None = None) -> str:
+    """The replication verdict in words: with the seeds needed when more are; for a paired difference
+    'difference', 'no difference larger than δ' (δ in the indicator's unit) or 'undecided: N more seeds'."""
+    if verdict == stats.DIFFERENCE:
+        return label("verdict_difference", lang)
+    if verdict == stats.EQUIVALENT:
+        return label("verdict_equivalent", lang, delta=_fmt(kpi, delta, diff=True, lang=lang))
+    if verdict == stats.UNDECIDED:
+        return (label("verdict_undecided", lang, n=int(more)) if more is not None and not pd.isna(more)
+                else label("verdict_undecided_cap", lang, cap=stats.N_CAP))
     text = term(verdict if paired or verdict != stats.IDENTICAL else "constant", lang)
     if verdict == stats.MORE:
         text += f" (≈{n_needed})" if not pd.isna(n_needed) else f" (>{stats.N_CAP})"
     return text
 
 
+def _fmt(key: str, value: float, diff: bool = False, lang: str = "en", **how) -> str:
+    """:func:`format_value`, money in Chinese in 万元 (43.58 万元)."""
+    if lang == "zh" and is_money_key(key):
+        return money_text(value, lang)
+    return format_value(key, value, diff, lang, **how)
+
+
 def _ci_text(key: str, low: float, high: float, lang: str, diff: bool = False) -> str:
     if pd.isna(low) or pd.isna(high):
         return "—"
-    return f"[{format_value(key, low, diff, lang)}, {format_value(key, high, diff, lang)}]"
+    return f"[{_fmt(key, low, diff, lang)}, {_fmt(key, high, diff, lang)}]"
 
 
 def _values(keys, values, **how) -> list[str]:
-    return [format_value(k, v, **how) for k, v in zip(keys, values, strict=True)]
+    return [_fmt(k, v, **how) for k, v in zip(keys, values, strict=True)]
 
 
 def _intervals(keys, lows, highs, lang: str, diff: bool = False) -> list[str]:
     return [_ci_text(k, lo, hi, lang, diff=diff) for k, lo, hi in zip(keys, lows, highs, strict=True)]
 
 
-def differences_for_report(diffs: pd.DataFrame, lang: str) -> pd.DataFrame:
+def _named(scenarios: pd.Series, names: dict[str, str] | None) -> pd.Series:
+    """Scenario keys as their display names (the keys where ``names`` has none)."""
+    return scenarios.map(lambda s: (names or {}).get(s, s))
+
+
+def differences_for_report(diffs: pd.DataFrame, lang: str, names: dict[str, str] | None = None) -> pd.DataFrame:
     """The paired-difference table with labels in ``lang`` and formatted numbers."""
     kpis = diffs["kpi"]
     return pd.DataFrame({
-        term("scenario", lang): diffs["scenario"],
+        term("scenario", lang): _named(diffs["scenario"], names),
         term("indicator", lang): [kpi_label(k, lang) for k in kpis],
         term("n_pairs", lang): diffs["n_pairs"],
-        term("mean_baseline", lang): _values(kpis, diffs["mean_baseline"]),
-        term("mean_scenario", lang): _values(kpis, diffs["mean_scenario"]),
+        term("mean_baseline", lang): _values(kpis, diffs["mean_baseline"], lang=lang),
+        term("mean_scenario", lang): _values(kpis, diffs["mean_scenario"], lang=lang),
         term("mean_diff", lang): _values(kpis, diffs["mean_diff"], diff=True, lang=lang),
         term("ci95", lang): _intervals(kpis, diffs["ci_low"], diffs["ci_high"], lang, diff=True),
-        term("d_z", lang): [format_value("d_z", v) for v in diffs["d_z"]],
-        term("verdict", lang): [verdict_text(v, n, lang)
-                                for v, n in zip(diffs["verdict"], diffs["n_needed"], strict=True)],
+        term("d_z", lang): [_fmt("d_z", v) for v in diffs["d_z"]],
+        term("delta", lang): [_fmt(k, d, diff=True, lang=lang) for k, d in zip(kpis, diffs["delta"], strict=True)],
+        term("verdict", lang): [verdict_text(r.verdict, r.n_needed, lang, kpi=r.kpi, delta=r.delta, more=r.more_seeds)
+                                for r in diffs.itertuples()],
     })
 
 
-def cost_for_report(cost: pd.DataFrame, lang: str) -> pd.DataFrame:
+def cost_for_report(cost: pd.DataFrame, lang: str, names: dict[str, str] | None = None) -> pd.DataFrame:
     """The cost-effectiveness table with labels in ``lang`` and formatted numbers."""
     kpis, money = cost["kpi"], ["public_cost"] * len(cost)
     return pd.DataFrame({
-        term("scenario", lang): cost["scenario"],
+        term("scenario", lang): _named(cost["scenario"], names),
         term("indicator", lang): [kpi_label(k, lang) for k in kpis],
         term("n_pairs", lang): cost["n_pairs"],
-        term("extra_cost", lang): _values(money, cost["extra_cost_yuan"], yuan=True),
+        term("extra_cost", lang): _values(money, cost["extra_cost_yuan"], yuan=True, lang=lang),
         term("extra_cost_ci", lang): _intervals(money, cost["extra_cost_low"], cost["extra_cost_high"], lang),
         term("mean_diff", lang): _values(kpis, cost["mean_diff"], diff=True, lang=lang),
         term("per_10k_yuan", lang): _values(kpis, cost["per_10k_yuan"], diff=True, lang=lang),
@@ -77,14 +126,14 @@ def cost_for_report(cost: pd.DataFrame, lang: str) -> pd.DataFrame:
     })
 
 
-def bands_for_report(bands: pd.DataFrame, lang: str) -> pd.DataFrame:
+def bands_for_report(bands: pd.DataFrame, lang: str, names: dict[str, str] | None = None) -> pd.DataFrame:
     """Seed interval against parameter band (stats.band_table) with labels in ``lang`` and formatted numbers."""
     kpis = bands["kpi"]
     return pd.DataFrame({
-        term("scenario", lang): bands["policy"],
+        term("scenario", lang): _named(bands["policy"], names),
         term("indicator", lang): [kpi_label(k, lang) for k in kpis],
         term("mean_diff", lang): _values(kpis, bands["mean_diff"], diff=True, lang=lang),
-        term("seed_interval", lang): ["±" + format_value(k, v, True, lang).lstrip("+")
+        term("seed_interval", lang): ["±" + _fmt(k, v, True, lang).lstrip("+")
                                       for k, v in zip(kpis, bands["seed_half_width"], strict=True)],
         term("parameter_band", lang): _intervals(kpis, bands["band_low"], bands["band_high"], lang, diff=True),
         term("sign_share", lang): [f"{v:.0%}" for v in bands["sign_share"]],
@@ -92,14 +141,14 @@ def bands_for_report(bands: pd.DataFrame, lang: str) -> pd.DataFrame:
     })
 
 
-def summary_for_report(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
+def summary_for_report(summary: pd.DataFrame, lang: str, names: dict[str, str] | None = None) -> pd.DataFrame:
     """Scenario means with CI and the replication verdict for the mean (used when there is no baseline)."""
     kpis = summary["kpi"]
     return pd.DataFrame({
-        term("scenario", lang): summary["scenario"],
+        term("scenario", lang): _named(summary["scenario"], names),
         term("indicator", lang): [kpi_label(k, lang) for k in kpis],
         term("seeds", lang): summary["n"],
-        term("mean", lang): [format_value(k, v) for k, v in zip(kpis, summary["mean"], strict=True)],
+        term("mean", lang): [_fmt(k, v, lang=lang) for k, v in zip(kpis, summary["mean"], strict=True)],
         term("ci95", lang): [_ci_text(k, lo, hi, lang)
                              for k, lo, hi in zip(kpis, summary["low"], summary["high"], strict=True)],
         term("verdict", lang): [verdict_text(v, n, lang, paired=False)
@@ -133,11 +182,13 @@ def report_blocks(res: Results) -> list[Block]:
     blocks: list[Block] = [
         Heading(label("rep_title", lang, name=sw.path.name), 1),
         Paragraph(label("rep_intro", lang, folder=sw.path.resolve(), time=time.strftime("%Y-%m-%d %H:%M"),
-                       n=len(sw.runs), params=", ".join(f"`{p}`" for p in sw.params) or label("rep_no_params", lang))),
+                       n=len(sw.runs), params=("、" if lang == "zh" else ", ").join(
+                           f"{key_name(p, lang)} (`{p}`)" for p in sw.params) or label("rep_no_params", lang))),
         Heading(label("rep_scenarios", lang)),
-        Table(pd.DataFrame({term("scenario", lang): sw.scenarios,
+        Table(pd.DataFrame({term("scenario", lang): [res.names.get(s, s) for s in sw.scenarios],
                             term("baseline", lang): ["✓" if s in base else "" for s in sw.scenarios],
-                            term("seeds", lang): [int(seeds.get(s, 0)) for s in sw.scenarios]})),
+                            term("seeds", lang): [int(seeds.get(s, 0)) for s in sw.scenarios],
+                            term("scenario_key", lang): [f"`{s}`" for s in sw.scenarios]})),
     ]
     if not sw.problems.empty:
         blocks += [Heading(label("rep_excluded", lang)), Paragraph(label("rep_excluded_text", lang)),
@@ -150,25 +201,31 @@ def _difference_blocks(res: Results) -> list[Block]:
     if res.diffs is None:
         hint = label("rep_baseline_hint", lang, example=f"{res.sweep.params[0]}=<value>") if res.sweep.params else ""
         return [Heading(label("rep_means", lang)), Paragraph(label("rep_means_text", lang) + hint),
-                Table(summary_for_report(res.summary, lang))]
-    spec = ", ".join(f"{k}={v}" for k, v in res.sweep.baseline.items())
-    base = set(res.ends.loc[res.ends["is_baseline"], "scenario"])
-    unpaired = [s for s in res.sweep.scenarios if s not in base and s not in set(res.diffs["scenario"])]
+                Table(summary_for_report(res.summary, lang, res.names))]
+    spec = ("，" if lang == "zh" else ", ").join(param_value(k, _number(v), lang)
+                                                for k, v in res.sweep.baseline.items())
+    keys = ("、" if lang == "zh" else ", ").join(_mid(key_name(k, lang), lang) for k in ["seed", *res.sweep.match])
     blocks: list[Block] = [Heading(label("rep_differences", lang, spec=spec))]
-    if unpaired:
-        blocks.append(Alert(label("rep_unpaired", lang, scenarios="; ".join(unpaired))))
-    blocks += [Paragraph(label("rep_differences_text", lang)), Table(differences_for_report(res.diffs, lang))]
+    if res.missing is not None and not res.missing.empty:
+        seed = _mid(term("seed", lang), lang)
+        lone = [f"{res.names.get(r.scenario, r.scenario)} ({seed} {', '.join(map(str, r.seeds))})"
+                for r in res.missing.itertuples()]
+        blocks += [Alert(label("rep_unpaired", lang, scenarios="; ".join(lone),
+                               keys=keys)),
+                   Paragraph(label("rep_unpaired_fix", lang)), Code("\n".join(res.commands))]
+    blocks += [Paragraph(label("rep_differences_text", lang, keys=keys)),
+               Table(differences_for_report(res.diffs, lang, res.names))]
     if res.bands is not None and not res.bands.empty:
         blocks += [Heading(label("rep_bands", lang)),
                    Paragraph(label("rep_bands_text", lang, over=", ".join(f"`{k}`" for k in res.sweep.over),
                                    sets=int(res.bands["sets"].max()), seeds=int(res.bands["seeds"].max()))),
-                   Table(bands_for_report(res.bands, lang))]
+                   Table(bands_for_report(res.bands, lang, res.names))]
         wider = int((res.bands["dominant"] == "parameters").sum())
         blocks.append(Paragraph(label("rep_bands_verdict" if wider else "rep_bands_verdict_none", lang, n=wider,
                                       total=len(res.bands))))
     if res.cost is not None and not res.cost.empty:
         blocks += [Heading(label("rep_cost", lang)), Paragraph(label("rep_cost_text", lang)),
-                   Table(cost_for_report(res.cost, lang))]
+                   Table(cost_for_report(res.cost, lang, res.names))]
     return blocks
 
 
@@ -185,12 +242,19 @@ def _replication_blocks(res: Results) -> list[Block]:
     rule = (label("rep_rule", lang, what=label(what, lang), rel=f"{rel:.0%}",
                  margin=label("rep_rule_margin", lang) if paired else "")
             + label("rep_rule_needed", lang, rel=f"{rel:g}", cap=stats.N_CAP)
-            + (label("rep_rule_identical", lang) if paired else "") + label("rep_rule_curve", lang)
-            + (label("rep_rule_defaults", lang) if paired else ""))
+            + (label("rep_rule_identical", lang) + label("rep_rule_equivalence", lang) if paired else "")
+            + label("rep_rule_curve", lang) + (label("rep_rule_defaults", lang) if paired else ""))
     blocks: list[Block] = [Heading(label("rep_replication", lang)), Paragraph(rule)]
-    short = table[table["verdict"].isin([stats.MORE, stats.TOO_FEW])]
-    if len(short):
-        items = [f"{r.scenario} / {kpi_label(r.kpi, lang)}: "
+    short = table[table["verdict"].isin([stats.MORE, stats.TOO_FEW, stats.UNDECIDED])]
+    if paired and len(short):
+        items = [f"{res.names.get(r.scenario, r.scenario)} / {kpi_label(r.kpi, lang)}: "
+                 + verdict_text(r.verdict, r.n_needed, lang, kpi=r.kpi, delta=r.delta, more=r.more_seeds)
+                 for r in short.itertuples()]
+        blocks += [Alert(label("rep_undecided", lang, n=len(short), total=len(table))), Bullets(items)]
+    elif paired:
+        blocks.append(Paragraph(label("rep_all_decided", lang, total=len(table))))
+    elif len(short):
+        items = [f"{res.names.get(r.scenario, r.scenario)} / {kpi_label(r.kpi, lang)}: "
                  f"{verdict_text(r.verdict, r.n_needed, lang, paired)}" for r in short.itertuples()]
         blocks += [Alert(label("rep_too_few", lang, n=len(short), total=len(table), what=label(whats, lang))),
                    Bullets(items)]

@@ -37,8 +37,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 from experiments import stats
 from experiments.presentation import (
     TARGETS_BY_KEY,
-    axis_unit,
     declutter,
+    display_unit,
     figure_width,
     format_value,
     is_fraction,
@@ -47,6 +47,7 @@ from experiments.presentation import (
     scenario_colours,
     term,
     thousands,
+    value_scale,
     wrap,
 )
 
@@ -55,6 +56,8 @@ DASHES = ("", (4, 1.5), (1, 1), (3, 1.25, 1.5, 1.25), (5, 1, 1, 1), (2, 2, 6, 2)
 GROUP_MAX = 5                          # at most this many scenarios share a line-chart panel
 COLUMNS = {"single": 2, "double": 3}   # panels per row when each panel is one KPI
 PANEL_HEIGHT = {"single": 1.35, "double": 1.7}  # inches, line charts
+MAX_HEIGHT_MM = 230                    # a figure fits a journal page's text block (A4 less margins and caption)
+MIN_PANEL_HEIGHT = 0.75                # inches: line panels are not squeezed below this to fit the page
 NAME_WRAP = {"single": 22, "double": 30}   # characters per line of a scenario's name on a y axis
 TITLE_WRAP = {"single": 18, "double": 30}  # characters per line of a panel's title
 NEAR = 0.15                            # a target within this share of the data's span is drawn on the axis
@@ -68,16 +71,24 @@ class Styles:
     markers: dict[str, str]
     dashes: dict[str, object]
     names: dict[str, str] = field(default_factory=dict)  # scenario -> display name (default: the scenario)
+    legend: dict[str, str] = field(default_factory=dict)  # scenario -> its name in a legend (default: its name)
 
     @classmethod
-    def of(cls, scenarios: Sequence[str], names: dict[str, str] | None = None, greyscale: bool = False) -> Styles:
+    def of(cls, scenarios: Sequence[str], names: dict[str, str] | None = None, greyscale: bool = False,
+           series: dict[str, str] | None = None) -> Styles:
         """A fixed style per scenario, in the given order.  Colours (8), markers (10) and dashes (6) repeat at
-        different lengths, so no two of up to 120 scenarios share all three, nor colour and marker below 40."""
-        colours = scenario_colours(len(scenarios), greyscale)
-        return cls({s: colours[i] for i, s in enumerate(scenarios)},
-                   {s: MARKERS[i % len(MARKERS)] for i, s in enumerate(scenarios)},
-                   {s: DASHES[i % len(DASHES)] for i, s in enumerate(scenarios)},
-                   {s: (names or {}).get(s, s) for s in scenarios})
+        different lengths, so no two of up to 120 scenarios share all three, nor colour and marker below 40.
+
+        ``series``: scenario -> the name of its series across facets (e.g. the policy, without the community the
+        panels are faceted by): scenarios of one series share one style and one legend entry."""
+        keys = list(dict.fromkeys((series or {}).get(s, s) for s in scenarios))
+        colours = scenario_colours(len(keys), greyscale)
+        index = {k: i for i, k in enumerate(keys)}
+        at = {s: index[(series or {}).get(s, s)] for s in scenarios}
+        names = {s: (names or {}).get(s, s) for s in scenarios}
+        return cls({s: colours[at[s]] for s in scenarios}, {s: MARKERS[at[s] % len(MARKERS)] for s in scenarios},
+                   {s: DASHES[at[s] % len(DASHES)] for s in scenarios}, names,
+                   {s: (series or {}).get(s, names[s]) for s in scenarios})
 
     @property
     def order(self) -> list[str]:
@@ -94,11 +105,34 @@ class Styles:
         """The styles of the scenarios in ``shown`` only (each keeps its colour, marker and dashes)."""
         keep = set(shown)
         return Styles(*({s: v for s, v in mapping.items() if s in keep}
-                        for mapping in (self.palette, self.markers, self.dashes, self.names)))
+                        for mapping in (self.palette, self.markers, self.dashes, self.names, self.legend)))
+
+    def legend_name(self, scenario: str) -> str:
+        return self.legend.get(scenario, self.name(scenario))
 
     def handle(self, scenario: str) -> Line2D:
         return Line2D([], [], color=self.palette[scenario], marker=self.markers[scenario], markeredgecolor="black",
                       markeredgewidth=0.4, dashes=self.dashes[scenario] or (None, None))
+
+
+def facet_groups(settings: dict[str, dict[str, object]], order: Sequence[str], keys: Sequence[str],
+                 baseline: Sequence[str] = (), lang: str = "en", most: int = GROUP_MAX) -> list[tuple[str, list[str]]]:
+    """Scenarios in panels by the values of the design factors ``keys`` (e.g. the community): one panel per
+    value, titled by it, its own baseline first; a panel with more than ``most`` scenarios (the palette's
+    distinct colours) split in order ("易地扶贫搬迁社区 (1/2)")."""
+    groups: dict[tuple, list[str]] = {}
+    for s in order:
+        groups.setdefault(tuple(str(settings[s].get(k)) for k in keys), []).append(s)
+    out = []
+    for members in groups.values():
+        title = ("，" if lang == "zh" else ", ").join(param_value(k, settings[members[0]][k], lang) for k in keys)
+        base = [s for s in members if s in baseline]
+        rest = [s for s in members if s not in baseline]
+        size = max(1, most - len(base))
+        chunks = [rest[i:i + size] for i in range(0, len(rest), size)] or [[]]
+        for i, chunk in enumerate(chunks):
+            out.append((title + (f" ({i + 1}/{len(chunks)})" if len(chunks) > 1 else ""), base + chunk))
+    return out
 
 
 def scenario_groups(styles: Styles, settings: dict[str, dict[str, object]], baseline: Sequence[str] = (),
@@ -138,15 +172,36 @@ def scenario_groups(styles: Styles, settings: dict[str, dict[str, object]], base
 # Axis helpers
 # ---------------------------------------------------------------------------------------------
 
-def percent_axis(ax, key: str, axis: str = "y", diff: bool = False) -> None:
+FLAT_REL = 1e-3      # a value axis spanning less than this share of its values' size is widened to it
+FLAT_RATE = 0.002    # … and a rate's axis to at least 0.2 percentage points
+
+
+def percent_axis(ax, key: str, axis: str = "y", diff: bool = False, lang: str = "en") -> None:
     """Per-cent ticks for a fraction; for a difference of fractions, percentage points (×100, no sign); other
-    values with thousands separators."""
+    values with thousands separators, never in scientific notation, money in Chinese in 万元
+    (:func:`experiments.presentation.value_scale`; label the axis with ``display_unit``).  A flat series is not
+    drawn on an axis of rounding noise (1,153.84 … 1,153.85): the view is widened (:func:`widen_flat`)."""
     target = ax.yaxis if axis == "y" else ax.xaxis
+    widen_flat(ax, key, axis)
     if is_fraction(key):
-        fmt = FuncFormatter(lambda v, _: f"{100 * v:g}") if diff else PercentFormatter(1.0, decimals=None)
+        fmt = FuncFormatter(lambda v, _: thousands(100 * v)) if diff else PercentFormatter(1.0, decimals=None)
         target.set_major_formatter(fmt)
     elif target.get_scale() == "linear":
-        target.set_major_formatter(FuncFormatter(thousands))
+        scale = value_scale(key, lang)
+        target.set_major_formatter(FuncFormatter(lambda v, _: thousands(v / scale)))
+
+
+def widen_flat(ax, key: str, axis: str = "y") -> None:
+    """Widen a value axis whose span is below :data:`FLAT_REL` of its values' size (at least :data:`FLAT_RATE`
+    for a rate, 1 around 0) to that, centred: a constant series then reads as a line, not as a block of ticks."""
+    get, put = (ax.get_ylim, ax.set_ylim) if axis == "y" else (ax.get_xlim, ax.set_xlim)
+    low, high = get()
+    if (ax.yaxis if axis == "y" else ax.xaxis).get_scale() != "linear":
+        return
+    centre = (low + high) / 2
+    least = FLAT_RATE if is_fraction(key) else (FLAT_REL * abs(centre) or 1.0)
+    if high - low < least:
+        put(centre - least / 2, centre + least / 2)
 
 
 def possible_range(ax, key: str, never_negative: bool, axis: str = "y") -> None:
@@ -204,8 +259,11 @@ def shade_warmup(ax, weeks: int) -> None:
 
 
 def _legend_entries(styles: Styles, order: Sequence[str], lang: str, warmup: int) -> tuple[list, list[str]]:
-    handles = [styles.handle(s) for s in order]
-    names = [wrap(styles.name(s), lang, 40) for s in order]
+    first = {}
+    for s in order:  # one entry per series (scenarios of one series across facets share it)
+        first.setdefault(styles.legend_name(s), s)
+    handles = [styles.handle(s) for s in first.values()]
+    names = [wrap(n, lang, 40) for n in first]
     if warmup:
         handles.append(matplotlib.patches.Patch(color="0.86", linewidth=0))
         names.append(wrap(term("warmup", lang, weeks=warmup), lang, 40))
@@ -248,10 +306,16 @@ def _line_panels(kpis: Sequence[str], groups: list[tuple[str, list[str]]], width
     """Axes for line charts: one per KPI (wrapped) with one group; else a row of panels per KPI, a panel per
     group (the groups of one KPI share its y axis; x tick labels on the last row only)."""
     if len(groups) == 1:
-        fig, axes = _grid(len(kpis), width, PANEL_HEIGHT[width], extra=extra, sharex=True)
+        rows = math.ceil(len(kpis) / min(COLUMNS[width], len(kpis)))
+        fit = (MAX_HEIGHT_MM / 25.4 - 0.45 - extra) / rows
+        fig, axes = _grid(len(kpis), width, max(MIN_PANEL_HEIGHT, min(PANEL_HEIGHT[width], fit)), extra=extra,
+                          sharex=True)
         return fig, {(k, 0): ax for k, ax in zip(kpis, axes, strict=True)}
-    # one block per KPI (its name above), a panel per group (the group's name above each panel)
-    fig = plt.figure(figsize=(figure_width(width), 0.6 + extra + (PANEL_HEIGHT[width] + 0.35) * len(kpis)),
+    # one block per KPI (its name above), a panel per group (the group's name above each panel); the panels
+    # lower than PANEL_HEIGHT where the figure would not fit the page (MAX_HEIGHT_MM)
+    fit = (MAX_HEIGHT_MM / 25.4 - 0.6 - extra) / len(kpis) - 0.35
+    panel = max(MIN_PANEL_HEIGHT, min(PANEL_HEIGHT[width], fit))
+    fig = plt.figure(figsize=(figure_width(width), 0.6 + extra + (panel + 0.35) * len(kpis)),
                      layout="constrained")
     blocks = fig.subfigures(len(kpis), 1, squeeze=False)[:, 0]
     panels = {}
@@ -277,12 +341,20 @@ def _label_panel(ax, key: str, lang: str, grouped: bool, first_col: bool, width:
                  unit: str | None = None) -> None:
     """KPI name and unit: the panel's title and y label, or (KPIs in rows, named above) the first column's
     y label."""
-    unit = axis_unit(key, lang, diff) if unit is None else unit
+    unit = display_unit(key, lang, diff) if unit is None else unit
     if not grouped:
         ax.set_title(wrap(kpi_label(key, lang), lang, TITLE_WRAP[width]))
-        ax.set_ylabel(wrap(unit, lang, 28))
+        unit_label_on(ax, wrap(unit, lang, 28), lang)
     elif first_col:
-        ax.set_ylabel(wrap(unit, lang, 22))
+        unit_label_on(ax, wrap(unit, lang, 22), lang)
+
+
+def unit_label_on(ax, text: str, lang: str) -> None:
+    """The y axis' unit: a short Chinese unit (个, %, 万元) written upright, not turned on its side."""
+    if lang == "zh" and "\n" not in text and 0 < len(text) <= 3:
+        ax.set_ylabel(text, rotation=0, ha="right", va="center")
+    else:
+        ax.set_ylabel(text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -317,7 +389,7 @@ def plot_trajectories(series: pd.DataFrame, kpis: Sequence[str], styles: Styles,
         if j == 0:
             possible_range(ax, key, bool(never_negative.get(key, False)))
             target_mark(ax, key, lang)
-        percent_axis(ax, key)
+        percent_axis(ax, key, lang=lang)
         _label_panel(ax, key, lang, len(groups) > 1, j == 0, width)
         ax.set_xlabel(term("step", lang) if _bottom(kpis, key, groups, width) else "")
     legend_below(fig, styles, styles.order, lang, width, warmup)
@@ -332,18 +404,51 @@ def _points(ax, values: np.ndarray, y: float, styles: Styles, scenario: str, rng
 
 
 
-def _row_panels(kpis: Sequence[str], order: Sequence[str], styles: Styles, lang: str, width: str):
+Row = tuple[str, str]  # ("scenario", key) or ("head", a facet's title)
+
+
+def row_layout(order: Sequence[str], groups: list[tuple[str, list[str]]] | None = None) -> list[Row]:
+    """The rows of a chart with a row per scenario: in ``order``; with facet ``groups``, each group's title as a
+    heading row above its scenarios (which are then named by their series alone)."""
+    if not groups or len(groups) < 2:
+        return [("scenario", s) for s in order]
+    rows: list[Row] = []
+    for title, members in groups:
+        shown = [s for s in members if s in order]
+        if shown:
+            rows += [("head", title), *(("scenario", s) for s in shown)]
+    return rows
+
+
+def _row_name(row: Row, styles: Styles, grouped: bool) -> str:
+    kind, value = row
+    return value if kind == "head" else (styles.legend_name(value) if grouped else styles.name(value))
+
+
+def _row_panels(kpis: Sequence[str], rows: Sequence[Row], styles: Styles, lang: str, width: str):
     """One panel per KPI, a row per scenario (shared y: scenario names on the first column only), each row
     as tall as its name's lines need."""
-    lines = max(wrap(styles.name(s), lang, NAME_WRAP[width]).count("\n") + 1 for s in order)
-    height = 0.45 + (0.06 + 0.115 * lines) * len(order)
-    return _grid(len(kpis), width, height, sharey=True)
+    grouped = any(kind == "head" for kind, _ in rows)
+    lines = max(wrap(_row_name(r, styles, grouped), lang, NAME_WRAP[width]).count("\n") + 1 for r in rows)
+    # each row as tall as its name's lines and a gap; the gaps shrink (not the lines) to fit the page if they can
+    panels = math.ceil(len(kpis) / min(COLUMNS[width], len(kpis)))
+    fit = (MAX_HEIGHT_MM / 25.4 - 0.45) / panels - 0.45
+    row = max(0.115 * lines + 0.015, min(0.06 + 0.115 * lines, fit / len(rows)))
+    return _grid(len(kpis), width, 0.45 + row * len(rows), sharey=True)
 
 
-def _scenario_axis(ax, order: Sequence[str], styles: Styles, lang: str, width: str) -> None:
-    ax.set_yticks(range(len(order)), [wrap(styles.name(s), lang, NAME_WRAP[width]) for s in order])
-    ax.set_ylim(len(order) - 0.5, -0.5)
+def _scenario_axis(ax, rows: Sequence[Row], styles: Styles, lang: str, width: str) -> None:
+    grouped = any(kind == "head" for kind, _ in rows)
+    ticks = ax.set_yticks(range(len(rows)), [wrap(_row_name(r, styles, grouped), lang, NAME_WRAP[width])
+                                             for r in rows])
+    for (kind, _), tick in zip(rows, ticks, strict=False):
+        if kind == "head":
+            tick.label1.set_fontweight("bold")
+    ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
+    for i, (kind, _) in enumerate(rows):
+        if kind == "head" and i:
+            ax.axhline(i - 0.5, color="0.75", linewidth=0.5, zorder=0)
 
 
 def _no_value(ax, key: str, lang: str, width: str) -> None:
@@ -355,56 +460,63 @@ def _no_value(ax, key: str, lang: str, width: str) -> None:
 
 
 def plot_distributions(ends: pd.DataFrame, kpis: Sequence[str], styles: Styles, lang: str = "en",
-                       width: str = "double"):
-    """End-of-run value per scenario: a box (quartiles, whiskers at 1.5 IQR) with every seed's point on it.
+                       width: str = "double", groups: list[tuple[str, list[str]]] | None = None):
+    """End-of-run value per scenario: a box (quartiles, whiskers at 1.5 IQR) with every seed's point on it;
+    with facet ``groups`` (e.g. by community), the scenarios under a heading per group.
 
     ``ends``: long table with columns scenario, kpi, value (one row per run and KPI).
     """
-    order = styles.order
-    fig, axes = _row_panels(kpis, order, styles, lang, width)
+    rows = row_layout(styles.order, groups)
+    at = [i for i, (kind, _) in enumerate(rows) if kind == "scenario"]
+    order = [rows[i][1] for i in at]
+    fig, axes = _row_panels(kpis, rows, styles, lang, width)
     rng = np.random.default_rng(0)  # jitter only: the same picture every time
     for key, ax in zip(kpis, axes, strict=True):
         d = ends[ends["kpi"] == key]
         values = [d.loc[d["scenario"] == s, "value"].dropna().to_numpy(dtype=float) for s in order]
-        boxes = ax.boxplot(values, positions=range(len(order)), orientation="horizontal", widths=0.6,
+        boxes = ax.boxplot(values, positions=at, orientation="horizontal", widths=0.6,
                            showfliers=False, patch_artist=True, medianprops={"color": "black", "linewidth": 0.9},
                            whiskerprops={"linewidth": 0.7}, capprops={"linewidth": 0.7},
                            boxprops={"linewidth": 0.7})
         for patch, s in zip(boxes["boxes"], order, strict=True):
             patch.set_facecolor(styles.light(s))
-        for i, (s, v) in enumerate(zip(order, values, strict=True)):
+        for i, s, v in zip(at, order, values, strict=True):
             _points(ax, v, i, styles, s, rng)
-        _scenario_axis(ax, order, styles, lang, width)
+        _scenario_axis(ax, rows, styles, lang, width)
         if not any(len(v) for v in values):  # e.g. a yearly rate in runs shorter than a year: not measurable
             _no_value(ax, key, lang, width)
             continue
         possible_range(ax, key, bool(d["value"].min() >= 0) if len(d) else False, axis="x")
         target_mark(ax, key, lang, axis="x")
-        percent_axis(ax, key, axis="x")
+        percent_axis(ax, key, axis="x", lang=lang)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         ax.set_title(wrap(kpi_label(key, lang), lang, TITLE_WRAP[width]))
-        ax.set_xlabel(axis_unit(key, lang))
+        ax.set_xlabel(display_unit(key, lang))
     declutter(fig)
     return fig
 
 
-def plot_forest(pairs: pd.DataFrame, kpis: Sequence[str], styles: Styles, lang: str = "en", width: str = "double"):
-    """Paired differences vs the baseline: point = mean difference, bar = 95 % t interval, one panel per KPI.
+def plot_forest(pairs: pd.DataFrame, kpis: Sequence[str], styles: Styles, lang: str = "en", width: str = "double",
+                groups: list[tuple[str, list[str]]] | None = None):
+    """Paired differences vs the baseline: point = mean difference, bar = 95 % t interval, one panel per KPI;
+    with facet ``groups``, the scenarios under a heading per group.
 
     ``pairs``: long table of per-seed differences with columns scenario, kpi, diff.
     """
     shown = styles.subset(pairs["scenario"].unique())
-    order = shown.order
+    rows = row_layout(shown.order, groups)
+    at = [i for i, (kind, _) in enumerate(rows) if kind == "scenario"]
+    order = [rows[i][1] for i in at]
     data = pairs[pairs["kpi"].isin(kpis)].dropna(subset=["diff"])
     summary = stats.summarise(data, ["kpi", "scenario"], value="diff").set_index(["kpi", "scenario"])
-    fig, axes = _row_panels(kpis, order, styles, lang, width)
+    fig, axes = _row_panels(kpis, rows, shown, lang, width)
     for key, ax in zip(kpis, axes, strict=True):
-        _scenario_axis(ax, order, shown, lang, width)
+        _scenario_axis(ax, rows, shown, lang, width)
         if key not in summary.index.get_level_values("kpi"):  # no run measured it
             _no_value(ax, key, lang, width)
             continue
         ax.axvline(0, color="black", linewidth=0.8, zorder=1)
-        for i, s in enumerate(order):
+        for i, s in zip(at, order, strict=True):
             if (key, s) not in summary.index:
                 continue
             r = summary.loc[(key, s)]
@@ -412,10 +524,10 @@ def plot_forest(pairs: pd.DataFrame, kpis: Sequence[str], styles: Styles, lang: 
             ax.errorbar([r["mean"]], [i], xerr=[[r["mean"] - low], [high - r["mean"]]], color=shown.palette[s],
                         marker=shown.markers[s], markeredgecolor="black", markeredgewidth=0.4, capsize=2.5,
                         elinewidth=1.2, linestyle="none", zorder=3)
-        percent_axis(ax, key, axis="x", diff=True)
+        percent_axis(ax, key, axis="x", diff=True, lang=lang)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         ax.set_title(wrap(kpi_label(key, lang), lang, TITLE_WRAP[width]))
-        ax.set_xlabel(axis_unit(key, lang, diff=True))
+        ax.set_xlabel(display_unit(key, lang, diff=True))
     declutter(fig)
     return fig
 
@@ -444,9 +556,9 @@ def plot_replication(curves: pd.DataFrame, kpis: Sequence[str], styles: Styles, 
         if len(positive) and (hw > 0).all() and positive.max() / positive.min() > 100:
             ax.set_yscale("log")
         else:
-            percent_axis(ax, key, diff=diffs)
+            percent_axis(ax, key, diff=diffs, lang=lang)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
-        unit = axis_unit(key, lang, diff=diffs)
+        unit = display_unit(key, lang, diff=diffs)
         _label_panel(ax, key, lang, len(groups) > 1, j == 0, width, unit=f"{term('ci_half_width', lang)}"
                      + (f" ({unit})" if unit else "") if len(groups) == 1 else unit)
         ax.set_xlabel(term("seeds", lang) if _bottom(kpis, key, groups, width) else "")

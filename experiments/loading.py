@@ -50,6 +50,7 @@ class Sweep:
     settings: dict[str, dict[str, object]] = field(default_factory=dict)  # scenario -> {swept key: value}
     warmup_weeks: int = 0             # first recorded weeks not yet steady, shaded in weekly charts (warmup_weeks())
     over: list[str] = field(default_factory=list)  # swept parameters that are uncertainty, not scenarios (--over)
+    match: list[str] = field(default_factory=list)  # swept parameters a run shares with its baseline run (pairing_keys)
 
 
 def parameter_columns(runs: pd.DataFrame) -> list[str]:
@@ -122,6 +123,13 @@ def load_sweep(path: Path, baseline_spec: str | None, over: list[str] | None = N
         except CollateError as exc:
             raise CompareError(str(exc)) from None
     runs = pd.read_parquet(path / RUNS_FILE)
+    leaves = [c for c in parameter_columns(runs) if c not in GROUPS]  # a group (district) may be null by design
+    if runs.loc[runs["status"].isin(COMPLETE), leaves].isna().any().any():
+        # collated before a gap was filled with the run's effective value (sim.runs.collate.fill_effective_values)
+        try:
+            runs = collate(path)
+        except CollateError as exc:
+            raise CompareError(str(exc)) from None
     complete = runs[runs["status"].isin(COMPLETE)].copy()
     problems = runs[~runs["status"].isin(COMPLETE)].copy()
     if complete.empty:
@@ -141,7 +149,30 @@ def load_sweep(path: Path, baseline_spec: str | None, over: list[str] | None = N
     settings = {r["scenario"]: {k: r[k] for k in label_keys} for r in order}
     return Sweep(path, complete, problems, ts, params, [r["scenario"] for r in order], kpi_columns(complete),
                  sorted(ts["indicator"].astype(str).unique()), baseline, settings,
-                 warmup_weeks(path / str(complete["run_dir"].iloc[0])), over)
+                 warmup_weeks(path / str(complete["run_dir"].iloc[0])), over,
+                 pairing_keys(complete, params, baseline, over))
+
+
+def is_lever(key: str) -> bool:
+    """Whether a parameter is part of what a policy is: the policy preset or one of its levers (``policy.*``)."""
+    return key == "policy" or key.startswith("policy.")
+
+
+def pairing_keys(runs: pd.DataFrame, params: list[str], baseline: dict[str, str], over: list[str]) -> list[str]:
+    """The swept parameters (besides the seed) on which a scenario's run is paired with its baseline run.
+
+    Every swept parameter other than the baseline's own key, except, against a policy baseline
+    (``policy=baseline`` or a lever), a lever the baseline runs hold at one value: that value is part of the
+    baseline policy (0 fen where no one-cent charity runs), and the lever's other values are part of the
+    scenarios' policies.  So sweeps appended into one folder (policies × communities, then
+    ``policy=micro_fund policy.micro_fund.fen_per_unit=1,2,5``) pair every scenario with the baseline of the same
+    community and seed; a lever the baseline runs vary too (a full grid) is matched like any other parameter."""
+    if not baseline:
+        return [p for p in params if p not in over] + [p for p in over]
+    base = runs[is_baseline(runs, baseline)]
+    policy_baseline = any(is_lever(k) for k in baseline)
+    return [p for p in params if p not in baseline
+            and (p in over or not (policy_baseline and is_lever(p)) or base[p].astype(str).nunique() > 1)]
 
 
 WAIT_KEYS = ("help_limit_days", "complaint_limit_days", "suggestion_limit_days", "extension_days")

@@ -21,8 +21,11 @@ from matplotlib.ticker import FuncFormatter
 
 from experiments.figures import percent_axis
 from experiments.presentation import (
+    GROUP_KEYS,
     axis_unit,
+    bracket,
     declutter,
+    display_unit,
     distinct_formatter,
     figure_width,
     is_fraction,
@@ -32,6 +35,7 @@ from experiments.presentation import (
     term,
     wrap,
 )
+from sim.tables.glossary import GLOSSARY, preset_label
 
 
 def plot_heatmap(table: pd.DataFrame, key: str, row_name: str, col_name: str, lang: str = "en",
@@ -43,24 +47,53 @@ def plot_heatmap(table: pd.DataFrame, key: str, row_name: str, col_name: str, la
     ncols, nrows = table.shape[1], table.shape[0]
     fig, ax = plt.subplots(figsize=(figure_width(width), 1.2 + 0.36 * nrows), layout="constrained")
     values = table.to_numpy(dtype=float)
-    image = ax.imshow(values, cmap="Greys" if greyscale else "viridis", aspect="auto")
+    low, high = colour_limits(values, key)
+    image = ax.imshow(values, cmap="Greys" if greyscale else "viridis", aspect="auto", vmin=low, vmax=high)
     for i in range(nrows):
         for j in range(ncols):
             if np.isfinite(values[i, j]):
                 dark = (image.norm(values[i, j]) > 0.45) if greyscale else (image.norm(values[i, j]) < 0.55)
                 ax.text(j, i, fmt(values[i, j]), ha="center", va="center", fontsize="x-small",
                         color="white" if dark else "black")
-    ax.set_xticks(range(ncols), list(table.columns))
-    ax.set_yticks(range(nrows), list(table.index))
+    ax.set_xticks(range(ncols), [tick_name(col_name, v, lang) for v in table.columns])
+    ax.set_yticks(range(nrows), [tick_name(row_name, v, lang) for v in table.index])
     ax.grid(False)
     unit = axis_unit(key, lang)
     bar = fig.colorbar(image, ax=ax, format=FuncFormatter(lambda v, _: fmt(v)), shrink=0.9)
-    bar.set_label(wrap(kpi_label(key, lang), lang, 28) + (f" ({unit})" if unit else ""))
+    bar.set_label(wrap(kpi_label(key, lang) + (bracket(unit, lang) if unit else ""), lang, 28))
     for name, setter in ((row_name, ax.set_ylabel), (col_name, ax.set_xlabel)):
-        u = param_unit(name, lang)
-        setter(wrap(param_name(name, lang) + (f" ({u})" if u else ""), lang, 30))
+        u = "" if name in GROUP_KEYS else param_unit(name, lang)
+        setter(wrap((term(name, lang) if name in GROUP_KEYS else param_name(name, lang)) + (bracket(u, lang) if u
+                                                                                             else ""), lang, 30))
     declutter(fig)
     return fig
+
+
+MIN_COLOUR_SPAN = {"fraction": 0.05, "relative": 0.1}  # 5 percentage points; else 10 % of the largest |value|
+
+
+def colour_limits(values: np.ndarray, key: str) -> tuple[float, float]:
+    """The colour scale's ends: the data's range, widened about its centre to at least 5 percentage points for a
+    rate (else 10 % of the largest value's size), so that a 0.3 pp spread is not drawn from white to black."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    low, high = float(finite.min()), float(finite.max())
+    least = MIN_COLOUR_SPAN["fraction"] if is_fraction(key) else MIN_COLOUR_SPAN["relative"] * float(
+        np.abs(finite).max()) or 1.0
+    if high - low < least:
+        centre = (low + high) / 2
+        low, high = centre - least / 2, centre + least / 2
+        if is_fraction(key):  # keep a rate's scale within 0–100 %
+            low, high = (0.0, least) if low < 0 else ((1 - least, 1.0) if high > 1 else (low, high))
+    return low, high
+
+
+def tick_name(key: str, value: object, lang: str) -> str:
+    """A grid value as a tick label: a preset by its name (社区 ``relocation`` → 易地扶贫搬迁社区), else as written."""
+    if key in GROUP_KEYS and f"{key}={value}" in GLOSSARY:
+        return wrap(preset_label(key, str(value), lang), lang, 16)
+    return str(value)
 
 
 def plot_bands(diffs: pd.DataFrame, table: pd.DataFrame, lang: str = "en", names: dict | None = None):
@@ -86,9 +119,8 @@ def plot_bands(diffs: pd.DataFrame, table: pd.DataFrame, lang: str = "en", names
         ax.set_ylim(-0.7, len(policies) - 0.3)
         ax.set_yticks(range(len(policies)), [(names or {}).get(p, p) for p in policies])
         ax.set_title(kpi_label(k, lang), fontsize=9, loc="left")
-        percent_axis(ax, k, axis="x", diff=True)  # differences of rates in percentage points
-        if is_fraction(k):
-            ax.set_xlabel(term("pp", lang), fontsize=8)
+        percent_axis(ax, k, axis="x", diff=True, lang=lang)  # rates in percentage points, money in zh in 万元
+        ax.set_xlabel(display_unit(k, lang, diff=True), fontsize=8)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=7, frameon=False)
     fig.tight_layout(rect=(0, 0.05, 1, 1))

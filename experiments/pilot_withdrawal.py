@@ -344,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
         out.mkdir(parents=True, exist_ok=True)
         if args.render_only:
             source = out / "yearly.csv"
+            if not source.exists() and (SHIPPED / "yearly.csv").exists():
+                print(f"note: {source} does not exist; rendering the shipped {SHIPPED / 'yearly.csv'}", file=sys.stderr)
+                source = SHIPPED / "yearly.csv"
             if not source.exists():
                 raise PilotError(f"{source}: no such file (run the study first, without --render-only)")
             table = pd.read_csv(source)

@@ -41,6 +41,7 @@ from experiments.figures import (
     possible_range,
     shade_warmup,
     target_mark,
+    unit_label_on,
 )
 from experiments.loading import warmup_weeks, weekly_indicator
 from experiments.presentation import (
@@ -48,14 +49,17 @@ from experiments.presentation import (
     PAPER_DPI,
     WIDTHS_MM,
     FontError,
-    axis_unit,
+    bracket,
     declutter,
+    display_unit,
     figure_width,
     kpi_label,
     param_value,
     save_figure,
     setup_theme,
     term,
+    thousands,
+    value_scale,
     wrap,
 )
 from sim.model.fund import INFLOW_SOURCES, OUTFLOW_USES
@@ -165,12 +169,12 @@ def plot_runs(runs: list[tuple[pd.DataFrame, dict]], lang: str = "en", width: st
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         possible_range(ax, key, all(ts[key].min() >= 0 for ts, _ in runs))
         target_mark(ax, key, lang)
-        percent_axis(ax, key)
+        percent_axis(ax, key, lang=lang)
         if COLUMNS.get(key, ("", "", ""))[2] in COUNT_UNITS:  # a single run's counts are whole numbers
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(wrap(kpi_label(key, lang), lang, TITLE_WRAP[width]))
-        ax.set_ylabel(axis_unit(key, lang) + (f" ({term('window_weeks', lang, weeks=WINDOW)})" if key in RATES
-                                              else ""))
+        unit_label_on(ax, display_unit(key, lang) + (bracket(term('window_weeks', lang, weeks=WINDOW), lang)
+                                                     if key in RATES else ""), lang)
         ax.set_xlabel(term("step", lang) if shown.index(key) + ncols >= len(shown) else "")
     _fund_panels(bottom, runs, names, ncols, lang, greyscale, width)
     handles = [styles.handle(n) for n in names]
@@ -219,10 +223,12 @@ def _fund_panels(sub, runs, names: list[str], ncols: int, lang: str, greyscale: 
                                                                    label=kpi_label("fund_balance", lang)))
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_xlim(steps.min() - 0.5, steps.max() + 0.5)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        ax.set_title(wrap(title, lang, 40))
+        scale = value_scale("fund_inflow_run", lang)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _, scale=scale: thousands(v / scale)))
+        ax.set_title(wrap(title, lang, 40 if width == "double" or ncols == 1 else 22))
         if i % ncols == 0:
-            ax.set_ylabel(wrap(term("fund_cumulative", lang) + f" ({axis_unit('fund_inflow_run', lang)})", lang, 30))
+            ax.set_ylabel(wrap(term("fund_cumulative", lang) + bracket(display_unit("fund_inflow_run", lang), lang),
+                               lang, 44))
         ax.set_xlabel(term("step", lang))
     order = [c for c, _, _ in layers] + ["fund_balance"]
     handles = [used[c] for c in order if c in used]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import textwrap
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -31,12 +32,43 @@ from experiments.loading import RUN_TOTAL_COLUMNS
 from sim.model.indicators import TARGETS_BY_KEY
 from sim.settings.config import schema_fields
 from sim.tables.glossary import GLOSSARY, label, preset_label
-from sim.tables.kpi_table import format_value, is_fraction
+from sim.tables.kpi_table import format_value, is_fraction, is_money
 
-__all__ = ["CJK_FONTS", "DPI", "PAPER_DPI", "TARGETS_BY_KEY", "WIDTHS_MM", "FontError", "axis_unit",
-           "declutter", "distinct_formatter", "figure_width", "find_cjk_font", "format_value", "is_fraction",
-           "kpi_label", "overlapping_tick_labels", "param_name", "param_unit", "png_bytes", "save_figure",
-           "scenario_colours", "scenario_label", "setup_theme", "term", "themed", "thousands", "wrap"]
+__all__ = [
+    "CJK_FONTS",
+    "DPI",
+    "PAPER_DPI",
+    "TARGETS_BY_KEY",
+    "WAN",
+    "WIDTHS_MM",
+    "FontError",
+    "axis_unit",
+    "bracket",
+    "declutter",
+    "display_unit",
+    "distinct_formatter",
+    "figure_width",
+    "find_cjk_font",
+    "format_value",
+    "is_fraction",
+    "is_money_key",
+    "kpi_label",
+    "money_text",
+    "overlapping_tick_labels",
+    "param_name",
+    "param_unit",
+    "png_bytes",
+    "save_figure",
+    "scenario_colours",
+    "scenario_label",
+    "scenario_names",
+    "setup_theme",
+    "term",
+    "themed",
+    "thousands",
+    "value_scale",
+    "wrap",
+]
 
 # Run totals whose label the glossary already holds under another key.
 _ALIASES = {"fund_inflow_run": "fund_in_total_run", "fund_outflow_run": "fund_out_total_run"}
@@ -158,15 +190,46 @@ def scenario_label(settings: dict[str, object], lang: str = "en") -> str:
     return ("，" if lang == "zh" else ", ").join(param_value(k, v, lang) for k, v in settings.items())
 
 
+def named_settings(settings: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+    """Each scenario's swept values worth naming: a policy's lever (``policy.*``) is left out where every
+    scenario of that policy holds it at the same value (the policy's own value: a baseline has 0 fen, five-society
+    linkage 1 fen), so 'Baseline' is not 'Baseline, One cent per bottle = 0 fen' and the one-cent scenarios of an
+    appended fen sweep still say their fen."""
+    def policy(s: str) -> object:
+        return settings[s].get("policy")
+    out = {}
+    for s, values in settings.items():
+        keep = {}
+        for key, value in values.items():
+            if key.startswith("policy."):
+                same_policy = [settings[o][key] for o in settings if policy(o) == policy(s)]
+                if len({str(v) for v in same_policy}) == 1 and len(settings) > 1:
+                    continue
+            keep[key] = value
+        out[s] = keep or values
+    return out
+
+
+def scenario_names(settings: dict[str, dict[str, object]], lang: str = "en") -> dict[str, str]:
+    """Each scenario's display name in ``lang`` (:func:`scenario_label` of :func:`named_settings`), e.g.
+    '搬迁安置社区，一分钱公益微基金，一分钱/瓶 = 2 分'; the scenario's key where it has no swept values."""
+    return {s: scenario_label(v, lang) or s for s, v in named_settings(settings).items()}
+
+
 def wrap(text: str, lang: str = "en", width: int = 26) -> str:
     """``text`` broken into lines of about ``width`` characters (Chinese, twice as wide, at half that, after
-    its commas where it can)."""
+    its commas where it can, never inside a bracketed note such as （全部杠杆）)."""
     if lang != "zh":
         return textwrap.fill(text, width, break_long_words=False, break_on_hyphens=False)
     step, lines = max(4, width // 2), [""]
     for part in text.replace("，", "，\n").split("\n"):
-        chunks = [part[i:i + step] for i in range(0, len(part), step)] if len(part) > step + 1 else [part]
-        for chunk in chunks:
+        chunks = []
+        for piece in re.split(r"(（[^（）]*）)", part):  # a bracketed note is never broken inside
+            if piece.startswith("（") or len(piece) <= step + 1:
+                chunks.append(piece)
+            else:
+                chunks += [piece[i:i + step] for i in range(0, len(piece), step)]
+        for chunk in (c for c in chunks if c):
             if lines[-1] and len(lines[-1]) + len(chunk) > step + 1:  # a comma may stick out by one
                 lines.append("")
             lines[-1] += chunk
@@ -174,8 +237,49 @@ def wrap(text: str, lang: str = "en", width: int = 26) -> str:
 
 
 def thousands(value: float, _=None) -> str:
-    """A tick value with thousands separators and no trailing zeros (15,000; 1.5)."""
-    return f"{value:,.6g}"
+    """A tick value with thousands separators, up to six significant digits, no trailing zeros and never in
+    scientific notation (15,000; 1.5; 1,600,000, not 1.6e+06)."""
+    if not np.isfinite(value):
+        return str(value)
+    if value == 0:
+        return "0"
+    digits = int(np.floor(np.log10(abs(value)))) + 1
+    text = f"{value:,.{max(0, 6 - digits)}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+WAN = 10_000  # 万: Chinese figures give money in 万元
+
+
+def is_money_key(key: str) -> bool:
+    """Whether ``key`` (a KPI, a weekly column or a run total ``*_run``) is an amount of money in yuan."""
+    return is_money(RUN_TOTAL_COLUMNS.get(key, key.removesuffix("_run"))) or is_money(key)
+
+
+def value_scale(key: str, lang: str = "en") -> float:
+    """What a figure's axis divides ``key``'s values by: 10,000 for money in Chinese (万元), else 1."""
+    return WAN if lang == "zh" and is_money_key(key) else 1.0
+
+
+def display_unit(key: str, lang: str = "en", diff: bool = False) -> str:
+    """:func:`axis_unit` as a figure's axis shows it: money in Chinese in 万元 (万元/周), ticks divided by
+    :func:`value_scale`."""
+    unit = axis_unit(key, lang, diff)
+    return unit.replace("元", "万元", 1) if value_scale(key, lang) != 1 and unit.startswith("元") else unit
+
+
+def bracket(text: str, lang: str = "en") -> str:
+    """`` (text)`` after a label, or ``（text）`` in Chinese (full-width, no space: a line may not break inside)."""
+    return f"（{text}）" if lang == "zh" else f" ({text})"
+
+
+def money_text(value: float, lang: str = "en") -> str:
+    """An amount of yuan in a report: "¥435,751" (en), "43.58 万元" (zh)."""
+    if value is None or not np.isfinite(value):
+        return "—"
+    return f"{value / WAN:,.2f} 万元" if lang == "zh" else f"¥{value:,.0f}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ BAND = (2.5, 97.5)  # percentiles of per-parameter-set means: the parameter band
 N_CAP = 1000      # n_needed() answers at most this (None = more than the cap)
 
 ENOUGH, MORE, IDENTICAL, TOO_FEW, NO_DATA = "enough", "more", "identical", "too_few", "no_data"
+# verdicts of a paired difference with a smallest effect of interest δ (:func:`paired_verdict`)
+DIFFERENCE, EQUIVALENT, UNDECIDED = "difference", "equivalent", "undecided"
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ def cohens_dz(diffs: Iterable[float]) -> float:
     if len(a) < 2:
         return math.nan
     m, sd = float(a.mean()), float(a.std(ddof=1))
+    if sd <= 1e-12 * abs(m):  # equal differences up to rounding (200,000 yuan ± 3e-11)
+        sd = 0.0
     if sd == 0:
         return 0.0 if m == 0 else math.copysign(math.inf, m)
     return m / sd
@@ -176,6 +180,48 @@ def verdict(ci: Interval, rel: float = REL_DIFF) -> str:
     if ci.mean == 0 and ci.sd == 0:
         return IDENTICAL
     return ENOUGH if ci.half_width <= rel * abs(ci.mean) else MORE
+
+
+def paired_verdict(ci: Interval, delta: float | None, rel: float = REL_DIFF) -> str:
+    """The verdict on a paired difference, given the smallest effect of interest ``delta`` (None: none set).
+
+    ``difference``: the replication rule is met (half-width ≤ rel·|mean|, so the CI excludes 0 with a margin);
+    ``equivalent``: the whole CI lies inside (−δ, δ): no difference larger than δ, a finding, not a call for
+    seeds; ``identical``: every pair differs by exactly 0; ``undecided``: neither yet (:func:`more_seeds` says how
+    many more seeds would settle it if the sd stayed as estimated); ``too_few``/``no_data`` as for :func:`verdict`.
+    """
+    base = verdict(ci, rel)
+    if base in (NO_DATA, TOO_FEW, IDENTICAL):
+        return base
+    if base == ENOUGH:
+        return DIFFERENCE
+    if delta is not None and delta > 0 and abs(ci.mean) + ci.half_width < delta:
+        return EQUIVALENT
+    return UNDECIDED
+
+
+def seeds_for_equivalence(sd: float, mean: float, delta: float, level: float = LEVEL, cap: int = N_CAP) -> int | None:
+    """The smallest n ≥ 2 with |mean| + t(n − 1)·sd/√n < δ (the CI inside (−δ, δ)), sd and mean as estimated;
+    None if |mean| ≥ δ or more than ``cap``."""
+    if math.isnan(sd) or math.isnan(mean) or abs(mean) >= delta:
+        return None
+    if sd == 0:
+        return 2
+    n = np.arange(2, cap + 1)
+    ok = np.flatnonzero(abs(mean) + _st.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n) < delta)
+    return int(n[ok[0]]) if len(ok) else None
+
+
+def more_seeds(ci: Interval, delta: float | None, rel: float = REL_DIFF, level: float = LEVEL,
+               cap: int = N_CAP) -> int | None:
+    """For an ``undecided`` difference: how many seeds beyond the ``ci.n`` used would settle it, as a difference
+    (:func:`n_needed`) or as no difference larger than δ (:func:`seeds_for_equivalence`), whichever comes first
+    if the sd and mean stayed as estimated; None if neither within ``cap`` seeds."""
+    options = [n_needed(ci.sd, ci.mean, rel, level, cap)]
+    if delta is not None and delta > 0:
+        options.append(seeds_for_equivalence(ci.sd, ci.mean, delta, level, cap))
+    found = [n for n in options if n is not None]
+    return max(1, min(found) - ci.n) if found else None
 
 
 def summarise(df: pd.DataFrame, by: list[str], value: str = "value", level: float = LEVEL) -> pd.DataFrame:

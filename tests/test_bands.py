@@ -82,6 +82,12 @@ def test_the_command_runs_resumes_and_refuses_bad_input(tmp_path):
     again = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=False)  # resumes: nothing rerun
     assert again.returncode == 0 and "0 done, 12 skipped" in again.stderr + again.stdout
     pd.testing.assert_frame_equal(pd.read_csv(out / "bands.csv"), table)
+    # in Chinese (the runs reused): policies by name, rates in 个百分点, money in 万元, no raw fractions or 1e+06
+    zh = subprocess.run([*cmd, "--lang", "zh"], capture_output=True, text=True, cwd=REPO, check=False)
+    assert zh.returncode == 0, zh.stderr
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "五社联动（全部杠杆）" in md and "five_society" not in md and "基线（无联动）" in md
+    assert "个百分点" in md and "万元" in md and "e+0" not in md
 
 
 def _posterior(path, weights):

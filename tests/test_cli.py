@@ -109,8 +109,8 @@ def test_run_outputs_have_the_documented_content(cli):
 def test_lang_zh_prints_chinese_labels(cli):
     r = cli["zh_default_dir"]
     assert r.proc.returncode == 0, r.err
-    for text in ("指标", "模拟值", "规划目标", "达标", "诉求响应率", "诉求回访满意率", "微基金余额", "公共财政成本累计",
-                 "未建模"):
+    for text in ("指标", "模拟值", "规划目标", "达标", "诉求响应率", "诉求回访满意率", "社区基金余额",
+                 "公共财政成本累计", "未建模"):
         assert text in r.out, text
     assert "Response rate" not in r.out
 

@@ -135,7 +135,7 @@ def test_chinese_labels_use_a_cjk_font(sweeps, tmp_path, recwarn, caplog):
     svg = (out / "trajectories.svg").read_text(encoding="utf-8")
     assert "NotoSansCJK" in svg or re.search(r"[\u4e00-\u9fff]", svg)  # glyphs drawn from the CJK font
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert "居民满意度" in md and "微基金余额" in md and "policy=micro_fund" in md  # labels from sim/tables/glossary.py
+    assert "居民满意度" in md and "社区基金余额" in md and "policy=micro_fund" in md  # labels: sim/tables/glossary.py
 
 
 def test_two_parameter_sweep_heatmap_and_pairing(sweeps, tmp_path):
@@ -229,6 +229,8 @@ def test_failed_runs_are_listed_and_excluded(sweeps, tmp_path):
     (("--baseline", "policy"), "--baseline must be KEY=VALUE"),
     (("--kpis", "satisfaction_mean,nope"), "unknown KPI nope; allowed: "),
     (("--heatmap", "nope"), "--heatmap: unknown KPI nope"),
+    (("--delta", "nope=1"), "--delta nope=1: write"),
+    (("--delta", "response_rate=-0.01"), "the value must be a positive number"),
 ])
 def test_bad_input_fails_cleanly(sweeps, tmp_path, capsys, args, message):
     out = tmp_path / "out"
@@ -358,3 +360,166 @@ def test_report_template_renders_markdown_and_self_contained_html(tmp_path):
     assert report.markdown_table(pd.DataFrame({"x": [0.5]}), floatfmt=".2f") == "| x |\n|---|\n| 0.50 |\n"
     with pytest.raises(ValueError, match="figures' folder"):
         report.render(blocks, "html")
+
+
+MIXED_FIRST = ("community=relocation,urban_traditional", "policy=baseline,gov_purchase", "seed=range(0,2)")
+MIXED_THEN = ("community=relocation,urban_traditional", "policy=micro_fund", "policy.micro_fund.fen_per_unit=1,2",
+              "seed=range(0,2)")
+MIXED_SMALL = ("steps=52", "warmup_weeks=26", "hydra/launcher=basic")
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory) -> Path:
+    """Two sweeps appended into one folder, as a user builds a mixed design: policies x communities, then the
+    one-cent fund at 1 and 2 fen (a lever the first sweep never set)."""
+    cwd = tmp_path_factory.mktemp("mixed")
+    for args in (MIXED_FIRST, MIXED_THEN):
+        proc = subprocess.run([sys.executable, "-m", "sim", "-m", *args, *MIXED_SMALL, "hydra.sweep.dir=sweep"],
+                              cwd=cwd, capture_output=True, text=True, env=_env(), timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return cwd / "sweep"
+
+
+def test_a_lever_a_policy_does_not_set_is_its_effective_value_not_a_gap(mixed):
+    runs = pd.read_parquet(mixed / "runs.parquet")
+    fen = runs.set_index("policy")["policy.micro_fund.fen_per_unit"]
+    assert len(runs) == 16 and fen.notna().all()
+    assert (fen.loc[["baseline", "gov_purchase"]] == 0).all()  # no one-cent charity runs there: 0 fen
+    assert sorted(fen.loc["micro_fund"].unique()) == [1, 2]
+
+
+def test_appended_sweeps_pair_each_scenario_with_its_communitys_baseline(mixed, tmp_path, capsys):
+    require_cjk_font()
+    out = tmp_path / "zh"
+    assert run_compare(mixed, "--lang", "zh", "--kpis", "fund_inflow_run,response_rate", "--out", out) == 0
+    assert "no baseline run" not in capsys.readouterr().err
+    diffs = pd.read_csv(out / "differences.csv")
+    assert diffs["scenario"].nunique() == 6 and (diffs["n_pairs"] == 2).all()  # 2 communities x 3 scenarios
+    assert diffs["scenario_name"].notna().all()
+    names = set(diffs["scenario_name"])
+    assert "易地扶贫搬迁社区，一分钱公益微基金，一分钱/瓶 = 2 分" in names and "传统城区社区，政府购买服务" in names
+    # each difference is against the baseline of the scenario's own community (and seed)
+    runs = pd.read_parquet(mixed / "runs.parquet")
+    for community in ("relocation", "urban_traditional"):
+        base = runs[(runs["policy"] == "baseline") & (runs["community"] == community)]["fund_inflow_run"].mean()
+        rows = diffs[diffs["scenario"].str.contains(f"community={community},") & (diffs["kpi"] == "fund_inflow_run")]
+        assert len(rows) == 3 and np.allclose(rows["mean_baseline"], base)
+    # verdicts with a smallest effect of interest: 1 pp for the response rate, 1 万元 of money
+    assert set(diffs["verdict"]) <= {stats.DIFFERENCE, stats.EQUIVALENT, stats.UNDECIDED, stats.IDENTICAL}
+    assert (diffs.loc[diffs["kpi"] == "response_rate", "delta"] == 0.01).all()
+    assert (diffs.loc[diffs["kpi"] == "fund_inflow_run", "delta"] == 10_000).all()
+    undecided = diffs[diffs["verdict"] == stats.UNDECIDED]
+    assert (undecided["more_seeds"] >= 1).all() and (undecided["n_needed"] == undecided["n_pairs"]
+                                                      + undecided["more_seeds"]).all()
+    # more fen, more money, in both communities
+    money = diffs[diffs["kpi"] == "fund_inflow_run"].set_index("scenario")["mean_diff"]
+    for community in ("relocation", "urban_traditional"):
+        one, two = (money[f"community={community}, policy=micro_fund, fen={f}"] for f in (1, 2))
+        assert 0 < one < two
+    # figures for a journal: faceted by community, weekly rates over a rolling quarter (said so), within a page
+    for stem in ("trajectories", "distributions", "differences"):
+        height_mm = Image.open(out / f"{stem}.png").size[1] / 300 * 25.4
+        assert height_mm <= figures.MAX_HEIGHT_MM + 1, (stem, height_mm)
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "每个社区一列面板" in md and "最近13周" in md
+    assert "nan" not in md.lower()
+    table = md.split("## 与基准情景")[1].split("\n## ")[0]  # the differences' section: names, no config strings
+    assert "policy=" not in table and "基线（无联动）" in table.splitlines()[0]
+
+
+def test_unpairable_runs_name_the_sweep_that_would_pair_them(mixed, tmp_path, capsys):
+    """A baseline run removed: compare names the exact sweep to append; running it pairs every scenario again."""
+    sweep = tmp_path / "gap"
+    tables = {"runs.parquet", "timeseries.parquet", "compare"}
+    shutil.copytree(mixed, sweep,
+                    ignore=lambda folder, names: [n for n in names if Path(folder) == mixed and n in tables])
+    gone = [p for p in sweep.iterdir() if "community=urban_traditional,policy=baseline,seed=1," in p.name]
+    assert len(gone) == 1
+    shutil.rmtree(gone[0])
+    assert run_compare(sweep, "--kpis", "fund_inflow_run", "--out", tmp_path / "c1") == 0
+    err = capsys.readouterr().err
+    command = f"python -m sim -m policy=baseline steps=52 warmup_weeks=26 community=urban_traditional seed=1 " \
+              f"hydra.sweep.dir={sweep}"
+    assert "3 runs of 3 scenarios have no baseline run" in err and command in err, err
+    md = (tmp_path / "c1" / "report.md").read_text(encoding="utf-8")
+    assert command in md and "Traditional urban community, Government purchase of services (seed 1)" in md
+    assert "the same seed, community (a lever" in md
+    diffs = pd.read_csv(tmp_path / "c1" / "differences.csv").set_index("scenario")
+    assert diffs.loc["community=urban_traditional, policy=gov_purchase, fen=0", "n_pairs"] == 1
+    # the command as printed, with the basic launcher (no worker start-up in a test)
+    argv = [sys.executable, *command.split()[1:], "hydra/launcher=basic"]
+    proc = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert run_compare(sweep, "--kpis", "fund_inflow_run", "--out", tmp_path / "c2") == 0
+    assert "no baseline run" not in capsys.readouterr().err
+    assert (pd.read_csv(tmp_path / "c2" / "differences.csv")["n_pairs"] == 2).all()
+
+
+def test_paper_table_in_chinese_markdown_latex_and_word_csv(mixed, tmp_path, capsys):
+    """experiments.table: scenario x indicator, the mean [95 % CI] and under each paired scenario its difference."""
+    from experiments import table as paper
+
+    out = tmp_path / "table"
+    assert paper.main([str(mixed), "--lang", "zh", "--kpis", "completion_rate,public_cost_run", "--out",
+                       str(out)]) == 0
+    md = (out / "table.md").read_text(encoding="utf-8")
+    assert md == capsys.readouterr().out.rstrip("\n") + "\n"  # printed as written
+    header = md.splitlines()[0]
+    assert "诉求响应完成率（%；差值为个百分点）" in header and "公共财政成本累计（万元）" in header
+    assert "易地扶贫搬迁社区，一分钱公益微基金，一分钱/瓶 = 2 分" in md and "policy=" not in md
+    assert "nan" not in md.lower() and "e+0" not in md
+    rows = md.splitlines()[2:-2]
+    assert len(rows) == 8 + 6  # 8 scenarios, 6 of them paired with their community's baseline
+    assert sum(r.startswith("| 与基准情景之差 |") for r in rows) == 6
+    # the numbers: five-society's cost in relocation, mean and difference in 万元, from the runs themselves
+    runs = pd.read_parquet(mixed / "runs.parquet")
+    mine = runs[(runs["community"] == "relocation") & (runs["policy"] == "gov_purchase")]
+    base = runs[(runs["community"] == "relocation") & (runs["policy"] == "baseline")]
+    row = rows.index(next(r for r in rows if r.startswith("| 易地扶贫搬迁社区，政府购买服务 |")))
+    cost_mean = float(rows[row].split("|")[3].split("[")[0].replace(",", ""))
+    assert cost_mean == pytest.approx(mine["public_cost_run"].mean() / 10_000, abs=0.01)
+    cost_diff = float(rows[row + 1].split("|")[3].split("[")[0].replace(",", "").replace("+", ""))
+    assert cost_diff == pytest.approx((mine["public_cost_run"].mean() - base["public_cost_run"].mean()) / 10_000,
+                                      abs=0.01)
+    assert "情景减去随机种子、社区相同的基准情景（基线（无联动））" in md
+    tex = (out / "table.tex").read_text(encoding="utf-8")
+    lines = tex.splitlines()
+    assert lines[1] == "\\begin{tabular}{lrr}" and {"\\toprule", "\\midrule", "\\bottomrule"} <= set(lines)
+    body = lines[lines.index("\\toprule") + 1:lines.index("\\bottomrule")]
+    assert all(r.count(" & ") == 2 and r.endswith("\\\\") for r in body if r != "\\midrule")
+    assert "\\%" in tex and " % " not in tex.replace("\\%", "") and "\\quad 与基准情景之差" in tex
+    raw = (out / "table.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte-order mark: Word and Excel read the Chinese
+    csv = pd.read_csv(out / "table.csv", encoding="utf-8-sig", nrows=len(rows))
+    assert csv.columns[0] == "情景" and len(csv) == len(rows)
+    assert paper.main([str(mixed), "--stat", "iqr", "--out", str(tmp_path / "bad")]) == 2
+    assert "--stat iqr: allowed: ci, sd" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+
+
+def test_a_lever_baseline_in_a_mixed_folder_names_the_baselines_it_lacks(mixed, tmp_path, capsys):
+    """--baseline policy.micro_fund.fen_per_unit=0 over the mixed folder: the 0-fen runs are baseline and
+    gov_purchase, so the baseline varies the policy and is paired on it; the one-cent runs have no 0-fen run of
+    their own policy: none is paired (no figure of differences, no crash), and the sweeps that would pair them
+    are named."""
+    out = tmp_path / "fen0"
+    assert run_compare(mixed, "--baseline", "policy.micro_fund.fen_per_unit=0", "--kpis", "completion_rate",
+                       "--out", out) == 0
+    err = capsys.readouterr().err
+    for community in ("relocation", "urban_traditional"):
+        assert (f"python -m sim -m policy.micro_fund.fen_per_unit=0 steps=52 warmup_weeks=26 community={community} "
+                f"policy=micro_fund 'seed=range(0,2)'") not in err  # two seeds: written out, not as a range
+        assert (f"python -m sim -m policy.micro_fund.fen_per_unit=0 steps=52 warmup_weeks=26 community={community} "
+                f"policy=micro_fund seed=0,1 hydra.sweep.dir={mixed}") in err
+    assert not (out / "differences.png").exists() and (out / "report.md").is_file()
+
+
+def test_a_folder_collated_before_the_fill_is_collated_again(mixed, tmp_path):
+    """runs.parquet written by an older collate (NaN where a run did not set the lever): loading collates again."""
+    sweep = tmp_path / "old"
+    shutil.copytree(mixed, sweep, ignore=shutil.ignore_patterns("compare", "table"))
+    runs = pd.read_parquet(sweep / "runs.parquet")
+    runs.loc[runs["policy"] != "micro_fund", "policy.micro_fund.fen_per_unit"] = np.nan
+    runs.to_parquet(sweep / "runs.parquet")
+    loaded = loading.load_sweep(sweep, None)
+    assert loaded.runs["policy.micro_fund.fen_per_unit"].notna().all()
+    assert loaded.match == ["community"] and "fen=nan" not in " ".join(loaded.scenarios)

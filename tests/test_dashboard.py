@@ -65,7 +65,7 @@ def test_one_glossary_for_outputs_terms_and_the_page():
     assert label("step", "zh") == COLUMNS["step"][1] == "周"
     assert label("response_rate", "zh") == "诉求响应率"
     assert label("resident_donations", "zh") == "居民捐赠"
-    assert label("fund_inflow_resident_donations", "zh") == "微基金收入：居民捐赠"  # built from the source's label
+    assert label("fund_inflow_resident_donations", "zh") == "社区基金收入：居民捐赠"  # built from the source's label
     assert label("week_of", "zh", week=3, steps=10) == "第 3 周 / 共 10 周"
     with pytest.raises(ValueError, match="defined twice"):
         glossary._add("ui", {"step": ("Step", "步")})

@@ -117,3 +117,12 @@ def test_every_glossary_entry_parses_into_its_own_fields():
              if section != "preset_en" for key, value in entries.items()
              if isinstance(value, dict) and set(value) - fields]
     assert stray == []
+
+
+def test_every_glossary_key_and_label_is_text():
+    """YAML reads an unquoted yes, no, on or off as a boolean: a key 'yes' became True (a stray duplicate of the
+    quoted one); every key and every label must stay text."""
+    from sim.tables.glossary import GLOSSARY
+
+    assert [k for k in GLOSSARY if not isinstance(k, str)] == []
+    assert all(isinstance(e.en, str) and isinstance(e.zh, str) for e in GLOSSARY.values())

@@ -72,3 +72,24 @@ def test_chinese_guide_links_both_ways_and_covers_the_commands():
         assert command in chinese, command
     prose = [line for line in chinese.splitlines() if line and not line.startswith(("```", "|", "python", "./"))]
     assert sum(bool(CJK.search(line)) for line in prose) > 0.8 * len(prose)  # a guide in Chinese, not a copy
+
+
+def test_both_readmes_show_the_same_commands():
+    """README.md and README.zh-CN.md are kept in step: every `python -m <module>` either shows, the other shows
+    too (issue 27: the English one lacked --export csv,dta, the notebook and --width/--greyscale/--pdf)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+
+    def shown(name: str) -> tuple[set[str], set[str]]:
+        text = (root / name).read_text(encoding="utf-8")
+        modules = set(re.findall(r"python -m ([a-z_]+(?:\.[a-z_]+)*)", text))
+        options = {o for o in ("--export", "--labels", "--width", "--greyscale", "--pdf", "--lang", "--delta",
+                               "[notebook]", "analyse_a_sweep.ipynb") if o in text}
+        return modules, options
+
+    (en_modules, en_options), (zh_modules, zh_options) = shown("README.md"), shown("README.zh-CN.md")
+    assert en_modules == zh_modules, (sorted(en_modules - zh_modules), sorted(zh_modules - en_modules))
+    assert en_options == zh_options, (sorted(en_options - zh_options), sorted(zh_options - en_options))
+    assert "experiments.table" in en_modules

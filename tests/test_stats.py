@@ -130,3 +130,30 @@ def test_t_interval_for_seaborn_errorbars():
     low, high = stats.t_interval([2, 4, 6])  # mean 4, half-width 4.9683 (see test_mean_ci_of_two_four_six)
     assert (low, high) == (approx(-0.9683, abs=1e-4), approx(8.9683, abs=1e-4))
     assert all(math.isnan(v) for v in stats.t_interval([3.0]))
+
+
+def test_a_precise_null_is_no_difference_larger_than_delta_not_a_call_for_seeds():
+    # issue 27: five_society's response-rate change of +0.003 pp, CI [−0.056, 0.062] pp, over 20 seeds
+    precise_null = stats.Interval(20, 0.00003, 0.00126, 0.00059)
+    assert stats.verdict(precise_null) == stats.MORE  # the rule alone asks for more seeds (> 1000)...
+    assert stats.paired_verdict(precise_null, 0.01) == stats.EQUIVALENT  # ...but it lies inside ±1 pp
+    assert stats.paired_verdict(precise_null, None) == stats.UNDECIDED  # no δ: no equivalence to claim
+    assert stats.paired_verdict(precise_null, 0.0005) == stats.UNDECIDED  # its CI reaches beyond a tighter δ
+    resolved = stats.Interval(10, 0.05, 0.02, 0.0143)
+    assert stats.paired_verdict(resolved, 0.01) == stats.DIFFERENCE
+    assert stats.paired_verdict(stats.Interval(5, 0.0, 0.0, 0.0), 0.01) == stats.IDENTICAL
+    assert stats.paired_verdict(stats.Interval(1, 0.2, math.nan, math.nan), 0.01) == stats.TOO_FEW
+
+
+def test_more_seeds_settles_an_undecided_difference_either_way():
+    sd = 0.02
+    near_zero = stats.Interval(3, 0.001, sd, stats.t_half_width(sd, 3))  # |mean| well inside δ = 1 pp
+    more = stats.more_seeds(near_zero, 0.01)
+    n = near_zero.n + more
+    assert abs(near_zero.mean) + stats.t_half_width(sd, n) < 0.01  # with that many seeds, inside (−δ, δ)
+    assert abs(near_zero.mean) + stats.t_half_width(sd, n - 1) >= 0.01  # and not one fewer
+    assert stats.n_needed(sd, 0.001) is None or stats.n_needed(sd, 0.001) > n  # sooner than resolving it
+    large = stats.Interval(3, 0.05, 0.05, stats.t_half_width(0.05, 3))  # beyond δ: only resolving it settles it
+    assert stats.more_seeds(large, 0.01) == stats.n_needed(0.05, 0.05) - 3
+    assert stats.seeds_for_equivalence(0.05, 0.05, 0.01) is None
+    assert stats.more_seeds(stats.Interval(3, 1e-9, 5.0, 20.0), 1e-6) is None  # neither within 1,000 seeds

@@ -1,7 +1,9 @@
 """Collate a sweep into two tables: ``python -m sim.runs.collate <sweep_dir>``.
 
 * ``runs.parquet`` — one row per run: the swept parameters as columns (``policy``, ``seed``,
-  ``policy.micro_fund.fen_per_unit``, …), ``community``, ``policy``, ``seed``, the status
+  ``policy.micro_fund.fen_per_unit``, …), ``community``, ``policy``, ``seed``; a parameter some runs
+  set and others did not (sweeps appended into one folder) holds, for the others, the value their
+  resolved config used (0 fen where no one-cent charity runs), never a gap; the status
   (``done``, ``skipped`` = complete from an earlier attempt, ``failed``) with the error and its cause
   (``exception``, ``signal``, ``exit``, ``time_limit``, ``memory_limit``; see :mod:`sim.runs.isolation`), the config
   hash, the wall time and the final KPIs.
@@ -47,6 +49,7 @@ from sim.runs.outputs import (
 )
 
 READ_THREADS = 4  # run folders read at once by collate()
+OVERRIDDEN = "__overridden"  # a row's keys set by an override, while the rows are read (not a column)
 
 
 class CollateError(RuntimeError):
@@ -94,22 +97,24 @@ def collate(sweep_dir: str | os.PathLike, skip_corrupt: bool = False) -> pd.Data
     jobs = _job_dirs(sweep_dir)
     if not jobs:
         raise CollateError(f"{sweep_dir} holds no runs (no */{MANIFEST_FILE} or */{STATUS_FILE})")
-    rows, series, problems = [], [], []
+    rows, series, problems, configs = [], [], [], []
     # the run folders are read by a few threads (reading a Parquet file releases the GIL), in the folders' order
     with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
         results = list(pool.map(_read_or_error, jobs))
     for run_id, (job, (result, exc)) in enumerate(zip(jobs, results, strict=True)):
         if exc is None:
-            row, ts = result
+            row, ts, resolved = result
         else:
             if not skip_corrupt:
                 raise exc
             problems.append(str(exc))
-            row, ts = {"run_dir": job.name, "status": "corrupt", "error": str(exc)}, None
+            row, ts, resolved = {"run_dir": job.name, "status": "corrupt", "error": str(exc)}, None, {}
         row = {"run": run_id, **row}
         rows.append(row)
+        configs.append(resolved)
         if ts is not None:
             series.append((run_id, ts))
+    fill_effective_values(rows, configs)
     runs = pd.DataFrame(rows)
     first = [c for c in ("run", "run_dir", "status", "community", "policy", "seed") if c in runs.columns]
     runs = runs[first + [c for c in runs.columns if c not in first]]
@@ -152,14 +157,29 @@ def _long_table(series: list[tuple[int, pa.Table]]) -> pd.DataFrame:
                          "value": np.concatenate(values) if values else np.empty(0)})
 
 
-def _read_or_error(job: Path) -> tuple[tuple[dict, pa.Table | None] | None, CollateError | None]:
+def fill_effective_values(rows: list[dict], configs: list[dict]) -> None:
+    """Give every run a value for each parameter any run set by an override: the value its resolved config
+    used (e.g. 0 fen per unit of the one-cent lever for a baseline run of a folder into which a one-cent sweep
+    was appended).  Runs without a resolved config (failed before their manifest) keep the gap."""
+    keys = list(dict.fromkeys(k for row in rows for k in row.get(OVERRIDDEN, ())))
+    for row, config in zip(rows, configs, strict=True):
+        row.pop(OVERRIDDEN, None)
+        for key in keys:
+            if key not in row and config:
+                value = _resolved_value(config, key, None)
+                if value is not None:
+                    row[key] = value
+
+
+def _read_or_error(job: Path) -> tuple[tuple[dict, pa.Table | None, dict] | None, CollateError | None]:
     try:
         return _read_job(job), None
     except CollateError as exc:
         return None, exc
 
 
-def _read_job(job: Path) -> tuple[dict, pa.Table | None]:
+def _read_job(job: Path) -> tuple[dict, pa.Table | None, dict]:
+    """The run's row (its overridden keys under OVERRIDDEN), weekly table and resolved config."""
     status = _read_json(job / STATUS_FILE) if (job / STATUS_FILE).exists() else {}
     manifest_path = job / MANIFEST_FILE
     row: dict = {"run_dir": job.name, "status": status.get("status", "done" if manifest_path.exists() else "failed")}
@@ -183,10 +203,11 @@ def _read_job(job: Path) -> tuple[dict, pa.Table | None]:
             # only resolved in the job: the manifest's config has the value)
             value = _resolved_value(resolved, key, value)
             row.setdefault(key, value)
+            row.setdefault(OVERRIDDEN, []).append(key)
             if key in ("community", "policy", "seed"):
                 row[key] = value
     if row["status"] == "failed" or not manifest_path.exists():
-        return row, None
+        return row, None, resolved
     problem = check_run(job, legacy_ok=True)
     if problem is not None:
         raise CollateError(f"corrupt run {job}: {problem}")
@@ -200,7 +221,7 @@ def _read_job(job: Path) -> tuple[dict, pa.Table | None]:
             ts = file.read(use_threads=False)  # a small file: threads would cost more than they save
     except Exception as exc:
         raise CollateError(f"corrupt or unreadable file {job / TIMESERIES_FILE}: {exc}") from None
-    return row, ts
+    return row, ts, resolved
 
 
 def verify(sweep_dir: str | os.PathLike) -> list[tuple[str, str]]:

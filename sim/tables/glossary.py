@@ -64,10 +64,10 @@ for _kind in KINDS:
         # one output column per fund source and per use, named from the two tables above
         _src, _use = _TABLE["fund_source"], _TABLE["fund_use"]
         _add("output", {f"fund_inflow_{s}": {"en": f"Fund income: {_src[s]['en']}",
-                                             "zh": f"微基金收入：{_src[s]['zh']}", "unit": "yuan/week",
+                                             "zh": f"社区基金收入：{_src[s]['zh']}", "unit": "yuan/week",
                                              "meaning": f"inflow from {_src[s]['en']}"} for s in INFLOW_SOURCES})
         _add("output", {f"fund_outflow_{u}": {"en": f"Fund spending: {_use[u]['en']}",
-                                              "zh": f"微基金支出：{_use[u]['zh']}", "unit": "yuan/week",
+                                              "zh": f"社区基金支出：{_use[u]['zh']}", "unit": "yuan/week",
                                               "meaning": f"outflow to {_use[u]['en']}"} for u in OUTFLOW_USES})
 
 # Presets: English names from the table, Chinese names from each preset file's ``label_zh`` (their one source).
