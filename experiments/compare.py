@@ -115,7 +115,10 @@ def draw_figures(res: Results, folder: Path, pdf: bool, width: str = "double", g
              label("cap_trajectories", lang)
              + (label("cap_rolling", lang, weeks=ROLLING_WEEKS, rates=("、" if lang == "zh" else ", ").join(
                  kpi_label(k, lang) for k in rolled)) if rolled else "")
-             + (label("cap_shaded_start", lang, warmup=sw.warmup_weeks) if sw.warmup_weeks else "") + facets)
+             + (label("cap_shaded_start", lang, warmup=sw.warmup_weeks) if sw.warmup_weeks else "")
+             + (label("cap_lever_events", lang) if (ts["indicator"].astype(str) == "lever_events_count").any()
+                and (ts.loc[ts["indicator"].astype(str) == "lever_events_count", "value"] > 0).any() else "")
+             + facets)
     rows = groups if faceted else None  # the row charts: scenarios under a heading per community
     save(plot_distributions(res.ends, kpis, styles, lang, width, rows), "distributions",
          label("cap_distributions", lang))

@@ -369,6 +369,8 @@ def plot_trajectories(series: pd.DataFrame, kpis: Sequence[str], styles: Styles,
     ``series``: long weekly table with columns scenario, seed, step, indicator, value.
     """
     data = series.assign(indicator=series["indicator"].astype(str))
+    changes = data[(data["indicator"] == "lever_events_count") & (data["value"] > 0)]  # scheduled lever changes
+    event_weeks = {s: sorted(set(g["step"].astype(int))) for s, g in changes.groupby("scenario")}
     data = data[data["indicator"].isin(kpis) & data["scenario"].isin(styles.order)]
     summary = stats.summarise(data, ["indicator", "scenario", "step"])
     groups = groups or [("", styles.order)]
@@ -383,6 +385,8 @@ def plot_trajectories(series: pd.DataFrame, kpis: Sequence[str], styles: Styles,
             ax.fill_between(g["step"], g["low"], g["high"], color=colour, alpha=0.16, linewidth=0)
             ax.plot(g["step"], g["mean"], color=colour, marker=styles.markers[s], dashes=styles.dashes[s] or
                     (None, None), markevery=max(1, steps // 6), markeredgecolor="black", markeredgewidth=0.4)
+            for week in event_weeks.get(s, ()):  # levers changed on schedule (sim/levers/schedule.py)
+                ax.axvline(week - 0.5, color=colour, ls=":", lw=1.0)
         ax.set_xlim(0.5, steps + 0.5)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
     for (key, j), ax in panels.items():

@@ -88,7 +88,7 @@ def test_the_pilot_weeks_equal_the_unscheduled_run_exactly():
     withdraw = [f"policy.{key.split('.')[1]}.end_week=20" for key in money_levers()]
     _, ts = run_model(make_settings(*withdraw, policy="five_society", steps=30, warmup=26))
     _, cont = run_model(make_settings(policy="five_society", steps=30, warmup=26))
-    first = ts[ts["step"] <= 20].drop(columns="lever_events")
+    first = ts[ts["step"] <= 20].drop(columns=["lever_events", "lever_events_count"])
     pd.testing.assert_frame_equal(first, cont[cont["step"] <= 20])
 
 
@@ -142,3 +142,21 @@ def test_the_command_line_refuses_a_bad_change_naming_the_key(override, message)
 
     with pytest.raises(ConfigError, match=re.escape(message)):
         check_overrides(["policy=five_society", override])
+
+
+def test_comparison_trajectories_mark_the_weeks_levers_changed():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from experiments.figures import Styles, plot_trajectories
+
+    rows = [("A", seed, step, "public_cost", 100.0 if step <= 10 else 10.0) for seed in (0, 1) for step in range(1, 21)]
+    rows += [("A", seed, step, "lever_events_count", 2.0 if step == 11 else 0.0) for seed in (0, 1)
+             for step in range(1, 21)]
+    rows += [("B", seed, step, "public_cost", 50.0) for seed in (0, 1) for step in range(1, 21)]
+    series = pd.DataFrame(rows, columns=["scenario", "seed", "step", "indicator", "value"])
+    fig = plot_trajectories(series, ["public_cost"], Styles.of(["A", "B"]))
+    dotted = [line.get_xdata()[0] for ax in fig.axes for line in ax.get_lines() if line.get_linestyle() == ":"]
+    plt.close(fig)
+    assert dotted == [10.5]  # scenario A's change at the start of week 11; B has none

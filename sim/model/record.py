@@ -175,6 +175,7 @@ def weekly_table(policy) -> dict:
             table.update({f"public_cost_{k}": _public_cost(k) for k in lever.cost_kinds})
     if any(schedule.is_scheduled(getattr(policy, lv.name)) for lv in LEVERS):
         table["lever_events"] = lambda m: "; ".join(m.events)
+        table["lever_events_count"] = lambda m: len(m.events)  # the same as a number: collated, charts mark the weeks
     return table
 
 
