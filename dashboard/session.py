@@ -26,8 +26,9 @@ from typing import Any
 import pandas as pd
 
 from dashboard.levers import LEVER_OF, LEVERS, clean_value, is_community_lever, same_value, value_text
-from sim.model.community_model import CommunityModel, warmup_key
+from sim.model.community_model import CommunityModel
 from sim.model.grids import CommunityWeek, community_week
+from sim.runs.runner import WarmedModels
 from sim.settings.config import SimConfig, get_value, settings_for, with_values
 from sim.tables.glossary import label, preset_label
 
@@ -129,7 +130,7 @@ def scenario(side: str, community: str, policy: str, levers: dict[str, Any] | No
 # The warm-up, run once per community and seed
 # ---------------------------------------------------------------------------------------------
 WARMED_STATES = 8  # warmed models kept in memory (about 2 MB each for 12,000 residents)
-_WARMED: OrderedDict[str, CommunityModel] = OrderedDict()
+_WARMED = WarmedModels(size=WARMED_STATES)  # the same cache as run_many's job processes (sim/runs/runner.py)
 _WARMED_LOCK = threading.Lock()
 
 
@@ -141,19 +142,8 @@ def warmed_model(settings: SimConfig) -> CommunityModel:
     (:meth:`CommunityModel.warmed_copy`: its policy comes into force at week 1).  The result equals
     ``CommunityModel(settings)`` after ``warm_up()`` (tests/test_dashboard.py checks it).
     """
-    if settings.warmup_weeks == 0:  # no warm-up: the run's levers are in force from the first week
-        return CommunityModel(copy.deepcopy(settings))
-    key = warmup_key(settings)
     with _WARMED_LOCK:
-        warmed = _WARMED.get(key)
-        if warmed is None:
-            warmed = CommunityModel(copy.deepcopy(settings))
-            warmed.warm_up()
-            _WARMED[key] = warmed
-            while len(_WARMED) > WARMED_STATES:
-                _WARMED.popitem(last=False)
-        _WARMED.move_to_end(key)
-        return warmed.warmed_copy(settings)
+        return _WARMED.model(copy.deepcopy(settings))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from dashboard import session as se
-from sim.model.community_model import CommunityModel
+from sim.model.community_model import CommunityModel, warmup_key
 
 SMALL = "relocation"  # 1,500 residents: quick
 
@@ -83,10 +83,10 @@ def test_a_and_b_start_from_one_warm_up_and_equal_runs_of_their_own():
     settings = {policy: se.scenario("A", SMALL, policy, seed=9, steps=20).settings
                 for policy in ("baseline", "five_society")}
     assert settings["baseline"].warmup_weeks > 0
-    assert se.warmup_key(settings["baseline"]) == se.warmup_key(settings["five_society"])
+    assert warmup_key(settings["baseline"]) == warmup_key(settings["five_society"])
     more_units = se.scenario("A", SMALL, "baseline", {"community.units_per_week": 4000}, seed=9, steps=20).settings
-    assert se.warmup_key(more_units) != se.warmup_key(settings["baseline"])
-    assert se.warmup_key(se.scenario("A", SMALL, "baseline", seed=10).settings) != se.warmup_key(settings["baseline"])
+    assert warmup_key(more_units) != warmup_key(settings["baseline"])
+    assert warmup_key(se.scenario("A", SMALL, "baseline", seed=10).settings) != warmup_key(settings["baseline"])
     a, b = se.warmed_model(settings["baseline"]), se.warmed_model(settings["five_society"])
     assert a.week == b.week == settings["baseline"].warmup_weeks and a.weeks_recorded == 0
     assert a.residents is not b.residents and a.fund is not b.fund and a.cfg.policy.name == "baseline"
