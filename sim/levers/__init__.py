@@ -17,17 +17,7 @@ import importlib
 import pkgutil
 
 from sim.levers.base import HOOK_POINTS, SCHEDULE_FIELDS, Lever, lever_params
-from sim.levers.charity_sales import CharitySalesLever
-from sim.levers.deliberation import DeliberationLever
-from sim.levers.enterprise import EnterpriseLever
-from sim.levers.fund import FundLever, Governance
-from sim.levers.gov_purchase import GovPurchaseLever
-from sim.levers.micro_fund import MicroFundLever
-from sim.levers.moral_bank import MoralBankLever
-from sim.levers.party_building import PartyBuildingLever
-from sim.levers.social_enterprise import SocialEnterpriseLever
-from sim.levers.social_work import SocialWorkLever
-from sim.levers.venture import VentureLever
+from sim.levers.fund import Governance  # the fund's governance: a choice among names, used by the schema's checks
 from sim.settings.params import param, section
 
 _NOT_LEVERS = {"base", "schedule"}
@@ -95,28 +85,5 @@ def money_levers() -> tuple[str, ...]:
     return lever_parameters("money")
 
 
-__all__ = [
-    "HOOK_POINTS",
-    "LEVERS",
-    "LEVER_OF",
-    "SCHEDULE_FIELDS",
-    "CharitySalesLever",
-    "DeliberationLever",
-    "EnterpriseLever",
-    "FundLever",
-    "GovPurchaseLever",
-    "Governance",
-    "Lever",
-    "MicroFundLever",
-    "MoralBankLever",
-    "PartyBuildingLever",
-    "PolicyConfig",
-    "SocialEnterpriseLever",
-    "SocialWorkLever",
-    "VentureLever",
-    "lever_cost_kinds",
-    "lever_parameters",
-    "lever_params",
-    "lever_streams",
-    "money_levers",
-]
+__all__ = ["HOOK_POINTS", "LEVERS", "LEVER_OF", "SCHEDULE_FIELDS", "Governance", "Lever", "PolicyConfig",
+           "lever_cost_kinds", "lever_parameters", "lever_params", "lever_streams", "money_levers"]
