@@ -106,7 +106,7 @@ def run_replicates(comp: Comparison, n_seeds: int = REPLICATE_SEEDS, columns: Se
                                                                                               strict=True)]
         table = run_many(settings, out_dir, n_jobs=workers, names=names,
                          overrides=[[f"{k}={x}" for k, x in v.items()] for v in values], progress=False)
-        failed = table[table["status"] == "failed"]
+        failed = table[~table["status"].isin(["done", "skipped"])]
         if len(failed):
             raise RuntimeError(f"replicate {failed['run_dir'].iloc[0]} failed: {failed['error'].iloc[0]}")
         for (side, j, seed), name in zip(batch, names, strict=True):

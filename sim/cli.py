@@ -41,7 +41,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import ConfigError, parameter_table, register_configs
 from sim.kpi_table import format_table
-from sim.outputs import DISTRICT_OUTPUT_FILES, MANIFEST_FILE, OUTPUT_FILES, STATUS_FILE
+from sim.outputs import DISTRICT_OUTPUT_FILES, MANIFEST_FILE, OUTPUT_FILES, STATUS_FILE, job_folder_name
 from sim.overrides import check_overrides
 from sim.runner import run, run_job
 from sim.sweep import EXIT_JOBS_FAILED, EXIT_NOT_STARTED, progress_line
@@ -55,8 +55,9 @@ register_configs()
 if not OmegaConf.has_resolver("sim_parameter_table"):
     OmegaConf.register_new_resolver("sim_parameter_table", lambda: parameter_table(markdown=False))
 if not OmegaConf.has_resolver("sim_job_dir"):
-    # a sweep job's folder: its overrides (policy=micro_fund,seed=3), or its number if it has none
-    OmegaConf.register_new_resolver("sim_job_dir", lambda dirname, num: dirname or f"job{num}")
+    # a sweep job's folder: its overrides (policy=micro_fund,seed=3), or its number if it has none; a name too
+    # long for the file system shortened with a hash (sim.outputs.job_folder_name)
+    OmegaConf.register_new_resolver("sim_job_dir", lambda dirname, num: job_folder_name(str(dirname or ""), num))
 
 # The deepest folder on the way to the run folder that existed before this command: a failed run
 # removes the empty folders Hydra made below it, and never it or anything above it.
@@ -117,7 +118,7 @@ def _single_run(cfg: DictConfig, out_dir: Path) -> float | None:
 
 def _sweep_job(cfg: DictConfig, out_dir: Path, hc) -> float | None:
     """One job of a sweep (:func:`sim.runner.run_job`: skip if complete, record a failure, never raise)."""
-    name = hc.job.override_dirname or f"job{hc.job.num}"
+    name = out_dir.name  # its folder (sim.outputs.job_folder_name): what the plan in sweep.json lists
     outcome = run_job(cfg, out_dir, name, list(hc.overrides.task))
     line = progress_line(Path(hc.sweep.dir), name, outcome.status, outcome.seconds)
     print(line + (f": {outcome.error.split(': ', 1)[-1]}" if outcome.error else ""), flush=True)

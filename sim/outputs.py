@@ -4,7 +4,8 @@ Every run writes into its own folder ``timeseries.parquet`` (``district_timeseri
 for a district), ``kpis.json`` and, last, ``manifest.json`` (seed, full config, config hash,
 package versions, git commit, wall time, and the size and SHA-256 of every output file).  A run
 of a sweep also writes ``status.json`` (done, skipped or failed, with the error and its cause).
-A sweep folder holds one such folder per run, ``sweep.json`` (how many jobs were launched), the
+A sweep folder holds one such folder per run, ``sweep.json`` (its plan, written before any job starts:
+how many jobs, and each job's name and, where known, its config hash: :func:`write_plan`), the
 lock file ``.sweep.lock`` and, once collated (:mod:`sim.collate`), ``runs.parquet`` and a long
 ``timeseries.parquet``.
 
@@ -25,6 +26,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -106,6 +108,11 @@ def config_hash(settings: SimConfig) -> str:
 def _hash(plain_config: dict) -> str:
     data = {k: v for k, v in plain_config.items() if k not in UNHASHED_KEYS}
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def config_hash_of_plain(plain_config: dict) -> str:
+    """The config hash of a resolved config as a manifest records it (``manifest["config"]``)."""
+    return _hash(plain_config)
 
 
 @functools.cache
@@ -215,6 +222,49 @@ def write_status(out_dir: str | os.PathLike, status: str, job: str, digest: str 
 def read_status(out_dir: str | os.PathLike) -> dict | None:
     """A job's recorded status, or None when it has none (or it is unreadable)."""
     return read_json(Path(out_dir) / STATUS_FILE)
+
+
+# ------------------------------------------------------------------------------------------------
+# a sweep's plan
+# ------------------------------------------------------------------------------------------------
+MAX_FOLDER_NAME_BYTES = 200  # file systems allow 255 bytes a name; a longer job name is shortened with a hash
+
+
+def job_folder_name(dirname: str, num: int) -> str:
+    """A sweep job's folder name: its overrides (``policy=micro_fund,seed=3``), or ``job<num>`` if it has none.
+
+    A name longer than :data:`MAX_FOLDER_NAME_BYTES` bytes (a grid over several long keys) is cut there and
+    ends with ``~`` and 12 hex digits of its SHA-256, so that every job of the sweep still has a folder of its
+    own; its manifest and ``status.json`` keep the whole list of overrides.
+    """
+    name = dirname or f"job{num}"
+    raw = name.encode("utf-8")
+    if len(raw) <= MAX_FOLDER_NAME_BYTES:
+        return name
+    digest = hashlib.sha256(raw).hexdigest()[:12]
+    head = raw[:MAX_FOLDER_NAME_BYTES - len(digest) - 1].decode("utf-8", errors="ignore")
+    return f"{head}~{digest}"
+
+def write_plan(sweep_dir: str | os.PathLike, kind: str, runs: dict[str, str | None] | None, jobs: int | None,
+               **extra: Any) -> dict:
+    """Record a sweep's or a study's plan in ``sweep.json`` before any of its jobs starts; return it.
+
+    ``kind``: ``sweep`` (``python -m sim -m``) or ``study`` (:func:`sim.runner.run_many`); ``runs``: each
+    job's folder name and its config hash (None where it is not known before the job runs), or None when
+    the names are not known (then only the number of ``jobs`` is checked).  A study's runs join those of
+    earlier studies into the same folder (they are collated together); a sweep's plan replaces the last.
+    """
+    path = Path(sweep_dir) / SWEEP_FILE
+    if kind == "study" and runs is not None:
+        earlier = read_json(path)
+        if isinstance(earlier, dict) and earlier.get("kind") == "study" and isinstance(earlier.get("runs"), dict):
+            runs = {**earlier["runs"], **runs}
+    plan = {"kind": kind, "jobs": len(runs) if runs is not None else jobs,
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"), **extra}
+    if runs is not None:
+        plan["runs"] = runs
+    write_atomic(path, plan)
+    return plan
 
 
 # ------------------------------------------------------------------------------------------------

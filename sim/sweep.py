@@ -29,7 +29,9 @@ The job itself is :func:`sim.runner.run_job`, the same contract :func:`sim.runne
 
 from __future__ import annotations
 
+import itertools
 import logging
+import math
 import sys
 import time
 from collections import Counter
@@ -37,49 +39,89 @@ from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
+from hydra.core.override_parser.types import RangeSweep
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from sim.collate import collate
+from sim.config import ConfigError
 from sim.outputs import (
     COLLATED_TIMESERIES_FILE,
     RUNS_FILE,
     STATUS_FILE,
     SWEEP_FILE,
     SweepBusy,
+    job_folder_name,
     lock_sweep,
     read_json,
     read_status,
-    write_atomic,
+    write_plan,
 )
 from sim.runner import summary_text
 
 EXIT_NOT_STARTED = 2
 EXIT_JOBS_FAILED = 3
 EXIT_COLLATION_FAILED = 4
+MAX_PLANNED_NAMES = 1_000_000  # a larger sweep's plan records its number of jobs only
 
 log = logging.getLogger("sim.sweep")
+
+
+def _swept(config: DictConfig) -> list:
+    """The parsed overrides that make the sweep's jobs: ``hydra.sweeper.params`` first, then the command line's."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    # unresolved: an interpolation such as ${hydra:runtime.choices.policy} resolves inside each job
+    params = OmegaConf.to_container(config.hydra.sweeper, resolve=False).get("params") or {}
+    task = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
+    return OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in params.items()] + task)
+
+
+def _value_count(override) -> int:
+    """How many values an override gives a key, without listing them (a range is counted, not expanded)."""
+    if not override.is_sweep_override():
+        return 1
+    value = override.value()
+    if isinstance(value, RangeSweep):
+        if value.step == 0:
+            raise ConfigError(f"{override.input_line}: a range's step cannot be 0")
+        return max(0, math.ceil((value.stop - value.start) / value.step))
+    return sum(1 for _ in override.sweep_string_iterator())
 
 
 def count_jobs(config: DictConfig) -> int:
     """Number of jobs the sweep launches: every combination of the values of each key.
 
     The keys are those of ``hydra.sweeper.params`` and the command line (a key given twice counts
-    once), as both the basic sweeper and this project's (hydra/sweeper=sim) combine them.  Raises
-    for a sweep it cannot count without the config loader (``glob(...)``, ``interval(...)``).
+    once: its last values), as both the basic sweeper and this project's (hydra/sweeper=sim) combine them.
+    Raises for a sweep it cannot count without the config loader (``glob(...)``, ``interval(...)``).
+    Counts without listing the jobs: a range of a hundred million values is counted at once.
     """
-    import math
+    values: dict[str, int] = {}
+    for override in _swept(config):
+        values[override.get_key_element()] = _value_count(override)
+    return math.prod(values.values())
 
+
+def job_names(config: DictConfig) -> list[str]:
+    """The folder name of each job of the sweep, in the order Hydra numbers them (:func:`sim.outputs.job_folder_name`
+    of each job's ``override_dirname``, as Hydra forms it).  Raises where :func:`count_jobs` does."""
+    from hydra._internal.config_loader_impl import get_overrides_dirname
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    # unresolved: an interpolation such as ${hydra:runtime.choices.policy} resolves inside each job
-    params = OmegaConf.to_container(config.hydra.sweeper, resolve=False).get("params") or {}
-    task = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
-    values: dict[str, int] = {}
-    for override in OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in params.items()] + task):
-        values[override.get_key_element()] = (len(list(override.sweep_string_iterator()))
-                                              if override.is_sweep_override() else 1)
-    return math.prod(values.values())
+    per_key: dict[str, list[str]] = {}
+    for override in _swept(config):
+        key = override.get_key_element()
+        per_key[key] = ([f"{key}={v}" for v in override.sweep_string_iterator()] if override.is_sweep_override()
+                        else [f"{key}={override.get_value_element_as_str()}"])
+    dirname = OmegaConf.to_container(config.hydra.job.config.override_dirname, resolve=True)
+    parser = OverridesParser.create()
+    names = []
+    for num, job in enumerate(itertools.product(*per_key.values())):
+        text = get_overrides_dirname(parser.parse_overrides(list(job)), exclude_keys=dirname["exclude_keys"],
+                                     item_sep=dirname["item_sep"], kv_sep=dirname["kv_sep"])
+        names.append(job_folder_name(text, num))
+    return names
 
 
 def job_statuses(sweep_dir: Path) -> list[dict]:
@@ -123,11 +165,17 @@ class SweepCallback(Callback):
             f.unlink()
         try:
             jobs = count_jobs(config)
-        except Exception:  # a sweeper other than the basic one: the count is unknown
+        except Exception:  # a sweep that needs the config loader to count (glob): the count is unknown
             jobs = None
+        names = None
+        if jobs is not None and jobs <= MAX_PLANNED_NAMES:
+            try:
+                names = job_names(config)
+            except Exception:  # a sweeper or folder naming other than this project's: the count alone
+                names = None
         task = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)  # interpolations resolve in jobs
-        write_atomic(sweep_dir / SWEEP_FILE, {"jobs": jobs, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                                              "overrides": task})
+        # the plan, before any job starts: sim.collate checks the folder against it (jobs never started, strays)
+        write_plan(sweep_dir, "sweep", None if names is None else dict.fromkeys(names), jobs, overrides=task)
         log.info("sweep of %s jobs into %s", jobs if jobs is not None else "?", sweep_dir)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
@@ -154,12 +202,16 @@ class SweepCallback(Callback):
         collated = True
         if self.collate:
             try:
-                runs = collate(sweep_dir)
-                print(f"collated {len(runs)} runs: {sweep_dir / RUNS_FILE}, {sweep_dir / COLLATED_TIMESERIES_FILE}",
+                # failed jobs are named in the summary and the exit code: recorded as such in the table
+                # (sim.collate's skip_bad, written into it); without them, any bad run stops the collation
+                runs = collate(sweep_dir, skip_bad=bool(failures), warn=False)
+                left_out = len(runs.attrs.get("collate", {}).get("left_out", []))
+                print(f"collated {len(runs)} runs: {sweep_dir / RUNS_FILE}, {sweep_dir / COLLATED_TIMESERIES_FILE}"
+                      + (f" ({left_out} failed or missing recorded as such, skip_bad)" if left_out else ""),
                       flush=True)
             except Exception as exc:  # report; the runs themselves are safe on disk
                 collated = False
-                print(f"collation failed: {exc}\nrun: python -m sim.collate {sweep_dir}", flush=True)
+                print(f"collation failed: {exc}\nrun: python -m sim.collate --verify {sweep_dir}", flush=True)
         if failures:
             return EXIT_JOBS_FAILED
         return 0 if collated else EXIT_COLLATION_FAILED

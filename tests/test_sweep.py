@@ -170,7 +170,8 @@ def test_collate_command_and_corrupt_file(joblib_sweep, tmp_path):
     bad.write_bytes(b"not a parquet file")
     proc = subprocess.run([sys.executable, "-m", "experiments.collate", str(work)], capture_output=True, text=True)
     assert proc.returncode == 1
-    assert f"corrupt run {bad.parent}: timeseries.parquet has 18 bytes, the manifest recorded" in proc.stderr
+    assert f"1 bad run(s) in {work}: {bad.parent.name}: timeseries.parquet has 18 bytes, the manifest recorded" \
+        in proc.stderr
     assert (work / "runs.parquet").read_bytes() == runs_before  # nothing half-written
     with pytest.raises(CollateError):
         collate(work)
