@@ -4,6 +4,7 @@ told to skip (and then says so in the table)."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -253,3 +254,39 @@ def test_a_district_sweep_collates_both_tables_and_is_checked_against_its_plan(t
     assert verify(d)[0] == (names[1], "planned, but no run folder (never started)")
     refused = _collate_cli(d)
     assert refused.returncode == 1 and names[1] in refused.stderr
+
+
+# ------------------------------------------------------------------------------------------------
+# item 7: run_many never raises for a run's failure, a full disk included
+# ------------------------------------------------------------------------------------------------
+def _full_disk(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_run_many_records_and_returns_runs_that_a_full_disk_stops(tmp_path, monkeypatch, capsys):
+    """The disk fills after the plan is written: each run fails writing its table, the runs table cannot be
+    written either; run_many returns the failures (recorded in each status.json) instead of raising."""
+    settings, names = _study(3)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", _full_disk)  # inherited by the forked job processes
+    runs = run_many(settings, tmp_path, n_jobs=1, names=names)
+    assert list(runs["status"]) == ["failed"] * 3
+    assert runs["error"].str.contains("No space left on device").all()
+    assert "runs.parquet could not be written" in runs.attrs["collate"]["not_written"]
+    out, err = capsys.readouterr()
+    assert "sweep finished: 0 done, 0 skipped, 3 failed" in out and "could not be written" in err
+    assert read_json(tmp_path / "seed=0" / "status.json")["cause"] == "exception"
+    assert not list(tmp_path.glob("*/.*.tmp")) and not list(tmp_path.glob("*/manifest.json"))
+    assert not (tmp_path / "runs.parquet").exists()
+    monkeypatch.undo()
+    assert list(run_many(settings, tmp_path, n_jobs=1, names=names, progress=False)["status"]) == ["done"] * 3
+
+
+def test_run_many_returns_every_run_failed_when_not_even_its_plan_can_be_written(tmp_path, monkeypatch):
+    settings, names = _study(2)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", _full_disk)
+    monkeypatch.setattr(Path, "write_text", _full_disk)
+    monkeypatch.setattr(Path, "write_bytes", _full_disk)
+    runs = run_many(settings, tmp_path / "S", n_jobs=1, names=names, progress=False)
+    assert list(runs["run_dir"]) == names and list(runs["status"]) == ["failed"] * 2
+    assert runs["error"].str.contains("plan could not be written").all()
+    assert not [p for p in (tmp_path / "S").iterdir() if p.name != ".sweep.lock"]  # no run was started
