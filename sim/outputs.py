@@ -35,6 +35,7 @@ import pandas as pd
 from filelock import FileLock, Timeout
 
 from sim.config import SimConfig, to_plain_dict
+from sim.isolation import FORK_LOCK
 
 TIMESERIES_FILE = "timeseries.parquet"
 DISTRICT_TIMESERIES_FILE = "district_timeseries.parquet"
@@ -50,6 +51,7 @@ DISTRICT_OUTPUT_FILES = (TIMESERIES_FILE, DISTRICT_TIMESERIES_FILE, KPIS_FILE, M
 
 # Keys that change how a run is shown or scheduled, not what it computes: left out of the config hash.
 UNHASHED_KEYS = ("progress", "lang", "overwrite", "sweep")
+LOCK_POLL_S = 0.05  # how often a sweep waiting for a busy folder tries its lock again
 PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "hydra-core", "omegaconf")
 
 
@@ -245,6 +247,21 @@ def job_folder_name(dirname: str, num: int) -> str:
     head = raw[:MAX_FOLDER_NAME_BYTES - len(digest) - 1].decode("utf-8", errors="ignore")
     return f"{head}~{digest}"
 
+
+BLOCKED_SUFFIX = "~blocked"  # the folder a job records its failure in when a file stands where its folder goes
+
+
+def job_folder(dirname: str, num: int, sweep_dir: str | os.PathLike | None = None) -> str:
+    """The folder of a sweep's job under ``sweep_dir``: :func:`job_folder_name`, or, if something other than a
+    folder already stands there (a file), that name with :data:`BLOCKED_SUFFIX`, where the job records that it
+    could not run (``sim.cli``), so that one job's obstacle fails that job and not the sweep."""
+    name = job_folder_name(dirname, num)
+    if sweep_dir is not None:
+        target = Path(sweep_dir) / name
+        if os.path.lexists(target) and not target.is_dir():
+            return name + BLOCKED_SUFFIX
+    return name
+
 def write_plan(sweep_dir: str | os.PathLike, kind: str, runs: dict[str, str | None] | None, jobs: int | None,
                **extra: Any) -> dict:
     """Record a sweep's or a study's plan in ``sweep.json`` before any of its jobs starts; return it.
@@ -274,26 +291,49 @@ class SweepBusy(RuntimeError):
     """Another sweep is writing into the folder, and this one was asked not to wait."""
 
 
-def lock_sweep(sweep_dir: str | os.PathLike, wait: bool = True) -> FileLock:
+class SweepLock:
+    """A sweep folder's file lock, held: :meth:`release` lets it go (never while this process forks a job)."""
+
+    def __init__(self, lock: FileLock) -> None:
+        self._lock = lock
+
+    @property
+    def is_locked(self) -> bool:
+        return self._lock.is_locked
+
+    def release(self) -> None:
+        with FORK_LOCK:
+            self._lock.release()
+
+
+def lock_sweep(sweep_dir: str | os.PathLike, wait: bool = True) -> SweepLock:
     """Take the sweep folder's lock (``.sweep.lock``) and clear what killed runs left; return the held lock.
 
     If another sweep holds it: with ``wait`` say so on stderr and wait until it finishes, otherwise
     raise :class:`SweepBusy`.  Once held, removes the temporary files (``.*.tmp``) that killed runs
     left in the folder and its run folders: only the holder may, since another sweep's temporary
     files are in use while it runs.  Release with ``.release()`` (the lock is also released when the
-    process ends, however it ends).
+    process ends, however it ends).  Each attempt to take it, and its release, happen under
+    :data:`sim.isolation.FORK_LOCK`, so that another thread of this process may fork job processes meanwhile.
     """
     folder = Path(sweep_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(folder / LOCK_FILE)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        message = f"another sweep is writing into {folder}"
-        if not wait:
-            raise SweepBusy(f"{message}; not started (not asked to wait: sweep.wait=false)") from None
-        print(f"{message}; waiting for it to finish", file=sys.stderr, flush=True)
-        lock.acquire()
+    with FORK_LOCK:
+        lock = FileLock(folder / LOCK_FILE)
+    said = False
+    while True:
+        try:
+            with FORK_LOCK:
+                lock.acquire(timeout=0)
+            break
+        except Timeout:
+            message = f"another sweep is writing into {folder}"
+            if not wait:
+                raise SweepBusy(f"{message}; not started (not asked to wait: sweep.wait=false)") from None
+            if not said:
+                print(f"{message}; waiting for it to finish", file=sys.stderr, flush=True)
+                said = True
+            time.sleep(LOCK_POLL_S)
     for stale in (*folder.glob(".*.tmp"), *folder.glob("*/.*.tmp")):
         stale.unlink(missing_ok=True)
-    return lock
+    return SweepLock(lock)

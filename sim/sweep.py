@@ -10,17 +10,20 @@
   ``sweep.job_memory_gb``) is recorded in its ``status.json`` with its cause; the worker and the
   other jobs go on, and Hydra's end-of-sweep callback still runs.
 * :class:`SweepCallback` (registered in configs/config.yaml) takes the sweep folder's lock at the
-  start (a second sweep into the same folder waits, or with ``sweep.wait=false`` refuses), counts
-  the jobs; at the end it prints a summary (done, skipped, failed, wall time, each failed job),
-  collates the sweep (``python -m sim.collate <sweep dir>`` does the same by hand), releases the
-  lock and ends the command with one of the exit codes below.
+  start (a second sweep into the same folder waits, or with ``sweep.wait=false`` refuses), records
+  the sweep's plan in ``sweep.json`` (the number of jobs, counted without listing them, and each job's
+  folder name: :func:`sim.outputs.write_plan`, checked by ``python -m sim.collate --verify``); at the end
+  it prints a summary (done, skipped, failed, wall time, each failed job), collates the sweep
+  (``python -m sim.collate <sweep dir>`` does the same by hand), releases the lock and ends the command
+  with one of the exit codes below.
 
 Exit codes of ``python -m sim -m …``:
 
 ==  ===========================================================================================
 0   every job done (or complete from an earlier attempt) and the sweep collated
 2   the sweep could not start: bad input, or another sweep holds the folder and ``sweep.wait=false``
-3   the sweep ran, but some jobs failed (or never reported); the summary names them
+3   the sweep ran, but some jobs failed (or never reported); the summary names them; also a sweep that an
+    error stopped after some of its jobs had run (sim.cli)
 4   every job done, but the collation failed (``python -m sim.collate <dir>`` says why)
 ==  ===========================================================================================
 
@@ -38,7 +41,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
 from hydra.core.override_parser.types import RangeSweep
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
@@ -51,6 +53,7 @@ from sim.outputs import (
     STATUS_FILE,
     SWEEP_FILE,
     SweepBusy,
+    SweepLock,
     job_folder_name,
     lock_sweep,
     read_json,
@@ -65,6 +68,7 @@ EXIT_COLLATION_FAILED = 4
 MAX_PLANNED_NAMES = 1_000_000  # a larger sweep's plan records its number of jobs only
 
 log = logging.getLogger("sim.sweep")
+STARTED: Path | None = None  # the folder of the sweep this process started (its jobs may have run)
 
 
 def _swept(config: DictConfig) -> list:
@@ -143,7 +147,7 @@ class SweepCallback(Callback):
     def __init__(self, collate: bool = True) -> None:
         self.collate = collate
         self._start = time.time()
-        self._lock: FileLock | None = None
+        self._lock: SweepLock | None = None
 
     def __getstate__(self) -> dict:
         """Launchers send the callbacks to their workers: the lock stays with the process that holds it."""
@@ -176,6 +180,8 @@ class SweepCallback(Callback):
         task = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)  # interpolations resolve in jobs
         # the plan, before any job starts: sim.collate checks the folder against it (jobs never started, strays)
         write_plan(sweep_dir, "sweep", None if names is None else dict.fromkeys(names), jobs, overrides=task)
+        global STARTED
+        STARTED = sweep_dir
         log.info("sweep of %s jobs into %s", jobs if jobs is not None else "?", sweep_dir)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:

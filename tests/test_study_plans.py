@@ -290,3 +290,30 @@ def test_run_many_returns_every_run_failed_when_not_even_its_plan_can_be_written
     assert list(runs["run_dir"]) == names and list(runs["status"]) == ["failed"] * 2
     assert runs["error"].str.contains("plan could not be written").all()
     assert not [p for p in (tmp_path / "S").iterdir() if p.name != ".sweep.lock"]  # no run was started
+
+
+# ------------------------------------------------------------------------------------------------
+# item 9 (the dashboard's "Run 20 seeds" pressed by several participants at once): studies in threads
+# ------------------------------------------------------------------------------------------------
+def test_studies_started_at_once_from_threads_neither_fail_nor_hang(tmp_path):
+    """Before: 'os.fork is unsafe while filelock is changing descriptor ownership' (12 of 32 studies), and an
+    idle job process kept alive by another study's child holding its orders pipe (a hang)."""
+    import threading
+
+    settings, names = _study(4)
+    results, errors = [], []
+
+    def click(folder: Path) -> None:
+        try:
+            results.append(list(run_many(settings, folder, n_jobs=2, names=names, progress=False)["status"]))
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    for rep in range(3):
+        threads = [threading.Thread(target=click, args=(tmp_path / f"{rep}-{k}",), daemon=True) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=180)
+        assert not any(t.is_alive() for t in threads), "a study hangs"
+    assert errors == [] and results == [["done"] * 4] * 12
