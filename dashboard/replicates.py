@@ -32,7 +32,67 @@ from sim.tables.kpi_table import is_fraction
 REPLICATE_SEEDS = 20
 PARAMETER_SETS = 5   # with parameter uncertainty: 5 posterior draws × 4 seeds = the same 20 runs a side
 DRAW_SEED = 0        # the posterior draws are the same on every page and every run
-CACHE = Path(tempfile.gettempdir()) / "five_society_dashboard"
+CACHE_ENV = "FIVE_SOCIETY_DASHBOARD_CACHE"        # a folder of your choice for the replicates' runs
+CACHE_LIMIT_ENV = "FIVE_SOCIETY_DASHBOARD_CACHE_MB"  # how much they may take on disk
+CACHE_LIMIT_MB = 500.0
+
+
+class CacheError(RuntimeError):
+    """The replicates' cache folder cannot be used safely (another account's, or open to others)."""
+
+
+def cache_root() -> Path:
+    """The replicates' cache folder: ``$FIVE_SOCIETY_DASHBOARD_CACHE``, else ``$XDG_CACHE_HOME`` or ``~/.cache``
+    + ``five_society_dashboard``; made with permissions 0700 (only this account), and refused if it belongs to
+    another account (on a shared host, no one else can prepare or read it).  Where there is no home folder, a
+    folder of this account's own under the system's temporary folder (``five_society_dashboard-<uid>``)."""
+    if os.environ.get(CACHE_ENV):
+        root = Path(os.environ[CACHE_ENV])
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache" if Path.home().is_dir() else None)
+        uid = os.getuid() if hasattr(os, "getuid") else 0
+        root = Path(base) / "five_society_dashboard" if base else \
+            Path(tempfile.gettempdir()) / f"five_society_dashboard-{uid}"
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if hasattr(os, "getuid"):
+        info = root.lstat()
+        if root.is_symlink() or info.st_uid != os.getuid():
+            raise CacheError(f"the replicates' cache folder {root} belongs to another account (or is a link); "
+                             f"choose one with {CACHE_ENV}=FOLDER")
+        if info.st_mode & 0o077:
+            os.chmod(root, 0o700)  # ours, but open to others: close it
+    return root
+
+
+def cache_limit_bytes() -> int:
+    """How much the replicates' cache may take (``$FIVE_SOCIETY_DASHBOARD_CACHE_MB``, default 500 MB)."""
+    try:
+        mb = float(os.environ.get(CACHE_LIMIT_ENV, CACHE_LIMIT_MB))
+    except ValueError:
+        mb = CACHE_LIMIT_MB
+    return int(max(0.0, mb) * 1e6)
+
+
+def prune_cache(root: Path, limit: int, keep: Path | None = None) -> list[Path]:
+    """Remove the least recently used comparisons' folders until the cache takes at most ``limit`` bytes
+    (``keep``, the folder in use, stays); return the removed folders."""
+    import shutil
+
+    folders = []
+    for folder in (p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
+        size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+        folders.append((folder.stat().st_mtime, folder, size))
+    total = sum(size for _, _, size in folders)
+    removed = []
+    for _, folder, size in sorted(folders, key=lambda item: item[0]):
+        if total <= limit:
+            break
+        if keep is not None and folder.resolve() == keep.resolve():
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        total -= size
+        removed.append(folder)
+    return removed
 
 
 def parameter_draws(n_sets: int = PARAMETER_SETS) -> pd.DataFrame:
@@ -58,7 +118,7 @@ def cache_folder(comp: Comparison, parameters: pd.DataFrame | None = None) -> Pa
     parameter draws."""
     extra = "" if parameters is None else parameters.to_csv(index=False)
     digest = hashlib.sha256((repr(comp.key) + extra).encode()).hexdigest()[:16]
-    return CACHE / digest
+    return cache_root() / digest
 
 
 def run_replicates(comp: Comparison, n_seeds: int = REPLICATE_SEEDS, columns: Sequence[str] = KEY_INDICATORS,
@@ -76,7 +136,12 @@ def run_replicates(comp: Comparison, n_seeds: int = REPLICATE_SEEDS, columns: Se
     go in batches, one A-B pair per two workers, each batch into its own subfolder;
     ``on_progress(done, total)`` is called after each batch.  A failed run raises RuntimeError with its error.
     """
+    cached = folder is None
     folder = cache_folder(comp, parameters) if folder is None else Path(folder)
+    if cached:
+        folder.mkdir(parents=True, exist_ok=True)
+        os.utime(folder)  # used now: the last to be pruned
+        prune_cache(folder.parent, cache_limit_bytes(), keep=folder)
     workers = n_jobs or os.cpu_count() or 1
     if parameters is None:
         seeds = replicate_seeds(comp.seed, n_seeds)
@@ -106,7 +171,7 @@ def run_replicates(comp: Comparison, n_seeds: int = REPLICATE_SEEDS, columns: Se
                                                                                               strict=True)]
         table = run_many(settings, out_dir, n_jobs=workers, names=names,
                          overrides=[[f"{k}={x}" for k, x in v.items()] for v in values], progress=False)
-        failed = table[table["status"] == "failed"]
+        failed = table[~table["status"].isin(["done", "skipped"])]
         if len(failed):
             raise RuntimeError(f"replicate {failed['run_dir'].iloc[0]} failed: {failed['error'].iloc[0]}")
         for (side, j, seed), name in zip(batch, names, strict=True):

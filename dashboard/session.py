@@ -26,9 +26,8 @@ from typing import Any
 import pandas as pd
 
 from dashboard.levers import LEVER_OF, LEVERS, clean_value, is_community_lever, same_value, value_text
-from sim.model.community_model import CommunityModel
+from sim.model.community_model import CommunityModel, warmup_key
 from sim.model.grids import CommunityWeek, community_week
-from sim.runs.runner import WarmedModels
 from sim.settings.config import SimConfig, get_value, settings_for, with_values
 from sim.tables.glossary import label, preset_label
 
@@ -130,8 +129,9 @@ def scenario(side: str, community: str, policy: str, levers: dict[str, Any] | No
 # The warm-up, run once per community and seed
 # ---------------------------------------------------------------------------------------------
 WARMED_STATES = 8  # warmed models kept in memory (about 2 MB each for 12,000 residents)
-_WARMED = WarmedModels(size=WARMED_STATES)  # the same cache as run_many's job processes (sim/runs/runner.py)
-_WARMED_LOCK = threading.Lock()
+_WARMED: OrderedDict[str, CommunityModel] = OrderedDict()
+_WARMED_LOCK = threading.Lock()  # held only to look up and store (a warm-up runs under its own key's lock)
+_WARMING: dict[str, threading.Lock] = {}
 
 
 def warmed_model(settings: SimConfig) -> CommunityModel:
@@ -142,8 +142,24 @@ def warmed_model(settings: SimConfig) -> CommunityModel:
     (:meth:`CommunityModel.warmed_copy`: its policy comes into force at week 1).  The result equals
     ``CommunityModel(settings)`` after ``warm_up()`` (tests/test_dashboard.py checks it).
     """
-    with _WARMED_LOCK:
-        return _WARMED.model(copy.deepcopy(settings))
+    if settings.warmup_weeks == 0:  # no warm-up: the run's levers are in force from the first week
+        return CommunityModel(copy.deepcopy(settings))
+    key = warmup_key(settings)
+    with _WARMED_LOCK:  # the lock of this community and seed, so that other warm-ups go on meanwhile
+        lock = _WARMING.setdefault(key, threading.Lock())
+    with lock:
+        with _WARMED_LOCK:
+            warmed = _WARMED.get(key)
+            if warmed is not None:
+                _WARMED.move_to_end(key)
+        if warmed is None:
+            warmed = CommunityModel(copy.deepcopy(settings))
+            warmed.warm_up()
+            with _WARMED_LOCK:
+                _WARMED[key] = warmed
+                while len(_WARMED) > WARMED_STATES:
+                    _WARMING.pop(_WARMED.popitem(last=False)[0], None)
+        return warmed.warmed_copy(settings)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,6 +242,30 @@ class SharedRun:
         return self._community[side][week]
 
 
+class _Building:
+    """A shared run being built by one page: the others asking for it wait for the result (or its error)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._run: SharedRun | None = None
+        self._error: BaseException | None = None
+
+    def done(self, run: SharedRun) -> None:
+        self._run = run
+        self._event.set()
+
+    def fail(self, error: BaseException) -> None:
+        self._error = error
+        self._event.set()
+
+    def wait(self) -> SharedRun:
+        self._event.wait()
+        if self._error is not None:
+            raise RuntimeError(f"the shared run could not be built: {self._error}") from self._error
+        assert self._run is not None
+        return self._run
+
+
 class SharedRuns:
     """The shared runs in memory, the most recently used first; the oldest is dropped beyond ``size``.
 
@@ -236,17 +276,40 @@ class SharedRuns:
     def __init__(self, size: int = SHARED_RUNS) -> None:
         self.size = size
         self._runs: OrderedDict[tuple, SharedRun] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held only to look up and store: never while a run is built
+        self._building: dict[tuple, _Building] = {}
 
     def get(self, key: tuple, scenarios: dict[str, Scenario], changes: tuple[LeverChange, ...] = ()) -> SharedRun:
+        """The shared run of ``key``, built (warm-up included) by the first page that asks for it.
+
+        A new run is built outside the global lock: pages showing other runs go on meanwhile, and pages asking
+        for the same new run wait for that one build (not for a build of their own)."""
         with self._lock:
             run = self._runs.get(key)
-            if run is None:
-                run = self._runs[key] = SharedRun(scenarios, changes)
-                while len(self._runs) > self.size:
-                    self._runs.popitem(last=False)
+            if run is not None:
+                self._runs.move_to_end(key)
+                return run
+            building = self._building.get(key)
+            owner = building is None
+            if owner:
+                building = self._building[key] = _Building()
+        if not owner:
+            return building.wait()
+        try:
+            run = SharedRun(scenarios, changes)
+        except BaseException as exc:
+            with self._lock:
+                del self._building[key]
+            building.fail(exc)
+            raise
+        with self._lock:
+            self._runs[key] = run
             self._runs.move_to_end(key)
-            return run
+            while len(self._runs) > self.size:
+                self._runs.popitem(last=False)
+            del self._building[key]
+        building.done(run)
+        return run
 
     def __len__(self) -> int:
         return len(self._runs)

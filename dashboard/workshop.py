@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dashboard.levers import LEVER_OF, clean_value, lever_meta, lever_options, same_value
+from dashboard.levers import LEVER_OF, clean_value, lever_options, same_value, widget_bounds
 from dashboard.session import (
     DEFAULT_COMMUNITY,
     DEFAULT_POLICIES,
@@ -124,7 +124,7 @@ def _choice(params: Mapping[str, str], key: str, default: str, allowed: list[str
 
 def lever_value(key: str, text: str, name: str | None = None) -> Any:
     """A lever's value from its URL text, in the parameter's type and range (errors name the URL key ``name``)."""
-    lever, param = LEVER_OF[key], key
+    lever = LEVER_OF[key]
     key = name or key
     if lever.widget == "toggle":
         if text.lower() not in ("true", "false", "1", "0"):
@@ -135,13 +135,15 @@ def lever_value(key: str, text: str, name: str | None = None) -> Any:
         if text not in options:
             raise BadLink(f"{key}={text!r} is unknown (allowed: {', '.join(options)})")
         return text
-    meta = lever_meta(param)
+    # the widget's bounds (within the schema's range): a value the schema allows but the slider cannot show
+    # would stop the page (Streamlit's StreamlitValueAboveMaxError)
+    lo, hi = widget_bounds(lever)
     try:
         value = float(text)
     except ValueError:
-        raise BadLink(f"{key}={text!r} is not a number (allowed: {meta['lo']}–{meta['hi']})") from None
-    if not meta["lo"] <= value <= meta["hi"]:
-        raise BadLink(f"{key}={text} is out of range (allowed: {meta['lo']}–{meta['hi']})")
+        raise BadLink(f"{key}={text!r} is not a number (allowed: {_text(lo)}–{_text(hi)})") from None
+    if not lo <= value <= hi:
+        raise BadLink(f"{key}={text} is out of range (allowed: {_text(lo)}–{_text(hi)})")
     return clean_value(lever, value)
 
 

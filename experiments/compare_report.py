@@ -208,7 +208,7 @@ def _difference_blocks(res: Results) -> list[Block]:
     blocks: list[Block] = [Heading(label("rep_differences", lang, spec=spec))]
     if res.missing is not None and not res.missing.empty:
         seed = _mid(term("seed", lang), lang)
-        lone = [f"{res.names.get(r.scenario, r.scenario)} ({seed} {', '.join(map(str, r.seeds))})"
+        lone = [f"{res.names.get(r.scenario, r.scenario)} ({seed} {', '.join(str(int(s)) for s in r.seeds)})"
                 for r in res.missing.itertuples()]
         blocks += [Alert(label("rep_unpaired", lang, scenarios="; ".join(lone),
                                keys=keys)),

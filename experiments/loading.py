@@ -118,8 +118,8 @@ def load_sweep(path: Path, baseline_spec: str | None, over: list[str] | None = N
     if not path.is_dir():
         raise CompareError(f"no such sweep folder: {path}")
     if not (path / RUNS_FILE).is_file() or not (path / COLLATED_TIMESERIES_FILE).is_file():
-        try:
-            collate(path)
+        try:  # failed, damaged or missing runs are kept as rows with their reason: the report lists them as excluded
+            collate(path, skip_bad=True, warn=False)
         except CollateError as exc:
             raise CompareError(str(exc)) from None
     runs = pd.read_parquet(path / RUNS_FILE)

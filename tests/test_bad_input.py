@@ -170,7 +170,29 @@ def generate_cases() -> list[Case]:
              "policy.fund.needy_share", says="must sum to 1"),
         Case("Hydra interpolation of the wrong type", ["seed=${hydra:runtime.choices.policy}", "steps=2",
                                                       "progress=false", "hydra.run.dir=r"], "seed"),
-        Case("Hydra's own group", ["hydra/launcher=nope"], "hydra/launcher", says="Could not find"),
+        Case("Hydra's own group", ["hydra/launcher=nope"], "hydra/launcher", says="choose one of"),
+        # issue 29: input holes
+        Case("seed of 10,000 digits", ["seed=" + "9" * 10_000], "seed", says="cannot read"),
+        Case("range step 0", ["-m", "seed=range(0,5,0)"], "seed", says="step is 0"),
+        Case("empty range", ["-m", "seed=range(5,0)"], "seed", says="no jobs"),
+        Case("empty glob", ["-m", "policy=glob(nope*)"], "policy", says="no jobs"),
+        Case("a hundred million jobs", ["-m", "seed=range(0,100000000)"], "sweep.max_jobs", says="100,000,000 jobs"),
+        Case("above a lowered limit", ["-m", "seed=range(0,20)", "policy=baseline,micro_fund", "sweep.max_jobs=10"],
+             "sweep.max_jobs", says="40 jobs"),
+        Case("rerun of any file", ["--experimental-rerun", "/etc/passwd"], "--experimental-rerun",
+             says="not supported"),
+        Case("sweeper params on the command line", ["-m", "hydra.sweeper.params={seed: '0,1'}"],
+             "hydra.sweeper.params", says="cannot be set on the command line"),
+        Case("key given twice", ["seed=1", "seed=2"], "seed", says="given twice"),
+        Case("key given twice in a sweep", ["-m", "seed=1,2", "seed=3"], "seed", says="given twice"),
+        Case("group given twice", ["policy=baseline", "policy=micro_fund"], "policy", says="given twice"),
+        Case("empty run folder", ["hydra.run.dir=", "steps=2"], "hydra.run.dir", says="is empty"),
+        Case("empty sweep folder", ["-m", "hydra.sweep.dir=", "seed=0"], "hydra.sweep.dir", says="is empty"),
+        Case("launcher by path", ["-m", "hydra/launcher=../../policy/baseline", "seed=0"], "hydra/launcher",
+             says="choose one of"),
+        Case("sweeper by path", ["-m", "hydra/sweeper=../launcher/joblib", "seed=0"], "hydra/sweeper",
+             says="choose one of"),
+        Case("unknown Hydra group", ["hydra/nope=x"], "hydra/nope", says="Hydra's config groups"),
         Case("finished run in the folder", ["hydra.run.dir=done", "steps=2", "progress=false"], "overwrite",
              setup="finished_run", says="already holds a finished run"),
         Case("run folder under a file", ["hydra.run.dir=blocker/run", "steps=2"], "hydra.run.dir", setup="blocker"),
@@ -275,7 +297,10 @@ def test_table_has_hundreds_of_generated_cases():
 
 
 def test_every_bad_override_is_refused_cleanly(tmp_path):
-    cases = generate_cases()
+    _check_cases(tmp_path, generate_cases())
+
+
+def _check_cases(tmp_path: Path, cases: list[Case]) -> None:
     spec = tmp_path / "cases.json"
     spec.write_text(json.dumps([dataclasses.asdict(c) for c in cases]), encoding="utf-8")
     cwd = tmp_path / "work"
@@ -308,6 +333,24 @@ def test_every_bad_override_is_refused_cleanly(tmp_path):
     assert not problems, f"{len(problems)} of {len(cases)} cases:\n" + "\n".join(problems[:40])
     assert not any(cwd.iterdir()) or {p.name for p in cwd.iterdir()} <= {"done", "blocker"}
     print(f"{len(cases)} bad command lines checked in {seconds:.1f} s")
+
+
+def _as_sweep(case: Case) -> Case | None:
+    """The same bad input given to a sweep (``-m``), where it is refused the same way before any job."""
+    text = " ".join(case.argv)
+    if (case.setup or case.fault or "-m" in case.argv or "progress=false" in text or "hydra." in text
+            or "without -m" in case.id or case.id.startswith("rerun")):
+        return None
+    keys = {a.partition("=")[0].lstrip("+~") for a in case.argv}
+    swept = next(s for s in ("seed=0,1", "steps=3,4", "lang=en,zh") if s.partition("=")[0] not in keys)
+    return dataclasses.replace(case, id=f"sweep: {case.id}", argv=["-m", *case.argv, swept])
+
+
+def test_every_bad_override_is_refused_cleanly_in_a_sweep(tmp_path):
+    """The generated table again, each bad input in a sweep of two jobs: refused before any job, naming the key."""
+    cases = [c for c in map(_as_sweep, generate_cases()) if c is not None]
+    assert len(cases) >= 400
+    _check_cases(tmp_path, cases)
 
 
 def test_ctrl_c_during_a_run_leaves_no_folder(tmp_path):

@@ -280,7 +280,7 @@ def test_collates_first_when_tables_are_missing(sweeps, tmp_path, monkeypatch):
     tables = {"runs.parquet", "timeseries.parquet", "compare"}
     shutil.copytree(src, sweep, ignore=lambda folder, names: [n for n in names if Path(folder) == src and n in tables])
     calls = []
-    monkeypatch.setattr(loading, "collate", lambda path: calls.append(path) or collate(path))
+    monkeypatch.setattr(loading, "collate", lambda path, **kw: calls.append(path) or collate(path, **kw))
     assert run_compare(sweep, "--kpis", "fund_balance") == 0
     assert calls and (sweep / "runs.parquet").is_file() and (sweep / "compare" / "report.html").is_file()
 

@@ -163,7 +163,7 @@ def test_truncated_or_altered_outputs_are_redone_and_named(tmp_path):
     assert verify(tmp_path) == [("seed=0", f"timeseries.parquet has 1000 bytes, the manifest recorded "
                                            f"{manifest['outputs']['timeseries.parquet']['bytes']}"),
                                 ("seed=1", "kpis.json differs from the SHA-256 the manifest recorded")]
-    with pytest.raises(CollateError, match=r"corrupt run .*seed=0: timeseries.parquet has 1000 bytes"):
+    with pytest.raises(CollateError, match=r"2 bad run\(s\) in .*: seed=0: timeseries.parquet has 1000 bytes"):
         collate(tmp_path)
     for module in ("sim.runs.collate", "experiments.collate"):
         proc = subprocess.run([sys.executable, "-m", module, "--verify", str(tmp_path)], capture_output=True,

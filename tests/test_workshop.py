@@ -82,6 +82,11 @@ def test_a_link_with_only_a_scenario_opens_it_and_an_empty_link_the_defaults():
     ({"A.policy.nothing": "1"}, "'policy.nothing' is not a lever of the page"),
     ({"colour": "red"}, "'colour' is not a setting of the page"),
     ({"scenario": "party"}, "scenario='party' is unknown (allowed: one_cent, purchase, full)"),
+    # allowed by the schema, beyond the slider (issue 29: the page stopped with StreamlitValueAboveMaxError)
+    ({"B.policy.micro_fund.fen_per_unit": "20"}, "B.policy.micro_fund.fen_per_unit=20 is out of range "
+                                                 "(allowed: 0–10)"),
+    ({"B.policy.fund.government_match_ratio": "5"}, "government_match_ratio=5 is out of range (allowed: 0–2)"),
+    ({"A.policy.moral_bank.points_per_activity": "500"}, "points_per_activity=500 is out of range (allowed: 0–50)"),
 ])
 def test_a_bad_link_is_refused_naming_the_key_and_the_allowed_values(params, named):
     with pytest.raises(BadLink) as err:

@@ -50,6 +50,10 @@ class CheckedSweeperConf:
     # files that callbacks write into the sweep folder when a multirun starts; removed (with the
     # folder, if that leaves it empty) when the sweep is refused before any job
     start_files: list[str] = field(default_factory=list)
+    # times a batch is launched again when one of the launcher's worker processes dies (joblib's
+    # TerminatedWorkerError, a broken process pool): 0 = the sweep stops, as with the basic sweeper.  Only for
+    # an app whose jobs skip what is already complete (this project's: configs/hydra/sweeper/sim.yaml)
+    relaunch_on_worker_death: int = 0
 
 
 ConfigStore.instance().store(group="hydra/sweeper", name="checked", node=CheckedSweeperConf,
@@ -60,8 +64,10 @@ class CheckedSweeper(Sweeper):
     """The basic sweeper's jobs and batches, checked before launch with one composition per group combination."""
 
     def __init__(self, max_batch_size: int | None = None, params: dict[str, str] | None = None,
-                 value_check: str | None = None, start_files: list[str] | None = None) -> None:
+                 value_check: str | None = None, start_files: list[str] | None = None,
+                 relaunch_on_worker_death: int = 0) -> None:
         super().__init__()
+        self.relaunch_on_worker_death = relaunch_on_worker_death
         self.max_batch_size = max_batch_size
         self.params = dict(params or {})
         self.value_check = value_check
@@ -99,12 +105,28 @@ class CheckedSweeper(Sweeper):
         returns = []
         first = 0
         for batch in batches:
-            results = self.launcher.launch(batch, initial_job_idx=first)
+            results = self._launch(batch, first)
             for result in results:
                 _ = result.return_value  # raises if the job raised, as with the basic sweeper
             first += len(batch)
             returns.append(results)
         return returns
+
+    def _launch(self, batch: list[list[str]], first: int) -> Any:
+        """Launch a batch; if a worker process of the launcher dies, launch it again (up to
+        ``relaunch_on_worker_death`` times): jobs that completed are skipped by the app, so the death costs the
+        job the worker was running (and those the launcher stopped with it)."""
+        assert self.launcher is not None
+        for attempt in range(self.relaunch_on_worker_death + 1):
+            try:
+                return self.launcher.launch(batch, initial_job_idx=first)
+            except Exception as exc:
+                if attempt == self.relaunch_on_worker_death or not _worker_died(exc):
+                    raise
+                log.warning("a worker process of the launcher died (%s); launching the %d jobs of the batch again "
+                            "(complete ones are skipped), attempt %d of %d", type(exc).__name__, len(batch),
+                            attempt + 2, self.relaunch_on_worker_death + 1)
+        raise AssertionError("unreachable")
 
     def _remove_start_files(self) -> None:
         assert self.config is not None
@@ -113,3 +135,10 @@ class CheckedSweeper(Sweeper):
             (sweep_dir / name).unlink(missing_ok=True)
         if sweep_dir.is_dir() and not any(sweep_dir.iterdir()):
             sweep_dir.rmdir()
+
+
+def _worker_died(exc: BaseException) -> bool:
+    """True for the error a launcher raises when one of its worker processes dies (joblib/loky's
+    TerminatedWorkerError, concurrent.futures' BrokenProcessPool), whatever module defines it."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"TerminatedWorkerError", "BrokenProcessPool", "BrokenExecutor"})

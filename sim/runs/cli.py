@@ -15,7 +15,8 @@ Exit status of ``python -m sim``:
 * 0 — the run finished;
 * 2 — the command line was refused or the run could not start: nothing ran, no folder is left
   (also when the run folder already holds a finished run and ``overwrite=true`` is not given);
-* 3 — the run started and failed (for instance the disk was full); its partial files are removed;
+* 3 — the run started and failed (for instance the disk was full); its partial files are removed; a sweep:
+  some jobs failed, or an error stopped it after some jobs had run;
 * 130 — interrupted (Ctrl-C); the partial run is removed;
 * 1 — an unexpected error (a bug), shown with its traceback.
 
@@ -39,7 +40,16 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.runs.outputs import DISTRICT_OUTPUT_FILES, MANIFEST_FILE, OUTPUT_FILES, STATUS_FILE
+from sim.runs import sweep
+from sim.runs.outputs import (
+    BLOCKED_SUFFIX,
+    DISTRICT_OUTPUT_FILES,
+    MANIFEST_FILE,
+    OUTPUT_FILES,
+    STATUS_FILE,
+    job_folder,
+    write_status,
+)
 from sim.runs.runner import run, run_job
 from sim.runs.sweep import EXIT_JOBS_FAILED, EXIT_NOT_STARTED, progress_line
 from sim.settings.config import ConfigError, parameter_table, register_configs
@@ -55,8 +65,11 @@ register_configs()
 if not OmegaConf.has_resolver("sim_parameter_table"):
     OmegaConf.register_new_resolver("sim_parameter_table", lambda: parameter_table(markdown=False))
 if not OmegaConf.has_resolver("sim_job_dir"):
-    # a sweep job's folder: its overrides (policy=micro_fund,seed=3), or its number if it has none
-    OmegaConf.register_new_resolver("sim_job_dir", lambda dirname, num: dirname or f"job{num}")
+    # a sweep job's folder: its overrides (policy=micro_fund,seed=3), or its number if it has none; a name too
+    # long for the file system shortened with a hash (sim.runs.outputs.job_folder_name)
+    # (and with a suffix if a file stands where its folder goes: sim.runs.outputs.job_folder)
+    OmegaConf.register_new_resolver("sim_job_dir", lambda dirname, num, sweep_dir=None: job_folder(
+        str(dirname or ""), num, sweep_dir))
 
 # The deepest folder on the way to the run folder that existed before this command: a failed run
 # removes the empty folders Hydra made below it, and never it or anything above it.
@@ -117,7 +130,15 @@ def _single_run(cfg: DictConfig, out_dir: Path) -> float | None:
 
 def _sweep_job(cfg: DictConfig, out_dir: Path, hc) -> float | None:
     """One job of a sweep (:func:`sim.runs.runner.run_job`: skip if complete, record a failure, never raise)."""
-    name = hc.job.override_dirname or f"job{hc.job.num}"
+    name = out_dir.name  # its folder (sim.runs.outputs.job_folder_name): what the plan in sweep.json lists
+    wanted = out_dir.parent / name.removesuffix(BLOCKED_SUFFIX)
+    if name.endswith(BLOCKED_SUFFIX) and os.path.lexists(wanted) and not wanted.is_dir():
+        error = (f"FileExistsError: {wanted} is a file where this job's folder should be; remove or rename it "
+                 "and run the sweep again")
+        write_status(out_dir, "failed", wanted.name, None, 0.0, error,
+                     {"cause": "exception", "overrides": list(hc.overrides.task)})
+        print(progress_line(Path(hc.sweep.dir), wanted.name, "failed", 0.0) + f": {error}", flush=True)
+        return None
     outcome = run_job(cfg, out_dir, name, list(hc.overrides.task))
     line = progress_line(Path(hc.sweep.dir), name, outcome.status, outcome.seconds)
     print(line + (f": {outcome.error.split(': ', 1)[-1]}" if outcome.error else ""), flush=True)
@@ -176,8 +197,12 @@ def _checked(argv: list[str]) -> None:
     """Refuse a bad command line before Hydra starts (exit 2, one line, nothing written)."""
     global _existing_root
     args = get_args_parser().parse_args(argv)
+    if args.experimental_rerun:  # Hydra would unpickle whatever file it is given
+        _stop("error: --experimental-rerun is not supported: this project's runs write no config.pickle "
+              "(hydra.output_subdir is null); repeat a run with the overrides its manifest.json records "
+              "(python -m sim KEY=VALUE ...)", EXIT_REFUSED)
     if (args.help or args.hydra_help or args.shell_completion or args.info is not None
-            or args.config_path or args.config_name or args.config_dir or args.experimental_rerun):
+            or args.config_path or args.config_name or args.config_dir):
         return  # help and information, or a config tree other than this project's: Hydra's own handling
     overrides = list(args.overrides)
     multirun = args.multirun or any(
@@ -188,6 +213,18 @@ def _checked(argv: list[str]) -> None:
         _existing_root = None if multirun else _run_dir_root(overrides)
     except ConfigError as exc:
         _stop(f"error: {exc}", EXIT_REFUSED)
+
+
+def _stopped_sweep(reason: str) -> None:
+    """If a sweep had started jobs when an error stopped it: say so and exit 3 (some jobs did not run), not 2."""
+    sweep_dir = sweep.STARTED
+    if sweep_dir is None:
+        return
+    finished = len(sweep.job_statuses(sweep_dir))
+    if finished:
+        _stop(f"error: the sweep stopped after {finished} job(s): {reason}; the jobs that finished are kept in "
+              f"{sweep_dir} (python -m sim.runs.collate --verify {sweep_dir} names the others; run the sweep again to "
+              "do them)", EXIT_FAILED)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -208,11 +245,13 @@ def main(argv: list[str] | None = None) -> None:
     except (ConfigError, HydraException, OmegaConfBaseException) as exc:
         if full_error == "1":
             raise
+        _stopped_sweep(_one_line(exc))
         _stop(f"error: {_one_line(exc)}", EXIT_REFUSED)
     except OSError as exc:  # e.g. Hydra could not make the run folder
         if full_error == "1":
             raise
         where = f" ({exc.filename})" if exc.filename else ""
+        _stopped_sweep(f"{exc.strerror or exc}{where}")
         _stop(f"error: {exc.strerror or exc}{where}; nothing ran", EXIT_REFUSED)
     finally:
         if full_error is None:

@@ -34,6 +34,7 @@ import select
 import signal
 import struct
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -42,6 +43,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
+
+# Held while this process forks a job process, and while a thread takes or lets go a sweep folder's file lock
+# (sim.runs.outputs.lock_sweep): filelock refuses a fork while another thread is changing a lock's descriptor
+# ("os.fork is unsafe while filelock is changing descriptor ownership"), e.g. two studies started at once
+# from the dashboard's threads.
+FORK_LOCK = threading.Lock()
+_PARENT_FDS: set[int] = set()  # this process's ends of every job process's pipes (under FORK_LOCK)
 
 MEMORY_POLL_S = 0.05  # how often the resident memory of a job with a memory limit is read
 CAN_FORK = hasattr(os, "fork")
@@ -116,7 +124,8 @@ def run_jobs(func: Callable[..., Any], jobs: Iterable[Job], workers: int = 1) ->
                 job = _next_job(ahead, idle[-1].job.group if idle else None, {p.job.group for p in busy.values()})
                 try:
                     process = _hand_over(func, job, idle, busy)
-                except OSError as exc:  # no process could be forked (out of memory, too many processes)
+                except (OSError, RuntimeError) as exc:  # no process could be forked (out of memory, too many
+                    # processes, or a fork refused by a library's fork guard)
                     yield job.key, _in_process_error(exc)
                     continue
                 busy[process.reports] = process
@@ -168,7 +177,7 @@ def _hand_over(func: Callable[..., Any], job: Job, idle: list[_JobProcess],
         process = idle.pop()
         if process.send(job, message):
             return process
-    return _JobProcess(func, job, [fd for p in (*idle, *busy.values()) for fd in (p.orders, p.reports)])
+    return _JobProcess(func, job)
 
 
 def _next_check(processes: Iterable[_JobProcess]) -> float | None:
@@ -181,27 +190,37 @@ def _next_check(processes: Iterable[_JobProcess]) -> float | None:
 class _JobProcess:
     """The waiting side of one job process: the child's pid, its two pipes, and the job it is running."""
 
-    def __init__(self, func: Callable[..., Any], job: Job, others: list[int]) -> None:
-        orders_r, orders_w = os.pipe()
-        reports_r, reports_w = os.pipe()
-        _flush_output()  # or the child would write again what the parent has not written yet
-        try:
-            with warnings.catch_warnings():
-                # Python warns that forking a process with threads may deadlock the child.  A parent's
-                # other threads are numpy's and Arrow's pools, which re-initialise after a fork, or a
-                # server's, which the child does not use; a limit (sweep.job_timeout_s) ends a child
-                # that hangs anyway.
-                warnings.simplefilter("ignore", DeprecationWarning)
-                pid = os.fork()
-        except OSError:
-            for fd in (orders_r, orders_w, reports_r, reports_w):
-                os.close(fd)
-            raise
+    def __init__(self, func: Callable[..., Any], job: Job) -> None:
+        parent = os.getpid()
+        # The pipes are made, and the fork done, under FORK_LOCK: never while another thread takes or lets go a
+        # file lock (sim.runs.outputs.lock_sweep), and never while another thread of this process (another study)
+        # makes its own job process, whose pipes this child must not keep open: an idle job process leaves
+        # when its orders pipe closes, so a copy of its write end held by another study's child would keep it
+        # (and the study waiting for it) forever.
+        with FORK_LOCK:
+            orders_r, orders_w = os.pipe()
+            reports_r, reports_w = os.pipe()
+            inherited = list(_PARENT_FDS)  # every other job process's pipes, of any study of this process
+            _flush_output()  # or the child would write again what the parent has not written yet
+            try:
+                with warnings.catch_warnings():
+                    # Python warns that forking a process with threads may deadlock the child.  A parent's
+                    # other threads are numpy's and Arrow's pools, which re-initialise after a fork, or a
+                    # server's, which the child does not use; a limit (sweep.job_timeout_s) ends a child
+                    # that hangs anyway.
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    pid = os.fork()
+            except (OSError, RuntimeError):
+                for fd in (orders_r, orders_w, reports_r, reports_w):
+                    os.close(fd)
+                raise
+            if pid != 0:
+                _PARENT_FDS.update((orders_w, reports_r))
         if pid == 0:
-            for fd in (orders_w, reports_r, *others):  # the other job processes' pipes are not this child's
+            for fd in (orders_w, reports_r, *inherited):
                 with contextlib.suppress(OSError):
                     os.close(fd)
-            _serve(func, job.args, orders_r, reports_w)  # never returns
+            _serve(func, job.args, orders_r, reports_w, parent)  # never returns
         os.close(orders_r)
         os.close(reports_w)
         self.pid, self.orders, self.reports = pid, orders_w, reports_r
@@ -218,7 +237,7 @@ class _JobProcess:
         """Give this idle process its next job; False if it has died meanwhile (it is then reaped)."""
         try:
             _write_all(self.orders, _HEADER.pack(len(message)) + message)
-        except BrokenPipeError:
+        except OSError:  # a broken pipe: it died meanwhile
             self.kill()
             return False
         self._start(job)
@@ -275,15 +294,19 @@ class _JobProcess:
         self.close()
 
     def _close_pipes(self) -> None:
-        for fd in (self.orders, self.reports):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        with FORK_LOCK:  # not while a child is forked: it would close a number this process may reuse
+            for fd in (self.orders, self.reports):
+                if fd >= 0:
+                    _PARENT_FDS.discard(fd)
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+            self.orders = self.reports = -1  # closed once: the numbers may now be another job process's
 
 
 # ------------------------------------------------------------------------------------------------
 # the job process itself
 # ------------------------------------------------------------------------------------------------
-def _serve(func: Callable[..., Any], args: tuple, orders: int, reports: int) -> NoReturn:
+def _serve(func: Callable[..., Any], args: tuple, orders: int, reports: int, parent: int | None = None) -> NoReturn:
     """The forked child: run the job it was forked for, then each job that arrives, until no more arrive.
 
     Each job's report, ``(value, None, None, peak bytes)`` or ``(None, error, traceback, peak bytes)``,
@@ -293,6 +316,7 @@ def _serve(func: Callable[..., Any], args: tuple, orders: int, reports: int) -> 
     code = 1
     try:
         _prefer_as_oom_victim()
+        _die_with_parent(parent)
         while args is not None:
             _reset_peak_memory()
             failed = True
@@ -345,6 +369,22 @@ def _flush_output() -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):  # a closed stream: nothing to flush
             stream.flush()
+
+
+def _die_with_parent(parent: int | None) -> None:
+    """End this job process when the process that waits for it dies (Linux: ``PR_SET_PDEATHSIG``; elsewhere
+    nothing): a killed worker or study then leaves no orphan writing into a run folder that a re-run redoes."""
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the request took effect
+        os._exit(1)
 
 
 def _prefer_as_oom_victim() -> None:

@@ -4,7 +4,8 @@ Every run writes into its own folder ``timeseries.parquet`` (``district_timeseri
 for a district), ``kpis.json`` and, last, ``manifest.json`` (seed, full config, config hash,
 package versions, git commit, wall time, and the size and SHA-256 of every output file).  A run
 of a sweep also writes ``status.json`` (done, skipped or failed, with the error and its cause).
-A sweep folder holds one such folder per run, ``sweep.json`` (how many jobs were launched), the
+A sweep folder holds one such folder per run, ``sweep.json`` (its plan, written before any job starts:
+how many jobs, and each job's name and, where known, its config hash: :func:`write_plan`), the
 lock file ``.sweep.lock`` and, once collated (:mod:`sim.runs.collate`), ``runs.parquet`` and a long
 ``timeseries.parquet``.
 
@@ -25,6 +26,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ from typing import Any
 import pandas as pd
 from filelock import FileLock, Timeout
 
+from sim.runs.isolation import FORK_LOCK
 from sim.settings.config import SimConfig, to_plain_dict
 
 TIMESERIES_FILE = "timeseries.parquet"
@@ -48,6 +51,7 @@ DISTRICT_OUTPUT_FILES = (TIMESERIES_FILE, DISTRICT_TIMESERIES_FILE, KPIS_FILE, M
 
 # Keys that change how a run is shown or scheduled, not what it computes: left out of the config hash.
 UNHASHED_KEYS = ("progress", "lang", "overwrite", "sweep")
+LOCK_POLL_S = 0.05  # how often a sweep waiting for a busy folder tries its lock again
 PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "hydra-core", "omegaconf")
 
 
@@ -106,6 +110,11 @@ def config_hash(settings: SimConfig) -> str:
 def _hash(plain_config: dict) -> str:
     data = {k: v for k, v in plain_config.items() if k not in UNHASHED_KEYS}
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def config_hash_of_plain(plain_config: dict) -> str:
+    """The config hash of a resolved config as a manifest records it (``manifest["config"]``)."""
+    return _hash(plain_config)
 
 
 @functools.cache
@@ -218,32 +227,115 @@ def read_status(out_dir: str | os.PathLike) -> dict | None:
 
 
 # ------------------------------------------------------------------------------------------------
+# a sweep's plan
+# ------------------------------------------------------------------------------------------------
+MAX_FOLDER_NAME_BYTES = 200  # file systems allow 255 bytes a name; a longer job name is shortened with a hash
+
+
+def job_folder_name(dirname: str, num: int) -> str:
+    """A sweep job's folder name: its overrides (``policy=micro_fund,seed=3``), or ``job<num>`` if it has none.
+
+    A name longer than :data:`MAX_FOLDER_NAME_BYTES` bytes (a grid over several long keys) is cut there and
+    ends with ``~`` and 12 hex digits of its SHA-256, so that every job of the sweep still has a folder of its
+    own; its manifest and ``status.json`` keep the whole list of overrides.
+    """
+    name = dirname or f"job{num}"
+    raw = name.encode("utf-8")
+    if len(raw) <= MAX_FOLDER_NAME_BYTES:
+        return name
+    digest = hashlib.sha256(raw).hexdigest()[:12]
+    head = raw[:MAX_FOLDER_NAME_BYTES - len(digest) - 1].decode("utf-8", errors="ignore")
+    return f"{head}~{digest}"
+
+
+BLOCKED_SUFFIX = "~blocked"  # the folder a job records its failure in when a file stands where its folder goes
+
+
+def job_folder(dirname: str, num: int, sweep_dir: str | os.PathLike | None = None) -> str:
+    """The folder of a sweep's job under ``sweep_dir``: :func:`job_folder_name`, or, if something other than a
+    folder already stands there (a file), that name with :data:`BLOCKED_SUFFIX`, where the job records that it
+    could not run (``sim.runs.cli``), so that one job's obstacle fails that job and not the sweep."""
+    name = job_folder_name(dirname, num)
+    if sweep_dir is not None:
+        target = Path(sweep_dir) / name
+        if os.path.lexists(target) and not target.is_dir():
+            return name + BLOCKED_SUFFIX
+    return name
+
+def write_plan(sweep_dir: str | os.PathLike, kind: str, runs: dict[str, str | None] | None, jobs: int | None,
+               **extra: Any) -> dict:
+    """Record a sweep's or a study's plan in ``sweep.json`` before any of its jobs starts; return it.
+
+    ``kind``: ``sweep`` (``python -m sim -m``) or ``study`` (:func:`sim.runs.runner.run_many`); ``runs``: each
+    job's folder name and its config hash (None where it is not known before the job runs), or None when
+    the names are not known (then only the number of ``jobs`` is checked).  The runs of a sweep or study join
+    those of earlier ones into the same folder (sweeps appended into one folder are collated and compared
+    together: a one-cent sweep added to a policy sweep); a plan without names replaces the last.
+    """
+    path = Path(sweep_dir) / SWEEP_FILE
+    attempt = len(runs) if runs is not None else jobs  # this sweep's or study's own jobs (its summary counts them)
+    if runs is not None:
+        earlier = read_json(path)
+        if isinstance(earlier, dict) and isinstance(earlier.get("runs"), dict):
+            runs = {**earlier["runs"], **runs}
+    plan = {"kind": kind, "jobs": len(runs) if runs is not None else jobs, "attempt_jobs": attempt,
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"), **extra}
+    if runs is not None:
+        plan["runs"] = runs
+    write_atomic(path, plan)
+    return plan
+
+
+# ------------------------------------------------------------------------------------------------
 # one sweep per folder
 # ------------------------------------------------------------------------------------------------
 class SweepBusy(RuntimeError):
     """Another sweep is writing into the folder, and this one was asked not to wait."""
 
 
-def lock_sweep(sweep_dir: str | os.PathLike, wait: bool = True) -> FileLock:
+class SweepLock:
+    """A sweep folder's file lock, held: :meth:`release` lets it go (never while this process forks a job)."""
+
+    def __init__(self, lock: FileLock) -> None:
+        self._lock = lock
+
+    @property
+    def is_locked(self) -> bool:
+        return self._lock.is_locked
+
+    def release(self) -> None:
+        with FORK_LOCK:
+            self._lock.release()
+
+
+def lock_sweep(sweep_dir: str | os.PathLike, wait: bool = True) -> SweepLock:
     """Take the sweep folder's lock (``.sweep.lock``) and clear what killed runs left; return the held lock.
 
     If another sweep holds it: with ``wait`` say so on stderr and wait until it finishes, otherwise
     raise :class:`SweepBusy`.  Once held, removes the temporary files (``.*.tmp``) that killed runs
     left in the folder and its run folders: only the holder may, since another sweep's temporary
     files are in use while it runs.  Release with ``.release()`` (the lock is also released when the
-    process ends, however it ends).
+    process ends, however it ends).  Each attempt to take it, and its release, happen under
+    :data:`sim.runs.isolation.FORK_LOCK`, so that another thread of this process may fork job processes meanwhile.
     """
     folder = Path(sweep_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(folder / LOCK_FILE)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        message = f"another sweep is writing into {folder}"
-        if not wait:
-            raise SweepBusy(f"{message}; not started (not asked to wait: sweep.wait=false)") from None
-        print(f"{message}; waiting for it to finish", file=sys.stderr, flush=True)
-        lock.acquire()
+    with FORK_LOCK:
+        lock = FileLock(folder / LOCK_FILE)
+    said = False
+    while True:
+        try:
+            with FORK_LOCK:
+                lock.acquire(timeout=0)
+            break
+        except Timeout:
+            message = f"another sweep is writing into {folder}"
+            if not wait:
+                raise SweepBusy(f"{message}; not started (not asked to wait: sweep.wait=false)") from None
+            if not said:
+                print(f"{message}; waiting for it to finish", file=sys.stderr, flush=True)
+                said = True
+            time.sleep(LOCK_POLL_S)
     for stale in (*folder.glob(".*.tmp"), *folder.glob("*/.*.tmp")):
         stale.unlink(missing_ok=True)
-    return lock
+    return SweepLock(lock)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 import traceback
 from collections import Counter
@@ -35,7 +36,7 @@ from omegaconf import DictConfig
 
 from sim.model.community_model import CommunityModel, warmup_key
 from sim.model.indicators import compute_kpis, kpi_report
-from sim.runs.collate import collate
+from sim.runs.collate import CollateError, collate
 from sim.runs.isolation import CAN_FORK, Ended, Job, run_isolated, run_jobs
 from sim.runs.outputs import (
     DISTRICT_OUTPUT_FILES,
@@ -43,12 +44,16 @@ from sim.runs.outputs import (
     KPIS_FILE,
     MANIFEST_FILE,
     OUTPUT_FILES,
+    RUNS_FILE,
+    SWEEP_FILE,
     TIMESERIES_FILE,
+    SweepBusy,
     build_manifest,
     config_hash,
     is_complete,
     lock_sweep,
     write_atomic,
+    write_plan,
     write_status,
 )
 from sim.settings.config import SimConfig, to_settings
@@ -189,11 +194,11 @@ def _prepare(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, name: str,
         digest = config_hash(settings)
         if is_complete(out_dir, digest):
             seconds = time.perf_counter() - start
-            write_status(out_dir, "skipped", name, digest, seconds)
+            write_status(out_dir, "skipped", name, digest, seconds, details={"overrides": list(overrides)})
             return JobOutcome(name, "skipped", seconds)
         Path(out_dir).mkdir(parents=True, exist_ok=True)
     except Exception as exc:  # a config that fails its checks, an unwritable folder: record it, go on
-        return _failed(out_dir, name, digest, start, exc)
+        return _failed(out_dir, name, digest, start, exc, overrides)
     group = warmup_key(settings) if share_warmup and settings.district is None and settings.warmup_weeks else None
     return _Pending(out_dir, name, digest, start, (settings, out_dir, False, list(overrides), share_warmup),
                     settings.sweep.job_timeout_s or None, settings.sweep.job_memory_gb or None, group)
@@ -207,19 +212,21 @@ def _record(job: _Pending, ended: Ended) -> JobOutcome:
                 stale.unlink(missing_ok=True)
         status = "failed" if ended.error is not None else "done"
         seconds = time.perf_counter() - job.start
-        write_status(job.out_dir, status, job.name, job.digest, seconds, ended.error, ended.details)
+        write_status(job.out_dir, status, job.name, job.digest, seconds, ended.error,
+                     {"overrides": list(job.args[3]), **(ended.details or {})})
         return JobOutcome(job.name, status, seconds, error=ended.error, report=ended.value, details=ended.details)
-    except Exception as exc:  # an unwritable folder
-        return _failed(job.out_dir, job.name, job.digest, job.start, exc)
+    except Exception as exc:  # an unwritable folder, a full disk
+        return _failed(job.out_dir, job.name, job.digest, job.start, exc, job.args[3])
 
 
-def _failed(out_dir: str | os.PathLike, name: str, digest: str | None, start: float, exc: Exception) -> JobOutcome:
+def _failed(out_dir: str | os.PathLike, name: str, digest: str | None, start: float, exc: Exception,
+            overrides: Sequence[str] = ()) -> JobOutcome:
     """Record a job that failed before or after its child ran (a bad config, an unwritable folder)."""
     seconds = time.perf_counter() - start
     error = f"{type(exc).__name__}: {exc}"
     details = {"cause": "exception", "traceback": "".join(traceback.format_exception(exc))}
     with contextlib.suppress(OSError):  # nowhere to record it: the summary still names the job
-        write_status(out_dir, "failed", name, digest, seconds, error, details)
+        write_status(out_dir, "failed", name, digest, seconds, error, {"overrides": list(overrides), **details})
     return JobOutcome(name, "failed", seconds, error=error, details=details)
 
 
@@ -285,8 +292,15 @@ def run_many(settings: Sequence[SimConfig], out_dir: str | os.PathLike, n_jobs: 
     when a job ends it; where there is no fork (Windows), joblib's worker processes, each job in
     its worker (1: in this process).  With ``progress`` a progress bar and the summary are shown.
     While it runs it holds the folder's lock: if another sweep holds it, it waits (``wait``) or
-    raises :class:`sim.runs.outputs.SweepBusy`.  Collates the whole of ``out_dir`` (earlier runs in it included)
-    and returns the runs table (:func:`sim.runs.collate.collate`).
+    raises :class:`sim.runs.outputs.SweepBusy`.
+
+    Before any run starts it records the study's plan in ``out_dir/sweep.json`` (each run's name and config
+    hash, joined to those of earlier studies into the folder), so that ``python -m sim.runs.collate --verify``
+    tells a study cut short from a complete one.  Collates the whole of ``out_dir`` (earlier runs in it
+    included; failed, damaged and missing runs recorded as such: :func:`sim.runs.collate.collate` with
+    ``skip_bad``) and returns the runs table.  It never raises for a run's failure: a run that could not
+    be written (a full disk) is a failed row, and if the folder, the plan or the tables cannot be written,
+    the table is returned all the same, ``attrs["collate"]["not_written"]`` saying why.
     """
     from tqdm.auto import tqdm
 
@@ -301,11 +315,22 @@ def run_many(settings: Sequence[SimConfig], out_dir: str | os.PathLike, n_jobs: 
     if bad:
         raise ValueError(f"run names must be plain folder names: {bad[:3]}")
     out = Path(out_dir)
-    lock = lock_sweep(out, wait=wait)
+    start = time.perf_counter()
     try:
-        start = time.perf_counter()
+        lock = lock_sweep(out, wait=wait)
+    except SweepBusy:
+        raise
+    except OSError as exc:  # no folder, a full disk: no run can start, none is recorded
+        return _unrecorded(names, overrides, f"the study folder {out} cannot be written ({exc})", progress, start, out)
+    try:
+        try:  # the plan first, so that a study cut short is never taken for a complete one (sim.runs.collate)
+            write_plan(out, "study", {n: _planned_hash(s) for s, n in zip(settings, names, strict=True)}, len(names))
+        except OSError as exc:
+            return _unrecorded(names, overrides, f"the study's plan could not be written into {out / SWEEP_FILE} "
+                                                 f"({exc}); no run was started", progress, start, out)
         counts: Counter = Counter()
         failures = []
+        outcomes_seen: list[JobOutcome] = []
         jobs = _warmups_together([(s, out / n, n, o) for s, n, o in zip(settings, names, overrides, strict=True)])
         workers = n_jobs or os.cpu_count() or 1
         if CAN_FORK:
@@ -317,6 +342,7 @@ def run_many(settings: Sequence[SimConfig], out_dir: str | os.PathLike, n_jobs: 
         with tqdm(total=len(settings), unit="run", disable=not progress, desc=out.name) as bar, \
                 contextlib.closing(outcomes):  # leaving early stops the job processes at once
             for outcome in outcomes:
+                outcomes_seen.append(outcome)
                 counts[outcome.status] += 1
                 if outcome.error is not None:
                     failures.append((outcome.name, outcome.error))
@@ -325,6 +351,55 @@ def run_many(settings: Sequence[SimConfig], out_dir: str | os.PathLike, n_jobs: 
                                 refresh=False)
         if progress:
             print(summary_text(counts, time.perf_counter() - start, out, failures), flush=True)
-        return collate(out)
+        return _collated(out, outcomes_seen, progress)
     finally:
         lock.release()
+
+
+def _planned_hash(settings: SimConfig) -> str | None:
+    """A run's config hash for the plan, or None for settings that fail their checks (the job records why)."""
+    try:
+        return config_hash(to_settings(settings))
+    except Exception:
+        return None
+
+
+def _collated(out: Path, outcomes: list[JobOutcome], warn: bool) -> pd.DataFrame:
+    """The study folder collated (failed and damaged runs recorded as such, :func:`sim.runs.collate.collate`'s
+    ``skip_bad``); if the tables cannot be written (a full disk), the table all the same, saying so in its
+    ``attrs["collate"]["not_written"]``; if the folder cannot be read at all, the outcomes of this call."""
+    try:
+        return collate(out, skip_bad=True, warn=warn)
+    except OSError as exc:
+        try:
+            runs = collate(out, skip_bad=True, write=False, warn=warn)
+        except (OSError, CollateError):
+            runs = _outcome_table(outcomes)
+        runs.attrs.setdefault("collate", {})["not_written"] = f"{RUNS_FILE} could not be written: {exc}"
+        if warn:
+            print(f"warning: the runs table could not be written into {out}: {exc}", file=sys.stderr, flush=True)
+        return runs
+    except CollateError as exc:
+        runs = _outcome_table(outcomes)
+        runs.attrs["collate"] = {"not_written": str(exc)}
+        return runs
+
+
+def _outcome_table(outcomes: Sequence[JobOutcome]) -> pd.DataFrame:
+    """The runs table as far as the outcomes tell it (run folder, status, error): when nothing could be collated."""
+    return pd.DataFrame([{"run": i, "run_dir": o.name, "status": o.status, "error": o.error}
+                         for i, o in enumerate(outcomes)], columns=["run", "run_dir", "status", "error"])
+
+
+def _unrecorded(names: Sequence[str], overrides: Sequence[Sequence[str]], error: str, progress: bool, start: float,
+                out: Path) -> pd.DataFrame:
+    """Every run failed with ``error`` before it could start or be recorded (the folder or its plan cannot be
+    written): the table of them, nothing raised."""
+    outcomes = [JobOutcome(n, "failed", 0.0, error=f"OSError: {error}") for n in names]
+    if progress:
+        print(summary_text(Counter(failed=len(names)), time.perf_counter() - start, out,
+                           [(o.name, o.error) for o in outcomes]), flush=True)
+    runs = _outcome_table(outcomes)
+    runs["overrides"] = [list(o) for o in overrides]
+    runs.attrs["collate"] = {"not_written": error}
+    return runs

@@ -10,17 +10,20 @@
   ``sweep.job_memory_gb``) is recorded in its ``status.json`` with its cause; the worker and the
   other jobs go on, and Hydra's end-of-sweep callback still runs.
 * :class:`SweepCallback` (registered in configs/config.yaml) takes the sweep folder's lock at the
-  start (a second sweep into the same folder waits, or with ``sweep.wait=false`` refuses), counts
-  the jobs; at the end it prints a summary (done, skipped, failed, wall time, each failed job),
-  collates the sweep (``python -m sim.runs.collate <sweep dir>`` does the same by hand), releases the
-  lock and ends the command with one of the exit codes below.
+  start (a second sweep into the same folder waits, or with ``sweep.wait=false`` refuses), records
+  the sweep's plan in ``sweep.json`` (the number of jobs, counted without listing them, and each job's
+  folder name: :func:`sim.runs.outputs.write_plan`, checked by ``python -m sim.runs.collate --verify``); at the end
+  it prints a summary (done, skipped, failed, wall time, each failed job), collates the sweep
+  (``python -m sim.runs.collate <sweep dir>`` does the same by hand), releases the lock and ends the command
+  with one of the exit codes below.
 
 Exit codes of ``python -m sim -m …``:
 
 ==  ===========================================================================================
 0   every job done (or complete from an earlier attempt) and the sweep collated
 2   the sweep could not start: bad input, or another sweep holds the folder and ``sweep.wait=false``
-3   the sweep ran, but some jobs failed (or never reported); the summary names them
+3   the sweep ran, but some jobs failed (or never reported); the summary names them; also a sweep that an
+    error stopped after some of its jobs had run (sim.runs.cli)
 4   every job done, but the collation failed (``python -m sim.runs.collate <dir>`` says why)
 ==  ===========================================================================================
 
@@ -29,14 +32,16 @@ The job itself is :func:`sim.runs.runner.run_job`, the same contract :func:`sim.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import math
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
+from hydra.core.override_parser.types import RangeSweep
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
@@ -47,47 +52,103 @@ from sim.runs.outputs import (
     STATUS_FILE,
     SWEEP_FILE,
     SweepBusy,
+    SweepLock,
+    job_folder_name,
     lock_sweep,
     read_json,
     read_status,
-    write_atomic,
+    write_plan,
 )
 from sim.runs.runner import summary_text
+from sim.settings.config import ConfigError
 
 EXIT_NOT_STARTED = 2
 EXIT_JOBS_FAILED = 3
 EXIT_COLLATION_FAILED = 4
+MAX_PLANNED_NAMES = 1_000_000  # a larger sweep's plan records its number of jobs only
 
 log = logging.getLogger("sim.runs.sweep")
+STARTED: Path | None = None  # the folder of the sweep this process started (its jobs may have run)
+
+
+def _swept(config: DictConfig) -> list:
+    """The parsed overrides that make the sweep's jobs: ``hydra.sweeper.params`` first, then the command line's."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    # unresolved: an interpolation such as ${hydra:runtime.choices.policy} resolves inside each job
+    params = OmegaConf.to_container(config.hydra.sweeper, resolve=False).get("params") or {}
+    task = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
+    return OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in params.items()] + task)
+
+
+GROUPS = ("community", "policy", "district", "behaviour")  # config groups whose options are the files of configs/
+
+
+def _group_glob(override) -> list[str] | None:
+    """The presets a ``glob(...)`` over a config group matches (``policy=glob(*)``), in Hydra's (sorted) order; None
+    for any other override."""
+    from hydra.core.override_parser.types import Glob
+
+    from sim.settings.schema import preset_names
+
+    value = override.value()
+    if isinstance(value, Glob) and override.key_or_group in GROUPS:
+        return value.filter(preset_names(override.key_or_group))
+    return None
+
+
+def _value_count(override) -> int:
+    """How many values an override gives a key, without listing them (a range is counted, not expanded)."""
+    if not override.is_sweep_override():
+        return 1
+    matched = _group_glob(override)
+    if matched is not None:
+        return len(matched)
+    value = override.value()
+    if isinstance(value, RangeSweep):
+        if value.step == 0:
+            raise ConfigError(f"{override.input_line}: a range's step cannot be 0")
+        return max(0, math.ceil((value.stop - value.start) / value.step))
+    return sum(1 for _ in override.sweep_string_iterator())
 
 
 def count_jobs(config: DictConfig) -> int:
     """Number of jobs the sweep launches: every combination of the values of each key.
 
     The keys are those of ``hydra.sweeper.params`` and the command line (a key given twice counts
-    once), as both the basic sweeper and this project's (hydra/sweeper=sim) combine them.  A ``glob(...)`` over a
-    config group (``policy=glob(*)``) counts the group's presets it matches (the files of configs/<group>/).  Raises
-    for a sweep it cannot count without the config loader (``interval(...)``, a glob over anything else).
+    once: its last values), as both the basic sweeper and this project's (hydra/sweeper=sim) combine them.
+    A ``glob(...)`` over a config group counts the presets it matches (the files of configs/<group>/).  Raises for a
+    sweep it cannot count without the config loader (``interval(...)``, a glob over anything else).
+    Counts without listing the jobs: a range of a hundred million values is counted at once.
     """
-    import math
-
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.core.override_parser.types import Glob
-
-    from sim.settings.schema import preset_names
-
-    # unresolved: an interpolation such as ${hydra:runtime.choices.policy} resolves inside each job
-    params = OmegaConf.to_container(config.hydra.sweeper, resolve=False).get("params") or {}
-    task = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
     values: dict[str, int] = {}
-    for override in OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in params.items()] + task):
-        value = override.value()
-        if isinstance(value, Glob) and override.key_or_group in ("community", "policy", "district", "behaviour"):
-            values[override.get_key_element()] = len(value.filter(preset_names(override.key_or_group)))
-            continue
-        values[override.get_key_element()] = (len(list(override.sweep_string_iterator()))
-                                              if override.is_sweep_override() else 1)
+    for override in _swept(config):
+        values[override.get_key_element()] = _value_count(override)
     return math.prod(values.values())
+
+
+def job_names(config: DictConfig) -> list[str]:
+    """The folder name of each job of the sweep, in the order Hydra numbers them
+    (:func:`sim.runs.outputs.job_folder_name` of each job's ``override_dirname``, as Hydra forms it).  Raises where
+    :func:`count_jobs` does."""
+    from hydra._internal.config_loader_impl import get_overrides_dirname
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    per_key: dict[str, list[str]] = {}
+    for override in _swept(config):
+        key = override.get_key_element()
+        matched = _group_glob(override) if override.is_sweep_override() else None
+        per_key[key] = ([f"{key}={v}" for v in matched] if matched is not None
+                        else [f"{key}={v}" for v in override.sweep_string_iterator()] if override.is_sweep_override()
+                        else [f"{key}={override.get_value_element_as_str()}"])
+    dirname = OmegaConf.to_container(config.hydra.job.config.override_dirname, resolve=True)
+    parser = OverridesParser.create()
+    names = []
+    for num, job in enumerate(itertools.product(*per_key.values())):
+        text = get_overrides_dirname(parser.parse_overrides(list(job)), exclude_keys=dirname["exclude_keys"],
+                                     item_sep=dirname["item_sep"], kv_sep=dirname["kv_sep"])
+        names.append(job_folder_name(text, num))
+    return names
 
 
 def job_statuses(sweep_dir: Path) -> list[dict]:
@@ -98,7 +159,8 @@ def job_statuses(sweep_dir: Path) -> list[dict]:
 
 def progress_line(sweep_dir: Path, job_name: str, status: str, seconds: float) -> str:
     """``[12/90] done    policy=micro_fund,seed=3  (1.2 s)``: jobs finished so far out of those launched."""
-    total = (read_json(sweep_dir / SWEEP_FILE) or {}).get("jobs") or "?"
+    plan = read_json(sweep_dir / SWEEP_FILE) or {}
+    total = plan.get("attempt_jobs", plan.get("jobs")) or "?"  # this sweep's jobs (a folder may hold earlier ones)
     n = len(job_statuses(sweep_dir))
     return f"[{n}/{total}] {status:<7} {job_name}  ({seconds:.1f} s)"
 
@@ -109,7 +171,7 @@ class SweepCallback(Callback):
     def __init__(self, collate: bool = True) -> None:
         self.collate = collate
         self._start = time.time()
-        self._lock: FileLock | None = None
+        self._lock: SweepLock | None = None
 
     def __getstate__(self) -> dict:
         """Launchers send the callbacks to their workers: the lock stays with the process that holds it."""
@@ -131,11 +193,19 @@ class SweepCallback(Callback):
             f.unlink()
         try:
             jobs = count_jobs(config)
-        except Exception:  # a sweeper other than the basic one: the count is unknown
+        except Exception:  # a sweep that needs the config loader to count (glob): the count is unknown
             jobs = None
+        names = None
+        if jobs is not None and jobs <= MAX_PLANNED_NAMES:
+            try:
+                names = job_names(config)
+            except Exception:  # a sweeper or folder naming other than this project's: the count alone
+                names = None
         task = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)  # interpolations resolve in jobs
-        write_atomic(sweep_dir / SWEEP_FILE, {"jobs": jobs, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                                              "overrides": task})
+        # the plan, before any job starts: sim.runs.collate checks the folder against it (jobs never started, strays)
+        write_plan(sweep_dir, "sweep", None if names is None else dict.fromkeys(names), jobs, overrides=task)
+        global STARTED
+        STARTED = sweep_dir
         log.info("sweep of %s jobs into %s", jobs if jobs is not None else "?", sweep_dir)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
@@ -153,7 +223,8 @@ class SweepCallback(Callback):
         statuses = job_statuses(sweep_dir)
         counts = Counter(st["status"] for st in statuses)
         failures = [(st["job"], st.get("error", "")) for st in statuses if st["status"] == "failed"]
-        jobs = (read_json(sweep_dir / SWEEP_FILE) or {}).get("jobs")
+        plan = read_json(sweep_dir / SWEEP_FILE) or {}
+        jobs = plan.get("attempt_jobs", plan.get("jobs"))  # this sweep's own (statuses are rewritten per attempt)
         silent = jobs - len(statuses) if isinstance(jobs, int) and jobs > len(statuses) else 0
         if silent:  # e.g. a cluster job that never started: not done, so not a success
             counts["failed"] += silent
@@ -162,12 +233,16 @@ class SweepCallback(Callback):
         collated = True
         if self.collate:
             try:
-                runs = collate(sweep_dir)
-                print(f"collated {len(runs)} runs: {sweep_dir / RUNS_FILE}, {sweep_dir / COLLATED_TIMESERIES_FILE}",
+                # failed jobs are named in the summary and the exit code: recorded as such in the table
+                # (sim.runs.collate's skip_bad, written into it); without them, any bad run stops the collation
+                runs = collate(sweep_dir, skip_bad=bool(failures), warn=False)
+                left_out = len(runs.attrs.get("collate", {}).get("left_out", []))
+                print(f"collated {len(runs)} runs: {sweep_dir / RUNS_FILE}, {sweep_dir / COLLATED_TIMESERIES_FILE}"
+                      + (f" ({left_out} failed or missing recorded as such, skip_bad)" if left_out else ""),
                       flush=True)
             except Exception as exc:  # report; the runs themselves are safe on disk
                 collated = False
-                print(f"collation failed: {exc}\nrun: python -m sim.runs.collate {sweep_dir}", flush=True)
+                print(f"collation failed: {exc}\nrun: python -m sim.runs.collate --verify {sweep_dir}", flush=True)
         if failures:
             return EXIT_JOBS_FAILED
         return 0 if collated else EXIT_COLLATION_FAILED

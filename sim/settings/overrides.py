@@ -22,6 +22,7 @@ relate several values (more households than residents) are checked when the conf
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import difflib
@@ -131,7 +132,10 @@ def _values(override: Override, multirun: bool) -> list[Any]:
     if isinstance(value, ChoiceSweep):
         return list(value.list)
     if isinstance(value, RangeSweep):
-        n = max(0, math.ceil((value.stop - value.start) / value.step)) if value.step else 0
+        if not value.step:
+            raise ConfigError(f"{key}: the range's step is 0 in {override.input_line}; give a step other than 0 "
+                              "(range(start, stop, step))")
+        n = max(0, math.ceil((value.stop - value.start) / value.step))
         if n > MAX_SWEEP_VALUES_CHECKED:
             return [value.start, value.start + (n - 1) * value.step]
         return list(override.sweep_iterator())
@@ -318,20 +322,31 @@ def check_overrides(overrides: Sequence[str], multirun: bool = False) -> None:
     """
     parser = OverridesParser.create()
     parsed: list[Override] = []
+    given: dict[str, str] = {}
     for text in overrides:
+        key = text.partition("=")[0].lstrip("+~") or text
+        shown_text = text if len(text) <= 80 else f"{text[:60]}… ({len(text)} characters)"
         try:
             parsed.append(parser.parse_override(text))
         except HydraException as exc:  # Hydra's parser reports a syntax error as this
-            key = text.partition("=")[0] or text
             reason = str(exc).splitlines()[0]
-            raise ConfigError(f"{key}: cannot read {text!r} ({reason}); quote values with spaces or "
+            raise ConfigError(f"{key}: cannot read {shown_text!r} ({reason}); quote values with spaces or "
                               "special characters") from None
+        except (ValueError, RecursionError) as exc:  # e.g. a number of 10,000 digits
+            reason = str(exc).split(";")[0]
+            raise ConfigError(f"{key}: cannot read {shown_text!r} ({reason})") from None
+        element = parsed[-1].key_or_group + (f"@{parsed[-1].package}" if parsed[-1].package else "")
+        if element in given:  # Hydra would silently keep the last one
+            raise ConfigError(f"{element} is given twice ({given[element]!r} and {shown_text!r}); give it once"
+                              + (" (several values: a sweep, key=a,b with -m)" if not multirun else ""))
+        given[element] = shown_text
     choices = _Choices()
     district_keys: list[str] = []
     for override in parsed:
         key = override.key_or_group
         if key == "hydra" or key.startswith(("hydra.", "hydra/")):
-            continue  # Hydra's own settings and groups: Hydra checks them
+            _check_hydra_override(override)
+            continue  # Hydra's own settings: Hydra checks them
         if override.package is not None:
             raise ConfigError(f"{override.input_line}: choosing a package with @ is not supported here")
         if "/" in key:
@@ -347,3 +362,112 @@ def check_overrides(overrides: Sequence[str], multirun: bool = False) -> None:
     if district_keys and None in choices.options.get("district", {None}):
         raise ConfigError(f"{district_keys[0]}: no district is chosen; add district=NAME "
                           f"({', '.join(group_options('district'))})")
+    if multirun:
+        check_sweep_size(parsed, choices)
+
+
+# --------------------------------------------------------------------------------------------
+# Hydra's own settings and groups, and the size of a sweep
+# --------------------------------------------------------------------------------------------
+FOLDER_KEYS = ("hydra.run.dir", "hydra.sweep.dir")
+
+
+@functools.cache
+def hydra_group_options(group: str) -> tuple[str, ...]:
+    """The options of Hydra's config group ``hydra/<group>``: Hydra's own files, its installed plugins' and
+    this project's (configs/hydra/<group>/)."""
+    from hydra.core.config_store import ConfigStore
+    from hydra.core.plugins import Plugins
+
+    Plugins.instance()  # plugins register their options (joblib, submitit, this project's sweeper) on discovery
+    names: set[str] = set()
+    with contextlib.suppress(OSError, KeyError, ValueError):  # a group the config store does not hold
+        names |= {n.removesuffix(".yaml") for n in ConfigStore.instance().list(f"hydra/{group}")}
+    for root in (files("hydra.conf").joinpath("hydra", group), files("sim.configs").joinpath("hydra", group)):
+        if root.is_dir():
+            names |= {p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml")}
+    return tuple(sorted(names))
+
+
+def _check_hydra_override(override: Override) -> None:
+    """``hydra/<group>=option`` only names an option of that group; the output folders are not empty; the
+    sweeper's parameters are not set on the command line (they are the sweep's keys: ``seed=0,1`` with -m)."""
+    key = override.key_or_group
+    if key.startswith("hydra/"):
+        group = key.removeprefix("hydra/")
+        options = hydra_group_options(group)
+        if not options:
+            raise ConfigError(f"{key} is not one of Hydra's config groups; see python -m sim --hydra-help")
+        values = list(override.value().list) if isinstance(override.value(), ChoiceSweep) else [override.value()]
+        for value in values:
+            if not isinstance(value, str) or value not in options:
+                raise ConfigError(f"{key}={shown(value)} is not a {key} option; choose one of: {', '.join(options)}"
+                                  f"{_suggest(str(value), options)}")
+        return
+    if key in FOLDER_KEYS and not override.is_delete():
+        value = override.value()
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ConfigError(f"{key} is empty: give a folder ({key}=results/mine); the run's files would "
+                              "otherwise land in the working folder")
+    if key == "hydra.sweeper.params" or key.startswith("hydra.sweeper.params."):
+        raise ConfigError(f"{key} cannot be set on the command line: sweep the keys themselves (python -m sim -m "
+                          "seed=0,1 policy=baseline,micro_fund) or in an experiment file (configs/experiment/)")
+
+
+def _value_count(override: Override, choices: _Choices | None = None) -> int:
+    """How many values an override gives its key in a sweep, counted without listing them."""
+    if not override.is_sweep_override():
+        return 1
+    value = override.value()
+    if isinstance(value, RangeSweep):
+        if not value.step:
+            raise ConfigError(f"{override.key_or_group}: the range's step is 0 in {override.input_line}; "
+                              "give a step other than 0 (range(start, stop, step))")
+        return max(0, math.ceil((value.stop - value.start) / value.step))
+    if isinstance(value, ChoiceSweep):
+        return len(value.list)
+    if isinstance(value, Glob):
+        group = override.key_or_group
+        options = group_options(group) if group in GROUPS else ()
+        return len(value.filter(list(options)))
+    return 1  # an interval: refused by the sweeper itself
+
+
+def _experiment_params(parsed: Sequence[Override]) -> list[Override]:
+    """The swept keys an experiment file adds (``hydra.sweeper.params``), parsed, placed before the command line's."""
+    out: list[Override] = []
+    parser = OverridesParser.create()
+    for override in parsed:
+        if override.key_or_group in ADDED_GROUPS and isinstance(override.value(), str):
+            text = files("sim.configs").joinpath("experiment", f"{override.value()}.yaml").read_text(encoding="utf-8")
+            params = OmegaConf.select(OmegaConf.create(text), "hydra.sweeper.params") or {}
+            out += [parser.parse_override(f"{k}={v}") for k, v in params.items()]
+    return out
+
+
+def max_jobs(parsed: Sequence[Override]) -> int:
+    """``sweep.max_jobs`` as the command line sets it, or its default (:mod:`sim.settings.schema`)."""
+    for override in parsed:
+        if override.key_or_group == "sweep.max_jobs" and not override.is_sweep_override():
+            return int(override.value())
+    return int(schema_fields()["sweep.max_jobs"].default)
+
+
+def check_sweep_size(parsed: Sequence[Override], choices: _Choices | None = None) -> int:
+    """The number of jobs of a sweep (``-m``), counted before anything is built; refuse an empty sweep (naming the
+    key that has no values) and one above ``sweep.max_jobs`` (default 100,000)."""
+    counts: dict[str, tuple[int, str]] = {}
+    for override in [*_experiment_params(parsed), *parsed]:
+        if override.key_or_group in ADDED_GROUPS:
+            continue
+        counts[override.get_key_element()] = (_value_count(override, choices), override.input_line)
+    for n, line in counts.values():
+        if n == 0:
+            raise ConfigError(f"{line.partition('=')[0]}: {line} gives no values, so the sweep has no jobs; "
+                              "nothing was started")
+    total = math.prod(n for n, _ in counts.values())
+    limit = max_jobs(parsed)
+    if total > limit:
+        raise ConfigError(f"sweep.max_jobs: the sweep has {total:,} jobs, above the limit of {limit:,}; nothing "
+                          f"was started (narrow it, or raise the limit: sweep.max_jobs={total})")
+    return total

@@ -493,6 +493,8 @@ class SweepConfig:
                                       "0 = no limit")
     wait: bool = param(True, "-", help="if another sweep is writing into the same folder: wait for it (true) "
                                        "or refuse to start (false)")
+    max_jobs: int = param(100_000, "jobs", 1, 10**12,
+                          help="a sweep of more jobs is refused before anything is built (raise it if you mean it)")
 
 
 # --------------------------------------------------------------------------------------------

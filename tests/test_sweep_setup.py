@@ -1,0 +1,149 @@
+"""One job's set-up errors fail that job, not the sweep; sweeps sized before anything is built; input holes closed
+(issue 29, items 3, 4, 5, 8)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from sim.runs.collate import verify
+from sim.runs.outputs import MAX_FOLDER_NAME_BYTES, job_folder_name, read_json
+from sim.runs.sweep import EXIT_JOBS_FAILED
+
+REPO = Path(__file__).resolve().parent.parent
+SHORT = ["community=relocation", "steps=5", "warmup_weeks=0"]
+
+
+def _env() -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    return env
+
+
+def sim_cmd(cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, env=_env(), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+# ------------------------------------------------------------------------------------------------
+# item 4: a job folder name too long for the file system, a file where a job folder goes
+# ------------------------------------------------------------------------------------------------
+LONG_GRID = ["behaviour.callback_satisfied_unresolved=0.5,0.6", "behaviour.callback_satisfied_explained=0.15",
+             "policy.charity_sales.output_yuan_per_workshop_week=300", "policy.gov_purchase.self_governing_share=0.2",
+             "policy.enterprise.moral_bank_sponsor_yuan_per_year=1000",
+             "community.department_cases_per_1000_week=1.5", "policy.enterprise.employee_volunteer_hours_week=0.0",
+             "seed=0,1"]
+
+
+def test_job_folder_names_are_shortened_with_a_hash_only_when_too_long():
+    assert job_folder_name("policy=micro_fund,seed=3", 4) == "policy=micro_fund,seed=3"
+    assert job_folder_name("", 7) == "job7"
+    long_a, long_b = "x=" + "é" * 300 + ",seed=0", "x=" + "é" * 300 + ",seed=1"
+    a, b = job_folder_name(long_a, 0), job_folder_name(long_b, 1)
+    assert a != b and len(a.encode()) <= MAX_FOLDER_NAME_BYTES and len(b.encode()) <= MAX_FOLDER_NAME_BYTES
+    assert a.startswith("x=éé") and a.rsplit("~", 1)[1].isalnum() and len(a.rsplit("~", 1)[1]) == 12
+    a.encode().decode()  # not cut inside a character
+
+
+def test_a_grid_over_long_keys_runs_every_job_in_a_shortened_folder(tmp_path):
+    proc = sim_cmd(tmp_path, "-m", *SHORT, *LONG_GRID, "hydra.sweep.dir=sw")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "sweep finished: 4 done, 0 skipped, 0 failed" in proc.stdout
+    folders = sorted(p for p in (tmp_path / "sw").iterdir() if p.is_dir())
+    assert len(folders) == 4 and all(len(p.name.encode()) <= MAX_FOLDER_NAME_BYTES and "~" in p.name
+                                      for p in folders)
+    manifest = read_json(folders[0] / "manifest.json")
+    assert "policy.enterprise.employee_volunteer_hours_week=0.0" in manifest["overrides"]  # all kept
+    runs = pd.read_parquet(tmp_path / "sw" / "runs.parquet")
+    assert sorted(runs["behaviour.callback_satisfied_unresolved"]) == [0.5, 0.5, 0.6, 0.6]
+    assert (runs["policy.enterprise.moral_bank_sponsor_yuan_per_year"] == 1000).all()
+    assert verify(tmp_path / "sw") == []
+    again = sim_cmd(tmp_path, "-m", *SHORT, *LONG_GRID, "hydra.sweep.dir=sw")  # the same folders: resumed
+    assert again.returncode == 0 and "sweep finished: 0 done, 4 skipped, 0 failed" in again.stdout
+
+
+def test_a_file_where_a_job_folder_goes_fails_that_job_only(tmp_path):
+    sw = tmp_path / "sw"
+    sw.mkdir()
+    obstacle = sw / "community=relocation,seed=1,steps=5,warmup_weeks=0"
+    obstacle.write_text("not a folder")
+    proc = sim_cmd(tmp_path, "-m", *SHORT, "seed=0,1,2", "hydra.sweep.dir=sw")
+    assert proc.returncode == EXIT_JOBS_FAILED, proc.stdout + proc.stderr
+    assert "sweep finished: 2 done, 0 skipped, 1 failed" in proc.stdout
+    assert f"failed: {obstacle.name}: FileExistsError: " in proc.stdout and "is a file where this job's folder" \
+        in proc.stdout
+    bad = dict(verify(sw))
+    assert list(bad) == [obstacle.name + "~blocked"] and bad[obstacle.name + "~blocked"].startswith("failed: ")
+    runs = pd.read_parquet(sw / "runs.parquet")
+    assert sorted(runs["status"]) == ["done", "done", "failed"]
+    assert runs.loc[runs["status"] == "failed", "seed"].tolist() == [1]  # from the overrides its status recorded
+    obstacle.unlink()
+    again = sim_cmd(tmp_path, "-m", *SHORT, "seed=0,1,2", "hydra.sweep.dir=sw")
+    assert again.returncode == 0 and "sweep finished: 1 done, 2 skipped, 0 failed" in again.stdout, again.stdout
+    assert verify(sw) == []
+
+
+# ------------------------------------------------------------------------------------------------
+# item 3: a dead worker (not its job) costs at most its current job
+# ------------------------------------------------------------------------------------------------
+def _launcher_workers(root: int) -> list[int]:
+    """joblib's worker processes of the sweep ``root`` (its children running loky's worker entry point)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                cmdline = (entry / "cmdline").read_bytes()
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == root and b"popen_loky" in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+def test_killing_a_launcher_worker_costs_only_its_job(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "-m", "community=relocation", "steps=120",
+                             "warmup_weeks=0", "seed=range(0,8)", "hydra.launcher.n_jobs=2", "hydra.sweep.dir=sw"],
+                            cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    victim = None
+    deadline = time.monotonic() + 240
+    while victim is None and proc.poll() is None and time.monotonic() < deadline:
+        workers = _launcher_workers(proc.pid)
+        if workers and list((tmp_path / "sw").glob("*/status.json")):  # jobs have run: the sweep is under way
+            victim = workers[0]
+            os.kill(victim, signal.SIGKILL)
+        time.sleep(0.05)
+    out, _ = proc.communicate(timeout=300)
+    assert victim is not None, out
+    assert proc.returncode == 0, out
+    assert "Traceback" not in out and "a worker process of the launcher died (TerminatedWorkerError)" in out
+    summary = next(line for line in out.splitlines() if line.startswith("sweep finished"))
+    done, skipped = (int(summary.split(": ")[1].split(", ")[k].split()[0]) for k in (0, 1))
+    assert done + skipped == 8, summary
+    finished = [line for line in out.splitlines() if line.startswith("[") and "] done " in line]
+    assert len(finished) <= 8 + 2, out  # redone: at most the jobs in flight (n_jobs=2) when the worker died
+    assert verify(tmp_path / "sw") == []
+    assert len(pd.read_parquet(tmp_path / "sw" / "runs.parquet")) == 8
+
+
+def test_an_error_after_jobs_ran_exits_3_not_nothing_ran(tmp_path, monkeypatch, capsys):
+    """A sweep that an unexpected error stops after some jobs finished does not claim that nothing ran (exit 2)."""
+    import pytest
+
+    from sim.runs import cli, sweep
+    from sim.runs.outputs import write_status
+
+    monkeypatch.setattr(sweep, "STARTED", tmp_path)
+    cli._stopped_sweep("not started yet")  # no job has reported: left to the caller (exit 2)
+    write_status(tmp_path / "seed=0", "done", "seed=0", None, 1.0)
+    with pytest.raises(SystemExit) as stopped:
+        cli._stopped_sweep("File exists (sw/x)")
+    assert stopped.value.code == EXIT_JOBS_FAILED
+    err = capsys.readouterr().err
+    assert "the sweep stopped after 1 job(s): File exists (sw/x)" in err and "--verify" in err
