@@ -178,6 +178,13 @@ def _fmt(k: str, x: float, lang: str) -> str:
     return f"{x:,.1f}"
 
 
+def _mean_hw(k: str, mean: float, hw: float, lang: str) -> str:
+    """``mean ± half-width`` in one unit (in Chinese, money of 10,000 yuan or more in 万元, both numbers)."""
+    if lang == "zh" and k in ("fund_balance", "public_cost") and np.isfinite(mean) and abs(mean) >= 10_000:
+        return f"{mean / 10_000:,.1f}万 ± {hw / 10_000:,.2f}万" if np.isfinite(hw) else f"{mean / 10_000:,.1f}万"
+    return f"{_fmt(k, mean, lang)} ± {_fmt(k, hw, lang)}"
+
+
 def _fmt_diff(k: str, x: float, lang: str) -> str:
     if not np.isfinite(x):
         return "–"
@@ -198,7 +205,7 @@ def markdown(summ: pd.DataFrame, lang: str, command: str, args_text: str) -> str
     for _, r in summ.iterrows():
         k = r["indicator"]
         cells = [term(k, lang), str(int(r["year"]))]
-        cells += [f"{_fmt(k, r[f'{a}_mean'], lang)} ± {_fmt(k, r[f'{a}_hw'], lang).lstrip('+')}" for a in ARMS]
+        cells += [_mean_hw(k, r[f"{a}_mean"], r[f"{a}_hw"], lang) for a in ARMS]
         cells.append(f"{_fmt_diff(k, r['diff'], lang)} [{_fmt_diff(k, r['diff_lo'], lang)}, "
                      f"{_fmt_diff(k, r['diff_hi'], lang)}]")
         cells.append(f"[{_fmt_diff(k, r['band_lo'], lang)}, {_fmt_diff(k, r['band_hi'], lang)}]"
