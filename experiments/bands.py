@@ -201,7 +201,8 @@ def validate(args: argparse.Namespace) -> None:
     if any(o.split("=")[0].lstrip("+~") in ("policy", "seed") for o in args.overrides):
         raise BandsError("policy= and seed= are set by --policies and --seeds, not as overrides")
     try:
-        check_overrides([*args.overrides, *(f"policy={p}" for p in args.policy_list)])
+        for policy in args.policy_list:  # each policy's runs, as they will be composed (a key given once each)
+            check_overrides([*args.overrides, f"policy={policy}"])
     except ConfigError as exc:
         raise BandsError(str(exc)) from None
     args.extra = extra_priors(args.param)
