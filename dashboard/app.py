@@ -187,7 +187,12 @@ def style(present: bool = False) -> None:
     """CJK-capable system fonts (no web fonts) and no English-only input hints; in presentation mode no sidebar
     and large type."""
     if present:  # the sidebar starts folded (set_page_config below); its button in the header opens it
-        st.markdown("<style>[data-testid='stMainBlockContainer']{padding-top: 2.5rem; max-width: 100%;}"
+        st.markdown("<style>[data-testid='stMainBlockContainer']{padding-top: 2rem; max-width: 100%;}"
+                    # the sidebar opened (to move a lever): smaller type, the targets wrap: the table keeps its column
+                    ".stApp:has([data-testid='stSidebar'][data-collapsed='false']) .st-key-present_kpis table"
+                    "{font-size: 14px !important;}"
+                    ".stApp:has([data-testid='stSidebar'][data-collapsed='false']) .st-key-present_kpis td:last-child"
+                    "{white-space: normal !important;}"
                     "</style>", unsafe_allow_html=True)
     st.markdown(
         "<style>"

@@ -203,7 +203,7 @@ def reveal_parts(comp: Comparison, keys: tuple[str, ...], lang: str) -> list[str
         if k in RUN_SUMS or k in RUN_TOTALS:
             period = t("ws_run_total", lang, weeks=comp.week)
         elif k in RATE_PARTS:
-            period = t("ws_last_52", lang)
+            period = t("ws_last_weeks", lang, weeks=min(52, comp.week))
         else:
             period = None
         name = t(k, lang) + (("（" + period + "）" if lang == "zh" else f" ({period})") if period else "")
