@@ -36,7 +36,6 @@ from dashboard.page_state import (
     PLAYING,
     TICK_SECONDS,
     apply_preset,
-    community_changed,
     keep,
     lever_widget,
     new_language,
@@ -109,16 +108,25 @@ def changed_live(comp: Comparison, old: tuple, new: tuple) -> bool:
 
 
 def ensure_comparison() -> Comparison:
-    """The two models in session state: built at week 0, changed from the next week on when a lever moves during
-    the run, rebuilt at week 0 when the community, seed or length changes."""
+    """The two models in session state, their sides named as the workshop scenario names them (wp.titles)."""
+    comp = _comparison()
+    comp.titles = wp.titles(comp)
+    return comp
+
+
+def _comparison() -> Comparison:
+    """The two models: built at week 0, changed from the next week on when a lever moves during the run (after the
+    last week: kept for the next run, not a change of this one), rebuilt at week 0 when the community, seed or length
+    changes."""
     key = choices()
     old = ss.get("comparison_key")
     if old == key and "comparison" in ss:
         return ss.comparison
     if "comparison" in ss and changed_live(ss.comparison, old, key):
         ss.comparison_key = key
-        st.toast(t("lever_changed_live", ss.lang, start=ss.comparison.week + 1))
-        return ss.comparison
+        comp = ss.comparison
+        st.toast(t("lever_after_end", ss.lang) if comp.done else t("lever_changed_live", ss.lang, start=comp.week + 1))
+        return comp
     community, seed, weeks, sides = key
     restarted = "comparison" in ss and ss.comparison.week > 0
     ss.comparison = comparison(community, seed, weeks, *((p, dict(lv)) for p, lv in sides))
@@ -161,6 +169,7 @@ def play_weeks() -> int:
 
 def do_reset() -> None:
     ss.playing = False
+    ss.link_changes = []  # a link's changes still to come: forgotten, as the changes made (Reset's rule)
     if ss.get("workshop") and wp.SCENARIOS[ss.workshop].staged:  # the scenario from its start, its stages to come
         wp.apply_setup(replace(wp.setup_of(wp.SCENARIOS[ss.workshop]), seed=int(ss.seed)))
     else:
@@ -177,10 +186,14 @@ def stop_playing() -> None:
 def style(present: bool = False) -> None:
     """CJK-capable system fonts (no web fonts) and no English-only input hints; in presentation mode no sidebar
     and large type."""
-    if present:
-        st.markdown("<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl']{display: none;}"
-                    "[data-testid='stMainBlockContainer']{padding-top: 1rem; max-width: 100%;}"
-                    "[data-testid='stHeader']{display: none;}</style>", unsafe_allow_html=True)
+    if present:  # the sidebar starts folded (set_page_config below); its button in the header opens it
+        st.markdown("<style>[data-testid='stMainBlockContainer']{padding-top: 2rem; max-width: 100%;}"
+                    # the sidebar opened (to move a lever): smaller type, the targets wrap: the table keeps its column
+                    ".stApp:has([data-testid='stSidebar'][data-collapsed='false']) .st-key-present_kpis table"
+                    "{font-size: 14px !important;}"
+                    ".stApp:has([data-testid='stSidebar'][data-collapsed='false']) .st-key-present_kpis td:last-child"
+                    "{white-space: normal !important;}"
+                    "</style>", unsafe_allow_html=True)
     st.markdown(
         "<style>"
         "html, body, .stApp, .stApp *:not([data-testid='stIconMaterial']):not(code):not(pre):not(code *)"
@@ -198,7 +211,7 @@ def sidebar(lang: str) -> None:
         wp.scenario_select(lang)
         st.header(t("settings", lang))
         select(t("community_preset", lang), community_presets(), "community",
-               lambda n: preset_label("community", n, lang), lang, on_change=community_changed)
+               lambda n: preset_label("community", n, lang), lang, on_change=wp.community_changed)
         st.number_input(t("seed", lang), min_value=0, max_value=2**32 - 1, step=1, key="seed",
                         help=t("seed_help", lang))
         st.number_input(t("weeks", lang), min_value=1, max_value=MAX_WEEKS, step=1, key="weeks",
@@ -357,7 +370,7 @@ def map_section(view, lang: str) -> None:
 
 def linkage(view, lang: str) -> None:
     st.subheader(t("linkage", lang))
-    st.caption(t("linkage_note", lang))
+    st.caption(t("linkage_note", lang) + " " + t("volunteers_note", lang))
     charts = list(view.linkage.items())
     for i in range(0, len(charts), 2):
         for (name, fig), col in zip(charts[i:i + 2], st.columns(2), strict=False):
@@ -377,8 +390,10 @@ def difference_text(key: str, diff: float | None, lang: str) -> str:
     """B − A with its sign: percentage points for rates, whole yuan for money, one decimal otherwise."""
     if diff is None:
         return "—"
-    sign = "+" if diff > 0 else ("−" if diff < 0 else "±")
-    return sign + format_value(weekly_column(key), abs(diff), diff=True, lang=lang, decimals=1, yuan=True)
+    text = format_value(weekly_column(key), abs(diff), diff=True, lang=lang, decimals=1, yuan=True)
+    if not any(ch in "123456789" for ch in text):  # no difference as shown: no sign ("0.0 pp", not "±0.0 pp")
+        return text
+    return ("+" if diff > 0 else "−") + text
 
 
 def exports(comp: Comparison, lang: str) -> None:
@@ -476,23 +491,25 @@ def guide(comp: Comparison, lang: str) -> None:
 # ---------------------------------------------------------------------------------------------
 init_state()
 lang = ss.lang
-st.set_page_config(page_title=t("app_title", lang), layout="wide")
+st.set_page_config(page_title=t("app_title", lang), layout="wide",
+                   initial_sidebar_state="collapsed" if ss.present else "auto")
 style(bool(ss.present))
-sidebar(lang)
-lang = ss.lang  # the switch may just have changed it
 comp = ensure_comparison()
+# the address bar at once (a change's callbacks have run): a reload while the page redraws keeps the change
+wp.sync_link(comp, lang)
+sidebar(lang)
 if not ss.present:
     st.title(t("app_title", lang))
     st.caption(t("app_intro", lang))
 if ss.get("bad_link"):
-    st.warning(t("bad_link", lang, reason=ss.bad_link))
+    st.warning(t("bad_link", lang, reason=ss.bad_link.text(lang)))
 controls(comp, lang)
-wp.story(comp, lang)
+wp.story(comp, lang, bool(ss.present))
 live_view(lang)
 exports(comp, lang)
 replicates_section(comp, lang)
 guide(comp, lang)
-wp.sync_link(lang)
+wp.sync_link(ss.comparison, lang)  # and the changes this run made (a staged or replayed change, Play's weeks)
 if ss.playing:
     # Play: the browser asks for the next run of the whole page a tick after this one has finished (the ticker
     # below). Not a fragment with run_every: a fragment-only rerun can drop the state of a widget outside it that

@@ -306,9 +306,29 @@ def cost_figure(ts: pd.DataFrame, names: dict[str, str], lang: str = "en"):
                  entries=LINKAGE_ENTRIES)
 
 
+# Where volunteers and residents act, from the model's weekly columns (glossary key of the bar -> column)
+VOLUNTEER_ACTS = {"volunteer_activities": "volunteer_activities", "casual_activities": "casual_activities",
+                  "member_activities": "member_activities", "project_sessions": "project_sessions",
+                  "act_answered": "demands_to_volunteers"}
+VOLUNTEER_COLORS = ["#56B4E9", "#0173B2", "#029E73", "#CC78BC", "#949494"]
+
+
+def volunteers_figure(ts: pd.DataFrame, names: dict[str, str], lang: str = "en"):
+    """Where volunteers and residents act in the last 52 weeks, A and B: registered volunteers' activities,
+    unregistered residents' activities, self-organisations' mutual aid, project sessions, and the demands the
+    work-order system passed to volunteers (often none: the demands chart's volunteer bar is then empty)."""
+    by_side = {side: ts[ts["scenario"] == side].tail(52) if len(ts) else ts for side in SIDES}
+    parts = {label(term, lang): {side: float(d[col].sum()) if len(d) else 0.0 for side, d in by_side.items()}
+             for term, col in VOLUNTEER_ACTS.items()}
+    return _bars(label("volunteers_title", lang), parts, names, label("unit:times", lang), VOLUNTEER_COLORS,
+                 entries=LINKAGE_ENTRIES)
+
+
 def linkage_figures(ts: pd.DataFrame, names: dict[str, str], lang: str = "en", events: Events = ()) -> dict[str, Any]:
-    """The linkage at work: demand handlers, public cost by kind, projects running and project sessions."""
-    return {"handlers": handlers_figure(ts, names, lang), "cost": cost_figure(ts, names, lang),
+    """The linkage at work: demand handlers, where volunteers act, public cost by kind, projects running and project
+    sessions."""
+    return {"handlers": handlers_figure(ts, names, lang), "volunteers": volunteers_figure(ts, names, lang),
+            "cost": cost_figure(ts, names, lang),
             "projects_running": trajectory_figure(ts, "projects_running", names, lang, events),
             "project_sessions": trajectory_figure(ts, "project_sessions", names, lang, events)}
 

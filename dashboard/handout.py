@@ -169,6 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not 1 <= weeks <= setup.weeks:
         parser.error(f"--weeks {weeks} is out of range: allowed 1–{setup.weeks}")
     comp = comparison(setup.community, args.seed, setup.weeks, *((setup.policies[s], setup.levers[s]) for s in SIDES))
+    comp.titles = dict(sc.titles)  # as the page names the sides (the purchase scenario's B: 政府购买服务)
     while comp.week < weeks:  # as the page plays it: up to each staged change, which is made at its week
         stage = next_stage(sc, comp.week + 1)
         comp.step((weeks if stage is None else min(weeks, stage)) - comp.week)

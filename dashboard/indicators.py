@@ -83,9 +83,17 @@ def smoothed(ts: pd.DataFrame, key: str, weeks: int) -> pd.Series | None:
     return (top / bottom.where(bottom > 0)).astype(float)
 
 
-def shown_value(key: str, value: float | None, lang: str = "en", decimals: int = 1) -> str:
-    """A value as the page shows it: fractions in per cent, money in whole yuan, counts (sim.tables.kpi_table)."""
-    return format_value(weekly_column(key), value, lang=lang, decimals=decimals, yuan=True)
+def shown_value(key: str, value: float | None, lang: str = "en", decimals: int = 1, total: bool = False) -> str:
+    """A value as the page shows it: fractions in per cent, money in whole yuan, counts (sim.tables.kpi_table).
+
+    Money summed over the run (RUN_TOTALS, or ``total``) is shown from ¥10,000 to the nearest ¥10 (from ¥100,000 to
+    the nearest ¥100): the model books money in whole fen each week, so a budget of ¥200,000 a year comes to
+    ¥999,999 over five years, which a room reads as another number than the ¥1,000,000 it is."""
+    column = weekly_column(key)
+    total = total or key in RUN_TOTALS
+    if total and value is not None and value == value and is_money(column) and abs(value) >= 10_000:
+        value = float(round(value, -2 if abs(value) >= 100_000 else -1))
+    return format_value(column, value, lang=lang, decimals=decimals, yuan=True)
 
 
 def target_text(key: str, lang: str = "en") -> str:

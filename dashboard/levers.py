@@ -132,6 +132,9 @@ def lever_guide(lang: str = "en") -> list[dict]:
             rng = f"{label('on', lang)} / {label('off', lang)}"
         else:  # the lever's label names the unit; the schema's unit is English
             rng = f"[{_number(meta['lo'])}, {_number(meta['hi'])}]" + (f" {meta['unit']}" if lang == "en" else "")
+        source = meta.get("source", "")
+        if f"source:{lv.key}" in GLOSSARY:  # the schema's source has English in it: the glossary's text in lang
+            source = label(f"source:{lv.key}", lang)
         rows.append({"key": lv.key, "label": label(lv.term, lang), "explanation": label(f"{lv.term}_help", lang),
-                     "range": rng, "help": meta.get("help", ""), "source": meta.get("source", "")})
+                     "range": rng, "help": meta.get("help", ""), "source": source})
     return rows

@@ -89,7 +89,7 @@ class ViewCache:
         self._lock = threading.Lock()
 
     def get(self, comp: Comparison, lang: str, smoothing: int = DEFAULT_SMOOTHING, large: bool = False) -> LiveContent:
-        key = (comp.key, comp.week, lang, smoothing, large)
+        key = (comp.key, tuple(sorted(comp.titles.items())), comp.week, lang, smoothing, large)
         with self._lock:
             view = self._views.get(key)
             if view is not None:

@@ -344,6 +344,7 @@ class Comparison:
         self.changes: list[LeverChange] = []
         self.runs = RUNS if runs is None else runs
         self.week = 0  # weeks run so far on this page (the same for both)
+        self.titles: dict[str, str] = {}  # side -> glossary key of its name where a workshop scenario names it
 
     @property
     def key(self) -> tuple:
@@ -375,6 +376,9 @@ class Comparison:
         fixed = [k for k in moved if is_community_lever(LEVER_OF[k])]
         if fixed:
             raise ValueError(f"{', '.join(fixed)} describe the community and cannot change during a run; reset first")
+        if self.done:  # after the last week: no change of this run, the levers of the next (Reset starts from them)
+            self.scenarios[side] = new
+            return True
         self.changes.append(LeverChange(self.week, side, policy, tuple(moved.items()), new.settings))
         self.scenarios[side] = new
         return True
@@ -443,7 +447,8 @@ class Comparison:
         return pd.concat(frames, ignore_index=True)
 
     def names(self, lang: str = "en") -> dict[str, str]:
-        return {s: sc.name(lang) for s, sc in self.scenarios.items()}
+        return {s: f"{s}: {label(self.titles[s], lang)}" if s in self.titles else sc.name(lang)
+                for s, sc in self.scenarios.items()}
 
 
 def comparison(community: str = DEFAULT_COMMUNITY, seed: int = 0, steps: int = DEFAULT_WEEKS,

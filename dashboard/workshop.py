@@ -6,8 +6,11 @@ question the room answers *before* pressing Play, and optionally a lever change 
 (``ws_<name>_title``, ``_story``, ``_predict``, ``_option_<n>``), in Chinese and English.
 
 The URL holds the whole setup (``?community=…&seed=…&weeks=…&A=…&B=…&B.policy.fund.transparency=0.9``: the
-levers that differ from the side's preset), so a link reopens the same page; :func:`from_query` refuses a bad
-link with a message naming the key and the allowed values.
+levers that differ from the side's preset at week 0) and the lever changes made during the run with their weeks
+(``B@52=baseline&B@52.policy.gov_purchase.budget_yuan_per_year=200000``: B's policy preset after the change made at
+week 52, in force from week 53, and the levers it moved), so a link reopens the same page and replays the same
+run; :func:`from_query` refuses a bad link with a message (in the page's language, :meth:`BadLink.text`) naming the
+key and the allowed values.
 """
 
 from __future__ import annotations
@@ -52,7 +55,9 @@ class Scenario:
     staged: tuple[Staged, ...] = ()
     weeks: int = DEFAULT_WEEKS
     options: int = 3      # answers offered to the "predict first" question
-    watch: tuple[str, ...] = ()  # the indicators the story is about
+    watch: tuple[str, ...] = ()  # the indicators the story is about (key indicators, or keys of RUN_SUMS)
+    focus: str = "response_rate"  # the key indicator of presentation mode's large chart
+    titles: dict[str, str] = field(default_factory=dict)  # side -> glossary key of its name (where the preset misleads)
 
     def title(self, lang: str) -> str:
         return label(f"ws_{self.name}_title", lang)
@@ -71,16 +76,20 @@ PURCHASE = "policy.gov_purchase.budget_yuan_per_year"
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     # 004: 渔箭社区 with 春泉酒业, "企业每售卖一瓶酒，向社区微基金捐赠1分钱"
     Scenario("one_cent", "industrial_park", {"A": "baseline", "B": "micro_fund"},
-             watch=("fund_balance", "response_rate", "callback_satisfaction")),
+             watch=("ws_one_cent_income", "ws_needy_spending", "response_rate"), focus="response_rate"),
     # 003 政府购买服务: the street office starts buying services from social organisations in year 2
     # (200,000 yuan a year: the gov_purchase preset's budget, an assumption)
     Scenario("purchase", "urban_traditional", {"A": "baseline", "B": "baseline"},
              staged=(Staged(52, "B", {PURCHASE: 200_000}),),
-             watch=("completion_rate", "response_rate", "public_cost_run")),
+             watch=("completion_rate", "response_rate", "public_cost_run"), focus="completion_rate",
+             titles={"B": "ws_purchase_B"}),
     # 003/004: the whole linkage in an organised urban community (顺河型)
     Scenario("full", "organised_urban", {"A": "baseline", "B": "five_society"},
-             watch=("volunteers_per_10k", "response_rate", "public_cost_run")),
+             watch=("volunteers_per_10k", "response_rate", "public_cost_run"), focus="response_rate"),
 )}
+# What a reveal shows that is no key indicator: glossary key -> the weekly column summed over the run
+RUN_SUMS = {"ws_one_cent_income": "fund_inflow_enterprise_per_unit",
+            "ws_needy_spending": "fund_outflow_needy_residents"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -96,10 +105,30 @@ class Setup:
     policies: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_POLICIES))
     levers: dict[str, dict[str, Any]] = field(default_factory=lambda: {side: {} for side in SIDES})
     scenario: str | None = None
+    changes: list[Change] = field(default_factory=list)  # lever changes during the run, in the order made
+
+
+@dataclass
+class Change:
+    """A lever change of one side made at ``week`` (in force from the next week): the side's policy preset after it
+    and the levers it moved (a link replays it, dashboard.workshop_page)."""
+
+    week: int
+    side: str
+    policy: str
+    levers: dict[str, Any] = field(default_factory=dict)
 
 
 class BadLink(ValueError):
-    """A URL parameter the page cannot use; the message names it and the allowed values."""
+    """A URL parameter the page cannot use; the message names it and the allowed values (``str()``: English;
+    :meth:`text`: in the page's language, from the glossary's ``link_<kind>`` rows)."""
+
+    def __init__(self, kind: str, name: str, value: Any = "", allowed: str = "") -> None:
+        self.kind, self.fields = kind, {"name": name, "value": value, "allowed": allowed}
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str) -> str:
+        return label(f"link_{self.kind}", lang, **self.fields)
 
 
 def _int(params: Mapping[str, str], key: str, default: int, lo: int, hi: int) -> int:
@@ -109,16 +138,16 @@ def _int(params: Mapping[str, str], key: str, default: int, lo: int, hi: int) ->
     try:
         value = int(text)
     except ValueError:
-        raise BadLink(f"{key}={text!r} is not a whole number (allowed: {lo}–{hi})") from None
+        raise BadLink("whole", key, repr(text), f"{lo}–{hi}") from None
     if not lo <= value <= hi:
-        raise BadLink(f"{key}={value} is out of range (allowed: {lo}–{hi})")
+        raise BadLink("range", key, value, f"{lo}–{hi}")
     return value
 
 
 def _choice(params: Mapping[str, str], key: str, default: str, allowed: list[str]) -> str:
     value = params.get(key, default)
     if value not in allowed:
-        raise BadLink(f"{key}={value!r} is unknown (allowed: {', '.join(allowed)})")
+        raise BadLink("unknown", key, repr(value), ", ".join(allowed))
     return value
 
 
@@ -128,12 +157,12 @@ def lever_value(key: str, text: str, name: str | None = None) -> Any:
     key = name or key
     if lever.widget == "toggle":
         if text.lower() not in ("true", "false", "1", "0"):
-            raise BadLink(f"{key}={text!r} is not on or off (allowed: true, false)")
+            raise BadLink("onoff", key, repr(text))
         return text.lower() in ("true", "1")
     if lever.widget == "select":
         options = lever_options(lever)
         if text not in options:
-            raise BadLink(f"{key}={text!r} is unknown (allowed: {', '.join(options)})")
+            raise BadLink("unknown", key, repr(text), ", ".join(options))
         return text
     # the widget's bounds (within the schema's range): a value the schema allows but the slider cannot show
     # would stop the page (Streamlit's StreamlitValueAboveMaxError)
@@ -141,9 +170,9 @@ def lever_value(key: str, text: str, name: str | None = None) -> Any:
     try:
         value = float(text)
     except ValueError:
-        raise BadLink(f"{key}={text!r} is not a number (allowed: {_text(lo)}–{_text(hi)})") from None
+        raise BadLink("number", key, repr(text), f"{_text(lo)}–{_text(hi)}") from None
     if not lo <= value <= hi:
-        raise BadLink(f"{key}={text} is out of range (allowed: {_text(lo)}–{_text(hi)})")
+        raise BadLink("range", key, text, f"{_text(lo)}–{_text(hi)}")
     return clean_value(lever, value)
 
 
@@ -151,7 +180,7 @@ def from_query(params: Mapping[str, str]) -> Setup:
     """The setup a link describes (missing keys take the defaults, or the scenario's values)."""
     scenario = params.get("scenario")
     if scenario is not None and scenario not in SCENARIOS:
-        raise BadLink(f"scenario={scenario!r} is unknown (allowed: {', '.join(SCENARIOS)})")
+        raise BadLink("unknown", "scenario", repr(scenario), ", ".join(SCENARIOS))
     base = setup_of(SCENARIOS[scenario]) if scenario else Setup()
     setup = Setup(
         community=_choice(params, "community", base.community, community_presets()),
@@ -162,15 +191,29 @@ def from_query(params: Mapping[str, str]) -> Setup:
                 else {} for side in SIDES},
         scenario=scenario)
     known = {"community", "seed", "weeks", "scenario", "lang", "present", *SIDES}
+    changes: dict[tuple[int, str], Change] = {}
     for key, text in params.items():
-        side, _, lever = key.partition(".")
-        if side in SIDES and lever:
-            if lever not in LEVER_OF:
-                raise BadLink(f"{key!r}: {lever!r} is not a lever of the page (levers: {', '.join(LEVER_OF)})")
+        head, _, lever = key.partition(".")
+        side, at, week_text = head.partition("@")
+        if side in SIDES and lever and lever not in LEVER_OF:
+            raise BadLink("not_lever", repr(key), repr(lever), ", ".join(LEVER_OF))
+        if side in SIDES and at:  # a lever change during the run: A@52=<policy>, A@52.<lever>=<value>
+            week = int(week_text) if week_text.isdigit() else 0
+            if not 1 <= week < setup.weeks:  # made at week w, in force from w + 1: inside the run
+                raise BadLink("change_week", key, week_text, setup.weeks - 1)
+            change = changes.setdefault((week, side), Change(week, side, ""))
+            if lever:
+                change.levers[lever] = lever_value(lever, text, key)
+            else:
+                change.policy = _choice({key: text}, key, "", policy_presets())
+        elif side in SIDES and lever:
             setup.levers[side][lever] = lever_value(lever, text, key)
         elif key not in known:
-            raise BadLink(f"{key!r} is not a setting of the page (allowed: {', '.join(sorted(known))}, "
-                          f"and A.<lever> or B.<lever>)")
+            raise BadLink("not_setting", repr(key), "", ", ".join(sorted(known)))
+    for (week, side), change in sorted(changes.items()):
+        if not change.policy:
+            raise BadLink("unknown", f"{side}@{week}", "''", ", ".join(policy_presets()))
+        setup.changes.append(change)
     return setup
 
 
@@ -185,6 +228,11 @@ def to_query(setup: Setup) -> dict[str, str]:
         for key, value in setup.levers[side].items():
             if not same_value(value, preset[key]):
                 out[f"{side}.{key}"] = _text(value)
+    for change in setup.changes:  # changes of one side at one week merge (the later value of a lever holds)
+        head = f"{change.side}@{change.week}"
+        out[head] = change.policy
+        for key, value in change.levers.items():
+            out[f"{head}.{key}"] = _text(value)
     return out
 
 

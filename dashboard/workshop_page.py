@@ -5,13 +5,26 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import page_state
 from dashboard.handout import find_chromium, handout_html, html_to_pdf
-from dashboard.indicators import shown_value
+from dashboard.indicators import RUN_TOTALS, shown_value
 from dashboard.levers import LEVER_OF, value_text
-from dashboard.page_state import apply_preset, lever_values, select, set_levers, ss
+from dashboard.page_state import apply_preset, select, set_levers, ss
 from dashboard.session import SIDES, Comparison
-from dashboard.workshop import SCENARIOS, BadLink, Setup, Staged, from_query, next_stage, setup_of, staged_due, to_query
-from sim.model.indicators import compute_kpis
+from dashboard.workshop import (
+    RUN_SUMS,
+    SCENARIOS,
+    BadLink,
+    Change,
+    Setup,
+    Staged,
+    from_query,
+    next_stage,
+    setup_of,
+    staged_due,
+    to_query,
+)
+from sim.model.indicators import RATE_PARTS, compute_kpis
 from sim.tables.glossary import label as t
 
 PAGE_PARAMS = ("lang", "present")  # URL parameters of the page's display, not of the setup
@@ -25,6 +38,9 @@ def apply_setup(setup: Setup) -> None:
         apply_preset(side)
         set_levers(side, setup.levers[side])
     ss.workshop = setup.scenario or ""
+    ss.link_changes = list(setup.changes)  # a link's lever changes, replayed at their weeks (stage)
+    if setup.scenario:  # presentation mode's large chart: the indicator the scenario is about
+        ss.present_chart = SCENARIOS[setup.scenario].focus
     ss.playing = False
     ss.pop("comparison", None)
 
@@ -35,20 +51,26 @@ def init_from_link() -> None:
     try:
         setup = from_query(params)
     except BadLink as exc:
-        ss.bad_link = str(exc)
+        ss.bad_link = exc  # shown in the page's language
         setup = Setup()
     apply_setup(setup)
 
 
-def current_setup() -> Setup:
-    return Setup(community=ss.community, seed=int(ss.seed), weeks=int(ss.weeks),
-                 policies={side: ss[f"{side}_policy"] for side in SIDES},
-                 levers={side: lever_values(side) for side in SIDES}, scenario=ss.get("workshop") or None)
+def current_setup(comp: Comparison) -> Setup:
+    """What reopens this run: the scenarios it started from, the lever changes made so far with their weeks, and
+    a link's changes still to come."""
+    start = comp.initial
+    made = [Change(c.week, c.side, c.policy, dict(c.changed)) for c in comp.changes]
+    return Setup(community=start["A"].community, seed=comp.seed, weeks=comp.steps,
+                 policies={side: start[side].policy for side in SIDES},
+                 levers={side: dict(start[side].levers) for side in SIDES}, scenario=ss.get("workshop") or None,
+                 changes=made + [c for c in ss.get("link_changes", []) if c.week < comp.steps])
 
 
-def sync_link(lang: str) -> None:
-    """Keep the whole setup in the address bar, so that a copied link reopens the same page."""
-    wanted = {**to_query(current_setup()), "lang": lang}
+def sync_link(comp: Comparison, lang: str) -> None:
+    """Keep the whole setup and the run's lever changes in the address bar, so that a copied link reopens the same
+    run (called as soon as a change is made, and again at the end of the page's run)."""
+    wanted = {**to_query(current_setup(comp)), "lang": lang}
     if ss.get("present"):
         wanted["present"] = "1"
     if st.query_params.to_dict() != wanted:
@@ -61,6 +83,23 @@ def choose_scenario() -> None:
         apply_setup(setup_of(SCENARIOS[name]))
 
 
+def community_changed() -> None:
+    """Another community type: its levers (dashboard.page_state.community_changed); the workshop scenario, whose story
+    is about another community, is deselected, and a link's lever changes still to come are dropped."""
+    page_state.community_changed()
+    ss.workshop = ""
+    ss.link_changes = []
+
+
+def titles(comp: Comparison) -> dict[str, str]:
+    """The names the chosen scenario gives its sides (e.g. B of the purchase scenario: 政府购买服务), while the side
+    starts from the scenario's policy preset."""
+    sc = SCENARIOS.get(ss.get("workshop", ""))
+    if sc is None:
+        return {}
+    return {side: key for side, key in sc.titles.items() if comp.initial[side].policy == sc.policies[side]}
+
+
 def scenario_select(lang: str) -> None:
     """The sidebar's choice of a ready workshop scenario."""
     ss.setdefault("workshop", "")
@@ -71,17 +110,27 @@ def scenario_select(lang: str) -> None:
 
 def stride(comp: Comparison, weeks: int) -> int:
     """Weeks to run now: ``weeks``, but no further than the scenario's next staged change."""
-    stage = next_stage(SCENARIOS.get(ss.get("workshop", "")), comp.week)
-    return weeks if stage is None or stage == comp.week else min(weeks, stage - comp.week)
+    stops = [w for w in (next_stage(SCENARIOS.get(ss.get("workshop", "")), comp.week),
+                         *(c.week for c in ss.get("link_changes", []))) if w is not None and w > comp.week]
+    return min([weeks, *(w - comp.week for w in stops)])
 
 
 def stage(comp: Comparison, choices) -> list[Staged]:
-    """Make the scenario's lever changes staged at this week (in force from the next), as a trainer moving the
-    levers would; ``choices`` gives the page's new choices, kept so they are not taken for a restart."""
+    """Make the scenario's lever changes staged at this week, and a link's changes made at this week (in force from
+    the next), as a trainer moving the levers would; ``choices`` gives the page's new choices, kept so they are not
+    taken for a restart."""
     due = staged_due(SCENARIOS.get(ss.get("workshop", "")), comp.week)
     for change in due:
         set_levers(change.side, change.levers)
         comp.change_levers(change.side, change.levers)
+    replayed = [c for c in ss.get("link_changes", []) if c.week == comp.week]
+    for change in replayed:
+        ss[f"{change.side}_policy"] = change.policy
+        set_levers(change.side, change.levers)
+        comp.change_scenario(change.side, change.policy, page_state.lever_values(change.side))
+        due.append(Staged(change.week, change.side, change.levers))
+    if replayed:
+        ss.link_changes = [c for c in ss.link_changes if c.week != comp.week]
     if due:
         ss.comparison_key = choices()
     return due
@@ -93,41 +142,79 @@ def _staged_text(change: Staged, lang: str) -> str:
     return t("lever_change", lang, side=change.side, start=change.week + 1, levers=moved)
 
 
-def story(comp: Comparison, lang: str) -> None:
+def story(comp: Comparison, lang: str, present: bool = False) -> None:
     """The chosen scenario's story, what to watch, the question to answer before Play, and after the run the
-    answer the model gives."""
+    answer the model gives. In presentation mode a compact card: the title, the staged change and what to watch on
+    two lines, the story and the question folded away (the answer shown when the run ends)."""
     name = ss.get("workshop", "")
     if not name:
         return
     sc = SCENARIOS[name]
+    sep = "、" if lang == "zh" else ", "
+    watch = t("ws_watch", lang, indicators=sep.join(t(k, lang) for k in sc.watch))
+    staged = [t("ws_staged", lang, change=_staged_text(change, lang)) for change in sc.staged]
+    if present:  # one line, the rest folded away; unfolded with the model's answer when the run ends
+        line = f"**{sc.title(lang)}** · " + " · ".join([*staged, watch])
+        with st.container(key="workshop_story"), st.expander(line, expanded=comp.done):
+            st.markdown(sc.story(lang))
+            _prediction(comp, sc, lang)
+            if comp.done:
+                st.success(reveal(comp, sc.watch, lang))
+        return
     with st.container(key="workshop_story", border=True):
         st.markdown(f"**{sc.title(lang)}**")
         st.markdown(sc.story(lang))
-        for change in sc.staged:
-            st.markdown(t("ws_staged", lang, change=_staged_text(change, lang)))
-        st.caption(t("ws_watch", lang, indicators="、".join(t(k, lang) for k in sc.watch) if lang == "zh"
-                     else ", ".join(t(k, lang) for k in sc.watch)))
-        st.markdown(f"**{t('ws_predict_first', lang)}** {sc.question(lang)}")
-        answers = sc.answers(lang)
-        ss.setdefault(f"prediction_{name}", None)
-        key = f"prediction_{name}@{lang}.{ss.get('language_switches', 0)}"  # kept as its number, shown in the language
-        ss[key] = ss[f"prediction_{name}"]
-        st.radio(t("ws_your_prediction", lang), list(range(len(answers))), format_func=answers.__getitem__,
-                 key=key, index=None, on_change=_keep_prediction, args=(name, key), disabled=comp.week > 0)
+        for line in staged:
+            st.markdown(line)
+        st.caption(watch)
+        _prediction(comp, sc, lang)
         if comp.done:
             st.success(reveal(comp, sc.watch, lang))
+
+
+def _prediction(comp: Comparison, sc, lang: str) -> None:
+    name = sc.name
+    st.markdown(f"**{t('ws_predict_first', lang)}** {sc.question(lang)}")
+    answers = sc.answers(lang)
+    ss.setdefault(f"prediction_{name}", None)
+    key = f"prediction_{name}@{lang}.{ss.get('language_switches', 0)}"  # kept as its number, shown in the language
+    ss[key] = ss[f"prediction_{name}"]
+    st.radio(t("ws_your_prediction", lang), list(range(len(answers))), format_func=answers.__getitem__,
+             key=key, index=None, on_change=_keep_prediction, args=(name, key), disabled=comp.week > 0)
 
 
 def _keep_prediction(name: str, key: str) -> None:
     ss[f"prediction_{name}"] = ss[key]
 
 
+def reveal_parts(comp: Comparison, keys: tuple[str, ...], lang: str) -> list[str]:
+    """The watched quantities of A and B as the model gives them, each with its period: rates over the last 52
+    weeks, run totals (the public cost, RUN_SUMS such as the one-cent income) over weeks 1 to now, stocks now."""
+    tables = {side: comp.timeseries(side) for side in SIDES}
+    kpis = {side: compute_kpis(tables[side]) for side in SIDES}
+    parts = []
+    for k in keys:
+        if k in RUN_SUMS:
+            col = RUN_SUMS[k]
+            values = {side: float(tables[side][col].sum()) for side in SIDES}
+            shown = {side: shown_value(col, v, lang, total=True) for side, v in values.items()}
+        else:
+            shown = {side: shown_value(k, kpis[side].get(k), lang) for side in SIDES}
+        if k in RUN_SUMS or k in RUN_TOTALS:
+            period = t("ws_run_total", lang, weeks=comp.week)
+        elif k in RATE_PARTS:
+            period = t("ws_last_weeks", lang, weeks=min(52, comp.week))
+        else:
+            period = None
+        name = t(k, lang) + (("（" + period + "）" if lang == "zh" else f" ({period})") if period else "")
+        parts.append(f"{name} A {shown['A']} · B {shown['B']}")
+    return parts
+
+
 def reveal(comp: Comparison, keys: tuple[str, ...], lang: str) -> str:
-    """The watched indicators of A and B over the last 52 weeks, as the model gives them."""
-    kpis = {side: compute_kpis(comp.timeseries(side)) for side in SIDES}
-    parts = [f"{t(k, lang)} A {shown_value(k, kpis['A'].get(k), lang)} · B {shown_value(k, kpis['B'].get(k), lang)}"
-             for k in keys]
-    return t("ws_reveal", lang, weeks=comp.week, results="；".join(parts) if lang == "zh" else "; ".join(parts))
+    """The watched quantities of A and B after the run (:func:`reveal_parts`), in one line."""
+    parts = reveal_parts(comp, keys, lang)
+    return t("ws_reveal_head", lang, weeks=comp.week, results="；".join(parts) if lang == "zh" else "; ".join(parts))
 
 
 def _handout_page(comp: Comparison, lang: str, name: str, answer: int | None) -> str:

@@ -106,7 +106,7 @@ SLOW_MODULES = {
     "test_dashboard_speed", "test_decompose", "test_discover", "test_district", "test_equal_cost",
     "test_equivalence", "test_examples", "test_figures", "test_handout", "test_readme_tables", "test_replications",
     "test_report_language", "test_robustness", "test_run_many_isolation", "test_sensitivity", "test_sweep",
-    "test_sweeper", "test_system_deps", "test_validation", "test_warmup",
+    "test_sweeper", "test_system_deps", "test_validation", "test_warmup", "test_workshop_room_e2e",
 }
 
 

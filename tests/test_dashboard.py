@@ -187,7 +187,7 @@ def test_live_view_is_built_once_per_scenarios_week_and_language(pair):
     assert [r.key for r in first.kpis["B"]] == list(KEY_INDICATORS)
     assert first.kpis["B"] == ind.key_indicators(pair.timeseries("B"))
     assert set(first.trajectories) == set(KEY_INDICATORS) and set(first.fund) == {"in", "out"}
-    assert set(first.linkage) == {"handlers", "cost", "projects_running", "project_sessions"}
+    assert set(first.linkage) == {"handlers", "volunteers", "cost", "projects_running", "project_sessions"}
     other_page.step(1)
     for lang in ("zh", "en"):
         cache.get(other_page, lang)

@@ -121,10 +121,11 @@ def test_page_shows_a_and_b_against_targets(ui):
     open_tab(page, "tab_fund")
     expect(page.locator("[class*='st-key-fund_'] [data-testid='stPlotlyChart']")).to_have_count(2)
     expect(page.locator("[class*='st-key-traj_'] .live-chart svg.main-svg")).to_have_count(0)
-    # the linkage at work: demand handlers, public cost by kind, projects running, project sessions
+    # the linkage at work: demand handlers, where volunteers act, public cost by kind, projects running, sessions
     open_tab(page, "tab_linkage")
-    expect(page.locator("[class*='st-key-linkage_'] [data-testid='stPlotlyChart']")).to_have_count(4)
+    expect(page.locator("[class*='st-key-linkage_'] [data-testid='stPlotlyChart']")).to_have_count(5)
     expect(page.locator(".st-key-linkage_handlers .gtitle")).to_have_text(label("handlers_title"))
+    expect(page.locator(".st-key-linkage_volunteers .gtitle")).to_have_text(label("volunteers_title"))
     open_tab(page, "tab_difference")
     expect(page.locator(".st-key-diffchart [data-testid='stPlotlyChart']")).to_have_count(1)
     open_tab(page, "tab_trajectories")
