@@ -102,6 +102,7 @@ def test_preset_labels_come_from_the_configs_in_chinese():
 # ---------------------------------------------------------------------------------------------
 # Levers and settings
 # ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_levers_are_schema_parameters_and_presets_fit_the_widgets():
     keys = {key for key, _f, _v in iter_params(type(settings_for()))}
     for lever in lv.LEVERS:
@@ -391,6 +392,7 @@ def test_csv_has_both_runs_as_the_page_shows_them():
     assert list(rep[f"{label('response_rate', 'zh')} (%)"]) == [50.0, 25.0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", LANGS)
 def test_figure_export_produces_png_bytes(pair, lang):
     if lang == "zh":

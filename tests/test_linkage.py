@@ -120,6 +120,7 @@ def test_purchased_capacity_is_proportional_to_the_money_at_every_scale(communit
     np.testing.assert_array_equal(workers[1_000.0], workers[0.0])
 
 
+@pytest.mark.slow
 def test_the_gain_in_resolved_orders_is_proportional_to_the_purchase_budget():
     """Below the budget that covers all professional orders (in urban_traditional about 170,000 yuan a year), each
     case bought resolves the same number of orders: at 20,000, 40,000 and 80,000 yuan the gain over no budget
