@@ -40,7 +40,7 @@ from experiments.bands import parameter_sets
 from experiments.calibrate import PRIORS
 from experiments.loading import COMPLETE
 from experiments.presentation import kpi_label, save_figure, setup_theme, term
-from sim.levers import LEVERS, lever_parameters
+from sim.levers import lever_parameters
 from sim.model.indicators import TARGETS, met
 from sim.runs.outputs import write_atomic
 from sim.runs.runner import run_many
@@ -71,8 +71,7 @@ def lever_space() -> tuple[Lever, ...]:
     grant) has no range and is not searched."""
     base = settings_for(f"policy={BASE_POLICY}")
     space = []
-    for key in (k for lever in LEVERS for k in lever_parameters("money") + lever_parameters("staff")
-                if k.split(".")[1] == lever.name):
+    for key in lever_parameters("money", "staff"):
         value = get_value(base, key)
         if value > 0:
             space.append(Lever(key, 0, 2 * value, integer=isinstance(value, int)))

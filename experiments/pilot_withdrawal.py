@@ -49,7 +49,7 @@ from experiments.bands import POSTERIOR, draw_sets, set_values
 from experiments.presentation import save_figure, setup_theme, term, unit_label
 from experiments.readme_tables import README
 from experiments.stats import paired_diff, t_half_width
-from sim.levers import LEVERS, lever_parameters
+from sim.levers import lever_parameters
 from sim.model.indicators import rate_over
 from sim.runs.outputs import write_atomic
 from sim.runs.runner import run_many
@@ -80,8 +80,7 @@ def withdrawal_overrides(pilot_weeks: int) -> list[str]:
     """The schedule that stops the public money after ``pilot_weeks`` recorded weeks: every parameter declared
     ``money`` or ``staff`` set to 0 from week ``pilot_weeks + 1`` (in the levers' order)."""
     week = pilot_weeks + 1
-    keys = [k for lever in LEVERS for k in (*lever_parameters("money"), *lever_parameters("staff"))
-            if k.split(".")[1] == lever.name]
+    keys = lever_parameters("money", "staff")
     return [f"+policy.{k.split('.')[1]}.changes.{week}.{k.split('.')[2]}=0" for k in keys]
 
 

@@ -74,10 +74,11 @@ def lever_cost_kinds() -> tuple[str, ...]:
     return tuple(k for lv in LEVERS for k in lv.cost_kinds)
 
 
-def lever_parameters(flag: str) -> tuple[str, ...]:
-    """Dotted keys of the levers' parameters declared with ``flag`` (``money``, ``staff``), in the levers' order."""
+def lever_parameters(*flags: str) -> tuple[str, ...]:
+    """Dotted keys of the levers' parameters declared with any of ``flags`` (``money``, ``staff``), in the levers'
+    order."""
     return tuple(f"policy.{lv.name}.{f.name}" for lv in LEVERS for f in dataclasses.fields(lv.params)
-                 if f.metadata.get(flag))
+                 if any(f.metadata.get(flag) for flag in flags))
 
 
 def money_levers() -> tuple[str, ...]:

@@ -35,17 +35,8 @@ def is_scheduled(values) -> bool:
 
 def boundaries(policy) -> frozenset[int]:
     """The recorded weeks (after week 1) at the start of which some lever's values change."""
-    weeks: set[int] = set()
-    for name in _sections(policy):
-        values = getattr(policy, name)
-        if not is_scheduled(values):
-            continue
-        if values.start_week > 1:
-            weeks.add(values.start_week)
-        if values.end_week is not None:
-            weeks.add(values.end_week + 1)
-        weeks.update(w for w in values.changes if w > 1)
-    return frozenset(weeks)
+    return frozenset(w for name in _sections(policy) if is_scheduled(getattr(policy, name))
+                     for w in boundaries_of(getattr(policy, name)) if w > 1)
 
 
 def values_at(name: str, values, week: int):
@@ -138,6 +129,7 @@ def _week(key: str, week) -> int:
 
 
 def boundaries_of(values) -> set[int]:
+    """One lever's weeks at which its values may change: its start, the week after its end, its changes."""
     weeks = {values.start_week, *values.changes}
     if values.end_week is not None:
         weeks.add(values.end_week + 1)

@@ -16,7 +16,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
-from sim.levers import PolicyConfig  # the levers are part of the schema (sim/levers/, one module per lever)
+from sim.levers import LEVERS, PolicyConfig, schedule  # the levers are part of the schema (sim/levers/)
 from sim.settings.params import (  # noqa: F401  (check_leaf, format_limit and shown are part of the schema's interface)
     ASSUMPTION,
     ConfigError,
@@ -524,8 +524,6 @@ class SimConfig:
     def __post_init__(self) -> None:
         check_ranges(self)
         if self.district is not None:
-            from sim.levers import LEVERS, schedule
-
             for lever in LEVERS:
                 if schedule.is_scheduled(getattr(self.policy, lever.name)):
                     raise ConfigError(f"policy.{lever.name}: start_week, end_week and changes are for one community; "
