@@ -14,7 +14,8 @@ from sim.settings.config import ConfigError, settings_for
 
 
 def district(*overrides: str) -> DistrictModel:
-    return DistrictModel(settings_for("district=small_district", "progress=false", *overrides))
+    # in this process (processes=1), so that the tests can reach the communities
+    return DistrictModel(settings_for("district=small_district", "progress=false", "processes=1", *overrides))
 
 
 def test_communities_follow_the_preset_mix_with_distinct_seeds():
@@ -30,7 +31,8 @@ def test_communities_follow_the_preset_mix_with_distinct_seeds():
 def test_shared_purchase_budget_is_split_by_need_and_conserved():
     m = district("policy=gov_purchase", "steps=60", "policy.gov_purchase.contract_weeks=26")
     assert m.purchase_budget == pytest.approx(200_000 * 6)  # -1 means per-community budget × communities
-    m.step()
+    for _ in range(m.cfg.warmup_weeks + 1):  # the warm-up weeks, then the first recorded week
+        m.step()
     first = np.array([c.purchase_budget_yuan_per_year for c in m.communities])
     sizes = np.array([c.residents.size for c in m.communities])
     assert first.sum() == pytest.approx(m.purchase_budget)

@@ -27,22 +27,25 @@ from mesa import Model
 
 from sim.levers import gov_purchase, social_work
 from sim.model.community_model import CommunityModel
-from sim.model.groups import NO_GROUP, active_outside_groups, found_group
+from sim.model.district_workers import (
+    CAN_FORK,
+    MEAN_COLUMNS,
+    ROW_COLUMNS,
+    SUM_COLUMNS,
+    LocalGroup,
+    Member,
+    WorkerGroup,
+    available_cores,
+    split,
+)
 from sim.model.indicators import RATE_PARTS, not_measurable, rate_over
 from sim.model.organisations import SocialWorker
 from sim.settings.config import SimConfig, load_community_preset
 
-SUM_COLUMNS = ("residents", "volunteers_registered", "volunteer_activities", "volunteer_hours", "volunteers_new",
-               "volunteers_dropped", "social_workers", "social_orgs_active", "social_orgs_professional",
-               "social_orgs_self", "social_enterprises", "orgs_incubated_total", "orgs_folded_total",
-               "demands_raised", "demands_reported", "demands_unreported", "demands_responded", "demands_completed",
-               "demands_completed_on_time", "demands_explained", "demands_closed", "demands_closed_unresolved",
-               "demands_closed_on_time", "demands_closed_overdue", "demands_overdue", "demands_due",
-               "demands_newly_overdue", "demands_signed",
-               "demands_sign_missed", "demands_escalated", "deliberation_participants", "projects_funded", "donors",
-               "fund_balance", "fund_inflow_total", "fund_outflow_total", "enterprise_units_sold", "gov_spending",
-               "demands_signed_in_time", "callbacks", "callbacks_satisfied", "social_orgs_serving",
-               "projects_running", "public_cost")
+# A community's weekly cost that does not grow with its residents (≈ 1.0 ms of ≈ 100 small numpy calls, its parties'
+# Python steps and its record) in residents' worth of the part that does (≈ 116 ns a resident): issue 30's
+# profile of this machine.  Used only to give the district's processes about equal work; outputs do not depend on it.
+FIXED_COST_RESIDENTS = 8_600
 
 
 class DistrictModel(Model):
@@ -56,18 +59,10 @@ class DistrictModel(Model):
         d = cfg.district
         presets = [m.preset for m in d.communities for _ in range(m.count)]
         seeds = np.random.SeedSequence(cfg.seed).spawn(len(presets))
-        self.communities: list[CommunityModel] = []
         self.presets = presets
-        cache: dict = {}
-        for preset, ss in zip(presets, seeds, strict=True):
-            c_cfg = copy.copy(cfg)
-            c_cfg.community = cache.setdefault(preset, load_community_preset(preset))
-            c_cfg.district = None
-            c_cfg.seed = int(ss.generate_state(1)[0])
-            self.communities.append(CommunityModel(c_cfg))
+        n = len(presets)
         # the district social-work station
         self.station_workers = [SocialWorker(self) for _ in range(d.station_social_workers)]
-        n = len(self.communities)
         self.served_by: list[list[int]] = []  # communities each district worker serves
         for k in range(d.station_social_workers):
             self.served_by.append([(k * d.communities_per_worker + j) % n for j in range(min(d.communities_per_worker,
@@ -75,15 +70,65 @@ class DistrictModel(Model):
         share = np.zeros(n)
         for served in self.served_by:
             share[served] += 1.0 / len(served)
-        for c, s in zip(self.communities, share, strict=True):
-            c.district_worker_share = float(s)
+        cache: dict = {}
+        members = []
+        for k, (preset, ss) in enumerate(zip(presets, seeds, strict=True)):
+            c_cfg = copy.copy(cfg)
+            c_cfg.community = cache.setdefault(preset, load_community_preset(preset))
+            c_cfg.district = None
+            c_cfg.seed = int(ss.generate_state(1)[0])
+            members.append(Member(k, c_cfg, float(share[k])))
+        self.groups = self._groups(members, cfg.processes)
+        self._group_of = np.zeros(n, dtype=np.int64)  # which group holds each community
+        for k, group in enumerate(self.groups):
+            self._group_of[group.indices] = k
+        self.sizes = np.zeros(n)
+        for group in self.groups:
+            group.ask("sizes")
+        for group in self.groups:
+            self.sizes[group.indices] = group.answer()
         per_community = gov_purchase.budget_of(cfg.policy)
         self.purchase_budget = d.purchase_budget_yuan_per_year if d.purchase_budget_yuan_per_year >= 0 \
             else per_community * n
+        self._budgets: np.ndarray | None = None  # allotted at this week's contract round, sent with the step
         self._reported_since_round = np.zeros(n)
         self.incubated_by_district = 0
-        self.week = 0
+        self.week = 0                        # weeks run, warm-up included
         self.records: list[dict] = []
+
+    @staticmethod
+    def _groups(members: list[Member], processes: int) -> list[LocalGroup | WorkerGroup]:
+        """The communities in ``processes`` groups (0: one per core), the first in this process, the others each in
+        a worker process (:mod:`sim.model.district_workers`); one group where there is no fork."""
+        wanted = processes or available_cores()
+        count = min(wanted, len(members)) if CAN_FORK else 1
+        weights = [m.settings.community.residents + FIXED_COST_RESIDENTS for m in members]
+        parts = split(weights, count)
+        groups: list[LocalGroup | WorkerGroup] = []
+        try:
+            for part in parts[1:]:  # the workers first: they build their communities while this process builds its own
+                groups.append(WorkerGroup([members[i] for i in part]))
+            groups.insert(0, LocalGroup([members[i] for i in parts[0]]))
+            for group in groups:
+                group.answer()  # raises if a worker could not build its communities
+        except BaseException:
+            for group in groups:
+                group.close()
+            raise
+        return groups
+
+    @property
+    def communities(self) -> list[CommunityModel]:
+        """The communities, in district order, when this process holds them all (``processes=1``)."""
+        if len(self.groups) != 1:
+            raise AttributeError("the communities are held in worker processes (processes > 1); "
+                                 "run with processes=1 to reach them")
+        return self.groups[0].communities
+
+    def close(self) -> None:
+        """Stop the worker processes (after :meth:`run`, or when a run is abandoned)."""
+        for group in self.groups:
+            group.close()
 
     @property
     def policy(self):
@@ -91,82 +136,106 @@ class DistrictModel(Model):
         return self.cfg.policy
 
     def allocate_purchase_budget(self) -> None:
-        """At each contract round, split the shared budget by last round's reported demands."""
+        """At each contract round, split the shared budget by last round's reported demands (sent to the
+        communities with this week's step)."""
         weeks = gov_purchase.period(self)
-        if self.week % weeks != 0:
+        if self.recorded_weeks % weeks != 0:
             return
         need = self._reported_since_round
         if need.sum() <= 0:
-            need = np.array([c.residents.size for c in self.communities], dtype=float)
-        shares = self.purchase_budget * need / need.sum()
-        for c, budget in zip(self.communities, shares, strict=True):
-            c.purchase_budget_yuan_per_year = float(budget)
-        self._reported_since_round = np.zeros(len(self.communities))
+            need = self.sizes
+        self._budgets = self.purchase_budget * need / need.sum()
+        self._reported_since_round = np.zeros(len(self.presets))
 
-    def incubate(self) -> None:
-        """Each district worker incubates at the policy's rate, in one of the communities it serves: it helps
-        the grid with most active residents outside any group found one, if it has at least half the
-        founders a group needs (as a station worker does, sim/model/groups.py)."""
+    def incubate(self) -> list[int]:
+        """Each district worker incubates at the policy's rate, in one of the communities it serves (drawn here, in
+        the district's order, so the draws are the same however the communities are held); returns the communities
+        to incubate in, in order (:func:`sim.model.district_workers.incubate_in`)."""
         rate = social_work.incubation_chance(self)
         rng = self.rng
+        targets = []
         for served in self.served_by:
             if rng.random() < rate:
-                target = self.communities[served[int(rng.integers(len(served)))]]
-                r = target.residents
-                free = active_outside_groups(target)
-                by_grid = np.bincount(r.grid[free], minlength=r.n_grids)
-                g = int(np.argmax(by_grid))
-                if by_grid[g] >= max(2, target.cfg.behaviour.self_org_founders // 2):
-                    members = np.flatnonzero(free & (r.grid == g) & (r.member_of == NO_GROUP))
-                    found_group(target, g, members, incubated=True, size=members.size)
-                    self.incubated_by_district += 1
+                targets.append(served[int(rng.integers(len(served)))])
+        return targets
+
+    def _ask_all(self, request: str, per_group) -> list:
+        """Ask every group (the workers first, so they work while this process does its own part); their answers
+        in the groups' order."""
+        for group in self.groups[1:] + self.groups[:1]:
+            group.ask(request, *per_group(group))
+        return [group.answer() for group in self.groups]
+
+    @property
+    def recorded_weeks(self) -> int:
+        """Recorded weeks run (negative during the warm-up)."""
+        return self.week - self.cfg.warmup_weeks
 
     def step(self) -> None:
-        if self.week == 0:  # the communities' warm-up weeks (not recorded) come first
-            for c in self.communities:
-                c.warm_up()
-        self.allocate_purchase_budget()
-        for c in self.communities:
-            c.step()
-        self.incubate()
-        rows = [c.latest() for c in self.communities]
-        self._reported_since_round += [r["demands_reported"] for r in rows]
-        self.records.append(self._district_row(rows))
+        """One week of every community (a warm-up week, not recorded, while the communities warm up)."""
+        warming = self.week < self.cfg.warmup_weeks
+        if not warming:
+            self.allocate_purchase_budget()
+        budgets, self._budgets = self._budgets, None
+        answers = self._ask_all("step", lambda g: (None if budgets is None else budgets[g.indices].tolist(),))
         self.week += 1
+        if warming:
+            return
+        rows = np.empty((len(self.presets), len(ROW_COLUMNS)))
+        for group, part in zip(self.groups, answers, strict=True):
+            rows[group.indices] = part
+        targets = self.incubate()
+        if targets:
+            asked: dict[int, list[int]] = {id(g): [] for g in self.groups}
+            for t in targets:  # in order, to the group holding the community
+                asked[id(self.groups[self._group_of[t]])].append(t)
+            founded = self._ask_all("incubate", lambda g: (asked[id(g)],))
+            self.incubated_by_district += sum(founded)
+        self._reported_since_round += rows[:, ROW_COLUMNS.index("demands_reported")]
+        self.records.append(self._district_row(rows))
 
-    def _district_row(self, rows: list[dict]) -> dict:
-        """District totals of the communities' rows of this week."""
-        out = {"step": self.week + 1, "communities": len(rows)}
+    def _district_row(self, rows: np.ndarray) -> dict:
+        """District totals of the communities' rows of this week (a row per community, :data:`ROW_COLUMNS`), added
+        up in community order."""
+        column = {col: rows[:, j].tolist() for j, col in enumerate(ROW_COLUMNS)}
+        out = {"step": self.recorded_weeks, "communities": len(rows)}
         for col in SUM_COLUMNS:
-            out[col] = float(sum(r[col] for r in rows))
+            out[col] = float(sum(column[col]))
         out["social_workers"] += len(self.station_workers)
         n = out["residents"]
+        residents = column["residents"]
         out["volunteers_per_10k"] = out["volunteers_registered"] / n * 10_000
-        out["volunteer_active_share_2plus"] = sum(r["volunteer_active_share_2plus"] * r["residents"] for r in rows) / n
-        out["satisfaction_mean"] = sum(r["satisfaction_mean"] * r["residents"] for r in rows) / n
-        out["trust_mean"] = sum(r["trust_mean"] * r["residents"] for r in rows) / n
+        for col in MEAN_COLUMNS:  # weighted by residents
+            out[col] = sum(v * w for v, w in zip(column[col], residents, strict=True)) / n
         for key in RATE_PARTS:
             out[key] = rate_over(out, key)
         out["orgs_per_community"] = out["social_orgs_active"] / len(rows)
         return out
 
     def run(self, progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Run ``cfg.steps`` recorded district weeks (each community warms up first, not recorded)."""
-        steps = range(self.cfg.steps - self.week)  # the remaining weeks
-        if progress:
-            from tqdm import tqdm
-            steps = tqdm(steps, desc=f"{self.cfg.district.name} × {self.cfg.policy.name}", unit="week", leave=False)
-        for _ in steps:
-            self.step()
-        return self.community_timeseries(), pd.DataFrame.from_records(self.records)
+        """Run the warm-up and ``cfg.steps`` recorded district weeks; the communities' weekly tables and the
+        district's.  The worker processes stop when it returns or fails."""
+        weeks = range(self.cfg.warmup_weeks + self.cfg.steps - self.week)  # the remaining weeks, warm-up included
+        try:
+            if progress:
+                from tqdm import tqdm
+                weeks = tqdm(weeks, desc=f"{self.cfg.district.name} × {self.cfg.policy.name} "
+                                         f"({len(self.presets)} communities, {len(self.groups)} processes)",
+                             unit="week", leave=False)
+            for _ in weeks:
+                self.step()
+            return self.community_timeseries(), pd.DataFrame.from_records(self.records)
+        finally:
+            self.close()
 
     def community_timeseries(self) -> pd.DataFrame:
-        frames = []
-        for k, (c, preset) in enumerate(zip(self.communities, self.presets, strict=True)):
-            df = c.timeseries()
-            df.insert(0, "preset", preset)
-            df.insert(0, "community_id", k)
-            frames.append(df)
+        """One row per community and recorded week, in district order."""
+        frames: list[pd.DataFrame | None] = [None] * len(self.presets)
+        for group, tables in zip(self.groups, self._ask_all("timeseries", lambda g: ()), strict=True):
+            for k, df in zip(group.indices, tables, strict=True):
+                df.insert(0, "preset", self.presets[k])
+                df.insert(0, "community_id", k)
+                frames[k] = df
         return pd.concat(frames, ignore_index=True)
 
 
@@ -206,7 +275,7 @@ def district_kpis(district_ts: pd.DataFrame, model: DistrictModel) -> dict:
         if key in unmeasured:
             targets[key].update(value=None, met=None, reason=unmeasured[key])
     totals = {
-        "communities": len(model.communities),
+        "communities": len(model.presets),
         "residents": int(last["residents"]),
         "purchase_budget_yuan_per_year": model.purchase_budget,
         "orgs_incubated_by_district_station": model.incubated_by_district,

@@ -180,24 +180,55 @@ def weekly_table(policy) -> dict:
 
 
 class WeeklyRecord:
-    """The weekly table: one list per column of :data:`WEEKLY_TABLE`, a value appended each recorded week.
+    """The weekly table: a value per column of the run's table (:func:`weekly_table`) each recorded week.
 
     It does what Mesa's ``DataCollector`` does for model reporters, without its copy of every value:
     with the #11 model the ``DataCollector`` took 17 % of a run (0.15 of 0.89 s, relocation, profiled),
     above the 5 % that issue #10 allowed it, so the record is kept here.
+
+    The values of the last weeks are kept in lists, and every :data:`PACK_WEEKS` weeks a column of numbers is
+    packed into a numpy array: 8 bytes a value instead of a Python number and its list entry (~32), which is what a
+    district of thousands of communities keeps (issue 30: 3.2 kB a community-week before).  The table is the same:
+    arrays of one kind join as pandas would have read the lists (ints and floats make floats).
     """
+
+    PACK_WEEKS = 52
 
     def __init__(self, table: dict) -> None:
         self.table = table
-        self.columns: dict[str, list] = {column: [] for column in table}
+        self.columns: dict[str, list] = {column: [] for column in table}  # the weeks not yet packed
+        self._packed: dict[str, list] = {column: [] for column in table}  # earlier weeks: arrays (or lists: text)
+        self._unpacked_weeks = 0
 
     def collect(self, model) -> None:
         for column, reporter in self.table.items():
             self.columns[column].append(reporter(model))
+        self._unpacked_weeks += 1
+        if self._unpacked_weeks >= self.PACK_WEEKS:
+            self._pack()
+
+    def _pack(self) -> None:
+        for column, values in self.columns.items():
+            array = np.asarray(values)
+            self._packed[column].append(array if array.dtype.kind in "iuf" else values)
+            self.columns[column] = []
+        self._unpacked_weeks = 0
 
     def latest(self) -> dict:
         """The last recorded row (IndexError before the first recorded week)."""
-        return {column: values[-1] for column, values in self.columns.items()}
+        if self._unpacked_weeks:
+            return {column: values[-1] for column, values in self.columns.items()}
+        return {column: parts[-1][-1] for column, parts in self._packed.items()}
+
+    def values(self, column: str) -> np.ndarray | list:
+        """A column's values, every recorded week."""
+        parts = [*self._packed[column], self.columns[column]]
+        if len(parts) == 1:
+            return parts[0]
+        arrays = [np.asarray(p) for p in parts]
+        if all(a.dtype.kind in "iuf" or a.size == 0 for a in arrays):
+            return np.concatenate([a for a in arrays if a.size]) if any(a.size for a in arrays) else []
+        return [v for p in parts for v in (p.tolist() if isinstance(p, np.ndarray) else p)]
 
     def dataframe(self) -> pd.DataFrame:
-        return pd.DataFrame(self.columns)
+        return pd.DataFrame({column: self.values(column) for column in self.table})

@@ -50,7 +50,7 @@ OUTPUT_FILES = (TIMESERIES_FILE, KPIS_FILE, MANIFEST_FILE)  # what a community's
 DISTRICT_OUTPUT_FILES = (TIMESERIES_FILE, DISTRICT_TIMESERIES_FILE, KPIS_FILE, MANIFEST_FILE)  # a district's run
 
 # Keys that change how a run is shown or scheduled, not what it computes: left out of the config hash.
-UNHASHED_KEYS = ("progress", "lang", "overwrite", "sweep")
+UNHASHED_KEYS = ("progress", "lang", "overwrite", "processes", "sweep")  # they change no output
 LOCK_POLL_S = 0.05  # how often a sweep waiting for a busy folder tries its lock again
 PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "hydra-core", "omegaconf")
 

@@ -513,6 +513,9 @@ class SimConfig:
     lang: str = param("en", "-", help="language of the printed KPI table", choices=("en", "zh"))
     overwrite: bool = param(False, "-", help="replace a finished run already in the run folder (python -m sim; "
                                              "without it such a run is refused)")
+    processes: int = param(0, "processes", 0, 1024,
+                           help="processes a district's communities run in (0: one per core); a district's outputs "
+                                "are the same for any number, and a single community ignores it")
     community: CommunityConfig = section(CommunityConfig)
     policy: PolicyConfig = section(PolicyConfig)
     behaviour: BehaviourConfig = section(BehaviourConfig)

@@ -47,7 +47,7 @@ def kpi_table() -> str:
 
 
 # Settings of a run rather than of the model: not listed among the model's assumptions.
-RUN_SETTINGS = ("steps", "seed", "progress", "lang", "overwrite")
+RUN_SETTINGS = ("steps", "seed", "progress", "lang", "overwrite", "processes")
 
 
 def assumption_list() -> str:
