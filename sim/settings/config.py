@@ -161,7 +161,7 @@ def to_settings(cfg: DictConfig | SimConfig) -> SimConfig:
     # Keep only the model's own keys (a composed config also carries `hydra` when read from disk).
     own = {k: v for k, v in node.items() if k != "hydra"}
     _refuse_unknown_keys(OmegaConf.to_container(OmegaConf.create(own), resolve=False), SimConfig)
-    merged = OmegaConf.merge(OmegaConf.structured(SimConfig), own)
+    merged = OmegaConf.merge(_schema_node(), own)  # merge copies its first argument: the cached node stays as it is
     try:
         obj = OmegaConf.to_object(merged)
     except ConfigError:
@@ -172,6 +172,12 @@ def to_settings(cfg: DictConfig | SimConfig) -> SimConfig:
             raise cause from None
         raise
     return obj
+
+
+@functools.cache
+def _schema_node() -> DictConfig:
+    """The schema as an OmegaConf node, built once per process (~35 ms a time)."""
+    return OmegaConf.structured(SimConfig)
 
 
 def _refuse_unknown_keys(data: Mapping, cls: type, prefix: str = "") -> None:
@@ -251,8 +257,10 @@ def _plain(value):
     return value
 
 
+@functools.cache
 def register_configs() -> None:
-    """Register the schema with Hydra's ConfigStore; configs/config.yaml builds on it."""
+    """Register the schema with Hydra's ConfigStore; configs/config.yaml builds on it.  Once per process: the store
+    outlives a composition, and building the schema's node costs ~50 ms."""
     cs = ConfigStore.instance()
     cs.store(name="sim_schema", node=SimConfig)
     # The group files are typed through sim_schema's fields; no group schemas are stored, so that
@@ -322,6 +330,12 @@ def parameter_table(markdown: bool = True) -> str:
 
 def _default_choices() -> dict[str, str]:
     """configs/config.yaml's default option per config group, e.g. {"behaviour": "calibrated"}."""
+    return dict(_read_default_choices())
+
+
+@functools.cache
+def _read_default_choices() -> dict[str, str]:
+    """The file read once per process (it ships with the package; a composition used to read it 12 times)."""
     from importlib.resources import files
 
     top = OmegaConf.load(str(files("sim.configs") / "config.yaml"))
@@ -342,7 +356,8 @@ def compose_config(overrides: list[str] | tuple[str, ...] = (), return_hydra_con
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    groups = {f.name for f in dataclasses.fields(SimConfig) if f.name in _default_choices()}
+    choices = _default_choices()
+    groups = {f.name for f in dataclasses.fields(SimConfig) if f.name in choices}
     for override in OverridesParser.create().parse_overrides(list(overrides)):
         option = override.value()
         if override.key_or_group in groups and isinstance(option, str) and ("/" in option or option.startswith(".")):
