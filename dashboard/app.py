@@ -452,6 +452,7 @@ def replicates_section(comp: Comparison, lang: str) -> None:
         with st.container(key="param_bands"):
             st.markdown(f"**{t('replicates_bands', lang)}**")
             st.table(rp.band_rows(rp.parameter_bands(rep["reps"]), lang).set_index(t("indicator", lang)))
+            st.caption(t("band_note", lang))
     keys = KEY_INDICATORS
     for i in range(0, len(keys), 2):
         for key, col in zip(keys[i:i + 2], st.columns(2), strict=False):

@@ -281,6 +281,25 @@ def test_replicates_over_parameter_sets_show_the_band_table(ui):
     expect(table).to_contain_text("Sets with the same sign")
     expect(table.get_by_role("row")).to_have_count(1 + 6)  # the header and the six key indicators
     expect(page.locator("[class*='st-key-band_'] [data-testid='stPlotlyChart']")).to_have_count(6)
+    # issue 28, item 10: a difference inside its seed interval reads "not distinguishable from seed noise", and its
+    # sign's share of sets ("5/5") is not shown beside it (a room read "-0.4 pp, 5 of 5" as "B is reliably worse")
+    heads = table.locator("thead th").all_inner_texts()
+    assert heads[1] == "What it means", heads
+    col = {h: i for i, h in enumerate(heads)}
+    noise = 0
+    for row in table.locator("tbody tr").all():
+        cells = [row.locator("th").first.inner_text(), *row.locator("td").all_inner_texts()]
+        mean = abs(float(re.sub(r"[^\d.]", "", cells[col["Mean difference"]]) or 0))
+        half = float(re.sub(r"[^\d.]", "", cells[col["Seed interval (95 % t)"]]))
+        if mean < half:
+            noise += 1
+            assert cells[1] == label("band_reading_noise") or mean == 0, cells
+            assert cells[col["Sets with the same sign"]] == label("band_sign_within_noise"), cells
+        elif mean > half:
+            assert cells[1] != label("band_reading_noise"), cells
+            assert re.fullmatch(r"\d/5", cells[col["Sets with the same sign"]]), cells
+    assert noise, "no difference within its seed interval in this run: the test shows nothing"
+    expect(page.get_by_text(label("band_note"))).to_be_visible()
 
 
 def _settings_shown(page, lang: str, expected: dict) -> None:
