@@ -144,8 +144,9 @@ def advance(weeks: int) -> None:
     """Run ``weeks`` weeks (up to a workshop scenario's staged change, which is then made)."""
     comp = ss.comparison
     comp.step(wp.stride(comp, weeks))
-    for change in wp.stage(comp, choices):
-        st.toast(t("lever_changed_live", ss.lang, start=change.week + 1))
+    for change in wp.stage(comp, choices):  # at the end: a link's levers moved after the run, for the next run
+        st.toast(t("lever_after_end", ss.lang) if comp.done
+                 else t("lever_changed_live", ss.lang, start=change.week + 1))
 
 
 def do_step() -> None:

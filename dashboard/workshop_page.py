@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import page_state
 from dashboard.handout import find_chromium, handout_html, html_to_pdf
 from dashboard.indicators import RUN_TOTALS, shown_value
-from dashboard.levers import LEVER_OF, value_text
+from dashboard.levers import LEVER_OF, same_value, value_text
 from dashboard.page_state import apply_preset, select, set_levers, ss
 from dashboard.session import SIDES, Comparison
 from dashboard.workshop import (
@@ -56,15 +56,32 @@ def init_from_link() -> None:
     apply_setup(setup)
 
 
+def after_end(comp: Comparison) -> list[Change]:
+    """The levers moved after the run ended (no change of the run: the next run starts from them), one Change per
+    side at the last week: the side's policy and the levers that differ from those in force at the end of the run."""
+    out = []
+    for side in SIDES:
+        ran = dict(comp.initial[side].levers)
+        policy = comp.initial[side].policy
+        for change in (c for c in comp.changes if c.side == side):
+            ran.update(change.changed)
+            policy = change.policy
+        now = comp.scenarios[side]
+        moved = {k: v for k, v in now.levers.items() if not same_value(v, ran[k])}
+        if moved or now.policy != policy:
+            out.append(Change(comp.steps, side, now.policy, moved))
+    return out
+
+
 def current_setup(comp: Comparison) -> Setup:
-    """What reopens this run: the scenarios it started from, the lever changes made so far with their weeks, and
-    a link's changes still to come."""
+    """What reopens this run: the scenarios it started from, the lever changes made so far with their weeks, a
+    link's changes still to come, and the levers moved after the run ended (:func:`after_end`)."""
     start = comp.initial
     made = [Change(c.week, c.side, c.policy, dict(c.changed)) for c in comp.changes]
     return Setup(community=start["A"].community, seed=comp.seed, weeks=comp.steps,
                  policies={side: start[side].policy for side in SIDES},
                  levers={side: dict(start[side].levers) for side in SIDES}, scenario=ss.get("workshop") or None,
-                 changes=made + [c for c in ss.get("link_changes", []) if c.week < comp.steps])
+                 changes=made + [c for c in ss.get("link_changes", []) if c.week <= comp.steps] + after_end(comp))
 
 
 def sync_link(comp: Comparison, lang: str) -> None:

@@ -259,3 +259,30 @@ def test_the_zh_view_has_no_english_in_bad_links_and_notes_and_no_plus_minus_zer
         step(page, 1, 0, 260, "zh")
         diff = page.locator(".st-key-diff_response_rate [data-testid='stMetricValue']")
         expect(diff).to_have_text(f"0.0 {label('pp', 'zh')}")
+
+
+def test_a_lever_moved_after_the_last_week_survives_a_reload(server):
+    """A lever moved after the run ended (no change of the run: the next run's, issue 28 item 8) came back at its
+    old value on reload: the link held only the run's levers. Now the link holds it at the last week (``B@3.…``); the
+    reloaded page replays the run without it (no event, the same numbers), sets it again when the replay ends, and
+    Reset starts the next run from it."""
+    with browser_page(server, "lang=en&weeks=3&B=baseline") as b:
+        page = b.page
+        ready(page, "en")
+        step(page, 3, 0, 3, "en")
+        cost_b = metric(page, "B", "public_cost_run", "en")
+        set_budget(page, "B", 300_000, "en")
+        expect(page.get_by_text(label("lever_after_end", "en"))).to_be_visible()
+        expect(page).to_have_url(re.compile(r"B(@|%40)3\.policy\.gov_purchase\.budget_yuan_per_year=300000"))
+        page.reload()
+        ready(page, "en")
+        budget = sidebar_panel(page, "B", "en").get_by_role("spinbutton", name=label("lever_gov_budget", "en"))
+        expect(budget).to_have_value("0")  # the run as it ran
+        step(page, 3, 0, 3, "en")
+        expect(budget).to_have_value("300000")  # the lever moved after the end, set again at the end
+        assert events(page) == [] and metric(page, "B", "public_cost_run", "en") == cost_b
+        page.get_by_role("button", name=label("reset", "en"), exact=True).click()
+        expect(page.get_by_text(re.compile("^" + WEEK["en"].format(week=0, steps=3) + "$"))).to_be_visible()
+        settled(page)
+        expect(page).to_have_url(re.compile(r"B\.policy\.gov_purchase\.budget_yuan_per_year=300000"))
+        expect(budget).to_have_value("300000")
