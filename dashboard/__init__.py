@@ -8,6 +8,7 @@ A layer above the model (sim) and the analysis (experiments); it imports both an
   two models stepped together (:class:`~dashboard.session.Comparison`), shared by every page
   showing the same scenarios (:class:`~dashboard.session.SharedRun`);
 * :mod:`dashboard.live`: the live view's indicators and charts at a week, built once for all pages;
+* :mod:`dashboard.projector`: presentation mode's first screen: B − A of the watched indicator, large;
 * :mod:`dashboard.indicators`: the key indicators against the Enyang plan targets, the fund's flows;
 * :mod:`dashboard.figures`: the page's plotly charts (key indicators; the linkage at work: who answered
   demands, public cost by kind, projects running and sessions; the fund) and the matplotlib charts of the exports;

@@ -15,11 +15,11 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dashboard import export, figures
+from dashboard import export, figures, projector
 from dashboard import replicates as rp
 from dashboard import workshop_page as wp
 from dashboard.handout import kpi_table_html
-from dashboard.indicators import DEFAULT_SMOOTHING, SMOOTHING_WEEKS, shown_value, verdict_text, weekly_column
+from dashboard.indicators import DEFAULT_SMOOTHING, SMOOTHING_WEEKS, difference_text, shown_value, verdict_text
 from dashboard.levers import (
     LEVER_OF,
     LEVERS,
@@ -53,7 +53,6 @@ from sim.model.indicators import KEY_INDICATORS
 from sim.settings.config import community_presets, policy_presets
 from sim.tables.glossary import in_display_order, preset_label
 from sim.tables.glossary import label as t
-from sim.tables.kpi_table import format_value
 
 LANGS = ("zh", "en")                    # the page opens in Chinese; ?lang=en for English
 CATCH_UP_SECONDS = 3.0                  # Play never runs more than this many seconds' worth of weeks at once
@@ -67,6 +66,7 @@ export default function (component) {
 }
 """)
 SPEEDS = (1, 2, 4, 8, 13, 26, 52)       # weeks per second
+PRESENT_CHART_HEIGHT = 400  # px: presentation mode's chart, within a 1366×768 screen under the story and controls
 PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False, "responsive": True}
 
 
@@ -194,6 +194,7 @@ def style(present: bool = False) -> None:
                     "{font-size: 14px !important;}"
                     ".stApp:has([data-testid='stSidebar'][data-collapsed='false']) .st-key-present_kpis td:last-child"
                     "{white-space: normal !important;}"
+                    ".st-key-present_kpis{max-width: 72rem;}"  # the table below the first screen: not stretched
                     "</style>", unsafe_allow_html=True)
     st.markdown(
         "<style>"
@@ -283,13 +284,18 @@ def live_view(lang: str) -> None:
     present = bool(ss.present)
     view = live_content(comp, lang, int(ss.smoothing), present)
 
-    if present:  # the first screen: the key numbers of A and B against the targets, and one chart, large
-        c_table, c_chart = st.columns([5, 6])
-        with c_table, st.container(key="present_kpis"):
-            st.markdown(kpi_table_html(view.names, view.kpis, lang), unsafe_allow_html=True)
-        with c_chart, st.container(key="present_chart_box"):
-            live_chart(view.trajectories[ss.present_chart], key="present_chart_live")
+    if present:  # the first screen: B − A of the indicator the room watches, large, beside its chart
+        sc = wp.SCENARIOS.get(ss.get("workshop", ""))
+        c_read, c_chart = st.columns([4, 7])
+        with c_read, st.container(key="present_readout"):
+            st.markdown(projector.readout_html(comp, view.kpis, ss.present_chart, sc.watch if sc else (), lang),
+                        unsafe_allow_html=True)
             select(t("presentation_chart", lang), list(KEY_INDICATORS), "present_chart", lambda k: t(k, lang), lang)
+        with c_chart, st.container(key="present_chart_box"):
+            live_chart({**view.trajectories[ss.present_chart], "height": PRESENT_CHART_HEIGHT},
+                       key="present_chart_live")
+        with st.container(key="present_kpis"):  # the key numbers of A and B against the targets: the next screen
+            st.markdown(kpi_table_html(view.names, view.kpis, lang), unsafe_allow_html=True)
     st.subheader(t("key_indicators", lang))
     st.caption(t("kpi_note", lang))
     for side, col in zip(SIDES, st.columns(2), strict=True):
@@ -385,16 +391,6 @@ def fund(view, lang: str) -> None:
     for kind, col in zip(("in", "out"), st.columns(2), strict=True):
         with col, st.container(key=f"fund_{kind}"):
             st.plotly_chart(view.fund[kind], config=PLOTLY_CONFIG)
-
-
-def difference_text(key: str, diff: float | None, lang: str) -> str:
-    """B − A with its sign: percentage points for rates, whole yuan for money, one decimal otherwise."""
-    if diff is None:
-        return "—"
-    text = format_value(weekly_column(key), abs(diff), diff=True, lang=lang, decimals=1, yuan=True)
-    if not any(ch in "123456789" for ch in text):  # no difference as shown: no sign ("0.0 pp", not "±0.0 pp")
-        return text
-    return ("+" if diff > 0 else "−") + text
 
 
 def exports(comp: Comparison, lang: str) -> None:

@@ -3,6 +3,8 @@ changes, and the setup kept in the URL (the rules are in :mod:`dashboard.worksho
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
 from dashboard import page_state
@@ -28,6 +30,7 @@ from sim.model.indicators import RATE_PARTS, compute_kpis
 from sim.tables.glossary import label as t
 
 PAGE_PARAMS = ("lang", "present")  # URL parameters of the page's display, not of the setup
+PRESENT_STORY_PX = 18  # presentation mode's story card (a projector)
 
 
 def apply_setup(setup: Setup) -> None:
@@ -170,13 +173,15 @@ def story(comp: Comparison, lang: str, present: bool = False) -> None:
     sep = "、" if lang == "zh" else ", "
     watch = t("ws_watch", lang, indicators=sep.join(t(k, lang) for k in sc.watch))
     staged = [t("ws_staged", lang, change=_staged_text(change, lang)) for change in sc.staged]
-    if present:  # one line, the rest folded away; unfolded with the model's answer when the run ends
-        line = f"**{sc.title(lang)}** · " + " · ".join([*staged, watch])
-        with st.container(key="workshop_story"), st.expander(line, expanded=comp.done):
-            st.markdown(sc.story(lang))
-            _prediction(comp, sc, lang)
-            if comp.done:
-                st.success(reveal(comp, sc.watch, lang))
+    if present:  # the title, the staged change and the story in projector type; the question folded, then the answer
+        line = " · ".join([f"<b>{html.escape(sc.title(lang))}</b>", *map(html.escape, staged)])
+        with st.container(key="workshop_story"):
+            st.markdown(f"<div style='font-size:{PRESENT_STORY_PX}px;line-height:1.4'>{line}<br>"
+                        f"{html.escape(sc.story(lang))}</div>", unsafe_allow_html=True)
+            with st.expander(t("ws_predict_first", lang), expanded=comp.done):
+                _prediction(comp, sc, lang)
+                if comp.done:
+                    st.success(reveal(comp, sc.watch, lang))
         return
     with st.container(key="workshop_story", border=True):
         st.markdown(f"**{sc.title(lang)}**")

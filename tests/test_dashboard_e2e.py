@@ -458,23 +458,24 @@ def test_any_click_order_during_play_never_breaks_the_page(ui):
 
 
 def test_presentation_mode_fits_the_key_numbers_and_a_chart_on_a_projector_screen(ui):
-    """?present=1 at 1366×768 (a projector), in Chinese: no sidebar; the table of the key indicators of A and B
-    and one chart on the first screen; chart text at least 18 px."""
+    """?present=1 at 1366×768 (a projector), in Chinese: no sidebar; the B − A of the chart's indicator in large type
+    and its chart on the first screen, chart text at least 18 px; the key indicators' table below."""
     context = ui.page.context.browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     try:
         page = context.new_page()
         page.goto(f"{ui.url}/?lang=zh&present=1")
-        expect(page.locator(".st-key-present_kpis table")).to_be_visible()
+        expect(page.locator(".st-key-present_readout .present-diff")).to_be_visible()
         expect(page.get_by_test_id("stSidebar")).to_be_hidden()
         page.get_by_role("button", name=label("step_button", "zh"), exact=True).click()
         expect(page.get_by_text(re.compile(r"^第 1 周 / 共 260 周$"))).to_be_visible()
         settled(page)
         page.wait_for_timeout(500)  # plotly draws after the page's run
-        table, chart = page.locator(".st-key-present_kpis table"), page.locator(".st-key-present_chart_box .main-svg")
+        readout, chart = page.locator(".st-key-present_readout"), page.locator(".st-key-present_chart_box .main-svg")
         expect(chart.first).to_be_visible()
-        for box in (table.bounding_box(), chart.first.bounding_box()):
+        for box in (readout.bounding_box(), chart.first.bounding_box()):
             assert box["y"] + box["height"] <= 768 + 1, box  # within the first screen
-        expect(table).to_contain_text(label("response_rate", "zh"))
+        expect(readout).to_contain_text(label("response_rate", "zh"))
+        expect(page.locator(".st-key-present_kpis table")).to_contain_text(label("response_rate", "zh"))
         sizes = page.locator(".st-key-present_chart_box .xtick text").evaluate_all(
             "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
         assert sizes and min(sizes) >= 18, sizes

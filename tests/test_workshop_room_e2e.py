@@ -95,27 +95,56 @@ def test_a_copied_link_replays_the_lever_changes_at_their_weeks(server):
         assert metric(again, "A", "public_cost_run", "en") == cost_a
 
 
+def first_screen(page, height: int, *locators) -> None:
+    """Every element of ``locators`` is drawn within the first ``height`` px of the page (no scrolling)."""
+    for loc in locators:
+        box = loc.bounding_box()
+        assert box and box["y"] + box["height"] <= height + 1, (loc, box)
+
+
 def test_presentation_mode_with_a_workshop_scenario_fits_a_projector(server):
-    """Item 2: ?scenario=purchase&present=1 at 1366×768: a compact story card; the key indicators' table and the
-    large chart on the first screen; the large chart is the scenario's indicator (completion); the sidebar's levers
-    and the language switch are one click away (folded, not hidden)."""
+    """Item 2 and the projector-first layout: ?scenario=purchase&present=1 at 1366×768 and 1920×1080 shows on one
+    screen the story (title, staged change, story text), a large B − A readout of the scenario's indicator
+    (completion, not response) with A's and B's values, the other watched quantities' B − A, and its chart; type
+    readable from the back of a room; the key indicators' table comes next; the sidebar's levers and the language
+    switch are one click away (folded, not hidden)."""
     with browser_page(server, "lang=zh&scenario=purchase&present=1", viewport=PROJECTOR, locale="zh-CN") as b:
         page = b.page
         ready(page, "zh")
         story = page.locator(".st-key-workshop_story")
         expect(story).to_contain_text(label("ws_purchase_title", "zh"))
-        assert story.bounding_box()["height"] <= 80, story.bounding_box()
+        expect(story).to_contain_text(label("ws_purchase_story", "zh")[:20])
         step(page, 1, 0, 260, "zh")
         page.wait_for_timeout(500)
-        table = page.locator(".st-key-present_kpis table")
+        readout = page.locator(".st-key-present_readout")
         chart = page.locator(".st-key-present_chart_box .main-svg").first
         expect(chart).to_be_visible()
-        for box in (table.bounding_box(), chart.bounding_box()):
-            assert box["y"] + box["height"] <= PROJECTOR[1] + 1, box
+        expect(readout.locator(".present-head")).to_have_text(
+            label("difference_title", "zh", indicator=label("completion_rate", "zh")))
+        # the same B − A as the page's difference section, large
+        big = readout.locator(".present-diff")
+        expect(big).to_have_text(page.locator(".st-key-diff_completion_rate [data-testid='stMetricValue']")
+                                 .inner_text())
+        assert float(big.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 56
+        expect(readout.locator(".present-values")).to_contain_text(
+            f"A {metric(page, 'A', 'completion_rate', 'zh')} · B {metric(page, 'B', 'completion_rate', 'zh')}")
+        watch = readout.locator(".present-watch li")
+        expect(watch).to_have_count(2)  # the response rate and the public cost, the scenario's other watched keys
+        expect(watch.nth(1)).to_contain_text(label("public_cost_run", "zh"))
+        first_screen(page, PROJECTOR[1], story, readout, chart)
+        assert story.bounding_box()["y"] + story.bounding_box()["height"] <= readout.bounding_box()["y"]
         expect(page.locator(".st-key-present_chart_box .gtitle").first).to_have_text(label("completion_rate", "zh"))
-        expect(page.locator(".st-key-present_chart_box").get_by_role("combobox")).to_have_value(
-            label("completion_rate", "zh"))
+        sizes = page.locator(".st-key-present_chart_box .xtick text, .st-key-present_chart_box .legend").evaluate_all(
+            "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
+        assert sizes and min(sizes) >= figures.LARGE_FONT, sizes
+        expect(page.locator(".st-key-present_kpis table")).to_contain_text(label("completion_rate", "zh"))
+        expect(readout.get_by_role("combobox")).to_have_value(label("completion_rate", "zh"))
         page.screenshot(path=str(SHOTS / "five_society_room_present_zh.png"))
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        page.wait_for_timeout(800)
+        first_screen(page, 1080, story, readout, chart)
+        page.screenshot(path=str(SHOTS / "five_society_room_present_zh_1920.png"))
+        page.set_viewport_size({"width": PROJECTOR[0], "height": PROJECTOR[1]})
         # the sidebar: folded, opened by its button in the corner; levers and the language switch inside
         page.get_by_test_id("stExpandSidebarButton").click()
         sidebar = page.get_by_test_id("stSidebar")
@@ -126,13 +155,16 @@ def test_presentation_mode_with_a_workshop_scenario_fits_a_projector(server):
         ready(page, "en")
         expect(page.locator(".st-key-workshop_story")).to_contain_text(label("ws_purchase_title", "en"))
         page.wait_for_timeout(800)
-        table, chart = page.locator(".st-key-present_kpis table"), page.locator(".st-key-present_chart_box").first
-        assert table.bounding_box()["x"] + table.bounding_box()["width"] <= chart.bounding_box()["x"] + 1  # no overlap
+        readout, box = page.locator(".st-key-present_readout"), page.locator(".st-key-present_chart_box").first
+        expect(readout.locator(".present-head")).to_have_text(f"{label('completion_rate', 'en')}: B − A")
+        assert readout.bounding_box()["x"] + readout.bounding_box()["width"] <= box.bounding_box()["x"] + 1
         page.screenshot(path=str(SHOTS / "five_society_room_present_sidebar_en.png"))
         sidebar.hover()
         page.get_by_test_id("stSidebarCollapseButton").click()
         expect(page.get_by_test_id("stExpandSidebarButton")).to_be_visible()
         page.wait_for_timeout(800)
+        first_screen(page, PROJECTOR[1], page.locator(".st-key-workshop_story"), readout,
+                     page.locator(".st-key-present_chart_box .main-svg").first)
         page.screenshot(path=str(SHOTS / "five_society_room_present_en.png"))
 
 
