@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dashboard import export, figures, projector
+from dashboard import export, figures, projector, room_page
 from dashboard import replicates as rp
 from dashboard import workshop_page as wp
 from dashboard.handout import kpi_table_html
@@ -79,6 +79,8 @@ def init_state() -> None:
     ss.setdefault("speed", 4)
     ss.setdefault("playing", False)
     ss.setdefault("smoothing", DEFAULT_SMOOTHING)
+    if "follow" not in ss:  # a participant's page following the trainer's room (?follow=CODE): read-only
+        ss.follow = st.query_params.get("follow", "")
     if "present" not in ss:
         ss.present = st.query_params.get("present", "0") in ("1", "true")
     ss.setdefault("present_chart", KEY_INDICATORS[1])
@@ -206,10 +208,15 @@ def style(present: bool = False) -> None:
         unsafe_allow_html=True)
 
 
+def language_switch(lang: str) -> None:
+    st.segmented_control(t("language", lang), list(LANGS), key="lang", required=True, on_change=new_language,
+                         format_func={"zh": "中文", "en": "English"}.get)
+
+
 def sidebar(lang: str) -> None:
     with st.sidebar:
-        st.segmented_control(t("language", lang), list(LANGS), key="lang", required=True, on_change=new_language,
-                             format_func={"zh": "中文", "en": "English"}.get)
+        language_switch(lang)
+        room_page.room_controls(lang)
         wp.scenario_select(lang)
         st.header(t("settings", lang))
         select(t("community_preset", lang), community_presets(), "community",
@@ -490,11 +497,17 @@ def guide(comp: Comparison, lang: str) -> None:
 init_state()
 lang = ss.lang
 st.set_page_config(page_title=t("app_title", lang), layout="wide",
-                   initial_sidebar_state="collapsed" if ss.present else "auto")
+                   initial_sidebar_state="collapsed" if ss.present or ss.follow else "auto")
 style(bool(ss.present))
+if ss.follow:  # a participant's phone: the trainer's run, read-only (dashboard/room_page.py)
+    with st.sidebar:
+        language_switch(lang)
+    room_page.follow_page(ss.follow, lang)
+    st.stop()
 comp = ensure_comparison()
 # the address bar at once (a change's callbacks have run): a reload while the page redraws keeps the change
 wp.sync_link(comp, lang)
+room_page.publish(comp)  # the room's followers see a change at once, Play's weeks at the end of the run
 sidebar(lang)
 if not ss.present:
     st.title(t("app_title", lang))
@@ -508,6 +521,7 @@ exports(comp, lang)
 replicates_section(comp, lang)
 guide(comp, lang)
 wp.sync_link(ss.comparison, lang)  # and the changes this run made (a staged or replayed change, Play's weeks)
+room_page.publish(ss.comparison)
 if ss.playing:
     # Play: the browser asks for the next run of the whole page a tick after this one has finished (the ticker
     # below). Not a fragment with run_every: a fragment-only rerun can drop the state of a widget outside it that

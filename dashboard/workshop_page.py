@@ -29,7 +29,7 @@ from dashboard.workshop import (
 from sim.model.indicators import RATE_PARTS, compute_kpis
 from sim.tables.glossary import label as t
 
-PAGE_PARAMS = ("lang", "present")  # URL parameters of the page's display, not of the setup
+PAGE_PARAMS = ("lang", "present", "follow")  # URL parameters of the page's display, not of the setup
 PRESENT_STORY_PX = 18  # presentation mode's story card (a projector)
 
 

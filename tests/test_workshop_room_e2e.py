@@ -7,6 +7,7 @@ Screenshots of the views changed go to /tmp (five_society_room_*.png).  Needs /u
 
 from __future__ import annotations
 
+import base64
 import re
 import tempfile
 from pathlib import Path
@@ -318,3 +319,51 @@ def test_a_lever_moved_after_the_last_week_survives_a_reload(server):
         settled(page)
         expect(page).to_have_url(re.compile(r"B\.policy\.gov_purchase\.budget_yuan_per_year=300000"))
         expect(budget).to_have_value("300000")
+
+
+def test_phones_follow_the_trainers_run_in_a_room(server):
+    """Item 12: the trainer opens a room: a QR code (drawn on the server) of a short link with a room code; a phone
+    opening the link shows the trainer's run, read-only, and follows it as the trainer steps and moves a lever (the
+    same week and the same numbers: the trainer's run, not a copy); another code is no room; closing ends it."""
+    from dashboard.room import qr_svg
+
+    with browser_page(server, "lang=en&weeks=12&B=baseline") as b:
+        page = b.page
+        ready(page, "en")
+        sidebar = page.get_by_test_id("stSidebar")
+        sidebar.get_by_text(label("room", "en"), exact=True).click()
+        sidebar.get_by_role("button", name=label("room_open", "en")).click()
+        qr = page.locator(".st-key-room_qr img")
+        expect(qr).to_be_visible()
+        link = qr.get_attribute("alt")
+        code = re.search(r"\?follow=(\d{4})$", link).group(1)
+        assert qr.get_attribute("src").endswith(base64.b64encode(qr_svg(link).encode()).decode())  # the link's QR
+        expect(page.locator(".st-key-room_box")).to_contain_text(label("room_code", "en", code=code))
+        phone = b.context.browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
+        try:
+            phone.goto(f"{server.url}/?follow={code}&lang=zh")
+            week = phone.locator("[data-testid='stProgress']")
+            expect(week).to_contain_text(WEEK["zh"].format(week=0, steps=12))
+            expect(phone.get_by_role("button", name=label("step_button", "zh"))).to_have_count(0)  # read-only
+            step(page, 3, 0, 12, "en")
+            expect(week).to_contain_text(WEEK["zh"].format(week=3, steps=12))
+            set_budget(page, "B", 400_000, "en")
+            step(page, 2, 3, 12, "en")
+            expect(week).to_contain_text(WEEK["zh"].format(week=5, steps=12))
+            table = phone.locator(".st-key-follow_kpis table")
+            cost_b = metric(page, "B", "public_cost_run", "en")
+            expect(table).to_contain_text(cost_b)  # the trainer's B, its purchase from week 4 included
+            expect(phone.locator(".st-key-follow_readout .present-values")).to_contain_text(
+                f"A {metric(page, 'A', 'response_rate', 'en')} · B {metric(page, 'B', 'response_rate', 'en')}")
+            phone.wait_for_timeout(500)
+            phone.screenshot(path=str(SHOTS / "five_society_room_follow_zh.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "five_society_room_trainer_en.png"))
+            other = f"{(int(code) + 1) % 10_000:04d}"
+            phone.goto(f"{server.url}/?follow={other}&lang=en")
+            expect(phone.get_by_text(label("follow_unknown", "en", code=other))).to_be_visible()
+            phone.goto(f"{server.url}/?follow={code}&lang=en")
+            expect(phone.locator("[data-testid='stProgress']")).to_contain_text(WEEK["en"].format(week=5, steps=12))
+            sidebar.get_by_role("button", name=label("room_close", "en")).click()
+            expect(phone.get_by_text(label("follow_unknown", "en", code=code))).to_be_visible()
+        finally:
+            phone.context.close()
