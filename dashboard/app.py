@@ -18,6 +18,7 @@ import streamlit as st
 from dashboard import export, figures, projector, room_page
 from dashboard import replicates as rp
 from dashboard import workshop_page as wp
+from dashboard.community_view import community_view
 from dashboard.handout import kpi_table_html
 from dashboard.indicators import DEFAULT_SMOOTHING, SMOOTHING_WEEKS, difference_text, shown_value, verdict_text
 from dashboard.levers import (
@@ -372,6 +373,11 @@ def trajectories(comp: Comparison, view, lang: str) -> None:
 
 
 def map_section(view, lang: str) -> None:
+    st.subheader(t("cv_title", lang))
+    st.caption(t("cv_note", lang))
+    for side, col in zip(SIDES, st.columns(2), strict=True):
+        with col, st.container(key=f"cv_{side}"):
+            community_view(view.community_views[side], key=f"cv_{side}_live")
     st.subheader(t("community_map", lang))
     st.caption(t("community_map_note", lang))
     for side, col in zip(SIDES, st.columns(2), strict=True):

@@ -238,7 +238,8 @@ def test_the_purchase_scenario_names_b_and_ignores_a_lever_moved_after_the_end(s
 
 def test_where_volunteers_act_is_shown_in_the_linkage_tab(server):
     """Item 6: the linkage tab shows where volunteers and residents act (activities, mutual aid, project sessions,
-    demands passed to them), B's bars the sums of the model's weekly columns."""
+    demands passed to them), B's bars the sums of the model's weekly columns; and item 11's community at work: the
+    map tab draws A's and B's grids from the model's state at the page's week, redrawn as it steps."""
     comp = se.comparison("organised_urban", 0, 6, ("baseline", {}), ("five_society", {}))
     comp.step(3)
     b_table = comp.timeseries("B")
@@ -257,6 +258,37 @@ def test_where_volunteers_act_is_shown_in_the_linkage_tab(server):
         assert sum(v[1] for v in bars.values()) > 0
         chart.scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / "five_society_room_linkage_zh.png"))
+
+        # the community at work (item 11): A's and B's grids drawn from the model's state at the page's week, who
+        # answered and the fund's money that week; redrawn in place at the next Step
+        page.get_by_role("tab", name=label("tab_map", "zh"), exact=True).click()
+        settled(page)
+        for week in (3, 4):
+            if week == 4:
+                step(page, 1, 3, 6, "zh")
+                comp.step(1)
+            for side in ("A", "B"):
+                view = page.locator(f".st-key-cv_{side} .community-view")
+                expect(view.locator(".title")).to_contain_text(label("map_week", "zh", week=week))
+                grids = comp.community(side).grids
+                tiles = view.locator("g.grid")
+                expect(tiles).to_have_count(int(grids["grid"].size))
+                shown = tiles.evaluate_all("els => els.map(e => [+e.dataset.raised, +e.dataset.answered, "
+                                           "+e.dataset.waiting, +e.dataset.unmet, +e.dataset.volunteering, "
+                                           "+e.dataset.projects])")
+                model = [[int(grids[c][i]) for c in ("demands_raised", "demands_answered", "demands_waiting",
+                                                     "demands_unmet", "volunteering", "projects")]
+                         for i in range(int(grids["grid"].size))]
+                assert shown == model, side
+                assert view.locator("circle.dot.answered").count() > 0
+                row = comp.timeseries(side).iloc[-1]
+                for term, col in figures.HANDLERS.items():
+                    expect(view.locator(".handlers")).to_contain_text(f"{label(term, 'zh')} {row[col]:,.0f}")
+                expect(view.locator(".fund .in")).to_have_text(
+                    "▲ " + shown_value("fund_inflow_total", row["fund_inflow_total"], "zh"))
+        page.locator(".st-key-cv_A").scroll_into_view_if_needed()
+        page.wait_for_timeout(600)
+        page.screenshot(path=str(SHOTS / "five_society_room_community_zh.png"))
 
 
 def test_a_reload_right_after_a_change_keeps_it(server):
