@@ -1,6 +1,7 @@
 """How live the workshop page feels, measured in Chromium driven by Playwright (issue #14, item 5).
 
-    python -m benchmarks.dashboard_speed [--steps 10] [--play-seconds 15] [--speeds 4,13,26] [--out FILE]
+    python -m benchmarks.dashboard_speed [--steps 10] [--play-seconds 15] [--speeds 4,13,26] [--followers 10]
+                                         [--out FILE]
 
 * **first render**: from starting ``python -m dashboard.serve`` to the page's title, and to all its charts drawn;
 * **Step**: from the click to the new week number on the page, and to the trajectory chart redrawn (median and
@@ -11,6 +12,10 @@ line appear or change, and the first animation frame after it (the frame that sh
 click event in the page. (Until 2026-12-06 they were taken by Playwright's waits, which poll at growing intervals
 of 20–100 ms and so added up to 100 ms to a Step and more to the first render; the two methods side by side are in
 benchmarks/results.md.)
+* **Step with followers** (``--followers N``): the trainer opens a room (dashboard/room.py) and N follower pages
+  (390×844, a phone's screen, in a second Chromium on the same machine) follow it at ``?follow=<code>``; the trainer's
+  Step is timed again as above, and each follower's lag: from the trainer's click to the new week on the follower
+  (wall-clock times of the two pages);
 * **Play**: at each asked speed (weeks per second), the weeks the page actually showed per second and how often
   it redrew (a MutationObserver in the page timestamps every change of the week number), and how often the
   response-rate chart redrew and by how many weeks it advanced each time.
@@ -85,7 +90,8 @@ STEP_OBSERVER = """() => {
   const line = () => { const e = document.querySelector('.st-key-traj_response_rate path.line-A');
                        return e ? e.getAttribute('d') || '' : ''; };
   const week0 = weekText(), line0 = line();
-  document.addEventListener('click', () => { if (s.click === undefined) s.click = performance.now(); },
+  document.addEventListener('click', () => { if (s.click === undefined) { s.click = performance.now();
+                                                                          s.click_wall = Date.now(); } },
                             {capture: true, once: true});
   const mark = (key) => { s[key] = 0; requestAnimationFrame(() => { s[key] = performance.now(); }); };
   const obs = new MutationObserver(() => {
@@ -95,6 +101,20 @@ STEP_OBSERVER = """() => {
   });
   obs.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true,
                               attributeFilter: ['d']});
+}"""
+
+
+# A follower's page: the wall-clock time (ms since the epoch) of each new week it shows, as [time, week]
+FOLLOWER_OBSERVER = """() => {
+  window.__follow = [];
+  const seen = () => {
+    const p = [...document.querySelectorAll('p')].find(e => /^(Week \\d+ of \\d+|第 \\d+ 周)/.test(e.textContent));
+    const m = p && p.textContent.match(/(\\d+)/);
+    if (m) { const w = +m[1]; const last = window.__follow[window.__follow.length - 1];
+             if (!last || last[1] !== w) window.__follow.push([Date.now(), w]); }
+  };
+  new MutationObserver(seen).observe(document.body, {subtree: true, childList: true, characterData: true});
+  seen();
 }"""
 
 
@@ -121,7 +141,39 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def measure(steps: int, play_seconds: float, speeds: list[int], chromium: str) -> dict:
+def _steps(page, steps: int, followers: list | None = None) -> tuple[list[float], list[float], list[float]]:
+    """Click Step ``steps`` times: seconds from each click to the new week number and to the chart redrawn, and
+    (with ``followers``) from each click to each follower showing the new week."""
+    to_week, to_chart, lags = [], [], []
+    step = page.get_by_role("button", name="Step", exact=True)
+    for _ in range(steps):
+        page.evaluate(STEP_OBSERVER)
+        step.click()
+        page.wait_for_function("window.__step.week > 0 && window.__step.chart > 0", timeout=60_000)
+        times = page.evaluate("window.__step")
+        to_week.append((times["week"] - times["click"]) / 1000)
+        to_chart.append((times["chart"] - times["click"]) / 1000)
+        week = page.evaluate("+[...document.querySelectorAll('p')].find(e => /^Week \\d+ of \\d+$/.test(e.textContent))"
+                             ".textContent.split(' ')[1]")
+        for f in followers or ():
+            f.wait_for_function(f"window.__follow.some(w => w[1] === {week})", timeout=60_000)
+            shown = f.evaluate(f"window.__follow.find(w => w[1] === {week})[0]")
+            lags.append((shown - times["click_wall"]) / 1000)
+        page.wait_for_timeout(300)
+    return to_week, to_chart, lags
+
+
+def _open_room(page) -> str:
+    """Open a room on the trainer's page (the sidebar's room); its participants' link."""
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Room: participants follow on their phones", exact=True).click()
+    sidebar.get_by_role("button", name="Open a room").click()
+    qr = page.locator(".st-key-room_qr img")
+    qr.wait_for(timeout=60_000)
+    return qr.get_attribute("alt")
+
+
+def measure(steps: int, play_seconds: float, speeds: list[int], chromium: str, followers: int = 0) -> dict:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
@@ -145,18 +197,27 @@ def measure(steps: int, play_seconds: float, speeds: list[int], chromium: str) -
             out["first_title_s"] = first["title"] / 1000 - started
             out["first_charts_s"] = first["charts"] / 1000 - started
 
-            to_week, to_chart = [], []
-            step = page.get_by_role("button", name="Step", exact=True)
-            for _ in range(steps):
-                page.evaluate(STEP_OBSERVER)
-                step.click()
-                page.wait_for_function("window.__step.week > 0 && window.__step.chart > 0", timeout=60_000)
-                times = page.evaluate("window.__step")
-                to_week.append((times["week"] - times["click"]) / 1000)
-                to_chart.append((times["chart"] - times["click"]) / 1000)
-                page.wait_for_timeout(300)
+            to_week, to_chart, _ = _steps(page, steps)
             out["step_to_week_s"] = (statistics.median(to_week), max(to_week))
             out["step_to_chart_s"] = (statistics.median(to_chart), max(to_chart))
+            if followers:
+                link = _open_room(page)
+                phones = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+                pages = []
+                for _ in range(followers):
+                    f = phones.new_page(viewport={"width": 390, "height": 844})
+                    f.goto(link.replace(link.split("/?")[0], f"http://127.0.0.1:{port}") + "&lang=en",
+                           timeout=60_000)
+                    f.get_by_text("Following room").wait_for(timeout=120_000)
+                    f.evaluate(FOLLOWER_OBSERVER)
+                    pages.append(f)
+                page.wait_for_timeout(3_000)  # every follower polling
+                to_week, to_chart, lags = _steps(page, steps, pages)
+                out["followers"] = followers
+                out["followers_step_to_week_s"] = (statistics.median(to_week), max(to_week))
+                out["followers_step_to_chart_s"] = (statistics.median(to_chart), max(to_chart))
+                out["follower_lag_s"] = (statistics.median(lags), max(lags))
+                phones.close()
 
             out["play"] = {}
             slider = page.get_by_role("slider", name="Speed (weeks per second)")
@@ -212,6 +273,11 @@ def report(out: dict) -> str:
              f"first render: title {out['first_title_s']:.1f} s, all charts {out['first_charts_s']:.1f} s after start",
              "Step: to the week number {:.2f} s median ({:.2f} worst); to the chart {:.2f} s median ({:.2f} worst)"
              .format(*out["step_to_week_s"], *out["step_to_chart_s"])]
+    if out.get("followers"):
+        lines.append("Step with {} followers: to the week number {:.2f} s median ({:.2f} worst); to the chart {:.2f} s "
+                     "median ({:.2f} worst); the followers show the new week {:.2f} s after the click, median "
+                     "({:.2f} worst)".format(out["followers"], *out["followers_step_to_week_s"],
+                                             *out["followers_step_to_chart_s"], *out["follower_lag_s"]))
     for speed, p in out["play"].items():
         if p is None:
             lines.append(f"Play at {speed} weeks/s: the page did not move")
@@ -228,24 +294,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=10, help="Step clicks to time (default 10)")
     parser.add_argument("--play-seconds", type=float, default=15.0, help="seconds of Play per speed (default 15)")
     parser.add_argument("--speeds", default="4,13,26", help=f"asked speeds, weeks/s (of {SPEEDS}; default 4,13,26)")
+    parser.add_argument("--followers", type=int, default=0,
+                        help="then open a room and time Step again with this many follower pages (default 0)")
     parser.add_argument("--out", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
     try:
-        speeds = [int(s) for s in args.speeds.split(",")]
+        speeds = [int(s) for s in args.speeds.split(",") if s.strip()]
     except ValueError:
         parser.error(f"--speeds {args.speeds!r}: whole numbers separated by commas, of {SPEEDS}")
     bad = [s for s in speeds if s not in SPEEDS]
     if bad:
         parser.error(f"--speeds {bad}: allowed {', '.join(map(str, SPEEDS))}")
-    if args.steps < 1 or args.play_seconds <= 0:
-        parser.error("--steps must be ≥ 1 and --play-seconds > 0")
+    if args.steps < 1 or args.play_seconds <= 0 or args.followers < 0:
+        parser.error("--steps must be ≥ 1, --play-seconds > 0 and --followers ≥ 0")
     from dashboard.handout import find_chromium
 
     chromium = find_chromium()
     if chromium is None:
         print("error: no Chromium found (set $CHROMIUM or install chromium: ./dev.sh test does)", file=sys.stderr)
         return 1
-    text = report(measure(args.steps, args.play_seconds, speeds, chromium))
+    text = report(measure(args.steps, args.play_seconds, speeds, chromium, args.followers))
     print(text)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")

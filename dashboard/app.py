@@ -15,11 +15,12 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dashboard import export, figures
+from dashboard import export, figures, projector, room_page
 from dashboard import replicates as rp
 from dashboard import workshop_page as wp
+from dashboard.community_view import community_view
 from dashboard.handout import kpi_table_html
-from dashboard.indicators import DEFAULT_SMOOTHING, SMOOTHING_WEEKS, shown_value, verdict_text, weekly_column
+from dashboard.indicators import DEFAULT_SMOOTHING, SMOOTHING_WEEKS, difference_text, shown_value, verdict_text
 from dashboard.levers import (
     LEVER_OF,
     LEVERS,
@@ -53,7 +54,6 @@ from sim.model.indicators import KEY_INDICATORS
 from sim.settings.config import community_presets, policy_presets
 from sim.tables.glossary import in_display_order, preset_label
 from sim.tables.glossary import label as t
-from sim.tables.kpi_table import format_value
 
 LANGS = ("zh", "en")                    # the page opens in Chinese; ?lang=en for English
 CATCH_UP_SECONDS = 3.0                  # Play never runs more than this many seconds' worth of weeks at once
@@ -67,6 +67,7 @@ export default function (component) {
 }
 """)
 SPEEDS = (1, 2, 4, 8, 13, 26, 52)       # weeks per second
+PRESENT_CHART_HEIGHT = 400  # px: presentation mode's chart, within a 1366×768 screen under the story and controls
 PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False, "responsive": True}
 
 
@@ -79,6 +80,8 @@ def init_state() -> None:
     ss.setdefault("speed", 4)
     ss.setdefault("playing", False)
     ss.setdefault("smoothing", DEFAULT_SMOOTHING)
+    if "follow" not in ss:  # a participant's page following the trainer's room (?follow=CODE): read-only
+        ss.follow = st.query_params.get("follow", "")
     if "present" not in ss:
         ss.present = st.query_params.get("present", "0") in ("1", "true")
     ss.setdefault("present_chart", KEY_INDICATORS[1])
@@ -144,8 +147,9 @@ def advance(weeks: int) -> None:
     """Run ``weeks`` weeks (up to a workshop scenario's staged change, which is then made)."""
     comp = ss.comparison
     comp.step(wp.stride(comp, weeks))
-    for change in wp.stage(comp, choices):
-        st.toast(t("lever_changed_live", ss.lang, start=change.week + 1))
+    for change in wp.stage(comp, choices):  # at the end: a link's levers moved after the run, for the next run
+        st.toast(t("lever_after_end", ss.lang) if comp.done
+                 else t("lever_changed_live", ss.lang, start=change.week + 1))
 
 
 def do_step() -> None:
@@ -193,6 +197,7 @@ def style(present: bool = False) -> None:
                     "{font-size: 14px !important;}"
                     ".stApp:has([data-testid='stSidebar'][data-collapsed='false']) .st-key-present_kpis td:last-child"
                     "{white-space: normal !important;}"
+                    ".st-key-present_kpis{max-width: 72rem;}"  # the table below the first screen: not stretched
                     "</style>", unsafe_allow_html=True)
     st.markdown(
         "<style>"
@@ -204,10 +209,15 @@ def style(present: bool = False) -> None:
         unsafe_allow_html=True)
 
 
+def language_switch(lang: str) -> None:
+    st.segmented_control(t("language", lang), list(LANGS), key="lang", required=True, on_change=new_language,
+                         format_func={"zh": "中文", "en": "English"}.get)
+
+
 def sidebar(lang: str) -> None:
     with st.sidebar:
-        st.segmented_control(t("language", lang), list(LANGS), key="lang", required=True, on_change=new_language,
-                             format_func={"zh": "中文", "en": "English"}.get)
+        language_switch(lang)
+        room_page.room_controls(lang)
         wp.scenario_select(lang)
         st.header(t("settings", lang))
         select(t("community_preset", lang), community_presets(), "community",
@@ -282,13 +292,18 @@ def live_view(lang: str) -> None:
     present = bool(ss.present)
     view = live_content(comp, lang, int(ss.smoothing), present)
 
-    if present:  # the first screen: the key numbers of A and B against the targets, and one chart, large
-        c_table, c_chart = st.columns([5, 6])
-        with c_table, st.container(key="present_kpis"):
-            st.markdown(kpi_table_html(view.names, view.kpis, lang), unsafe_allow_html=True)
-        with c_chart, st.container(key="present_chart_box"):
-            live_chart(view.trajectories[ss.present_chart], key="present_chart_live")
+    if present:  # the first screen: B − A of the indicator the room watches, large, beside its chart
+        sc = wp.SCENARIOS.get(ss.get("workshop", ""))
+        c_read, c_chart = st.columns([4, 7])
+        with c_read, st.container(key="present_readout"):
+            st.markdown(projector.readout_html(comp, view.kpis, ss.present_chart, sc.watch if sc else (), lang),
+                        unsafe_allow_html=True)
             select(t("presentation_chart", lang), list(KEY_INDICATORS), "present_chart", lambda k: t(k, lang), lang)
+        with c_chart, st.container(key="present_chart_box"):
+            live_chart({**view.trajectories[ss.present_chart], "height": PRESENT_CHART_HEIGHT},
+                       key="present_chart_live")
+        with st.container(key="present_kpis"):  # the key numbers of A and B against the targets: the next screen
+            st.markdown(kpi_table_html(view.names, view.kpis, lang), unsafe_allow_html=True)
     st.subheader(t("key_indicators", lang))
     st.caption(t("kpi_note", lang))
     for side, col in zip(SIDES, st.columns(2), strict=True):
@@ -358,6 +373,11 @@ def trajectories(comp: Comparison, view, lang: str) -> None:
 
 
 def map_section(view, lang: str) -> None:
+    st.subheader(t("cv_title", lang))
+    st.caption(t("cv_note", lang))
+    for side, col in zip(SIDES, st.columns(2), strict=True):
+        with col, st.container(key=f"cv_{side}"):
+            community_view(view.community_views[side], key=f"cv_{side}_live")
     st.subheader(t("community_map", lang))
     st.caption(t("community_map_note", lang))
     for side, col in zip(SIDES, st.columns(2), strict=True):
@@ -384,16 +404,6 @@ def fund(view, lang: str) -> None:
     for kind, col in zip(("in", "out"), st.columns(2), strict=True):
         with col, st.container(key=f"fund_{kind}"):
             st.plotly_chart(view.fund[kind], config=PLOTLY_CONFIG)
-
-
-def difference_text(key: str, diff: float | None, lang: str) -> str:
-    """B − A with its sign: percentage points for rates, whole yuan for money, one decimal otherwise."""
-    if diff is None:
-        return "—"
-    text = format_value(weekly_column(key), abs(diff), diff=True, lang=lang, decimals=1, yuan=True)
-    if not any(ch in "123456789" for ch in text):  # no difference as shown: no sign ("0.0 pp", not "±0.0 pp")
-        return text
-    return ("+" if diff > 0 else "−") + text
 
 
 def exports(comp: Comparison, lang: str) -> None:
@@ -452,6 +462,7 @@ def replicates_section(comp: Comparison, lang: str) -> None:
         with st.container(key="param_bands"):
             st.markdown(f"**{t('replicates_bands', lang)}**")
             st.table(rp.band_rows(rp.parameter_bands(rep["reps"]), lang).set_index(t("indicator", lang)))
+            st.caption(t("band_note", lang))
     keys = KEY_INDICATORS
     for i in range(0, len(keys), 2):
         for key, col in zip(keys[i:i + 2], st.columns(2), strict=False):
@@ -492,11 +503,17 @@ def guide(comp: Comparison, lang: str) -> None:
 init_state()
 lang = ss.lang
 st.set_page_config(page_title=t("app_title", lang), layout="wide",
-                   initial_sidebar_state="collapsed" if ss.present else "auto")
+                   initial_sidebar_state="collapsed" if ss.present or ss.follow else "auto")
 style(bool(ss.present))
+if ss.follow:  # a participant's phone: the trainer's run, read-only (dashboard/room_page.py)
+    with st.sidebar:
+        language_switch(lang)
+    room_page.follow_page(ss.follow, lang)
+    st.stop()
 comp = ensure_comparison()
 # the address bar at once (a change's callbacks have run): a reload while the page redraws keeps the change
 wp.sync_link(comp, lang)
+room_page.publish(comp)  # the room's followers see a change at once, Play's weeks at the end of the run
 sidebar(lang)
 if not ss.present:
     st.title(t("app_title", lang))
@@ -510,6 +527,7 @@ exports(comp, lang)
 replicates_section(comp, lang)
 guide(comp, lang)
 wp.sync_link(ss.comparison, lang)  # and the changes this run made (a staged or replayed change, Play's weeks)
+room_page.publish(ss.comparison)
 if ss.playing:
     # Play: the browser asks for the next run of the whole page a tick after this one has finished (the ticker
     # below). Not a fragment with run_every: a fragment-only rerun can drop the state of a widget outside it that

@@ -149,3 +149,15 @@ def fund_totals(ts: pd.DataFrame) -> tuple[dict[str, float], dict[str, float], f
     outflows = {u: float(ts[f"fund_outflow_{u}"].sum()) if len(ts) else 0.0 for u in OUTFLOW_USES}
     balance = float(ts["fund_balance"].iloc[-1]) if len(ts) else 0.0
     return inflows, outflows, balance
+
+
+def difference_text(key: str, diff: float | None, lang: str, total: bool = False) -> str:
+    """B − A with its sign: percentage points for rates, whole yuan for money (a run total, or ``total``, rounded as
+    :func:`shown_value` rounds it), one decimal otherwise; no sign where the difference shows as zero."""
+    if diff is None or diff != diff:
+        return "—"
+    text = shown_value(key, abs(diff), lang, total=total) if total or key in RUN_TOTALS else \
+        format_value(weekly_column(key), abs(diff), diff=True, lang=lang, decimals=1, yuan=True)
+    if not any(ch in "123456789" for ch in text):  # no difference as shown: no sign ("0.0 pp", not "±0.0 pp")
+        return text
+    return ("+" if diff > 0 else "−") + text

@@ -64,6 +64,18 @@ class LiveContent:
                 for side in SIDES}
 
     @cached_property
+    def community_views(self) -> dict[str, dict]:
+        """Side -> the community at work at this week (dashboard.community_view): its grids, who answered, the fund."""
+        from dashboard.community_view import view_spec
+
+        out = {}
+        for side in SIDES:
+            rows = self._ts[self._ts["scenario"] == side]
+            row = rows.iloc[-1] if len(rows) else None
+            out[side] = view_spec(self._community[side], row, self.names[side], self.lang, self.large)
+        return out
+
+    @cached_property
     def organisations(self) -> dict[str, pd.DataFrame]:
         """Side -> the organisations and their projects (columns in the language)."""
         return {side: community_map.organisation_table(self._community[side], self.lang) for side in SIDES}

@@ -239,8 +239,22 @@ def replicate_summary(reps: pd.DataFrame, columns: Sequence[str] = KEY_INDICATOR
     return out
 
 
+def band_reading(row) -> str:
+    """What a row of :func:`parameter_bands` lets a room say (a glossary key): a mean difference within its seed
+    interval is not distinguishable from seed noise, whatever share of sets has its sign (no difference at all: said
+    so); beyond it, B is higher (lower) than A only if every set's mean and the band over the sets keep that sign."""
+    if row.mean_diff == 0 and row.seed_half_width == 0 and row.band_low == row.band_high == 0:
+        return "band_reading_none"
+    if abs(row.mean_diff) <= row.seed_half_width:
+        return "band_reading_noise"
+    if row.sign_share < 1.0 or row.band_low <= 0.0 <= row.band_high:
+        return "band_reading_parameters"
+    return "band_reading_higher" if row.mean_diff > 0 else "band_reading_lower"
+
+
 def band_rows(bands: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """:func:`parameter_bands` as the page shows it: labels in ``lang``, rates as percentage points."""
+    """:func:`parameter_bands` as the page shows it: labels in ``lang``, rates as percentage points, and first what
+    each difference lets a room say (:func:`band_reading`); the sign's share of sets only beyond seed noise."""
     from experiments.presentation import term
     from sim.tables.glossary import label
 
@@ -248,15 +262,23 @@ def band_rows(bands: pd.DataFrame, lang: str) -> pd.DataFrame:
         # rounded first, so that a difference of -0.0004 reads 0.0, not -0.0
         if is_fraction(kpi):
             pp = round(value * 100, 1) + 0.0
-            return label("difference_pp", lang, value=f"{pp:+.1f}" if signed and pp else f"{pp:.1f}")
-        whole = round(value) + 0
-        return f"{whole:+,}" if signed and whole else f"{whole:,}"
+            text = label("difference_pp", lang, value=f"{pp:+.1f}" if signed and pp else f"{pp:.1f}")
+        else:
+            whole = round(value) + 0
+            text = f"{whole:+,}" if signed and whole else f"{whole:,}"
+        return text.replace("-", "−")  # the minus sign, as the page's other differences
 
-    rows = [{label("indicator", lang): label(r.kpi, lang), term("mean_diff", lang): shown(r.mean_diff, r.kpi),
-             term("seed_interval", lang): "±" + shown(r.seed_half_width, r.kpi, signed=False),
-             term("parameter_band", lang): f"[{shown(r.band_low, r.kpi)}, {shown(r.band_high, r.kpi)}]",
-             term("sign_share", lang): f"{round(r.sign_share * r.sets)}/{r.sets}",
-             term("dominant", lang): term("dominant_" + r.dominant, lang)} for r in bands.itertuples()]
+    rows = []
+    for r in bands.itertuples():
+        reading = band_reading(r)
+        sign = label("band_sign_within_noise", lang) if reading in ("band_reading_noise", "band_reading_none") \
+            else f"{round(r.sign_share * r.sets)}/{r.sets}"
+        rows.append({label("indicator", lang): label(r.kpi, lang), label("band_reading", lang): label(reading, lang),
+                     term("mean_diff", lang): shown(r.mean_diff, r.kpi),
+                     term("seed_interval", lang): "±" + shown(r.seed_half_width, r.kpi, signed=False),
+                     term("sign_share", lang): sign,
+                     term("parameter_band", lang): f"[{shown(r.band_low, r.kpi)}, {shown(r.band_high, r.kpi)}]",
+                     term("dominant", lang): term("dominant_" + r.dominant, lang)})
     return pd.DataFrame(rows)
 
 

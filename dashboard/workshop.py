@@ -8,7 +8,8 @@ question the room answers *before* pressing Play, and optionally a lever change 
 The URL holds the whole setup (``?community=…&seed=…&weeks=…&A=…&B=…&B.policy.fund.transparency=0.9``: the
 levers that differ from the side's preset at week 0) and the lever changes made during the run with their weeks
 (``B@52=baseline&B@52.policy.gov_purchase.budget_yuan_per_year=200000``: B's policy preset after the change made at
-week 52, in force from week 53, and the levers it moved), so a link reopens the same page and replays the same
+week 52, in force from week 53, and the levers it moved; ``B@260…`` in a run of 260 weeks: levers moved after the run
+ended, set again when the replay ends, for the next run), so a link reopens the same page and replays the same
 run; :func:`from_query` refuses a bad link with a message (in the page's language, :meth:`BadLink.text`) naming the
 key and the allowed values.
 """
@@ -105,7 +106,9 @@ class Setup:
     policies: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_POLICIES))
     levers: dict[str, dict[str, Any]] = field(default_factory=lambda: {side: {} for side in SIDES})
     scenario: str | None = None
-    changes: list[Change] = field(default_factory=list)  # lever changes during the run, in the order made
+    # lever changes during the run, in the order made; one at the last week (``weeks``) is no change of the run: the
+    # levers moved after it ended, which the next run starts from (Reset)
+    changes: list[Change] = field(default_factory=list)
 
 
 @dataclass
@@ -199,8 +202,9 @@ def from_query(params: Mapping[str, str]) -> Setup:
             raise BadLink("not_lever", repr(key), repr(lever), ", ".join(LEVER_OF))
         if side in SIDES and at:  # a lever change during the run: A@52=<policy>, A@52.<lever>=<value>
             week = int(week_text) if week_text.isdigit() else 0
-            if not 1 <= week < setup.weeks:  # made at week w, in force from w + 1: inside the run
-                raise BadLink("change_week", key, week_text, setup.weeks - 1)
+            # made at week w, in force from w + 1: inside the run; at the last week: the levers of the next run
+            if not 1 <= week <= setup.weeks:
+                raise BadLink("change_week", key, week_text, setup.weeks)
             change = changes.setdefault((week, side), Change(week, side, ""))
             if lever:
                 change.levers[lever] = lever_value(lever, text, key)

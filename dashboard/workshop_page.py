@@ -3,12 +3,14 @@ changes, and the setup kept in the URL (the rules are in :mod:`dashboard.worksho
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
 from dashboard import page_state
 from dashboard.handout import find_chromium, handout_html, html_to_pdf
 from dashboard.indicators import RUN_TOTALS, shown_value
-from dashboard.levers import LEVER_OF, value_text
+from dashboard.levers import LEVER_OF, same_value, value_text
 from dashboard.page_state import apply_preset, select, set_levers, ss
 from dashboard.session import SIDES, Comparison
 from dashboard.workshop import (
@@ -27,7 +29,8 @@ from dashboard.workshop import (
 from sim.model.indicators import RATE_PARTS, compute_kpis
 from sim.tables.glossary import label as t
 
-PAGE_PARAMS = ("lang", "present")  # URL parameters of the page's display, not of the setup
+PAGE_PARAMS = ("lang", "present", "follow")  # URL parameters of the page's display, not of the setup
+PRESENT_STORY_PX = 18  # presentation mode's story card (a projector)
 
 
 def apply_setup(setup: Setup) -> None:
@@ -56,15 +59,32 @@ def init_from_link() -> None:
     apply_setup(setup)
 
 
+def after_end(comp: Comparison) -> list[Change]:
+    """The levers moved after the run ended (no change of the run: the next run starts from them), one Change per
+    side at the last week: the side's policy and the levers that differ from those in force at the end of the run."""
+    out = []
+    for side in SIDES:
+        ran = dict(comp.initial[side].levers)
+        policy = comp.initial[side].policy
+        for change in (c for c in comp.changes if c.side == side):
+            ran.update(change.changed)
+            policy = change.policy
+        now = comp.scenarios[side]
+        moved = {k: v for k, v in now.levers.items() if not same_value(v, ran[k])}
+        if moved or now.policy != policy:
+            out.append(Change(comp.steps, side, now.policy, moved))
+    return out
+
+
 def current_setup(comp: Comparison) -> Setup:
-    """What reopens this run: the scenarios it started from, the lever changes made so far with their weeks, and
-    a link's changes still to come."""
+    """What reopens this run: the scenarios it started from, the lever changes made so far with their weeks, a
+    link's changes still to come, and the levers moved after the run ended (:func:`after_end`)."""
     start = comp.initial
     made = [Change(c.week, c.side, c.policy, dict(c.changed)) for c in comp.changes]
     return Setup(community=start["A"].community, seed=comp.seed, weeks=comp.steps,
                  policies={side: start[side].policy for side in SIDES},
                  levers={side: dict(start[side].levers) for side in SIDES}, scenario=ss.get("workshop") or None,
-                 changes=made + [c for c in ss.get("link_changes", []) if c.week < comp.steps])
+                 changes=made + [c for c in ss.get("link_changes", []) if c.week <= comp.steps] + after_end(comp))
 
 
 def sync_link(comp: Comparison, lang: str) -> None:
@@ -153,13 +173,15 @@ def story(comp: Comparison, lang: str, present: bool = False) -> None:
     sep = "、" if lang == "zh" else ", "
     watch = t("ws_watch", lang, indicators=sep.join(t(k, lang) for k in sc.watch))
     staged = [t("ws_staged", lang, change=_staged_text(change, lang)) for change in sc.staged]
-    if present:  # one line, the rest folded away; unfolded with the model's answer when the run ends
-        line = f"**{sc.title(lang)}** · " + " · ".join([*staged, watch])
-        with st.container(key="workshop_story"), st.expander(line, expanded=comp.done):
-            st.markdown(sc.story(lang))
-            _prediction(comp, sc, lang)
-            if comp.done:
-                st.success(reveal(comp, sc.watch, lang))
+    if present:  # the title, the staged change and the story in projector type; the question folded, then the answer
+        line = " · ".join([f"<b>{html.escape(sc.title(lang))}</b>", *map(html.escape, staged)])
+        with st.container(key="workshop_story"):
+            st.markdown(f"<div style='font-size:{PRESENT_STORY_PX}px;line-height:1.4'>{line}<br>"
+                        f"{html.escape(sc.story(lang))}</div>", unsafe_allow_html=True)
+            with st.expander(t("ws_predict_first", lang), expanded=comp.done):
+                _prediction(comp, sc, lang)
+                if comp.done:
+                    st.success(reveal(comp, sc.watch, lang))
         return
     with st.container(key="workshop_story", border=True):
         st.markdown(f"**{sc.title(lang)}**")

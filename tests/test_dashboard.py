@@ -483,7 +483,14 @@ def test_replicates_over_parameter_sets_pair_a_and_b_by_set_and_seed(tmp_path):
     for lang, head in (("en", "Sets with the same sign"), ("zh", "符号相同的参数组比例")):
         shown = rp.band_rows(bands, lang)
         assert head in shown.columns and len(shown) == len(bands)
-        assert shown[head].str.fullmatch(r"\d/2").all()
+        # the sign's share only beyond seed noise; within it the reading says so (issue 28, item 10)
+        reading = bands.apply(rp.band_reading, axis=1)
+        noise = reading.isin(["band_reading_noise", "band_reading_none"]).to_numpy()
+        assert (noise == (bands["mean_diff"].abs() <= bands["seed_half_width"])).all()
+        assert shown[head][~noise].str.fullmatch(r"\d/2").all()
+        assert (shown[head][noise] == label("band_sign_within_noise", lang)).all()
+        assert list(shown[label("band_reading", lang)]) == [label(k, lang) for k in reading]
+    assert reading[bands["kpi"] == "public_cost_run"].iloc[0] == "band_reading_higher"
     assert "5 parameter sets" not in rp.caption(reps, 4, "en") and "2 parameter sets × 2 seeds (7–8)" in \
         rp.caption(reps, 4, "en")
     assert rp.cache_folder(comp, sets) != rp.cache_folder(comp)

@@ -92,3 +92,14 @@ def test_a_bad_link_is_refused_naming_the_key_and_the_allowed_values(params, nam
     with pytest.raises(BadLink) as err:
         from_query(params)
     assert named in str(err.value)
+
+
+def test_a_link_holds_levers_moved_after_the_last_week_as_a_change_at_that_week():
+    """B@<weeks>.<lever>: a lever moved after the run ended (the next run's); a later week is outside the run."""
+    query = {"weeks": "10", "B": "baseline", "B@10": "baseline", "B@10.policy.fund.transparency": "0.35"}
+    setup = from_query(query)
+    assert [(c.week, c.side, c.policy, c.levers) for c in setup.changes] == \
+        [(10, "B", "baseline", {"policy.fund.transparency": 0.35})]
+    assert to_query(setup) == {"community": setup.community, "seed": "0", **query, "A": "baseline"}
+    with pytest.raises(BadLink, match=r"B@11: week 11 is not inside the run \(allowed: 1–10\)"):
+        from_query({**query, "B@11": "baseline"})

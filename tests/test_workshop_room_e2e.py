@@ -7,6 +7,7 @@ Screenshots of the views changed go to /tmp (five_society_room_*.png).  Needs /u
 
 from __future__ import annotations
 
+import base64
 import re
 import tempfile
 from pathlib import Path
@@ -95,27 +96,56 @@ def test_a_copied_link_replays_the_lever_changes_at_their_weeks(server):
         assert metric(again, "A", "public_cost_run", "en") == cost_a
 
 
+def first_screen(page, height: int, *locators) -> None:
+    """Every element of ``locators`` is drawn within the first ``height`` px of the page (no scrolling)."""
+    for loc in locators:
+        box = loc.bounding_box()
+        assert box and box["y"] + box["height"] <= height + 1, (loc, box)
+
+
 def test_presentation_mode_with_a_workshop_scenario_fits_a_projector(server):
-    """Item 2: ?scenario=purchase&present=1 at 1366×768: a compact story card; the key indicators' table and the
-    large chart on the first screen; the large chart is the scenario's indicator (completion); the sidebar's levers
-    and the language switch are one click away (folded, not hidden)."""
+    """Item 2 and the projector-first layout: ?scenario=purchase&present=1 at 1366×768 and 1920×1080 shows on one
+    screen the story (title, staged change, story text), a large B − A readout of the scenario's indicator
+    (completion, not response) with A's and B's values, the other watched quantities' B − A, and its chart; type
+    readable from the back of a room; the key indicators' table comes next; the sidebar's levers and the language
+    switch are one click away (folded, not hidden)."""
     with browser_page(server, "lang=zh&scenario=purchase&present=1", viewport=PROJECTOR, locale="zh-CN") as b:
         page = b.page
         ready(page, "zh")
         story = page.locator(".st-key-workshop_story")
         expect(story).to_contain_text(label("ws_purchase_title", "zh"))
-        assert story.bounding_box()["height"] <= 80, story.bounding_box()
+        expect(story).to_contain_text(label("ws_purchase_story", "zh")[:20])
         step(page, 1, 0, 260, "zh")
         page.wait_for_timeout(500)
-        table = page.locator(".st-key-present_kpis table")
+        readout = page.locator(".st-key-present_readout")
         chart = page.locator(".st-key-present_chart_box .main-svg").first
         expect(chart).to_be_visible()
-        for box in (table.bounding_box(), chart.bounding_box()):
-            assert box["y"] + box["height"] <= PROJECTOR[1] + 1, box
+        expect(readout.locator(".present-head")).to_have_text(
+            label("difference_title", "zh", indicator=label("completion_rate", "zh")))
+        # the same B − A as the page's difference section, large
+        big = readout.locator(".present-diff")
+        expect(big).to_have_text(page.locator(".st-key-diff_completion_rate [data-testid='stMetricValue']")
+                                 .inner_text())
+        assert float(big.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 56
+        expect(readout.locator(".present-values")).to_contain_text(
+            f"A {metric(page, 'A', 'completion_rate', 'zh')} · B {metric(page, 'B', 'completion_rate', 'zh')}")
+        watch = readout.locator(".present-watch li")
+        expect(watch).to_have_count(2)  # the response rate and the public cost, the scenario's other watched keys
+        expect(watch.nth(1)).to_contain_text(label("public_cost_run", "zh"))
+        first_screen(page, PROJECTOR[1], story, readout, chart)
+        assert story.bounding_box()["y"] + story.bounding_box()["height"] <= readout.bounding_box()["y"]
         expect(page.locator(".st-key-present_chart_box .gtitle").first).to_have_text(label("completion_rate", "zh"))
-        expect(page.locator(".st-key-present_chart_box").get_by_role("combobox")).to_have_value(
-            label("completion_rate", "zh"))
+        sizes = page.locator(".st-key-present_chart_box .xtick text, .st-key-present_chart_box .legend").evaluate_all(
+            "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
+        assert sizes and min(sizes) >= figures.LARGE_FONT, sizes
+        expect(page.locator(".st-key-present_kpis table")).to_contain_text(label("completion_rate", "zh"))
+        expect(readout.get_by_role("combobox")).to_have_value(label("completion_rate", "zh"))
         page.screenshot(path=str(SHOTS / "five_society_room_present_zh.png"))
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        page.wait_for_timeout(800)
+        first_screen(page, 1080, story, readout, chart)
+        page.screenshot(path=str(SHOTS / "five_society_room_present_zh_1920.png"))
+        page.set_viewport_size({"width": PROJECTOR[0], "height": PROJECTOR[1]})
         # the sidebar: folded, opened by its button in the corner; levers and the language switch inside
         page.get_by_test_id("stExpandSidebarButton").click()
         sidebar = page.get_by_test_id("stSidebar")
@@ -126,13 +156,16 @@ def test_presentation_mode_with_a_workshop_scenario_fits_a_projector(server):
         ready(page, "en")
         expect(page.locator(".st-key-workshop_story")).to_contain_text(label("ws_purchase_title", "en"))
         page.wait_for_timeout(800)
-        table, chart = page.locator(".st-key-present_kpis table"), page.locator(".st-key-present_chart_box").first
-        assert table.bounding_box()["x"] + table.bounding_box()["width"] <= chart.bounding_box()["x"] + 1  # no overlap
+        readout, box = page.locator(".st-key-present_readout"), page.locator(".st-key-present_chart_box").first
+        expect(readout.locator(".present-head")).to_have_text(f"{label('completion_rate', 'en')}: B − A")
+        assert readout.bounding_box()["x"] + readout.bounding_box()["width"] <= box.bounding_box()["x"] + 1
         page.screenshot(path=str(SHOTS / "five_society_room_present_sidebar_en.png"))
         sidebar.hover()
         page.get_by_test_id("stSidebarCollapseButton").click()
         expect(page.get_by_test_id("stExpandSidebarButton")).to_be_visible()
         page.wait_for_timeout(800)
+        first_screen(page, PROJECTOR[1], page.locator(".st-key-workshop_story"), readout,
+                     page.locator(".st-key-present_chart_box .main-svg").first)
         page.screenshot(path=str(SHOTS / "five_society_room_present_en.png"))
 
 
@@ -205,7 +238,8 @@ def test_the_purchase_scenario_names_b_and_ignores_a_lever_moved_after_the_end(s
 
 def test_where_volunteers_act_is_shown_in_the_linkage_tab(server):
     """Item 6: the linkage tab shows where volunteers and residents act (activities, mutual aid, project sessions,
-    demands passed to them), B's bars the sums of the model's weekly columns."""
+    demands passed to them), B's bars the sums of the model's weekly columns; and item 11's community at work: the
+    map tab draws A's and B's grids from the model's state at the page's week, redrawn as it steps."""
     comp = se.comparison("organised_urban", 0, 6, ("baseline", {}), ("five_society", {}))
     comp.step(3)
     b_table = comp.timeseries("B")
@@ -224,6 +258,37 @@ def test_where_volunteers_act_is_shown_in_the_linkage_tab(server):
         assert sum(v[1] for v in bars.values()) > 0
         chart.scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / "five_society_room_linkage_zh.png"))
+
+        # the community at work (item 11): A's and B's grids drawn from the model's state at the page's week, who
+        # answered and the fund's money that week; redrawn in place at the next Step
+        page.get_by_role("tab", name=label("tab_map", "zh"), exact=True).click()
+        settled(page)
+        for week in (3, 4):
+            if week == 4:
+                step(page, 1, 3, 6, "zh")
+                comp.step(1)
+            for side in ("A", "B"):
+                view = page.locator(f".st-key-cv_{side} .community-view")
+                expect(view.locator(".title")).to_contain_text(label("map_week", "zh", week=week))
+                grids = comp.community(side).grids
+                tiles = view.locator("g.grid")
+                expect(tiles).to_have_count(int(grids["grid"].size))
+                shown = tiles.evaluate_all("els => els.map(e => [+e.dataset.raised, +e.dataset.answered, "
+                                           "+e.dataset.waiting, +e.dataset.unmet, +e.dataset.volunteering, "
+                                           "+e.dataset.projects])")
+                model = [[int(grids[c][i]) for c in ("demands_raised", "demands_answered", "demands_waiting",
+                                                     "demands_unmet", "volunteering", "projects")]
+                         for i in range(int(grids["grid"].size))]
+                assert shown == model, side
+                assert view.locator("circle.dot.answered").count() > 0
+                row = comp.timeseries(side).iloc[-1]
+                for term, col in figures.HANDLERS.items():
+                    expect(view.locator(".handlers")).to_contain_text(f"{label(term, 'zh')} {row[col]:,.0f}")
+                expect(view.locator(".fund .in")).to_have_text(
+                    "▲ " + shown_value("fund_inflow_total", row["fund_inflow_total"], "zh"))
+        page.locator(".st-key-cv_A").scroll_into_view_if_needed()
+        page.wait_for_timeout(600)
+        page.screenshot(path=str(SHOTS / "five_society_room_community_zh.png"))
 
 
 def test_a_reload_right_after_a_change_keeps_it(server):
@@ -259,3 +324,78 @@ def test_the_zh_view_has_no_english_in_bad_links_and_notes_and_no_plus_minus_zer
         step(page, 1, 0, 260, "zh")
         diff = page.locator(".st-key-diff_response_rate [data-testid='stMetricValue']")
         expect(diff).to_have_text(f"0.0 {label('pp', 'zh')}")
+
+
+def test_a_lever_moved_after_the_last_week_survives_a_reload(server):
+    """A lever moved after the run ended (no change of the run: the next run's, issue 28 item 8) came back at its
+    old value on reload: the link held only the run's levers. Now the link holds it at the last week (``B@3.…``); the
+    reloaded page replays the run without it (no event, the same numbers), sets it again when the replay ends, and
+    Reset starts the next run from it."""
+    with browser_page(server, "lang=en&weeks=3&B=baseline") as b:
+        page = b.page
+        ready(page, "en")
+        step(page, 3, 0, 3, "en")
+        cost_b = metric(page, "B", "public_cost_run", "en")
+        set_budget(page, "B", 300_000, "en")
+        expect(page.get_by_text(label("lever_after_end", "en"))).to_be_visible()
+        expect(page).to_have_url(re.compile(r"B(@|%40)3\.policy\.gov_purchase\.budget_yuan_per_year=300000"))
+        page.reload()
+        ready(page, "en")
+        budget = sidebar_panel(page, "B", "en").get_by_role("spinbutton", name=label("lever_gov_budget", "en"))
+        expect(budget).to_have_value("0")  # the run as it ran
+        step(page, 3, 0, 3, "en")
+        expect(budget).to_have_value("300000")  # the lever moved after the end, set again at the end
+        assert events(page) == [] and metric(page, "B", "public_cost_run", "en") == cost_b
+        page.get_by_role("button", name=label("reset", "en"), exact=True).click()
+        expect(page.get_by_text(re.compile("^" + WEEK["en"].format(week=0, steps=3) + "$"))).to_be_visible()
+        settled(page)
+        expect(page).to_have_url(re.compile(r"B\.policy\.gov_purchase\.budget_yuan_per_year=300000"))
+        expect(budget).to_have_value("300000")
+
+
+def test_phones_follow_the_trainers_run_in_a_room(server):
+    """Item 12: the trainer opens a room: a QR code (drawn on the server) of a short link with a room code; a phone
+    opening the link shows the trainer's run, read-only, and follows it as the trainer steps and moves a lever (the
+    same week and the same numbers: the trainer's run, not a copy); another code is no room; closing ends it."""
+    from dashboard.room import qr_svg
+
+    with browser_page(server, "lang=en&weeks=12&B=baseline") as b:
+        page = b.page
+        ready(page, "en")
+        sidebar = page.get_by_test_id("stSidebar")
+        sidebar.get_by_text(label("room", "en"), exact=True).click()
+        sidebar.get_by_role("button", name=label("room_open", "en")).click()
+        qr = page.locator(".st-key-room_qr img")
+        expect(qr).to_be_visible()
+        link = qr.get_attribute("alt")
+        code = re.search(r"\?follow=(\d{4})$", link).group(1)
+        assert qr.get_attribute("src").endswith(base64.b64encode(qr_svg(link).encode()).decode())  # the link's QR
+        expect(page.locator(".st-key-room_box")).to_contain_text(label("room_code", "en", code=code))
+        phone = b.context.browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
+        try:
+            phone.goto(f"{server.url}/?follow={code}&lang=zh")
+            week = phone.locator("[data-testid='stProgress']")
+            expect(week).to_contain_text(WEEK["zh"].format(week=0, steps=12))
+            expect(phone.get_by_role("button", name=label("step_button", "zh"))).to_have_count(0)  # read-only
+            step(page, 3, 0, 12, "en")
+            expect(week).to_contain_text(WEEK["zh"].format(week=3, steps=12))
+            set_budget(page, "B", 400_000, "en")
+            step(page, 2, 3, 12, "en")
+            expect(week).to_contain_text(WEEK["zh"].format(week=5, steps=12))
+            table = phone.locator(".st-key-follow_kpis table")
+            cost_b = metric(page, "B", "public_cost_run", "en")
+            expect(table).to_contain_text(cost_b)  # the trainer's B, its purchase from week 4 included
+            expect(phone.locator(".st-key-follow_readout .present-values")).to_contain_text(
+                f"A {metric(page, 'A', 'response_rate', 'en')} · B {metric(page, 'B', 'response_rate', 'en')}")
+            phone.wait_for_timeout(500)
+            phone.screenshot(path=str(SHOTS / "five_society_room_follow_zh.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "five_society_room_trainer_en.png"))
+            other = f"{(int(code) + 1) % 10_000:04d}"
+            phone.goto(f"{server.url}/?follow={other}&lang=en")
+            expect(phone.get_by_text(label("follow_unknown", "en", code=other))).to_be_visible()
+            phone.goto(f"{server.url}/?follow={code}&lang=en")
+            expect(phone.locator("[data-testid='stProgress']")).to_contain_text(WEEK["en"].format(week=5, steps=12))
+            sidebar.get_by_role("button", name=label("room_close", "en")).click()
+            expect(phone.get_by_text(label("follow_unknown", "en", code=code))).to_be_visible()
+        finally:
+            phone.context.close()

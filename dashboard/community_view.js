@@ -1,0 +1,63 @@
+// The community at work (dashboard/community_view.py): one side's grids at the page's week, drawn from the model's
+// weekly state. Each tile is a grid: one dot per demand its residents raised this week (or per N demands, said in
+// the legend), green answered, amber waiting, red unmet; the tile glows with the share of its residents served by a
+// running project; the counts of residents volunteering and of projects are written on it. Under the tiles: who
+// answered the week's demands, and the money into and out of the community fund. Each week's dots pop in (a CSS
+// animation), so Play shows the community acting week after week.
+const NS = "http://www.w3.org/2000/svg";
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
+                                                          "'": "&#39;"}[c]));
+
+export default function (component) {
+  const { data, parentElement } = component;
+  let root = parentElement.querySelector(".community-view");
+  if (!root) {
+    root = document.createElement("div");
+    root.className = "community-view";
+    parentElement.appendChild(root);
+  }
+  const s = data, fs = s.font_size, cols = s.cols, rows = Math.ceil(s.grids.length / cols);
+  const width = Math.max(280, root.clientWidth || parentElement.clientWidth || 600);
+  const gap = 8, tileW = (width - gap * (cols - 1)) / cols;
+  const dotR = Math.max(2.5, Math.min(7, tileW / 26)), per = s.per_dot, pitch = 2.6 * dotR;
+  const perRow = Math.max(1, Math.floor((tileW - 16) / pitch)), top = fs + 14;
+  // the tiles' height: the most dots of any tile, then two lines (residents volunteering, projects)
+  const most = Math.max(1, ...s.grids.map((g) => ["answered", "waiting", "unmet"]
+    .reduce((n, kind) => n + Math.ceil(g[kind] / per), 0)));
+  const tileH = top + Math.ceil(most / perRow) * pitch + 2 * (fs + 4) + 6;
+  const H = rows * (tileH + gap);
+  let svg = `<svg class="tiles" xmlns="${NS}" width="${width}" height="${H}" viewBox="0 0 ${width} ${H}">`;
+  s.grids.forEach((g, i) => {
+    const x = (i % cols) * (tileW + gap), y = Math.floor(i / cols) * (tileH + gap);
+    const glow = g.residents > 0 ? g.project_residents / g.residents : 0;
+    svg += `<g class="grid" data-grid="${g.grid}" data-raised="${g.raised}" data-answered="${g.answered}"` +
+      ` data-waiting="${g.waiting}" data-unmet="${g.unmet}" data-volunteering="${g.volunteering}"` +
+      ` data-projects="${g.projects}" transform="translate(${x},${y})">` +
+      `<rect width="${tileW}" height="${tileH}" rx="6" fill="#F4F4F4" stroke="#BBB"/>` +
+      `<rect class="glow" width="${tileW}" height="${tileH}" rx="6" fill="#F6C343" opacity="${(0.55 * glow).toFixed(3)}"/>` +
+      `<text x="8" y="${fs + 4}" font-size="${fs}" font-weight="600">${esc(g.label)}</text>`;
+    // the dots: answered, waiting, unmet, in rows under the label
+    const kinds = [["answered", "#1B7F3B"], ["waiting", "#E69F00"], ["unmet", "#C0392B"]];
+    let k = 0;
+    for (const [kind, color] of kinds) {
+      const n = Math.ceil(g[kind] / per);
+      for (let j = 0; j < n; j++, k++) {
+        const cx = 8 + dotR + (k % perRow) * pitch, cy = top + dotR + Math.floor(k / perRow) * pitch;
+        svg += `<circle class="dot ${kind}" cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="${dotR.toFixed(1)}"` +
+          ` fill="${color}" style="animation-delay:${(k * 12) % 600}ms"/>`;
+      }
+    }
+    svg += `<text x="8" y="${tileH - fs - 10}" font-size="${fs}">${esc(g.volunteers)}</text>` +
+      `<text x="8" y="${tileH - 7}" font-size="${fs}">${esc(g.projects_text)}</text></g>`;
+  });
+  svg += "</svg>";
+  const handlers = s.handlers.map((h) => `<span class="item"><span class="swatch" style="background:${h.color}"></span>` +
+    `${esc(h.label)} <b>${esc(h.value)}</b></span>`).join("");
+  const legend = s.legend.map((l) => `<span class="item"><span class="swatch round" style="background:${l.color}">` +
+    `</span>${esc(l.label)}</span>`).join("");
+  root.innerHTML = `<div class="title" style="font-size:${fs + 3}px">${esc(s.title)}</div>` +
+    `<div class="legend" style="font-size:${fs}px">${legend}</div>` + svg +
+    `<div class="handlers" style="font-size:${fs}px"><span class="head">${esc(s.handlers_title)}</span>${handlers}</div>` +
+    `<div class="fund" style="font-size:${fs}px"><span class="head">${esc(s.fund_title)}</span>` +
+    `<span class="in">▲ ${esc(s.fund_in)}</span><span class="out">▼ ${esc(s.fund_out)}</span></div>`;
+}
