@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         r = study_case(args.runs, args.jobs, args.steps)
         print(json.dumps(r))
-        lines += [f"### Study: {args.runs} relocation runs ({' , '.join(STUDY_POLICIES)} × {args.runs // 4} seeds, "
+        lines += [f"### Study: {args.runs} relocation runs ({', '.join(STUDY_POLICIES)} × {args.runs // 4} seeds, "
                   f"{args.steps} weeks after the 208-week warm-up, outputs written and collated), run_many on "
                   f"{args.jobs} processes", "",
                   "| runs/min (wall) | CPU ms a run | wall s | CPU s | load before → after | 100,000 runs |",
