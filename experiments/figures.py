@@ -36,9 +36,12 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from experiments import stats
 from experiments.presentation import (
+    PAGE_HEIGHT_MM,
     TARGETS_BY_KEY,
+    FigureTooTall,
     declutter,
     display_unit,
+    figure_size,
     figure_width,
     format_value,
     is_fraction,
@@ -55,8 +58,9 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 DASHES = ("", (4, 1.5), (1, 1), (3, 1.25, 1.5, 1.25), (5, 1, 1, 1), (2, 2, 6, 2))  # "" = solid
 GROUP_MAX = 5                          # at most this many scenarios share a line-chart panel
 COLUMNS = {"single": 2, "double": 3}   # panels per row when each panel is one KPI
+WRAP_MAX = {"single": 3, "double": 4}  # … and at most this many when a page is too short for COLUMNS
 PANEL_HEIGHT = {"single": 1.35, "double": 1.7}  # inches, line charts
-MAX_HEIGHT_MM = 230                    # a figure fits a journal page's text block (A4 less margins and caption)
+MAX_HEIGHT_MM = PAGE_HEIGHT_MM - 10    # panels are fitted to a page's text block less a caption
 MIN_PANEL_HEIGHT = 0.75                # inches: line panels are not squeezed below this to fit the page
 NAME_WRAP = {"single": 22, "double": 30}   # characters per line of a scenario's name on a y axis
 TITLE_WRAP = {"single": 18, "double": 30}  # characters per line of a panel's title
@@ -293,9 +297,13 @@ def _grid(n_panels: int, width: str, height: float, ncols: int | None = None, ex
     """A constrained-layout figure of ``n_panels`` axes at the journal ``width`` (``extra`` inches taller for a
     legend); spare axes removed."""
     ncols = ncols or min(COLUMNS[width], n_panels)
+    # too tall for a page: the panels wrap into one more column (at most WRAP_MAX[width]) before giving up
+    while 0.45 + extra + height * math.ceil(n_panels / ncols) > PAGE_HEIGHT_MM / 25.4 \
+            and ncols < min(WRAP_MAX[width], n_panels):
+        ncols += 1
     nrows = math.ceil(n_panels / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(figure_width(width), 0.45 + extra + height * nrows),
-                             layout="constrained", squeeze=False, **kw)
+    size = figure_size(width, 0.45 + extra + height * nrows, f"{n_panels} panels in {nrows} rows")
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, layout="constrained", squeeze=False, **kw)
     flat = list(axes.ravel())
     for ax in flat[n_panels:]:
         ax.remove()
@@ -315,8 +323,8 @@ def _line_panels(kpis: Sequence[str], groups: list[tuple[str, list[str]]], width
     # lower than PANEL_HEIGHT where the figure would not fit the page (MAX_HEIGHT_MM)
     fit = (MAX_HEIGHT_MM / 25.4 - 0.6 - extra) / len(kpis) - 0.35
     panel = max(MIN_PANEL_HEIGHT, min(PANEL_HEIGHT[width], fit))
-    fig = plt.figure(figsize=(figure_width(width), 0.6 + extra + (panel + 0.35) * len(kpis)),
-                     layout="constrained")
+    fig = plt.figure(figsize=figure_size(width, 0.6 + extra + (panel + 0.35) * len(kpis),
+                                         f"{len(kpis)} indicators × {len(groups)} groups"), layout="constrained")
     blocks = fig.subfigures(len(kpis), 1, squeeze=False)[:, 0]
     panels = {}
     for i, (key, block) in enumerate(zip(kpis, blocks, strict=True)):
@@ -355,6 +363,19 @@ def unit_label_on(ax, text: str, lang: str) -> None:
         ax.set_ylabel(text, rotation=0, ha="right", va="center")
     else:
         ax.set_ylabel(text)
+
+
+def page_parts(draw, kpis: Sequence[str]) -> list[tuple[object, list[str]]]:
+    """``draw(kpis)`` as one figure, or — when it would be taller than a page (:class:`FigureTooTall`) — as
+    several, the KPIs halved until each part fits: [(figure, its KPIs), …] in order.  A single KPI that still
+    does not fit raises :class:`FigureTooTall` (too many scenarios for the width: the message says so)."""
+    try:
+        return [(draw(list(kpis)), list(kpis))]
+    except FigureTooTall:
+        if len(kpis) < 2:
+            raise
+    half = math.ceil(len(kpis) / 2)
+    return page_parts(draw, kpis[:half]) + page_parts(draw, kpis[half:])
 
 
 # ---------------------------------------------------------------------------------------------
