@@ -76,3 +76,13 @@ def test_dev_sh_installs_from_the_lock_with_hashes_unless_told_otherwise():
     assert 'local lock="lock/$extra.txt"' in script
     assert '--require-hashes --no-deps -r "$lock"' in script and "UNLOCKED" in script
     assert "lock/run.txt lock/test.txt" in script  # a new lock means a new installation
+
+
+def test_the_notebook_extra_lets_pandas_write_markdown():
+    """DataFrame.to_markdown needs tabulate (issue 27): the notebook extra holds it, in a range pandas accepts."""
+    from pandas.compat._optional import VERSIONS
+
+    reqs = {canonicalize_name(r.name): r for r in map(Requirement, PROJECT["optional-dependencies"]["notebook"])}
+    assert "tabulate" in reqs
+    assert reqs["tabulate"].specifier.contains(VERSIONS["tabulate"]), reqs["tabulate"]
+    assert not reqs["tabulate"].specifier.contains("0.8.10")  # older than pandas accepts
