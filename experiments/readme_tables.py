@@ -787,6 +787,44 @@ def _saved_selection(args: argparse.Namespace) -> list[str]:
     return tables
 
 
+def summary_path(args: argparse.Namespace) -> Path:
+    """docs/summary.zh-CN.md beside the READMEs (written with them; experiments/summary.py)."""
+    from experiments.summary import NAME
+
+    return args.readmes["zh"].parent / "docs" / NAME
+
+
+RECORD_FILE = "record.json"  # the version and model fingerprint that computed the saved tables
+
+
+def write_record(out: Path) -> None:
+    """Record beside the saved tables the version and model fingerprint (experiments.docs) that computed them."""
+    import sim
+    from experiments.docs import model_fingerprint
+    from sim.runs.outputs import write_atomic
+
+    write_atomic(out / RECORD_FILE, {"version": sim.__version__, "model_outputs": model_fingerprint()})
+
+
+def read_record(out: Path) -> dict:
+    """What :func:`write_record` recorded; empty for tables computed before the record was kept."""
+    path = out / RECORD_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def summary_text(out: Path) -> str | None:
+    """The Chinese one-page summary rendered from the tables saved in ``out`` and the version and model fingerprint
+    that computed them; None unless both scenario tables (policies, presets) are saved."""
+    from experiments.summary import render
+
+    saved = saved_tables(out)
+    if not all(t in saved for t in CELL_TABLES):
+        return None
+    record = read_record(out)
+    return render(read_cells(out), read_bands(out) if BANDS in saved else None, record.get("version"),
+                  record.get("model_outputs"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -794,6 +832,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.check:
             rendered = render_saved(args.out, _saved_selection(args))
             stale = stale_regions(rendered, args.readmes)
+            summary, path = summary_text(args.out), summary_path(args)
+            if summary is not None and path.parent.is_dir() and (
+                    not path.is_file() or path.read_text(encoding="utf-8") != summary):
+                stale.append(f"{path} (the one-page summary)")
             if stale:
                 print(f"out of date (README differs from what {args.out / CSV_FILE} or {args.out / BANDS_FILE} "
                       "renders):\n  " + "\n  ".join(stale) + "\nrun python -m experiments.readme_tables "
@@ -817,10 +859,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 write_cells(cells, args.out)
             if bands is not None:
                 write_bands(bands, args.out)
+            write_record(args.out)
         # what --check will render: the tables come from the saved CSVs; the Markdown files hold every saved table
         rendered = render_saved(args.out, tables)
         everything = render_saved(args.out, saved_tables(args.out))
         new_readmes = updated_readmes(rendered, args.readmes) if args.write_readme else {}
+        summary = summary_text(args.out) if args.write_readme else None
+        if summary is not None:
+            new_readmes[summary_path(args)] = summary
         write_markdown(everything, args.out)
     except TablesError as exc:
         print(f"error: {exc}", file=sys.stderr)
