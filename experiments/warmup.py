@@ -302,7 +302,7 @@ def figures(curves: pd.DataFrame, table: pd.DataFrame, warmup: int, tolerance: f
                     if not pd.isna(row["settled_week"]):
                         ax.axvline(row["settled_week"], color=colour, ls=":", lw=1)
             ax.axvline(warmup, color="black", ls="--", lw=1)
-            ax.set_title(preset_label("community", community, lang), fontsize=9)
+            ax.set_title(wrap(preset_label("community", community, lang), lang, 30), fontsize=9)
             if is_fraction(name):
                 ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
             else:
@@ -312,7 +312,7 @@ def figures(curves: pd.DataFrame, table: pd.DataFrame, warmup: int, tolerance: f
         grid.set_axis_labels(term("warm_week", lang), wrap(named, lang, 26))
         grid.legend.set_title(None)
         grid.figure.suptitle(wrap(term("warm_title", lang, name=kpi_label(name, lang), tolerance=f"{tolerance:.0%}",
-                                       warmup=warmup), lang, 150), fontsize=9, y=1.04)
+                                       warmup=warmup), lang, 150), fontsize=9, y=1.07)
         path = folder / f"warmup_{name}{'' if lang == 'en' else '_' + lang}.png"
         grid.figure.savefig(path, dpi=110, bbox_inches="tight")
         plt.close(grid.figure)
