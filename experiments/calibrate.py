@@ -340,6 +340,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--ppc-seeds", type=int, default=2,
                     help=f"fresh seeds (from {val.PREDICTIVE_SEED}) per posterior draw")
     ap.add_argument("--jobs", type=int, default=None, help="parallel jobs (default: all cores)")
+    ap.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the figures")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (re-run to resume)")
     ap.add_argument("--write-config", action="store_true", help="write the point estimate to --config-path")
     ap.add_argument("--config-path", type=Path, default=CONFIG_PATH, help="where --write-config writes")
@@ -400,8 +401,8 @@ def calibrate(args: argparse.Namespace, argv: list[str]) -> dict:
     predictive = val.predictive_table(runs, list(pt.PATTERNS), args.community)
     predictive.to_csv(out / "predictive.csv", index=False)
     (out / "predictive.md").write_text(markdown_table(predictive), encoding="utf-8")
-    val.plot_predictive(runs, check, list(pt.PATTERNS), out / "predictive")
-    plot_parameters(samples, summary, out / "parameters")
+    val.plot_predictive(runs, check, list(pt.PATTERNS), out / "predictive", args.lang)
+    plot_parameters(samples, summary, out / "parameters", args.lang)
 
     info = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "lhs_seed": args.lhs_seed,

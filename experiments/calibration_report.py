@@ -10,41 +10,67 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from experiments import validation as val
 from experiments.design import is_integer_param
-from experiments.presentation import save_figure, setup_theme
+from experiments.presentation import (
+    declutter,
+    page_size,
+    param_name,
+    save_figure,
+    setup_theme,
+    term,
+    thousands,
+    unit_label,
+    wrap,
+)
 from experiments.report import Block, Figure, Heading, Paragraph, Table
 
 
-def plot_parameters(samples: pd.DataFrame, summary: pd.DataFrame, path: Path) -> None:
-    """First generation (the prior sample) vs the weighted posterior of each parameter; default and estimate."""
+def identifiability_text(row: pd.Series, lang: str = "en") -> str:
+    """A parameter's identifiability (as experiments.calibrate.posterior_summary decided it) in words in ``lang``:
+    identified, in combination with its partner (r), or not identified."""
+    if row["identified"]:
+        return term("cal_identified", lang)
+    if str(row["identifiability"]).startswith("in combination"):
+        return term("cal_combined", lang, partner=param_name(row["partner"], lang), r=f"{row['partner_r']:+.2f}")
+    return term("cal_not_identified", lang)
+
+
+def plot_parameters(samples: pd.DataFrame, summary: pd.DataFrame, path: Path, lang: str = "en") -> None:
+    """First generation (the prior sample) vs the weighted posterior of each parameter; default and estimate;
+    parameters, units and identifiability named in ``lang`` (sim/tables/glossary.yaml)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    setup_theme()
+    setup_theme(lang)
     keys = summary["parameter"].tolist()
     prior = samples[samples["generation"] == 0]
     post = samples[samples["accepted"]]
     ncol = 4
     nrow = math.ceil(len(keys) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.0 * nrow), squeeze=False)
+    fig, axes = plt.subplots(nrow, ncol, figsize=page_size(4.2 * ncol, 3.0 * nrow), squeeze=False)
     for ax, (_, row) in zip(axes.flat, summary.iterrows(), strict=False):
         key = row["parameter"]
         bins = np.linspace(row["prior_lo"], row["prior_hi"], 13)
-        sns.histplot(prior[key], bins=bins, ax=ax, color="#bbbbbb", stat="density", label="prior (first generation)")
+        sns.histplot(prior[key], bins=bins, ax=ax, color="#bbbbbb", stat="density", label=term("cal_prior", lang))
         ax.hist(post[key], bins=bins, weights=post["posterior_weight"], density=True, color="#4c72b0", alpha=0.6,
-                label="ABC posterior (weighted)")
-        ax.axvline(row["default"], color="black", ls="--", lw=1.2, label="previous default")
-        ax.axvline(row["estimate"], color="#c44e52", lw=2, label="calibrated")
-        ax.set_title(f"{key.removeprefix('behaviour.')}\n{row['identifiability']}", fontsize=8)
-        ax.set_xlabel(row["unit"], fontsize=8)
+                label=term("cal_posterior", lang))
+        ax.axvline(row["default"], color="black", ls="--", lw=1.2, label=term("cal_default", lang))
+        ax.axvline(row["estimate"], color="#c44e52", lw=2, label=term("cal_estimate", lang))
+        ax.set_title(f"{wrap(param_name(key, lang), lang, 36)}\n{identifiability_text(row, lang)}", fontsize=8)
+        ax.set_xlabel(unit_label(row["unit"], lang), fontsize=8)
+        ax.set_ylabel(term("cal_density", lang), fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+        ax.xaxis.set_major_formatter(FuncFormatter(thousands))
     for ax in list(axes.flat)[len(keys):]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
-    fig.suptitle("Calibration: prior and APMC-ABC posterior of the behavioural parameters")
+    fig.suptitle(term("cal_title", lang))
     fig.tight_layout(rect=(0, 0.06, 1, 0.95))
+    declutter(fig)
     save_figure(fig, path.parent, path.name)
 
 

@@ -43,9 +43,9 @@ from experiments import stats
 from experiments.compare_report import key_name, report_blocks
 from experiments.figures import (
     GROUP_MAX,
-    MAX_HEIGHT_MM,
     Styles,
     facet_groups,
+    page_parts,
     plot_distributions,
     plot_forest,
     plot_replication,
@@ -100,18 +100,24 @@ def draw_figures(res: Results, folder: Path, pdf: bool, width: str = "double", g
                        max=GROUP_MAX) if len(groups) > 1 else ""
 
     def save(fig, stem: str, caption: str) -> None:
-        tall = fig.get_figheight() * 25.4
-        if tall > MAX_HEIGHT_MM + 15:  # the row charts grow with the scenarios' names; say so, do not squeeze
-            print(f"note: {stem} is {tall:.0f} mm tall at {width} width, more than a page ({MAX_HEIGHT_MM} mm); "
-                  "use --width double or fewer --kpis", file=sys.stderr)
         save_figure(fig, folder, stem, pdf, dpi=PAPER_DPI)
         res.figures[stem] = caption
+
+    def save_parts(draw, keys: list[str], stem: str, caption: str) -> None:
+        """A chart over ``keys`` as one figure, or split by KPI into figures that each fit a page
+        (figures.page_parts): ``stem``, ``stem_2``, … each captioned with its part."""
+        parts = page_parts(draw, keys)
+        for i, (fig, shown) in enumerate(parts, start=1):
+            part = "" if len(parts) == 1 else label("cap_part", lang, i=i, n=len(parts), kpis=(
+                "、" if lang == "zh" else ", ").join(kpi_label(k, lang) for k in shown))
+            save(fig, stem if i == 1 else f"{stem}_{i}", caption + part)
 
     # a KPI's weekly column: the KPI itself, or the weekly column a run total sums (public_cost_run → public_cost)
     weekly = list(dict.fromkeys(w for k in kpis if (w := weekly_indicator(k, sw.indicators)) is not None))
     if weekly:
         ts, rolled = rolling_rates(sw.ts, weekly)
-        save(plot_trajectories(ts, weekly, styles, lang, groups, width, sw.warmup_weeks), "trajectories",
+        save_parts(lambda ks: plot_trajectories(ts, ks, styles, lang, groups, width, sw.warmup_weeks), weekly,
+                   "trajectories",
              label("cap_trajectories", lang)
              + (label("cap_rolling", lang, weeks=ROLLING_WEEKS, rates=("、" if lang == "zh" else ", ").join(
                  kpi_label(k, lang) for k in rolled)) if rolled else "")
@@ -120,11 +126,11 @@ def draw_figures(res: Results, folder: Path, pdf: bool, width: str = "double", g
                 and (ts.loc[ts["indicator"].astype(str) == "lever_events_count", "value"] > 0).any() else "")
              + facets)
     rows = groups if faceted else None  # the row charts: scenarios under a heading per community
-    save(plot_distributions(res.ends, kpis, styles, lang, width, rows), "distributions",
-         label("cap_distributions", lang))
+    save_parts(lambda ks: plot_distributions(res.ends, ks, styles, lang, width, rows), list(kpis), "distributions",
+               label("cap_distributions", lang))
     if res.pairs is not None and not res.pairs.empty:
-        save(plot_forest(res.pairs, kpis, styles, lang, width, rows), "differences",
-             label("cap_differences", lang))
+        save_parts(lambda ks: plot_forest(res.pairs, ks, styles, lang, width, rows), list(kpis), "differences",
+                   label("cap_differences", lang))
     if res.heatmap:
         table = heatmap_table(res.ends, sw, res.heatmap)
         save(plot_heatmap(table, res.heatmap, sw.params[0], sw.params[1], lang, width, greyscale),
@@ -134,9 +140,9 @@ def draw_figures(res: Results, folder: Path, pdf: bool, width: str = "double", g
              label("cap_bands", lang, n=int(res.bands["sets"].max()), over=", ".join(sw.over)))
     if not res.curves.empty:
         what = label("cap_what_pair" if res.diffs is not None else "rep_what_mean", lang)
-        save(plot_replication(res.curves, kpis, styles, lang, diffs=res.diffs is not None, groups=groups,
-                              width=width), "replication",
-             label("cap_replication", lang, what=what) + facets)
+        save_parts(lambda ks: plot_replication(res.curves, ks, styles, lang, diffs=res.diffs is not None,
+                                               groups=groups, width=width), list(kpis), "replication",
+                   label("cap_replication", lang, what=what) + facets)
 
 
 def with_names(table: pd.DataFrame, names: dict[str, str], column: str = "scenario") -> pd.DataFrame:

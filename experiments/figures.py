@@ -36,9 +36,12 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from experiments import stats
 from experiments.presentation import (
+    PAGE_HEIGHT_MM,
     TARGETS_BY_KEY,
+    FigureTooTall,
     declutter,
     display_unit,
+    figure_size,
     figure_width,
     format_value,
     is_fraction,
@@ -55,8 +58,10 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 DASHES = ("", (4, 1.5), (1, 1), (3, 1.25, 1.5, 1.25), (5, 1, 1, 1), (2, 2, 6, 2))  # "" = solid
 GROUP_MAX = 5                          # at most this many scenarios share a line-chart panel
 COLUMNS = {"single": 2, "double": 3}   # panels per row when each panel is one KPI
+WRAP_MAX = {"single": 3, "double": 4}  # … and at most this many when a page is too short for COLUMNS
+GROUP_COLUMNS = {"single": 3, "double": 5}  # panels of groups of scenarios side by side (more wrap into rows)
 PANEL_HEIGHT = {"single": 1.35, "double": 1.7}  # inches, line charts
-MAX_HEIGHT_MM = 230                    # a figure fits a journal page's text block (A4 less margins and caption)
+MAX_HEIGHT_MM = PAGE_HEIGHT_MM - 10    # panels are fitted to a page's text block less a caption
 MIN_PANEL_HEIGHT = 0.75                # inches: line panels are not squeezed below this to fit the page
 NAME_WRAP = {"single": 22, "double": 30}   # characters per line of a scenario's name on a y axis
 TITLE_WRAP = {"single": 18, "double": 30}  # characters per line of a panel's title
@@ -293,9 +298,13 @@ def _grid(n_panels: int, width: str, height: float, ncols: int | None = None, ex
     """A constrained-layout figure of ``n_panels`` axes at the journal ``width`` (``extra`` inches taller for a
     legend); spare axes removed."""
     ncols = ncols or min(COLUMNS[width], n_panels)
+    # too tall for a page: the panels wrap into one more column (at most WRAP_MAX[width]) before giving up
+    while 0.45 + extra + height * math.ceil(n_panels / ncols) > PAGE_HEIGHT_MM / 25.4 \
+            and ncols < min(WRAP_MAX[width], n_panels):
+        ncols += 1
     nrows = math.ceil(n_panels / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(figure_width(width), 0.45 + extra + height * nrows),
-                             layout="constrained", squeeze=False, **kw)
+    size = figure_size(width, 0.45 + extra + height * nrows, f"{n_panels} panels in {nrows} rows")
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, layout="constrained", squeeze=False, **kw)
     flat = list(axes.ravel())
     for ax in flat[n_panels:]:
         ax.remove()
@@ -311,29 +320,39 @@ def _line_panels(kpis: Sequence[str], groups: list[tuple[str, list[str]]], width
         fig, axes = _grid(len(kpis), width, max(MIN_PANEL_HEIGHT, min(PANEL_HEIGHT[width], fit)), extra=extra,
                           sharex=True)
         return fig, {(k, 0): ax for k, ax in zip(kpis, axes, strict=True)}
-    # one block per KPI (its name above), a panel per group (the group's name above each panel); the panels
+    # one block per KPI (its name above), a panel per group (the group's name above each panel), the groups
+    # wrapped into rows of GROUP_COLUMNS[width] (13 groups side by side at 85 mm collapsed to slivers); the panels
     # lower than PANEL_HEIGHT where the figure would not fit the page (MAX_HEIGHT_MM)
-    fit = (MAX_HEIGHT_MM / 25.4 - 0.6 - extra) / len(kpis) - 0.35
+    cols, rows = group_grid(len(groups), width)
+    fit = ((MAX_HEIGHT_MM / 25.4 - 0.6 - extra) / len(kpis) - 0.15) / rows - 0.2
     panel = max(MIN_PANEL_HEIGHT, min(PANEL_HEIGHT[width], fit))
-    fig = plt.figure(figsize=(figure_width(width), 0.6 + extra + (panel + 0.35) * len(kpis)),
-                     layout="constrained")
+    fig = plt.figure(figsize=figure_size(width, 0.6 + extra + (0.15 + rows * (panel + 0.2)) * len(kpis),
+                                         f"{len(kpis)} indicators × {len(groups)} groups"), layout="constrained")
     blocks = fig.subfigures(len(kpis), 1, squeeze=False)[:, 0]
     panels = {}
     for i, (key, block) in enumerate(zip(kpis, blocks, strict=True)):
         block.suptitle(wrap(kpi_label(key, lang), lang, 2 * TITLE_WRAP[width]), fontsize="medium",
                        fontweight="bold")
-        axes = block.subplots(1, len(groups), sharey=True, squeeze=False)[0]
-        for j, ((title, _), ax) in enumerate(zip(groups, axes, strict=True)):  # same x limits set by the caller
-            ax.set_title(wrap(title, lang, 24), fontsize="small")
-            ax.tick_params(labelbottom=i == len(kpis) - 1)
+        axes = list(block.subplots(rows, cols, sharey=True, squeeze=False).ravel())
+        for ax in axes[len(groups):]:
+            ax.remove()
+        for j, ((title, _), ax) in enumerate(zip(groups, axes, strict=False)):  # same x limits set by the caller
+            ax.set_title(wrap(title, lang, min(24, int(figure_width(width) * 72 / cols / 5.2))), fontsize="small")
+            ax.tick_params(labelbottom=i == len(kpis) - 1 and j + cols >= len(groups))
             panels[(key, j)] = ax
     return fig, panels
 
 
-def _bottom(kpis: Sequence[str], key: str, groups: list, width: str) -> bool:
-    """Whether the panel of ``key`` is the lowest of its column (it carries the x label)."""
+def group_grid(n_groups: int, width: str) -> tuple[int, int]:
+    """(columns, rows) of one KPI's panels of ``n_groups`` groups at ``width``."""
+    cols = min(n_groups, GROUP_COLUMNS[width])
+    return cols, math.ceil(n_groups / cols)
+
+
+def _bottom(kpis: Sequence[str], key: str, groups: list, width: str, j: int = 0) -> bool:
+    """Whether the panel of ``key`` (and group ``j``) is the lowest of its column (it carries the x label)."""
     if len(groups) > 1:
-        return key == kpis[-1]
+        return key == kpis[-1] and j + group_grid(len(groups), width)[0] >= len(groups)
     return list(kpis).index(key) + min(COLUMNS[width], len(kpis)) >= len(kpis)
 
 
@@ -355,6 +374,19 @@ def unit_label_on(ax, text: str, lang: str) -> None:
         ax.set_ylabel(text, rotation=0, ha="right", va="center")
     else:
         ax.set_ylabel(text)
+
+
+def page_parts(draw, kpis: Sequence[str]) -> list[tuple[object, list[str]]]:
+    """``draw(kpis)`` as one figure, or — when it would be taller than a page (:class:`FigureTooTall`) — as
+    several, the KPIs halved until each part fits: [(figure, its KPIs), …] in order.  A single KPI that still
+    does not fit raises :class:`FigureTooTall` (too many scenarios for the width: the message says so)."""
+    try:
+        return [(draw(list(kpis)), list(kpis))]
+    except FigureTooTall:
+        if len(kpis) < 2:
+            raise
+    half = math.ceil(len(kpis) / 2)
+    return page_parts(draw, kpis[:half]) + page_parts(draw, kpis[half:])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,8 +426,8 @@ def plot_trajectories(series: pd.DataFrame, kpis: Sequence[str], styles: Styles,
             possible_range(ax, key, bool(never_negative.get(key, False)))
             target_mark(ax, key, lang)
         percent_axis(ax, key, lang=lang)
-        _label_panel(ax, key, lang, len(groups) > 1, j == 0, width)
-        ax.set_xlabel(term("step", lang) if _bottom(kpis, key, groups, width) else "")
+        _label_panel(ax, key, lang, len(groups) > 1, j % group_grid(len(groups), width)[0] == 0, width)
+        ax.set_xlabel(term("step", lang) if _bottom(kpis, key, groups, width, j) else "")
     legend_below(fig, styles, styles.order, lang, width, warmup)
     declutter(fig)
     return fig
@@ -563,9 +595,10 @@ def plot_replication(curves: pd.DataFrame, kpis: Sequence[str], styles: Styles, 
             percent_axis(ax, key, diff=diffs, lang=lang)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         unit = display_unit(key, lang, diff=diffs)
-        _label_panel(ax, key, lang, len(groups) > 1, j == 0, width, unit=f"{term('ci_half_width', lang)}"
+        first_col = j % group_grid(len(groups), width)[0] == 0
+        _label_panel(ax, key, lang, len(groups) > 1, first_col, width, unit=f"{term('ci_half_width', lang)}"
                      + (f" ({unit})" if unit else "") if len(groups) == 1 else unit)
-        ax.set_xlabel(term("seeds", lang) if _bottom(kpis, key, groups, width) else "")
+        ax.set_xlabel(term("seeds", lang) if _bottom(kpis, key, groups, width, j) else "")
     legend_below(fig, shown, shown.order, lang, width)
     declutter(fig)
     return fig

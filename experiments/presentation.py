@@ -37,16 +37,19 @@ from sim.tables.kpi_table import format_value, is_fraction, is_money
 __all__ = [
     "CJK_FONTS",
     "DPI",
+    "PAGE_HEIGHT_MM",
     "PAPER_DPI",
     "TARGETS_BY_KEY",
     "WAN",
     "WIDTHS_MM",
+    "FigureTooTall",
     "FontError",
     "axis_unit",
     "bracket",
     "declutter",
     "display_unit",
     "distinct_formatter",
+    "figure_size",
     "figure_width",
     "find_cjk_font",
     "format_value",
@@ -55,6 +58,7 @@ __all__ = [
     "kpi_label",
     "money_text",
     "overlapping_tick_labels",
+    "page_size",
     "param_name",
     "param_unit",
     "png_bytes",
@@ -292,6 +296,37 @@ def figure_width(width: str) -> float:
         return WIDTHS_MM[width] / 25.4
     except KeyError:
         raise ValueError(f"unknown figure width {width!r}; allowed: {', '.join(WIDTHS_MM)}") from None
+
+
+PAGE_HEIGHT_MM = 240  # a journal page's text block (A4 less margins): no figure may be taller
+
+
+class FigureTooTall(ValueError):
+    """A figure would be taller than a page at its width; the message says how tall and what to do."""
+
+
+def figure_size(width: str, height: float, what: str = "the figure") -> tuple[float, float]:
+    """(width, height) in inches of a publication figure ``height`` inches tall at the journal ``width``: the one
+    place the page-height limit is enforced.  Raises :class:`FigureTooTall` (naming ``what``, its height and
+    the limit) when ``height`` exceeds :data:`PAGE_HEIGHT_MM`; the callers wrap facets into more columns or
+    split the figure first (experiments/figures.py)."""
+    inches = figure_width(width)
+    if height * 25.4 > PAGE_HEIGHT_MM + 0.5:
+        raise FigureTooTall(f"{what} would be {height * 25.4:.0f} mm tall at --width {width} ({WIDTHS_MM[width]} "
+                            f"mm), more than a page ({PAGE_HEIGHT_MM} mm): use --width double, fewer --kpis or "
+                            "fewer scenarios")
+    return inches, height
+
+
+def page_size(width: float, height: float) -> tuple[float, float]:
+    """(width, height) in inches of a documentation figure drawn ``width`` inches wide, checked against the page:
+    printed at the full text width (:data:`WIDTHS_MM` 'double') it must not be taller than
+    :data:`PAGE_HEIGHT_MM` (raises :class:`FigureTooTall`)."""
+    printed = height / width * WIDTHS_MM["double"]
+    if printed > PAGE_HEIGHT_MM + 0.5:
+        raise FigureTooTall(f"the figure ({width:.1f} × {height:.1f} in) would be {printed:.0f} mm tall printed "
+                            f"{WIDTHS_MM['double']} mm wide, more than a page ({PAGE_HEIGHT_MM} mm)")
+    return width, height
 
 
 def scenario_colours(n: int, greyscale: bool = False) -> list[str]:

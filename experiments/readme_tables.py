@@ -41,6 +41,10 @@ the file and table, when a README's marked region differs from what the saved CS
 tables of ``--tables`` (each must be saved), else every table saved in ``--out``.  A run of some tables
 keeps the saved numbers of the others; the rates among the work orders' service indicators are shown in
 per cent like the plan's fractions.
+
+With the READMEs, ``--write-readme`` writes docs/summary.zh-CN.md, a one-page results summary in Chinese rendered
+from the same saved tables (:func:`render_summary`), and ``--check`` compares it too.  A run records beside the
+tables the version and model fingerprint that computed them (``record.json``), which the summary names.
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ from experiments import readme_regions as regions
 from sim.model import indicators as sim_indicators
 from sim.model.indicators import KEY_INDICATORS, TARGETS, TARGETS_BY_KEY, YEAR_WEEKS
 from sim.settings.config import policy_presets
-from sim.tables.glossary import COLUMNS, GLOSSARY, in_display_order, label
+from sim.tables.glossary import COLUMNS, GLOSSARY, in_display_order, label, preset_label
 from sim.tables.kpi_table import DISTRICT_TARGETS, MISSING, format_value, is_fraction
 
 REPO = Path(__file__).resolve().parent.parent
@@ -652,6 +656,94 @@ def write_markdown(rendered: Mapping[str, Mapping[str, str]], out: Path) -> None
                      "\n\n".join(f"## {table}\n\n{content}" for table, content in tables.items()) + "\n")
 
 
+
+# ------------------------------------------------------------------------------------------------
+# the one-page results summary in Chinese (docs/summary.zh-CN.md), written and checked with the READMEs
+# ------------------------------------------------------------------------------------------------
+# Every sentence is rendered from the saved tables and the glossary's ``summary_*`` terms: the policies of the
+# default community against the plan targets, five-society linkage's gain in each community type, how many gains
+# keep their sign over the parameter sets, and how to cite the version that made them.
+SUMMARY_NAME = "summary.zh-CN.md"
+ZH = "zh"  # the summary's language
+# the plan's targets the summary shows (003 专栏1 #15, #28, #33–#35) and the public cost
+SUMMARY_INDICATORS = ("volunteers_per_10k", "volunteer_active_share_2plus", "response_rate", "completion_rate",
+                      "callback_satisfaction", "public_cost_run")
+
+
+def _summary_heading(key: str) -> str:
+    """README's column heading in Chinese, money per year in 万元."""
+    from experiments.presentation import is_money_key
+
+    heading = column_label(key, ZH)
+    return heading.replace("（元/", "（万元/") if is_money_key(key) else heading
+
+
+def _summary_cell(key: str, mean: float, half_width: float, gain: bool) -> str:
+    """README's cell in Chinese; money in 万元 with two decimals ("51.48 ± 0.03")."""
+    from experiments.presentation import WAN, is_money_key
+
+    if not is_money_key(key) or mean is None or math.isnan(mean):
+        return format_cell(key, mean, half_width, gain, ZH)
+    text = f"{mean / WAN:,.2f}"
+    text = ("+" + text) if gain and mean / WAN >= 0.005 else text
+    return text if math.isnan(half_width) else f"{text} ± {half_width / WAN:,.2f}"
+
+
+def _summary_table(rows: list[tuple[str, pd.DataFrame]], keys: Sequence[str], first: str, gain: bool) -> list[str]:
+    lines = ["| " + " | ".join([first, *(_summary_heading(k) for k in keys)]) + " |",
+             "|---|" + "---:|" * len(keys)]
+    for name, g in rows:
+        by_key = g.set_index("indicator")
+        cells = [_summary_cell(k, by_key.at[k, "mean"], by_key.at[k, "half_width"], gain)
+                 if k in by_key.index else MISSING for k in keys]
+        lines.append("| " + " | ".join([name, *cells]) + " |")
+    return lines
+
+
+def _meets_target(mean: float, key: str) -> bool:
+    target = TARGETS_BY_KEY[key]
+    return mean >= target.value if target.op == ">=" else math.isclose(mean, target.value)
+
+
+def render_summary(cells: pd.DataFrame, bands: pd.DataFrame | None, version: str | None,
+                   fingerprint: str | None) -> str:
+    """The summary's Markdown from README's saved cells (and bands, if saved), with the version and model
+    fingerprint that computed them (None: not recorded, tables older than the record)."""
+    policies = cells[(cells["table"] == "policies") & (cells["row"] == "value")]
+    gains = cells[(cells["table"] == "presets") & (cells["row"] == "gain")]
+    if policies.empty or gains.empty:
+        raise ValueError("the summary needs README's policies and presets tables (readme_tables.csv)")
+    community = policies["community"].iloc[0]
+    keys = [k for k in SUMMARY_INDICATORS if k in set(policies["indicator"])]
+    first = policies.iloc[0]
+    out = [f"# {label('summary_title', ZH)}", "",
+           label("summary_intro", ZH, steps=int(first["steps"]), warmup=int(first["warmup_weeks"]))
+           + (label("summary_version", ZH, version=version, fingerprint=fingerprint) if version and fingerprint
+              else label("summary_unrecorded", ZH)), "",
+           f"## {label('summary_policies', ZH, community=preset_label('community', community, ZH))}", ""]
+    rows = [(preset_label("policy", p, ZH), g) for p, g in policies.groupby("policy", sort=False)]
+    out += _summary_table(rows, keys, label("policy", ZH), gain=False)
+    out.append("")
+    for key in (k for k in keys if k in TARGETS_BY_KEY and TARGETS_BY_KEY[k].op == ">="):
+        met = [preset_label("policy", p, ZH) for p, g in policies.groupby("policy", sort=False)
+               if _meets_target(float(g.set_index("indicator").at[key, "mean"]), key)]
+        out.append("- " + (label("summary_meets", ZH, indicator=_summary_heading(key), policies="、".join(met)) if met
+                           else label("summary_meets_none", ZH, indicator=_summary_heading(key))))
+    out += ["", f"## {label('summary_gains', ZH, treatment=preset_label('policy', TREATMENT, ZH))}", ""]
+    rows = [(preset_label("community", c, ZH), g) for c, g in gains.groupby("community", sort=False)]
+    out += _summary_table(rows, keys, label("community", ZH), gain=True)
+    seeds = sorted({int(s) for s in cells["seeds"]})
+    out += ["", label("summary_cells", ZH, seeds=f"{seeds[0]}–{seeds[-1]}" if len(seeds) > 1 else seeds[0])]
+    if bands is not None and not bands.empty:
+        same = int((bands["same_sign"] == bands["sets"]).sum())
+        out += ["", f"## {label('summary_bands_title', ZH)}", "",
+                label("summary_bands", ZH, same=same, n=len(bands), sets=int(bands["sets"].max()),
+                      seeds=int(bands["seeds"].max()),
+                      dominant=int((bands["dominant"] == "parameters").sum()))]
+    out += ["", f"## {label('summary_notes_title', ZH)}", "", label("summary_notes", ZH), ""]
+    return "\n".join(out)
+
+
 # ------------------------------------------------------------------------------------------------
 # command line
 # ------------------------------------------------------------------------------------------------
@@ -787,6 +879,40 @@ def _saved_selection(args: argparse.Namespace) -> list[str]:
     return tables
 
 
+def summary_path(args: argparse.Namespace) -> Path:
+    """docs/summary.zh-CN.md beside the READMEs (written with them: render_summary)."""
+    return args.readmes["zh"].parent / "docs" / SUMMARY_NAME
+
+
+RECORD_FILE = "record.json"  # the version and model fingerprint that computed the saved tables
+
+
+def write_record(out: Path) -> None:
+    """Record beside the saved tables the version and model fingerprint (experiments.docs) that computed them."""
+    import sim
+    from experiments.docs import model_fingerprint
+    from sim.runs.outputs import write_atomic
+
+    write_atomic(out / RECORD_FILE, {"version": sim.__version__, "model_outputs": model_fingerprint()})
+
+
+def read_record(out: Path) -> dict:
+    """What :func:`write_record` recorded; empty for tables computed before the record was kept."""
+    path = out / RECORD_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def summary_text(out: Path) -> str | None:
+    """The Chinese one-page summary rendered from the tables saved in ``out`` and the version and model fingerprint
+    that computed them; None unless both scenario tables (policies, presets) are saved."""
+    saved = saved_tables(out)
+    if not all(t in saved for t in CELL_TABLES):
+        return None
+    record = read_record(out)
+    return render_summary(read_cells(out), read_bands(out) if BANDS in saved else None, record.get("version"),
+                  record.get("model_outputs"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -794,6 +920,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.check:
             rendered = render_saved(args.out, _saved_selection(args))
             stale = stale_regions(rendered, args.readmes)
+            summary, path = summary_text(args.out), summary_path(args)
+            if summary is not None and path.parent.is_dir() and (
+                    not path.is_file() or path.read_text(encoding="utf-8") != summary):
+                stale.append(f"{path} (the one-page summary)")
             if stale:
                 print(f"out of date (README differs from what {args.out / CSV_FILE} or {args.out / BANDS_FILE} "
                       "renders):\n  " + "\n  ".join(stale) + "\nrun python -m experiments.readme_tables "
@@ -817,10 +947,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 write_cells(cells, args.out)
             if bands is not None:
                 write_bands(bands, args.out)
+            write_record(args.out)
         # what --check will render: the tables come from the saved CSVs; the Markdown files hold every saved table
         rendered = render_saved(args.out, tables)
         everything = render_saved(args.out, saved_tables(args.out))
         new_readmes = updated_readmes(rendered, args.readmes) if args.write_readme else {}
+        summary = summary_text(args.out) if args.write_readme else None
+        if summary is not None:
+            new_readmes[summary_path(args)] = summary
         write_markdown(everything, args.out)
     except TablesError as exc:
         print(f"error: {exc}", file=sys.stderr)

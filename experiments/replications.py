@@ -41,12 +41,12 @@ import numpy as np
 import pandas as pd
 
 from experiments.design import DesignError, load_runs, run_design
-from experiments.presentation import save_figure, setup_theme
+from experiments.presentation import declutter, kpi_label, page_size, save_figure, setup_theme, term, thousands, wrap
 from experiments.report import Figure, Heading, Paragraph, Table, render, write_report
 from experiments.stats import LEVEL, REL_DIFF, seeds_needed, t_half_width
 from sim.model.indicators import KEY_INDICATORS
 from sim.settings.config import community_presets, policy_presets
-from sim.tables.glossary import in_display_order
+from sim.tables.glossary import in_display_order, preset_label
 
 INDICATORS = KEY_INDICATORS  # the six key indicators (sim/model/indicators.py)
 POLICIES = tuple(in_display_order("policy", policy_presets()))  # every policy preset of configs/policy/
@@ -147,16 +147,28 @@ def _fmt_n(n: float) -> str:
     return "> 1000" if np.isinf(n) else f"{n:.0f}"
 
 
-def plot(diff_curves: pd.DataFrame, spread: pd.DataFrame, detect: float, path: Path) -> None:
-    """Half-width of a typical paired difference ÷ δ vs seeds, per indicator and community."""
-    import seaborn as sns
+def plot(diff_curves: pd.DataFrame, spread: pd.DataFrame, detect: float, path: Path, lang: str = "en") -> None:
+    """:func:`halfwidth_figure` saved as ``path``.png/.svg."""
+    fig = halfwidth_figure(diff_curves, spread, detect, lang)
+    save_figure(fig, path.parent, path.name)
 
-    setup_theme()
+
+def halfwidth_figure(diff_curves: pd.DataFrame, spread: pd.DataFrame, detect: float, lang: str = "en"):
+    """Half-width of a typical paired difference ÷ δ vs seeds, per indicator and community (named in ``lang``);
+    the y label on two lines, shorter than a panel (at full length it ran into the next row's)."""
+    import seaborn as sns
+    from matplotlib.ticker import FuncFormatter
+
+    setup_theme(lang, paper=True)
     typical = diff_curves.groupby(["community", "indicator", "n"])["half_width"].median().reset_index()
     d = typical.merge(spread, on=["community", "indicator"])
     d = d[(d["typical_diff"] > 0) & ~d["flat"]].assign(relative=lambda t: t["half_width"] / t["typical_diff"])
-    grid = sns.relplot(data=d, x="n", y="relative", hue="community", col="indicator", col_wrap=3, kind="line",
-                       height=3.2, aspect=1.3, facet_kws={"sharey": False})
+    d["community"] = [preset_label("community", c, lang) for c in d["community"]]
+    ncol = 3
+    nrow = math.ceil(d["indicator"].nunique() / ncol)
+    page_size(2.4 * 1.3 * ncol, 2.4 * nrow + 0.8)  # refuses a figure taller than a page
+    grid = sns.relplot(data=d, x="n", y="relative", hue="community", col="indicator", col_wrap=ncol, kind="line",
+                       height=2.4, aspect=1.3, facet_kws={"sharey": False})
     # a difference that does not vary between seeds (e.g. a public cost the levers fix) has half-width 0 at any n:
     # its panel stays linear, since a log axis cannot show 0
     varies = d.groupby("indicator")["relative"].max() > 0
@@ -164,10 +176,16 @@ def plot(diff_curves: pd.DataFrame, spread: pd.DataFrame, detect: float, path: P
         ax.axhline(REL_DIFF * detect, color="black", ls="--", lw=1)
         if varies.get(indicator, False):
             ax.set_yscale("log")
-    grid.set_axis_labels("seeds n", "CI half-width ÷ between-policy sd")
-    grid.figure.suptitle("Paired policy − baseline differences: 95 % CI half-width (median over policies) "
-                         "relative to the typical between-policy difference", y=1.03)
-    save_figure(grid.figure, path.parent, path.name)
+            ax.yaxis.set_major_formatter(FuncFormatter(thousands))
+            ax.set_ylim(bottom=max(ax.get_ylim()[0], 1e-3))  # a single exact zero need not stretch it to 1e-15
+        ax.set_title(wrap(kpi_label(indicator, lang), lang, 36))
+    grid.set_axis_labels(term("rep_seeds_n", lang), wrap(term("rep_relative", lang), lang, 20))
+    grid.legend.set_title(term("community", lang))
+    grid.figure.suptitle(wrap(term("rep_halfwidth_title", lang), lang, 110), y=0.99)
+    grid.tight_layout()
+    grid.figure.subplots_adjust(top=0.84)  # room for the two-line title inside the figure
+    declutter(grid.figure)
+    return grid.figure
 
 
 # ------------------------------------------------------------------------------------------------
@@ -187,6 +205,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--cap", type=int, default=50, help="requirements above this many seeds are reported, not used")
     ap.add_argument("--jobs", type=int, default=None, help="parallel jobs (default: all cores)")
     ap.add_argument("--out", type=Path, default=Path("results") / "replications", help="output folder")
+    ap.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the figure")
     ap.add_argument("--analyse-only", action="store_true",
                     help="re-analyse the collated runs of an earlier study in --out without running the sweep")
     args = ap.parse_args(argv)
@@ -232,7 +251,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
     ind = per_indicator(req)
     ind.to_csv(out / "required_per_indicator.csv", index=False)
     rec = recommend(ind, args.cap)
-    plot(diff_curves, spread, args.detect, out / "halfwidth")
+    plot(diff_curves, spread, args.detect, out / "halfwidth", args.lang)
     table = ind.pivot(index="community", columns="indicator", values="seeds_typical")
     table = table.map(_fmt_n).where(~ind.pivot(index="community", columns="indicator", values="flat"), "flat")
     tables = [Heading("Recommended seeds per community"), Table(rec),

@@ -311,6 +311,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=0, help="seed of the sample and the bootstrap")
     ap.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples for the confidence intervals")
     ap.add_argument("--jobs", type=int, default=None, help="parallel jobs (default: all cores)")
+    ap.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the figures")
     ap.add_argument("--out", type=Path, default=None, help="output folder (default results/sensitivity/<method>)")
     args = ap.parse_args(split_key_values(argv))
     validate(args)
@@ -378,8 +379,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
     (args.out / "indices.md").write_text(render(indices_blocks(indices, args.method)), encoding="utf-8")
     (args.out / "ranking.md").write_text(render([Table(rank, floatfmt=".2f")]), encoding="utf-8")
     conv.to_csv(args.out / "convergence.csv", index=False)
-    plot_indices(indices, args.method, args.out / "indices", None if args.contrast is None else what)
-    plot_convergence(conv, args.method, args.out / "convergence")
+    plot_indices(indices, args.method, args.out / "indices", None if args.contrast is None else what, args.lang)
+    plot_convergence(conv, args.method, args.out / "convergence", lang=args.lang)
     summary = {
         "method": args.method, "parameters": prob["names"], "k": prob["num_vars"], "points": len(design),
         "seeds": args.seeds, "runs": n_runs, "steps": args.steps, "community": args.community,

@@ -11,20 +11,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.presentation import save_figure, setup_theme
+from experiments.presentation import declutter, kpi_label, page_size, param_name, save_figure, setup_theme, term, wrap
 from experiments.report import Block, Figure, Heading, Paragraph, Table
+from sim.tables.glossary import preset_label
 
 
-def plot_indices(indices: pd.DataFrame, method: str, path: Path, contrast: str | None = None) -> None:
+def plot_indices(indices: pd.DataFrame, method: str, path: Path, contrast: str | None = None,
+                 lang: str = "en") -> None:
+    """Each indicator's indices (Morris mu* and sigma, or Sobol S1 and ST) with their intervals, a panel per
+    indicator titled by its name in ``lang``, parameters by their glossary names."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    setup_theme()
+    setup_theme(lang)
     inds = list(dict.fromkeys(indices["indicator"]))
     ncol = 3
     nrow = math.ceil(len(inds) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(6.0 * ncol, 0.32 * indices["parameter"].nunique() * nrow + 2),
-                             squeeze=False)
+    fig, axes = plt.subplots(nrow, ncol, figsize=page_size(6.0 * ncol, 0.32 * indices["parameter"].nunique() * nrow
+                                                           + 2), squeeze=False)
     for ax, ind in zip(axes.flat, inds, strict=False):
         d = indices[indices["indicator"] == ind]
         if method == "morris":
@@ -32,53 +36,64 @@ def plot_indices(indices: pd.DataFrame, method: str, path: Path, contrast: str |
             sns.barplot(data=d, y="parameter", x="mu_star", ax=ax, color="#4c72b0", orient="h")
             ax.errorbar(d["mu_star"], np.arange(len(d)), xerr=d["mu_star_conf"], fmt="none", ecolor="black", lw=1)
             ax.plot(d["sigma"], np.arange(len(d)), "o", color="#dd8452", ms=4, label="sigma")
-            ax.set_xlabel("mu* (bar, 95 % CI) and sigma (dot)")
+            ax.set_xlabel(term("sens_morris_axis", lang))
         else:
             d = d.sort_values("ST", ascending=False)
             long = d.melt(id_vars="parameter", value_vars=["S1", "ST"], var_name="index")
+            long["index"] = long["index"].map({"S1": term("sens_s1", lang), "ST": term("sens_st", lang)})
             sns.barplot(data=long, y="parameter", x="value", hue="index", ax=ax, orient="h",
-                        palette={"S1": "#4c72b0", "ST": "#dd8452"})
+                        palette={term("sens_s1", lang): "#4c72b0", term("sens_st", lang): "#dd8452"})
             offset = {"S1": -0.2, "ST": 0.2}
             for name in ("S1", "ST"):
                 ax.errorbar(d[name], np.arange(len(d)) + offset[name], xerr=d[f"{name}_conf"], fmt="none",
                             ecolor="black", lw=1)
-            ax.set_xlabel("Sobol index (95 % CI)")
+            ax.set_xlabel(term("sens_sobol_axis", lang))
             ax.legend(loc="lower right", fontsize=8, title=None)
-        ax.set_title(ind)
+        ax.set_title(kpi_label(ind, lang))
         ax.set_ylabel("")
-        ax.set_yticks(range(len(d)), [p.split(".", 1)[1] for p in d["parameter"]], fontsize=8)
+        ax.set_yticks(range(len(d)), [param_name(k, lang) for k in d["parameter"]], fontsize=8)
     for ax in list(axes.flat)[len(inds):]:
         ax.set_visible(False)
-    fig.suptitle(f"{method.capitalize()} sensitivity indices of the main indicators"
-                 + (f": the contrast {contrast}" if contrast else ""))
-    fig.tight_layout()
+    title = term("sens_indices_title", lang, method=method.capitalize())
+    if contrast:
+        title += term("sens_of_contrast", lang, contrast=contrast_text(contrast, lang))
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0, 1, 0.98))  # the title above the panels' own
     save_figure(fig, path.parent, path.name)
 
 
-def plot_convergence(conv: pd.DataFrame, method: str, path: Path, top: int = 5) -> None:
+def contrast_text(contrast: str, lang: str = "en") -> str:
+    """'five_society − baseline' with the policies by their names in ``lang``."""
+    return " − ".join(preset_label("policy", p.strip(), lang) for p in contrast.split("−"))
+
+
+def plot_convergence(conv: pd.DataFrame, method: str, path: Path, top: int = 5, lang: str = "en") -> None:
     """Index vs sample size for each indicator's ``top`` parameters (by the full-sample index)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     col = "mu_star" if method == "morris" else "ST"
-    setup_theme()
+    setup_theme(lang)
     inds = list(dict.fromkeys(conv["indicator"]))
     ncol = 3
     nrow = math.ceil(len(inds) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(5.5 * ncol, 3.6 * nrow), squeeze=False)
+    fig, axes = plt.subplots(nrow, ncol, figsize=page_size(5.5 * ncol, 3.6 * nrow), squeeze=False)
     last = conv["size"].max()
     for ax, ind in zip(axes.flat, inds, strict=False):
         d = conv[conv["indicator"] == ind]
         best = d[d["size"] == last].nlargest(top, col)["parameter"]
-        d = d[d["parameter"].isin(best)].assign(parameter=lambda t: t["parameter"].str.split(".", n=1).str[1])
+        d = d[d["parameter"].isin(best)].assign(parameter=lambda t: [wrap(param_name(k, lang), lang, 34)
+                                                                     for k in t["parameter"]])
         sns.lineplot(data=d, x="size", y=col, hue="parameter", marker="o", ax=ax)
-        ax.set_title(ind)
-        ax.set_xlabel("trajectories" if method == "morris" else "base samples N")
+        ax.set_title(kpi_label(ind, lang))
+        ax.set_xlabel(term("sens_trajectories" if method == "morris" else "sens_base_samples", lang))
+        ax.set_ylabel("μ*" if method == "morris" else "ST")
         ax.legend(fontsize=7, title=None)
     for ax in list(axes.flat)[len(inds):]:
         ax.set_visible(False)
-    fig.suptitle(f"Convergence: {col} of the top {top} parameters as the sample grows")
-    fig.tight_layout()
+    fig.suptitle(term("sens_convergence_title", lang, index="μ*" if method == "morris" else "ST", top=top))
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    declutter(fig)
     save_figure(fig, path.parent, path.name)
 
 

@@ -25,7 +25,18 @@ import numpy as np
 import pandas as pd
 
 from experiments import patterns as pt
-from experiments.presentation import save_figure, setup_theme
+from experiments.presentation import (
+    WAN,
+    bracket,
+    declutter,
+    page_size,
+    save_figure,
+    setup_theme,
+    term,
+    thousands,
+    unit_label,
+    wrap,
+)
 
 FRESH_SEED = 1000       # first seed of the point check; the predictive check's seeds follow it
 PREDICTIVE_SEED = 2000  # first seed of the posterior predictive runs
@@ -105,20 +116,43 @@ def summary_line(table: pd.DataFrame) -> str:
     return ", ".join(parts) + " pass"
 
 
-def plot_predictive(stats: pd.DataFrame, point: pd.DataFrame, pats: list[pt.Pattern], path: Path) -> None:
+def pattern_axis(ax, unit: str, lang: str) -> str:
+    """Ticks of a pattern's value axis: per cent for a fraction, thousands separators (never scientific
+    notation), money in Chinese in 万元; at most four ticks, so long numbers do not run together.  Returns the
+    axis' unit as written."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+    if unit == "fraction":
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+        return "%"
+    money = unit.startswith("yuan") and lang == "zh"
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: thousands(v / WAN if money else v)))
+    written = unit_label(unit, lang)
+    return written.replace("元", "万元", 1) if money else written
+
+
+def plot_predictive(stats: pd.DataFrame, point: pd.DataFrame, pats: list[pt.Pattern], path: Path,
+                    lang: str = "en") -> None:
+    """:func:`predictive_figure` saved as ``path``.png/.svg."""
+    save_figure(predictive_figure(stats, point, pats, lang), path.parent, path.name)
+
+
+def predictive_figure(stats: pd.DataFrame, point: pd.DataFrame, pats: list[pt.Pattern], lang: str = "en"):
     """Each pattern's posterior predictive distribution (runs on fresh seeds) against its observed figure and
-    match range; the calibrated point estimate's mean marked; fitted and held-out patterns titled apart."""
+    match range; the calibrated point estimate's mean marked; fitted and held-out patterns titled apart; every
+    word from the glossary in ``lang``."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    setup_theme()
+    setup_theme(lang)
     ncol = min(4, len(pats))
     nrow = math.ceil(len(pats) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.0 * ncol, 3.2 * nrow), squeeze=False)
+    fig, axes = plt.subplots(nrow, ncol, figsize=page_size(4.0 * ncol, 3.2 * nrow), squeeze=False)
     for ax, p in zip(axes.flat, pats, strict=False):
         v = stats[p.key].dropna()
         zoom = p.observed is None and p.low <= 0 and len(v) and v.max() < p.high / 3  # a bound far above every run
-        ax.axvspan(p.low, p.high, color="#55a868", alpha=0.15, label="match range")
+        ax.axvspan(p.low, p.high, color="#55a868", alpha=0.15, label=term("val_match_range", lang))
         if len(v):
             # bins a sixtieth of the axis wide: a narrow predictive stays visible beside a wide match range
             ends = [p.low, p.high, v.min(), v.max(), *([p.observed] if p.observed is not None else [])]
@@ -126,17 +160,19 @@ def plot_predictive(stats: pd.DataFrame, point: pd.DataFrame, pats: list[pt.Patt
                 ends = [0.0, v.max() * 1.3]
             bins = np.linspace(min(ends), max(ends), 61)
             sns.histplot(v, ax=ax, bins=bins, stat="probability", color="#4c72b0" if p.fitted else "#dd8452",
-                         label="posterior predictive, fitted" if p.fitted else "posterior predictive, held out")
+                         label=term("val_predictive_fitted" if p.fitted else "val_predictive_held_out", lang))
         if p.observed is not None:
-            ax.axvline(p.observed, color="#55a868", lw=2, label="observed")
+            ax.axvline(p.observed, color="#55a868", lw=2, label=term("val_observed", lang))
         row = point[point["pattern"] == p.key]
         if len(row) and not np.isnan(row["mean"].iloc[0]):
-            ax.axvline(row["mean"].iloc[0], color="#c44e52", ls="--", lw=1.5, label="point estimate (mean)")
+            ax.axvline(row["mean"].iloc[0], color="#c44e52", ls="--", lw=1.5, label=term("val_point", lang))
         if zoom:
             ax.set_xlim(0, v.max() * 1.3)
-        ax.set_title(f"{p.key}\n({'fitted' if p.fitted else 'held out'}, {p.level})", fontsize=9)
-        ax.set_xlabel(p.unit, fontsize=8)
-        ax.set_ylabel("share of runs", fontsize=8)
+        role = term("val_fitted" if p.fitted else "val_held_out", lang)
+        note = ("，" if lang == "zh" else ", ").join((role, term(f"level:{p.level}", lang)))
+        ax.set_title(f"{wrap(term(f'pattern:{p.key}', lang), lang, 40)}\n{bracket(note, lang).strip()}", fontsize=9)
+        ax.set_xlabel(pattern_axis(ax, p.unit, lang), fontsize=8)
+        ax.set_ylabel(term("val_share_runs", lang), fontsize=8)
     for ax in list(axes.flat)[len(pats):]:
         ax.set_visible(False)
     handles, labels = [], []
@@ -146,6 +182,7 @@ def plot_predictive(stats: pd.DataFrame, point: pd.DataFrame, pats: list[pt.Patt
                 handles.append(h)
                 labels.append(lab)
     fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
-    fig.suptitle("Posterior predictive check on fresh seeds: fitted (blue) and held-out (orange) patterns")
+    fig.suptitle(term("val_title", lang))
     fig.tight_layout(rect=(0, 0.05, 1, 0.96))
-    save_figure(fig, path.parent, path.name)
+    declutter(fig)
+    return fig

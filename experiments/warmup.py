@@ -251,21 +251,43 @@ def _fmt_pct(x: float) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:+.1%}"
 
 
-def figures(curves: pd.DataFrame, table: pd.DataFrame, warmup: int, tolerance: float, folder: Path) -> list[Path]:
-    """One figure per indicator: a panel per preset, both policies' smoothed curves, the band and the warm-up."""
+def figures(curves: pd.DataFrame, table: pd.DataFrame, warmup: int, tolerance: float, folder: Path,
+            lang: str = "en") -> list[Path]:
+    """One figure per indicator: a panel per preset (named in ``lang``), both policies' smoothed curves, the band
+    and the warm-up; Chinese figures are written as ``warmup_<indicator>_zh.png``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import seaborn as sns
+    from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-    sns.set_theme(style="whitegrid", context="paper")
+    from experiments.presentation import (
+        axis_unit,
+        bracket,
+        is_fraction,
+        kpi_label,
+        page_size,
+        setup_theme,
+        term,
+        thousands,
+        wrap,
+    )
+    from sim.tables.glossary import preset_label
+
+    setup_theme(lang, paper=True)
     folder.mkdir(parents=True, exist_ok=True)
+    names = {p: preset_label("policy", p, lang) for p in POLICIES}
     paths = []
     for name in INDICATORS:
-        data = curves[curves["indicator"] == name].dropna(subset=["welch"])
-        grid = sns.relplot(data=data, x="week", y="welch", hue="policy", col="community", col_wrap=4, kind="line",
-                           height=2.2, aspect=1.35, facet_kws={"sharey": False}, hue_order=list(POLICIES),
+        data = curves[curves["indicator"] == name].dropna(subset=["welch"]).assign(
+            policy=lambda t: t["policy"].map(names))
+        ncol = 4
+        nrow = math.ceil(data["community"].nunique() / ncol)
+        page_size(2.2 * 1.35 * ncol, 2.2 * nrow)  # refuses a figure taller than a page
+        grid = sns.relplot(data=data, x="week", y="welch", hue="policy", col="community", col_wrap=ncol,
+                           kind="line", height=2.2, aspect=1.35,
+                           facet_kws={"sharey": False}, hue_order=list(names.values()),
                            palette=["#0072B2", "#D55E00"])
         for community, ax in grid.axes_dict.items():
             raw = curves[(curves["indicator"] == name) & (curves["community"] == community)]
@@ -280,13 +302,18 @@ def figures(curves: pd.DataFrame, table: pd.DataFrame, warmup: int, tolerance: f
                     if not pd.isna(row["settled_week"]):
                         ax.axvline(row["settled_week"], color=colour, ls=":", lw=1)
             ax.axvline(warmup, color="black", ls="--", lw=1)
-            ax.set_title(community, fontsize=9)
-        grid.set_axis_labels("week from the preset's initial state", name)
-        grid.figure.suptitle(f"{name}: seeds' weekly mean (faint), Welch moving average (solid), baseline band "
-                             f"(±{tolerance:.0%} or its noise); dashed: recommended warm-up ({warmup} weeks), "
-                             "dotted: settled",
-                             fontsize=9, y=1.02)
-        path = folder / f"warmup_{name}.png"
+            ax.set_title(wrap(preset_label("community", community, lang), lang, 30), fontsize=9)
+            if is_fraction(name):
+                ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+            else:
+                ax.yaxis.set_major_formatter(FuncFormatter(thousands))
+        unit = axis_unit(name, lang)
+        named = kpi_label(name, lang) + (bracket(unit, lang) if unit else "")
+        grid.set_axis_labels(term("warm_week", lang), wrap(named, lang, 26))
+        grid.legend.set_title(None)
+        grid.figure.suptitle(wrap(term("warm_title", lang, name=kpi_label(name, lang), tolerance=f"{tolerance:.0%}",
+                                       warmup=warmup), lang, 150), fontsize=9, y=1.07)
+        path = folder / f"warmup_{name}{'' if lang == 'en' else '_' + lang}.png"
         grid.figure.savefig(path, dpi=110, bbox_inches="tight")
         plt.close(grid.figure)
         paths.append(path)
@@ -311,6 +338,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                     help="warm-up of the horizon runs (default: the recommended warmup_weeks)")
     ap.add_argument("--out", type=Path, default=Path("results/warmup"), help="folder for the tables")
     ap.add_argument("--figures", type=Path, default=Path("docs/figures"), help="folder for the figures")
+    ap.add_argument("--lang", choices=("en", "zh"), default="en",
+                    help="language of the figures (zh: warmup_<indicator>_zh.png)")
     ap.add_argument("--reuse", action="store_true",
                     help="reuse the runs from the initial state saved in OUT/runs.parquet if they match")
     ap.add_argument("--jobs", type=int, default=-1, help="parallel processes (joblib; -1: all cores)")
@@ -374,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
            f"### KPIs by horizon after a {used}-week warm-up: mean over presets [preset range]; median change "
            "260 → 520", "", horizon_markdown(horizon), ""]
     (args.out / "tables.md").write_text("\n".join(md), encoding="utf-8")
-    paths = figures(curves, table, warmup, args.tolerance, args.figures)
+    paths = figures(curves, table, warmup, args.tolerance, args.figures, args.lang)
     drifting = sorted({f"{r.community}/{r.policy}/{r.indicator}" for r in table.itertuples() if r.drifts})
     summary = {"recommended_warmup_weeks": warmup, "horizon_warmup_weeks": used, "runs": len(cases) * 2,
                "weeks": args.weeks, "seeds": args.seeds, "tolerance": args.tolerance, "window": args.window,

@@ -139,6 +139,15 @@ def test_help_lists_groups_and_parameters_with_units(cli):
     assert all_files(r.cwd) == []
 
 
+def test_the_fast_help_says_exactly_what_hydras_own_help_says(tmp_path):
+    """python -m sim --help renders the help itself (sim.runs.cli.app_help, seconds sooner); an override of
+    hydra.* sends it through Hydra's own rendering, which must give the same text."""
+    fast = run_cli(tmp_path, "--help")
+    hydra = run_cli(tmp_path, "--help", "hydra.help.app_name=sim")
+    assert fast.returncode == hydra.returncode == 0, fast.stderr + hydra.stderr
+    assert fast.stdout == hydra.stdout
+
+
 # --------------------------------------------------------------------------------------------
 # bad input: non-zero exit, a message naming the key, and no files at all
 # --------------------------------------------------------------------------------------------

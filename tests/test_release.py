@@ -35,8 +35,9 @@ def test_a_version_that_disagrees_is_refused_naming_both_files(tmp_path):
     for name in ("CITATION.cff", "pyproject.toml"):
         shutil.copy(REPO / name, tmp_path / name)
     cff = tmp_path / "CITATION.cff"
-    cff.write_text(cff.read_text(encoding="utf-8").replace('version: "0.1.0"', 'version: "9.9.9"', 1), encoding="utf-8")
-    with pytest.raises(metadata.MetadataError, match=r"CITATION.cff says 9.9.9, pyproject.toml 0.1.0"):
+    text = cff.read_text(encoding="utf-8")
+    cff.write_text(text.replace(f'version: "{PROJECT["version"]}"', 'version: "9.9.9"', 1), encoding="utf-8")
+    with pytest.raises(metadata.MetadataError, match=rf"CITATION.cff says 9.9.9, pyproject.toml {PROJECT['version']}"):
         metadata.codemeta(tmp_path)
 
 
@@ -76,3 +77,34 @@ def test_dev_sh_installs_from_the_lock_with_hashes_unless_told_otherwise():
     assert 'local lock="lock/$extra.txt"' in script
     assert '--require-hashes --no-deps -r "$lock"' in script and "UNLOCKED" in script
     assert "lock/run.txt lock/test.txt" in script  # a new lock means a new installation
+
+
+def test_the_notebook_extra_lets_pandas_write_markdown():
+    """DataFrame.to_markdown needs tabulate (issue 27): the notebook extra holds it, in a range pandas accepts."""
+    from pandas.compat._optional import VERSIONS
+
+    reqs = {canonicalize_name(r.name): r for r in map(Requirement, PROJECT["optional-dependencies"]["notebook"])}
+    assert "tabulate" in reqs
+    assert reqs["tabulate"].specifier.contains(VERSIONS["tabulate"]), reqs["tabulate"]
+    assert not reqs["tabulate"].specifier.contains("0.8.10")  # older than pandas accepts
+
+
+def test_the_version_names_the_model_outputs_it_gives():
+    """The version changes when the model's outputs do (issue 27): the current version's CHANGELOG section names
+    the model fingerprint (experiments.docs.model_fingerprint, a hash of tests/golden/outputs.json), and the
+    source and every run's manifest say the same version.  After rewriting the golden outputs, release a new
+    version as docs/releasing.md says."""
+    import sim
+    from experiments.docs import model_fingerprint
+    from sim.runs.outputs import versions
+
+    version = PROJECT["version"]
+    assert sim.__version__ == version and versions()["sim"] == version
+    changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
+    found = re.search(rf"^## \[{re.escape(version)}\] - \d{{4}}-\d\d-\d\d - model outputs ([0-9a-f]{{16}})$", changelog,
+                      flags=re.M)
+    assert found, f"CHANGELOG.md has no section '## [{version}] - <date> - model outputs <fingerprint>'"
+    assert found.group(1) == model_fingerprint(), (
+        f"the model's outputs changed since version {version} (fingerprint {found.group(1)}, now "
+        f"{model_fingerprint()}): release a new version with the new fingerprint (docs/releasing.md)")
+    assert "git tag -a v" in (REPO / "docs" / "releasing.md").read_text(encoding="utf-8")

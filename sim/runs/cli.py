@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import os
+import string
 import sys
 from importlib.resources import files
 from pathlib import Path
@@ -40,21 +41,13 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.runs import sweep
-from sim.runs.outputs import (
-    BLOCKED_SUFFIX,
-    DISTRICT_OUTPUT_FILES,
-    MANIFEST_FILE,
-    OUTPUT_FILES,
-    STATUS_FILE,
-    job_folder,
-    write_status,
-)
-from sim.runs.runner import run, run_job
-from sim.runs.sweep import EXIT_JOBS_FAILED, EXIT_NOT_STARTED, progress_line
+from sim.runs.exit_codes import EXIT_JOBS_FAILED, EXIT_NOT_STARTED
 from sim.settings.config import ConfigError, parameter_table, register_configs
 from sim.settings.overrides import check_overrides
-from sim.tables.kpi_table import format_table
+
+# The run's machinery (sim.runs.runner, .sweep, .outputs, sim.tables.kpi_table) is imported where it is used, not
+# here: it brings pandas and the model (mesa), which ``python -m sim --help`` does not need (tests/test_cli_help.py,
+# benchmarks/cli_help.py).
 
 log = logging.getLogger("sim")
 
@@ -68,8 +61,14 @@ if not OmegaConf.has_resolver("sim_job_dir"):
     # a sweep job's folder: its overrides (policy=micro_fund,seed=3), or its number if it has none; a name too
     # long for the file system shortened with a hash (sim.runs.outputs.job_folder_name)
     # (and with a suffix if a file stands where its folder goes: sim.runs.outputs.job_folder)
-    OmegaConf.register_new_resolver("sim_job_dir", lambda dirname, num, sweep_dir=None: job_folder(
+    OmegaConf.register_new_resolver("sim_job_dir", lambda dirname, num, sweep_dir=None: _job_folder(
         str(dirname or ""), num, sweep_dir))
+
+
+def _job_folder(dirname: str, num, sweep_dir=None):
+    from sim.runs.outputs import job_folder
+
+    return job_folder(dirname, num, sweep_dir)
 
 # The deepest folder on the way to the run folder that existed before this command: a failed run
 # removes the empty folders Hydra made below it, and never it or anything above it.
@@ -96,6 +95,8 @@ def _discard(out_dir: Path) -> None:
     A folder still holding a manifest holds an earlier finished run that this one had not begun to
     replace (the new run removes the manifest first): it is left as it is.
     """
+    from sim.runs.outputs import DISTRICT_OUTPUT_FILES, MANIFEST_FILE, OUTPUT_FILES, STATUS_FILE
+
     if (out_dir / MANIFEST_FILE).exists():
         return
     for name in {*OUTPUT_FILES, *DISTRICT_OUTPUT_FILES, STATUS_FILE}:
@@ -106,6 +107,10 @@ def _discard(out_dir: Path) -> None:
 
 
 def _single_run(cfg: DictConfig, out_dir: Path) -> float | None:
+    from sim.runs.outputs import DISTRICT_OUTPUT_FILES, MANIFEST_FILE, OUTPUT_FILES
+    from sim.runs.runner import run
+    from sim.tables.kpi_table import format_table
+
     if (out_dir / MANIFEST_FILE).exists() and not cfg.get("overwrite", False):
         _stop(f"error: {out_dir} already holds a finished run ({MANIFEST_FILE}); choose another folder "
               "(hydra.run.dir=...) or add overwrite=true to replace it", EXIT_REFUSED)
@@ -130,6 +135,10 @@ def _single_run(cfg: DictConfig, out_dir: Path) -> float | None:
 
 def _sweep_job(cfg: DictConfig, out_dir: Path, hc) -> float | None:
     """One job of a sweep (:func:`sim.runs.runner.run_job`: skip if complete, record a failure, never raise)."""
+    from sim.runs.outputs import BLOCKED_SUFFIX, write_status
+    from sim.runs.runner import run_job
+    from sim.runs.sweep import progress_line
+
     name = out_dir.name  # its folder (sim.runs.outputs.job_folder_name): what the plan in sweep.json lists
     wanted = out_dir.parent / name.removesuffix(BLOCKED_SUFFIX)
     if name.endswith(BLOCKED_SUFFIX) and os.path.lexists(wanted) and not wanted.is_dir():
@@ -193,6 +202,27 @@ def _run_dir_root(overrides: list[str]) -> Path:
     return path
 
 
+HELP_FILE = ("hydra", "help", "sim_help.yaml")  # configs/hydra/help/sim_help.yaml: the text of --help
+
+
+def app_help() -> str:
+    """The text of ``python -m sim --help``, rendered as Hydra renders configs/hydra/help/sim_help.yaml (the config
+    groups, each with its options, and the parameter table) but without composing the config: Hydra's own
+    rendering deep-copies the whole config repository once per group and option (several seconds;
+    benchmarks/cli_help.py)."""
+    root = files("sim.configs")
+    options = {}
+    for group in root.iterdir():
+        names = sorted(f.name.removesuffix(".yaml") for f in group.iterdir() if f.name.endswith(".yaml")) \
+            if group.is_dir() and group.name != "hydra" else []
+        if names:
+            options[group.name] = names
+    groups = "".join(f"{group}: {', '.join(names)}\n" for group, names in sorted(options.items()))
+    cfg = OmegaConf.create({"hydra": {"help": OmegaConf.load(str(root.joinpath(*HELP_FILE)))}})
+    return string.Template(cfg.hydra.help.template).substitute(APP_CONFIG_GROUPS=groups, FLAGS_HELP="",
+                                                               HYDRA_CONFIG_GROUPS="", CONFIG="")
+
+
 def _checked(argv: list[str]) -> None:
     """Refuse a bad command line before Hydra starts (exit 2, one line, nothing written)."""
     global _existing_root
@@ -201,6 +231,11 @@ def _checked(argv: list[str]) -> None:
         _stop("error: --experimental-rerun is not supported: this project's runs write no config.pickle "
               "(hydra.output_subdir is null); repeat a run with the overrides its manifest.json records "
               "(python -m sim KEY=VALUE ...)", EXIT_REFUSED)
+    plain = not (args.hydra_help or args.shell_completion or args.info is not None or args.config_path
+                 or args.config_name or args.config_dir or args.multirun)
+    if args.help and plain and not any(o.lstrip("+").startswith("hydra.") for o in args.overrides):
+        print(app_help())  # the same text as Hydra's, seconds sooner
+        sys.exit(0)
     if (args.help or args.hydra_help or args.shell_completion or args.info is not None
             or args.config_path or args.config_name or args.config_dir):
         return  # help and information, or a config tree other than this project's: Hydra's own handling
@@ -217,6 +252,10 @@ def _checked(argv: list[str]) -> None:
 
 def _stopped_sweep(reason: str) -> None:
     """If a sweep had started jobs when an error stopped it: say so and exit 3 (some jobs did not run), not 2."""
+    if "sim.runs.sweep" not in sys.modules:  # no sweep started in this process
+        return
+    from sim.runs import sweep
+
     sweep_dir = sweep.STARTED
     if sweep_dir is None:
         return

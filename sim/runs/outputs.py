@@ -120,10 +120,14 @@ def config_hash_of_plain(plain_config: dict) -> str:
 @functools.cache
 def versions() -> dict:
     """Python's and the main packages' versions (looked up once per process)."""
-    out = {"python": sys.version.split()[0]}
-    for p in ("sim", *PACKAGES):
+    import sim
+
+    # the model's own version from the running source (an editable install's metadata keeps the version it was
+    # installed with); the packages' from their metadata
+    out = {"python": sys.version.split()[0], "sim": sim.__version__}
+    for p in PACKAGES:
         try:
-            out[p] = metadata.version(p if p != "sim" else "five-society-sim")
+            out[p] = metadata.version(p)
         except metadata.PackageNotFoundError:
             out[p] = None
     return out

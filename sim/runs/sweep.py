@@ -46,6 +46,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from sim.runs.collate import collate
+from sim.runs.exit_codes import EXIT_COLLATION_FAILED, EXIT_JOBS_FAILED, EXIT_NOT_STARTED
 from sim.runs.outputs import (
     COLLATED_TIMESERIES_FILE,
     RUNS_FILE,
@@ -62,9 +63,6 @@ from sim.runs.outputs import (
 from sim.runs.runner import summary_text
 from sim.settings.config import ConfigError
 
-EXIT_NOT_STARTED = 2
-EXIT_JOBS_FAILED = 3
-EXIT_COLLATION_FAILED = 4
 MAX_PLANNED_NAMES = 1_000_000  # a larger sweep's plan records its number of jobs only
 
 log = logging.getLogger("sim.runs.sweep")

@@ -1,0 +1,39 @@
+"""The docs figures (sensitivity, validation, calibration, warm-up, replications) name everything from the glossary
+in both languages (issue 27): no config key, pattern key or raw unit on a panel."""
+
+from __future__ import annotations
+
+import pytest
+
+from experiments import calibrate, patterns, priors, sensitivity, warmup
+from experiments.presentation import kpi_label, param_name, unit_label
+from sim.settings.config import schema_fields
+from sim.tables.glossary import GLOSSARY, label
+
+LANGS = ("en", "zh")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_parameter_the_analyses_vary_has_a_name(lang):
+    keys = {*sensitivity.DEFAULT_PARAMS, *priors.CONTRAST_PRIORS, *calibrate.PRIORS}
+    missing = sorted(k for k in keys if f"param:{k}" not in GLOSSARY)
+    assert missing == [], f"add 'param:<key>' rows to sim/tables/glossary.yaml: {missing}"
+    assert all("." not in param_name(k, lang) and "_" not in param_name(k, lang) for k in keys)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_pattern_level_and_unit_has_a_name(lang):
+    fields = schema_fields()
+    for p in patterns.PATTERNS:
+        assert "_" not in label(f"pattern:{p.key}", lang), p.key
+        assert label(f"level:{p.level}", lang) != f"level:{p.level}"
+        assert f"unit:{p.unit}" in GLOSSARY, p.unit
+    for key in calibrate.PRIORS:
+        assert f"unit:{fields[key].metadata['unit']}" in GLOSSARY, key
+    if lang == "zh":
+        assert unit_label("yuan/year", lang) == "元/年" and unit_label("1/year", lang) == "每年"
+
+
+def test_indicators_of_the_figures_have_chinese_names():
+    for key in (*sensitivity.INDICATORS, *warmup.INDICATORS):
+        assert kpi_label(key, "zh") != key and not kpi_label(key, "zh").isascii(), key
