@@ -166,8 +166,9 @@ def check_run(out_dir: str | os.PathLike, digest: str | None = None, legacy_ok: 
     """Why ``out_dir`` does not hold a complete run (of the config with hash ``digest``, if given); None if it does.
 
     Complete means: a readable manifest (written last), the same config hash, a config in it that gives that
-    hash (not edited since), and every output file the manifest lists with the size and SHA-256 it recorded.  A manifest without these records
-    (written before they existed) cannot vouch for its files: the run counts as incomplete, unless
+    hash (not edited since), and every output file the manifest lists with the size and SHA-256 it recorded.  A
+    manifest without these records (written before they existed) cannot vouch for its files: the run counts as
+    incomplete, unless
     ``legacy_ok`` (collating an old sweep), when its files need only be present.
     """
     out = Path(out_dir)
