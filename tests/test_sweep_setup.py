@@ -177,3 +177,38 @@ def test_an_error_after_jobs_ran_exits_3_not_nothing_ran(tmp_path, monkeypatch, 
     assert stopped.value.code == EXIT_JOBS_FAILED
     err = capsys.readouterr().err
     assert "the sweep stopped after 1 job(s): File exists (sw/x)" in err and "--verify" in err
+
+
+def test_killing_a_sweeps_main_process_leaves_nothing_of_it_running(tmp_path):
+    """SIGKILL of the sweep's main process: its launcher workers, the keepers and the job processes end with it
+    (loky's idle workers outlived it before: found by benchmarks/campaign.py)."""
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "-m", "community=relocation", "steps=260", "warmup_weeks=0",
+                             "seed=range(0,4)", "hydra.launcher.n_jobs=2", "hydra.sweep.dir=sw"], cwd=tmp_path,
+                            env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while proc.poll() is None and time.monotonic() < deadline and not _runs_in_progress():
+        time.sleep(0.02)
+    workers = _launcher_workers(proc.pid)
+    ours = set(workers)
+    for pid in os.listdir("/proc"):  # the keepers and job processes: they hold a job folder of the sweep open
+        if pid.isdigit():
+            try:
+                if any(Path(os.readlink(fd)).parent == (tmp_path / "sw").resolve()
+                       for fd in Path(f"/proc/{pid}/fd").iterdir()):
+                    ours.add(int(pid))
+            except OSError:
+                continue
+    assert workers and len(ours) > len(workers), ours
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(alive(p) for p in ours):
+        time.sleep(0.1)
+    assert not [p for p in ours if alive(p)]

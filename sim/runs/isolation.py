@@ -157,7 +157,7 @@ def _keep(work: Callable[[], Any], reports: int, owner: int, undelivered: Callab
     try:
         _PARENT_FDS.clear()
         _PARENT_FDS.add(reports)  # not inherited by the job processes the work forks
-        _end_with(owner)
+        end_with(owner)
         value = None
         try:
             value = work()
@@ -176,7 +176,7 @@ def _keep(work: Callable[[], Any], reports: int, owner: int, undelivered: Callab
         os._exit(code)
 
 
-def _end_with(owner: int) -> None:
+def end_with(owner: int) -> None:
     """End this process as soon as process ``owner`` has ended (a thread waits on a pidfd, or polls where none)."""
     try:
         watched: int | None = os.pidfd_open(owner)

@@ -38,7 +38,7 @@ from omegaconf import DictConfig
 from sim.model.community_model import CommunityModel, warmup_key
 from sim.model.indicators import compute_kpis, kpi_report
 from sim.runs.collate import CollateError, collate
-from sim.runs.isolation import CAN_FORK, Ended, Job, run_isolated, run_jobs, run_kept
+from sim.runs.isolation import CAN_FORK, Ended, Job, end_with, run_isolated, run_jobs, run_kept
 from sim.runs.outputs import (
     DISTRICT_OUTPUT_FILES,
     DISTRICT_TIMESERIES_FILE,
@@ -178,11 +178,24 @@ def run_job(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, name: str,
     start = time.perf_counter()
     owner, attempt = os.environ.get(OWNER_ENV, ""), os.environ.get(ATTEMPT_ENV) or None
     if CAN_FORK and owner.isdigit() and attempt is not None:
+        _end_with_sweep(int(owner))
         return _run_kept_job(cfg, out_dir, name, overrides, start, int(owner), attempt)
     job = _prepare(cfg, out_dir, name, overrides, start)
     if isinstance(job, JobOutcome):
         return job
     return _record(job, run_isolated(run, job.args, job.timeout_s, job.memory_gb))
+
+
+_WATCHED_OWNER: int | None = None  # the sweep's main process this (worker) process ends with, once watched
+
+
+def _end_with_sweep(owner: int) -> None:
+    """A launcher worker running a job of the sweep whose main process is ``owner`` ends when that process ends
+    (loky's idle workers otherwise outlive a main process killed with SIGKILL); nothing for the main process itself."""
+    global _WATCHED_OWNER
+    if owner not in (os.getpid(), _WATCHED_OWNER):
+        _WATCHED_OWNER = owner
+        end_with(owner)
 
 
 def _run_kept_job(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, name: str, overrides: Sequence[str],
