@@ -95,9 +95,18 @@ def test_run_many_records_killed_jobs_and_finishes_the_others(tmp_path, monkeypa
     assert sorted(runs["status"]) == ["done", "done", "skipped", "skipped"]
 
 
-def _child_pids(root: int) -> list[int]:
+def _holds_folder_in(pid: int, folder: Path) -> bool:
+    """True if process ``pid`` has a folder of ``folder`` open (a sweep's job, and its keeper, hold their job's)."""
+    try:
+        return any(Path(os.readlink(fd)).parent == folder.resolve() for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+
+
+def _child_pids(root: int, sweep_dir: Path | None = None) -> list[int]:
     """Running processes under ``root`` forked from a process under it (same command line as their parent):
-    the sweep's jobs, each forked from its joblib worker."""
+    the sweep's jobs, each forked from its joblib worker; or, with ``sweep_dir``, from the keeper a worker started
+    for it (handed to init: not under ``root``), which holds a job folder of ``sweep_dir`` open."""
     parent, cmdline = {}, {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -116,7 +125,11 @@ def _child_pids(root: int) -> list[int]:
                 return True
         return False
 
-    return [p for p in parent if under(p) and parent[p] != root and cmdline.get(p) == cmdline.get(parent[p])]
+    def kept(pid: int) -> bool:
+        return sweep_dir is not None and parent.get(parent[pid]) == 1 and _holds_folder_in(pid, sweep_dir)
+
+    forked = [p for p in parent if cmdline.get(p) == cmdline.get(parent[p])]
+    return [p for p in forked if (under(p) and parent[p] != root) or kept(p)]
 
 
 def test_hydra_sweep_survives_a_sigkilled_job_and_exits_3(tmp_path):
@@ -127,7 +140,7 @@ def test_hydra_sweep_survives_a_sigkilled_job_and_exits_3(tmp_path):
     victim = None
     deadline = time.monotonic() + 240
     while victim is None and proc.poll() is None and time.monotonic() < deadline:
-        for pid in _child_pids(proc.pid):
+        for pid in _child_pids(proc.pid, tmp_path / "sw"):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:  # it finished meanwhile: wait for the next job

@@ -4,8 +4,10 @@ jobs succeed, replaced when one dies, raises or hits a limit, each job's end kno
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import threading
 import time
 from collections import deque
 from pathlib import Path
@@ -13,9 +15,10 @@ from pathlib import Path
 import pytest
 
 import sim.runs.isolation
+import sim.runs.outputs
 import sim.runs.runner
-from sim.runs.isolation import Job, _next_job, run_jobs
-from sim.runs.runner import run, run_many
+from sim.runs.isolation import Job, _next_job, run_jobs, run_kept
+from sim.runs.runner import run, run_job, run_many
 from sim.settings.config import settings_for, with_values
 
 SMALL = ["community=relocation", "steps=13", "progress=false"]
@@ -210,3 +213,116 @@ def test_a_job_whose_process_cannot_be_forked_is_recorded_and_nothing_leaks(monk
     ends = dict(run_jobs(_act, [Job(1, ("pid",)), Job(2, ("pid",))]))
     assert [e.error for e in ends.values()] == ["BlockingIOError: [Errno 11] Resource temporarily unavailable"] * 2
     assert len(os.listdir("/proc/self/fd")) == open_fds
+
+
+# ------------------------------------------------------------------------------------------------
+# keepers: a sweep job's run outlives the launcher worker that waits for it (issue 29: a dead worker costs at
+# most its job)
+# ------------------------------------------------------------------------------------------------
+def _wait_for(predicate, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _ids():
+    return os.getpid(), os.getppid()
+
+
+def test_a_kept_call_returns_its_value_from_a_process_that_is_not_the_callers_child():
+    ended = run_kept(_ids, os.getpid())
+    assert ended.error is None
+    keeper, parent = ended.value
+    assert keeper != os.getpid() and parent != os.getpid()  # handed to init: loky's kill of a worker's tree misses it
+
+
+def test_a_kept_call_outlives_its_killed_caller_and_says_nobody_received_it(tmp_path):
+    done, undelivered = tmp_path / "done", tmp_path / "undelivered"
+
+    def work():
+        time.sleep(1.0)
+        done.write_text(str(os.getpid()))
+        return "value"
+
+    caller = os.fork()
+    if caller == 0:  # the launcher's worker
+        try:
+            run_kept(work, os.getppid(), lambda value: undelivered.write_text(value))
+        finally:
+            os._exit(0)
+    time.sleep(0.3)
+    os.kill(caller, signal.SIGKILL)
+    os.waitpid(caller, 0)
+    assert _wait_for(undelivered.exists), "the keeper did not finish after its caller died"
+    assert done.exists() and undelivered.read_text() == "value"
+
+
+def test_a_keeper_ends_with_its_owner_and_a_killed_keeper_is_a_death(tmp_path):
+    pid_file = tmp_path / "keeper"
+
+    def work():
+        pid_file.write_text(str(os.getpid()))
+        time.sleep(60)
+
+    owner = os.fork()
+    if owner == 0:  # the sweep's main process
+        time.sleep(60)
+        os._exit(0)
+    caller = os.fork()
+    if caller == 0:
+        try:
+            run_kept(work, owner)
+        finally:
+            os._exit(0)
+    try:
+        assert _wait_for(pid_file.exists)
+        keeper = int(pid_file.read_text())
+        os.kill(owner, signal.SIGKILL)
+        os.waitpid(owner, 0)
+        assert _wait_for(lambda: not _alive(keeper), 10), "the keeper outlived the sweep's main process"
+    finally:
+        for pid in (owner, caller):
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+    pid_file.unlink()
+    found = {}
+    thread = threading.Thread(target=lambda: found.setdefault("ended", run_kept(work, os.getpid())))
+    thread.start()
+    assert _wait_for(pid_file.exists)
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    thread.join(20)
+    assert found["ended"].died and found["ended"].details["cause"] == "keeper_died"
+
+
+def test_a_sweep_job_launched_again_waits_for_its_run_instead_of_starting_it_again(tmp_path, monkeypatch):
+    """Two calls of one job of a sweep attempt (as when the batch is launched again after a worker died): the second
+    waits on the job folder's lock while the first's run goes on, then returns the outcome it recorded."""
+    monkeypatch.setenv(sim.runs.runner.OWNER_ENV, str(os.getpid()))
+    monkeypatch.setenv(sim.runs.runner.ATTEMPT_ENV, "attempt-1")
+    settings = settings_for(*SMALL, "steps=104")
+    out = tmp_path / "seed=0"
+    first = {}
+    thread = threading.Thread(target=lambda: first.setdefault("outcome", run_job(settings, out, "seed=0")))
+    thread.start()
+    assert _wait_for(lambda: out.is_dir())
+    time.sleep(0.2)
+    again = run_job(settings, out, "seed=0")  # waits for the first call's run
+    thread.join(60)
+    assert first["outcome"].status == "done" and first["outcome"].recorded is None
+    assert (again.status, again.recorded) == ("done", "earlier") and again.report == first["outcome"].report
+    status = sim.runs.outputs.read_status(out)
+    assert status["attempt"] == "attempt-1" and status["status"] == "done"
+    monkeypatch.setenv(sim.runs.runner.ATTEMPT_ENV, "attempt-2")  # another sweep into the folder: complete, skipped
+    assert run_job(settings, out, "seed=0").status == "skipped"

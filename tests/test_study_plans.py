@@ -317,3 +317,19 @@ def test_studies_started_at_once_from_threads_neither_fail_nor_hang(tmp_path):
             t.join(timeout=180)
         assert not any(t.is_alive() for t in threads), "a study hangs"
     assert errors == [] and results == [["done"] * 4] * 12
+
+
+def test_a_run_whose_manifest_config_was_edited_is_redone_not_skipped(study, tmp_path):
+    """Found by the campaign (benchmarks/campaign.py): a sweep run again skipped such a run (its manifest's hash and
+    files still matched), then its collation failed (exit 4); the skip check now asks the config to give its hash."""
+    from sim.runs.outputs import check_run
+
+    d = tmp_path / "S"
+    shutil.copytree(study, d)
+    digest = read_json(d / "seed=1" / "manifest.json")["config_hash"]
+    assert check_run(d / "seed=1", digest) is None
+    _damage("edited_config", d)
+    assert "config does not give its config hash" in check_run(d / "seed=1", digest)
+    settings, names = _study(3)
+    runs = run_many(settings, d, n_jobs=1, names=names, progress=False)
+    assert sorted(runs["status"]) == ["done", "skipped", "skipped"] and verify(d) == []

@@ -29,7 +29,7 @@ A leading underscore keeps Hydra's plugin scan from executing this helper module
 """
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from hydra.core.config_loader import ConfigLoader
@@ -135,22 +135,58 @@ class JobCheck:
         self._groups: dict[str, set[str]] = {}
         self._checked: set[tuple[str, type, Any]] = set()
 
-    def check(self, jobs: Sequence[Sequence[str]]) -> None:
-        """Raise :class:`SweepConfigError`, naming a job, if any job would not compose or has a value out of range."""
-        # A search path override can bring in new config groups: then every override is composed.
-        everything_composes = any(self._parse(o).key_or_group == "hydra.searchpath" for job in jobs for o in job)
-        combinations: dict[tuple[str, ...], list[Sequence[str]]] = {}
+    def check(self, jobs: Iterable[Sequence[str]]) -> None:
+        """Raise :class:`SweepConfigError`, naming a job, if any job would not compose or has a value out of range.
+
+        ``jobs`` is read once, job by job (a generator does: the sweep's jobs are never all held at once).  What
+        is kept is one composed config per combination of group choices and the distinct value sets seen.
+        """
+        composed: dict[tuple[str, ...], tuple[DictConfig, DictConfig]] = {}  # groups → (as composed, plain values set)
+        seen: set[tuple[tuple[str, ...], int, tuple[str, ...]]] = set()
+        components: dict[tuple[str, ...], dict[str, int]] = {}
         for job in jobs:
+            # a search path override can bring in new config groups: then every override of the job is composed
+            everything_composes = any(self._parse(o).key_or_group == "hydra.searchpath" for o in job)
             groups = tuple(o for o in job if everything_composes or self._chooses_group(self._parse(o)))
-            combinations.setdefault(groups, []).append(job)
-        for groups, members in combinations.items():
+            if groups not in composed:
+                try:
+                    cfg = self.config_loader.load_sweep_config(master_config=self.master_config,
+                                                               sweep_overrides=list(groups))
+                except Exception as exc:
+                    raise SweepConfigError(_message(exc, job)) from exc
+                self.compositions += 1
+                composed[groups] = (cfg, copy.deepcopy(cfg))
+            pristine, working = composed[groups]
+            values = [o for o in job if o not in groups]
+            keys = tuple(dict.fromkeys(self._parse(o).key_or_group for o in values))
+            component = components.get(keys)
+            if component is None:
+                component = components[keys] = _components(keys)
+            grouped: dict[int, list[str]] = {}
+            for o in values:
+                grouped.setdefault(component[self._parse(o).key_or_group], []).append(o)
+            for c, overrides in grouped.items():
+                key = (groups, c, tuple(overrides))
+                if key in seen:
+                    continue
+                seen.add(key)
+                self._apply_set(pristine, working, overrides, job)
+
+    def _apply_set(self, pristine: DictConfig, working: DictConfig, overrides: Sequence[str],
+                   job: Sequence[str]) -> None:
+        """Apply one set of related value overrides.  A set that only changes plain values leaves the config's shape
+        as it was: it is applied to ``working`` (a copy that only such sets change, one after another); any other
+        (adding, deleting or merging) gets a fresh copy of the config as composed."""
+        plain = all(self._changes_a_value(pristine, self._parse(o)) for o in overrides)
+        target = working if plain else copy.deepcopy(pristine)
+        self.value_sets += 1
+        for o in overrides:
+            parsed = self._parse(o)
             try:
-                cfg = self.config_loader.load_sweep_config(master_config=self.master_config,
-                                                           sweep_overrides=list(groups))
+                apply_override(target, parsed)
+                self._check_range(target, parsed)
             except Exception as exc:
-                raise SweepConfigError(_message(exc, members[0])) from exc
-            self.compositions += 1
-            self._check_values(cfg, set(groups), members)
+                raise SweepConfigError(_message(exc, job)) from exc
 
     def _parse(self, override: str) -> Override:
         parsed = self._parsed.get(override)
@@ -170,38 +206,6 @@ class JobCheck:
                 parent, results_filter=ObjectType.GROUP, config_name=self.master_config.hydra.job.config_name,
                 overrides=OmegaConf.to_container(self.master_config.hydra.overrides.hydra, resolve=False)))
         return name in self._groups[parent]
-
-    def _check_values(self, cfg: DictConfig, composed: set[str], jobs: Sequence[Sequence[str]]) -> None:
-        """Apply each distinct set of related value overrides of these jobs to ``cfg`` (their composed config)."""
-        keys: list[str] = []
-        for job in jobs:
-            for o in job:
-                key = self._parse(o).key_or_group
-                if o not in composed and key not in keys:
-                    keys.append(key)
-        component = _components(keys)
-        sets: dict[tuple[int, tuple[str, ...]], Sequence[str]] = {}  # (component, its overrides) → first job
-        for job in jobs:
-            grouped: dict[int, list[str]] = {}
-            for o in job:
-                if o not in composed:
-                    grouped.setdefault(component[self._parse(o).key_or_group], []).append(o)
-            for c, overrides in grouped.items():
-                sets.setdefault((c, tuple(overrides)), job)
-        # A set that only changes plain values leaves the config's shape as it was, so those sets are
-        # applied one after another to the composed config itself, after the others (adding,
-        # deleting or merging), each of which gets a fresh copy of it.
-        plain = {s: all(self._changes_a_value(cfg, self._parse(o)) for o in s[1]) for s in sets}
-        for (c, overrides), job in sorted(sets.items(), key=lambda item: plain[item[0]]):
-            target = cfg if plain[(c, overrides)] else copy.deepcopy(cfg)
-            self.value_sets += 1
-            for o in overrides:
-                parsed = self._parse(o)
-                try:
-                    apply_override(target, parsed)
-                    self._check_range(target, parsed)
-                except Exception as exc:
-                    raise SweepConfigError(_message(exc, job)) from exc
 
     @staticmethod
     def _changes_a_value(cfg: DictConfig, override: Override) -> bool:

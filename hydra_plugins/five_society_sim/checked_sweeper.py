@@ -28,6 +28,7 @@ from typing import Any, Optional
 from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.plugins import Plugins
+from hydra.errors import HydraException
 from hydra.plugins.launcher import Launcher
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
@@ -35,7 +36,7 @@ from hydra.utils import get_method
 from omegaconf import DictConfig, OmegaConf
 
 from hydra_plugins.five_society_sim._checks import JobCheck, SweepConfigError
-from hydra_plugins.five_society_sim._jobs import sweep_jobs
+from hydra_plugins.five_society_sim._jobs import iter_batches, iter_jobs, job_count, key_values, sweep_jobs  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,11 @@ class CheckedSweeperConf:
     # TerminatedWorkerError, a broken process pool): 0 = the sweep stops, as with the basic sweeper.  Only for
     # an app whose jobs skip what is already complete (this project's: configs/hydra/sweeper/sim.yaml)
     relaunch_on_worker_death: int = 0
+    # the most jobs a sweep may have, counted before any job is made (a range by arithmetic); None: no limit
+    max_jobs: Optional[int] = None  # noqa: UP045
+    # keep each job's JobReturn (its config included) until the sweep ends, as the basic sweeper does; false: each
+    # batch's are checked and let go (a sweep of 100,000 jobs would otherwise hold 100,000 configs)
+    keep_returns: bool = True
 
 
 ConfigStore.instance().store(group="hydra/sweeper", name="checked", node=CheckedSweeperConf,
@@ -65,9 +71,11 @@ class CheckedSweeper(Sweeper):
 
     def __init__(self, max_batch_size: int | None = None, params: dict[str, str] | None = None,
                  value_check: str | None = None, start_files: list[str] | None = None,
-                 relaunch_on_worker_death: int = 0) -> None:
+                 relaunch_on_worker_death: int = 0, max_jobs: int | None = None, keep_returns: bool = True) -> None:
         super().__init__()
         self.relaunch_on_worker_death = relaunch_on_worker_death
+        self.max_jobs = max_jobs
+        self.keep_returns = keep_returns
         self.max_batch_size = max_batch_size
         self.params = dict(params or {})
         self.value_check = value_check
@@ -87,42 +95,51 @@ class CheckedSweeper(Sweeper):
         loader = self.hydra_context.config_loader
         params = [f"{key}={value}" for key, value in self.params.items()]
         overrides = OverridesParser.create(config_loader=loader).parse_overrides([*params, *arguments])
-        batches = sweep_jobs(overrides, self.max_batch_size)
-
-        tic = time.perf_counter()
-        check = JobCheck(loader, self.config, get_method(self.value_check) if self.value_check else None)
-        try:
-            check.check([job for batch in batches for job in batch])
-        except SweepConfigError as exc:
+        try:  # sized before any job is made: a range is counted, not listed
+            total = job_count(overrides)
+            if self.max_jobs is not None and total > self.max_jobs:
+                raise SweepConfigError(f"sweep.max_jobs: the sweep has {total:,} jobs, above the limit of "
+                                       f"{self.max_jobs:,} (narrow it, or raise the limit: sweep.max_jobs={total})")
+            values = key_values(overrides)  # each key's values; the jobs (their product) are made as they are used
+            tic = time.perf_counter()
+            check = JobCheck(loader, self.config, get_method(self.value_check) if self.value_check else None)
+            check.check(iter_jobs(values))
+        except (SweepConfigError, HydraException) as exc:
             self._remove_start_files()
             raise SweepConfigError(f"{exc}; no job was started") from exc
         log.debug("checked %d jobs in %.2f s: %d configs composed, %d value sets applied",
-                  sum(map(len, batches)), time.perf_counter() - tic, check.compositions, check.value_sets)
+                  total, time.perf_counter() - tic, check.compositions, check.value_sets)
 
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         returns = []
         first = 0
-        for batch in batches:
+        for batch in iter_batches(values, self.max_batch_size):  # one batch at a time
             results = self._launch(batch, first)
             for result in results:
                 _ = result.return_value  # raises if the job raised, as with the basic sweeper
             first += len(batch)
-            returns.append(results)
+            if self.keep_returns:
+                returns.append(results)
         return returns
 
     def _launch(self, batch: list[list[str]], first: int) -> Any:
         """Launch a batch; if a worker process of the launcher dies, launch it again (up to
-        ``relaunch_on_worker_death`` times): jobs that completed are skipped by the app, so the death costs the
-        job the worker was running (and those the launcher stopped with it)."""
+        ``relaunch_on_worker_death`` times).  joblib/loky then stops every worker of its pool: the app's jobs must
+        tell what is already complete or still running (this project's run outlives its worker, and a job
+        launched again waits for it: sim.runs.runner.run_job), so the death costs at most the dead worker's job."""
         assert self.launcher is not None
         for attempt in range(self.relaunch_on_worker_death + 1):
             try:
                 return self.launcher.launch(batch, initial_job_idx=first)
             except Exception as exc:
-                if attempt == self.relaunch_on_worker_death or not _worker_died(exc):
+                if not _worker_died(exc):
                     raise
+                if attempt == self.relaunch_on_worker_death:
+                    raise WorkersDied(f"a worker process of the launcher died {attempt + 1} time(s) "
+                                      f"({type(exc).__name__}: {exc}); the sweep stopped (relaunch_on_worker_death="
+                                      f"{self.relaunch_on_worker_death})") from exc
                 log.warning("a worker process of the launcher died (%s); launching the %d jobs of the batch again "
                             "(complete ones are skipped), attempt %d of %d", type(exc).__name__, len(batch),
                             attempt + 2, self.relaunch_on_worker_death + 1)
@@ -135,6 +152,10 @@ class CheckedSweeper(Sweeper):
             (sweep_dir / name).unlink(missing_ok=True)
         if sweep_dir.is_dir() and not any(sweep_dir.iterdir()):
             sweep_dir.rmdir()
+
+
+class WorkersDied(HydraException):
+    """Workers of the launcher kept dying: the batch was launched ``relaunch_on_worker_death`` times again."""
 
 
 def _worker_died(exc: BaseException) -> bool:

@@ -150,7 +150,11 @@ def _sweep_job(cfg: DictConfig, out_dir: Path, hc) -> float | None:
         return None
     outcome = run_job(cfg, out_dir, name, list(hc.overrides.task))
     line = progress_line(Path(hc.sweep.dir), name, outcome.status, outcome.seconds)
-    print(line + (f": {outcome.error.split(': ', 1)[-1]}" if outcome.error else ""), flush=True)
+    line += f": {outcome.error.split(': ', 1)[-1]}" if outcome.error else ""
+    if outcome.recorded is not None:  # launched again after a launcher worker died: not run again
+        line += ("  [its run outlived the dead worker and finished; not run again]" if outcome.recorded == "outlived"
+                 else "  [recorded earlier in this sweep; not run again]")
+    print(line, flush=True)
     return outcome.report["targets"]["callback_satisfaction"]["value"] if outcome.report else None
 
 

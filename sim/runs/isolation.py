@@ -92,6 +92,121 @@ def run_isolated(func: Callable[..., Any], args: tuple, timeout_s: float | None 
     return ended
 
 
+def run_kept(work: Callable[[], Any], owner: int, undelivered: Callable[[Any], Any] | None = None) -> Ended:
+    """Call ``work()`` in a *keeper*: a process that outlives this one, and return what it returned.
+
+    The keeper is handed to the system's init by a double fork, so it is not this process's child: when
+    this process dies (a launcher's worker killed from outside, and with it, by joblib/loky, every other
+    worker of its pool and their descendants), the keeper goes on, finishes ``work()`` (which records
+    its own outcome) and ends.  It ends at once, with what it runs (job processes die with their parent),
+    when ``owner`` ends (the sweep's main process: Ctrl-C or a kill of the sweep leaves no orphan).
+    File descriptors of this process stay open in the keeper (a file lock on the job's folder is then
+    held until the keeper ends).  ``work()``'s return value comes back through a pipe; a keeper that
+    ends without sending it (killed) comes back as ``Ended(died=True)``.  ``undelivered(value)`` is called in
+    the keeper when nobody is left to receive the value (this process has died).
+    """
+    reports_r, reports_w = os.pipe()
+    with FORK_LOCK:
+        inherited = list(_PARENT_FDS)
+        _flush_output()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # see _JobProcess: a fork with threads running
+            try:
+                pid = os.fork()
+            except (OSError, RuntimeError):
+                os.close(reports_r)
+                os.close(reports_w)
+                raise
+    if pid == 0:  # the intermediate process: fork the keeper, then leave at once (init adopts the keeper)
+        code = 1
+        try:
+            os.close(reports_r)
+            for fd in inherited:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            if os.fork() == 0:
+                _keep(work, reports_w, owner, undelivered)  # never returns
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(reports_w)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+    received = bytearray()
+    try:
+        while chunk := os.read(reports_r, 1 << 16):
+            received += chunk
+    finally:
+        os.close(reports_r)
+    if received:
+        try:
+            value, error = pickle.loads(bytes(received))
+        except Exception as exc:
+            return _in_process_error(exc)
+        if error is None:
+            return Ended(value=value)
+        return Ended(error=error, details={"cause": "exception"})
+    return Ended(error="JobDied: the job's keeper process ended without reporting (killed from outside)", died=True,
+                 details={"cause": "keeper_died"})
+
+
+def _keep(work: Callable[[], Any], reports: int, owner: int, undelivered: Callable[[Any], Any] | None) -> NoReturn:
+    """The keeper: end with ``owner``; run ``work()``; send ``(value, error)`` up ``reports``, or, if nobody reads
+    any more, call ``undelivered(value)``."""
+    code = 1
+    try:
+        _PARENT_FDS.clear()
+        _PARENT_FDS.add(reports)  # not inherited by the job processes the work forks
+        end_with(owner)
+        value = None
+        try:
+            value = work()
+            message = pickle.dumps((value, None))
+        except BaseException as exc:  # Ctrl-C included
+            message = pickle.dumps((None, f"{type(exc).__name__}: {exc}"))
+        _flush_output()
+        try:
+            _write_all(reports, message)
+        except OSError:  # nobody reads any more (the waiting process died): the work recorded itself
+            if undelivered is not None:
+                undelivered(value)
+        code = 0
+    finally:
+        _flush_output()
+        os._exit(code)
+
+
+def end_with(owner: int) -> None:
+    """End this process as soon as process ``owner`` has ended (a thread waits on a pidfd, or polls where none)."""
+    try:
+        watched: int | None = os.pidfd_open(owner)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfd (not Linux, an old kernel): look every second
+        watched = None
+
+    def wait() -> None:
+        if watched is not None:
+            select.select([watched], [], [])
+        else:
+            while _alive(owner):
+                time.sleep(1.0)
+        _flush_output()
+        os._exit(1)
+
+    threading.Thread(target=wait, name="end-with-owner", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def run_jobs(func: Callable[..., Any], jobs: Iterable[Job], workers: int = 1) -> Iterator[tuple[Any, Ended]]:
     """Call ``func(*job.args)`` for every job in up to ``workers`` job processes at once; yield ``(job.key, Ended)``.
 

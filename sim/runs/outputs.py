@@ -169,9 +169,10 @@ def read_manifest(out_dir: str | os.PathLike) -> dict | None:
 def check_run(out_dir: str | os.PathLike, digest: str | None = None, legacy_ok: bool = False) -> str | None:
     """Why ``out_dir`` does not hold a complete run (of the config with hash ``digest``, if given); None if it does.
 
-    Complete means: a readable manifest (written last), the same config hash, and every output file
-    the manifest lists with the size and SHA-256 it recorded.  A manifest without these records
-    (written before they existed) cannot vouch for its files: the run counts as incomplete, unless
+    Complete means: a readable manifest (written last), the same config hash, a config in it that gives that
+    hash (not edited since), and every output file the manifest lists with the size and SHA-256 it recorded.  A
+    manifest without these records (written before they existed) cannot vouch for its files: the run counts as
+    incomplete, unless
     ``legacy_ok`` (collating an old sweep), when its files need only be present.
     """
     out = Path(out_dir)
@@ -182,6 +183,14 @@ def check_run(out_dir: str | os.PathLike, digest: str | None = None, legacy_ok: 
         return f"{MANIFEST_FILE} is unreadable"
     if digest is not None and manifest.get("config_hash") != digest:
         return "the manifest is of another config (config hash differs)"
+    config = manifest.get("config")
+    if isinstance(config, dict):  # (a manifest without its config is an old one: see below)
+        try:
+            consistent = _hash(config) == manifest.get("config_hash")
+        except (TypeError, ValueError):
+            consistent = False
+        if not consistent:  # the config was edited after the run, its hash left as it was
+            return f"{MANIFEST_FILE}'s config does not give its config hash (edited after the run)"
     records = manifest.get("outputs")
     if not isinstance(records, dict) or not records:
         missing = [f for f in manifest.get("files", []) if not (out / f).is_file()]

@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from omegaconf import DictConfig
@@ -37,7 +38,7 @@ from omegaconf import DictConfig
 from sim.model.community_model import CommunityModel, warmup_key
 from sim.model.indicators import compute_kpis, kpi_report
 from sim.runs.collate import CollateError, collate
-from sim.runs.isolation import CAN_FORK, Ended, Job, run_isolated, run_jobs
+from sim.runs.isolation import CAN_FORK, Ended, Job, end_with, run_isolated, run_jobs, run_kept
 from sim.runs.outputs import (
     DISTRICT_OUTPUT_FILES,
     DISTRICT_TIMESERIES_FILE,
@@ -45,6 +46,7 @@ from sim.runs.outputs import (
     MANIFEST_FILE,
     OUTPUT_FILES,
     RUNS_FILE,
+    STATUS_FILE,
     SWEEP_FILE,
     TIMESERIES_FILE,
     SweepBusy,
@@ -52,6 +54,8 @@ from sim.runs.outputs import (
     config_hash,
     is_complete,
     lock_sweep,
+    read_json,
+    read_status,
     write_atomic,
     write_plan,
     write_status,
@@ -152,6 +156,16 @@ class JobOutcome:
     error: str | None = None
     report: dict | None = None
     details: dict | None = None
+    # a job of a sweep launched again after a launcher worker died, whose outcome this sweep had recorded already:
+    # "outlived" (its run outlived the worker that waited for it), "earlier" (it had ended before)
+    recorded: str | None = None
+
+
+# Set by the sweep's main process (sim.runs.sweep.SweepCallback) for its jobs: its process id, and an id of this
+# attempt at the sweep.  With them, a job's run goes on in a keeper process that outlives the launcher's worker
+# (:func:`sim.runs.isolation.run_kept`).
+OWNER_ENV = "SIM_SWEEP_OWNER"
+ATTEMPT_ENV = "SIM_SWEEP_ATTEMPT"
 
 
 def run_job(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, name: str,
@@ -161,10 +175,86 @@ def run_job(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, name: str,
     The child runs :func:`run` under the limits of the config's ``sweep`` section
     (``job_timeout_s``, ``job_memory_gb``); its end, whatever it is, is recorded in ``status.json``.
     """
-    job = _prepare(cfg, out_dir, name, overrides, time.perf_counter())
+    start = time.perf_counter()
+    owner, attempt = os.environ.get(OWNER_ENV, ""), os.environ.get(ATTEMPT_ENV) or None
+    if CAN_FORK and owner.isdigit() and attempt is not None:
+        _end_with_sweep(int(owner))
+        return _run_kept_job(cfg, out_dir, name, overrides, start, int(owner), attempt)
+    job = _prepare(cfg, out_dir, name, overrides, start)
     if isinstance(job, JobOutcome):
         return job
     return _record(job, run_isolated(run, job.args, job.timeout_s, job.memory_gb))
+
+
+_WATCHED_OWNER: int | None = None  # the sweep's main process this (worker) process ends with, once watched
+
+
+def _end_with_sweep(owner: int) -> None:
+    """A launcher worker running a job of the sweep whose main process is ``owner`` ends when that process ends
+    (loky's idle workers otherwise outlive a main process killed with SIGKILL); nothing for the main process itself."""
+    global _WATCHED_OWNER
+    if owner not in (os.getpid(), _WATCHED_OWNER):
+        _WATCHED_OWNER = owner
+        end_with(owner)
+
+
+def _run_kept_job(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, name: str, overrides: Sequence[str],
+                  start: float, owner: int, attempt: str) -> JobOutcome:
+    """A job of a sweep whose run outlives the worker that waits for it: a dead worker costs at most its job.
+
+    The job's folder is locked (``flock`` on the folder itself) while its run goes on, in a keeper process
+    (:func:`sim.runs.isolation.run_kept`) that records the outcome itself.  When a launcher's worker dies, loky
+    stops every worker of the pool and the sweeper launches the batch again (hydra_plugins/five_society_sim):
+    this job, launched again, finds its folder locked by the keeper still running it and waits for it, or
+    finds the outcome recorded in this attempt (``status.json``'s ``attempt``) and returns it; only a run whose
+    keeper died as well (killed with it) is started again.
+    """
+    import fcntl
+
+    try:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        lock = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:  # an unwritable folder, a full disk: recorded as failed where possible
+        return _failed(out_dir, name, None, start, exc, overrides)
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # the keeper of this job's run, from before its worker died, still runs it
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        earlier = read_status(out_dir)
+        if isinstance(earlier, dict) and earlier.get("attempt") == attempt and earlier.get("status") in (
+                "done", "skipped", "failed"):
+            return _recorded_outcome(name, earlier, Path(out_dir))
+        job = _prepare(cfg, out_dir, name, overrides, start, attempt=attempt)
+        if isinstance(job, JobOutcome):
+            return job
+        try:
+            ended = run_kept(lambda: _record(job, run_isolated(run, job.args, job.timeout_s, job.memory_gb)), owner,
+                             lambda outcome: _mark_status(out_dir, outlived_worker=True))
+        except (OSError, RuntimeError) as exc:  # no process could be forked (out of memory, too many processes)
+            return _failed(out_dir, name, job.digest, start, exc, overrides, attempt)
+    finally:
+        os.close(lock)  # the keeper's copy keeps the folder locked until its run has ended
+    if ended.error is None and isinstance(ended.value, JobOutcome):
+        return ended.value
+    return _record(job, ended)  # the keeper died (or failed) without recording: recorded here
+
+
+def _recorded_outcome(name: str, status: dict, out_dir: Path) -> JobOutcome:
+    """The outcome this attempt at the sweep had recorded for a job launched again after a launcher worker died."""
+    report = read_json(out_dir / KPIS_FILE) if status["status"] in ("done", "skipped") else None
+    details = {k: v for k, v in status.items() if k not in ("status", "job", "seconds", "error")}
+    return JobOutcome(str(status.get("job", name)), status["status"], float(status.get("seconds") or 0.0),
+                      error=status.get("error"), report=report, details=details,
+                      recorded="outlived" if status.get("outlived_worker") else "earlier")
+
+
+def _mark_status(out_dir: str | os.PathLike, **marks: Any) -> None:
+    """Add ``marks`` to a job's recorded status (nothing if it has none or it cannot be written)."""
+    status = read_status(out_dir)
+    if isinstance(status, dict):
+        with contextlib.suppress(OSError):
+            write_atomic(Path(out_dir) / STATUS_FILE, {**status, **marks})
 
 
 @dataclass(frozen=True)
@@ -179,10 +269,11 @@ class _Pending:
     timeout_s: float | None
     memory_gb: float | None
     group: str | None = None  # runs of one group share a warm-up: run_many gives them to one job process
+    attempt: str | None = None  # the sweep attempt it belongs to (recorded in its status.json), if any
 
 
 def _prepare(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, name: str, overrides: Sequence[str],
-             start: float, share_warmup: bool = False) -> _Pending | JobOutcome:
+             start: float, share_warmup: bool = False, attempt: str | None = None) -> _Pending | JobOutcome:
     """Check a job's config and whether its folder already holds it: the outcome if it need not run, else the job.
 
     A config that fails its checks is recorded as failed, a complete run of the same config as skipped.
@@ -194,14 +285,19 @@ def _prepare(cfg: DictConfig | SimConfig, out_dir: str | os.PathLike, name: str,
         digest = config_hash(settings)
         if is_complete(out_dir, digest):
             seconds = time.perf_counter() - start
-            write_status(out_dir, "skipped", name, digest, seconds, details={"overrides": list(overrides)})
+            write_status(out_dir, "skipped", name, digest, seconds,
+                         details={"overrides": list(overrides), **_attempt(attempt)})
             return JobOutcome(name, "skipped", seconds)
         Path(out_dir).mkdir(parents=True, exist_ok=True)
     except Exception as exc:  # a config that fails its checks, an unwritable folder: record it, go on
-        return _failed(out_dir, name, digest, start, exc, overrides)
+        return _failed(out_dir, name, digest, start, exc, overrides, attempt)
     group = warmup_key(settings) if share_warmup and settings.district is None and settings.warmup_weeks else None
     return _Pending(out_dir, name, digest, start, (settings, out_dir, False, list(overrides), share_warmup),
-                    settings.sweep.job_timeout_s or None, settings.sweep.job_memory_gb or None, group)
+                    settings.sweep.job_timeout_s or None, settings.sweep.job_memory_gb or None, group, attempt)
+
+
+def _attempt(attempt: str | None) -> dict:
+    return {} if attempt is None else {"attempt": attempt}
 
 
 def _record(job: _Pending, ended: Ended) -> JobOutcome:
@@ -213,20 +309,21 @@ def _record(job: _Pending, ended: Ended) -> JobOutcome:
         status = "failed" if ended.error is not None else "done"
         seconds = time.perf_counter() - job.start
         write_status(job.out_dir, status, job.name, job.digest, seconds, ended.error,
-                     {"overrides": list(job.args[3]), **(ended.details or {})})
+                     {"overrides": list(job.args[3]), **(ended.details or {}), **_attempt(job.attempt)})
         return JobOutcome(job.name, status, seconds, error=ended.error, report=ended.value, details=ended.details)
     except Exception as exc:  # an unwritable folder, a full disk
-        return _failed(job.out_dir, job.name, job.digest, job.start, exc, job.args[3])
+        return _failed(job.out_dir, job.name, job.digest, job.start, exc, job.args[3], job.attempt)
 
 
 def _failed(out_dir: str | os.PathLike, name: str, digest: str | None, start: float, exc: Exception,
-            overrides: Sequence[str] = ()) -> JobOutcome:
+            overrides: Sequence[str] = (), attempt: str | None = None) -> JobOutcome:
     """Record a job that failed before or after its child ran (a bad config, an unwritable folder)."""
     seconds = time.perf_counter() - start
     error = f"{type(exc).__name__}: {exc}"
     details = {"cause": "exception", "traceback": "".join(traceback.format_exception(exc))}
     with contextlib.suppress(OSError):  # nowhere to record it: the summary still names the job
-        write_status(out_dir, "failed", name, digest, seconds, error, {"overrides": list(overrides), **details})
+        write_status(out_dir, "failed", name, digest, seconds, error,
+                     {"overrides": list(overrides), **details, **_attempt(attempt)})
     return JobOutcome(name, "failed", seconds, error=error, details=details)
 
 

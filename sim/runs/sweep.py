@@ -9,6 +9,11 @@
   (the out-of-memory killer), ``os._exit`` or a limit (``sweep.job_timeout_s``,
   ``sweep.job_memory_gb``) is recorded in its ``status.json`` with its cause; the worker and the
   other jobs go on, and Hydra's end-of-sweep callback still runs.
+* A launcher worker killed from outside costs at most its job: the job's run goes on in a keeper process that
+  outlives the worker (and ends with the sweep's main process); loky stops the whole pool, the sweeper launches
+  the batch again (configs/hydra/sweeper/sim.yaml), and each job launched again waits for its run still going or
+  takes the outcome this attempt recorded (``status.json``'s ``attempt``).  The summary says how many runs
+  outlived a dead worker; workers that keep dying stop the sweep with exit 3 (some jobs ran) or 2.
 * :class:`SweepCallback` (registered in configs/config.yaml) takes the sweep folder's lock at the
   start (a second sweep into the same folder waits, or with ``sweep.wait=false`` refuses), records
   the sweep's plan in ``sweep.json`` (the number of jobs, counted without listing them, and each job's
@@ -35,8 +40,10 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import os
 import sys
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -60,7 +67,7 @@ from sim.runs.outputs import (
     read_status,
     write_plan,
 )
-from sim.runs.runner import summary_text
+from sim.runs.runner import ATTEMPT_ENV, OWNER_ENV, summary_text
 from sim.settings.config import ConfigError
 
 MAX_PLANNED_NAMES = 1_000_000  # a larger sweep's plan records its number of jobs only
@@ -194,20 +201,29 @@ class SweepCallback(Callback):
         except Exception:  # a sweep that needs the config loader to count (glob): the count is unknown
             jobs = None
         names = None
-        if jobs is not None and jobs <= MAX_PLANNED_NAMES:
+        # a sweep above its limit (refused by the sweeper next, before any job) is not listed either
+        limit = min(MAX_PLANNED_NAMES, int(OmegaConf.select(config, "sweep.max_jobs", default=MAX_PLANNED_NAMES)))
+        if jobs is not None and jobs <= limit:
             try:
                 names = job_names(config)
             except Exception:  # a sweeper or folder naming other than this project's: the count alone
                 names = None
         task = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)  # interpolations resolve in jobs
+        attempt = uuid.uuid4().hex
         # the plan, before any job starts: sim.runs.collate checks the folder against it (jobs never started, strays)
-        write_plan(sweep_dir, "sweep", None if names is None else dict.fromkeys(names), jobs, overrides=task)
+        write_plan(sweep_dir, "sweep", None if names is None else dict.fromkeys(names), jobs, overrides=task,
+                   attempt=attempt)
+        # the jobs' runs outlive the launcher's workers and end with this process (sim.runs.runner.run_job); the
+        # launcher's worker processes, started after this, inherit these
+        os.environ[OWNER_ENV], os.environ[ATTEMPT_ENV] = str(os.getpid()), attempt
         global STARTED
         STARTED = sweep_dir
         log.info("sweep of %s jobs into %s", jobs if jobs is not None else "?", sweep_dir)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
+        for name in (OWNER_ENV, ATTEMPT_ENV):
+            os.environ.pop(name, None)
         try:
             code = self._finish(sweep_dir)
         finally:
@@ -228,6 +244,10 @@ class SweepCallback(Callback):
             counts["failed"] += silent
             failures.append((f"{silent} job(s)", "never reported a status"))
         print(summary_text(counts, time.time() - self._start, sweep_dir, failures), flush=True)
+        outlived = sum(1 for st in statuses if st.get("outlived_worker"))
+        if outlived:
+            print(f"  {outlived} job(s) were running when a worker of the launcher died: each finished in its own "
+                  "process and was not started again", flush=True)
         collated = True
         if self.collate:
             try:
