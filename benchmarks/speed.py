@@ -96,17 +96,24 @@ def district_case(name: str, processes: int, sample: int, steps: int, warmup: in
     return r
 
 
-def study_case(runs: int, jobs: int, steps: int) -> dict:
+def study_case(runs: int, jobs: int, steps: int, how: str = "run_many") -> dict:
     """A study shaped like a 100,000-run uncertainty study, sampled: ``runs`` relocation runs, the four policies ×
-    seeds (each seed's warm-up shared by its policies, as ``run_many`` does), outputs written and collated."""
+    seeds, outputs written and collated; through ``run_many`` (each seed's warm-up shared by its policies) or a
+    Hydra multirun (joblib launcher, ``python -m sim -m``)."""
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "benchmarks.run", "--many", str(runs), "--jobs", str(jobs), "--out",
-               f"{tmp}/sw", "--policies", ",".join(STUDY_POLICIES), "--", "community=relocation", f"steps={steps}"]
+        if how == "hydra":
+            cmd = [sys.executable, "-m", "sim", "-m", "community=relocation", f"steps={steps}",
+                   f"policy={','.join(STUDY_POLICIES)}", f"seed=range(0,{runs // len(STUDY_POLICIES)})",
+                   f"hydra.launcher.n_jobs={jobs}", f"hydra.sweep.dir={tmp}/sw"]
+        else:
+            cmd = [sys.executable, "-m", "benchmarks.run", "--many", str(runs), "--jobs", str(jobs), "--out",
+                   f"{tmp}/sw", "--policies", ",".join(STUDY_POLICIES), "--", "community=relocation",
+                   f"steps={steps}"]
         r = _measure(cmd)
         done = len(list(Path(tmp, "sw").glob("*/manifest.json")))
     if done != runs:
         raise RuntimeError(f"the study finished {done} of {runs} runs")
-    r.update(runs=runs, jobs=jobs, steps=steps, runs_per_min=runs / r["wall_s"] * 60,
+    r.update(how=how, runs=runs, jobs=jobs, steps=steps, runs_per_min=runs / r["wall_s"] * 60,
              cpu_ms_per_run=r["cpu_s"] / runs * 1000)
     return r
 
@@ -137,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--runs", type=int, default=400)
     s.add_argument("--jobs", type=int, default=2)
     s.add_argument("--steps", type=int, default=260)
+    s.add_argument("--how", choices=("run_many", "hydra"), default="run_many",
+                   help="through sim.runs.runner.run_many (what the studies use) or a Hydra multirun")
     for p in (d, s):
         p.add_argument("--write", action="store_true", help="record the table in benchmarks/results.md")
     args = ap.parse_args(argv)
@@ -164,10 +173,11 @@ def main(argv: list[str] | None = None) -> int:
                           f"{cpu_per * full / 60:.0f} min of CPU; on {max(counts)} processes ≥ "
                           f"{cpu_per * full / max(counts) / 60:.0f} min of wall time."]
     else:
-        r = study_case(args.runs, args.jobs, args.steps)
+        r = study_case(args.runs, args.jobs, args.steps, args.how)
         print(json.dumps(r))
         lines += [f"### Study: {args.runs} relocation runs ({', '.join(STUDY_POLICIES)} × {args.runs // 4} seeds, "
-                  f"{args.steps} weeks after the 208-week warm-up, outputs written and collated), run_many on "
+                  f"{args.steps} weeks after the 208-week warm-up, outputs written and collated), "
+                  f"{'run_many' if args.how == 'run_many' else 'a Hydra multirun (joblib launcher)'} on "
                   f"{args.jobs} processes", "",
                   "| runs/min (wall) | CPU ms a run | wall s | CPU s | load before → after | 100,000 runs |",
                   "|---:|---:|---:|---:|---|---:|",
@@ -175,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{r['load_before']:.1f} → {r['load_after']:.1f} | {100_000 / r['runs_per_min'] / 60:.1f} h |"]
     print("\n".join(lines))
     if args.write:
-        key = f"district-{args.district}-{args.sample}" if args.what == "district" else "study"
+        key = f"district-{args.district}-{args.sample}" if args.what == "district" else f"study-{args.how}"
         _write(key, ["", f"Written by `python -m benchmarks.speed {' '.join(argv or sys.argv[1:])}` on "
                     f"{time.strftime('%Y-%m-%d %H:%M')}.", "", *lines, ""])
     return 0
