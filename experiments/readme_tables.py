@@ -962,6 +962,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sim.runs.outputs import write_atomic
 
     for path, text in new_readmes.items():
+        Path(path).parent.mkdir(parents=True, exist_ok=True)  # the summary goes to docs/ beside the READMEs
         write_atomic(path, text)
         print(f"updated {path}")
     print(rendered["en"].get("policies") or next(iter(rendered["en"].values()), ""))
