@@ -130,3 +130,15 @@ def test_the_weekly_record_packs_weeks_into_arrays_and_gives_the_table_pandas_wo
             assert record.latest()["count"] == n * 3
     assert any(isinstance(p, np.ndarray) for p in record._packed["count"])  # packed, not kept as lists
     assert not any(isinstance(p, np.ndarray) for p in record._packed["text"])
+
+
+def test_a_district_dropped_without_running_stops_its_workers():
+    import gc
+
+    model = DistrictModel(settings_for("district=small_district", "progress=false", "processes=2", "steps=2"))
+    process = model.groups[1].process
+    assert process.is_alive()
+    del model
+    gc.collect()
+    process.join(timeout=10)
+    assert not process.is_alive()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import math
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -79,6 +80,7 @@ class DistrictModel(Model):
             c_cfg.seed = int(ss.generate_state(1)[0])
             members.append(Member(k, c_cfg, float(share[k])))
         self.groups = self._groups(members, cfg.processes)
+        weakref.finalize(self, _close_groups, list(self.groups))  # a district dropped without run(): its workers stop
         self._group_of = np.zeros(n, dtype=np.int64)  # which group holds each community
         for k, group in enumerate(self.groups):
             self._group_of[group.indices] = k
@@ -237,6 +239,11 @@ class DistrictModel(Model):
                 df.insert(0, "community_id", k)
                 frames[k] = df
         return pd.concat(frames, ignore_index=True)
+
+
+def _close_groups(groups: list) -> None:
+    for group in groups:
+        group.close()
 
 
 DISTRICT_TARGETS = (

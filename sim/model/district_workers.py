@@ -208,8 +208,19 @@ class WorkerGroup:
 
     def ask(self, request: str, *args) -> None:
         self.answer()  # the previous request's, if not taken
-        self._conn.send((request, args))
+        try:
+            self._conn.send((request, args))
+        except OSError:  # BrokenPipeError: the worker is gone
+            raise self._died() from None
         self._waiting = True
+
+    def _died(self) -> RuntimeError:
+        self.process.join(timeout=5)
+        return RuntimeError(
+            f"the district's worker process for communities {self.indices[0]}–{self.indices[-1]} "
+            f"ended without answering (exit code {self.process.exitcode}: a negative code is the "
+            "signal that ended it, e.g. -9 for the out-of-memory killer)"
+        )
 
     def answer(self):
         if not self._waiting:
@@ -218,12 +229,7 @@ class WorkerGroup:
         try:
             status, value = self._conn.recv()
         except (EOFError, OSError):
-            self.process.join(timeout=5)
-            raise RuntimeError(
-                f"the district's worker process for communities {self.indices[0]}–{self.indices[-1]} "
-                f"ended without answering (exit code {self.process.exitcode}: a negative code is the "
-                "signal that ended it, e.g. -9 for the out-of-memory killer)"
-            ) from None
+            raise self._died() from None
         if status == "error":
             exc, text = value
             raise RuntimeError(
