@@ -85,10 +85,8 @@ class DistrictModel(Model):
         for k, group in enumerate(self.groups):
             self._group_of[group.indices] = k
         self.sizes = np.zeros(n)
-        for group in self.groups:
-            group.ask("sizes")
-        for group in self.groups:
-            self.sizes[group.indices] = group.answer()
+        for group, sizes in zip(self.groups, self._ask_all("sizes", lambda k: ()), strict=True):
+            self.sizes[group.indices] = sizes
         per_community = gov_purchase.budget_of(cfg.policy)
         self.purchase_budget = d.purchase_budget_yuan_per_year if d.purchase_budget_yuan_per_year >= 0 \
             else per_community * n
@@ -114,8 +112,7 @@ class DistrictModel(Model):
             for group in groups:
                 group.answer()  # raises if a worker could not build its communities
         except BaseException:
-            for group in groups:
-                group.close()
+            _close_groups(groups)
             raise
         return groups
 
@@ -129,8 +126,7 @@ class DistrictModel(Model):
 
     def close(self) -> None:
         """Stop the worker processes (after :meth:`run`, or when a run is abandoned)."""
-        for group in self.groups:
-            group.close()
+        _close_groups(self.groups)
 
     @property
     def policy(self):
@@ -161,11 +157,11 @@ class DistrictModel(Model):
                 targets.append(served[int(rng.integers(len(served)))])
         return targets
 
-    def _ask_all(self, request: str, per_group) -> list:
-        """Ask every group (the workers first, so they work while this process does its own part); their answers
-        in the groups' order."""
-        for group in self.groups[1:] + self.groups[:1]:
-            group.ask(request, *per_group(group))
+    def _ask_all(self, request: str, args_of) -> list:
+        """Ask every group (the workers first, so they work while this process does its own part), with the
+        arguments ``args_of(k)`` for group ``k``; their answers in the groups' order."""
+        for k in [*range(1, len(self.groups)), 0]:
+            self.groups[k].ask(request, *args_of(k))
         return [group.answer() for group in self.groups]
 
     @property
@@ -179,7 +175,8 @@ class DistrictModel(Model):
         if not warming:
             self.allocate_purchase_budget()
         budgets, self._budgets = self._budgets, None
-        answers = self._ask_all("step", lambda g: (None if budgets is None else budgets[g.indices].tolist(),))
+        answers = self._ask_all("step", lambda k: (
+            None if budgets is None else budgets[self.groups[k].indices].tolist(),))
         self.week += 1
         if warming:
             return
@@ -188,10 +185,10 @@ class DistrictModel(Model):
             rows[group.indices] = part
         targets = self.incubate()
         if targets:
-            asked: dict[int, list[int]] = {id(g): [] for g in self.groups}
+            asked: list[list[int]] = [[] for _ in self.groups]
             for t in targets:  # in order, to the group holding the community
-                asked[id(self.groups[self._group_of[t]])].append(t)
-            founded = self._ask_all("incubate", lambda g: (asked[id(g)],))
+                asked[self._group_of[t]].append(t)
+            founded = self._ask_all("incubate", lambda k: (asked[k],))
             self.incubated_by_district += sum(founded)
         self._reported_since_round += rows[:, ROW_COLUMNS.index("demands_reported")]
         self.records.append(self._district_row(rows))
@@ -233,7 +230,7 @@ class DistrictModel(Model):
     def community_timeseries(self) -> pd.DataFrame:
         """One row per community and recorded week, in district order."""
         frames: list[pd.DataFrame | None] = [None] * len(self.presets)
-        for group, tables in zip(self.groups, self._ask_all("timeseries", lambda g: ()), strict=True):
+        for group, tables in zip(self.groups, self._ask_all("timeseries", lambda k: ()), strict=True):
             for k, df in zip(group.indices, tables, strict=True):
                 df.insert(0, "preset", self.presets[k])
                 df.insert(0, "community_id", k)
