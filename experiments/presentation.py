@@ -222,7 +222,8 @@ def scenario_names(settings: dict[str, dict[str, object]], lang: str = "en") -> 
 
 def wrap(text: str, lang: str = "en", width: int = 26) -> str:
     """``text`` broken into lines of about ``width`` characters (Chinese, twice as wide, at half that, after
-    its commas where it can, never inside a bracketed note such as （全部杠杆）)."""
+    its commas or at its spaces where it can, e.g. '置信区间半宽 ÷' / '政策间标准差', never inside a bracketed note
+    such as （全部杠杆）)."""
     if lang != "zh":
         return textwrap.fill(text, width, break_long_words=False, break_on_hyphens=False)
     step, lines = max(4, width // 2), [""]
@@ -231,13 +232,20 @@ def wrap(text: str, lang: str = "en", width: int = 26) -> str:
         for piece in re.split(r"(（[^（）]*）)", part):  # a bracketed note is never broken inside
             if piece.startswith("（") or len(piece) <= step + 1:
                 chunks.append(piece)
-            else:
-                chunks += [piece[i:i + step] for i in range(0, len(piece), step)]
+                continue
+            for word in re.split(r"(?<= )", piece):  # at a space where there is one, else every `step` characters
+                chunks += [word] if len(word) <= step + 1 else [word[i:i + step] for i in range(0, len(word), step)]
         for chunk in (c for c in chunks if c):
             if lines[-1] and len(lines[-1]) + len(chunk) > step + 1:  # a comma may stick out by one
                 lines.append("")
             lines[-1] += chunk
-    return "\n".join(line.strip() for line in lines)
+    for i in range(1, len(lines)):  # no line starts with a closing mark (避头点): it stays on the line before
+        while lines[i] and lines[i][0] in NO_LINE_START:
+            lines[i - 1], lines[i] = lines[i - 1] + lines[i][0], lines[i][1:]
+    return "\n".join(line.strip() for line in lines if line.strip())
+
+
+NO_LINE_START = "，。、；：？！）》」』%"  # marks Chinese typesetting keeps off the start of a line
 
 
 def thousands(value: float, _=None) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from experiments import calibrate, patterns, priors, sensitivity, warmup
-from experiments.presentation import kpi_label, param_name, unit_label
+from experiments.presentation import NO_LINE_START, kpi_label, param_name, unit_label, wrap
 from sim.settings.config import schema_fields
 from sim.tables.glossary import GLOSSARY, label
 
@@ -37,3 +37,14 @@ def test_every_pattern_level_and_unit_has_a_name(lang):
 def test_indicators_of_the_figures_have_chinese_names():
     for key in (*sensitivity.INDICATORS, *warmup.INDICATORS):
         assert kpi_label(key, "zh") != key and not kpi_label(key, "zh").isascii(), key
+
+
+def test_chinese_labels_break_at_spaces_and_never_before_a_closing_mark():
+    """The replications figure's zh y label broke mid-word ('置信区间半宽÷政' / '策间标准差'); a title broke before its
+    colon ('虚线' / '：判定标准')."""
+    assert wrap(label("rep_relative", "zh"), "zh", 20).split("\n") == ["置信区间半宽 ÷", "政策间标准差"]
+    for key in ("rep_halfwidth_title", "fig_replication", "cap_replication", "rep_rule"):
+        lines = wrap(label(key, "zh"), "zh", 26).split("\n")
+        assert "".join(lines).replace(" ", "") == label(key, "zh").replace(" ", "")  # nothing lost
+        assert not [line for line in lines[1:] if line[0] in NO_LINE_START], lines
+        assert all(len(line) <= 14 for line in lines if "（" not in line), lines
