@@ -162,6 +162,28 @@ def test_killing_a_launcher_worker_costs_only_its_job(tmp_path):
     assert len(pd.read_parquet(sw / "runs.parquet")) == 6
 
 
+def test_a_jobs_result_is_sent_back_in_one_pipe_write():
+    """What a launcher worker sends back for a job fits in one atomic pipe write (PIPE_BUF, 4,096 bytes on Linux),
+    even for the long grid of item 4: a worker killed while sending a 50 kB result left loky's reader waiting for
+    the rest of it and the sweep hung (CI, 2026-12-07); and the launcher sends one job per message."""
+    import cloudpickle
+    from hydra.core.utils import JobReturn, JobStatus
+    from omegaconf import OmegaConf
+
+    from sim.runs.sweep import SweepCallback
+    from sim.settings.config import settings_for
+
+    overrides = [*SHORT, *(o.split(",")[0] for o in LONG_GRID)]
+    ret = JobReturn(overrides=overrides, cfg=OmegaConf.structured(settings_for(*overrides)),
+                    hydra_cfg=OmegaConf.create({"hydra": {"job": {"name": "x" * 30_000}}}), working_dir=str(REPO),
+                    task_name="__main__", status=JobStatus.COMPLETED, _return_value=None)
+    assert len(cloudpickle.dumps(ret)) > 16_384  # what was sent before
+    SweepCallback().on_job_end(config=OmegaConf.create({}), job_return=ret)
+    assert len(cloudpickle.dumps([ret])) < 4096 and ret.overrides == overrides and ret.status == JobStatus.COMPLETED
+    assert OmegaConf.load(REPO / "configs" / "hydra" / "launcher" / "local.yaml").batch_size == 1
+    assert "override hydra/launcher: local" in (REPO / "configs" / "config.yaml").read_text()
+
+
 def test_an_error_after_jobs_ran_exits_3_not_nothing_ran(tmp_path, monkeypatch, capsys):
     """A sweep that an unexpected error stops after some jobs finished does not claim that nothing ran (exit 2)."""
     import pytest
