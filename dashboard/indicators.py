@@ -87,8 +87,8 @@ def shown_value(key: str, value: float | None, lang: str = "en", decimals: int =
     """A value as the page shows it: fractions in per cent, money in whole yuan, counts (sim.tables.kpi_table).
 
     Money summed over the run (RUN_TOTALS, or ``total``) is shown from ¥10,000 to the nearest ¥10 (from ¥100,000 to
-    the nearest ¥100): the model books money in whole fen each week, so a budget of ¥200,000 a year comes to
-    ¥999,999 over five years, which a room reads as another number than the ¥1,000,000 it is."""
+    the nearest ¥100): a room compares sums of money, and fen or yuan in a six-figure total only slow it down
+    (the model pays a purchase budget to the fen: ¥200,000 a year is ¥1,000,000 over five years)."""
     column = weekly_column(key)
     total = total or key in RUN_TOTALS
     if total and value is not None and value == value and is_money(column) and abs(value) >= 10_000:

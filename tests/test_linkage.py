@@ -399,7 +399,7 @@ def test_purchase_from_self_governing_bodies_adds_to_the_community_staffs_capaci
     bought = 26_000 / lever.cost_per_case_yuan / 52
     assert ts["capacity_community_staff"].iloc[1:].to_numpy() == pytest.approx(own + bought)
     agencies = [o for o in model.organisations if o.kind is OrgKind.PROFESSIONAL_AGENCY]
-    assert sum(o.contract_fen_week for o in agencies) == 50_000  # the other half, 500 yuan a week
+    assert sum(o.contract_fen_left for o in agencies) == 39 * 50_000  # the other half, 500 yuan a week, 39 weeks left
     assert ts["public_cost_purchase"].to_numpy() == pytest.approx(1_000.0)  # both halves, every week
     s0 = make_settings(policy="gov_purchase", steps=13)
     s0.policy.gov_purchase.budget_yuan_per_year, s0.policy.gov_purchase.self_governing_share = 52_000, 0.0

@@ -296,16 +296,17 @@ def test_government_purchase_contracts_pay_agencies_and_count_as_government_spen
     # relocation has no agency: one from outside takes the contract, with no staff or money of its own; only it
     # (a registered organisation) gets the contract, not the informal self-organisation
     (agency,) = [o for o in model.organisations if o.kind is OrgKind.PROFESSIONAL_AGENCY]
-    assert all(o.contract_fen_week == 0 for o in model.organisations if o is not agency)
-    assert agency.contract_fen_week == 100_000  # 52,000 yuan a year = 1,000 yuan a week
+    assert all(o.contract_fen_left == 0 for o in model.organisations if o is not agency)
+    assert model.latest()["public_cost_purchase"] == 1_000  # 52,000 yuan a year = 1,000 yuan a week
+    assert agency.contract_fen_left == 51 * 100_000  # the rest of a year's contract
     # capacity bought in proportion to the money, fractions included: 1,000 yuan ÷ 400 yuan per case
     assert agency.contract_cases_week == pytest.approx(52_000 / s.policy.gov_purchase.cost_per_case_yuan / 52)
     assert agency.staff == []  # 2.5 cases a week pay no whole post (3 cases a week)
     for _ in range(51):
         model.step()
-        assert agency.income_fen >= agency.contract_fen_week
-        assert model.latest()["gov_spending"] == agency.contract_fen_week / 100
-        assert model.latest()["public_cost_purchase"] == agency.contract_fen_week / 100
+        assert agency.income_fen >= 100_000
+        assert model.latest()["gov_spending"] == 1_000
+        assert model.latest()["public_cost_purchase"] == 1_000
         assert model.fund.inflow_fen["government"] == 0
     ts = model.timeseries()
     assert ts["gov_spending"].sum() == pytest.approx(52_000)
@@ -315,8 +316,23 @@ def test_government_purchase_contracts_pay_agencies_and_count_as_government_spen
 def test_no_purchase_budget_means_no_contracts_and_no_government_spending(small_settings):
     model, ts = run_model(small_settings(policy="baseline", steps=26))
     assert (ts["gov_spending"] == 0).all()
-    assert all(o.contract_fen_week == 0 for o in model.organisations)
+    assert all(o.contract_fen_left == 0 for o in model.organisations)
     assert (ts["social_orgs_professional"] == 0).all()
+
+
+@pytest.mark.parametrize("budget", [100, 7_777.77, 200_000, 1_000_000])
+@pytest.mark.parametrize("share", [0.0, 0.3])
+def test_purchase_contracts_pay_their_whole_budget_to_the_fen(small_settings, budget, share):
+    """A year's budget that 13-week contracts cannot pay in equal whole fen is paid all the same, to the fen: the
+    weekly part is what is left ÷ the weeks left (¥200,000 a year paid as total // weeks each week came to
+    ¥199,999.80; the dashboard showed ¥1,099,999 for 5.5 years)."""
+    s = small_settings(policy="gov_purchase", steps=52)
+    s.policy.gov_purchase.budget_yuan_per_year = budget
+    s.policy.gov_purchase.self_governing_share = share
+    _, ts = run_model(s)
+    assert round(ts["public_cost_purchase"].sum() * 100) == round(budget * 100)
+    # equal parts, to the fen: each payee's weekly part differs by at most a fen (two payees with a share)
+    assert ts["public_cost_purchase"].max() - ts["public_cost_purchase"].min() <= (0.02 if share else 0.01) + 1e-9
 
 
 # --------------------------------------------------------------------------------------------

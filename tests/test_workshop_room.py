@@ -155,8 +155,8 @@ def test_the_one_cent_reveal_shows_the_income_and_care_of_the_needy_over_the_run
 
 
 def test_money_over_the_run_is_shown_as_booked_in_round_yuan():
-    """Item 10: ¥200,000 a year booked in whole fen each week sums to ¥1,099,999: shown ¥1,100,000; weekly
-    amounts and balances keep whole yuan."""
+    """Item 10: a six-figure total is shown to the nearest ¥100 (¥1,099,999 was the model losing a fen a week, fixed
+    in 0.3.0: contracts pay their budget to the fen); weekly amounts and balances keep whole yuan."""
     assert shown_value("public_cost_run", 1_099_999.0) == "¥1,100,000"
     assert shown_value("public_cost_run", 13_004.0) == "¥13,000"
     assert shown_value("public_cost_run", 4_615.38) == "¥4,615"

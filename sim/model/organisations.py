@@ -26,6 +26,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from sim.model.community_model import CommunityModel
 
 
+def weekly_part(fen_left: int, weeks_left: int) -> int:
+    """This week's payment of a contract that still owes ``fen_left`` over ``weeks_left`` weeks: an equal part,
+    to the fen, so that the last week pays what the whole weeks left over and the contract pays its total exactly
+    (¥200,000 a year paid as ``total // weeks`` each week lost 20 fen a year: ¥1,299,999.80 over 6.5 years)."""
+    return fen_left // weeks_left if weeks_left > 0 else 0
+
+
 class OrgKind(Enum):
     PROFESSIONAL_AGENCY = "professional_agency"  # 专业社工机构 (registered)
     SELF_ORGANISATION = "self_organisation"      # 居民自组织 / 社区社会组织 (lives on members' time)
@@ -89,8 +96,8 @@ class SocialOrganization(Agent):
         self.members = 0                  # a self-organisation's members (set weekly from the residents)
         self.weeks_without_income = 0
         self.contract_cases_week = 0.0    # government purchase: cases a week the contract pays for
-        self.contract_fen_week = 0        # … and the payment a week
-        self.contract_weeks_left = 0
+        self.contract_fen_left = 0        # … the contract's money not yet paid (fen)
+        self.contract_weeks_left = 0      # … and its weeks to run: paid in equal weekly parts, to the fen
         self.income_fen = 0               # this week
         self.cases = 0                    # this week
         self.cases_completed_period = 0   # since the last contract round (for evaluation)
@@ -155,7 +162,8 @@ class SocialOrganization(Agent):
         model, b = self.model, self.model.cfg.behaviour
         contract_fen = 0
         if self.contract_weeks_left > 0:            # government purchase of services (003)
-            contract_fen = self.contract_fen_week
+            contract_fen = weekly_part(self.contract_fen_left, self.contract_weeks_left)
+            self.contract_fen_left -= contract_fen
             self.earn(contract_fen)
             self.contract_weeks_left -= 1
             if self.contract_weeks_left == 0:

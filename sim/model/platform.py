@@ -20,7 +20,7 @@ import numpy as np
 from mesa import Agent
 
 from sim.levers import deliberation, gov_purchase, social_work
-from sim.model.organisations import OrgKind
+from sim.model.organisations import OrgKind, weekly_part
 from sim.model.projects import NO_ROUND, Project, RoundResult, run_round
 from sim.model.residents import DemandKind
 from sim.settings.schema import weeks_of
@@ -132,7 +132,7 @@ class Community(Agent):
         self.closed_total = 0
         self.projects: list[Project] = []
         # a purchase contract with the community's self-governing bodies (居委会、居民小组)
-        self.self_governing_fen_week = 0
+        self.self_governing_fen_left = 0  # a purchase contract's money for the self-governing bodies not yet paid
         self.self_governing_cases_week = 0.0
         self.self_governing_weeks_left = 0
 
@@ -400,7 +400,7 @@ class Community(Agent):
             return 0
         total_fen = round(budget * weeks / 52 * 100)
         to_self_governing = gov_purchase.self_governing_fen(model, total_fen)
-        self.self_governing_fen_week = to_self_governing // weeks
+        self.self_governing_fen_left = to_self_governing
         self.self_governing_cases_week = gov_purchase.cases_bought(model, to_self_governing, weeks)
         self.self_governing_weeks_left = weeks if to_self_governing else 0
         total_fen -= to_self_governing
@@ -420,7 +420,7 @@ class Community(Agent):
         for k, (o, w) in enumerate(zip(agencies, weights, strict=True)):
             fen = total_fen - paid if k == len(agencies) - 1 else int(total_fen * w)
             paid += fen
-            o.contract_fen_week = fen // weeks
+            o.contract_fen_left = fen
             o.contract_cases_week = gov_purchase.cases_bought(model, fen, weeks)
             o.contract_weeks_left = weeks
             # the whole posts this money pays (a post handles org_cases_per_staff_week cases): they supervise
@@ -433,8 +433,10 @@ class Community(Agent):
         """This week's payment of a purchase contract with the self-governing bodies (fen)."""
         if self.self_governing_weeks_left <= 0:
             return 0
+        fen = weekly_part(self.self_governing_fen_left, self.self_governing_weeks_left)
+        self.self_governing_fen_left -= fen
         self.self_governing_weeks_left -= 1
-        return self.self_governing_fen_week
+        return fen
 
     # --- the council and the project round ------------------------------------------------------
     def deliberate(self) -> tuple[Deliberation, RoundResult]:
