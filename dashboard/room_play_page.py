@@ -79,8 +79,9 @@ def distribution_html(poll: Poll, lang: str) -> str:
     )
 
 
-def result_html(poll: Poll, lang: str) -> str:
-    """What the model gave at the reveal: B − A large, A and B, and the seed interval's answer where there is one."""
+def result_html(poll: Poll, lang: str, phone: bool = False) -> str:
+    """What the model gave at the reveal: B − A large, A and B, and the seed interval's answer where there is one
+    (without one: how the trainer gets it, said to the trainer or to a phone)."""
     res = poll.result or {}
     key = poll.focus
     parts = [
@@ -103,7 +104,7 @@ def result_html(poll: Poll, lang: str) -> str:
             choice=t(f"poll_choice_{verdict(low, high)}", lang),
         )
     else:
-        note = t("poll_no_interval", lang)
+        note = t("poll_no_interval_phone" if phone else "poll_no_interval", lang)
     parts.append(
         f"<div class='poll-interval' style='font-size:16px;color:#333;margin-top:.3em'>{html.escape(note)}</div>"
     )
@@ -248,7 +249,8 @@ def _trainer_play(act, snap: dict, lang: str, run_weeks, choices) -> None:
     if not comp.done:
         every = decided == len(ROLES)
         text = t("play_run", lang, year=play.year) if every else t("play_run_force", lang, year=play.year, n=decided)
-        if c_run.button(text, key="btn_play_run", type="primary" if every else "secondary", width="stretch"):
+        tip = None if every else t("play_run_force_help", lang)
+        if c_run.button(text, key="btn_play_run", type="primary" if every else "secondary", width="stretch", help=tip):
             run_year(act, play.year, run_weeks, choices)
             st.rerun()
     if c_stop.button(t("play_stop", lang), key="btn_play_stop", width="stretch"):
@@ -327,7 +329,7 @@ def _phone_poll(act, poll: Poll, pid: str, state, lang: str) -> None:
     st.markdown(f"**{t('poll', lang)}**  \n{_question(poll, steps, lang)}")
     if poll.revealed:
         st.markdown(distribution_html(poll, lang), unsafe_allow_html=True)
-        st.markdown(result_html(poll, lang), unsafe_allow_html=True)
+        st.markdown(result_html(poll, lang, phone=True), unsafe_allow_html=True)
         return
     for choice in POLL_CHOICES:
         st.button(
