@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dashboard import export, figures, projector, room_page
+from dashboard import export, figures, projector, room_page, room_play_page
 from dashboard import replicates as rp
 from dashboard import workshop_page as wp
 from dashboard.community_view import community_view
@@ -113,7 +113,7 @@ def changed_live(comp: Comparison, old: tuple, new: tuple) -> bool:
 def ensure_comparison() -> Comparison:
     """The two models in session state, their sides named as the workshop scenario names them (wp.titles)."""
     comp = _comparison()
-    comp.titles = wp.titles(comp)
+    comp.titles = {**wp.titles(comp), **room_play_page.titles()}
     return comp
 
 
@@ -521,6 +521,7 @@ if not ss.present:
 if ss.get("bad_link"):
     st.warning(t("bad_link", lang, reason=ss.bad_link.text(lang)))
 controls(comp, lang)
+room_play_page.trainer_panel(lang, advance, choices)  # a room's poll and role-play
 wp.story(comp, lang, bool(ss.present))
 live_view(lang)
 exports(comp, lang)

@@ -11,6 +11,8 @@ not a copy of its own, and its views come from the same cache as the trainer's (
 ten redraws, not ten runs.
 
 Rooms live in this server's memory: :data:`MAX_ROOMS` at most, a room unused for :data:`IDLE_SECONDS` is dropped.
+Each room also keeps what its participants do (:meth:`Rooms.activity`: who joined, the poll, the role-play;
+dashboard.room_play).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from dashboard.room_play import Activity
 from dashboard.session import Comparison
 
 CODE_DIGITS = 4
@@ -67,13 +70,18 @@ class Rooms:
         self.size, self.idle_seconds = size, idle_seconds
         self._rooms: dict[str, RoomState | None] = {}
         self._touched: dict[str, float] = {}
+        self._activity: dict[str, Activity] = {}
         self._lock = threading.Lock()
 
     def _drop_idle(self, now: float) -> None:
         for code, last in list(self._touched.items()):
             if now - last > self.idle_seconds:
-                self._rooms.pop(code, None)
-                self._touched.pop(code, None)
+                self._drop(code)
+
+    def _drop(self, code: str) -> None:
+        self._rooms.pop(code, None)
+        self._touched.pop(code, None)
+        self._activity.pop(code, None)
 
     def open(self, now: float | None = None) -> str:
         """A new room's code (no run published yet); the least recently used room is dropped beyond ``size``."""
@@ -81,15 +89,14 @@ class Rooms:
         with self._lock:
             self._drop_idle(now)
             while len(self._rooms) >= self.size:
-                oldest = min(self._touched, key=self._touched.__getitem__)
-                self._rooms.pop(oldest, None)
-                self._touched.pop(oldest, None)
+                self._drop(min(self._touched, key=self._touched.__getitem__))
             while True:
                 code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
                 if code not in self._rooms:
                     break
             self._rooms[code] = None
             self._touched[code] = now
+            self._activity[code] = Activity()
         return code
 
     def publish(self, code: str, comp: Comparison, focus: str, scenario: str, smoothing: int,
@@ -119,10 +126,19 @@ class Rooms:
                 raise RoomError(f"room {code!r} is not open on this server")
             return self._rooms[code]
 
+    def activity(self, code: str, now: float | None = None) -> Activity:
+        """What room ``code``'s participants do (dashboard.room_play.Activity); RoomError if the room is not open.
+        Using it keeps the room from being dropped as idle."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if code not in self._rooms:
+                raise RoomError(f"room {code!r} is not open on this server")
+            self._touched[code] = now
+            return self._activity[code]
+
     def close(self, code: str) -> None:
         with self._lock:
-            self._rooms.pop(code, None)
-            self._touched.pop(code, None)
+            self._drop(code)
 
     def __contains__(self, code: str) -> bool:
         with self._lock:

@@ -14,6 +14,7 @@ from dashboard.live import live_content
 from dashboard.live_chart import live_chart
 from dashboard.page_state import ss
 from dashboard.room import FOLLOW_POLL_SECONDS, ROOMS, RoomError, follow_link, qr_svg, valid_code
+from dashboard.room_play_page import participant_panel
 from dashboard.session import Comparison
 from dashboard.workshop import SCENARIOS
 from sim.tables.glossary import label as t
@@ -96,6 +97,7 @@ def follow_page(code: str, lang: str) -> None:
     if not valid_code(code):
         st.error(t("follow_bad_code", lang, code=code))
         return
+    participant_panel(code, lang)  # the poll and the role-play: this phone's answers and decisions
 
     @st.fragment(run_every=FOLLOW_POLL_SECONDS)
     def live() -> None:

@@ -108,7 +108,7 @@ SLOW_MODULES = {
     "test_report_language", "test_robustness", "test_run_many_isolation", "test_sensitivity", "test_sweep",
     "test_sweeper", "test_system_deps", "test_validation", "test_warmup", "test_workshop_room_e2e",
     "test_sweep_setup", "test_study_plans", "test_dashboard_room", "test_docs_artefacts", "test_paper_path",
-    "test_grids", "test_district_workers", "test_page_height",
+    "test_grids", "test_district_workers", "test_page_height", "test_room_play_e2e",
 }
 
 
