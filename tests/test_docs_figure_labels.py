@@ -48,3 +48,21 @@ def test_chinese_labels_break_at_spaces_and_never_before_a_closing_mark():
         assert "".join(lines).replace(" ", "") == label(key, "zh").replace(" ", "")  # nothing lost
         assert not [line for line in lines[1:] if line[0] in NO_LINE_START], lines
         assert all(len(line) <= 14 for line in lines if "（" not in line), lines
+
+
+def test_no_glossary_key_is_written_twice_in_its_table():
+    """YAML keeps the last of two equal keys in one mapping, silently: a second `play` row once renamed the
+    dashboard's Play button (issue 28's role-play). The table is read here with a loader that refuses it."""
+    from importlib.resources import files
+
+    import yaml
+
+    class Strict(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            keys = [self.construct_object(k, deep=deep) for k, _ in node.value]
+            twice = sorted({k for k in keys if keys.count(k) > 1})
+            assert not twice, f"sim/tables/glossary.yaml line {node.start_mark.line + 1}: keys written twice: {twice}"
+            return super().construct_mapping(node, deep=deep)
+
+    table = yaml.load(files("sim.tables").joinpath("glossary.yaml").read_text(encoding="utf-8"), Loader=Strict)
+    assert sum(len(rows) for rows in table.values()) > 500
