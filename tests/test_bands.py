@@ -70,7 +70,7 @@ def test_the_command_runs_resumes_and_refuses_bad_input(tmp_path):
         assert done.returncode == 2 and message in done.stderr, done.stderr
         assert not out.exists()
     cmd = [sys.executable, "-m", "experiments.bands", "--sets", "3", "--seeds", "2", "--jobs", "2", "--out", str(out),
-           "--param", "behaviour.structural_share=0.1:0.5", "community=relocation", "steps=52"]
+           "--param", "behaviour.structural_share=0.1:0.5", "community=relocation", "steps=52", "warmup_weeks=26"]
     first = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=False)
     assert first.returncode == 0, first.stderr
     table = pd.read_csv(out / "bands.csv")
