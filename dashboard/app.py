@@ -521,9 +521,12 @@ if not ss.present:
 if ss.get("bad_link"):
     st.warning(t("bad_link", lang, reason=ss.bad_link.text(lang)))
 controls(comp, lang)
-room_play_page.trainer_panel(lang, advance, choices)  # a room's poll and role-play
+if not ss.present:
+    room_play_page.trainer_panel(lang, advance, choices)  # a room's poll and role-play, under the run controls
 wp.story(comp, lang, bool(ss.present))
 live_view(lang)
+if ss.present:  # the projector's first screen is the story, the indicator and its chart: the room's panel below them
+    room_play_page.trainer_panel(lang, advance, choices)
 exports(comp, lang)
 replicates_section(comp, lang)
 guide(comp, lang)

@@ -204,3 +204,33 @@ def test_five_participants_play_the_five_societies_for_three_years(server):
             expect(follow.locator("path.line-B")).to_have_attribute("data-weeks", str(weeks))
             expect(follow.locator("g.event")).to_have_count(2)
             page.screenshot(path=str(SHOTS / "five_society_play_debrief_en.png"))
+
+
+def test_presentation_mode_with_a_room_open_keeps_the_story_and_indicator_on_the_first_screen(server):
+    """With a room open and a poll running, presentation mode's first screen is still the story, the large B − A
+    readout and its chart (1366×768); the room's panel comes below them (it pushed them off the screen before)."""
+    with browser_page(server, "lang=zh&scenario=purchase&weeks=2", viewport=PROJECTOR, locale="zh-CN") as b:
+        page = b.page
+        open_room(page, "zh")
+        box = page.locator(".st-key-poll_box")
+        indicator = label("completion_rate", "zh")  # the purchase scenario's indicator
+        box.get_by_role("button", name=label("poll_open", "zh", indicator=indicator)).click()
+        expect(box.locator(".poll-answered")).to_have_text(label("poll_count", "zh", n=0, m=0))
+        settled(page)
+        page.get_by_text(label("presentation", "zh"), exact=True).click()
+        readout = page.locator(".st-key-present_readout")
+        chart = page.locator(".st-key-present_chart_box .main-svg").first
+        story = page.locator(".st-key-workshop_story")
+        expect(chart).to_be_visible()
+        expect(story).to_contain_text(label("ws_purchase_title", "zh"))
+        settled(page)
+        page.get_by_role("button", name=label("step_button", "zh"), exact=True).click()  # past week 0's hint
+        expect(page.get_by_text(WEEK["zh"].format(week=1, steps=2))).to_be_visible()
+        settled(page)
+        page.wait_for_timeout(800)
+        for element in (story, readout, chart):
+            frame = element.bounding_box()
+            assert frame and frame["y"] + frame["height"] <= PROJECTOR[1] + 1, (element, frame)
+        expect(box.locator(".poll-answered")).to_have_text(label("poll_count", "zh", n=0, m=0))  # still there, below
+        assert box.bounding_box()["y"] >= chart.bounding_box()["y"] + chart.bounding_box()["height"]
+        page.screenshot(path=str(SHOTS / "five_society_play_present_room_zh.png"))
