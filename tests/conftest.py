@@ -84,8 +84,7 @@ def run_cli(cwd: Path, *args: str, timeout: float = 300) -> subprocess.Completed
 
 def refused(module: str, argv: list[str], capsys) -> tuple[int, str]:
     """``python -m <module> <argv>`` as its ``main(argv)`` in this process (no interpreter start, ~2–3 s each): the
-    exit code (argparse's SystemExit included) and what it wrote to stderr. For the bad-input cases of a command
-    whose exit code through the real command line one subprocess case already checks."""
+    exit code (argparse's SystemExit included) and what it wrote to stderr."""
     import importlib
 
     capsys.readouterr()
@@ -94,6 +93,21 @@ def refused(module: str, argv: list[str], capsys) -> tuple[int, str]:
     except SystemExit as exc:
         code = exc.code
     return code, capsys.readouterr().err
+
+
+def assert_bad_input_refused(module: str, cases, out: Path, capsys) -> None:
+    """Each ``(args, message)`` of ``cases`` given to ``python -m <module> ... --out out`` exits 2 saying ``message``
+    and writes nothing: the first through the command line, the others in this process (:func:`refused`)."""
+    for i, (args, message) in enumerate(cases):
+        argv = [*args, "--out", str(out)]
+        if i == 0:
+            done = subprocess.run([sys.executable, "-m", module, *argv], capture_output=True, text=True, cwd=REPO,
+                                  check=False)
+            code, err = done.returncode, done.stderr
+        else:
+            code, err = refused(module, argv, capsys)
+        assert code == 2 and message in err, (args, err)
+        assert not out.exists(), args
 
 
 def all_files(folder: Path) -> list[Path]:

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, refused
+from conftest import REPO, assert_bad_input_refused
 
 from experiments import advise
 from sim.model.indicators import TARGETS_BY_KEY
@@ -57,17 +57,10 @@ def test_probabilities_count_runs_meeting_each_target_and_cost_is_per_year():
 
 
 def test_the_command_advises_resumes_and_refuses_bad_input(tmp_path, capsys):
-    out, first = tmp_path / "advice", True
-    for args, message in ((["--mixes", "1"], "--mixes 1: allowed ≥ 2"), (["--robust", "1.5"], "--robust 1.5"),
-                          (["policy=baseline"], "set by the search"), (["nothing=1"], "nothing")):
-        if first:  # through the command line once; the other cases in this process (refused: no interpreter start)
-            done = subprocess.run([sys.executable, "-m", "experiments.advise", *args, "--out", str(out)],
-                                  capture_output=True, text=True, cwd=REPO, check=False)
-            code, err, first = done.returncode, done.stderr, False
-        else:
-            code, err = refused("experiments.advise", [*args, "--out", str(out)], capsys)
-        assert code == 2 and message in err, err
-        assert not out.exists()
+    out = tmp_path / "advice"
+    bad = ((["--mixes", "1"], "--mixes 1: allowed ≥ 2"), (["--robust", "1.5"], "--robust 1.5"),
+           (["policy=baseline"], "set by the search"), (["nothing=1"], "nothing"))
+    assert_bad_input_refused("experiments.advise", bad, out, capsys)
     cmd = [sys.executable, "-m", "experiments.advise", "--mixes", "3", "--sets", "2", "--seeds", "1", "--jobs", "2",
            "--lang", "zh", "--out", str(out), "community=relocation", "steps=52"]
     first = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=False)

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, refused
+from conftest import REPO, assert_bad_input_refused
 
 from experiments import stats
 from experiments.bands import contrasts, parameter_sets
@@ -60,19 +60,12 @@ def test_parameter_sets_cover_the_prior_ranges_the_same_way_every_time():
 
 
 def test_the_command_runs_resumes_and_refuses_bad_input(tmp_path, capsys):
-    out, first = tmp_path / "bands", True
-    for args, message in ((["--policies", "baseline"], "two or more different policies"),
-                          (["--param", "behaviour.structural_share=0.5:2"], "out of range"),
-                          (["--param", "nothing=1:2"], "'nothing' is not a parameter"),
-                          (["--sets", "1"], "--sets 1: allowed ≥ 2"), (["seed=3"], "set by --policies and --seeds")):
-        if first:  # through the command line once; the other cases in this process (refused: no interpreter start)
-            done = subprocess.run([sys.executable, "-m", "experiments.bands", *args, "--out", str(out)],
-                                  capture_output=True, text=True, cwd=REPO, check=False)
-            code, err, first = done.returncode, done.stderr, False
-        else:
-            code, err = refused("experiments.bands", [*args, "--out", str(out)], capsys)
-        assert code == 2 and message in err, err
-        assert not out.exists()
+    out = tmp_path / "bands"
+    bad = ((["--policies", "baseline"], "two or more different policies"),
+           (["--param", "behaviour.structural_share=0.5:2"], "out of range"),
+           (["--param", "nothing=1:2"], "'nothing' is not a parameter"),
+           (["--sets", "1"], "--sets 1: allowed ≥ 2"), (["seed=3"], "set by --policies and --seeds"))
+    assert_bad_input_refused("experiments.bands", bad, out, capsys)
     cmd = [sys.executable, "-m", "experiments.bands", "--sets", "3", "--seeds", "2", "--jobs", "2", "--out", str(out),
            "--param", "behaviour.structural_share=0.1:0.5", "community=relocation", "steps=52", "warmup_weeks=26"]
     first = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=False)
