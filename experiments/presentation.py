@@ -220,6 +220,9 @@ def scenario_names(settings: dict[str, dict[str, object]], lang: str = "en") -> 
     return {s: scenario_label(v, lang) or s for s, v in named_settings(settings).items()}
 
 
+NO_LINE_START = "，。、；：？！）》」』%"  # marks Chinese typesetting keeps off the start of a line
+
+
 def wrap(text: str, lang: str = "en", width: int = 26) -> str:
     """``text`` broken into lines of about ``width`` characters (Chinese, twice as wide, at half that, after
     its commas or at its spaces where it can, e.g. '置信区间半宽 ÷' / '政策间标准差', never inside a bracketed note
@@ -244,8 +247,6 @@ def wrap(text: str, lang: str = "en", width: int = 26) -> str:
             lines[i - 1], lines[i] = lines[i - 1] + lines[i][0], lines[i][1:]
     return "\n".join(line.strip() for line in lines if line.strip())
 
-
-NO_LINE_START = "，。、；：？！）》」』%"  # marks Chinese typesetting keeps off the start of a line
 
 
 def thousands(value: float, _=None) -> str:

@@ -29,7 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
 def weekly_part(fen_left: int, weeks_left: int) -> int:
     """This week's payment of a contract that still owes ``fen_left`` over ``weeks_left`` weeks: an equal part,
     to the fen, so that the last week pays what the whole weeks left over and the contract pays its total exactly
-    (¥200,000 a year paid as ``total // weeks`` each week lost 20 fen a year: ¥1,299,999.80 over 6.5 years)."""
+    (¥200,000 a year paid as ``total // weeks`` each week lost 20 fen a year: ¥1,299,998.70 over 6.5 years, shown as
+    ¥1,299,999)."""
     return fen_left // weeks_left if weeks_left > 0 else 0
 
 
