@@ -155,8 +155,10 @@ def test_killing_a_launcher_worker_costs_only_its_job(tmp_path):
     started_after = sum(1 for p in sw.glob("*=*") if p.is_dir() and _run_started(p) > killed_at)
     # every job not finished at the kill runs once: those in progress finish in their keepers, the rest start after
     redone = started_after - (6 - done_before - in_progress)
-    assert redone <= 1, (redone, in_progress, out)  # at most the dead worker's own job
-    assert redone <= 0, (redone, in_progress, out)  # here none: each run outlives the worker that waited for it
+    # at most the dead worker's own job: a run in progress outlives the worker that waited for it; only a job the
+    # worker had taken but not yet started (the kill between dispatch and its keeper's start) begins again
+    # (fresh-clone CI of 2d5996f: 1 of 6, with 2 runs in progress, both not started again)
+    assert redone <= 1, (redone, in_progress, out)
     assert "sweep finished: 6 done, 0 skipped, 0 failed" in out, out  # done in this sweep, none "skipped"
     assert verify(sw) == []
     assert len(pd.read_parquet(sw / "runs.parquet")) == 6
