@@ -68,6 +68,8 @@ export default function (component) {
 """)
 SPEEDS = (1, 2, 4, 8, 13, 26, 52)       # weeks per second
 PRESENT_CHART_HEIGHT = 400  # px: presentation mode's chart, within a 1366×768 screen under the story and controls
+# what presentation mode shows beside the B − A readout (glossary key of its name); the community at work first
+PRESENT_PANELS = {"community": "cv_title", "chart": "present_panel_chart"}
 PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False, "responsive": True}
 
 
@@ -85,6 +87,7 @@ def init_state() -> None:
     if "present" not in ss:
         ss.present = st.query_params.get("present", "0") in ("1", "true")
     ss.setdefault("present_chart", KEY_INDICATORS[1])
+    ss.setdefault("present_panel", next(iter(PRESENT_PANELS)))
     ss.setdefault("difference_chart", KEY_INDICATORS[1])
 
 
@@ -299,9 +302,18 @@ def live_view(lang: str) -> None:
             st.markdown(projector.readout_html(comp, view.kpis, ss.present_chart, sc.watch if sc else (), lang),
                         unsafe_allow_html=True)
             select(t("presentation_chart", lang), list(KEY_INDICATORS), "present_chart", lambda k: t(k, lang), lang)
-        with c_chart, st.container(key="present_chart_box"):
-            live_chart({**view.trajectories[ss.present_chart], "height": PRESENT_CHART_HEIGHT},
-                       key="present_chart_live")
+            st.segmented_control(t("present_panel", lang), PRESENT_PANELS, key="present_panel", required=True,
+                                 format_func=lambda p: t(PRESENT_PANELS[p], lang))
+        with c_chart:
+            if ss.present_panel == "community":  # the community at work, A and B side by side, at this week
+                with st.container(key="present_cv"):
+                    for side, col in zip(SIDES, st.columns(2), strict=True):
+                        with col, st.container(key=f"present_cv_{side}"):
+                            community_view(view.community_views[side], key=f"present_cv_{side}_live")
+            else:
+                with st.container(key="present_chart_box"):
+                    live_chart({**view.trajectories[ss.present_chart], "height": PRESENT_CHART_HEIGHT},
+                               key="present_chart_live")
         with st.container(key="present_kpis"):  # the key numbers of A and B against the targets: the next screen
             st.markdown(kpi_table_html(view.names, view.kpis, lang), unsafe_allow_html=True)
     st.subheader(t("key_indicators", lang))

@@ -37,6 +37,10 @@ CSS = """
 .community-view .fund .out { color: #C0392B; font-weight: 600; }
 .community-view svg.tiles { display: block; overflow: visible; }
 .community-view circle.dot { transform-box: fill-box; transform-origin: center; animation: cv-pop .45s ease-out both; }
+.community-view.compact .title { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.community-view.compact .handlers { display: grid; grid-template-columns: auto auto; justify-content: start;
+  gap: .1rem 1rem; }
+.community-view.compact .handlers .head { grid-column: 1 / -1; }
 @keyframes cv-pop { from { transform: scale(0); opacity: 0; } to { transform: scale(1); opacity: 1; } }
 """
 
@@ -45,9 +49,11 @@ _view = st.components.v2.component("community_view", css=CSS,
 
 
 def view_spec(community: CommunityWeek, week_row: pd.Series | None, title: str, lang: str,
-              large: bool = False) -> dict:
+              large: bool = False, compact: bool = False) -> dict:
     """The drawing's data: the grids' counts at ``community``'s week and, from ``week_row`` (the weekly table's row of
-    that week; None before the first week), who answered and the fund's money in and out."""
+    that week; None before the first week), who answered and the fund's money in and out.  ``large``: projector
+    type; ``compact``: presentation mode's first screen (tiles without their counts, which go to one line under the
+    tiles: residents volunteering this week and the week's projects running, the weekly table's column)."""
     g = community.grids
     n = int(g["grid"].size)
     rows = [{"grid": int(g["grid"][i]), "residents": int(g["residents"][i]), "raised": int(g["demands_raised"][i]),
@@ -72,7 +78,9 @@ def view_spec(community: CommunityWeek, week_row: pd.Series | None, title: str, 
             "fund_title": label("cv_fund", lang),
             "fund_in": shown_value("fund_inflow_total", value("fund_inflow_total"), lang),
             "fund_out": shown_value("fund_outflow_total", value("fund_outflow_total"), lang),
-            "font": FONT_STACK, "font_size": font}
+            "font": FONT_STACK, "font_size": font, "compact": compact,
+            "totals": label("cv_totals", lang, volunteering=int(g["volunteering"].sum()),
+                            projects=int(value("projects_running")))}
 
 
 def community_view(spec: dict, key: str) -> None:

@@ -655,6 +655,25 @@ def test_community_map_shows_the_model_grids_at_the_page_week():
     assert rows * cols >= 37 and (rows - 1) * cols < 37 and cols >= rows
 
 
+def test_presentation_community_view_sums_its_tiles_counts_from_the_model():
+    """Presentation mode's community view (compact: tiles without their counts) says under the tiles how many
+    residents volunteered this week (the grids' sum: each resident lives in one grid) and how many projects run (the
+    weekly table's column, a project serving several grids counted once); the page's own view keeps the counts on the
+    tiles; both languages."""
+    comp = se.comparison(SMALL, seed=3, steps=60, a=("baseline", {}), b=("five_society", {}))
+    comp.step(60)
+    for lang in LANGS:
+        plain, large = live.build(comp, lang), live.build(comp, lang, large=True)
+        for side in se.SIDES:
+            grids, row = comp.community(side).grids, comp.timeseries(side).iloc[-1]
+            spec, compact = plain.community_views[side], large.community_views[side]
+            assert not spec["compact"] and compact["compact"]
+            assert compact["totals"] == label("cv_totals", lang, volunteering=int(grids["volunteering"].sum()),
+                                              projects=int(row["projects_running"]))
+            assert [g["volunteering"] for g in compact["grids"]] == grids["volunteering"].tolist()
+    assert comp.timeseries("B")["projects_running"].iloc[-1] > 0  # the first projects run from week 53: a count seen
+
+
 def test_pages_playing_together_share_the_server():
     """One page playing redraws a tick after each run; pages playing together wait longer each (the server's
     redraws shared), and a page that paused or left stops counting after the window."""

@@ -463,9 +463,10 @@ def test_any_click_order_during_play_never_breaks_the_page(ui):
     assert set(counts) == set(actions)
 
 
-def test_presentation_mode_fits_the_key_numbers_and_a_chart_on_a_projector_screen(ui):
-    """?present=1 at 1366×768 (a projector), in Chinese: no sidebar; the B − A of the chart's indicator in large type
-    and its chart on the first screen, chart text at least 18 px; the key indicators' table below."""
+def test_presentation_mode_fits_the_key_numbers_and_the_community_on_a_projector_screen(ui):
+    """?present=1 at 1366×768 (a projector), in Chinese: no sidebar; the B − A of the first screen's indicator in large
+    type and beside it the community at work, A and B (the model's grids at this week), on the first screen; one click
+    shows the indicator's chart there instead, chart text at least 18 px; the key indicators' table below."""
     context = ui.page.context.browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     try:
         page = context.new_page()
@@ -475,17 +476,28 @@ def test_presentation_mode_fits_the_key_numbers_and_a_chart_on_a_projector_scree
         page.get_by_role("button", name=label("step_button", "zh"), exact=True).click()
         expect(page.get_by_text(re.compile(r"^第 1 周 / 共 260 周$"))).to_be_visible()
         settled(page)
-        page.wait_for_timeout(500)  # plotly draws after the page's run
-        readout, chart = page.locator(".st-key-present_readout"), page.locator(".st-key-present_chart_box .main-svg")
-        expect(chart.first).to_be_visible()
-        for box in (readout.bounding_box(), chart.first.bounding_box()):
+        readout = page.locator(".st-key-present_readout")
+        views = [page.locator(f".st-key-present_cv_{side} .community-view") for side in ("A", "B")]
+        for view in views:
+            expect(view.locator(".title")).to_contain_text(label("map_week", "zh", week=1))
+            assert view.locator("g.grid").count() > 1
+            expect(view.locator(".totals")).to_contain_text("本周")
+        for box in (readout.bounding_box(), *(v.bounding_box() for v in views)):
             assert box["y"] + box["height"] <= 768 + 1, box  # within the first screen
         expect(readout).to_contain_text(label("response_rate", "zh"))
+        page.screenshot(path=str(Path(tempfile.gettempdir()) / "five_society_dashboard_present_zh.png"))
+        readout.get_by_text(label("present_panel_chart", "zh"), exact=True).click()
+        chart = page.locator(".st-key-present_chart_box .main-svg")
+        expect(chart.first).to_be_visible()
+        expect(page.locator(".st-key-present_cv")).to_have_count(0)
+        page.wait_for_timeout(500)  # plotly draws after the page's run
+        box = chart.first.bounding_box()
+        assert box["y"] + box["height"] <= 768 + 1, box
         expect(page.locator(".st-key-present_kpis table")).to_contain_text(label("response_rate", "zh"))
         sizes = page.locator(".st-key-present_chart_box .xtick text").evaluate_all(
             "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
         assert sizes and min(sizes) >= 18, sizes
-        page.screenshot(path=str(Path(tempfile.gettempdir()) / "five_society_dashboard_present_zh.png"))
+        page.screenshot(path=str(Path(tempfile.gettempdir()) / "five_society_dashboard_present_chart_zh.png"))
     finally:
         context.close()
 

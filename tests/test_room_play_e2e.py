@@ -208,7 +208,8 @@ def test_five_participants_play_the_five_societies_for_three_years(server):
 
 def test_presentation_mode_with_a_room_open_keeps_the_story_and_indicator_on_the_first_screen(server):
     """With a room open and a poll running, presentation mode's first screen is still the story, the large B − A
-    readout and its chart (1366×768); the room's panel comes below them (it pushed them off the screen before)."""
+    readout and the community at work (1366×768); the room's panel comes below them (it pushed them off the screen
+    before)."""
     with browser_page(server, "lang=zh&scenario=purchase&weeks=2", viewport=PROJECTOR, locale="zh-CN") as b:
         page = b.page
         open_room(page, "zh")
@@ -219,9 +220,9 @@ def test_presentation_mode_with_a_room_open_keeps_the_story_and_indicator_on_the
         settled(page)
         page.get_by_text(label("presentation", "zh"), exact=True).click()
         readout = page.locator(".st-key-present_readout")
-        chart = page.locator(".st-key-present_chart_box .main-svg").first
+        chart = page.locator(".st-key-present_cv")  # the community at work, A and B
         story = page.locator(".st-key-workshop_story")
-        expect(chart).to_be_visible()
+        expect(chart.locator("svg.tiles")).to_have_count(2)
         expect(story).to_contain_text(label("ws_purchase_title", "zh"))
         settled(page)
         page.get_by_role("button", name=label("step_button", "zh"), exact=True).click()  # past week 0's hint

@@ -107,9 +107,10 @@ def first_screen(page, height: int, *locators) -> None:
 def test_presentation_mode_with_a_workshop_scenario_fits_a_projector(server):
     """Item 2 and the projector-first layout: ?scenario=purchase&present=1 at 1366×768 and 1920×1080 shows on one
     screen the story (title, staged change, story text), a large B − A readout of the scenario's indicator
-    (completion, not response) with A's and B's values, the other watched quantities' B − A, and its chart; type
-    readable from the back of a room; the key indicators' table comes next; the sidebar's levers and the language
-    switch are one click away (folded, not hidden)."""
+    (completion, not response) with A's and B's values, the other watched quantities' B − A, and beside it the
+    community at work, A and B (or, one click away, the indicator's chart); type readable from the back of a room;
+    the key indicators' table comes next; the sidebar's levers and the language switch are one click away (folded,
+    not hidden)."""
     with browser_page(server, "lang=zh&scenario=purchase&present=1", viewport=PROJECTOR, locale="zh-CN") as b:
         page = b.page
         ready(page, "zh")
@@ -119,8 +120,19 @@ def test_presentation_mode_with_a_workshop_scenario_fits_a_projector(server):
         step(page, 1, 0, 260, "zh")
         page.wait_for_timeout(500)
         readout = page.locator(".st-key-present_readout")
+        views = page.locator(".st-key-present_cv")  # the community at work first, A and B
+        expect(views.locator("svg.tiles")).to_have_count(2)
+        expect(views.locator(".handlers").first).to_contain_text(label("cv_handlers", "zh"))
+        first_screen(page, PROJECTOR[1], story, readout, views)
+        page.screenshot(path=str(SHOTS / "five_society_room_present_community_zh.png"))
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        page.wait_for_timeout(800)
+        first_screen(page, 1080, story, readout, views)
+        page.set_viewport_size({"width": PROJECTOR[0], "height": PROJECTOR[1]})
+        readout.get_by_text(label("present_panel_chart", "zh"), exact=True).click()
         chart = page.locator(".st-key-present_chart_box .main-svg").first
         expect(chart).to_be_visible()
+        page.wait_for_timeout(500)
         expect(readout.locator(".present-head")).to_have_text(
             label("difference_title", "zh", indicator=label("completion_rate", "zh")))
         # the same B − A as the page's difference section, large
