@@ -7,12 +7,15 @@ quick.  Screenshots go to /tmp (five_society_play_*.png).
 
 from __future__ import annotations
 
+import os
+import random
 import re
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from browser_support import browser_page, expect
+from browser_support import ACTION_TIMEOUT, PlaywrightError, browser_page, expect
 
 from dashboard.room_play import ROLE_LEVERS, ROLES, YEAR_WEEKS
 from sim.tables.glossary import label
@@ -235,3 +238,164 @@ def test_presentation_mode_with_a_room_open_keeps_the_story_and_indicator_on_the
         expect(box.locator(".poll-answered")).to_have_text(label("poll_count", "zh", n=0, m=0))  # still there, below
         assert box.bounding_box()["y"] >= chart.bounding_box()["y"] + chart.bounding_box()["height"]
         page.screenshot(path=str(SHOTS / "five_society_play_present_room_zh.png"))
+
+
+# the room's random-click test: its seed, its actions and participants (more: E2E_ROOM_ACTIONS=200)
+ROOM_CLICKS_SEED = int(os.environ.get("E2E_ROOM_SEED", "29"))  # its 40 actions have every kind
+ROOM_ACTIONS = int(os.environ.get("E2E_ROOM_ACTIONS", "40"))
+ROOM_PARTICIPANTS = 10
+ROOM_CHECK_EVERY = 20
+TRAINER_ACTIONS = ("step", "play", "language", "present", "panel", "tab", "poll", "roleplay")
+PHONE_ACTIONS = ("answer", "decide")
+
+
+def _click_if_there(locator) -> None:
+    """Click ``locator``; if it went away meanwhile (the page redrew without it: presentation mode left, the poll
+    closed by the trainer, a phone's panel moved on), the click is skipped, as a person would find it gone."""
+    try:
+        locator.click(timeout=5_000)
+    except PlaywrightError:
+        if locator.count() and locator.is_visible() and locator.is_enabled():
+            locator.click(timeout=ACTION_TIMEOUT)  # still there: a slow redraw, the second try must land
+
+
+def _visible(locator):
+    return [locator.nth(i) for i in range(locator.count()) if locator.nth(i).is_visible()]
+
+
+def _both(*keys: str) -> re.Pattern:
+    """The labels of ``keys`` in either language: the page's language changes under the random clicks."""
+    return re.compile("^(" + "|".join(re.escape(label(k, lang)) for k in keys for lang in ("zh", "en")) + ")$")
+
+
+def _trainer_action(page, rng: random.Random, action: str) -> None:
+    """One of TRAINER_ACTIONS on the trainer's page, in whatever language it shows, without waiting for it to redraw.
+    A control the page does not show just now (the sidebar folded, the poll's reveal before it is open) is skipped,
+    as a trainer would find it missing."""
+    present = page.locator(".st-key-present_readout").count() > 0
+    if action == "step":
+        button = page.get_by_role("button", name=_both("step_button"))
+        if button.is_enabled():
+            button.click(timeout=ACTION_TIMEOUT, force=True)
+    elif action == "play":
+        button = page.get_by_role("button", name=_both("play", "pause"))
+        if button.is_enabled():  # not at the run's end; force: during Play the page redraws under the pointer
+            button.click(timeout=ACTION_TIMEOUT, force=True)
+    elif action == "language" and page.get_by_test_id("stSidebar").is_visible():
+        _click_if_there(page.get_by_test_id("stSidebar").get_by_test_id("stButtonGroup")
+                        .get_by_text(rng.choice(("中文", "English")), exact=True))
+    elif action in ("present", "language"):  # the sidebar folded (presentation mode): its toggle instead
+        page.get_by_text(_both("presentation")).click(timeout=ACTION_TIMEOUT)
+    elif action == "panel" and present:
+        _click_if_there(page.locator(".st-key-present_readout").get_by_text(
+            _both(rng.choice(("cv_title", "present_panel_chart")))))
+    elif action in ("tab", "panel"):
+        key = rng.choice(("tab_trajectories", "tab_difference", "tab_map", "tab_linkage", "tab_fund"))
+        _click_if_there(page.get_by_role("tab", name=_both(key)))
+    elif action in ("poll", "roleplay"):
+        keys = ("btn_poll_open", "btn_poll_reveal", "btn_poll_close") if action == "poll" else \
+            ("btn_play_start", "btn_play_run", "btn_play_run", "btn_play_stop")
+        shown = [k for k in keys if page.locator(f".st-key-{k} button").count()]
+        if shown:
+            _click_if_there(page.locator(f".st-key-{rng.choice(shown)} button").first)
+
+
+def _phone_action(phone, rng: random.Random, action: str) -> None:
+    """A participant answers the poll (a choice button, if a poll is open) or plays its role (takes a free role, or
+    flips a toggle of its decision and sends it), whatever its phone shows just now."""
+    if action == "answer":
+        buttons = _visible(phone.locator(".st-key-phone_poll button"))
+        if buttons:
+            _click_if_there(rng.choice(buttons))
+        return
+    box = phone.locator(".st-key-phone_play")
+    send = _visible(box.locator("[data-testid='stFormSubmitButton'] button"))
+    if send:
+        toggles = _visible(box.get_by_test_id("stCheckbox"))
+        if toggles:
+            _click_if_there(rng.choice(toggles))
+        _click_if_there(send[0])
+        return
+    roles = _visible(box.locator("button"))
+    if roles:
+        _click_if_there(rng.choice(roles))
+
+
+def _shown_week(page) -> tuple[str, str]:
+    """The trainer's week and run length as the page shows them, once they stay the same for a second (a click sent
+    just before can still move them)."""
+    def shown() -> tuple[str, str]:
+        settled(page)
+        text = page.locator("[data-testid='stProgress']").first.inner_text()
+        return re.search(r"第 (\d+) 周 / 共 (\d+) 周|Week (\d+) of (\d+)", text).group(1, 2, 3, 4)
+
+    now = shown()
+    while True:
+        page.wait_for_timeout(1_000)
+        again = shown()
+        if again == now:
+            week, steps = (now[0], now[1]) if now[0] else (now[2], now[3])
+            return week, steps
+        now = again
+
+
+def test_random_clicks_over_the_room_views_with_ten_participants(server):
+    """ROOM_ACTIONS seeded random actions, without waiting for a redraw, by the trainer (Step, Play/Pause, language,
+    presentation mode and its panel, the live view's tabs, the poll's and the role-play's buttons) and by ten
+    participants' phones (answering the poll, taking a role, deciding): no exception or traceback on any page, none
+    blank, every phone showing the trainer's week at each checkpoint, every kind of action done."""
+    langs = ["zh", "en"] * (ROOM_PARTICIPANTS // 2)
+    rng = random.Random(ROOM_CLICKS_SEED)  # the order of the actions: the same whatever the pages show
+    pick = random.Random(ROOM_CLICKS_SEED + 1)  # each action's choices (which phone, which button)
+    with browser_page(server, f"lang=zh&community=relocation&weeks={3 * YEAR_WEEKS}&B=five_society",
+                      viewport=PROJECTOR, locale="zh-CN") as b:
+        page = b.page
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        code = open_room(page, "zh")
+        with phones(page, server, code, langs) as pages:
+            for phone in pages:
+                phone.on("pageerror", lambda e: errors.append(str(e)))
+            counts: dict[str, int] = {}
+            history: list[str] = []
+            started = time.monotonic()
+            for i in range(ROOM_ACTIONS):
+                who = rng.random()
+                action = rng.choice(PHONE_ACTIONS if who < 0.35 else TRAINER_ACTIONS)
+                counts[action] = counts.get(action, 0) + 1
+                history.append(f"{i} {action} at {time.monotonic() - started:.1f} s")
+                try:
+                    if action in PHONE_ACTIONS:
+                        _phone_action(pick.choice(pages), pick, action)
+                    else:
+                        _trainer_action(page, pick, action)
+                    page.wait_for_timeout(pick.randrange(0, 250))
+                    assert page.locator("[data-testid='stException']").count() == 0, "an exception (trainer)"
+                    if i % ROOM_CHECK_EVERY == ROOM_CHECK_EVERY - 1 or i == ROOM_ACTIONS - 1:  # a checkpoint
+                        pause = page.get_by_role("button", name=_both("pause"))
+                        if pause.count():  # force: during Play the page redraws under the pointer
+                            pause.click(timeout=ACTION_TIMEOUT, force=True)
+                        settled(page)
+                        assert "Traceback" not in page.locator("body").inner_text()
+                        expect(page.get_by_role("heading", name=_both("key_indicators"))).to_be_visible()  # whole
+                        week, steps = _shown_week(page)
+                        for n, (phone, phone_lang) in enumerate(zip(pages, langs, strict=True)):
+                            assert phone.locator("[data-testid='stException']").count() == 0, f"an exception: phone {n}"
+                            assert "Traceback" not in phone.locator("body").inner_text()
+                            try:
+                                expect(phone.locator("[data-testid='stProgress']").first).to_contain_text(
+                                    WEEK[phone_lang].format(week=week, steps=steps))
+                            except AssertionError as exc:
+                                phone.screenshot(path=str(SHOTS / "five_society_room_random_phone.png"), full_page=True)
+                                raise AssertionError(f"phone {n} ({phone_lang}) shows, the trainer at week {week}, "
+                                                     f"{phone.locator('body').inner_text()[:300]!r}") from exc
+                except (AssertionError, PlaywrightError) as exc:
+                    page.screenshot(path=str(SHOTS / "five_society_room_random.png"))
+                    raise AssertionError(f"action {i} ({action}) after "
+                                         f"{'; '.join(history[-8:])}: {exc}") from exc
+            print(f"{ROOM_ACTIONS} random room actions with {ROOM_PARTICIPANTS} phones in "
+                  f"{time.monotonic() - started:.0f} s: {counts}")
+            page.screenshot(path=str(SHOTS / "five_society_room_random.png"))
+            pages[1].screenshot(path=str(SHOTS / "five_society_room_random_phone_en.png"), full_page=True)
+    assert not [e for e in errors if "exception" in e.lower() or "delta path" in e.lower()], errors[:5]
+    assert set(counts) == set(TRAINER_ACTIONS) | set(PHONE_ACTIONS)
