@@ -138,3 +138,45 @@ def test_the_seed_interval_of_a_reveal_and_the_answer_it_supports():
     assert n == 3 and low < 0.1 < high and low > 0
     assert rp.verdict(low, high) == "higher" and rp.verdict(-0.2, -0.1) == "lower" and rp.verdict(-0.1, 0.1) == "same"
     assert rp.seed_interval(reps, "response_rate") is None and rp.seed_interval(None, "completion_rate") is None
+
+
+def test_forty_phones_acting_at_once_leave_thirty_participants_each_counted_once():
+    """Forty phones arrive together (threads, as the server's sessions are), each joining, answering the poll and, in
+    the role-play, taking a role and deciding: exactly 30 join (the other 10 are refused as "full", nothing of theirs
+    recorded), every participant's last answer counted once, each role's decision one of its members' values."""
+    import threading
+
+    act = rp.Activity()
+    act.open_poll("response_rate")
+    act.start_play()
+    ids = [f"phone{k:04d}" for k in range(40)]
+    refused: list[str] = []
+    barrier = threading.Barrier(len(ids))
+
+    def phone(k: int, pid: str) -> None:
+        barrier.wait()
+        try:
+            act.join(pid)
+        except rp.PlayError as exc:
+            refused.append(exc.kind)
+            return
+        for choice in (rp.POLL_CHOICES[k % 3], rp.POLL_CHOICES[(k + 1) % 3]):  # changes its mind once
+            act.answer(pid, choice)
+        role = rp.ROLES[k % len(rp.ROLES)]
+        act.take_role(pid, role)
+        if role == "social_worker":
+            act.decide(pid, {"policy.social_work.extra_social_workers": k % 4})
+
+    threads = [threading.Thread(target=phone, args=(k, pid)) for k, pid in enumerate(ids)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    snap = act.snapshot()
+    assert snap["participants"] == rp.MAX_PARTICIPANTS and refused == ["full"] * (len(ids) - rp.MAX_PARTICIPANTS)
+    joined = set(snap["poll"].answers)
+    assert len(joined) == rp.MAX_PARTICIPANTS and set(snap["play"].roles) == joined
+    assert all(snap["poll"].answers[pid] == rp.POLL_CHOICES[(int(pid[5:]) + 1) % 3] for pid in joined)
+    assert sum(snap["poll"].counts().values()) == rp.MAX_PARTICIPANTS
+    workers = {int(pid[5:]) % 4 for pid in joined if rp.ROLES[int(pid[5:]) % len(rp.ROLES)] == "social_worker"}
+    assert snap["play"].decisions["social_worker"]["policy.social_work.extra_social_workers"] in workers
