@@ -1,7 +1,7 @@
 """How live the workshop page feels, measured in Chromium driven by Playwright (issue #14, item 5).
 
     python -m benchmarks.dashboard_speed [--steps 10] [--play-seconds 15] [--speeds 4,13,26] [--followers 10]
-                                         [--out FILE]
+                                         [--view trajectories|community] [--out FILE]
 
 * **first render**: from starting ``python -m dashboard.serve`` to the page's title, and to all its charts drawn;
 * **Step**: from the click to the new week number on the page, and to the trajectory chart redrawn (median and
@@ -18,7 +18,9 @@ benchmarks/results.md.)
   (wall-clock times of the two pages);
 * **Play**: at each asked speed (weeks per second), the weeks the page actually showed per second and how often
   it redrew (a MutationObserver in the page timestamps every change of the week number), and how often the
-  response-rate chart redrew and by how many weeks it advanced each time.
+  response-rate chart redrew and by how many weeks it advanced each time; with ``--view community`` Play runs with the
+  community map's tab open and the same is measured of A's community at work (dashboard/community_view.js: its
+  title names the week it draws).
 
 Figures are recorded, not asserted: they depend on the machine and its load (``uptime`` is printed with them).
 Needs Chromium (``./dev.sh test`` installs it).
@@ -59,6 +61,19 @@ OBSERVER = """() => {
           && r.target.closest('.st-key-traj_response_rate')) {
         const line = r.target.querySelector('path.line-A');
         window.__charts.push([performance.now(), line ? +line.dataset.weeks : 0]);
+        break;
+      }
+    }
+  }).observe(document.body, {subtree: true, childList: true});
+  // A's community at work (dashboard/community_view.js redraws it in place): time and the week its title names
+  window.__cv = [];
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.target.classList && r.target.classList.contains('community-view')
+          && r.target.closest('.st-key-cv_A')) {
+        const title = r.target.querySelector('.title');
+        const m = title && title.textContent.match(/week (\\d+)$/);
+        window.__cv.push([performance.now(), m ? +m[1] : 0]);
         break;
       }
     }
@@ -173,7 +188,8 @@ def _open_room(page) -> str:
     return qr.get_attribute("alt")
 
 
-def measure(steps: int, play_seconds: float, speeds: list[int], chromium: str, followers: int = 0) -> dict:
+def measure(steps: int, play_seconds: float, speeds: list[int], chromium: str, followers: int = 0,
+            view: str = "trajectories") -> dict:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
@@ -219,7 +235,10 @@ def measure(steps: int, play_seconds: float, speeds: list[int], chromium: str, f
                 out["follower_lag_s"] = (statistics.median(lags), max(lags))
                 phones.close()
 
-            out["play"] = {}
+            out["play"], out["view"] = {}, view
+            if view == "community":  # Play with the community at work on screen (the community map's tab)
+                page.get_by_role("tab", name="Community map", exact=True).click()
+                page.locator(".st-key-cv_A .community-view").wait_for(timeout=60_000)
             slider = page.get_by_role("slider", name="Speed (weeks per second)")
             for speed in speeds:
                 page.get_by_role("button", name="Reset", exact=True).click()
@@ -232,7 +251,8 @@ def measure(steps: int, play_seconds: float, speeds: list[int], chromium: str, f
                 page.evaluate(OBSERVER)
                 page.get_by_role("button", name="Play", exact=True).click()
                 page.wait_for_timeout(play_seconds * 1000)
-                weeks, charts = page.evaluate("[window.__weeks, window.__charts]")
+                weeks, charts = page.evaluate("[window.__weeks, window.__cv]" if view == "community"
+                                              else "[window.__weeks, window.__charts]")
                 pause = page.get_by_role("button", name="Pause", exact=True)
                 if pause.count():  # (at a high speed the run may have reached its last week and stopped)
                     with contextlib.suppress(PlaywrightTimeout):  # it reached its last week meanwhile and stopped
@@ -278,12 +298,13 @@ def report(out: dict) -> str:
                      "median ({:.2f} worst); the followers show the new week {:.2f} s after the click, median "
                      "({:.2f} worst)".format(out["followers"], *out["followers_step_to_week_s"],
                                              *out["followers_step_to_chart_s"], *out["follower_lag_s"]))
+    drawn = "A's community at work" if out.get("view") == "community" else "chart"
     for speed, p in out["play"].items():
         if p is None:
             lines.append(f"Play at {speed} weeks/s: the page did not move")
             continue
         lines.append(f"Play at {speed} weeks/s: showed {p['weeks_per_s']:.1f} weeks/s, {p['redraws_per_s']:.2f} "
-                     f"page redraws/s (median gap {p['median_gap_s']:.2f} s, worst {p['max_gap_s']:.2f} s); chart "
+                     f"page redraws/s (median gap {p['median_gap_s']:.2f} s, worst {p['max_gap_s']:.2f} s); {drawn} "
                      f"{p['chart_redraws_per_s']:.1f} redraws/s, advancing {p['chart_weeks_per_redraw'][0]:.0f} "
                      f"week(s) a redraw (most {p['chart_weeks_per_redraw'][1]:.0f})")
     return "\n".join(lines)
@@ -296,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speeds", default="4,13,26", help=f"asked speeds, weeks/s (of {SPEEDS}; default 4,13,26)")
     parser.add_argument("--followers", type=int, default=0,
                         help="then open a room and time Step again with this many follower pages (default 0)")
+    parser.add_argument("--view", choices=("trajectories", "community"), default="trajectories",
+                        help="what is on screen during Play: the trajectories' tab, or the community map's tab with "
+                             "the community at work (default trajectories)")
     parser.add_argument("--out", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
     try:
@@ -313,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     if chromium is None:
         print("error: no Chromium found (set $CHROMIUM or install chromium: ./dev.sh test does)", file=sys.stderr)
         return 1
-    text = report(measure(args.steps, args.play_seconds, speeds, chromium, args.followers))
+    text = report(measure(args.steps, args.play_seconds, speeds, chromium, args.followers, args.view))
     print(text)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")

@@ -36,12 +36,12 @@ CSS = """
 .community-view .fund .in { color: #1B7F3B; font-weight: 600; }
 .community-view .fund .out { color: #C0392B; font-weight: 600; }
 .community-view svg.tiles { display: block; overflow: visible; }
-.community-view circle.dot { transform-box: fill-box; transform-origin: center; animation: cv-pop .45s ease-out both; }
+.community-view g.dots { animation: cv-in .35s ease-out both; }
 .community-view.compact .title { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .community-view.compact .handlers { display: grid; grid-template-columns: auto auto; justify-content: start;
   gap: .1rem 1rem; }
 .community-view.compact .handlers .head { grid-column: 1 / -1; }
-@keyframes cv-pop { from { transform: scale(0); opacity: 0; } to { transform: scale(1); opacity: 1; } }
+@keyframes cv-in { from { opacity: 0; } to { opacity: 1; } }
 """
 
 _view = st.components.v2.component("community_view", css=CSS,

@@ -37,7 +37,8 @@ def test_speed_benchmark_measures_first_render_step_and_play(capsys):
 def test_speed_benchmark_refuses_bad_arguments(capsys):
     for argv, message in ((["--speeds", "5"], "allowed 1, 2, 4, 8, 13, 26, 52"),
                           (["--speeds", "fast"], "whole numbers"), (["--steps", "0"], "--steps must be"),
-                          (["--followers", "-1"], "--followers ≥ 0")):
+                          (["--followers", "-1"], "--followers ≥ 0"),
+                          (["--view", "map"], "argument --view: invalid choice: 'map'")):
         try:
             main(argv)
         except SystemExit as exc:
