@@ -53,31 +53,28 @@ OBSERVER = """() => {
   };
   new MutationObserver(seen).observe(document.body, {subtree: true, childList: true, characterData: true});
   seen();
-  // the response-rate chart's redraws (dashboard/live_chart.js rebuilds its SVG): time and weeks drawn
+  // redraws of an element rebuilt in place (class cls, inside the element within): time and the weeks it draws
+  const redraws = (list, cls, within, weeks) => new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.target.classList && r.target.classList.contains(cls) && r.target.closest(within)) {
+        list.push([performance.now(), weeks(r.target)]);
+        break;
+      }
+    }
+  }).observe(document.body, {subtree: true, childList: true});
+  // the response-rate chart (dashboard/live_chart.js rebuilds its SVG): the weeks its line holds
   window.__charts = [];
-  new MutationObserver((records) => {
-    for (const r of records) {
-      if (r.target.classList && r.target.classList.contains('live-chart')
-          && r.target.closest('.st-key-traj_response_rate')) {
-        const line = r.target.querySelector('path.line-A');
-        window.__charts.push([performance.now(), line ? +line.dataset.weeks : 0]);
-        break;
-      }
-    }
-  }).observe(document.body, {subtree: true, childList: true});
-  // A's community at work (dashboard/community_view.js redraws it in place): time and the week its title names
+  redraws(window.__charts, 'live-chart', '.st-key-traj_response_rate', (e) => {
+    const line = e.querySelector('path.line-A');
+    return line ? +line.dataset.weeks : 0;
+  });
+  // A's community at work (dashboard/community_view.js redraws it in place): the week its title names
   window.__cv = [];
-  new MutationObserver((records) => {
-    for (const r of records) {
-      if (r.target.classList && r.target.classList.contains('community-view')
-          && r.target.closest('.st-key-cv_A')) {
-        const title = r.target.querySelector('.title');
-        const m = title && title.textContent.match(/week (\\d+)$/);
-        window.__cv.push([performance.now(), m ? +m[1] : 0]);
-        break;
-      }
-    }
-  }).observe(document.body, {subtree: true, childList: true});
+  redraws(window.__cv, 'community-view', '.st-key-cv_A', (e) => {
+    const title = e.querySelector('.title');
+    const m = title && title.textContent.match(/week (\\d+)$/);
+    return m ? +m[1] : 0;
+  });
 }"""
 
 
