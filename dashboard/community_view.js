@@ -1,9 +1,10 @@
 // The community at work (dashboard/community_view.py): one side's grids at the page's week, drawn from the model's
 // weekly state. Each tile is a grid: one dot per demand its residents raised this week (or per N demands, said in
 // the legend), green answered, amber waiting, red unmet; the tile glows with the share of its residents served by a
-// running project; the counts of residents volunteering and of projects are written on it. Under the tiles: who
-// answered the week's demands, and the money into and out of the community fund. Each week's dots fade in, tile after
-// tile (a CSS animation), so Play shows the community acting week after week.
+// running project; the counts of residents volunteering and of projects are written on it (in compact mode: in its
+// tooltip, and summed in a line under the tiles). Under the tiles: who answered the week's demands, and the money
+// into and out of the community fund. Each week's dots fade in, tile after tile (a CSS animation), so Play shows the
+// community acting week after week.
 const NS = "http://www.w3.org/2000/svg";
 const MIN_TILES_PX = 160;  // compact mode never scales the tiles below this height
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",

@@ -49,10 +49,10 @@ _view = st.components.v2.component("community_view", css=CSS,
 
 
 def view_spec(community: CommunityWeek, week_row: pd.Series | None, title: str, lang: str,
-              large: bool = False, compact: bool = False) -> dict:
+              large: bool = False) -> dict:
     """The drawing's data: the grids' counts at ``community``'s week and, from ``week_row`` (the weekly table's row of
-    that week; None before the first week), who answered and the fund's money in and out.  ``large``: projector
-    type; ``compact``: presentation mode's first screen (tiles without their counts, which go to one line under the
+    that week; None before the first week), who answered and the fund's money in and out.  ``large``: presentation
+    mode's first screen, in projector type and compact (tiles without their counts, which go to one line under the
     tiles: residents volunteering this week and the week's projects running, the weekly table's column)."""
     g = community.grids
     n = int(g["grid"].size)
@@ -78,7 +78,7 @@ def view_spec(community: CommunityWeek, week_row: pd.Series | None, title: str, 
             "fund_title": label("cv_fund", lang),
             "fund_in": shown_value("fund_inflow_total", value("fund_inflow_total"), lang),
             "fund_out": shown_value("fund_outflow_total", value("fund_outflow_total"), lang),
-            "font": FONT_STACK, "font_size": font, "compact": compact,
+            "font": FONT_STACK, "font_size": font, "compact": large,
             "totals": label("cv_totals", lang, volunteering=int(g["volunteering"].sum()),
                             projects=int(value("projects_running")))}
 

@@ -72,8 +72,7 @@ class LiveContent:
         for side in SIDES:
             rows = self._ts[self._ts["scenario"] == side]
             row = rows.iloc[-1] if len(rows) else None
-            out[side] = view_spec(self._community[side], row, self.names[side], self.lang, self.large,
-                                  compact=self.large)  # large type is presentation mode, where it is compact
+            out[side] = view_spec(self._community[side], row, self.names[side], self.lang, self.large)
         return out
 
     @cached_property
