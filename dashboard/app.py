@@ -38,6 +38,7 @@ from dashboard.page_state import (
     TICK_SECONDS,
     apply_preset,
     keep,
+    kept,
     lever_widget,
     new_language,
     select,
@@ -214,6 +215,7 @@ def style(present: bool = False) -> None:
 
 def language_switch(lang: str) -> None:
     st.segmented_control(t("language", lang), list(LANGS), key="lang", required=True, on_change=new_language,
+                         **kept("lang", "default"),
                          format_func={"zh": "中文", "en": "English"}.get)
 
 
@@ -225,12 +227,12 @@ def sidebar(lang: str) -> None:
         st.header(t("settings", lang))
         select(t("community_preset", lang), community_presets(), "community",
                lambda n: preset_label("community", n, lang), lang, on_change=wp.community_changed)
-        st.number_input(t("seed", lang), min_value=0, max_value=2**32 - 1, step=1, key="seed",
+        st.number_input(t("seed", lang), min_value=0, max_value=2**32 - 1, step=1, key="seed", **kept("seed"),
                         help=t("seed_help", lang))
-        st.number_input(t("weeks", lang), min_value=1, max_value=MAX_WEEKS, step=1, key="weeks",
+        st.number_input(t("weeks", lang), min_value=1, max_value=MAX_WEEKS, step=1, key="weeks", **kept("weeks"),
                         help=t("weeks_help", lang))
         st.select_slider(t("smoothing", lang), options=list(range(SMOOTHING_WEEKS[0], SMOOTHING_WEEKS[1] + 1)),
-                         key="smoothing", help=t("smoothing_help", lang))
+                         key="smoothing", **kept("smoothing"), help=t("smoothing_help", lang))
         st.subheader(t("levers", lang))
         for side, tab in zip(SIDES, st.tabs([t(f"scenario_{s}", lang) for s in SIDES]), strict=True):
             with tab:
@@ -251,7 +253,9 @@ def lever_controls(side: str, lang: str) -> None:
             continue
         if widget not in ss:  # a new widget starts from the kept value
             ss[widget] = ss[key]
-        common = {"key": widget, "help": help_text, "on_change": keep, "args": (key, widget)}
+        # the kept value also as the widget's default (page_state.kept; seen without: fund transparency 0.3 → 0
+        # and units per week 2,000 → 0 on both sides of a reloaded page)
+        common = {"key": widget, **kept(key), "help": help_text, "on_change": keep, "args": (key, widget)}
         if lever.widget == "toggle":
             st.toggle(text, **common)
         elif lever.widget == "slider":
@@ -274,8 +278,8 @@ def controls(comp: Comparison, lang: str) -> None:
                   type="primary", disabled=comp.done and not ss.playing, width="stretch")
     c_reset.button(t("reset", lang), key="btn_reset", on_click=do_reset, help=t("reset_help", lang),
                    width="stretch")
-    c_speed.select_slider(t("speed", lang), options=SPEEDS, key="speed")
-    c_present.toggle(t("presentation", lang), key="present", help=t("presentation_help", lang))
+    c_speed.select_slider(t("speed", lang), options=SPEEDS, key="speed", **kept("speed"))
+    c_present.toggle(t("presentation", lang), key="present", **kept("present"), help=t("presentation_help", lang))
 
 
 def live_view(lang: str) -> None:
@@ -303,6 +307,7 @@ def live_view(lang: str) -> None:
                         unsafe_allow_html=True)
             select(t("presentation_chart", lang), list(KEY_INDICATORS), "present_chart", lambda k: t(k, lang), lang)
             st.segmented_control(t("present_panel", lang), PRESENT_PANELS, key="present_panel", required=True,
+                                 **kept("present_panel", "default"),
                                  format_func=lambda p: t(PRESENT_PANELS[p], lang))
         with c_chart:
             if ss.present_panel == "community":  # the community at work, A and B side by side, at this week

@@ -41,6 +41,16 @@ except ImportError:  # pragma: no cover - the dev extras install it
     sync_playwright = None
 
 
+def settled(page) -> None:
+    """Wait until the page's run has finished. Streamlit draws a page element by element, so the week's text can be
+    new while the numbers below it are still an earlier run's; and the status widget ("Running…") shows only after a
+    delay, so its absence alone let a test read a number from a run that was cut short by the next click (seen on a
+    loaded machine: a run's public cost read at ¥1,154, week 1's, with "Week 3 of 3" shown). The app element carries
+    the script's run state (Streamlit's own browser tests wait for it too)."""
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden()
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

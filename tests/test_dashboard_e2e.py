@@ -32,6 +32,7 @@ from browser_support import (
     PlaywrightError,
     browser_page,
     expect,
+    settled,
 )
 
 from dashboard import session as se
@@ -70,11 +71,6 @@ def step(page, weeks: int, start: int) -> None:
         expect(page.get_by_text(re.compile(rf"^Week {k} of \d+$"))).to_be_visible()
     settled(page)
 
-
-def settled(page) -> None:
-    """Wait until the page's run has finished (Streamlit draws a page element by element: the week's text can be
-    new while the numbers below it are still the last week's)."""
-    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden()
 
 
 def top(page) -> None:

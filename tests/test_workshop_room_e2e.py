@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from browser_support import TIMEOUT, browser_page, expect
+from browser_support import TIMEOUT, browser_page, expect, settled
 
 from dashboard import figures
 from dashboard import session as se
@@ -30,10 +30,6 @@ def ready(page, lang: str) -> None:
     expect(page.get_by_text(label("key_indicators", lang), exact=True)).to_be_visible(timeout=TIMEOUT)
     settled(page)
 
-
-def settled(page) -> None:
-    """Wait until the page's run has finished."""
-    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden()
 
 
 def step(page, weeks: int, start: int, steps: int, lang: str) -> None:
