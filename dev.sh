@@ -102,12 +102,14 @@ cmd=${1:-run}
 case "$cmd" in
   setup) setup run ;;
   run)   setup run; exec "$VENV/bin/python" -m sim "$@" ;;
-  test)  echo "./dev.sh test installs, if missing: the package with its test extra into $VENV (pytest, hypothesis," \
+  test)  echo "./dev.sh test installs, if missing: the package with its test extra into $VENV (pytest, pytest-xdist, hypothesis," \
               "playwright, ruff, nbclient, ipykernel, statsmodels, hydra-submitit-launcher), and the Debian packages" \
               "fonts-noto-cjk (Chinese charts) and chromium (the dashboard's browser tests) with apt-get (root or sudo)." >&2
          setup test
          bash scripts/install-test-deps.sh
-         exec "$VENV/bin/python" -m pytest "$@" ;;
+         # every core, a test module per worker (its fixtures, e.g. the browser tests' dashboard server, shared within
+         # it); -n 0 runs in this process, one test after another
+         exec "$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-auto}" --dist loadfile "$@" ;;
   dashboard) setup run; exec "$VENV/bin/python" -m dashboard.serve "$@" ;;
   *) echo "usage: ./dev.sh run|test|dashboard|setup [args...]" >&2; exit 2 ;;
 esac

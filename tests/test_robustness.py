@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -155,7 +156,10 @@ def test_hydra_sweep_survives_a_sigkilled_job_and_exits_3(tmp_path):
     runs = pd.read_parquet(tmp_path / "sw" / "runs.parquet")
     failed = runs[runs["status"] == "failed"]
     assert len(runs) == 4 and len(failed) == 1
-    assert f"failed: {failed['run_dir'].iloc[0]}: JobDied: killed by SIGKILL" in stdout  # named in the summary
+    # named in the summary, with what died: the job's process, or (the kill landed first on the keeper that runs it,
+    # seen on a loaded machine) its keeper
+    assert re.search(rf"failed: {re.escape(failed['run_dir'].iloc[0])}: JobDied: (killed by SIGKILL|the job's keeper "
+                     r"process ended without reporting \(killed from outside\))", stdout), stdout
     status = read_status(tmp_path / "sw" / failed["run_dir"].iloc[0])
     assert status["signal"] == 9 and status["cause"] == "signal"
 
