@@ -69,7 +69,9 @@ def view_spec(community: CommunityWeek, week_row: pd.Series | None, title: str, 
     value = (lambda col: 0.0) if week_row is None else (lambda col: float(week_row.get(col, 0.0) or 0.0))
     handlers = [{"label": label(term, lang), "value": f"{value(col):,.0f}", "color": color}
                 for (term, col), color in zip(HANDLERS.items(), HANDLER_COLORS, strict=True)]
-    legend = [{"label": label(f"cv_dot_{kind}", lang, n=per), "color": color} for kind, color in DOT_COLORS.items()]
+    scale = label("cv_dot_scale_one", lang) if per == 1 else label("cv_dot_scale", lang, n=per)
+    legend = [{"label": label(f"cv_dot_{kind}", lang, scale=scale), "color": color}
+              for kind, color in DOT_COLORS.items()]
     legend.append({"label": label("cv_glow", lang), "color": "#F6C343"})
     font = LARGE_FONT if large else 13
     return {"title": f"{title} · {label('map_week', lang, week=community.week)}", "grids": rows,
