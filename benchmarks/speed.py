@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import subprocess
@@ -30,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results.md"
 STUDY_POLICIES = ("baseline", "five_society", "gov_purchase", "micro_fund")
+STUDY_RUNS, STUDY_HOURS = 100_000, 1.0  # issue 30's study: 100,000 runs within an hour
 
 
 def _tree_rss_mb(pid: int) -> float:
@@ -96,26 +98,32 @@ def district_case(name: str, processes: int, sample: int, steps: int, warmup: in
     return r
 
 
-def study_case(runs: int, jobs: int, steps: int, how: str = "run_many") -> dict:
-    """A study shaped like a 100,000-run uncertainty study, sampled: ``runs`` relocation runs, the four policies ×
-    seeds, outputs written and collated; through ``run_many`` (each seed's warm-up shared by its policies) or a
-    Hydra multirun (joblib launcher, ``python -m sim -m``)."""
+def study_case(runs: int, jobs: int, steps: int, how: str = "run_many", community: str = "relocation") -> dict:
+    """A study shaped like a 100,000-run uncertainty study, sampled: ``runs`` runs of ``community``, the four
+    policies × seeds, outputs written and collated; through ``run_many`` (each seed's warm-up shared by its
+    policies) or a Hydra multirun (joblib launcher, ``python -m sim -m``)."""
     with tempfile.TemporaryDirectory() as tmp:
         if how == "hydra":
-            cmd = [sys.executable, "-m", "sim", "-m", "community=relocation", f"steps={steps}",
+            cmd = [sys.executable, "-m", "sim", "-m", f"community={community}", f"steps={steps}",
                    f"policy={','.join(STUDY_POLICIES)}", f"seed=range(0,{runs // len(STUDY_POLICIES)})",
                    f"hydra.launcher.n_jobs={jobs}", f"hydra.sweep.dir={tmp}/sw"]
         else:
             cmd = [sys.executable, "-m", "benchmarks.run", "--many", str(runs), "--jobs", str(jobs), "--out",
-                   f"{tmp}/sw", "--policies", ",".join(STUDY_POLICIES), "--", "community=relocation",
+                   f"{tmp}/sw", "--policies", ",".join(STUDY_POLICIES), "--", f"community={community}",
                    f"steps={steps}"]
         r = _measure(cmd)
         done = len(list(Path(tmp, "sw").glob("*/manifest.json")))
     if done != runs:
         raise RuntimeError(f"the study finished {done} of {runs} runs")
-    r.update(how=how, runs=runs, jobs=jobs, steps=steps, runs_per_min=runs / r["wall_s"] * 60,
+    r.update(how=how, community=community, runs=runs, jobs=jobs, steps=steps, runs_per_min=runs / r["wall_s"] * 60,
              cpu_ms_per_run=r["cpu_s"] / runs * 1000)
     return r
+
+
+def cores_for(cpu_ms_per_run: float, runs: int = STUDY_RUNS, hours: float = STUDY_HOURS) -> int:
+    """Cores a study of ``runs`` runs needs to end within ``hours``, at this CPU time a run (run_many scales with
+    cores: 1.99× on 2, benchmarks/results.md), rounded up."""
+    return math.ceil(runs * cpu_ms_per_run / 1000 / (hours * 3600))
 
 
 def _write(key: str, lines: list[str]) -> None:
@@ -146,7 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--steps", type=int, default=260)
     s.add_argument("--how", choices=("run_many", "hydra"), default="run_many",
                    help="through sim.runs.runner.run_many (what the studies use) or a Hydra multirun")
-    for p in (d, s):
+    c = sub.add_parser("presets", help="a study of each community preset through run_many: CPU a run, and the "
+                                       "cores a 100,000-run study needs to end within an hour")
+    c.add_argument("--runs", type=int, default=80, help="runs per preset (the four policies × runs/4 seeds)")
+    c.add_argument("--jobs", type=int, default=2)
+    c.add_argument("--steps", type=int, default=260)
+    for p in (d, s, c):
         p.add_argument("--write", action="store_true", help="record the table in benchmarks/results.md")
     args = ap.parse_args(argv)
     lines: list[str] = []
@@ -172,6 +185,22 @@ def main(argv: list[str] | None = None) -> int:
             lines += ["", f"Extrapolated to the whole district ({full:,} residents) by residents: "
                           f"{cpu_per * full / 60:.0f} min of CPU; on {max(counts)} processes ≥ "
                           f"{cpu_per * full / max(counts) / 60:.0f} min of wall time."]
+    elif args.what == "presets":
+        from sim.settings.config import community_presets, settings_for
+
+        lines += [f"### A study of each community preset: {args.runs} runs ({', '.join(STUDY_POLICIES)} × "
+                  f"{args.runs // 4} seeds, {args.steps} weeks after the warm-up, outputs written and collated), "
+                  f"run_many on {args.jobs} processes", "",
+                  "| community | residents | CPU ms a run | runs/min here (wall) | load before → after | "
+                  f"{STUDY_RUNS:,} runs here | cores for {STUDY_RUNS:,} runs in {STUDY_HOURS:g} h |",
+                  "|---|---:|---:|---:|---|---:|---:|"]
+        for name in community_presets():
+            residents = settings_for(f"community={name}").community.residents
+            r = study_case(args.runs, args.jobs, args.steps, community=name)
+            print(json.dumps(r))
+            lines.append(f"| {name} | {residents:,} | {r['cpu_ms_per_run']:.0f} | {r['runs_per_min']:.0f} | "
+                         f"{r['load_before']:.1f} → {r['load_after']:.1f} | "
+                         f"{STUDY_RUNS / r['runs_per_min'] / 60:.1f} h | {cores_for(r['cpu_ms_per_run'])} |")
     else:
         r = study_case(args.runs, args.jobs, args.steps, args.how)
         print(json.dumps(r))
@@ -185,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{r['load_before']:.1f} → {r['load_after']:.1f} | {100_000 / r['runs_per_min'] / 60:.1f} h |"]
     print("\n".join(lines))
     if args.write:
-        key = f"district-{args.district}-{args.sample}" if args.what == "district" else f"study-{args.how}"
+        key = {"district": lambda: f"district-{args.district}-{args.sample}", "presets": lambda: "study-presets",
+               "study": lambda: f"study-{args.how}"}[args.what]()
         _write(key, ["", f"Written by `python -m benchmarks.speed {' '.join(argv or sys.argv[1:])}` on "
                     f"{time.strftime('%Y-%m-%d %H:%M')}.", "", *lines, ""])
     return 0
