@@ -28,8 +28,8 @@ SETTINGS: dict[str, object] = {
     # error: Cached ForwardMsg MISS" (seen once in a random-click run of tests/test_dashboard_e2e.py). On the
     # loopback the few kB re-sent cost nothing.
     "global.minCachedMessageSize": 1e15,
-    # Lever widgets get their kept value both as their default and through session state (dashboard/app.py
-    # lever_controls says why); Streamlit would log that as a duplication once per server.
+    # Widgets drawn from a kept value get it both as their default and through session state (dashboard/page_state.py
+    # kept says why); Streamlit would log that as a duplication once per server.
     "global.disableWidgetStateDuplicationWarning": True,
     "server.headless": True,                # no browser launch, no e-mail prompt
     "server.address": DEFAULT_HOST,         # loopback only; set manually, so no external-IP lookup either
