@@ -162,7 +162,7 @@ PENDING = {
     "calibration_parameters.png": "python -m experiments.calibrate --write-config (parameters.png)",
     "validation_predictive.png": "python -m experiments.calibrate --write-config (predictive.png)",
     **{Path(path).name: f"python -m experiments.docs --only {name}" for name in (
-        "replications_halfwidth", "advice", "decomposition_relocation", "pilot_withdrawal", "warmup")
+        "advice", "decomposition_relocation", "pilot_withdrawal", "warmup")
        for path in STUDIES[name].paths},
     **{f"{stem}.png": "python -m experiments.sensitivity (docs/sensitivity.md)" for stem in (
         "morris_indices", "morris_convergence", "sobol_indices", "sobol_full_indices", "sobol_full_convergence",
