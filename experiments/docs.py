@@ -162,7 +162,7 @@ PENDING = {
     "calibration_parameters.png": "python -m experiments.calibrate --write-config (parameters.png)",
     "validation_predictive.png": "python -m experiments.calibrate --write-config (predictive.png)",
     **{Path(path).name: f"python -m experiments.docs --only {name}" for name in (
-        "advice", "decomposition_relocation", "pilot_withdrawal", "warmup")
+        "decomposition_relocation", "pilot_withdrawal", "warmup")
        for path in STUDIES[name].paths},
     **{f"{stem}.png": "python -m experiments.sensitivity (docs/sensitivity.md)" for stem in (
         "morris_indices", "morris_convergence", "sobol_indices", "sobol_full_indices", "sobol_full_convergence",
@@ -256,7 +256,7 @@ def reported(lines: list[str], out: Path) -> dict:
     return found
 
 
-RUNS_LINE = re.compile(r"\b\d[\d,]* runs\b")
+RUNS_LINE = re.compile(r"\b\d[\d,]* runs\b|sweep finished: \d[\d,]* done")  # counts runs; run_many's last line
 SUMMARY_KEYS = re.compile(r"minutes|wall|runs|seconds")
 
 
