@@ -1,25 +1,49 @@
 """Generated documentation artefacts, each with the model outputs it was drawn from recorded beside it.
 
-``python -m experiments.docs`` runs the runs behind each artefact, draws it, and writes beside it
-``<artefact>.json``: the command, the runs' overrides and a hash of each run's model output (the bytes of its
-weekly table and the numbers of its kpis.json, as scripts/output_hashes.py hashes them).
+Two kinds of artefact, each figure with a record ``<figure>.json`` beside it:
+
+* a *run artefact* (:class:`Artefact`): ``python -m experiments.docs`` runs its runs, draws it, and records the
+  command, the runs' overrides and a hash of each run's model output (the bytes of its weekly table and the numbers
+  of its kpis.json, as scripts/output_hashes.py hashes them);
+* a *study* (:class:`Study`): a study command exactly as its docs page documents it (``python -m <module> <args>``)
+  runs as a subprocess with this Python, its ``--out`` folder (and the warm-up's ``--figures``) in a temporary
+  directory (``--keep DIR`` keeps it in ``DIR/<name>``: the tables and report the docs quote); each figure it
+  writes there is copied to its place under docs/figures, and its record holds the command, the study invocation
+  that drew it, the figure's sha256, the study's wall time (measured here, all steps) and what the study reports
+  about its size: its output lines that count runs and the time and run entries of its ``summary.json``.  A study
+  may take several steps: the pilot withdrawal's Chinese figure is ``--render-only --lang zh`` of the same
+  output folder, so it shows the same yearly table as the English one.  Nothing is copied unless every step
+  succeeds.
+
 Each record also holds the *model fingerprint* (:func:`model_fingerprint`): a hash of the golden output hashes in
 tests/golden/outputs.json, which tests/test_golden.py keeps equal to what the model gives today and which are
 rewritten (``python scripts/output_hashes.py --golden --update``) whenever the model's outputs change.
-``python -m experiments.docs --check`` is the cheap check (no run): it exits 1, naming the artefact, when a record
-is missing, its fingerprint is not today's (the artefact is older than the model) or the file changed after it
-was recorded.  ``--check --rerun`` runs the artefact's runs again and compares each run's own output hash.
-``--only NAME`` restricts any of them to one artefact.
+``python -m experiments.docs --check`` is the cheap check (no run), the same for both kinds: it exits 1, naming
+the figure, when a record is missing, its fingerprint is not today's (the figure is older than the model) or the
+file changed after it was recorded.  ``--check --rerun`` runs a run artefact's runs again and compares each run's
+own output hash; a study is not rerun by the check (it runs for minutes): ``--check --rerun --only STUDY`` exits 2
+saying to regenerate it with ``python -m experiments.docs --only STUDY``, and without ``--only`` studies get the
+cheap check.  ``--only NAME`` restricts any of them to one artefact; without it everything is regenerated (the
+studies took 32 minutes on 2 cores shared with other work, 2026-12-07: replications 19.9, decomposition 7.4,
+warm-up 2.8, pilot withdrawal 1.8, advice 1.2).
 
-Artefacts (:data:`ARTEFACTS`):
+Artefacts (:data:`ARTEFACTS`, :data:`STUDIES`):
 
 * ``readme_run`` — README's first figure (docs/figures/readme_run.png): the default urban community under the
   baseline and five-society linkage, 260 weeks after the warm-up, drawn by ``python -m experiments.plot``.
+* ``replications_halfwidth`` — ``python -m experiments.replications`` (docs/replications.md): halfwidth.png.
+* ``advice`` — ``python -m experiments.advise --mixes 16 --sets 4 --seeds 2 --jobs 2`` (docs/advice.md).
+* ``decomposition_relocation`` — ``python -m experiments.decompose community=relocation --seeds 5 --sets 4
+  --posterior`` (README's decomposition table and docs/decomposition.md).
+* ``pilot_withdrawal`` — ``python -m experiments.pilot_withdrawal`` then ``--render-only --lang zh`` (README):
+  pilot_withdrawal_en.png and pilot_withdrawal_zh.png.
+* ``warmup`` — ``python -m experiments.warmup`` (docs/warmup.md): the eight warmup_<indicator>.png.
 
-Every other figure under docs/figures is listed in :data:`PENDING` with the command that writes it: those
-commands run for minutes to hours (sensitivity, calibration, warm-up, replications, …), their figures predate
-the records and are not yet regenerated through this command.  tests/test_docs_records.py fails on a docs
-figure that is neither an artefact nor pending, so none can be added without a record.
+A figure is recorded only once it has been regenerated through this command: until then it is listed in
+:data:`PENDING` with the command that writes it (a study's figures with ``python -m experiments.docs --only
+NAME``; the calibration's and sensitivity figures, hours of runs, with their own commands), and the checks skip
+it.  tests/test_docs_records.py fails on a docs figure that is neither recorded nor pending, so none can be added
+without a record.
 """
 
 from __future__ import annotations
@@ -27,8 +51,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,18 +96,73 @@ ARTEFACTS = {a.name: a for a in (
 )}
 
 
-# docs figures not yet regenerated by this command (their generating command; each predates the records)
+@dataclass(frozen=True)
+class Step:
+    """One invocation of a study: its documented arguments (``{out}`` stands for the output folder, a temporary
+    one) and the figures it leaves there, each with where it goes in the docs."""
+
+    args: tuple[str, ...]
+    figures: tuple[tuple[str, str], ...]  # (file the study writes in {out}, path in the repository)
+    shown: tuple[str, ...] = ("{out}",)   # arguments left out of the recorded command (the temporary folders)
+
+    def command(self, module: str) -> str:
+        """The documented invocation, without the temporary folders."""
+        args, skip = list(self.args), set(self.shown)
+        kept = [a for i, a in enumerate(args) if a not in skip and not (i + 1 < len(args) and args[i + 1] in skip)]
+        return " ".join(("python", "-m", module, *kept))
+
+
+@dataclass(frozen=True)
+class Study:
+    """A figure (or several) drawn by a study command: ``python -m <module> <args>`` runs with its output folder in
+    a temporary directory, and each figure it writes there is copied to its place under docs/figures."""
+
+    name: str
+    module: str
+    steps: tuple[Step, ...]
+
+    @property
+    def paths(self) -> list[str]:
+        return [dest for step in self.steps for _, dest in step.figures]
+
+    @property
+    def path(self) -> str:
+        return self.paths[0]
+
+    def command(self) -> str:
+        return f"python -m experiments.docs --only {self.name}"
+
+
+def _out(name: str, module: str, *args: str, figure: str, dest: str | None = None) -> Study:
+    """A study whose one figure ``figure`` lands in its ``--out`` folder; it goes to docs/figures/<name>.png."""
+    return Study(name, module, (Step((*args, "--out", "{out}"), ((figure, dest or f"docs/figures/{name}.png"),)),))
+
+
+WARMUP_INDICATORS = ("callback_satisfaction", "completion_rate", "satisfaction_mean", "self_org_members",
+                     "social_orgs_active", "trust_mean", "volunteer_active_share_2plus", "volunteers_per_10k")
+
+STUDIES = {s.name: s for s in (
+    _out("replications_halfwidth", "experiments.replications", figure="halfwidth.png"),
+    _out("advice", "experiments.advise", "--mixes", "16", "--sets", "4", "--seeds", "2", "--jobs", "2",
+         figure="advice.png"),
+    # the design of README's table and caption (docs/decomposition/relocation/decomposition.csv, column command)
+    _out("decomposition_relocation", "experiments.decompose", "community=relocation", "--seeds", "5", "--sets", "4",
+         "--posterior", figure="decomposition.png"),
+    # the Chinese figure is drawn from the same yearly table: --render-only runs nothing and renders <out>/yearly.csv
+    Study("pilot_withdrawal", "experiments.pilot_withdrawal", (
+        Step(("--out", "{out}"), (("pilot_withdrawal.png", "docs/figures/pilot_withdrawal_en.png"),)),
+        Step(("--render-only", "--lang", "zh", "--out", "{out}"),
+             (("pilot_withdrawal.png", "docs/figures/pilot_withdrawal_zh.png"),)))),
+    Study("warmup", "experiments.warmup", (
+        Step(("--out", "{out}", "--figures", "{out}"),
+             tuple((f"warmup_{i}.png", f"docs/figures/warmup_{i}.png") for i in WARMUP_INDICATORS)),)),
+)}
+
+# docs figures not yet regenerated by this command and recorded (their generating command; each predates the
+# records): a study's figures stay here until ``python -m experiments.docs --only NAME`` has drawn and recorded them
 PENDING = {
-    "advice.png": "python -m experiments.advise",
     "calibration_parameters.png": "python -m experiments.calibrate --write-config (parameters.png)",
     "validation_predictive.png": "python -m experiments.calibrate --write-config (predictive.png)",
-    "replications_halfwidth.png": "python -m experiments.replications (halfwidth.png)",
-    "decomposition_relocation.png": "python -m experiments.decompose community=relocation --seeds 10 --sets 4",
-    "pilot_withdrawal_en.png": "python -m experiments.pilot_withdrawal",
-    "pilot_withdrawal_zh.png": "python -m experiments.pilot_withdrawal --lang zh",
-    **{f"warmup_{name}.png": "python -m experiments.warmup" for name in (
-        "callback_satisfaction", "completion_rate", "satisfaction_mean", "self_org_members", "social_orgs_active",
-        "trust_mean", "volunteer_active_share_2plus", "volunteers_per_10k")},
     **{f"{stem}.png": "python -m experiments.sensitivity (docs/sensitivity.md)" for stem in (
         "morris_indices", "morris_convergence", "sobol_indices", "sobol_full_indices", "sobol_full_convergence",
         "contrast_morris_relocation_2026-12-07", "contrast_morris_convergence_relocation_2026-12-07",
@@ -144,21 +228,109 @@ def generate(artefact: Artefact) -> dict:
     return record
 
 
-def check_recorded(artefact: Artefact, fingerprint: str | None = None) -> list[str]:
-    """The cheap check (nothing runs): what is stale about one artefact (empty: current) — a missing file or
-    record, a record of an older model (its fingerprint is not today's), a file changed since it was recorded."""
-    if not (ROOT / artefact.path).is_file():
-        return [f"{artefact.path} is missing"]
-    if not artefact.record.is_file():
-        return [f"{artefact.path} has no record of the model output it shows ({artefact.record.name})"]
-    record = json.loads(artefact.record.read_text(encoding="utf-8"))
-    problems = []
-    if hashlib.sha256((ROOT / artefact.path).read_bytes()).hexdigest() != record.get("figure_sha256"):
-        problems.append(f"{artefact.path} was changed after it was recorded")
+class StudyError(RuntimeError):
+    """A study command failed or did not write a figure it should have: nothing was copied or recorded."""
+
+
+def record_path(figure: str | Path) -> Path:
+    """Where the record of a figure lives: beside it, ``<figure>.json``."""
+    return (ROOT / figure).with_suffix(".json")
+
+
+def recorded_paths(artefact: Artefact | Study) -> list[str]:
+    """The figures of an artefact that are recorded (a study's figures still in :data:`PENDING` are not yet)."""
+    paths = artefact.paths if isinstance(artefact, Study) else [artefact.path]
+    return [p for p in paths if Path(p).name not in PENDING]
+
+
+def reported(lines: list[str], out: Path) -> dict:
+    """What a study says about its size and time: its output lines that count runs, and the wall-time and run
+    entries of its ``summary.json`` if it writes one."""
+    found: dict = {"runs_lines": [line.strip() for line in lines if RUNS_LINE.search(line)]}
+    summary = out / "summary.json"
+    if summary.is_file():
+        data = json.loads(summary.read_text(encoding="utf-8"))
+        found["summary"] = {k: v for k, v in data.items()
+                            if SUMMARY_KEYS.search(k) and isinstance(v, int | float | str)}
+    return found
+
+
+RUNS_LINE = re.compile(r"\b\d[\d,]* runs\b|sweep finished: \d[\d,]* done")  # counts runs; run_many's last line
+SUMMARY_KEYS = re.compile(r"minutes|wall|runs|seconds")
+
+
+def run_study(study: Study, folder: Path) -> tuple[dict[str, Path], dict]:
+    """Run a study's steps (subprocesses with this Python, the repository first on the path, output folder
+    ``folder/out``) and keep each figure as it is when its step ends; returns {repository path: kept file} and
+    what was measured and reported."""
+    out, kept = folder / "out", folder / "kept"
+    out.mkdir(parents=True)
+    kept.mkdir()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
+    lines: list[str] = []
+    files: dict[str, Path] = {}
+    start = time.perf_counter()
+    for step in study.steps:
+        argv = [a.replace("{out}", str(out)) for a in step.args]
+        print(f"$ {step.command(study.module)}   (output in {out})", flush=True)
+        with subprocess.Popen([sys.executable, "-m", study.module, *argv], cwd=ROOT, env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1) as proc:
+            for line in proc.stdout:
+                print(line, end="", flush=True)
+                lines.append(line)
+        if proc.returncode:
+            raise StudyError(f"{step.command(study.module)} failed (exit {proc.returncode}); nothing copied")
+        for produced, dest in step.figures:
+            if not (out / produced).is_file():
+                raise StudyError(f"{step.command(study.module)} wrote no {produced} in its output folder")
+            files[dest] = kept / f"{len(files)}_{Path(dest).name}"
+            shutil.copyfile(out / produced, files[dest])
+    return files, {"wall_time_s": round(time.perf_counter() - start, 1), **reported(lines, out)}
+
+
+def generate_study(study: Study, keep: Path | None = None) -> list[dict]:
+    """Run one study, copy its figures into the docs and write a record beside each; returns the records.  Nothing
+    is copied unless every step succeeded.  The study's output folder is temporary unless ``keep`` names a folder
+    to keep it in (``keep/<name>``, which must not exist yet: its tables and report are what the docs quote)."""
+    if keep is not None and (keep / study.name).exists():
+        raise StudyError(f"--keep {keep}: {keep / study.name} exists already; choose another folder")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) if keep is None else keep / study.name
+        files, measured = run_study(study, folder)
+        records = []
+        commands = [step.command(study.module) for step in study.steps]
+        for dest, source in files.items():
+            target = ROOT / dest
+            write_atomic(target, source.read_bytes())
+            steps = next(i for i, step in enumerate(study.steps) if dest in dict(map(reversed, step.figures)))
+            record = {"artefact": dest, "command": study.command(), "study": commands[:steps + 1],
+                      "model_outputs": model_fingerprint(), **measured,
+                      "figure_sha256": hashlib.sha256(target.read_bytes()).hexdigest()}
+            write_atomic(record_path(dest), record)
+            records.append(record)
+    return records
+
+
+def check_recorded(artefact: Artefact | Study, fingerprint: str | None = None) -> list[str]:
+    """The cheap check (nothing runs): what is stale about one artefact's recorded figures (empty: current) — a
+    missing file or record, a record of an older model (its fingerprint is not today's), a file changed since it
+    was recorded.  A study's figures are checked exactly like a run artefact's."""
     now = fingerprint or model_fingerprint()
-    if record.get("model_outputs") != now:
-        problems.append(f"{artefact.path} is older than the model: drawn from model outputs "
-                        f"{record.get('model_outputs')}, the model now gives {now} (tests/golden/outputs.json)")
+    problems = []
+    for path in recorded_paths(artefact):
+        record_file = record_path(path)
+        if not (ROOT / path).is_file():
+            problems.append(f"{path} is missing")
+            continue
+        if not record_file.is_file():
+            problems.append(f"{path} has no record of the model output it shows ({record_file.name})")
+            continue
+        record = json.loads(record_file.read_text(encoding="utf-8"))
+        if hashlib.sha256((ROOT / path).read_bytes()).hexdigest() != record.get("figure_sha256"):
+            problems.append(f"{path} was changed after it was recorded")
+        if record.get("model_outputs") != now:
+            problems.append(f"{path} is older than the model: drawn from model outputs "
+                            f"{record.get('model_outputs')}, the model now gives {now} (tests/golden/outputs.json)")
     return problems
 
 
@@ -181,9 +353,12 @@ def check(artefact: Artefact) -> list[str]:
 
 
 def unaccounted(folder: Path = FIGURES) -> list[str]:
-    """Figures in docs/figures that are neither an artefact of this command nor listed in :data:`PENDING`."""
-    known = {Path(a.path).name for a in ARTEFACTS.values()} | set(PENDING)
+    """Figures in docs/figures that are neither recorded by this command nor listed in :data:`PENDING`."""
+    known = {Path(p).name for a in ALL.values() for p in recorded_paths(a)} | set(PENDING)
     return sorted(p.name for p in folder.glob("*.png") if p.name not in known)
+
+
+ALL: dict[str, Artefact | Study] = {**ARTEFACTS, **STUDIES}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,24 +366,44 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="compare each record with today's model fingerprint; "
                                                          "exit 1 if any artefact is stale (runs and draws nothing)")
-    ap.add_argument("--rerun", action="store_true", help="with --check: run the artefacts' runs again and compare "
-                                                         "each run's output hash")
-    ap.add_argument("--only", metavar="NAME", help=f"one artefact: {', '.join(ARTEFACTS)}")
+    ap.add_argument("--rerun", action="store_true", help="with --check: run the run artefacts' runs again and "
+                                                         "compare each run's output hash (studies: the cheap check)")
+    ap.add_argument("--only", metavar="NAME", help=f"one artefact: {', '.join(ALL)}")
+    ap.add_argument("--keep", type=Path, metavar="DIR", help="keep each study's output folder in DIR/<name> "
+                                                             "(default: a temporary folder, removed)")
     args = ap.parse_args(argv)
-    if args.only is not None and args.only not in ARTEFACTS:
-        print(f"error: --only {args.only}: allowed: {', '.join(ARTEFACTS)}", file=sys.stderr)
+    if args.only is not None and args.only not in ALL:
+        print(f"error: --only {args.only}: allowed: {', '.join(ALL)}", file=sys.stderr)
         return 2
-    chosen = [ARTEFACTS[args.only]] if args.only else list(ARTEFACTS.values())
+    chosen = [ALL[args.only]] if args.only else list(ALL.values())
     if args.check:
-        stale = [p for a in chosen for p in (check(a) if args.rerun else check_recorded(a))]
-        stale += [f"docs/figures/{name} is neither an artefact of python -m experiments.docs nor in its PENDING list"
+        if args.rerun and args.only and isinstance(chosen[0], Study):
+            print(f"error: --check --rerun: {args.only} is a study (it runs for minutes): regenerate it with "
+                  f"python -m experiments.docs --only {args.only}", file=sys.stderr)
+            return 2
+        found = [(p, f"python -m experiments.docs --only {a.name}") for a in chosen
+                 for p in (check(a) if args.rerun and isinstance(a, Artefact) else check_recorded(a))]
+        found += [(f"docs/figures/{name} is neither an artefact of python -m experiments.docs nor in its PENDING "
+                   "list", "python -m experiments.docs after adding it to ARTEFACTS or STUDIES")
                   for name in unaccounted()]
-        for p in stale:
-            print(f"stale: {p}; regenerate with python -m experiments.docs", file=sys.stderr)
-        print(f"{len(chosen) - len({s.split(' ')[0] for s in stale})} of {len(chosen)} artefacts current; "
-              f"{len(PENDING)} docs figures not yet regenerated by this command (PENDING)")
+        for p, fix in found:
+            print(f"stale: {p}; regenerate with {fix}", file=sys.stderr)
+        stale = [p for p, _ in found]
+        figures = [p for a in chosen for p in recorded_paths(a)]
+        print(f"{len(figures) - len({s.split(' ')[0] for s in stale} & set(figures))} of {len(figures)} recorded "
+              f"figures current; {len(PENDING)} docs figures not yet regenerated by this command (PENDING)")
         return 1 if stale else 0
     for a in chosen:
+        if isinstance(a, Study):
+            try:
+                records = generate_study(a, args.keep)
+            except StudyError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+            for r in records:
+                print(f"wrote {r['artefact']} and {record_path(r['artefact']).relative_to(ROOT)} "
+                      f"({r['wall_time_s']} s; {'; '.join(r['runs_lines']) or 'no run count reported'})")
+            continue
         record = generate(a)
         print(f"wrote {a.path} and {a.record.relative_to(ROOT)} ({len(record['runs'])} runs)")
     return 0
