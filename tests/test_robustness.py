@@ -141,7 +141,11 @@ def test_hydra_sweep_survives_a_sigkilled_job_and_exits_3(tmp_path):
     victim = None
     deadline = time.monotonic() + 240
     while victim is None and proc.poll() is None and time.monotonic() < deadline:
-        for pid in _child_pids(proc.pid, tmp_path / "sw"):
+        # a process alive 0.2 s later: a job's runner, not the intermediate one that forks a keeper and leaves at
+        # once (killing that one costs no job: seen in a fresh-clone CI run, all 4 jobs done, exit 0)
+        seen = _child_pids(proc.pid, tmp_path / "sw")
+        time.sleep(0.2)
+        for pid in set(seen) & set(_child_pids(proc.pid, tmp_path / "sw")):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:  # it finished meanwhile: wait for the next job
