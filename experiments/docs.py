@@ -83,7 +83,7 @@ class Artefact:
 
     @property
     def record(self) -> Path:
-        return ROOT / Path(self.path).with_suffix(".json")
+        return record_path(self.path)
 
     def command(self) -> str:
         return f"python -m experiments.docs --only {self.name}"
@@ -243,6 +243,10 @@ def recorded_paths(artefact: Artefact | Study) -> list[str]:
     return [p for p in paths if Path(p).name not in PENDING]
 
 
+RUNS_LINE = re.compile(r"\b\d[\d,]* runs\b|sweep finished: \d[\d,]* done")  # counts runs; run_many's last line
+SUMMARY_KEYS = re.compile(r"minutes|wall|runs|seconds")
+
+
 def reported(lines: list[str], out: Path) -> dict:
     """What a study says about its size and time: its output lines that count runs, and the wall-time and run
     entries of its ``summary.json`` if it writes one."""
@@ -253,10 +257,6 @@ def reported(lines: list[str], out: Path) -> dict:
         found["summary"] = {k: v for k, v in data.items()
                             if SUMMARY_KEYS.search(k) and isinstance(v, int | float | str)}
     return found
-
-
-RUNS_LINE = re.compile(r"\b\d[\d,]* runs\b|sweep finished: \d[\d,]* done")  # counts runs; run_many's last line
-SUMMARY_KEYS = re.compile(r"minutes|wall|runs|seconds")
 
 
 def run_study(study: Study, folder: Path) -> tuple[dict[str, Path], dict]:
