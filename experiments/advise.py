@@ -147,7 +147,11 @@ def plot(table: pd.DataFrame, choice: int, robust: float, lang: str, folder: Pat
     ax.set_xlabel(term("advice_cost", lang))
     ax.set_ylabel(term("advice_expected", lang))
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _p: f"{v:,.0f}"))
-    ax.legend(loc="lower right", frameon=False)
+    # the whole scale, 0 to every judged target, in whole targets (an expectation may fall between two ticks)
+    judged = sum(c.startswith("p_") for c in table.columns)
+    ax.set_ylim(-0.15, judged + 0.15)
+    ax.yaxis.set_major_locator(plt.MultipleLocator(1))
+    fig.legend(loc="outside lower center", ncols=3, frameon=False)  # below the axes: never over a point
     save_figure(fig, folder, "advice")  # closes it
 
 

@@ -30,11 +30,14 @@ from experiments.presentation import (
     FontError,
     axis_unit,
     declutter,
+    display_unit,
     figure_width,
     is_fraction,
     kpi_label,
     setup_theme,
+    space_cjk_lines,
     term,
+    value_scale,
     wrap,
 )
 from sim.model.indicators import TARGETS_BY_KEY
@@ -154,11 +157,13 @@ def plot_decomposition(table: pd.DataFrame, lang: str = "en", ncols: int = 2):
         ax.set_yticks(y, labels if n % ncols == 0 else [""] * len(groups))
         ax.tick_params(axis="y", length=0)
         ax.grid(axis="y", visible=False)
-        ax.set_title(wrap(kpi_label(k, lang), lang, 48), loc="left")
-        percent_axis(ax, k, axis="x", diff=True)
-        if not is_fraction(k):  # whole numbers with separators (1,500,000, not 1.5e+06)
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 100 else f"{v:g}"))
-        unit = axis_unit(k, lang, diff=True)
+        ax.set_title(wrap(kpi_label(k, lang), lang, 56), loc="left", fontsize="medium")  # one line at double width
+        percent_axis(ax, k, axis="x", diff=True, lang=lang)
+        if not is_fraction(k):  # whole numbers with separators (1,500,000, not 1.5e+06); money in 万元 in Chinese
+            scale = value_scale(k, lang)
+            ax.xaxis.set_major_formatter(FuncFormatter(
+                lambda v, _, s=scale: f"{v / s:,.0f}" if abs(v / s) >= 100 else f"{v / s:g}"))
+        unit = display_unit(k, lang, diff=True)
         ax.set_xlabel(unit)
         if not np.any(np.abs(rows[["shapley", "main_effect"]].to_numpy(dtype=float)) > 0):
             ax.text(0.5, 0.5, term("identical", lang), transform=ax.transAxes, ha="center", va="center",
@@ -188,6 +193,7 @@ def plot_decomposition(table: pd.DataFrame, lang: str = "en", ncols: int = 2):
 def save_figure_atomic(fig, folder: Path, stem: str) -> list[Path]:
     """Save ``fig`` as PNG (300 dpi) and SVG through :func:`sim.runs.outputs.write_atomic` (no half-written file);
     closes it."""
+    space_cjk_lines(fig)
     paths = []
     for ext in ("png", "svg"):
         buf = io.BytesIO()

@@ -147,6 +147,11 @@ def _fmt_n(n: float) -> str:
     return "> 1000" if np.isinf(n) else f"{n:.0f}"
 
 
+# colour-blind-safe colours no two of which are near each other (seaborn's colorblind palette without its second
+# orange, second pink and yellow, with black): up to seven lines in one panel
+DISTINCT = ("#0173B2", "#DE8F05", "#029E73", "#CC78BC", "#949494", "#56B4E9", "#000000")
+
+
 def plot(diff_curves: pd.DataFrame, spread: pd.DataFrame, detect: float, path: Path, lang: str = "en") -> None:
     """:func:`halfwidth_figure` saved as ``path``.png/.svg."""
     fig = halfwidth_figure(diff_curves, spread, detect, lang)
@@ -167,13 +172,18 @@ def halfwidth_figure(diff_curves: pd.DataFrame, spread: pd.DataFrame, detect: fl
     ncol = 3
     nrow = math.ceil(d["indicator"].nunique() / ncol)
     page_size(2.4 * 1.3 * ncol, 2.4 * nrow + 0.8)  # refuses a figure taller than a page
-    grid = sns.relplot(data=d, x="n", y="relative", hue="community", col="indicator", col_wrap=ncol, kind="line",
-                       height=2.4, aspect=1.3, facet_kws={"sharey": False})
+    # seven communities: colours far apart for colour-blind readers, and a dash pattern each besides
+    grid = sns.relplot(data=d, x="n", y="relative", hue="community", style="community", col="indicator",
+                       col_wrap=ncol, kind="line", height=2.4, aspect=1.3, facet_kws={"sharey": False},
+                       palette=DISTINCT[:d["community"].nunique()])
     # a difference that does not vary between seeds (e.g. a public cost the levers fix) has half-width 0 at any n:
     # its panel stays linear, since a log axis cannot show 0
     varies = d.groupby("indicator")["relative"].max() > 0
     for indicator, ax in grid.axes_dict.items():
         ax.axhline(REL_DIFF * detect, color="black", ls="--", lw=1)
+        if not varies.get(indicator, False):
+            ax.text(0.5, 0.5, wrap(term("rep_fixed", lang), lang, 34), transform=ax.transAxes, ha="center",
+                    va="center", fontsize=9, color="0.3")
         if varies.get(indicator, False):
             ax.set_yscale("log")
             ax.yaxis.set_major_formatter(FuncFormatter(thousands))
@@ -183,7 +193,7 @@ def halfwidth_figure(diff_curves: pd.DataFrame, spread: pd.DataFrame, detect: fl
     grid.legend.set_title(term("community", lang))
     grid.figure.suptitle(wrap(term("rep_halfwidth_title", lang), lang, 110), y=0.99)
     grid.tight_layout()
-    grid.figure.subplots_adjust(top=0.84)  # room for the two-line title inside the figure
+    grid.figure.subplots_adjust(top=1 - 0.75 / grid.figure.get_figheight())  # 0.75 in for the two-line title
     declutter(grid.figure)
     return grid.figure
 

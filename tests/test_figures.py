@@ -201,3 +201,30 @@ def test_warmup_weeks_come_from_the_run_config(run_dirs, tmp_path):
                                "extension_days": extension_days}
         (tmp_path / "manifest.json").write_text(json.dumps({**manifest, "config": config}), encoding="utf-8")
         assert warmup_weeks(tmp_path) == shaded, (model_warmup, complaint_days, extension_days)
+
+
+def _line_gap_em(text) -> float:
+    """The blank space between the two lines of a vertical (y-label) text, in ems of its font."""
+    fig = text.figure
+    fig.canvas.draw()
+    ink = (np.asarray(fig.canvas.buffer_rgba())[..., :3] < 128).any(axis=(0, 2))
+    inked = np.flatnonzero(ink)
+    blank = np.count_nonzero(~ink[inked.min():inked.max() + 1])
+    return blank / (text.get_fontsize() * fig.dpi / 72)
+
+
+def test_two_lines_of_chinese_get_room_between_them(tmp_path):
+    """Matplotlib spaces lines by the Latin font's height: two lines of Chinese characters alone were 0.2 em apart,
+    read as one block (the y label of the replications figure in zh).  After :func:`presentation.space_cjk_lines`
+    (which every saver calls) they are at least 0.4 em apart; English keeps matplotlib's spacing."""
+    if presentation.setup_theme("zh", paper=True) is None:
+        pytest.skip("no CJK font (./dev.sh installs one)")
+    fig = plt.figure(figsize=(3, 3), dpi=100)
+    two = fig.text(0.5, 0.5, "置信区间半宽 ÷\n政策间标准差", fontsize=10, rotation=90, ha="center", va="center")
+    latin = fig.text(0.5, 0.1, "half-width\nbetween", fontsize=5, alpha=0)
+    assert _line_gap_em(two) < 0.3  # what this guards against
+    presentation.space_cjk_lines(fig)
+    assert _line_gap_em(two) >= 0.4
+    assert latin.get_linespacing() != presentation.CJK_LINESPACING
+    presentation.save_figure(fig, tmp_path, "lines")  # the saver spaces them too (and closes the figure)
+    assert (tmp_path / "lines.png").is_file()
