@@ -58,14 +58,14 @@ def run_case(kind: str, overrides: list[str]) -> dict:
     if kind == "reference":
         from benchmarks.reference_model import run_reference
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         run_reference(settings)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             run(settings, tmp, progress=False)
-            seconds = time.perf_counter() - start
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     loop = None
     if kind == "model" and settings.district is None:  # the weekly loop alone, for the scaling series
         from sim.model.community_model import CommunityModel
@@ -82,7 +82,7 @@ def run_case(kind: str, overrides: list[str]) -> dict:
         residents = settings.community.residents
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # weeks simulated: the warm-up (not recorded) and the recorded weeks
-    return {"seconds": seconds, "loop_seconds": loop, "residents": residents,
+    return {"seconds": seconds, "cpu_seconds": cpu, "loop_seconds": loop, "residents": residents,
             "weeks": settings.warmup_weeks + settings.steps, "recorded": settings.steps,
             "warmup": settings.warmup_weeks, "peak_mb": peak_kib / 1024}
 
@@ -155,8 +155,14 @@ def per_run_costs(runs: int, overrides: list[str]) -> dict:
     return costs
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children and the children they waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def many_rate(how: str, runs: int, n_jobs: int, overrides: list[str],
-              policies: list[str] | None = None) -> tuple[float, float]:
+              policies: list[str] | None = None) -> tuple[float, float, float]:
     """Runs per minute of ``runs`` runs of one scenario on ``n_jobs`` worker processes, each in a fresh command:
     seeds 0…runs-1, or with ``policies`` each policy × runs/len(policies) seeds.
 
@@ -164,7 +170,8 @@ def many_rate(how: str, runs: int, n_jobs: int, overrides: list[str],
     joblib launcher).  Both write every run's files and collate the folder at the end.  Returns
     (over the whole command, in steady state): the steady-state rate counts the runs finished
     between the first and the last run's completion, leaving out the fixed start-up (interpreter,
-    Hydra, worker processes importing the package) that thousands of runs amortise.
+    Hydra, worker processes importing the package) that thousands of runs amortise; and the CPU seconds per run
+    of the whole command (all its processes: on a busy machine the CPU a run costs, where the wall time is not).
     """
     with tempfile.TemporaryDirectory() as tmp:
         seeds = runs // len(policies) if policies else runs
@@ -175,14 +182,14 @@ def many_rate(how: str, runs: int, n_jobs: int, overrides: list[str],
         else:
             cmd = [sys.executable, "-m", "benchmarks.run", "--many", str(runs), "--jobs", str(n_jobs),
                    "--out", f"{tmp}/sw", *(["--policies", ",".join(policies)] if policies else []), "--", *overrides]
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), children_cpu()
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, children_cpu() - cpu
         if proc.returncode != 0 or f"{runs} done" not in proc.stdout:
             raise RuntimeError(f"{how} benchmark failed:\n{proc.stdout}\n{proc.stderr}")
         done = sorted(p.stat().st_mtime for p in Path(tmp, "sw").glob("*/manifest.json"))
     steady = (len(done) - 1) / (done[-1] - done[0]) * 60 if len(done) > 1 and done[-1] > done[0] else float("nan")
-    return runs / seconds * 60, steady
+    return runs / seconds * 60, steady, cpu / runs
 
 
 # ------------------------------------------------------------------------------------------------
@@ -303,10 +310,10 @@ VERSUS_HEADING = "## run_many vs a Hydra multirun"
 def sweep_case(quick: bool) -> tuple:
     jobs, steps = (6, 52) if quick else (240, 260)
     overrides = ["policy=five_society", f"steps={steps}"]
-    (wall1, rate1), (wall2, rate2) = (many_rate("run_many", jobs, n, overrides) for n in (1, 2))
+    (wall1, rate1, _), (wall2, rate2, cpu) = (many_rate("run_many", jobs, n, overrides) for n in (1, 2))
     print(f"  run_many of {jobs} runs: {wall1:.1f} runs/min on 1 core, {wall2:.1f} on 2 ({wall2 / wall1:.2f}×) over "
           f"the whole command; {rate1:.1f} vs {rate2:.1f} in steady state ({rate2 / rate1:.2f}×)", flush=True)
-    return wall1, wall2, rate1, rate2, jobs, steps
+    return wall1, wall2, rate1, rate2, jobs, steps, cpu
 
 
 def sweep_target(sweep: tuple) -> tuple[str, str, bool]:
@@ -316,12 +323,13 @@ def sweep_target(sweep: tuple) -> tuple[str, str, bool]:
 
 
 def sweep_section(sweep: tuple) -> str:
-    wall1, wall2, rate1, rate2, jobs, steps = sweep
+    wall1, wall2, rate1, rate2, jobs, steps, cpu = sweep
     return (f"{SWEEP_HEADING}\n\n{jobs} runs × {steps} weeks (urban_traditional × five_society) through "
             f"`sim.runs.runner.run_many` (forked job processes): {wall1:.1f} runs/min on 1 core and {wall2:.1f} "
             f"on 2 ({wall2 / wall1:.2f}×) over the whole command; {rate1:.1f} and {rate2:.1f} runs/min "
             f"({rate2 / rate1:.2f}×) in steady state, between the first and the last run's completion (the fixed "
-            "start-up of the interpreter and the worker processes is amortised by thousands of runs).\n")
+            "start-up of the interpreter and the worker processes is amortised by thousands of runs). CPU on 2 "
+            f"cores: {cpu:.2f} s a run (all processes of the command).\n")
 
 
 VERSUS_POLICIES = ["baseline", "five_society", "gov_purchase", "micro_fund"]
@@ -385,10 +393,12 @@ def versus_section(versus: tuple) -> str:
         many_cmd = " ".join([f"`python -m benchmarks.run --many {runs} --jobs 2",
                              *([f"--policies {','.join(policies)}"] if policies else []), "--", *VERSUS_OVERRIDES,
                              *extra]) + "`"
-        (hydra, hydra_steady), (many, many_steady) = rates[sweep]
+        (hydra, hydra_steady, hydra_cpu), (many, many_steady, many_cpu) = rates[sweep]
         what = _sweep_text(sweep, runs, table=True)
-        rows.append(f"| {what} | Hydra multirun (joblib launcher) | {hydra_cmd} | {hydra:.0f} | {hydra_steady:.0f} | |")
+        rows.append(f"| {what} | Hydra multirun (joblib launcher) | {hydra_cmd} | {hydra:.0f} | {hydra_steady:.0f} | "
+                    f"{hydra_cpu * 1000:.0f} | |")
         rows.append(f"| {what} | `sim.runs.runner.run_many` | {many_cmd} | {many:.0f} | {many_steady:.0f} | "
+                    f"{many_cpu * 1000:.0f} | "
                     f"**{many / hydra:.1f}×** ({many_steady / hydra_steady:.1f}× steady) |")
     return (f"{VERSUS_HEADING}\n\nThe same {runs} runs (`community=relocation`, 260 weeks each after the 208-week "
             f"warm-up), two at a time, each written to its own folder and collated at the end, timed over the "
@@ -404,8 +414,9 @@ def versus_section(versus: tuple) -> str:
             f"tests/test_run_many_isolation.py). A seed sweep has no warm-up to share. The third sweep runs "
             f"without the warm-up (`warmup_weeks=0`): 260 weeks of model a run, what a run was when the 3× target "
             f"was set.\n\n"
-            "| sweep | how | command | runs/min (whole command) | runs/min (steady state) | run_many ÷ Hydra |\n"
-            "|---|---|---|---:|---:|---:|\n" + "\n".join(rows) + "\n\n"
+            "| sweep | how | command | runs/min (whole command) | runs/min (steady state) | CPU ms a run (all "
+            "processes) | run_many ÷ Hydra |\n"
+            "|---|---|---|---:|---:|---:|---:|\n" + "\n".join(rows) + "\n\n"
             "Where a run's time goes, one run after another on one core (`python -m benchmarks.run --per-run 20 -- "
             "community=relocation steps=260`, the same 260-week run with its warm-up, outputs written): "
             f"{costs['in_process']['ms']:.0f} ms in the calling process, {costs['fresh_child']['ms']:.0f} ms as the "
@@ -470,13 +481,13 @@ def write_results(rows, targets, ref, sweep, versus, scaling, quick) -> None:
              f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; {m['platform']}; Python {m['python']}, "
              f"Mesa {m['mesa']}, numpy {m['numpy']}. Each case ran in a fresh process; times are model "
              "construction + run + writing outputs (best of the repeats), excluding interpreter start-up.", "",
-             "| scenario | residents | weeks (warm-up + recorded) | seconds | resident-weeks/s | peak memory (MB) | "
-             "speed-up vs per-agent |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "| scenario | residents | weeks (warm-up + recorded) | seconds (wall) | CPU seconds | resident-weeks/s | "
+             "peak memory (MB) | speed-up vs per-agent |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name, r in rows:
         up = "1×" if r is ref else f"{r['rw_per_s'] / ref['rw_per_s']:.0f}×"
         lines.append(f"| {name} | {r['residents']:,} | {r['warmup']} + {r['recorded']} | {r['seconds']:.2f} | "
-                     f"{r['rw_per_s']:,.0f} | {r['peak_mb']:.0f} | {up} |")
+                     f"{r['cpu_seconds']:.2f} | {r['rw_per_s']:,.0f} | {r['peak_mb']:.0f} | {up} |")
     lines += ["", sweep_section(sweep), versus_section(versus), "## Targets", "",
               "| target | measured | |", "|---|---|---|"]
     lines += [f"| {name} | {value} | {'pass' if ok else '**fail**'} |" for name, value, ok in targets]
