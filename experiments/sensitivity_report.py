@@ -11,7 +11,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.presentation import declutter, kpi_label, page_size, param_name, save_figure, setup_theme, term, wrap
+from experiments.presentation import (
+    declutter,
+    is_fraction,
+    kpi_label,
+    page_size,
+    param_name,
+    save_figure,
+    setup_theme,
+    term,
+    thousands,
+    wrap,
+)
 from experiments.report import Block, Figure, Heading, Paragraph, Table
 from sim.tables.glossary import preset_label
 
@@ -36,7 +47,7 @@ def plot_indices(indices: pd.DataFrame, method: str, path: Path, contrast: str |
             sns.barplot(data=d, y="parameter", x="mu_star", ax=ax, color="#4c72b0", orient="h")
             ax.errorbar(d["mu_star"], np.arange(len(d)), xerr=d["mu_star_conf"], fmt="none", ecolor="black", lw=1)
             ax.plot(d["sigma"], np.arange(len(d)), "o", color="#dd8452", ms=4, label="sigma")
-            ax.set_xlabel(term("sens_morris_axis", lang))
+            ax.set_xlabel(term("sens_morris_axis", lang) + effect_axis(ax.xaxis, ind, lang))
         else:
             d = d.sort_values("ST", ascending=False)
             long = d.melt(id_vars="parameter", value_vars=["S1", "ST"], var_name="index")
@@ -52,6 +63,10 @@ def plot_indices(indices: pd.DataFrame, method: str, path: Path, contrast: str |
         ax.set_title(kpi_label(ind, lang))
         ax.set_ylabel("")
         ax.set_yticks(range(len(d)), [param_name(k, lang) for k in d["parameter"]], fontsize=8)
+        if not d[["mu_star"] if method == "morris" else ["S1", "ST"]].abs().to_numpy().any():
+            # e.g. the response rate when every order is signed in time: an empty panel would look like a bug
+            ax.text(0.5, 0.5, wrap(term("sens_flat", lang), lang, 36), transform=ax.transAxes, ha="center",
+                    va="center", color="0.3", bbox={"facecolor": "white", "edgecolor": "none", "pad": 2})
     for ax in list(axes.flat)[len(inds):]:
         ax.set_visible(False)
     title = term("sens_indices_title", lang, method=method.capitalize())
@@ -59,7 +74,20 @@ def plot_indices(indices: pd.DataFrame, method: str, path: Path, contrast: str |
         title += term("sens_of_contrast", lang, contrast=contrast_text(contrast, lang))
     fig.suptitle(title)
     fig.tight_layout(rect=(0, 0, 1, 0.98))  # the title above the panels' own
+    declutter(fig)
     save_figure(fig, path.parent, path.name)
+
+
+def effect_axis(axis, indicator: str, lang: str) -> str:
+    """Morris effects are in the indicator's own units: a rate's in percentage points (ticks ×100), others with
+    thousands separators (200,000, not 200000 or 2e+05); returns what the axis label adds (" (pp)" or "")."""
+    from matplotlib.ticker import FuncFormatter
+
+    if is_fraction(indicator):
+        axis.set_major_formatter(FuncFormatter(lambda v, _: thousands(100 * v)))
+        return f" ({term('pp', lang)})"
+    axis.set_major_formatter(FuncFormatter(thousands))
+    return ""
 
 
 def contrast_text(contrast: str, lang: str = "en") -> str:
@@ -77,22 +105,39 @@ def plot_convergence(conv: pd.DataFrame, method: str, path: Path, top: int = 5, 
     inds = list(dict.fromkeys(conv["indicator"]))
     ncol = 3
     nrow = math.ceil(len(inds) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=page_size(5.5 * ncol, 3.6 * nrow), squeeze=False)
+    fig, axes = plt.subplots(nrow, ncol, figsize=page_size(5.5 * ncol, 3.6 * nrow + 0.8), squeeze=False)
     last = conv["size"].max()
+    tops = {ind: list(conv[(conv["indicator"] == ind) & (conv["size"] == last)].nlargest(top, col)["parameter"])
+            for ind in inds}
+    flat = {ind for ind in inds if not conv.loc[conv["indicator"] == ind, col].abs().to_numpy().any()}
+    # one colour (and dash) per parameter across all panels, one legend for the figure: a parameter is the same
+    # line everywhere, and no legend sits on the data
+    shown = list(dict.fromkeys(p for ind in inds if ind not in flat for p in tops[ind]))
+    names = {p: wrap(param_name(p, lang), lang, 40) for p in shown}
+    colours = dict(zip(shown, sns.color_palette("colorblind", len(shown)), strict=True))
+    dashes = {p: (None if i < 10 else (4, 2)) for i, p in enumerate(shown)}  # the palette repeats after ten
     for ax, ind in zip(axes.flat, inds, strict=False):
-        d = conv[conv["indicator"] == ind]
-        best = d[d["size"] == last].nlargest(top, col)["parameter"]
-        d = d[d["parameter"].isin(best)].assign(parameter=lambda t: [wrap(param_name(k, lang), lang, 34)
-                                                                     for k in t["parameter"]])
-        sns.lineplot(data=d, x="size", y=col, hue="parameter", marker="o", ax=ax)
         ax.set_title(kpi_label(ind, lang))
         ax.set_xlabel(term("sens_trajectories" if method == "morris" else "sens_base_samples", lang))
-        ax.set_ylabel("μ*" if method == "morris" else "ST")
-        ax.legend(fontsize=7, title=None)
+        ax.set_ylabel("μ*" + effect_axis(ax.yaxis, ind, lang) if method == "morris" else "ST")
+        if ind in flat:  # every index 0 at every size: say so rather than draw five lines on top of each other
+            ax.text(0.5, 0.5, wrap(term("sens_flat", lang), lang, 36), transform=ax.transAxes, ha="center",
+                    va="center", color="0.3")
+            ax.set_yticks([])
+            continue
+        d = conv[(conv["indicator"] == ind)]
+        for param in tops[ind]:
+            line = d[d["parameter"] == param].sort_values("size")
+            ax.plot(line["size"], line[col], marker="o", ms=3.5, color=colours[param], label=names[param],
+                    **({"dashes": dashes[param]} if dashes[param] else {}))
     for ax in list(axes.flat)[len(inds):]:
         ax.set_visible(False)
+    handles = [plt.Line2D([], [], color=colours[p], marker="o", ms=3.5, label=names[p],
+                          **({"dashes": dashes[p]} if dashes[p] else {})) for p in shown]
+    fig.legend(handles=handles, loc="lower center", ncols=min(4, max(1, len(handles))), fontsize=8, frameon=False)
     fig.suptitle(term("sens_convergence_title", lang, index="μ*" if method == "morris" else "ST", top=top))
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    rows = math.ceil(len(handles) / 4)
+    fig.tight_layout(rect=(0, min(0.3, (0.25 + 0.22 * rows) / fig.get_figheight()), 1, 0.96))
     declutter(fig)
     save_figure(fig, path.parent, path.name)
 
