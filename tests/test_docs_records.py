@@ -130,3 +130,20 @@ def test_a_study_is_refused_by_the_rerun_check_and_bad_names_list_the_allowed(ca
 def test_the_recorded_study_command_is_the_documented_one():
     step = docs.Step(("community=relocation", "--seeds", "10", "--out", "{out}", "--figures", "{out}"), ())
     assert step.command("experiments.decompose") == ("python -m experiments.decompose community=relocation --seeds 10")
+
+
+def test_a_study_that_rederives_a_shipped_input_draws_only_if_it_gives_it_again(fake_study, tmp_path):
+    """The calibration's study writes its point estimate: the figures are copied only if it equals the shipped
+    config (comment lines, such as the date it was written, aside)."""
+    shipped = tmp_path / "shipped.json"
+    step = docs.Step(("--out", "{out}"), fake_study.steps[0].figures, matches=(("summary.json", str(shipped)),))
+    study = docs.Study("fake", fake_study.module, (step,))
+    shipped.write_text('# written 2026-12-07\n{"total_minutes": 0.01, "recommended": 9}\n', encoding="utf-8")
+    assert len(docs.generate_study(study)) == 1 and (tmp_path / "fake_en.png").is_file()
+    (tmp_path / "fake_en.png").unlink()
+    docs.record_path(tmp_path / "fake_en.png").unlink()
+    shipped.write_text('{"total_minutes": 0.01, "recommended": 10}\n', encoding="utf-8")
+    moved = r"no longer gives the shipped .*shipped\.json \(its summary\.json differs.*nothing copied"
+    with pytest.raises(docs.StudyError, match=moved):
+        docs.generate_study(study)
+    assert list(tmp_path.glob("fake_en*")) == []
