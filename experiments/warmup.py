@@ -313,7 +313,7 @@ def figures(curves: pd.DataFrame, table: pd.DataFrame, warmup: int, tolerance: f
         grid.set_axis_labels(term("warm_week", lang), wrap(named, lang, 26))
         grid.legend.set_title(None)
         grid.figure.suptitle(wrap(term("warm_title", lang, name=kpi_label(name, lang), tolerance=f"{tolerance:.0%}",
-                                       warmup=warmup), lang, 150), fontsize=9, y=1.01, va="bottom")  # grows upwards
+                                       warmup=warmup), lang, 150), fontsize=9, y=1.035, va="bottom")  # grows upwards
         path = folder / f"warmup_{name}{'' if lang == 'en' else '_' + lang}.png"
         space_cjk_lines(grid.figure)
         grid.figure.savefig(path, dpi=110, bbox_inches="tight")
