@@ -23,9 +23,9 @@ the figure, when a record is missing, its fingerprint is not today's (the figure
 file changed after it was recorded.  ``--check --rerun`` runs a run artefact's runs again and compares each run's
 own output hash; a study is not rerun by the check (it runs for minutes): ``--check --rerun --only STUDY`` exits 2
 saying to regenerate it with ``python -m experiments.docs --only STUDY``, and without ``--only`` studies get the
-cheap check.  ``--only NAME`` restricts any of them to one artefact; without it everything is regenerated (the
-studies took 32 minutes on 2 cores shared with other work, 2026-12-07: replications 19.9, decomposition 7.4,
-warm-up 2.8, pilot withdrawal 1.8, advice 1.2).
+cheap check.  ``--only NAME`` restricts any of them to one artefact; without it everything is regenerated (about
+70 minutes on this 2-core machine, one study at a time, 2026-12-08: sensitivity 31.5, calibration 18.8,
+replications 8.1, decomposition 6.0, warm-up 2.7, advice 0.7; the pilot withdrawal 1.1 on 2026-12-07).
 
 Artefacts (:data:`ARTEFACTS`, :data:`STUDIES`):
 

@@ -184,7 +184,7 @@ def halfwidth_figure(diff_curves: pd.DataFrame, spread: pd.DataFrame, detect: fl
         if not varies.get(indicator, False):
             ax.text(0.5, 0.5, wrap(term("rep_fixed", lang), lang, 34), transform=ax.transAxes, ha="center",
                     va="center", fontsize=9, color="0.3")
-        if varies.get(indicator, False):
+        else:
             ax.set_yscale("log")
             ax.yaxis.set_major_formatter(FuncFormatter(thousands))
             ax.set_ylim(bottom=max(ax.get_ylim()[0], 1e-3))  # a single exact zero need not stretch it to 1e-15
