@@ -65,8 +65,7 @@ def plot_indices(indices: pd.DataFrame, method: str, path: Path, contrast: str |
         ax.set_yticks(range(len(d)), [param_name(k, lang) for k in d["parameter"]], fontsize=8)
         if not d[["mu_star"] if method == "morris" else ["S1", "ST"]].abs().to_numpy().any():
             # e.g. the response rate when every order is signed in time: an empty panel would look like a bug
-            ax.text(0.5, 0.5, wrap(term("sens_flat", lang), lang, 36), transform=ax.transAxes, ha="center",
-                    va="center", color="0.3", bbox={"facecolor": "white", "edgecolor": "none", "pad": 2})
+            flat_note(ax, lang, boxed=True)
     for ax in list(axes.flat)[len(inds):]:
         ax.set_visible(False)
     title = term("sens_indices_title", lang, method=method.capitalize())
@@ -76,6 +75,13 @@ def plot_indices(indices: pd.DataFrame, method: str, path: Path, contrast: str |
     fig.tight_layout(rect=(0, 0, 1, 0.98))  # the title above the panels' own
     declutter(fig)
     save_figure(fig, path.parent, path.name)
+
+
+def flat_note(ax, lang: str, boxed: bool = False) -> None:
+    """Say in a panel that its gain does not vary with any input (every index 0), in ``lang``; ``boxed`` on white
+    where bars or grid lines run behind it."""
+    ax.text(0.5, 0.5, wrap(term("sens_flat", lang), lang, 36), transform=ax.transAxes, ha="center", va="center",
+            color="0.3", **({"bbox": {"facecolor": "white", "edgecolor": "none", "pad": 2}} if boxed else {}))
 
 
 def effect_axis(axis, indicator: str, lang: str) -> str:
@@ -121,8 +127,7 @@ def plot_convergence(conv: pd.DataFrame, method: str, path: Path, top: int = 5, 
         ax.set_xlabel(term("sens_trajectories" if method == "morris" else "sens_base_samples", lang))
         ax.set_ylabel("μ*" + effect_axis(ax.yaxis, ind, lang) if method == "morris" else "ST")
         if ind in flat:  # every index 0 at every size: say so rather than draw five lines on top of each other
-            ax.text(0.5, 0.5, wrap(term("sens_flat", lang), lang, 36), transform=ax.transAxes, ha="center",
-                    va="center", color="0.3")
+            flat_note(ax, lang)
             ax.set_yticks([])
             continue
         d = conv[(conv["indicator"] == ind)]
